@@ -1,0 +1,13 @@
+//! The My Number card over PC/SC: APDUs, transports, reader events, card detection, and a card
+//! simulator for development.
+//!
+//! A reader application watches readers with [`monitor::CardMonitor`], connects with
+//! [`pcsc_transport::PcscTransport`] and talks to the card through the
+//! [`transport::CardTransport`] trait (for example [`mynumber::detect`]).
+
+pub mod apdu;
+pub mod monitor;
+pub mod mynumber;
+pub mod pcsc_transport;
+pub mod sim;
+pub mod transport;

@@ -1,0 +1,148 @@
+//! Telling a My Number card from other cards, by the JPKI token label (not by ATR).
+
+use super::jpki::{label, TOKEN_INFO_EF, TOKEN_LABEL_LEN};
+use super::{aid, CardError};
+use crate::apdu::{Command, Response, StatusWord};
+use crate::transport::CardTransport;
+
+/// What kind of card is in the reader.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CardKind {
+    /// マイナンバーカード (`JPKIAPICCTOKEN2`).
+    MyNumberCard,
+    /// 住基カード (`JPKIAPICCTOKEN`).
+    JukiCard,
+    /// スマホ用電子証明書 (`JPKIAPGPSETOKEN` / `JPKIAPIOSTOKEN`).
+    PhoneToken,
+    /// No JPKI AP: some other card.
+    NotMyNumberCard,
+    /// A JPKI AP with a token label this code does not know.
+    UnknownToken(String),
+}
+
+/// Selects the JPKI AP and reads the token label from EF 0006.
+///
+/// Leaves the JPKI AP selected.
+pub fn detect(t: &mut dyn CardTransport) -> Result<CardKind, CardError> {
+    let selected = t.transmit(&Command::select_df(&aid::JPKI)?)?;
+    match selected.sw() {
+        StatusWord::FILE_NOT_FOUND => return Ok(CardKind::NotMyNumberCard),
+        sw if !sw.is_ok() => {
+            return Err(CardError::Status {
+                step: "SELECT JPKI AP",
+                sw,
+            })
+        }
+        _ => {}
+    }
+    expect_ok(t, &Command::select_ef(TOKEN_INFO_EF), "SELECT JPKI EF 0006")?;
+    let info = expect_ok(
+        t,
+        &Command::read_binary(0, TOKEN_LABEL_LEN)?,
+        "READ JPKI EF 0006",
+    )?;
+    Ok(kind_of_label(&token_label(info.data())))
+}
+
+/// Sends `cmd`; an answer other than `9000` is an error.
+fn expect_ok(
+    t: &mut dyn CardTransport,
+    cmd: &Command,
+    step: &'static str,
+) -> Result<Response, CardError> {
+    let response = t.transmit(cmd)?;
+    if response.sw().is_ok() {
+        Ok(response)
+    } else {
+        Err(CardError::Status {
+            step,
+            sw: response.sw(),
+        })
+    }
+}
+
+/// The label field, without its space or NUL padding.
+fn token_label(info: &[u8]) -> String {
+    let field = &info[..info.len().min(TOKEN_LABEL_LEN)];
+    String::from_utf8_lossy(field)
+        .trim_matches(|c| c == ' ' || c == '\0')
+        .to_owned()
+}
+
+fn kind_of_label(label: &str) -> CardKind {
+    match label {
+        label::MY_NUMBER_CARD => CardKind::MyNumberCard,
+        label::JUKI_CARD => CardKind::JukiCard,
+        label::ANDROID | label::IPHONE => CardKind::PhoneToken,
+        other => CardKind::UnknownToken(other.to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{SimTransport, VirtualCard};
+    use crate::transport::TransportError;
+
+    fn detect_card(card: VirtualCard) -> Result<CardKind, CardError> {
+        detect(&mut SimTransport::new(card))
+    }
+
+    #[test]
+    fn each_profile_is_recognised() {
+        assert_eq!(
+            detect_card(VirtualCard::my_number()),
+            Ok(CardKind::MyNumberCard)
+        );
+        assert_eq!(detect_card(VirtualCard::juki()), Ok(CardKind::JukiCard));
+        assert_eq!(
+            detect_card(VirtualCard::not_my_number()),
+            Ok(CardKind::NotMyNumberCard)
+        );
+    }
+
+    #[test]
+    fn phone_and_unknown_tokens_are_recognised() {
+        for phone in [label::ANDROID, label::IPHONE] {
+            assert_eq!(
+                detect_card(VirtualCard::jpki_token(phone)),
+                Ok(CardKind::PhoneToken)
+            );
+        }
+        assert_eq!(
+            detect_card(VirtualCard::jpki_token("SOMETOKEN")),
+            Ok(CardKind::UnknownToken("SOMETOKEN".into()))
+        );
+    }
+
+    #[test]
+    fn label_padding_with_nul_is_trimmed() {
+        let mut info = b"JPKIAPICCTOKEN2".to_vec();
+        info.resize(TOKEN_LABEL_LEN, 0);
+        assert_eq!(token_label(&info), label::MY_NUMBER_CARD);
+        assert_eq!(token_label(b"JPKIAPICCTOKEN  "), label::JUKI_CARD);
+    }
+
+    #[test]
+    fn removed_card_is_a_transport_error() {
+        let mut t = SimTransport::new(VirtualCard::my_number());
+        t.removal_switch().remove();
+        assert_eq!(
+            detect(&mut t),
+            Err(CardError::Transport(TransportError::CardRemoved))
+        );
+    }
+
+    #[test]
+    fn unexpected_status_is_reported_with_its_step() {
+        let card = VirtualCard::new(VirtualCard::CONTACT_ATR.to_vec())
+            .with_application(crate::sim::Application::new(aid::JPKI.to_vec()));
+        assert_eq!(
+            detect_card(card),
+            Err(CardError::Status {
+                step: "SELECT JPKI EF 0006",
+                sw: StatusWord::FILE_NOT_FOUND
+            })
+        );
+    }
+}

@@ -1,0 +1,152 @@
+//! Decoding the face photo stored on the card's chip (greyscale JPEG 2000, usually in a JP2
+//! container).
+
+mod jp2_header;
+
+use opencv::core::{Mat, MatTraitConst};
+use opencv::imgcodecs;
+
+use crate::frame::GreyImage;
+use crate::scrubbed_mat::ScrubbedMat;
+
+/// Largest accepted photo width or height; chip photos are a few hundred pixels at most.
+pub const MAX_PHOTO_SIDE: u32 = 2048;
+
+/// Why the chip photo could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PhotoError {
+    /// No bytes at all.
+    #[error("the card returned no photo data")]
+    Empty,
+    /// Neither a JP2 file nor a JPEG 2000 codestream.
+    #[error("the card photo is not JPEG 2000 data")]
+    NotJpeg2000,
+    /// The data ends before the image does.
+    #[error("the card photo data is truncated")]
+    Truncated,
+    /// The structure is inconsistent.
+    #[error("the card photo data is corrupt: {0}")]
+    Corrupt(String),
+    /// The declared image is implausibly large for a chip photo.
+    #[error("the card photo claims to be {width}×{height} pixels (limit {MAX_PHOTO_SIDE})")]
+    TooLarge { width: u32, height: u32 },
+    /// The decoder rejected the data.
+    #[error("the card photo could not be decoded: {0}")]
+    Decode(String),
+}
+
+/// Decodes a JPEG 2000 chip photo (JP2 file or raw codestream) into a greyscale image.
+///
+/// The structure and size are checked before the decoder runs; colour photos are converted
+/// to grey. The decoder's own buffer is scrubbed before this returns.
+pub fn decode_jp2(bytes: &[u8]) -> Result<GreyImage, PhotoError> {
+    let (width, height) = jp2_header::image_size(bytes)?;
+    if width > MAX_PHOTO_SIDE || height > MAX_PHOTO_SIDE {
+        return Err(PhotoError::TooLarge { width, height });
+    }
+    let decode_error = |e: opencv::Error| PhotoError::Decode(e.message);
+    let encoded = Mat::from_slice(bytes).map_err(decode_error)?;
+    let decoded = imgcodecs::imdecode(&encoded, imgcodecs::IMREAD_GRAYSCALE)
+        .map(ScrubbedMat::from)
+        .map_err(decode_error)?;
+    let size = decoded.mat().size().map_err(decode_error)?;
+    if decoded.mat().empty() {
+        return Err(PhotoError::Decode("the decoder returned no image".into()));
+    }
+    if (size.width, size.height) != (width as i32, height as i32) {
+        return Err(PhotoError::Decode(format!(
+            "decoded {}×{} pixels, the header says {width}×{height}",
+            size.width, size.height
+        )));
+    }
+    GreyImage::from_mat(decoded.mat()).map_err(|e| PhotoError::Decode(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::tests::orl_grey_mat;
+    use opencv::core::{MatTraitConstManual, Vector, VectorToVec};
+
+    /// An ORL face encoded as JP2 by OpenCV (OpenJPEG), as a chip would store it.
+    fn orl_jp2() -> Vec<u8> {
+        let mut encoded = Vector::<u8>::new();
+        assert!(imgcodecs::imencode_def(".jp2", &orl_grey_mat(), &mut encoded).unwrap());
+        encoded.to_vec()
+    }
+
+    /// The decoded photo has the original's size and, within the lossy coding, its pixels.
+    fn assert_matches_orl(image: &GreyImage) {
+        let original = orl_grey_mat();
+        assert_eq!((image.width(), image.height()), (92, 112));
+        let (mut total, mut worst) = (0u32, 0u8);
+        for y in 0..112 {
+            let want = original.row(y as i32).unwrap();
+            for (&a, &b) in image.row(y).unwrap().iter().zip(want.data_bytes().unwrap()) {
+                total += u32::from(a.abs_diff(b));
+                worst = worst.max(a.abs_diff(b));
+            }
+        }
+        let mean = total as f32 / (92.0 * 112.0);
+        assert!(mean < 2.0 && worst < 32, "mean error {mean}, worst {worst}");
+    }
+
+    #[test]
+    fn decodes_a_jp2_file() {
+        let jp2 = orl_jp2();
+        assert_eq!(&jp2[4..8], b"jP  ");
+        assert_matches_orl(&decode_jp2(&jp2).unwrap());
+    }
+
+    #[test]
+    fn decodes_a_raw_codestream() {
+        let jp2 = orl_jp2();
+        let codestream = jp2_header::jp2_codestream(&jp2).unwrap();
+        assert_matches_orl(&decode_jp2(codestream).unwrap());
+    }
+
+    #[test]
+    fn truncated_photo_is_a_typed_error() {
+        let jp2 = orl_jp2();
+        for len in [1, 11, 12, 40, jp2.len() / 2, jp2.len() - 1] {
+            assert_eq!(
+                decode_jp2(&jp2[..len]).err(),
+                Some(PhotoError::Truncated),
+                "cut at {len}"
+            );
+        }
+    }
+
+    #[test]
+    fn garbage_and_empty_photos_are_typed_errors() {
+        assert_eq!(decode_jp2(&[]).err(), Some(PhotoError::Empty));
+        assert_eq!(
+            decode_jp2(b"GIF89a garbage").err(),
+            Some(PhotoError::NotJpeg2000)
+        );
+        // A well-formed container around a codestream that is noise after SIZ.
+        let mut jp2 = orl_jp2();
+        let codestream_start = jp2.len() - jp2_header::jp2_codestream(&jp2).unwrap().len();
+        let end = jp2.len() - 2;
+        for (i, byte) in jp2[codestream_start + 60..end].iter_mut().enumerate() {
+            *byte = (i * 7919 % 251) as u8;
+        }
+        let err = decode_jp2(&jp2).err();
+        assert!(matches!(err, Some(PhotoError::Decode(_))), "{err:?}");
+    }
+
+    #[test]
+    fn oversized_photo_is_refused_before_decoding() {
+        let mut jp2 = orl_jp2();
+        let siz = jp2.len() - jp2_header::jp2_codestream(&jp2).unwrap().len() + 4;
+        // Xsiz: 100 000 pixels wide.
+        jp2[siz + 4..siz + 8].copy_from_slice(&100_000u32.to_be_bytes());
+        assert_eq!(
+            decode_jp2(&jp2).err(),
+            Some(PhotoError::TooLarge {
+                width: 100_000,
+                height: 112
+            })
+        );
+    }
+}

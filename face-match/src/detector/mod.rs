@@ -1,0 +1,145 @@
+//! Face detection with YuNet 2023mar (OpenCV Zoo, MIT): boxes and five landmarks per face.
+
+mod decode;
+mod letterbox;
+mod nms;
+
+use std::path::{Path, PathBuf};
+
+use ort::session::Session;
+use ort::value::TensorRef;
+
+use crate::error::FaceError;
+use crate::frame::Frame;
+use crate::runtime::OrtRuntime;
+use decode::{Head, STRIDES};
+use letterbox::{Letterbox, INPUT_SIDE};
+
+/// sha256 of `face_detection_yunet_2023mar.onnx` as folded by `models/fetch.py`.
+/// File name of the folded YuNet model in the models folder (see `models/README.md`).
+pub const YUNET_2023MAR_FILE: &str = "face_detection_yunet_2023mar.onnx";
+
+pub const YUNET_2023MAR_SHA256: &str =
+    "12c5d29835a200be33493a41adcad5fe20776bee5489d1dfb2d96cca851388e3";
+
+/// A face found in a frame. Coordinates are frame pixels; it holds no pixels itself.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DetectedFace {
+    /// Left, top, width, height. May reach past the frame edges.
+    pub bbox: (f32, f32, f32, f32),
+    /// (x, y) of, in this order: right eye, left eye, nose tip, right mouth corner, left mouth
+    /// corner ("right" is the person's right, i.e. the image-left one comes first).
+    pub landmarks: [(f32, f32); 5],
+    /// Confidence in 0..=1.
+    pub score: f32,
+}
+
+/// Detection thresholds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DetectorConfig {
+    /// Minimum score of a reported face (0.5–0.6 is YuNet's usual range).
+    pub score_threshold: f32,
+    /// Overlapping boxes above this intersection-over-union are merged into the best one.
+    pub nms_iou_threshold: f32,
+}
+
+impl Default for DetectorConfig {
+    fn default() -> Self {
+        Self {
+            score_threshold: 0.6,
+            nms_iou_threshold: 0.3,
+        }
+    }
+}
+
+/// YuNet 2023mar face detector on ONNX Runtime.
+pub struct FaceDetector {
+    session: Session,
+    config: DetectorConfig,
+}
+
+impl FaceDetector {
+    /// Loads the folded YuNet model at `model` after verifying its sha256 (normally
+    /// [`YUNET_2023MAR_SHA256`]) and checking that its inputs and outputs are YuNet's.
+    pub fn new(
+        runtime: &OrtRuntime,
+        model: &Path,
+        sha256: &str,
+        config: DetectorConfig,
+    ) -> Result<Self, FaceError> {
+        let session = runtime.load_session(model, sha256)?;
+        check_interface(&session).map_err(|reason| FaceError::ModelInvalid {
+            path: PathBuf::from(model),
+            reason,
+        })?;
+        Ok(Self { session, config })
+    }
+
+    /// The thresholds in use.
+    pub fn config(&self) -> DetectorConfig {
+        self.config
+    }
+
+    /// Finds the faces in `frame`, best score first.
+    pub fn detect(&mut self, frame: &Frame) -> Result<Vec<DetectedFace>, FaceError> {
+        let letterbox = Letterbox::for_frame(frame.width(), frame.height());
+        let input = letterbox.input_tensor(frame)?;
+        let side = INPUT_SIDE as usize;
+        let tensor = TensorRef::from_array_view(([1, 3, side, side], &input[..]))
+            .map_err(|e| FaceError::Inference(e.to_string()))?;
+        let outputs = self
+            .session
+            .run(ort::inputs![tensor])
+            .map_err(|e| FaceError::Inference(e.to_string()))?;
+        let output = |head: &str, stride: u32| -> Result<&[f32], FaceError> {
+            let name = format!("{head}_{stride}");
+            outputs
+                .get(&name)
+                .ok_or_else(|| FaceError::Inference(format!("model returned no {name}")))?
+                .try_extract_tensor::<f32>()
+                .map(|(_, values)| values)
+                .map_err(|e| FaceError::Inference(format!("{name}: {e}")))
+        };
+        let mut faces = Vec::new();
+        for stride in STRIDES {
+            Head {
+                stride,
+                cls: output("cls", stride)?,
+                obj: output("obj", stride)?,
+                bbox: output("bbox", stride)?,
+                kps: output("kps", stride)?,
+            }
+            .decode_into(self.config.score_threshold, letterbox, &mut faces)?;
+        }
+        Ok(nms::suppress_overlaps(faces, self.config.nms_iou_threshold))
+    }
+}
+
+/// Checks that `session` takes one 1×3×640×640 input and has YuNet's twelve outputs.
+fn check_interface(session: &Session) -> Result<(), String> {
+    let side = i64::from(INPUT_SIDE);
+    match session.inputs() {
+        [input] if input.dtype().tensor_shape().map(|s| &s[..]) == Some(&[1, 3, side, side]) => {}
+        inputs => {
+            let shapes: Vec<String> = inputs
+                .iter()
+                .map(|i| format!("{} {:?}", i.name(), i.dtype().tensor_shape()))
+                .collect();
+            return Err(format!(
+                "expected one input of shape [1, 3, {side}, {side}], found {shapes:?}"
+            ));
+        }
+    }
+    let missing: Vec<String> = ["cls", "obj", "bbox", "kps"]
+        .iter()
+        .flat_map(|head| STRIDES.map(|stride| format!("{head}_{stride}")))
+        .filter(|name| !session.outputs().iter().any(|o| o.name() == name))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "missing outputs {missing:?}; is this YuNet 2023mar?"
+        ))
+    }
+}

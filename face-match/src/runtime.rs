@@ -1,0 +1,209 @@
+//! The process-wide ONNX Runtime: loading its shared library once, and building inference
+//! sessions from model files whose sha256 is verified first.
+
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+
+use ort::environment::Environment;
+use ort::session::Session;
+
+use crate::error::FaceError;
+
+/// The loaded library and its environment. ONNX Runtime allows one per process, for good.
+static LOADED: Mutex<Option<Loaded>> = Mutex::new(None);
+
+struct Loaded {
+    path: PathBuf,
+    env: Environment,
+}
+
+/// A handle to the process-wide ONNX Runtime environment, with the thread count that sessions
+/// built through it use. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct OrtRuntime {
+    env: Environment,
+    threads: usize,
+}
+
+impl OrtRuntime {
+    /// Loads the ONNX Runtime shared library `dylib` (once per process) and returns a handle
+    /// whose sessions use `threads` intra-op threads (0: ONNX Runtime's default, one per core).
+    ///
+    /// Later calls with the same library return a new handle to the same environment; a
+    /// different library is a [`FaceError::RuntimeConflict`].
+    pub fn init(dylib: &Path, threads: usize) -> Result<Self, FaceError> {
+        // `ort` panics on its first API call when no library could be loaded, so the path is
+        // checked here and every loading failure is turned into an error before that.
+        let path = dylib
+            .canonicalize()
+            .map_err(|_| FaceError::RuntimeMissing {
+                path: dylib.to_path_buf(),
+            })?;
+        if !path.is_file() {
+            return Err(FaceError::RuntimeNotLoadable {
+                path,
+                reason: "not a regular file".into(),
+            });
+        }
+        let mut loaded = LOADED.lock().unwrap_or_else(PoisonError::into_inner);
+        let env = match &*loaded {
+            Some(active) if active.path == path => active.env.clone(),
+            Some(active) => {
+                return Err(FaceError::RuntimeConflict {
+                    active: active.path.clone(),
+                    requested: path,
+                })
+            }
+            None => {
+                let not_loadable = |reason: String| FaceError::RuntimeNotLoadable {
+                    path: path.clone(),
+                    reason,
+                };
+                let env = ort::init_from(&path)
+                    .map_err(|e| not_loadable(e.to_string()))?
+                    .with_name("mynakiosk")
+                    .with_telemetry(false)
+                    .build()
+                    .map_err(|e| not_loadable(e.to_string()))?;
+                tracing::debug!(library = %path.display(), "ONNX Runtime loaded");
+                *loaded = Some(Loaded {
+                    path,
+                    env: env.clone(),
+                });
+                env
+            }
+        };
+        Ok(Self { env, threads })
+    }
+
+    /// Intra-op threads per session (0: ONNX Runtime's default).
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Builds a session from `model` after checking that its sha256 is `expected_sha256`
+    /// (hex, case-insensitive). The verified bytes are what ONNX Runtime loads, so the file
+    /// cannot change between the check and the load.
+    pub(crate) fn load_session(
+        &self,
+        model: &Path,
+        expected_sha256: &str,
+    ) -> Result<Session, FaceError> {
+        let bytes = read_verified(model, expected_sha256)?;
+        let invalid = |reason: String| FaceError::ModelInvalid {
+            path: model.to_path_buf(),
+            reason,
+        };
+        let session = Session::builder(&self.env)
+            .map_err(|e| invalid(e.to_string()))?
+            .with_intra_threads(self.threads)
+            .map_err(|e| invalid(e.to_string()))?
+            .commit_from_memory(&bytes)
+            .map_err(|e| invalid(e.to_string()))?;
+        tracing::debug!(model = %model.display(), "model loaded");
+        Ok(session)
+    }
+}
+
+/// Reads a model file and checks its sha256.
+fn read_verified(path: &Path, expected_sha256: &str) -> Result<Vec<u8>, FaceError> {
+    let bytes = std::fs::read(path).map_err(|source| match source.kind() {
+        ErrorKind::NotFound => FaceError::ModelMissing {
+            path: path.to_path_buf(),
+        },
+        _ => FaceError::ModelUnreadable {
+            path: path.to_path_buf(),
+            source,
+        },
+    })?;
+    let actual = sha256_hex(&bytes);
+    if !actual.eq_ignore_ascii_case(expected_sha256.trim()) {
+        return Err(FaceError::ModelChecksum {
+            path: path.to_path_buf(),
+            expected: expected_sha256.trim().to_ascii_lowercase(),
+            actual,
+        });
+    }
+    Ok(bytes)
+}
+
+/// Lowercase hex sha256 of `bytes`.
+fn sha256_hex(bytes: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA256, bytes)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file that exists and is certainly neither a model nor a shared library.
+    fn some_text_file() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml")
+    }
+
+    #[test]
+    fn sha256_of_known_input() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn missing_model_is_a_typed_error() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("no-such-dir/model.onnx");
+        let err = read_verified(&path, &sha256_hex(b"")).unwrap_err();
+        assert!(matches!(err, FaceError::ModelMissing { path: p } if p == path));
+    }
+
+    #[test]
+    fn model_with_wrong_sha256_is_a_typed_error() {
+        let path = some_text_file();
+        let expected = sha256_hex(b"the real model");
+        match read_verified(&path, &expected).unwrap_err() {
+            FaceError::ModelChecksum {
+                expected: e,
+                actual,
+                ..
+            } => {
+                assert_eq!(e, expected);
+                assert_eq!(actual, sha256_hex(&std::fs::read(&path).unwrap()));
+            }
+            other => panic!("unexpected error: {other}"),
+        }
+    }
+
+    #[test]
+    fn model_with_right_sha256_is_read_whatever_the_hex_case() {
+        let path = some_text_file();
+        let bytes = std::fs::read(&path).unwrap();
+        let expected = format!(" {} ", sha256_hex(&bytes).to_ascii_uppercase());
+        assert_eq!(read_verified(&path, &expected).unwrap(), bytes);
+    }
+
+    #[test]
+    fn missing_runtime_library_is_a_typed_error_not_a_panic() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("no-such-dir/libonnxruntime.so");
+        let err = OrtRuntime::init(&path, 1).unwrap_err();
+        assert!(matches!(err, FaceError::RuntimeMissing { path: p } if p == path));
+    }
+
+    #[test]
+    fn unloadable_runtime_library_is_a_typed_error_not_a_panic() {
+        let err = OrtRuntime::init(&some_text_file(), 1).unwrap_err();
+        assert!(
+            matches!(err, FaceError::RuntimeNotLoadable { .. }),
+            "unexpected error: {err}"
+        );
+        let err = OrtRuntime::init(Path::new(env!("CARGO_MANIFEST_DIR")), 1).unwrap_err();
+        assert!(
+            matches!(err, FaceError::RuntimeNotLoadable { .. }),
+            "unexpected error: {err}"
+        );
+    }
+}

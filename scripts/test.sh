@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Sets up and runs the whole test suite: formatting, lints, unit tests and the
+# end-to-end tests against the real pcscd, the virtual card, the real ONNX models,
+# OpenCV and the Slint UI.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+. scripts/lib.sh
+. scripts/services.sh
+
+scripts/setup.sh
+start_pcscd
+start_display
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+step "cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+step "cargo test"
+cargo test --workspace --locked

@@ -1,0 +1,270 @@
+//! Shared helpers for end-to-end tests.
+
+pub mod pcscd {
+    //! The real pcscd with vsmartcard's vpcd driver, shared by every test on the machine.
+    //!
+    //! pcscd runs once per machine and vpcd's slots are shared, so tests that use them take
+    //! [`lock`] first: a process-wide mutex plus a file lock that other test binaries honour.
+    //!
+    //! vpcd quirk: a card reset (closing a PC/SC connection) that reaches vpcd after the virtual
+    //! card left can hide that removal from pcscd, and a card inserted soon after then goes
+    //! unnoticed. Close PC/SC connections before removing a card, or wait for the removal.
+
+    use std::ffi::CString;
+    use std::fs::{File, OpenOptions, TryLockError};
+    use std::net::{Ipv4Addr, SocketAddr};
+    use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+    use std::sync::{Mutex, MutexGuard, PoisonError};
+    use std::thread;
+    use std::time::{Duration, Instant};
+
+    use card_io::monitor::{CardEvent, CardMonitor, ReaderFilter};
+    use card_io::pcsc_transport::{list_readers, PcscTransport};
+    use card_io::transport::TransportError;
+    use pcsc::{Context, ReaderState, Scope, State};
+
+    /// Reader name of vpcd slot 0.
+    pub const SLOT0_READER: &str = "Virtual PCD 00 00";
+    /// TCP port of vpcd slot 0.
+    pub const SLOT0_PORT: u16 = 35963;
+    /// Bound on every wait for pcscd or vpcd (vpcd polls about every 400 ms).
+    pub const EVENT_TIMEOUT: Duration = Duration::from_secs(5);
+
+    /// File locked by whoever uses pcscd's vpcd slots.
+    const LOCK_PATH: &str = "/tmp/mynakiosk-pcscd.lock";
+    /// Longest wait for another test binary to release the slots.
+    const LOCK_TIMEOUT: Duration = Duration::from_secs(120);
+    const POLL: Duration = Duration::from_millis(20);
+
+    static IN_PROCESS: Mutex<()> = Mutex::new(());
+
+    /// vpcd slot 0 on this machine.
+    pub fn slot0_addr() -> SocketAddr {
+        SocketAddr::from((Ipv4Addr::LOCALHOST, SLOT0_PORT))
+    }
+
+    /// Exclusive use of pcscd and its vpcd slots, released on drop.
+    pub struct PcscdLock {
+        _file: File,
+        _guard: MutexGuard<'static, ()>,
+    }
+
+    /// Takes the pcscd lock, then checks that pcscd runs with the vpcd reader and that slot 0 is
+    /// empty. Panics with the reason otherwise.
+    pub fn lock() -> PcscdLock {
+        let guard = IN_PROCESS.lock().unwrap_or_else(PoisonError::into_inner);
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(LOCK_PATH)
+            .unwrap_or_else(|err| panic!("cannot open {LOCK_PATH}: {err}"));
+        let deadline = Instant::now() + LOCK_TIMEOUT;
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(TryLockError::WouldBlock) if Instant::now() < deadline => thread::sleep(POLL),
+                Err(TryLockError::WouldBlock) => {
+                    panic!("{LOCK_PATH} stayed locked for {LOCK_TIMEOUT:?} by another test")
+                }
+                Err(TryLockError::Error(err)) => panic!("cannot lock {LOCK_PATH}: {err}"),
+            }
+        }
+        require_vpcd_reader();
+        require_empty_slot0();
+        PcscdLock {
+            _file: file,
+            _guard: guard,
+        }
+    }
+
+    fn require_vpcd_reader() {
+        match list_readers() {
+            Ok(readers) => assert!(
+                readers.iter().any(|r| r == SLOT0_READER),
+                "pcscd has no reader {SLOT0_READER:?} (it has {readers:?}): install \
+                 vsmartcard-vpcd and restart pcscd"
+            ),
+            Err(TransportError::NoService) => {
+                panic!("pcscd is not running: start it with scripts/test.sh or `pcscd -f`")
+            }
+            Err(err) => panic!("cannot list the readers of pcscd: {err}"),
+        }
+    }
+
+    /// Waits up to [`EVENT_TIMEOUT`] for pcscd to see slot 0 empty.
+    fn require_empty_slot0() {
+        let deadline = Instant::now() + EVENT_TIMEOUT;
+        while slot0_has_card() {
+            assert!(
+                Instant::now() < deadline,
+                "{SLOT0_READER} still holds a card: is a card-sim running?"
+            );
+            thread::sleep(POLL);
+        }
+    }
+
+    /// Whether pcscd reports a card in slot 0 now.
+    fn slot0_has_card() -> bool {
+        let context = Context::establish(Scope::User)
+            .unwrap_or_else(|err| panic!("cannot reach pcscd: {err}"));
+        let name = CString::new(SLOT0_READER).unwrap_or_else(|err| panic!("{err}"));
+        let mut states = [ReaderState::new(name, State::UNAWARE)];
+        context
+            .get_status_change(Duration::ZERO, &mut states)
+            .unwrap_or_else(|err| panic!("cannot read the state of {SLOT0_READER}: {err}"));
+        states[0].event_state().contains(State::PRESENT)
+    }
+
+    /// Connects to the card in `reader`, waiting up to [`EVENT_TIMEOUT`] for one to arrive.
+    pub fn connect_when_present(reader: &str) -> PcscTransport {
+        let deadline = Instant::now() + EVENT_TIMEOUT;
+        loop {
+            match PcscTransport::connect(reader) {
+                Ok(transport) => return transport,
+                Err(TransportError::CardRemoved) if Instant::now() < deadline => {
+                    thread::sleep(POLL)
+                }
+                Err(err) => panic!("no card to connect to in {reader}: {err}"),
+            }
+        }
+    }
+
+    /// A [`CardMonitor`] whose events a test can wait for.
+    pub struct EventProbe {
+        monitor: CardMonitor,
+        events: Receiver<(Instant, CardEvent)>,
+    }
+
+    impl EventProbe {
+        /// Starts a monitor on the readers matching `filter`.
+        pub fn watch(filter: ReaderFilter) -> Self {
+            let (sender, events) = mpsc::channel();
+            let monitor = CardMonitor::spawn(filter, move |event| {
+                let _ = sender.send((Instant::now(), event));
+            })
+            .unwrap_or_else(|err| panic!("cannot start the card monitor: {err}"));
+            Self { monitor, events }
+        }
+
+        /// Waits up to [`EVENT_TIMEOUT`] for `expected` (skipping other events) and returns
+        /// when it was reported; panics with the events seen otherwise.
+        pub fn wait_for(&self, expected: &CardEvent) -> Instant {
+            let deadline = Instant::now() + EVENT_TIMEOUT;
+            let mut seen = Vec::new();
+            loop {
+                let left = deadline.saturating_duration_since(Instant::now());
+                match self.events.recv_timeout(left) {
+                    Ok((at, event)) if event == *expected => return at,
+                    Ok((_, event)) => seen.push(event),
+                    Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {
+                        panic!("no {expected:?} within {EVENT_TIMEOUT:?}; events seen: {seen:?}")
+                    }
+                }
+            }
+        }
+
+        /// Stops the monitor and returns how long that took.
+        pub fn stop(self) -> Duration {
+            let started = Instant::now();
+            self.monitor.stop();
+            started.elapsed()
+        }
+    }
+}
+
+pub mod binary {
+    //! The `mynakiosk` binary built by `cargo test --workspace`, run as a child process.
+
+    use std::io::{BufRead, BufReader};
+    use std::path::PathBuf;
+    use std::process::{Child, Command, Stdio};
+    use std::sync::mpsc::{self, Receiver};
+    use std::time::{Duration, Instant};
+
+    /// Path of `target/<profile>/mynakiosk`, next to the test executable's `deps/` folder.
+    pub fn path() -> PathBuf {
+        let exe = std::env::current_exe().expect("test executable path");
+        let bin = exe
+            .parent()
+            .and_then(|deps| deps.parent())
+            .expect("target/<profile>/deps")
+            .join("mynakiosk");
+        assert!(
+            bin.is_file(),
+            "{} is missing: build it with `cargo build -p reader-app` (scripts/test.sh does)",
+            bin.display()
+        );
+        bin
+    }
+
+    /// A command for the binary with a quiet, plain log format.
+    pub fn command() -> Command {
+        let mut cmd = Command::new(path());
+        cmd.env("MYNAKIOSK_LOG", "warn,mynakiosk=info")
+            .env_remove("MYNAKIOSK_LOG_FORMAT")
+            .env_remove("JOURNAL_STREAM")
+            .env_remove("MYNAKIOSK_CONFIG");
+        cmd
+    }
+
+    /// A running binary whose stderr lines are collected; killed on drop.
+    pub struct Running {
+        child: Child,
+        lines: Receiver<String>,
+        seen: Vec<String>,
+    }
+
+    impl Running {
+        pub fn spawn(mut cmd: Command) -> Self {
+            let mut child = cmd
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("start mynakiosk");
+            let stderr = child.stderr.take().expect("piped stderr");
+            let (tx, lines) = mpsc::channel();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+            Self {
+                child,
+                lines,
+                seen: Vec::new(),
+            }
+        }
+
+        /// Waits up to `timeout` for a stderr line containing `text`; panics with
+        /// everything seen so far otherwise.
+        pub fn wait_for_line(&mut self, text: &str, timeout: Duration) -> String {
+            let deadline = Instant::now() + timeout;
+            loop {
+                let left = deadline.saturating_duration_since(Instant::now());
+                match self.lines.recv_timeout(left) {
+                    Ok(line) => {
+                        self.seen.push(line.clone());
+                        if line.contains(text) {
+                            return line;
+                        }
+                    }
+                    Err(_) => panic!(
+                        "no line containing {text:?} within {timeout:?}; stderr so far:\n{}",
+                        self.seen.join("\n")
+                    ),
+                }
+            }
+        }
+    }
+
+    impl Drop for Running {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}

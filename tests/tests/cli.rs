@@ -1,0 +1,72 @@
+//! The `mynakiosk` command line as an integrator uses it.
+
+use mynakiosk_tests::binary;
+use std::path::PathBuf;
+
+fn face_eval() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/face-eval")
+}
+
+#[test]
+fn detect_faces_prints_one_face_per_portrait() {
+    let dir = face_eval().join("portraits");
+    let out = binary::command()
+        .args(["detect-faces".as_ref(), dir.as_os_str()])
+        .output()
+        .expect("run mynakiosk");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 5, "one line per portrait: {lines:?}");
+    for line in &lines {
+        let faces = line["faces"].as_array().expect("faces");
+        assert_eq!(faces.len(), 1, "{line}");
+        let score = faces[0]["score"].as_f64().expect("score");
+        assert!(score > 0.8, "{line}");
+        assert!(line.get("pixels").is_none());
+    }
+}
+
+#[test]
+fn bad_config_names_line_and_key() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("mynakiosk.toml");
+    std::fs::write(&config, "kiosk_id = \"a\"\n[face]\nthread = 2\n").expect("write config");
+    let out = binary::command()
+        .arg("--config")
+        .arg(&config)
+        .arg("run")
+        .output()
+        .expect("run mynakiosk");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&config.display().to_string()), "{err}");
+    assert!(err.contains("line 3"), "{err}");
+    assert!(err.contains("unknown field `thread`"), "{err}");
+}
+
+#[test]
+fn missing_models_are_a_clear_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("mynakiosk.toml");
+    std::fs::write(&config, format!("[face]\nmodels_dir = {:?}\n", dir.path())).expect("write");
+    let out = binary::command()
+        .arg("--config")
+        .arg(&config)
+        .args([
+            "detect-faces".as_ref(),
+            face_eval().join("portraits").as_os_str(),
+        ])
+        .output()
+        .expect("run mynakiosk");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("face_detection_yunet_2023mar.onnx"), "{err}");
+}
