@@ -29,6 +29,23 @@ enum Command {
         /// An image file or a folder of images.
         source: PathBuf,
     },
+    /// Checks readers, card, cameras, models, ONNX Runtime, pcscd, the reception system and
+    /// the audit chain; one PASS/WARN/FAIL line each, non-zero exit when a check fails.
+    Diagnose,
+    /// Parses the configuration and reports the first error (line, key, expected).
+    CheckConfig,
+    /// Verifies hash-chained audit files in order (a folder: all its audit files).
+    AuditVerify {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// The hand-off outbox: status, deliver now, queue test results.
+    Outbox {
+        #[command(subcommand)]
+        command: crate::handoff::commands::OutboxCommand,
+    },
+    /// A SIMULATOR of the qualification service and reception sink, for demos and tests.
+    QualSim(crate::qual_sim::QualSimArgs),
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -38,5 +55,13 @@ pub fn run() -> anyhow::Result<()> {
         Command::Run => crate::kiosk::run(&config, crate::kiosk::Mode::Production),
         Command::Demo => crate::kiosk::run(&config, crate::kiosk::Mode::Demo),
         Command::DetectFaces { source } => crate::detect_faces::run(&config, &source),
+        Command::Diagnose => crate::diagnose::run(&config, cli.config.as_deref()),
+        Command::CheckConfig => {
+            println!("configuration valid");
+            Ok(())
+        }
+        Command::AuditVerify { files } => crate::audit::run_verify(&files),
+        Command::Outbox { command } => crate::handoff::commands::run(&config, &command),
+        Command::QualSim(args) => crate::qual_sim::run(&args),
     }
 }

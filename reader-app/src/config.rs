@@ -12,6 +12,10 @@ pub struct Config {
     pub reader: ReaderConfig,
     pub face: FaceConfig,
     pub demo: DemoConfig,
+    pub handoff: HandoffConfig,
+    pub qualification: QualificationConfig,
+    pub audit: AuditConfig,
+    pub staff: StaffConfig,
 }
 
 /// Which PC/SC reader the kiosk uses.
@@ -20,6 +24,18 @@ pub struct Config {
 pub struct ReaderConfig {
     /// Case-insensitive substring of the reader name; empty means every reader.
     pub name: String,
+}
+
+impl ReaderConfig {
+    /// The readers the kiosk uses.
+    pub fn filter(&self) -> card_io::monitor::ReaderFilter {
+        use card_io::monitor::ReaderFilter;
+        if self.name.is_empty() {
+            ReaderFilter::Any
+        } else {
+            ReaderFilter::Contains(self.name.clone())
+        }
+    }
 }
 
 /// ONNX Runtime and the face models.
@@ -32,6 +48,8 @@ pub struct FaceConfig {
     pub models_dir: PathBuf,
     /// Threads ONNX Runtime may use per inference.
     pub threads: usize,
+    /// SFace cosine similarity at or above which the live face matches the chip photo.
+    pub match_threshold: f32,
 }
 
 /// The demo's virtual card (a simulator, never used by `run`).
@@ -42,6 +60,90 @@ pub struct DemoConfig {
     pub vpcd_port: u16,
 }
 
+/// Where verified results go and how they wait for the reception system.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct HandoffConfig {
+    /// The sink: `http`, `unix`, `file`, or `none` (results stay queued in the outbox).
+    pub sink: SinkKind,
+    /// `sink = "http"`: the receiver's URL (`http://`, loopback unless `allow_non_loopback`).
+    pub http_url: String,
+    /// Lets `http_url` name another host (results then cross a network without TLS).
+    pub allow_non_loopback: bool,
+    /// `sink = "unix"`: the receiver's socket (newline-delimited JSON, one ack line per result).
+    pub unix_socket: PathBuf,
+    /// `sink = "file"`: the folder results are dropped into (write, fsync, rename).
+    pub drop_dir: PathBuf,
+    /// The durable outbox: results wait here until the sink acknowledges them.
+    pub outbox_dir: PathBuf,
+    /// Bound on one delivery attempt, in milliseconds.
+    pub timeout_ms: u64,
+    /// First retry delay after a failed delivery, in milliseconds; doubles up to `retry_max_ms`.
+    pub retry_initial_ms: u64,
+    pub retry_max_ms: u64,
+}
+
+/// The kind of hand-off sink.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SinkKind {
+    Http,
+    Unix,
+    File,
+    None,
+}
+
+/// The qualification service (the bundled simulator in a demo).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct QualificationConfig {
+    /// Base URL (`http://`, loopback); empty: the kiosk does not query qualification itself.
+    pub url: String,
+}
+
+/// The hash-chained audit log.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// Folder of `audit.jsonl`, its rotated predecessors and `audit.head`.
+    pub dir: PathBuf,
+    /// The current file is rotated once it reaches this size, in bytes.
+    pub max_file_bytes: u64,
+}
+
+/// Staff functions (placeholder until staff credentials exist).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct StaffConfig {
+    /// Whether staff may confirm identity by a visual check (目視確認).
+    pub visual_check: bool,
+}
+
+impl Default for HandoffConfig {
+    fn default() -> Self {
+        Self {
+            sink: SinkKind::Http,
+            http_url: "http://127.0.0.1:8750/results".into(),
+            allow_non_loopback: false,
+            unix_socket: "/run/mynakiosk/reception.sock".into(),
+            drop_dir: "/var/lib/mynakiosk/drop".into(),
+            outbox_dir: "/var/lib/mynakiosk/outbox".into(),
+            timeout_ms: 5000,
+            retry_initial_ms: 1000,
+            retry_max_ms: 60_000,
+        }
+    }
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self {
+            dir: "/var/lib/mynakiosk/audit".into(),
+            max_file_bytes: 10 * 1024 * 1024,
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -49,6 +151,10 @@ impl Default for Config {
             reader: ReaderConfig::default(),
             face: FaceConfig::default(),
             demo: DemoConfig::default(),
+            handoff: HandoffConfig::default(),
+            qualification: QualificationConfig::default(),
+            audit: AuditConfig::default(),
+            staff: StaffConfig::default(),
         }
     }
 }
@@ -65,6 +171,7 @@ impl Default for FaceConfig {
                 "/usr/share/mynakiosk/models",
             ),
             threads: 2,
+            match_threshold: 0.42,
         }
     }
 }
@@ -109,25 +216,149 @@ impl Config {
         })
     }
 
-    /// Parses TOML text; the error names line, column, key and what was expected.
+    /// Parses TOML text; the error names line, key and what was expected.
     pub fn parse(text: &str) -> Result<Self, String> {
         let config: Self = toml::from_str(text).map_err(|e| e.to_string())?;
-        config.validate()?;
+        config.validate().map_err(|invalid| invalid.message(text))?;
         Ok(config)
     }
 
-    fn validate(&self) -> Result<(), String> {
-        if self.kiosk_id.trim().is_empty() {
-            return Err("kiosk_id: must not be empty".into());
+    fn validate(&self) -> Result<(), Invalid> {
+        let id = &self.kiosk_id;
+        if id.is_empty()
+            || id.len() > 64
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            return Err(Invalid::new(
+                "kiosk_id",
+                "1 to 64 characters from A-Z a-z 0-9 - _ .",
+                format!("{id:?}"),
+            ));
         }
-        if !(1..=16).contains(&self.face.threads) {
-            return Err(format!(
-                "face.threads: expected 1 to 16, found {}",
-                self.face.threads
+        let face = &self.face;
+        if !(1..=16).contains(&face.threads) {
+            return Err(Invalid::new("face.threads", "1 to 16", face.threads));
+        }
+        if !(face.match_threshold > 0.0 && face.match_threshold < 1.0) {
+            let found = face.match_threshold;
+            return Err(Invalid::new("face.match_threshold", "0 < x < 1", found));
+        }
+        self.handoff.validate()?;
+        if !self.qualification.url.is_empty() {
+            http_url("qualification.url", &self.qualification.url, false)?;
+        }
+        absolute("audit.dir", &self.audit.dir)?;
+        if self.audit.max_file_bytes < MIN_AUDIT_FILE_BYTES {
+            let found = self.audit.max_file_bytes;
+            let expected = format!("at least {MIN_AUDIT_FILE_BYTES}");
+            return Err(Invalid::new("audit.max_file_bytes", expected, found));
+        }
+        Ok(())
+    }
+}
+
+/// Smallest audit file before rotation: a few events.
+const MIN_AUDIT_FILE_BYTES: u64 = 4096;
+
+impl HandoffConfig {
+    fn validate(&self) -> Result<(), Invalid> {
+        match self.sink {
+            SinkKind::Http => {
+                http_url("handoff.http_url", &self.http_url, self.allow_non_loopback)?
+            }
+            SinkKind::Unix => absolute("handoff.unix_socket", &self.unix_socket)?,
+            SinkKind::File => absolute("handoff.drop_dir", &self.drop_dir)?,
+            SinkKind::None => {}
+        }
+        absolute("handoff.outbox_dir", &self.outbox_dir)?;
+        if !(100..=120_000).contains(&self.timeout_ms) {
+            return Err(Invalid::new(
+                "handoff.timeout_ms",
+                "100 to 120000",
+                self.timeout_ms,
+            ));
+        }
+        if !(100..=3_600_000).contains(&self.retry_initial_ms) {
+            let found = self.retry_initial_ms;
+            return Err(Invalid::new(
+                "handoff.retry_initial_ms",
+                "100 to 3600000",
+                found,
+            ));
+        }
+        if !(self.retry_initial_ms..=3_600_000).contains(&self.retry_max_ms) {
+            let expected = format!("{} (retry_initial_ms) to 3600000", self.retry_initial_ms);
+            return Err(Invalid::new(
+                "handoff.retry_max_ms",
+                expected,
+                self.retry_max_ms,
             ));
         }
         Ok(())
     }
+}
+
+fn absolute(key: &'static str, path: &Path) -> Result<(), Invalid> {
+    if path.is_absolute() {
+        Ok(())
+    } else {
+        Err(Invalid::new(key, "an absolute path", format!("{path:?}")))
+    }
+}
+
+fn http_url(key: &'static str, url: &str, allow_non_loopback: bool) -> Result<(), Invalid> {
+    crate::handoff::http::check_url(url, allow_non_loopback)
+        .map(drop)
+        .map_err(|expected| Invalid::new(key, expected, format!("{url:?}")))
+}
+
+/// A value of the right type that is still unacceptable.
+#[derive(Debug)]
+struct Invalid {
+    key: &'static str,
+    expected: String,
+    found: String,
+}
+
+impl Invalid {
+    fn new(key: &'static str, expected: impl Into<String>, found: impl std::fmt::Display) -> Self {
+        Self {
+            key,
+            expected: expected.into(),
+            found: found.to_string(),
+        }
+    }
+
+    /// The message, with the line of the key in `text` (or a note that the default is used).
+    fn message(&self, text: &str) -> String {
+        let Self {
+            key,
+            expected,
+            found,
+        } = self;
+        match line_of(text, key) {
+            Some(line) => format!("line {line}, key {key}: expected {expected}, found {found}"),
+            None => format!("key {key} (not set, default): expected {expected}, found {found}"),
+        }
+    }
+}
+
+/// The 1-based line where the dotted `key` is set in `text`.
+fn line_of(text: &str, key: &str) -> Option<usize> {
+    let doc = toml_edit::ImDocument::parse(text).ok()?;
+    let mut table: &dyn toml_edit::TableLike = doc.as_table();
+    let mut parts = key.split('.').peekable();
+    while let Some(part) = parts.next() {
+        let (k, item) = table.get_key_value(part)?;
+        if parts.peek().is_none() {
+            let span = k.span().or_else(|| item.span())?;
+            return Some(text[..span.start].matches('\n').count() + 1);
+        }
+        table = item.as_table_like()?;
+    }
+    None
 }
 
 #[cfg(test)]
@@ -168,7 +399,7 @@ mod tests {
     #[test]
     fn out_of_range_threads_is_rejected() {
         let e = Config::parse("[face]\nthreads = 0\n").unwrap_err();
-        assert_eq!(e, "face.threads: expected 1 to 16, found 0");
+        assert_eq!(e, "line 2, key face.threads: expected 1 to 16, found 0");
     }
 
     #[test]

@@ -8,6 +8,10 @@ pub enum KioskError {
     CardRemoved,
     ReaderMissing,
     PcscdDown,
+    ReceptionUnreachable,
+    QualificationInvalid,
+    QualificationNotFound,
+    AuditLogUnwritable,
 }
 
 /// The texts behind one error code.
@@ -47,6 +51,26 @@ impl KioskError {
                 "カードリーダーを準備しています。しばらくお待ちください。",
                 "pcscd（PC/SCサービス）に接続できません。サービスの状態を確認してください。",
             ),
+            Self::ReceptionUnreachable => (
+                "E050",
+                "本人確認は完了しました。受付窓口にお声がけください。",
+                "受付システムに接続できません。結果は端末内に保存され、接続が回復すると自動で送信されます（handoff の設定と受付システムを確認）。",
+            ),
+            Self::QualificationInvalid => (
+                "E051",
+                "保険資格が確認できませんでした（資格無効）。受付窓口にお声がけください。",
+                "資格確認の結果が「資格無効」でした。保険証・資格確認書などで確認してください。",
+            ),
+            Self::QualificationNotFound => (
+                "E052",
+                "保険資格の情報が見つかりませんでした。受付窓口にお声がけください。",
+                "資格確認の結果が「資格情報なし」でした。加入している保険の情報が登録されていない可能性があります。",
+            ),
+            Self::AuditLogUnwritable => (
+                "E053",
+                "ただいま受付できません。係員をお呼びください。",
+                "監査ログに書き込めません（audit.dir の空き容量・権限を確認）。記録できないため受付を停止しています。",
+            ),
         };
         ErrorText {
             code,
@@ -60,12 +84,16 @@ impl KioskError {
 mod tests {
     use super::*;
 
-    const ALL: [KioskError; 5] = [
+    const ALL: [KioskError; 9] = [
         KioskError::CardNotRecognised,
         KioskError::NotMyNumberCard,
         KioskError::CardRemoved,
         KioskError::ReaderMissing,
         KioskError::PcscdDown,
+        KioskError::ReceptionUnreachable,
+        KioskError::QualificationInvalid,
+        KioskError::QualificationNotFound,
+        KioskError::AuditLogUnwritable,
     ];
 
     #[test]

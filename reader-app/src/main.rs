@@ -1,10 +1,10 @@
 //! `mynakiosk`: the face-recognition card-reader kiosk.
 
+use reader_app::{audit, config, diagnose, errors, handoff, qual_sim};
+
 mod cli;
-mod config;
 mod demo;
 mod detect_faces;
-mod errors;
 mod kiosk;
 mod logging;
 mod session;

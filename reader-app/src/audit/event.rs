@@ -1,0 +1,62 @@
+//! What the audit log records. No personal data beyond the certificate serial: no name, no
+//! My Number, no image, no PIN.
+
+use crate::handoff::result::SessionId;
+use serde::{Deserialize, Serialize};
+
+/// One audited event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum AuditEvent {
+    KioskStarted {
+        version: String,
+    },
+    /// The configuration in force; a changed hash between starts is a configuration change.
+    ConfigLoaded {
+        path: Option<String>,
+        sha256: String,
+    },
+    SessionStarted {
+        session_id: SessionId,
+    },
+    MethodChosen {
+        session_id: SessionId,
+        /// `face`, `pin` or `visual`.
+        method: String,
+    },
+    SessionEnded {
+        session_id: SessionId,
+        outcome: Outcome,
+        /// The user-authentication certificate serial (hex), when the card was read.
+        certificate_serial: Option<String>,
+    },
+    /// An error code from the catalogue was shown.
+    ErrorShown {
+        session_id: Option<SessionId>,
+        code: String,
+    },
+    /// A staff action (目視確認, settings, …) by staff id.
+    StaffAction {
+        session_id: Option<SessionId>,
+        operator_id: String,
+        action: String,
+        reason_code: Option<String>,
+    },
+    ResultQueued {
+        session_id: SessionId,
+    },
+    /// Bytes of a torn last line (a crash mid-write) cut off when the log was reopened.
+    TornLineRemoved {
+        bytes: u64,
+    },
+}
+
+/// How a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Verified,
+    Failed,
+    /// Card removed, timeout or cancel.
+    Aborted,
+}

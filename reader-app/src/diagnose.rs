@@ -1,0 +1,259 @@
+//! `mynakiosk diagnose`: a self-test of everything the kiosk needs, one PASS/WARN/FAIL line
+//! per check and a summary; exits non-zero when a check fails.
+
+use crate::config::{Config, SinkKind};
+use crate::handoff::{http, outbox::Outbox, sink};
+use card_io::mynumber::{self, CardKind};
+use card_io::pcsc_transport::{list_readers, PcscTransport};
+use card_io::transport::TransportError;
+use face_match::{OrtRuntime, YUNET_2023MAR_FILE, YUNET_2023MAR_SHA256};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A check's verdict. `Warn` is a degraded but working kiosk (no camera: PIN and 目視 only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    Warn,
+    Fail,
+}
+
+/// One line of the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    pub name: &'static str,
+    pub verdict: Verdict,
+    pub detail: String,
+}
+
+fn check(name: &'static str, verdict: Verdict, detail: impl Into<String>) -> Check {
+    Check {
+        name,
+        verdict,
+        detail: detail.into(),
+    }
+}
+
+/// Runs every check, prints the report and fails if any check failed.
+pub fn run(config: &Config, config_path: Option<&Path>) -> anyhow::Result<()> {
+    let checks = all_checks(config, config_path);
+    for c in &checks {
+        let tag = match c.verdict {
+            Verdict::Pass => "PASS",
+            Verdict::Warn => "WARN",
+            Verdict::Fail => "FAIL",
+        };
+        println!("{tag}  {:<14} {}", c.name, c.detail);
+    }
+    let count = |v| checks.iter().filter(|c| c.verdict == v).count();
+    let failed = count(Verdict::Fail);
+    println!(
+        "diagnose: {} passed, {} warnings, {failed} failed",
+        count(Verdict::Pass),
+        count(Verdict::Warn)
+    );
+    anyhow::ensure!(failed == 0, "{failed} check(s) failed");
+    Ok(())
+}
+
+fn all_checks(config: &Config, config_path: Option<&Path>) -> Vec<Check> {
+    let detail = config_path.map_or("built-in defaults".into(), |p| {
+        format!("{} is valid", p.display())
+    });
+    let mut checks = vec![check("config", Verdict::Pass, detail)];
+    checks.extend(readers(config));
+    checks.push(cameras());
+    checks.push(onnx_runtime(config));
+    checks.push(models(config));
+    checks.push(reception(config));
+    checks.push(outbox(config));
+    if !config.qualification.url.is_empty() {
+        let timeout = Duration::from_millis(config.handoff.timeout_ms);
+        checks.push(match http::probe_tcp(&config.qualification.url, timeout) {
+            Ok(()) => check(
+                "qualification",
+                Verdict::Pass,
+                format!("{} reachable", config.qualification.url),
+            ),
+            Err(e) => check("qualification", Verdict::Fail, format!("unreachable: {e}")),
+        });
+    }
+    checks.push(audit(config));
+    checks
+}
+
+/// pcscd, the configured reader, and the card in it.
+fn readers(config: &Config) -> Vec<Check> {
+    let readers = match list_readers() {
+        Ok(r) => r,
+        Err(TransportError::NoService) => {
+            return vec![check(
+                "pcscd",
+                Verdict::Fail,
+                "not running (systemctl status pcscd.socket)",
+            )]
+        }
+        Err(TransportError::ReaderUnavailable) => Vec::new(),
+        Err(e) => return vec![check("pcscd", Verdict::Fail, e.to_string())],
+    };
+    let mut checks = vec![check(
+        "pcscd",
+        Verdict::Pass,
+        format!("reachable, {} reader(s)", readers.len()),
+    )];
+    let filter = config.reader.filter();
+    let matching: Vec<&String> = readers.iter().filter(|r| filter.matches(r)).collect();
+    let Some(reader) = matching.first() else {
+        checks.push(check(
+            "reader",
+            Verdict::Fail,
+            format!(
+                "none matches reader.name = {:?} (pcscd has {readers:?})",
+                config.reader.name
+            ),
+        ));
+        return checks;
+    };
+    checks.push(check("reader", Verdict::Pass, format!("{matching:?}")));
+    checks.push(match PcscTransport::connect(reader) {
+        Ok(mut card) => match mynumber::detect(&mut card) {
+            Ok(CardKind::MyNumberCard) => {
+                check("card", Verdict::Pass, format!("My Number card in {reader}"))
+            }
+            Ok(kind) => check(
+                "card",
+                Verdict::Warn,
+                format!("{kind:?} in {reader}: not a My Number card"),
+            ),
+            Err(e) => check(
+                "card",
+                Verdict::Warn,
+                format!("card in {reader} not readable: {e}"),
+            ),
+        },
+        Err(TransportError::CardRemoved) => check(
+            "card",
+            Verdict::Warn,
+            format!("no card in {reader} (place one to test reading)"),
+        ),
+        Err(e) => check("card", Verdict::Fail, format!("{reader}: {e}")),
+    });
+    checks
+}
+
+/// V4L2 device nodes the kiosk user can open.
+fn cameras() -> Check {
+    let mut nodes: Vec<PathBuf> = std::fs::read_dir("/dev")
+        .map(|dir| dir.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    nodes.retain(|p| {
+        p.file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("video"))
+    });
+    nodes.sort();
+    if nodes.is_empty() {
+        return check(
+            "cameras",
+            Verdict::Warn,
+            "no V4L2 camera (/dev/video*): face authentication unavailable, PIN and 目視 only",
+        );
+    }
+    let denied: Vec<_> = nodes
+        .iter()
+        .filter(|p| std::fs::File::open(p).is_err())
+        .collect();
+    if denied.is_empty() {
+        check("cameras", Verdict::Pass, format!("{nodes:?}"))
+    } else {
+        check(
+            "cameras",
+            Verdict::Fail,
+            format!("cannot open {denied:?}: add the kiosk user to group video"),
+        )
+    }
+}
+
+fn onnx_runtime(config: &Config) -> Check {
+    let path = &config.face.onnx_runtime;
+    match OrtRuntime::init(path, config.face.threads) {
+        Ok(_) => check(
+            "onnx runtime",
+            Verdict::Pass,
+            format!("{} loaded", path.display()),
+        ),
+        Err(e) => check("onnx runtime", Verdict::Fail, e.to_string()),
+    }
+}
+
+fn models(config: &Config) -> Check {
+    let path = config.face.models_dir.join(YUNET_2023MAR_FILE);
+    match std::fs::read(&path) {
+        Ok(bytes) if crate::audit::sha256_hex(&bytes) == YUNET_2023MAR_SHA256 => check(
+            "models",
+            Verdict::Pass,
+            format!("{} sha256 ok", path.display()),
+        ),
+        Ok(_) => check(
+            "models",
+            Verdict::Fail,
+            format!("{}: sha256 differs (corrupt or wrong file)", path.display()),
+        ),
+        Err(e) => check("models", Verdict::Fail, format!("{}: {e}", path.display())),
+    }
+}
+
+fn reception(config: &Config) -> Check {
+    let Some(sink) = sink::from_config(&config.handoff) else {
+        return check(
+            "reception",
+            Verdict::Warn,
+            "handoff.sink = \"none\": results stay in the outbox",
+        );
+    };
+    match sink.probe() {
+        Ok(()) => check(
+            "reception",
+            Verdict::Pass,
+            format!("{} reachable", sink.describe()),
+        ),
+        Err(e) => {
+            let hint = match config.handoff.sink {
+                SinkKind::File => "create the folder, writable by the kiosk user",
+                _ => "is the reception system running?",
+            };
+            check("reception", Verdict::Fail, format!("{e} ({hint})"))
+        }
+    }
+}
+
+fn outbox(config: &Config) -> Check {
+    match Outbox::open(&config.handoff.outbox_dir).and_then(|o| o.counts()) {
+        Ok((0, 0)) => check("outbox", Verdict::Pass, "empty"),
+        Ok((queued, rejected)) => check(
+            "outbox",
+            Verdict::Warn,
+            format!("{queued} result(s) waiting, {rejected} refused by the receiver"),
+        ),
+        Err(e) => check("outbox", Verdict::Fail, e.to_string()),
+    }
+}
+
+fn audit(config: &Config) -> Check {
+    let dir = &config.audit.dir;
+    if !dir.exists() {
+        return check(
+            "audit",
+            Verdict::Warn,
+            format!("{} does not exist yet", dir.display()),
+        );
+    }
+    match crate::audit::verify(std::slice::from_ref(dir)) {
+        Ok(v) if v.events == 0 => check(
+            "audit",
+            Verdict::Warn,
+            format!("{}: no events yet", dir.display()),
+        ),
+        Ok(v) => check("audit", Verdict::Pass, v.to_string()),
+        Err(f) => check("audit", Verdict::Fail, format!("chain broken: {f}")),
+    }
+}

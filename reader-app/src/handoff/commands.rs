@@ -1,0 +1,100 @@
+//! `mynakiosk outbox …`: what an integrator runs to check and drive the hand-off.
+
+use super::courier::deliver_queued;
+use super::outbox::Outbox;
+use super::result::{
+    now, Certificate, Consent, ConsentItems, Evidence, FaceEvidence, SessionId, SessionInfo,
+    VerificationResult,
+};
+use super::sink;
+use crate::config::Config;
+use crate::errors::KioskError;
+use chrono::Duration;
+
+#[derive(clap::Subcommand)]
+pub enum OutboxCommand {
+    /// Prints how many results wait and how many the receiver refused, as JSON.
+    Status,
+    /// Delivers every queued result now; fails if the reception system cannot be reached.
+    Deliver,
+    /// Queues sample results marked `"test": true` (not patients), printing their keys.
+    SendTest {
+        #[arg(long, default_value_t = 1)]
+        count: usize,
+    },
+}
+
+pub fn run(config: &Config, command: &OutboxCommand) -> anyhow::Result<()> {
+    let outbox = Outbox::open(&config.handoff.outbox_dir)?;
+    match command {
+        OutboxCommand::Status => {
+            let (queued, rejected) = outbox.counts()?;
+            println!(
+                "{}",
+                serde_json::json!({"queued": queued, "rejected": rejected})
+            );
+        }
+        OutboxCommand::Deliver => {
+            let Some(sink) = sink::from_config(&config.handoff) else {
+                anyhow::bail!("handoff.sink is \"none\": results stay in the outbox");
+            };
+            match deliver_queued(&outbox, sink.as_ref()) {
+                Ok(pass) => println!(
+                    "{}",
+                    serde_json::json!({"delivered": pass.delivered, "refused": pass.refused})
+                ),
+                Err(e) => {
+                    let text = KioskError::ReceptionUnreachable.text();
+                    anyhow::bail!("{} {}: {e}", text.code, text.staff);
+                }
+            }
+        }
+        OutboxCommand::SendTest { count } => {
+            for _ in 0..*count {
+                let result = sample(&config.kiosk_id);
+                outbox.enqueue(&result)?;
+                println!("{}", result.idempotency_key);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A result for no patient: a placeholder certificate, face evidence, 包括同意.
+fn sample(kiosk_id: &str) -> VerificationResult {
+    let session_id = SessionId::new();
+    let started_at = now();
+    let session = SessionInfo {
+        kiosk_id: kiosk_id.into(),
+        session_id,
+        started_at,
+    };
+    let serial = uuid::Uuid::new_v4().into_bytes();
+    let certificate = Certificate::new(
+        b"TEST RESULT: not a certificate",
+        &serial[..8],
+        "CN=mynakiosk test issuer".into(),
+        started_at + Duration::days(365),
+    );
+    let evidence = Evidence::Face(FaceEvidence {
+        match_score: 0.61,
+        match_threshold: 0.42,
+        liveness_score: 0.93,
+        liveness_passed: true,
+        attempts: 1,
+    });
+    let all = Some(true);
+    let consent = Consent::new(
+        started_at,
+        true,
+        ConsentItems {
+            medication: all,
+            health_checkup: all,
+            medical_care: all,
+            surgery: all,
+        },
+    );
+    let mut result = VerificationResult::new(&session, started_at, certificate, evidence, consent);
+    result.test = true;
+    result
+}
