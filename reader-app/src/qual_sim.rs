@@ -189,6 +189,7 @@ impl Received {
             );
         }
         if self.keys.contains(key) {
+            tracing::info!(key, "qual-sim acknowledged a duplicate result");
             return (200, serde_json::json!({"status": "duplicate", "key": key}));
         }
         if let Some(file) = &mut self.file {

@@ -1,0 +1,122 @@
+//! `mynakiosk diagnose` on this machine: the real pcscd with vpcd's readers, the virtual card,
+//! the real ONNX Runtime and models, a reception sink and an audit log.
+
+use card_io::sim::vpcd::VpcdCard;
+use card_io::sim::VirtualCard;
+use mynakiosk_tests::binary;
+use mynakiosk_tests::pcscd::{self, SLOT0_READER};
+use reader_app::audit::{AuditEvent, AuditLog};
+use reader_app::config::AuditConfig;
+use std::path::Path;
+
+/// Writes a config for `reader` with a drop-folder sink and a fresh audit log in `dir`.
+fn config(dir: &Path, reader: &str) -> std::path::PathBuf {
+    let drop = dir.join("drop");
+    std::fs::create_dir_all(&drop).unwrap();
+    let audit = AuditConfig {
+        dir: dir.join("audit"),
+        max_file_bytes: 1 << 20,
+    };
+    let log = AuditLog::open(&audit, "diag-1").unwrap();
+    log.record(AuditEvent::KioskStarted {
+        version: "test".into(),
+    })
+    .unwrap();
+    let path = dir.join("mynakiosk.toml");
+    let text = format!(
+        "kiosk_id = \"diag-1\"\n[reader]\nname = {reader:?}\n[handoff]\nsink = \"file\"\n\
+         drop_dir = {drop:?}\noutbox_dir = {:?}\n[audit]\ndir = {:?}\n",
+        dir.join("outbox"),
+        audit.dir
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Runs diagnose: (success, stdout).
+fn diagnose(config: &Path) -> (bool, String) {
+    let out = binary::command()
+        .arg("--config")
+        .arg(config)
+        .arg("diagnose")
+        .output()
+        .expect("run mynakiosk");
+    let text = String::from_utf8(out.stdout).unwrap();
+    (out.status.success(), text)
+}
+
+/// The report line of `check`.
+fn line<'a>(report: &'a str, check: &str) -> &'a str {
+    report
+        .lines()
+        .find(|l| l.get(6..).is_some_and(|rest| rest.starts_with(check)))
+        .unwrap_or_else(|| panic!("no {check} line in:\n{report}"))
+}
+
+#[test]
+fn with_the_virtual_reader_and_card_every_check_passes_or_warns() {
+    let _slots = pcscd::lock();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), SLOT0_READER);
+
+    let (ok, report) = diagnose(&cfg);
+    assert!(ok, "{report}");
+    assert!(line(&report, "pcscd").starts_with("PASS"), "{report}");
+    assert!(line(&report, "reader").starts_with("PASS"), "{report}");
+    assert!(line(&report, "reader").contains(SLOT0_READER), "{report}");
+    assert!(
+        line(&report, "card").starts_with("WARN"),
+        "no card yet: {report}"
+    );
+    for check in ["onnx runtime", "models", "reception", "outbox", "audit"] {
+        assert!(
+            line(&report, check).starts_with("PASS"),
+            "{check}: {report}"
+        );
+    }
+    assert!(line(&report, "audit").contains("1 events"), "{report}");
+    assert!(report.trim_end().ends_with("0 failed"), "{report}");
+
+    let card = VpcdCard::insert(VirtualCard::my_number(), pcscd::slot0_addr()).unwrap();
+    pcscd::connect_when_present(SLOT0_READER);
+    let (ok, report) = diagnose(&cfg);
+    card.remove().unwrap();
+    assert!(ok, "{report}");
+    let card_line = line(&report, "card");
+    assert!(
+        card_line.starts_with("PASS") && card_line.contains("My Number card"),
+        "{report}"
+    );
+}
+
+#[test]
+fn without_a_matching_reader_or_with_a_broken_chain_diagnose_fails() {
+    let _slots = pcscd::lock();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "No Such Reader 9000");
+    let (ok, report) = diagnose(&cfg);
+    assert!(!ok, "{report}");
+    let reader = line(&report, "reader");
+    assert!(
+        reader.starts_with("FAIL") && reader.contains("No Such Reader 9000"),
+        "{report}"
+    );
+    assert!(report.contains("1 failed"), "{report}");
+
+    // Tampered audit log and a missing drop folder fail their checks too.
+    let audit = dir.path().join("audit/audit.jsonl");
+    let text = std::fs::read_to_string(&audit)
+        .unwrap()
+        .replace("test", "edit");
+    std::fs::write(&audit, text).unwrap();
+    std::fs::remove_dir(dir.path().join("drop")).unwrap();
+    let (ok, report) = diagnose(&cfg);
+    assert!(!ok);
+    assert!(line(&report, "audit").starts_with("FAIL"), "{report}");
+    assert!(
+        line(&report, "audit").contains("audit.jsonl:1: edited"),
+        "{report}"
+    );
+    assert!(line(&report, "reception").starts_with("FAIL"), "{report}");
+    assert!(report.contains("3 failed"), "{report}");
+}
