@@ -1,0 +1,56 @@
+//! The shipped systemd unit: `systemd-analyze verify` accepts it (with the built binary in
+//! place of /usr/bin/mynakiosk) and it keeps its hardening.
+
+use mynakiosk_tests::binary;
+use std::path::Path;
+use std::process::Command;
+
+fn unit_text() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../packaging/mynakiosk.service");
+    std::fs::read_to_string(path).unwrap()
+}
+
+#[test]
+fn systemd_unit_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let unit = dir.path().join("mynakiosk.service");
+    let bin = binary::path();
+    std::fs::write(
+        &unit,
+        unit_text().replace("/usr/bin/mynakiosk", bin.to_str().unwrap()),
+    )
+    .unwrap();
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&unit)
+        .output()
+        .expect("systemd-analyze (package systemd) is needed to check the unit");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && err.trim().is_empty(), "{err}");
+}
+
+#[test]
+fn systemd_unit_is_hardened() {
+    let text = unit_text();
+    for line in [
+        "LimitCORE=0",
+        "NoNewPrivileges=yes",
+        "ProtectSystem=strict",
+        "ProtectHome=yes",
+        "PrivateTmp=yes",
+        "ReadWritePaths=/var/lib/mynakiosk",
+        "Restart=always",
+        "Environment=SLINT_BACKEND=linuxkms-software",
+        "CapabilityBoundingSet=",
+        "DevicePolicy=closed",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} missing");
+    }
+    // The writable state directory is where the example config puts the outbox and audit log.
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../packaging/mynakiosk.toml.example");
+    let config =
+        reader_app::config::Config::parse(&std::fs::read_to_string(example).unwrap()).unwrap();
+    for dir in [&config.handoff.outbox_dir, &config.audit.dir] {
+        assert!(dir.starts_with("/var/lib/mynakiosk"), "{}", dir.display());
+    }
+}
