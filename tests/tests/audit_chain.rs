@@ -15,6 +15,8 @@ fn write_log(dir: &Path, sessions: usize, max_file_bytes: u64) -> AuditLog {
         max_file_bytes,
     };
     let log = AuditLog::open(&config, "kiosk-7").expect("open audit log");
+    log.record(AuditEvent::config_loaded(None).unwrap())
+        .unwrap();
     for i in 0..sessions {
         let session_id = SessionId::new();
         log.record(AuditEvent::SessionStarted { session_id })
@@ -92,11 +94,11 @@ fn intact_log_verifies_across_rotation_and_reopening() {
         .count();
     assert!(rotated >= 2, "expected rotated files, found {rotated}");
     let v = verify(&[dir.path().to_owned()]).unwrap();
-    assert_eq!((v.events, v.first_seq, v.last_seq), (140, 1, 140));
+    assert_eq!((v.events, v.first_seq, v.last_seq), (142, 1, 142));
     assert!(v.head_checked && !v.continues_earlier, "{v:?}");
     let (ok, text) = audit_verify(dir.path());
     assert!(ok, "{text}");
-    assert!(text.contains("140 events"), "{text}");
+    assert!(text.contains("142 events"), "{text}");
 }
 
 #[test]
@@ -105,15 +107,15 @@ fn edited_line_is_named() {
     drop(write_log(dir.path(), 3, 1 << 20));
     let path = current(dir.path());
     let mut l = lines(&path);
-    l[6] = l[6].replace("E001", "E002");
+    l[7] = l[7].replace("E001", "E002");
     write_lines(&path, &l);
     let f = verify(&[dir.path().to_owned()]).unwrap_err();
-    assert_eq!((f.file.clone(), f.line), (path.clone(), 7), "{f}");
+    assert_eq!((f.file.clone(), f.line), (path.clone(), 8), "{f}");
     assert!(f.problem.contains("edited"), "{f}");
     let (ok, text) = audit_verify(dir.path());
     assert!(!ok);
     assert!(
-        text.contains(&format!("{}:7: edited", path.display())),
+        text.contains(&format!("{}:8: edited", path.display())),
         "{text}"
     );
 }
@@ -156,7 +158,7 @@ fn truncation_and_last_line_edit_are_found_through_the_head() {
     let f = verify(&[dir.path().to_owned()]).unwrap_err();
     assert_eq!(f.line, 9, "{f}");
     assert!(
-        f.problem.contains("truncated") && f.problem.contains("seq 12"),
+        f.problem.contains("truncated") && f.problem.contains("seq 13"),
         "{f}"
     );
 
@@ -164,15 +166,15 @@ fn truncation_and_last_line_edit_are_found_through_the_head() {
     let text = original.join("\n");
     fs::write(&path, &text[..text.len() - 10]).unwrap();
     let f = verify(&[dir.path().to_owned()]).unwrap_err();
-    assert_eq!(f.line, 12, "{f}");
+    assert_eq!(f.line, 13, "{f}");
     assert!(f.problem.contains("incomplete"), "{f}");
 
     // The last line, which no later line vouches for.
     let mut l = original.clone();
-    l[11] = l[11].replace("verified", "failed");
+    l[12] = l[12].replace("verified", "failed");
     write_lines(&path, &l);
     let f = verify(&[dir.path().to_owned()]).unwrap_err();
-    assert_eq!(f.line, 12, "{f}");
+    assert_eq!(f.line, 13, "{f}");
     assert!(f.problem.contains("edited"), "{f}");
 }
 
@@ -213,7 +215,7 @@ fn torn_last_line_is_cut_and_recorded_on_reopen() {
     fs::write(&path, bytes).unwrap();
     drop(write_log(dir.path(), 1, 1 << 20));
     let v = verify(&[dir.path().to_owned()]).unwrap();
-    assert_eq!(v.events, 13);
+    assert_eq!(v.events, 15);
     assert!(fs::read_to_string(&path)
         .unwrap()
         .contains("\"event\":\"torn_line_removed\",\"bytes\":12"));
@@ -242,6 +244,8 @@ fn log_holds_no_personal_data_beyond_the_serial() {
                     "reason_code",
                     "outcome",
                     "certificate_serial",
+                    "path",
+                    "sha256",
                 ]
                 .contains(&key.as_str()),
                 "unexpected field {key} in {line}"
@@ -250,8 +254,9 @@ fn log_holds_no_personal_data_beyond_the_serial() {
         // Hashes and UUIDs are hex, where 12 digits in a row happen by chance; every other
         // value must hold no run of 12 digits (a My Number).
         let mut free = object.clone();
-        free.remove("prev");
-        free.remove("session_id");
+        for hex in ["prev", "session_id", "sha256"] {
+            free.remove(hex);
+        }
         let text = serde_json::Value::Object(free).to_string();
         let longest = text
             .split(|c: char| !c.is_ascii_digit())

@@ -51,6 +51,17 @@ pub enum AuditEvent {
     },
 }
 
+impl AuditEvent {
+    /// [`AuditEvent::ConfigLoaded`] for the file at `path` (`None`: built-in defaults).
+    pub fn config_loaded(path: Option<&std::path::Path>) -> std::io::Result<Self> {
+        let bytes = path.map(std::fs::read).transpose()?.unwrap_or_default();
+        Ok(Self::ConfigLoaded {
+            path: path.map(|p| p.display().to_string()),
+            sha256: super::sha256_hex(&bytes),
+        })
+    }
+}
+
 /// How a session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
