@@ -339,7 +339,7 @@ fn courier_reports_unreachable_then_delivers_when_the_drop_folder_appears() {
         initial: Duration::from_millis(50),
         max: Duration::from_millis(200),
     };
-    let courier = Courier::spawn(outbox, sink::from_config(&handoff).unwrap(), backoff).unwrap();
+    let courier = Courier::spawn(outbox, sink::from_config(&handoff), backoff).unwrap();
     let wait_until = |what: &str, done: &dyn Fn() -> bool| {
         let deadline = Instant::now() + TIMEOUT;
         while !done() {
@@ -365,4 +365,26 @@ fn courier_reports_unreachable_then_delivers_when_the_drop_folder_appears() {
         2,
         "no temporary files left in the drop folder"
     );
+}
+
+#[test]
+fn without_a_sink_results_stay_queued_and_nothing_is_reported_unreachable() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "sink = \"none\"");
+    send_test(&cfg, 2);
+    let handoff = HandoffConfig {
+        sink: SinkKind::None,
+        outbox_dir: dir.path().join("outbox"),
+        ..HandoffConfig::default()
+    };
+    let courier = Courier::start(&handoff).unwrap();
+    let deadline = Instant::now() + TIMEOUT;
+    while courier.status().queued != 2 {
+        assert!(Instant::now() < deadline, "{:?}", courier.status());
+        thread::sleep(Duration::from_millis(10));
+    }
+    assert!(!courier.status().unreachable());
+    let out = run(&cfg, &["outbox", "deliver"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("handoff.sink is \"none\""));
 }

@@ -4,7 +4,8 @@
 
 use super::outbox::{Outbox, OutboxError, Queued};
 use super::result::VerificationResult;
-use super::sink::{Sink, SinkError};
+use super::sink::{self, Sink, SinkError};
+use crate::config::HandoffConfig;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -104,8 +105,26 @@ pub struct Courier {
 }
 
 impl Courier {
-    /// Starts delivering what `outbox` holds (results left from a previous run first).
-    pub fn spawn(outbox: Outbox, sink: Box<dyn Sink>, backoff: Backoff) -> std::io::Result<Self> {
+    /// Opens the configured outbox and starts delivering to the configured sink; with
+    /// `sink = "none"` results are only queued.
+    pub fn start(config: &HandoffConfig) -> Result<Self, OutboxError> {
+        let outbox = Outbox::open(&config.outbox_dir)?;
+        let backoff = Backoff {
+            initial: Duration::from_millis(config.retry_initial_ms),
+            max: Duration::from_millis(config.retry_max_ms),
+        };
+        let dir = config.outbox_dir.clone();
+        Self::spawn(outbox, sink::from_config(config), backoff)
+            .map_err(|source| OutboxError::Io { path: dir, source })
+    }
+
+    /// Starts delivering what `outbox` holds (results left from a previous run first);
+    /// without a sink it only keeps the status current.
+    pub fn spawn(
+        outbox: Outbox,
+        sink: Option<Box<dyn Sink>>,
+        backoff: Backoff,
+    ) -> std::io::Result<Self> {
         let status = Arc::new(Mutex::new(HandoffStatus::default()));
         let (signal, signals) = mpsc::channel();
         let (box_, shared) = (outbox.clone(), status.clone());
@@ -114,7 +133,10 @@ impl Courier {
             .spawn(move || {
                 let mut failures = 0;
                 loop {
-                    let outcome = deliver_queued(&box_, sink.as_ref());
+                    let outcome = match &sink {
+                        Some(sink) => deliver_queued(&box_, sink.as_ref()).map(drop),
+                        None => Ok(()),
+                    };
                     failures = if outcome.is_ok() { 0 } else { failures + 1 };
                     update(&shared, &box_, outcome.err().map(|e| e.to_string()));
                     let wait = if failures == 0 {

@@ -1,0 +1,141 @@
+//! The qualification simulator (`mynakiosk qual-sim`, a SIMULATOR) as the kiosk's
+//! qualification client and the outbox see it: answers by certificate serial, injected
+//! latency and failures, duplicates acknowledged, malformed results refused.
+
+use mynakiosk_tests::binary::{self, Running};
+use reader_app::handoff::courier::deliver_queued;
+use reader_app::handoff::http::HttpSink;
+use reader_app::handoff::outbox::Outbox;
+use reader_app::handoff::qualification::{query, Qualification, QualificationError};
+use reader_app::handoff::sink::{Sink, SinkError};
+use std::net::TcpListener;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Starts the simulator with `data` (TOML) and returns it with its base URL.
+fn simulator(dir: &Path, data: &str) -> (Running, String) {
+    let path = dir.join("sim.toml");
+    std::fs::write(&path, data).unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cmd = binary::command();
+    cmd.env("MYNAKIOSK_LOG", "warn,reader_app=info")
+        .arg("qual-sim")
+        .arg("--data")
+        .arg(&path)
+        .args(["--listen", &format!("127.0.0.1:{port}")]);
+    let mut sim = Running::spawn(cmd);
+    sim.wait_for_line("listening on http://", Duration::from_secs(15));
+    (sim, format!("http://127.0.0.1:{port}"))
+}
+
+const CARDS: &str = r#"
+default = "no_record"
+[cards]
+"0a1b2c3d" = "valid"
+"0a1b2c3e" = "invalid"
+"0a1b2c40" = "unregistered"
+"#;
+
+#[test]
+fn answers_each_status_by_certificate_serial() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_sim, url) = simulator(dir.path(), CARDS);
+    for (serial, expected) in [
+        ("0a1b2c3d", Qualification::Valid),
+        ("0a1b2c3e", Qualification::Invalid),
+        ("0a1b2c40", Qualification::Unregistered),
+        ("ffff0000", Qualification::NoRecord),
+    ] {
+        assert_eq!(query(&url, serial, TIMEOUT), Ok(expected), "{serial}");
+    }
+    assert_eq!(Qualification::Unregistered.label(), "未登録");
+}
+
+#[test]
+fn latency_and_injected_failures_reach_the_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = format!("latency_ms = 300\nfail_every = 2\n{CARDS}");
+    let (_sim, url) = simulator(dir.path(), &data);
+    let started = Instant::now();
+    assert_eq!(query(&url, "0a1b2c3d", TIMEOUT), Ok(Qualification::Valid));
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    let err = query(&url, "0a1b2c3d", TIMEOUT).unwrap_err();
+    assert!(
+        matches!(&err, QualificationError::Unreachable(m) if m.contains("HTTP 503")),
+        "{err}"
+    );
+    // A client timeout shorter than the latency is an unreachable service, not a hang.
+    let err = query(&url, "0a1b2c3d", Duration::from_millis(100)).unwrap_err();
+    assert!(matches!(err, QualificationError::Unreachable(_)), "{err}");
+}
+
+#[test]
+fn unreachable_service_is_a_typed_error() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let err = query(&format!("http://127.0.0.1:{port}"), "0a1b2c3d", TIMEOUT).unwrap_err();
+    assert!(matches!(err, QualificationError::Unreachable(_)), "{err}");
+}
+
+#[test]
+fn receiver_acknowledges_duplicates_and_refuses_malformed_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_sim, url) = simulator(dir.path(), CARDS);
+    let sink = HttpSink::new(&format!("{url}/results"), TIMEOUT);
+    let outbox = Outbox::open(&dir.path().join("outbox")).unwrap();
+
+    let out = binary::command()
+        .arg("--config")
+        .arg(write_config(dir.path(), &url))
+        .args(["outbox", "send-test", "--count", "2"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let queued = outbox.pending().unwrap();
+    assert_eq!(queued.len(), 2);
+    // Sent twice: the second is acknowledged as a duplicate, which also counts as delivered.
+    assert_eq!(sink.send(&queued[0].key, &queued[0].body), Ok(()));
+    assert_eq!(sink.send(&queued[0].key, &queued[0].body), Ok(()));
+
+    // A result of an unknown schema version is refused and set aside, not retried.
+    let mut other: serde_json::Value = serde_json::from_slice(&queued[1].body).unwrap();
+    other["schema_version"] = 99.into();
+    let body = serde_json::to_vec(&other).unwrap();
+    assert!(matches!(
+        sink.send(&queued[1].key, &body),
+        Err(SinkError::Refused(m)) if m.contains("422")
+    ));
+    std::fs::write(
+        dir.path().join("outbox/pending").join(
+            std::fs::read_dir(dir.path().join("outbox/pending"))
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .find(|n| n.to_string_lossy().contains(&queued[1].key))
+                .unwrap(),
+        ),
+        &body,
+    )
+    .unwrap();
+    let pass = deliver_queued(&outbox, &sink).unwrap();
+    assert_eq!((pass.delivered, pass.refused), (1, 1));
+    assert_eq!(outbox.counts().unwrap(), (0, 1));
+}
+
+fn write_config(dir: &Path, url: &str) -> std::path::PathBuf {
+    let path = dir.join("mynakiosk.toml");
+    let text = format!(
+        "[handoff]\nhttp_url = \"{url}/results\"\noutbox_dir = {:?}\n",
+        dir.join("outbox")
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
