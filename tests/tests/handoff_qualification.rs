@@ -55,6 +55,16 @@ fn answers_each_status_by_certificate_serial() {
         assert_eq!(query(&url, serial, TIMEOUT), Ok(expected), "{serial}");
     }
     assert_eq!(Qualification::Unregistered.label(), "未登録");
+    let codes: Vec<_> = [
+        Qualification::Valid,
+        Qualification::Invalid,
+        Qualification::NoRecord,
+        Qualification::Unregistered,
+    ]
+    .iter()
+    .map(|q| q.error().map(|e| e.text().code))
+    .collect();
+    assert_eq!(codes, [None, Some("E051"), Some("E052"), None]);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The qualification check by certificate serial (資格確認), against a local service: in a
 //! demo the bundled simulator (`mynakiosk qual-sim`).
 
+use crate::errors::KioskError;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -26,6 +27,15 @@ impl Qualification {
             Self::Invalid => "資格無効",
             Self::NoRecord => "資格情報なし",
             Self::Unregistered => "未登録",
+        }
+    }
+
+    /// The catalogue error to show, if any (未登録 leads to 初回利用登録, not an error).
+    pub fn error(self) -> Option<KioskError> {
+        match self {
+            Self::Valid | Self::Unregistered => None,
+            Self::Invalid => Some(KioskError::QualificationInvalid),
+            Self::NoRecord => Some(KioskError::QualificationNotFound),
         }
     }
 }
