@@ -237,6 +237,12 @@ impl Config {
                 format!("{id:?}"),
             ));
         }
+        if let Err(violation) =
+            crate::handoff::privacy::check(&serde_json::json!({ "kiosk_id": id }))
+        {
+            let expected = "no run of 12 digits (results refuse what looks like a My Number)";
+            return Err(Invalid::new("kiosk_id", expected, violation));
+        }
         let face = &self.face;
         if !(1..=16).contains(&face.threads) {
             return Err(Invalid::new("face.threads", "1 to 16", face.threads));

@@ -153,7 +153,7 @@ fn truncation_and_last_line_edit_are_found_through_the_head() {
     let path = current(dir.path());
     let original = lines(&path);
 
-    // Whole lines cut off the end.
+    // Whole lines cut off the end: found, and the kiosk refuses to write after the gap.
     write_lines(&path, &original[..9]);
     let f = verify(&[dir.path().to_owned()]).unwrap_err();
     assert_eq!(f.line, 9, "{f}");
@@ -161,6 +161,12 @@ fn truncation_and_last_line_edit_are_found_through_the_head() {
         f.problem.contains("truncated") && f.problem.contains("seq 13"),
         "{f}"
     );
+    let config = AuditConfig {
+        dir: dir.path().to_owned(),
+        max_file_bytes: 1 << 20,
+    };
+    let err = AuditLog::open(&config, "kiosk-7").err().expect("refused");
+    assert!(err.to_string().contains("records seq 13"), "{err}");
 
     // Cut mid-line.
     let text = original.join("\n");

@@ -166,6 +166,10 @@ fn bad_kiosk_id_and_unset_required_values() {
             "\"east wing/1\"",
         ],
     );
+    fails_with(
+        "kiosk_id = \"clinic-131234567890\"\n",
+        &["line 1, key kiosk_id: expected no run of 12 digits"],
+    );
     // A value left at its default can be wrong for the other settings: no line to name.
     fails_with(
         "[handoff]\nretry_initial_ms = 100000\n",
