@@ -81,13 +81,7 @@ impl Outbox {
 
     /// The queued results, oldest first.
     pub fn pending(&self) -> Result<Vec<Queued>, OutboxError> {
-        read_dir(&self.pending)?
-            .into_iter()
-            .filter_map(|path| {
-                let name = path.file_name()?.to_str()?.to_owned();
-                let key = name.strip_suffix(".json")?.split_once('-')?.1.to_owned();
-                (!name.starts_with('.')).then_some((path, key))
-            })
+        self.queued_names()?
             .map(|(path, key)| {
                 let body = fs::read(&path).map_err(io_error(&path))?;
                 Ok(Queued { key, body, path })
@@ -97,7 +91,19 @@ impl Outbox {
 
     /// How many results wait, and how many were refused by the receiver.
     pub fn counts(&self) -> Result<(usize, usize), OutboxError> {
-        Ok((self.pending()?.len(), read_dir(&self.rejected)?.len()))
+        Ok((
+            self.queued_names()?.count(),
+            read_dir(&self.rejected)?.len(),
+        ))
+    }
+
+    /// Path and idempotency key of each queued file (`<nanos>-<key>.json`), oldest first.
+    fn queued_names(&self) -> Result<impl Iterator<Item = (PathBuf, String)>, OutboxError> {
+        Ok(read_dir(&self.pending)?.into_iter().filter_map(|path| {
+            let name = path.file_name()?.to_str()?.to_owned();
+            let key = name.strip_suffix(".json")?.split_once('-')?.1.to_owned();
+            (!name.starts_with('.')).then_some((path, key))
+        }))
     }
 
     /// Forgets a result the sink acknowledged.
