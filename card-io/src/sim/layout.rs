@@ -189,7 +189,7 @@ fn signed_key_record(
 fn kenmen(profile: &Profile, holder: &Holder) -> Application {
     use fid::kenmen::*;
     let ap_key = pki::kenmen_ap();
-    let card_key = pki::card_key().public_key().to_card_encoding();
+    let card_key = pki::card_encoding(&pki::card_key().public_key());
     let birth = holder.birth_date.yyyymmdd();
 
     let birth_record = signed_key_record(

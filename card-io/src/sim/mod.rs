@@ -7,6 +7,8 @@
 //! [`vpcd::VpcdCard`] inserts it into a vpcd reader so that it goes through the real pcscd.
 //! [`Fault`]s (removal, slowness, wrong status words) work with both.
 
+#[cfg(test)]
+mod behaviour_tests;
 mod card;
 mod date;
 mod fault;

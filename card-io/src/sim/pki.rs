@@ -17,15 +17,11 @@ use rsa::{Pkcs1v15Sign, RsaPrivateKey};
 
 use super::fixtures;
 use super::SimError;
-
-/// DER prefix of a SHA-256 DigestInfo (19 bytes; the 32-byte hash follows).
-pub const SHA256_DIGEST_INFO_PREFIX: [u8; 19] = [
-    0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05,
-    0x00, 0x04, 0x20,
-];
+use crate::mynumber::jpki::SHA256_DIGEST_INFO_PREFIX;
+use crate::mynumber::RsaPublicKey;
 
 /// Size of an RSA-2048 signature or modulus.
-pub const RSA_LEN: usize = 256;
+pub(crate) const RSA_LEN: usize = 256;
 
 /// Embedded key files of the chain shared by every profile.
 mod key_file {
@@ -126,8 +122,8 @@ impl SigningKey {
     }
 
     /// The public half.
-    pub fn public_key(&self) -> PublicKey {
-        PublicKey {
+    pub fn public_key(&self) -> RsaPublicKey {
+        RsaPublicKey {
             modulus: self.0.n().to_bytes_be(),
             exponent: self.0.e().to_bytes_be(),
         }
@@ -141,27 +137,15 @@ pub fn sha256_digest_info(message: &[u8]) -> Vec<u8> {
     info
 }
 
-/// An RSA public key as big-endian modulus and exponent (what `ring`'s
-/// `RsaPublicKeyComponents` takes).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PublicKey {
-    /// Modulus n, big-endian, 256 bytes.
-    pub modulus: Vec<u8>,
-    /// Public exponent e, big-endian (65537 = `01 00 01`).
-    pub exponent: Vec<u8>,
-}
-
-impl PublicKey {
-    /// The card's 265-byte encoding: `90 03 <e> 91 82 01 00 <n>`.
-    pub fn to_card_encoding(&self) -> Vec<u8> {
-        let mut out = vec![0x90, 0x03];
-        let mut e = vec![0; 3usize.saturating_sub(self.exponent.len())];
-        e.extend_from_slice(&self.exponent);
-        out.extend_from_slice(&e[e.len() - 3..]);
-        out.extend_from_slice(&[0x91, 0x82, 0x01, 0x00]);
-        out.extend_from_slice(&self.modulus);
-        out
-    }
+/// The card's 265-byte encoding of a public key: `90 03 <e> 91 82 01 00 <n>`.
+pub(crate) fn card_encoding(key: &RsaPublicKey) -> Vec<u8> {
+    let mut out = vec![0x90, 0x03];
+    let mut e = vec![0; 3usize.saturating_sub(key.exponent.len())];
+    e.extend_from_slice(&key.exponent);
+    out.extend_from_slice(&e[e.len() - 3..]);
+    out.extend_from_slice(&[0x91, 0x82, 0x01, 0x00]);
+    out.extend_from_slice(&key.modulus);
+    out
 }
 
 /// DER of the TEST JPKI user-authentication CA certificate (self-signed): the trust anchor
@@ -183,7 +167,7 @@ pub fn test_untrusted_ca_der() -> Vec<u8> {
 
 /// Public key of the TEST CVC CA: it signs EF 0004 (`7F 21`) of both 券面 APs, whose subject
 /// keys sign the records (券面AP EF 0001/0002/0005, 入力補助AP EF 0003).
-pub fn test_cvc_ca_public_key() -> PublicKey {
+pub fn test_cvc_ca_public_key() -> RsaPublicKey {
     cvc_ca().public_key()
 }
 
@@ -218,7 +202,7 @@ pub(crate) fn card_verifiable_certificate(
     static CACHE: OnceLock<Mutex<HashMap<Vec<u8>, Vec<u8>>>> = OnceLock::new();
     let mut body = issuer.to_vec();
     body.extend_from_slice(&subject);
-    body.extend_from_slice(&key.public_key().to_card_encoding());
+    body.extend_from_slice(&card_encoding(&key.public_key()));
     let cache = CACHE.get_or_init(Default::default);
     if let Some(cert) = cache
         .lock()
@@ -245,18 +229,7 @@ pub(crate) fn card_verifiable_certificate(
 
 #[cfg(test)]
 mod tests {
-    use ring::signature::{RsaPublicKeyComponents, RSA_PKCS1_2048_8192_SHA256};
-
     use super::*;
-
-    fn verify(key: &PublicKey, message: &[u8], signature: &[u8]) -> bool {
-        RsaPublicKeyComponents {
-            n: &key.modulus,
-            e: &key.exponent,
-        }
-        .verify(&RSA_PKCS1_2048_8192_SHA256, message, signature)
-        .is_ok()
-    }
 
     #[test]
     fn embedded_chain_keys_parse_and_differ() {
@@ -272,8 +245,8 @@ mod tests {
         let key = card_key();
         let signature = key.sign_sha256(b"challenge");
         assert_eq!(signature.len(), RSA_LEN);
-        assert!(verify(&key.public_key(), b"challenge", &signature));
-        assert!(!verify(&key.public_key(), b"other", &signature));
+        assert!(key.public_key().verifies_sha256(b"challenge", &signature));
+        assert!(!key.public_key().verifies_sha256(b"other", &signature));
     }
 
     #[test]
@@ -294,14 +267,14 @@ mod tests {
         assert_eq!(body[..16], key_id::KENMEN_CA);
         assert_eq!(&body[..7], b"7000023", "private hierarchy, not 5/6");
         assert_eq!(body[16..32], key_id::KENMEN_AP);
-        assert_eq!(body[32..], kenmen_ap().public_key().to_card_encoding());
+        assert_eq!(body[32..], card_encoding(&kenmen_ap().public_key()));
         assert_eq!(cert[307..312], [0x5F, 0x37, 0x82, 0x01, 0x00]);
-        assert!(verify(&test_cvc_ca_public_key(), body, &cert[312..]));
+        assert!(test_cvc_ca_public_key().verifies_sha256(body, &cert[312..]));
     }
 
     #[test]
     fn public_key_card_encoding_is_265_bytes() {
-        let encoded = card_key().public_key().to_card_encoding();
+        let encoded = card_encoding(&card_key().public_key());
         assert_eq!(encoded.len(), 265);
         assert_eq!(
             encoded[..9],
