@@ -29,6 +29,8 @@ enum Command {
         /// An image file or a folder of images.
         source: PathBuf,
     },
+    /// Reads the card on a PC/SC reader and prints what the kiosk learned as JSON.
+    CardInfo(crate::card_info::Args),
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -38,5 +40,6 @@ pub fn run() -> anyhow::Result<()> {
         Command::Run => crate::kiosk::run(&config, crate::kiosk::Mode::Production),
         Command::Demo => crate::kiosk::run(&config, crate::kiosk::Mode::Demo),
         Command::DetectFaces { source } => crate::detect_faces::run(&config, &source),
+        Command::CardInfo(args) => crate::card_info::run(&config, args),
     }
 }

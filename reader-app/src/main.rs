@@ -1,5 +1,6 @@
 //! `mynakiosk`: the face-recognition card-reader kiosk.
 
+mod card_info;
 mod cli;
 mod config;
 mod demo;

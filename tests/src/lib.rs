@@ -92,8 +92,8 @@ pub mod pcscd {
         }
     }
 
-    /// Waits up to [`EVENT_TIMEOUT`] for pcscd to see slot 0 empty.
-    fn require_empty_slot0() {
+    /// Waits up to [`EVENT_TIMEOUT`] for pcscd to see slot 0 empty (panics otherwise).
+    pub fn require_empty_slot0() {
         let deadline = Instant::now() + EVENT_TIMEOUT;
         while slot0_has_card() {
             assert!(

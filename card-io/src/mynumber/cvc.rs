@@ -21,6 +21,21 @@ pub struct RsaPublicKey {
 }
 
 impl RsaPublicKey {
+    /// Reads a PEM `PUBLIC KEY` (SubjectPublicKeyInfo) or `RSA PUBLIC KEY` (PKCS#1) file, e.g.
+    /// the CA key of the card-verifiable certificate chain.
+    pub fn from_pem(text: &str) -> Option<Self> {
+        use rsa::pkcs1::DecodeRsaPublicKey;
+        use rsa::pkcs8::DecodePublicKey;
+        use rsa::traits::PublicKeyParts;
+        let key = rsa::RsaPublicKey::from_public_key_pem(text)
+            .or_else(|_| rsa::RsaPublicKey::from_pkcs1_pem(text))
+            .ok()?;
+        Some(Self {
+            modulus: key.n().to_bytes_be(),
+            exponent: key.e().to_bytes_be(),
+        })
+    }
+
     /// Parses the card encoding `90 03 <e> 91 82 01 00 <n>`.
     pub(crate) fn from_card(bytes: &[u8]) -> Result<Self, RecordError> {
         let fields = tlv::sequence(bytes, 0)?;
