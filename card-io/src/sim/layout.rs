@@ -40,14 +40,12 @@ pub mod fid {
     pub mod jpki {
         /// Certificate availability (3 bytes).
         pub const AVAILABILITY: u16 = 0x0008;
-        /// 利用者証明用電子証明書.
-        pub const AUTH_CERT: u16 = 0x000A;
-        /// 利用者証明用CA証明書.
-        pub const AUTH_CA_CERT: u16 = 0x000B;
+        pub use crate::mynumber::jpki::{
+            USER_AUTH_CA_EF as AUTH_CA_CERT, USER_AUTH_CERT_EF as AUTH_CERT,
+            USER_AUTH_PIN_IEF as AUTH_PIN,
+        };
         /// 利用者証明用秘密鍵.
         pub const AUTH_KEY: u16 = 0x0017;
-        /// 利用者証明用 PIN.
-        pub const AUTH_PIN: u16 = 0x0018;
     }
     /// 券面事項確認AP.
     pub mod kenmen {
