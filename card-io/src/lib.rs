@@ -7,6 +7,7 @@
 
 pub mod apdu;
 pub mod certificate;
+pub mod fuzzing;
 pub mod guard;
 pub mod monitor;
 pub mod mynumber;
