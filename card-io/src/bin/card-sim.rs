@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use card_io::sim::vpcd::VpcdCard;
-use card_io::sim::{Fault, Profile};
+use card_io::sim::{Fault, Profile, Quirks};
 use clap::Parser;
 
 /// Insert a SIMULATED card (test data only) into vpcd ("Virtual PCD 00 00" listens on 35963,
@@ -38,6 +38,15 @@ struct Args {
     /// Repeatable.
     #[arg(long, value_name = "FAULT")]
     fault: Vec<Fault>,
+    /// Answer every response with data as 61xx and hand it out by GET RESPONSE.
+    #[arg(long)]
+    get_response: bool,
+    /// Answer 6Cxx when a short READ BINARY asks past the end of a file.
+    #[arg(long)]
+    wrong_le: bool,
+    /// Refuse extended-length APDUs (6700), as a card without extended length would.
+    #[arg(long)]
+    short_only: bool,
     /// Keep the card at end of standard input (when run in the background with stdin closed).
     #[arg(long)]
     ignore_stdin: bool,
@@ -68,10 +77,17 @@ fn main() -> anyhow::Result<()> {
         Some(path) => Profile::from_file(path)?,
         None => Profile::load(&args.profile)?,
     };
+    let quirks = Quirks {
+        get_response: profile.quirks.get_response || args.get_response,
+        wrong_le: profile.quirks.wrong_le || args.wrong_le,
+        extended_length: profile.quirks.extended_length && !args.short_only,
+    };
     let card = args
         .fault
         .iter()
-        .fold(profile.card(), |card, fault| card.with_fault(*fault));
+        .fold(profile.card().with_quirks(quirks), |card, fault| {
+            card.with_fault(*fault)
+        });
     let forbidden = card.forbidden_access_counter();
     let addr = SocketAddr::new(args.host, args.port);
     let (stop, stopped) = mpsc::channel();
@@ -155,6 +171,7 @@ mod tests {
             "remove-after=3",
             "--fault",
             "slow=10",
+            "--wrong-le",
         ])
         .unwrap();
         assert_eq!(args.profile, "pin-locked");
@@ -166,6 +183,7 @@ mod tests {
                 Fault::Slow(Duration::from_millis(10))
             ]
         );
+        assert!(args.wrong_le && !args.get_response && !args.short_only);
         let defaults = Args::try_parse_from(["card-sim"]).unwrap();
         assert_eq!(
             (defaults.port, defaults.profile.as_str()),
