@@ -186,6 +186,20 @@ fn every_profile_answers_through_pcscd_like_the_in_process_card() {
     }
 }
 
+/// Sends `SELECT JPKI` until pcscd reports the card removed (vpcd polls about every 400 ms).
+/// Closing the connection only then keeps vpcd from hiding the removal from pcscd.
+fn wait_until_removed(transport: &mut PcscTransport) {
+    let select = Command::select_df(&aid::JPKI).unwrap();
+    let deadline = Instant::now() + pcscd::EVENT_TIMEOUT;
+    loop {
+        match transport.transmit(&select) {
+            Err(TransportError::CardRemoved) => return,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+            other => panic!("expected CardRemoved, got {other:?}"),
+        }
+    }
+}
+
 #[test]
 fn removal_after_n_apdus_is_card_removed() {
     let _lock = pcscd::lock();
@@ -206,14 +220,7 @@ fn removal_after_n_apdus_is_card_removed() {
         transport.transmit(&select).is_err(),
         "the 4th APDU has no card"
     );
-    let deadline = Instant::now() + pcscd::EVENT_TIMEOUT;
-    loop {
-        match transport.transmit(&select) {
-            Err(TransportError::CardRemoved) => break,
-            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
-            other => panic!("expected CardRemoved, got {other:?}"),
-        }
-    }
+    wait_until_removed(&mut transport);
     drop(transport);
     let card = card.remove().expect("remove");
     assert!(card.is_removed());
@@ -304,5 +311,40 @@ fn card_sim_lists_profiles_and_reports_forbidden_accesses() {
     assert_eq!(
         rest[1],
         "report: profile=pin-locked apdus=2 forbidden_accesses=1"
+    );
+}
+
+#[test]
+fn card_sim_fault_removes_the_card_by_itself() {
+    let _lock = pcscd::lock();
+    let sim = Process::new(card_sim())
+        .args([
+            "--profile",
+            "juki",
+            "--ignore-stdin",
+            "--fault",
+            "remove-after=1",
+        ])
+        .args(["--port", &pcscd::SLOT0_PORT.to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start card-sim");
+    let mut transport = connect_when_present(SLOT0_READER);
+    let select = Command::select_df(&aid::JPKI).unwrap();
+    assert!(transport.transmit(&select).unwrap().sw().is_ok());
+    let out = sim
+        .wait_with_output()
+        .expect("card-sim exits after the fault");
+    wait_until_removed(&mut transport);
+    drop(transport);
+    assert!(out.status.success());
+    let out = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.contains("removed simulated card \"juki\" (fault)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("report: profile=juki apdus=1 forbidden_accesses=0"),
+        "{out}"
     );
 }
