@@ -144,11 +144,6 @@ impl Application {
         }
         self
     }
-
-    /// The application's name.
-    pub fn aid(&self) -> &[u8] {
-        &self.aid
-    }
 }
 
 /// Optional card behaviours that exercise a reader's protocol handling.

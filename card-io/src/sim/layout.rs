@@ -98,10 +98,11 @@ pub(crate) fn card(profile: &Profile) -> VirtualCard {
             return VirtualCard::new(OTHER_ATR.to_vec())
                 .with_application(Application::new(DRIVING_LICENCE_AID.to_vec()))
         }
-        (CardType::Juki, _) | (CardType::MyNumber, None) => {
-            VirtualCard::new(VirtualCard::CONTACT_ATR.to_vec())
-                .with_application(jpki(profile, label::JUKI_CARD))
-        }
+        (CardType::Juki, _) => VirtualCard::new(VirtualCard::CONTACT_ATR.to_vec())
+            .with_application(jpki(profile, label::JUKI_CARD)),
+        // Only a profile edited in code lacks the holder: the 券面 APs need one.
+        (CardType::MyNumber, None) => VirtualCard::new(VirtualCard::CONTACT_ATR.to_vec())
+            .with_application(jpki(profile, label::MY_NUMBER_CARD)),
         (CardType::MyNumber, Some(holder)) => VirtualCard::new(VirtualCard::CONTACT_ATR.to_vec())
             .with_application(jpki(profile, label::MY_NUMBER_CARD))
             .with_application(kenmen(profile, holder))
@@ -133,6 +134,12 @@ fn with_filler(mut data: Vec<u8>, byte: u8) -> Vec<u8> {
     data
 }
 
+/// A certificate EF: the DER, then zero filler up to [`CERT_EF_SIZE`].
+fn certificate_ef(mut der: Vec<u8>) -> Vec<u8> {
+    der.resize(CERT_EF_SIZE.max(der.len() + 2), 0);
+    der
+}
+
 /// The first half of `data` (a truncated file).
 fn halved(mut data: Vec<u8>) -> Vec<u8> {
     data.truncate(data.len() / 2);
@@ -145,13 +152,9 @@ fn jpki(profile: &Profile, token: &str) -> Application {
     let certificate = if profile.defects.truncated {
         halved(certificate)
     } else {
-        let size = CERT_EF_SIZE.max(certificate.len() + 2);
-        let mut padded = certificate;
-        padded.resize(size, 0);
-        padded
+        certificate_ef(certificate)
     };
-    let mut ca = profile.ca_certificate.clone().unwrap_or_default();
-    ca.resize(CERT_EF_SIZE.max(ca.len() + 2), 0);
+    let ca = certificate_ef(profile.ca_certificate.clone().unwrap_or_default());
     // First byte: 署名用 certificate (a face-auth card has none); second: 利用者証明用.
     let availability = match profile.pin {
         Some(_) => vec![0x8F, 0x8F, 0x00],
@@ -172,6 +175,7 @@ fn jpki(profile: &Profile, token: &str) -> Application {
     app
 }
 
+/// `tag { content, sig_tag <PKCS#1 v1.5 SHA-256 signature of content by key> }`.
 fn signed_key_record(
     tag: [u8; 2],
     content: Vec<u8>,

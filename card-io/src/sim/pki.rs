@@ -131,7 +131,7 @@ impl SigningKey {
 }
 
 /// DigestInfo of SHA-256(`message`).
-pub fn sha256_digest_info(message: &[u8]) -> Vec<u8> {
+fn sha256_digest_info(message: &[u8]) -> Vec<u8> {
     let mut info = SHA256_DIGEST_INFO_PREFIX.to_vec();
     info.extend_from_slice(digest(&SHA256, message).as_ref());
     info
