@@ -61,11 +61,14 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<()> {
         .context("--pin-b")?;
     let pattern = args.reader.as_deref().unwrap_or(&config.reader.name);
     let reader = find_reader(pattern)?;
-    let transport = PcscTransport::connect(&reader).map_err(|err| match err {
+    let mut transport = PcscTransport::connect(&reader).map_err(|err| match err {
         TransportError::CardRemoved => anyhow!("no card in reader {reader:?}"),
         err => anyhow!("cannot connect to the card in {reader:?}: {err}"),
     })?;
-    let mut card = MyNumberCard::new(transport);
+    let transaction = transport
+        .transaction()
+        .with_context(|| format!("cannot start a transaction on {reader:?}"))?;
+    let mut card = MyNumberCard::new(transaction);
     let mut report = read(&mut card, &anchors, cvc_ca.as_ref(), pin_b.as_ref())
         .with_context(|| format!("cannot read the card in {reader:?}"))?;
     report["reader"] = json!(reader);

@@ -261,7 +261,11 @@ fn through_pcscd(
         if result != Err(CardError::Transport(TransportError::CardReset)) {
             break;
         }
-        let mut card = MyNumberCard::new(connect_when_present(SLOT0_READER));
+        let mut transport = connect_when_present(SLOT0_READER);
+        let Ok(transaction) = transport.transaction() else {
+            continue;
+        };
+        let mut card = MyNumberCard::new(transaction);
         let (s, r) = read_card(&mut card, profile);
         (seen, result) = (Some(s), r);
     }
@@ -279,5 +283,50 @@ fn every_profile_through_pcscd() {
         let (seen, result, card) = through_pcscd(&profile, profile.card());
         check(name, &seen, &result);
         assert_eq!(card.forbidden_access_count(), 0, "{name}");
+    }
+}
+
+/// The card leaves vpcd after each APDU of both paths: pcscd reports a removed card, no try is
+/// spent twice and nothing forbidden was touched.
+#[test]
+fn card_removed_after_each_apdu_through_pcscd() {
+    let _lock = pcscd::lock();
+    let profile = Profile::load("normal").unwrap();
+    let full = {
+        let mut card = MyNumberCard::new(SimTransport::new(profile.card()));
+        read_card(&mut card, &profile).1.unwrap();
+        card.into_inner().card().apdus_answered()
+    };
+    for n in 1..full {
+        let card = profile.card().with_fault(Fault::RemoveAfter(n));
+        let inserted = VpcdCard::insert(card, pcscd::slot0_addr()).expect("insert");
+        let mut transport = connect_when_present(SLOT0_READER);
+        let result = {
+            let mut card = MyNumberCard::new(transport.transaction().expect("transaction"));
+            read_card(&mut card, &profile).1
+        };
+        assert!(
+            matches!(
+                result,
+                Err(CardError::Transport(
+                    TransportError::CardRemoved | TransportError::CardReset
+                ))
+            ),
+            "after {n} APDUs: {result:?}"
+        );
+        drop(transport);
+        let sim = inserted.remove().expect("remove");
+        pcscd::require_empty_slot0();
+        assert_eq!(sim.forbidden_access_count(), 0);
+        for (df, ief, max) in [
+            (aid::JPKI, JPKI_PIN, 3),
+            (aid::KENMEN_KAKUNIN, SURFACE_PIN_B, 10),
+        ] {
+            let left = sim.tries_left(&df, ief).unwrap();
+            assert!(
+                left + 1 >= max,
+                "after {n} APDUs: {ief:04X} has {left} of {max}"
+            );
+        }
     }
 }
