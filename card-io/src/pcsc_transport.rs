@@ -77,11 +77,11 @@ fn transmit(card: &pcsc::Card, receive: &mut [u8], apdu: &[u8]) -> Result<Vec<u8
     let result = card.transmit(apdu, receive).map(<[u8]>::to_vec);
     receive.zeroize();
     match result {
-        Ok(answer) => Ok(answer),
-        // pcsc-lite answers a transmit that the reader driver could not complete (the card was
-        // pulled out mid-command) with "not transacted"; pcscd may learn of the removal a
-        // moment later.
-        Err(pcsc::Error::NotTransacted) => Err(removed_or_broken(card)),
+        Ok(answer) if answer.len() >= 2 => Ok(answer),
+        // A transmit that the reader driver could not complete (the card was pulled out
+        // mid-command) comes back from pcsc-lite as "not transacted" or as an answer without a
+        // status word; pcscd may learn of the removal a moment later.
+        Ok(_) | Err(pcsc::Error::NotTransacted) => Err(removed_or_broken(card)),
         Err(err) => Err(err.into()),
     }
 }

@@ -3,13 +3,14 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use card_io::apdu::StatusWord;
 use card_io::certificate::{ChainVerdict, TrustAnchors};
 use card_io::mynumber::{
-    aid, CardError, CardKind, MyNumberCard, Pin, PinB, RecordVerdict, RetryCounter, RsaPublicKey,
-    VerifyOutcome,
+    aid, CardError, CardKind, MyNumberCard, Pin, PinB, ReadMode, RecordVerdict, RetryCounter,
+    RsaPublicKey, VerifyOutcome,
 };
 use card_io::sim::vpcd::VpcdCard;
-use card_io::sim::{pki, Fault, Profile, SimTransport, VirtualCard};
+use card_io::sim::{pki, Fault, Profile, Quirks, SimTransport, VirtualCard};
 use card_io::transport::{CardTransport, TransportError};
 use mynakiosk_tests::pcscd::{self, connect_when_present, SLOT0_READER};
 
@@ -329,4 +330,53 @@ fn card_removed_after_each_apdu_through_pcscd() {
             );
         }
     }
+}
+
+/// `61xx` answers, `6Cxx` answers and a card without extended length all read the same; a
+/// wrong status word is a typed error that spends nothing.
+#[test]
+fn protocol_quirks_and_wrong_status_words_in_process() {
+    let profile = Profile::load("normal").unwrap();
+    let short_only = Quirks {
+        extended_length: false,
+        ..Quirks::default()
+    };
+    for quirks in [
+        Quirks {
+            get_response: true,
+            ..Quirks::default()
+        },
+        Quirks {
+            wrong_le: true,
+            ..short_only
+        },
+        short_only,
+    ] {
+        let mut card = MyNumberCard::new(SimTransport::new(profile.card().with_quirks(quirks)));
+        let (seen, result) = read_card(&mut card, &profile);
+        check("normal", &seen, &result);
+        let expected = if quirks.extended_length {
+            ReadMode::Extended
+        } else {
+            ReadMode::Short
+        };
+        assert_eq!(card.read_mode(), expected, "{quirks:?}");
+    }
+    let broken = profile.card().with_fault(Fault::WrongStatus {
+        ins: 0x20,
+        sw: StatusWord::new(0x6F, 0x00),
+    });
+    let mut card = MyNumberCard::new(SimTransport::new(broken));
+    let (_, result) = read_card(&mut card, &profile);
+    assert_eq!(
+        result,
+        Err(CardError::Status {
+            step: "PIN retry counter",
+            sw: StatusWord::new(0x6F, 0x00)
+        })
+    );
+    assert_eq!(
+        card.into_inner().card().tries_left(&aid::JPKI, JPKI_PIN),
+        Some(3)
+    );
 }
