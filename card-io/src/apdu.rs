@@ -57,6 +57,12 @@ impl StatusWord {
     pub const INS_NOT_SUPPORTED: Self = Self(0x6D00);
     /// `6E00`: class not supported.
     pub const CLA_NOT_SUPPORTED: Self = Self(0x6E00);
+    /// `6282`: end of file reached before Ne bytes.
+    pub const END_OF_FILE: Self = Self(0x6282);
+    /// `6982`: security status not satisfied.
+    pub const SECURITY_NOT_SATISFIED: Self = Self(0x6982);
+    /// `6984`: referenced key (IEF) locked.
+    pub const KEY_LOCKED: Self = Self(0x6984);
     /// `6F00`: no precise diagnosis.
     pub const UNKNOWN_ERROR: Self = Self(0x6F00);
 
@@ -203,6 +209,27 @@ impl Command {
         }
         let [p1, p2] = offset.to_be_bytes();
         Self::new(0x00, ins::READ_BINARY, p1, p2).with_ne(ne)
+    }
+
+    /// READ BINARY of the current EF that may use an extended Le: `00 B0 off_hi off_lo Le`,
+    /// offset ≤ `7FFF`, Ne 1..=65 536 (short encoding when Ne ≤ 256).
+    pub fn read_binary_extended(offset: u16, ne: usize) -> Result<Self, ApduError> {
+        if offset > MAX_SHORT_OFFSET {
+            return Err(ApduError::OffsetOutOfRange(offset));
+        }
+        let [p1, p2] = offset.to_be_bytes();
+        Self::new(0x00, ins::READ_BINARY, p1, p2).with_ne(ne)
+    }
+
+    /// VERIFY with no data: asks for the retry counter of the key named by `p2` (`80` = the
+    /// current EF) without spending a try.
+    pub fn verify_status(p2: u8) -> Self {
+        Self::new(0x00, ins::VERIFY, 0x00, p2)
+    }
+
+    /// VERIFY `secret` against the key named by `p2`: `00 20 00 P2 Lc secret`.
+    pub fn verify(p2: u8, secret: &[u8]) -> Result<Self, ApduError> {
+        Self::new(0x00, ins::VERIFY, 0x00, p2).with_data(secret.to_vec())
     }
 
     /// GET RESPONSE: `00 C0 00 00 Le`, Ne 1..=256.
@@ -420,6 +447,14 @@ pub mod ins {
     pub const READ_BINARY: u8 = 0xB0;
     /// GET RESPONSE.
     pub const GET_RESPONSE: u8 = 0xC0;
+    /// VERIFY (PIN, 照合番号).
+    pub const VERIFY: u8 = 0x20;
+    /// COMPUTE DIGITAL SIGNATURE (CLA `80`, JICSAP).
+    pub const SIGN: u8 = 0x2A;
+    /// GET CHALLENGE.
+    pub const GET_CHALLENGE: u8 = 0x84;
+    /// GET DATA.
+    pub const GET_DATA: u8 = 0xCA;
 }
 
 #[cfg(test)]

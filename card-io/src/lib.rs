@@ -6,8 +6,12 @@
 //! [`transport::CardTransport`] trait (for example [`mynumber::detect`]).
 
 pub mod apdu;
+pub mod certificate;
+pub mod fuzzing;
+pub mod guard;
 pub mod monitor;
 pub mod mynumber;
 pub mod pcsc_transport;
 pub mod sim;
+pub mod trace;
 pub mod transport;

@@ -2,10 +2,18 @@
 
 use std::ffi::CString;
 
-use pcsc::{Context, Protocols, Scope, ShareMode, MAX_BUFFER_SIZE_EXTENDED};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use pcsc::{Context, Protocols, Scope, ShareMode, Status, MAX_BUFFER_SIZE_EXTENDED};
 use zeroize::Zeroize;
 
 use crate::transport::{RawTransport, TransportError};
+
+/// How long a failed transmit waits for pcscd to report the card removed (vpcd polls every
+/// ~400 ms; a physical reader reports at once).
+const REMOVAL_GRACE: Duration = Duration::from_millis(1500);
+const REMOVAL_POLL: Duration = Duration::from_millis(50);
 
 /// A shared-mode connection to the card in one reader.
 ///
@@ -33,16 +41,64 @@ impl PcscTransport {
     pub fn reader(&self) -> &str {
         &self.reader
     }
+
+    /// Starts an exclusive PC/SC transaction: no other application can send APDUs (or reset the
+    /// card) until the returned transport is dropped. Wrap every multi-APDU sequence that relies
+    /// on card state (selected DF, verified PIN) in one.
+    pub fn transaction(&mut self) -> Result<PcscTransaction<'_>, TransportError> {
+        Ok(PcscTransaction {
+            transaction: self.card.transaction()?,
+            receive: &mut self.receive,
+        })
+    }
 }
 
 impl RawTransport for PcscTransport {
     fn transmit_raw(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
-        let result = self
-            .card
-            .transmit(apdu, &mut self.receive)
-            .map(<[u8]>::to_vec);
-        self.receive.zeroize();
-        Ok(result?)
+        transmit(&self.card, &mut self.receive, apdu)
+    }
+}
+
+/// The card during an exclusive transaction; the transaction ends (leaving the card as it is)
+/// on drop.
+pub struct PcscTransaction<'a> {
+    transaction: pcsc::Transaction<'a>,
+    receive: &'a mut [u8],
+}
+
+impl RawTransport for PcscTransaction<'_> {
+    fn transmit_raw(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+        transmit(&self.transaction, self.receive, apdu)
+    }
+}
+
+/// One APDU through `card`; the receive buffer is zeroized afterwards.
+fn transmit(card: &pcsc::Card, receive: &mut [u8], apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+    let result = card.transmit(apdu, receive).map(<[u8]>::to_vec);
+    receive.zeroize();
+    match result {
+        Ok(answer) if answer.len() >= 2 => Ok(answer),
+        // A transmit that the reader driver could not complete (the card was pulled out
+        // mid-command) comes back from pcsc-lite as "not transacted" or as an answer without a
+        // status word; pcscd may learn of the removal a moment later.
+        Ok(_) | Err(pcsc::Error::NotTransacted) => Err(removed_or_broken(card)),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// After a failed transmit: `CardRemoved` if the card leaves within [`REMOVAL_GRACE`].
+fn removed_or_broken(card: &pcsc::Card) -> TransportError {
+    let deadline = Instant::now() + REMOVAL_GRACE;
+    loop {
+        match card.status2_owned() {
+            Ok(status) if status.status().contains(Status::PRESENT) => {}
+            Ok(_) => return TransportError::CardRemoved,
+            Err(err) => return err.into(),
+        }
+        if Instant::now() >= deadline {
+            return TransportError::Protocol("the reader could not complete the command".into());
+        }
+        thread::sleep(REMOVAL_POLL);
     }
 }
 

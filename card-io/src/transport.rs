@@ -35,6 +35,9 @@ pub enum TransportError {
     /// The card or reader broke the APDU protocol.
     #[error("card protocol error: {0}")]
     Protocol(String),
+    /// The privacy guard refused the command (it would touch the My Number or 照合番号A).
+    #[error(transparent)]
+    Forbidden(#[from] crate::guard::Forbidden),
     /// Any other failure.
     #[error("card transport error: {0}")]
     Other(String),
@@ -80,12 +83,21 @@ impl<T: RawTransport + ?Sized> CardTransport for T {
     }
 }
 
+/// A borrowed transport, so a filter can wrap a transport it does not own.
+impl CardTransport for &mut dyn CardTransport {
+    fn transmit(&mut self, cmd: &Command) -> Result<Response, TransportError> {
+        (**self).transmit(cmd)
+    }
+}
+
 /// One raw round trip of `cmd`.
 fn exchange<T: RawTransport + ?Sized>(
     raw: &mut T,
     cmd: &Command,
 ) -> Result<Response, TransportError> {
-    Ok(Response::from_bytes(raw.transmit_raw(&cmd.to_bytes())?)?)
+    let response = Response::from_bytes(raw.transmit_raw(&cmd.to_bytes())?)?;
+    crate::trace::exchange(cmd, &response);
+    Ok(response)
 }
 
 #[cfg(test)]

@@ -46,6 +46,8 @@ enum Command {
     },
     /// A SIMULATOR of the qualification service and reception sink, for demos and tests.
     QualSim(crate::qual_sim::QualSimArgs),
+    /// Reads the card on a PC/SC reader and prints what the kiosk learned as JSON.
+    CardInfo(crate::card_info::Args),
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -63,5 +65,6 @@ pub fn run() -> anyhow::Result<()> {
         Command::AuditVerify { files } => crate::audit::run_verify(&files),
         Command::Outbox { command } => crate::handoff::commands::run(&config, &command),
         Command::QualSim(args) => crate::qual_sim::run(&args),
+        Command::CardInfo(args) => crate::card_info::run(&config, args),
     }
 }

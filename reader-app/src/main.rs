@@ -2,6 +2,7 @@
 
 use reader_app::{audit, config, diagnose, errors, handoff, qual_sim};
 
+mod card_info;
 mod cli;
 mod demo;
 mod detect_faces;

@@ -92,8 +92,8 @@ pub mod pcscd {
         }
     }
 
-    /// Waits up to [`EVENT_TIMEOUT`] for pcscd to see slot 0 empty.
-    fn require_empty_slot0() {
+    /// Waits up to [`EVENT_TIMEOUT`] for pcscd to see slot 0 empty (panics otherwise).
+    pub fn require_empty_slot0() {
         let deadline = Instant::now() + EVENT_TIMEOUT;
         while slot0_has_card() {
             assert!(
@@ -184,15 +184,20 @@ pub mod binary {
 
     /// Path of `target/<profile>/mynakiosk`, next to the test executable's `deps/` folder.
     pub fn path() -> PathBuf {
+        workspace_binary("mynakiosk")
+    }
+
+    /// Path of the workspace binary `name` in `target/<profile>/`.
+    pub fn workspace_binary(name: &str) -> PathBuf {
         let exe = std::env::current_exe().expect("test executable path");
         let bin = exe
             .parent()
             .and_then(|deps| deps.parent())
             .expect("target/<profile>/deps")
-            .join("mynakiosk");
+            .join(name);
         assert!(
             bin.is_file(),
-            "{} is missing: build it with `cargo build -p reader-app` (scripts/test.sh does)",
+            "{} is missing: build it with `cargo build --workspace --bins` (scripts/test.sh does)",
             bin.display()
         );
         bin

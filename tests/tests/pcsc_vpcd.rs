@@ -13,10 +13,8 @@ use card_io::sim::VirtualCard;
 use card_io::transport::{CardTransport, TransportError};
 use mynakiosk_tests::pcscd::{self, connect_when_present, EventProbe, SLOT0_READER};
 
-/// APDUs timed for the round-trip measurement.
-const TIMED_APDUS: usize = 200;
-/// Median round trip that shows the Nagle/delayed-ACK trap is avoided (it costs 40–90 ms).
-const MAX_MEDIAN_ROUND_TRIP: Duration = Duration::from_millis(20);
+/// APDUs sent back to back over pcscd (timing figures are in `benches/card_paths.rs`).
+const ROUND_TRIPS: usize = 50;
 
 fn inserted() -> CardEvent {
     CardEvent::CardInserted {
@@ -30,17 +28,12 @@ fn removed() -> CardEvent {
     }
 }
 
-fn median_round_trip(t: &mut dyn CardTransport, cmd: &Command) -> Duration {
-    let mut times: Vec<Duration> = (0..TIMED_APDUS)
-        .map(|_| {
-            let started = Instant::now();
-            let response = t.transmit(cmd).expect("APDU over pcscd");
-            assert!(response.sw().is_ok(), "{response:?}");
-            started.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[times.len() / 2]
+/// Sends `cmd` [`ROUND_TRIPS`] times; every answer must be `9000`.
+fn round_trips(t: &mut dyn CardTransport, cmd: &Command) {
+    for _ in 0..ROUND_TRIPS {
+        let response = t.transmit(cmd).expect("APDU over pcscd");
+        assert!(response.sw().is_ok(), "{response:?}");
+    }
 }
 
 #[test]
@@ -56,12 +49,7 @@ fn my_number_card_is_seen_detected_and_removed() {
 
     let mut transport = connect_when_present(SLOT0_READER);
     assert_eq!(detect(&mut transport), Ok(CardKind::MyNumberCard));
-    let rtt = median_round_trip(&mut transport, &Command::select_ef(0x0006));
-    eprintln!("median APDU round trip over pcscd + vpcd: {rtt:?}");
-    assert!(
-        rtt < MAX_MEDIAN_ROUND_TRIP,
-        "round trip {rtt:?}: Nagle/delayed ACK not avoided?"
-    );
+    round_trips(&mut transport, &Command::select_ef(0x0006));
 
     let remove_started = Instant::now();
     card.remove().expect("remove");

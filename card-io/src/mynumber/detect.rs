@@ -1,8 +1,8 @@
 //! Telling a My Number card from other cards, by the JPKI token label (not by ATR).
 
 use super::jpki::{label, TOKEN_INFO_EF, TOKEN_LABEL_LEN};
-use super::{aid, CardError};
-use crate::apdu::{Command, Response, StatusWord};
+use super::{aid, expect_ok, CardError};
+use crate::apdu::{Command, StatusWord};
 use crate::transport::CardTransport;
 
 /// What kind of card is in the reader.
@@ -23,7 +23,7 @@ pub enum CardKind {
 /// Selects the JPKI AP and reads the token label from EF 0006.
 ///
 /// Leaves the JPKI AP selected.
-pub fn detect(t: &mut dyn CardTransport) -> Result<CardKind, CardError> {
+pub(crate) fn detect(t: &mut dyn CardTransport) -> Result<CardKind, CardError> {
     let selected = t.transmit(&Command::select_df(&aid::JPKI)?)?;
     match selected.sw() {
         StatusWord::FILE_NOT_FOUND => return Ok(CardKind::NotMyNumberCard),
@@ -42,23 +42,6 @@ pub fn detect(t: &mut dyn CardTransport) -> Result<CardKind, CardError> {
         "READ JPKI EF 0006",
     )?;
     Ok(kind_of_label(&token_label(info.data())))
-}
-
-/// Sends `cmd`; an answer other than `9000` is an error.
-fn expect_ok(
-    t: &mut dyn CardTransport,
-    cmd: &Command,
-    step: &'static str,
-) -> Result<Response, CardError> {
-    let response = t.transmit(cmd)?;
-    if response.sw().is_ok() {
-        Ok(response)
-    } else {
-        Err(CardError::Status {
-            step,
-            sw: response.sw(),
-        })
-    }
 }
 
 /// The label field, without its space or NUL padding.
@@ -85,7 +68,7 @@ mod tests {
     use crate::transport::TransportError;
 
     fn detect_card(card: VirtualCard) -> Result<CardKind, CardError> {
-        detect(&mut SimTransport::new(card))
+        crate::mynumber::MyNumberCard::new(SimTransport::new(card)).detect()
     }
 
     #[test]

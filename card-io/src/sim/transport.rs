@@ -23,6 +23,11 @@ impl SimTransport {
         }
     }
 
+    /// The card as it is now (retry counters, forbidden-access count).
+    pub fn card(&self) -> &VirtualCard {
+        &self.card
+    }
+
     /// A handle that pulls the card out, from any thread.
     pub fn removal_switch(&self) -> RemovalSwitch {
         self.removal.clone()
@@ -31,7 +36,7 @@ impl SimTransport {
 
 impl RawTransport for SimTransport {
     fn transmit_raw(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
-        if self.removal.is_removed() {
+        if self.removal.is_removed() || self.card.is_removed() {
             return Err(TransportError::CardRemoved);
         }
         Ok(self.card.process(apdu))
@@ -70,5 +75,16 @@ mod tests {
         let switch = t.removal_switch();
         std::thread::spawn(move || switch.remove()).join().unwrap();
         assert_eq!(t.transmit(&select), Err(TransportError::CardRemoved));
+    }
+
+    #[test]
+    fn remove_after_fault_removes_the_card_after_n_apdus() {
+        let card = VirtualCard::my_number().with_fault(crate::sim::Fault::RemoveAfter(2));
+        let mut t = SimTransport::new(card);
+        let select = Command::select_df(&aid::JPKI).unwrap();
+        assert!(t.transmit(&select).unwrap().sw().is_ok());
+        assert!(t.transmit(&select).unwrap().sw().is_ok());
+        assert_eq!(t.transmit(&select), Err(TransportError::CardRemoved));
+        assert_eq!(t.card().apdus_answered(), 2);
     }
 }

@@ -71,6 +71,11 @@ impl VpcdCard {
         })
     }
 
+    /// Whether the connection already ended (vpcd went away, or a fault removed the card).
+    pub fn is_closed(&self) -> bool {
+        self.server.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+
     /// Closes the connection (removing the card) and returns the card as it was left.
     pub fn remove(mut self) -> Result<VirtualCard, VpcdError> {
         // `server` is only taken here or in `drop`, so it is always present.
@@ -105,8 +110,13 @@ fn serve(mut socket: TcpStream, mut card: VirtualCard) -> VirtualCard {
     card
 }
 
+/// Serves frames until vpcd closes the connection or a [`Fault::RemoveAfter`](super::Fault)
+/// takes the card out, which closes the connection from this side.
 fn serve_frames(socket: &mut TcpStream, card: &mut VirtualCard) -> io::Result<()> {
-    while let Some(frame) = read_frame(socket)? {
+    while !card.is_removed() {
+        let Some(frame) = read_frame(socket)? else {
+            return Ok(());
+        };
         match frame.as_slice() {
             [control::POWER_OFF | control::POWER_ON | control::RESET] => card.reset(),
             [control::GET_ATR] => write_frame(socket, card.atr())?,
@@ -114,7 +124,8 @@ fn serve_frames(socket: &mut TcpStream, card: &mut VirtualCard) -> io::Result<()
             apdu => write_frame(socket, &Zeroizing::new(card.process(apdu)))?,
         }
     }
-    Ok(())
+    tracing::debug!("virtual card removed by fault");
+    socket.shutdown(Shutdown::Both)
 }
 
 /// Reads one frame; `None` at a clean end of stream.
@@ -236,7 +247,27 @@ mod tests {
     fn card_leaves_when_vpcd_closes() {
         let (card, vpcd) = insert(VirtualCard::my_number());
         drop(vpcd);
-        assert_eq!(card.remove().unwrap(), VirtualCard::my_number());
+        assert_eq!(card.remove().unwrap().apdus_answered(), 0);
+    }
+
+    #[test]
+    fn remove_after_fault_closes_the_connection() {
+        let card = VirtualCard::my_number().with_fault(crate::sim::Fault::RemoveAfter(1));
+        let (card, mut vpcd) = insert(card);
+        vpcd.send(&[control::GET_ATR]);
+        assert_eq!(vpcd.receive(), VirtualCard::CONTACT_ATR);
+        vpcd.send(&Command::select_df(&aid::JPKI).unwrap().to_bytes());
+        assert_eq!(vpcd.receive(), [0x90, 0x00]);
+        let mut rest = Vec::new();
+        assert_eq!(
+            vpcd.stream.read_to_end(&mut rest).unwrap(),
+            0,
+            "closed by the card"
+        );
+        while !card.is_closed() {
+            thread::sleep(Duration::from_millis(5));
+        }
+        assert!(card.remove().unwrap().is_removed());
     }
 
     #[test]
