@@ -60,11 +60,7 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<()> {
         .transpose()
         .context("--pin-b")?;
     let pattern = args.reader.as_deref().unwrap_or(&config.reader.name);
-    let reader = find_reader(pattern)?;
-    let mut transport = PcscTransport::connect(&reader).map_err(|err| match err {
-        TransportError::CardRemoved => anyhow!("no card in reader {reader:?}"),
-        err => anyhow!("cannot connect to the card in {reader:?}: {err}"),
-    })?;
+    let (reader, mut transport) = connect(pattern)?;
     let transaction = transport
         .transaction()
         .with_context(|| format!("cannot start a transaction on {reader:?}"))?;
@@ -76,17 +72,31 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The first reader whose name contains `pattern`.
-fn find_reader(pattern: &str) -> anyhow::Result<String> {
+/// The card in the first reader whose name contains `pattern` and holds a card.
+fn connect(pattern: &str) -> anyhow::Result<(String, PcscTransport)> {
     let readers = list_readers().map_err(|err| match err {
         TransportError::NoService => anyhow!("pcscd is not running (no PC/SC service)"),
         TransportError::ReaderUnavailable => anyhow!("no card reader is connected"),
         err => anyhow!("cannot list card readers: {err}"),
     })?;
-    readers
+    let matching: Vec<String> = readers
         .into_iter()
-        .find(|name| name.contains(pattern))
-        .ok_or_else(|| anyhow!("no card reader matches {pattern:?}"))
+        .filter(|name| name.contains(pattern))
+        .collect();
+    if matching.is_empty() {
+        bail!("no card reader matches {pattern:?}");
+    }
+    for reader in &matching {
+        match PcscTransport::connect(reader) {
+            Ok(transport) => return Ok((reader.clone(), transport)),
+            Err(TransportError::CardRemoved) => {}
+            Err(err) => bail!("cannot connect to the card in {reader:?}: {err}"),
+        }
+    }
+    match matching.as_slice() {
+        [reader] => bail!("no card in reader {reader:?}"),
+        readers => bail!("no card in any of the readers {readers:?}"),
+    }
 }
 
 /// Everything `card-info` reports.
