@@ -29,6 +29,8 @@ enum Command {
         /// An image file or a folder of images.
         source: PathBuf,
     },
+    /// Renders every screen in each language to PNG files in OUTDIR (headless).
+    Screenshots { outdir: PathBuf },
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -38,5 +40,6 @@ pub fn run() -> anyhow::Result<()> {
         Command::Run => crate::kiosk::run(&config, crate::kiosk::Mode::Production),
         Command::Demo => crate::kiosk::run(&config, crate::kiosk::Mode::Demo),
         Command::DetectFaces { source } => crate::detect_faces::run(&config, &source),
+        Command::Screenshots { outdir } => crate::screenshots::run(&outdir),
     }
 }

@@ -12,6 +12,8 @@ pub struct Config {
     pub reader: ReaderConfig,
     pub face: FaceConfig,
     pub demo: DemoConfig,
+    pub session: crate::session::Settings,
+    pub staff: crate::kiosk::staff::StaffConfig,
 }
 
 /// Which PC/SC reader the kiosk uses.
@@ -49,6 +51,8 @@ impl Default for Config {
             reader: ReaderConfig::default(),
             face: FaceConfig::default(),
             demo: DemoConfig::default(),
+            session: Default::default(),
+            staff: Default::default(),
         }
     }
 }
@@ -126,6 +130,7 @@ impl Config {
                 self.face.threads
             ));
         }
+        self.staff.validate().map_err(|e| e.to_string())?;
         Ok(())
     }
 }

@@ -1,17 +1,8 @@
 //! `mynakiosk`: the face-recognition card-reader kiosk.
 
-mod cli;
-mod config;
-mod demo;
-mod detect_faces;
-mod errors;
-mod kiosk;
-mod logging;
-mod session;
-
 fn main() -> std::process::ExitCode {
-    logging::init();
-    match cli::run() {
+    reader_app::logging::init();
+    match reader_app::cli::run() {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("mynakiosk: {e:#}");

@@ -1,0 +1,80 @@
+//! The facility's choices that shape a session (`[session]` in the config file).
+
+use serde::Deserialize;
+use std::time::Duration;
+
+use super::types::{Challenge, ConsentItem};
+
+/// How sessions run at this facility. Every key is optional.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// A user camera and a card-front camera are fitted: face authentication is offered.
+    pub face_enabled: bool,
+    /// 照合番号B is presented only while the card has at least this many tries left.
+    pub pin_b_min_retries: u8,
+    /// Capture attempts before falling back to the PIN.
+    pub face_attempts: u8,
+    /// Seconds per capture attempt (the countdown on the face screen).
+    pub face_seconds: u32,
+    /// Seconds without a touch before a waiting screen gives up.
+    pub idle_seconds: u64,
+    /// Seconds the result stays before "カードをお取りください".
+    pub result_seconds: u64,
+    /// Warn on the method screen when the certificate expires within this many days.
+    pub expiry_warning_days: i64,
+    /// Consent items shown, in order (a facility setting).
+    #[serde(deserialize_with = "consent_items")]
+    pub consent_items: Vec<ConsentItem>,
+    /// Liveness challenges asked, in rotation.
+    #[serde(skip)]
+    pub challenges: Vec<Challenge>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            face_enabled: true,
+            pin_b_min_retries: 3,
+            face_attempts: 3,
+            face_seconds: 20,
+            idle_seconds: 60,
+            result_seconds: 8,
+            expiry_warning_days: 30,
+            consent_items: ConsentItem::ALL.to_vec(),
+            challenges: vec![
+                Challenge::Blink,
+                Challenge::TurnLeft,
+                Challenge::TurnRight,
+                Challenge::Closer,
+            ],
+        }
+    }
+}
+
+impl Settings {
+    pub fn idle(&self) -> Duration {
+        Duration::from_secs(self.idle_seconds)
+    }
+
+    pub fn result_hold(&self) -> Duration {
+        Duration::from_secs(self.result_seconds)
+    }
+}
+
+fn consent_items<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ConsentItem>, D::Error> {
+    let codes = Vec::<String>::deserialize(d)?;
+    codes
+        .iter()
+        .map(|code| {
+            ConsentItem::ALL
+                .into_iter()
+                .find(|item| item.code() == code)
+                .ok_or_else(|| {
+                    serde::de::Error::custom(format!(
+                        "unknown consent item `{code}`, expected drug, checkup, clinical or surgery"
+                    ))
+                })
+        })
+        .collect()
+}
