@@ -14,6 +14,7 @@ pub struct Config {
     pub demo: DemoConfig,
     pub session: crate::session::Settings,
     pub staff: crate::kiosk::staff::StaffConfig,
+    pub voice: crate::voice::VoiceConfig,
 }
 
 /// Which PC/SC reader the kiosk uses.
@@ -53,6 +54,7 @@ impl Default for Config {
             demo: DemoConfig::default(),
             session: Default::default(),
             staff: Default::default(),
+            voice: Default::default(),
         }
     }
 }
@@ -131,6 +133,7 @@ impl Config {
             ));
         }
         self.staff.validate().map_err(|e| e.to_string())?;
+        self.voice.validate()?;
         Ok(())
     }
 }

@@ -9,3 +9,4 @@ pub mod kiosk;
 pub mod logging;
 pub mod screenshots;
 pub mod session;
+pub mod voice;

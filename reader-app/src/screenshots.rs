@@ -52,6 +52,28 @@ pub fn sample(screen: Screen, language: Lang) -> View {
     v
 }
 
+/// The element holding each screen's main sentence (Slint element id).
+pub fn headline_id(screen: Screen) -> &'static str {
+    match screen {
+        Screen::Waiting => "WaitingScreen::prompt",
+        Screen::Reading => "ReadingScreen::message",
+        Screen::MethodChoice => "MethodChoiceScreen::title",
+        Screen::FacePreparing => "FacePreparingScreen::message",
+        Screen::FaceCapture => "FaceCaptureScreen::title",
+        Screen::PinEntry => "PinEntryScreen::title",
+        Screen::ConsentChoice => "ConsentChoiceScreen::title",
+        Screen::ConsentItems => "ConsentItemsScreen::title",
+        Screen::ConsentSummary => "ConsentSummaryScreen::title",
+        Screen::Delivering => "DeliveringScreen::message",
+        Screen::RegistrationOffer => "RegistrationOfferScreen::title",
+        Screen::Result => "ResultScreen::message",
+        Screen::RemoveCard => "RemoveCardScreen::message",
+        Screen::Error => "ErrorScreen::message",
+        Screen::StaffLogin => "StaffLoginScreen::title",
+        Screen::StaffMenu => "StaffMenuScreen::title",
+    }
+}
+
 /// File name of a screenshot, e.g. `method-choice.ja.png`.
 pub fn file_name(screen: Screen, lang: Lang) -> String {
     let name = format!("{screen:?}");
@@ -73,7 +95,8 @@ pub fn run(outdir: &Path) -> anyhow::Result<()> {
             let path = outdir.join(file_name(screen, lang));
             let view = sample(screen, lang);
             ui::snapshot::render_png(&path, WIDTH, HEIGHT, |w| {
-                crate::kiosk::view::apply(w, &view)
+                w.set_reader_status("カードリーダー: Virtual PCD 00 00".into());
+                crate::kiosk::view::apply(w, &view);
             })?;
             println!("{}", path.display());
         }

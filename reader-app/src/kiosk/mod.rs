@@ -36,6 +36,7 @@ pub struct Ports {
     pub hand_off: Box<dyn HandOffPort>,
     pub audit: Box<dyn AuditPort>,
     pub staff: staff::StaffConfig,
+    pub voice: crate::voice::Voice,
 }
 
 /// Audit records as structured log lines, until the audit log is wired.
@@ -83,12 +84,14 @@ pub fn run(config: &Config, mode: Mode) -> anyhow::Result<()> {
         hand_off: Box::new(sim::SimHandOff::new(choice)),
         audit: Box::new(LogAudit),
         staff: config.staff.clone(),
+        voice: crate::voice::Voice::start(config.voice.clone()),
     };
     let view = window.as_weak();
     let session = Session::new(config.session.clone());
+    let shuffle = config.session.shuffle_pin_pad;
     let session = std::thread::Builder::new()
         .name("session".into())
-        .spawn(move || Runtime::new(ports, tx).run(session, &rx, &view))?;
+        .spawn(move || Runtime::new(ports, tx, shuffle).run(session, &rx, &view))?;
     window.run()?;
     drop(monitor);
     let _ = session.join();
@@ -142,15 +145,19 @@ fn session_event(event: CardEvent) -> Event {
 /// Carries out effects: calls the ports, runs the timers and the capture thread.
 struct Runtime {
     ports: Ports,
+    shuffle_pad: bool,
+    shown: Option<Screen>,
     tx: mpsc::Sender<Event>,
     timers: HashMap<TimerId, Instant>,
     capture_stop: Option<Arc<AtomicBool>>,
 }
 
 impl Runtime {
-    fn new(ports: Ports, tx: mpsc::Sender<Event>) -> Self {
+    fn new(ports: Ports, tx: mpsc::Sender<Event>, shuffle_pad: bool) -> Self {
         Self {
             ports,
+            shuffle_pad,
+            shown: None,
             tx,
             timers: HashMap::new(),
             capture_stop: None,
@@ -206,8 +213,16 @@ impl Runtime {
     fn carry_out(&mut self, effect: Effect, ui: &slint::Weak<ui::KioskWindow>) -> Option<Event> {
         let p = &mut self.ports;
         match effect {
-            Effect::Show(view) => show(ui, view),
-            Effect::Speak(screen, lang) => tracing::debug!(?screen, ?lang, "voice prompt"),
+            Effect::Show(view) => {
+                let entering_pad =
+                    view.screen == Screen::PinEntry && self.shown != Some(Screen::PinEntry);
+                if entering_pad && self.shuffle_pad {
+                    set_pad_keys(ui, shuffled_digits());
+                }
+                self.shown = Some(view.screen);
+                show(ui, view);
+            }
+            Effect::Speak(screen, lang) => speak(ui, &p.voice, screen, lang),
             Effect::SetLanguage(_) => {}
             Effect::StartTimer(id, after) => {
                 self.timers.insert(id, Instant::now() + after);
@@ -300,6 +315,56 @@ fn lock(face: &Mutex<Box<dyn FacePort>>) -> std::sync::MutexGuard<'_, Box<dyn Fa
     face.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// The ten digits in a random order (Fisher–Yates over the system RNG).
+pub fn shuffled_digits() -> [i32; 10] {
+    use ring::rand::{SecureRandom, SystemRandom};
+    let mut keys = [1, 2, 3, 4, 5, 6, 7, 8, 9, 0];
+    let mut random = [0u8; 10];
+    if SystemRandom::new().fill(&mut random).is_err() {
+        tracing::warn!("no system randomness: PIN pad keeps its order");
+        return keys;
+    }
+    for i in (1..keys.len()).rev() {
+        keys.swap(i, usize::from(random[i]) % (i + 1));
+    }
+    keys
+}
+
+fn set_pad_keys(ui: &slint::Weak<ui::KioskWindow>, keys: [i32; 10]) {
+    let ui = ui.clone();
+    let _ = slint::invoke_from_event_loop(move || {
+        if let Some(w) = ui.upgrade() {
+            w.set_pad_keys(slint::ModelRc::new(slint::VecModel::from(keys.to_vec())));
+        }
+    });
+}
+
+/// Takes the screen's prompt in `lang` from the window's translations and speaks it.
+fn speak(
+    ui: &slint::Weak<ui::KioskWindow>,
+    voice: &crate::voice::Voice,
+    screen: Screen,
+    lang: crate::session::Lang,
+) {
+    let (tx, rx) = mpsc::channel();
+    let ui = ui.clone();
+    let asked = slint::invoke_from_event_loop(move || {
+        if let Some(w) = ui.upgrade() {
+            view::select_language(lang);
+            let _ = tx.send(
+                w.global::<ui::Texts>()
+                    .invoke_prompt(view::screen(screen))
+                    .to_string(),
+            );
+        }
+    });
+    if asked.is_ok() {
+        if let Ok(text) = rx.recv_timeout(Duration::from_secs(1)) {
+            voice.say(lang, text);
+        }
+    }
+}
+
 /// Drops the last preview frame from the window.
 fn clear_preview(ui: &slint::Weak<ui::KioskWindow>) {
     let ui = ui.clone();
@@ -325,4 +390,20 @@ fn show(ui: &slint::Weak<ui::KioskWindow>, view: View) {
             view::apply(&window, &view);
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn shuffled_digits_are_a_permutation() {
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..20 {
+            let keys = super::shuffled_digits();
+            let mut sorted = keys;
+            sorted.sort_unstable();
+            assert_eq!(sorted, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+            seen.insert(keys);
+        }
+        assert!(seen.len() > 1, "20 shuffles gave one order");
+    }
 }

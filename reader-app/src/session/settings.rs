@@ -26,6 +26,8 @@ pub struct Settings {
     /// Consent items shown, in order (a facility setting).
     #[serde(deserialize_with = "consent_items")]
     pub consent_items: Vec<ConsentItem>,
+    /// Shuffle the digit keys of the PIN pad each time it is shown.
+    pub shuffle_pin_pad: bool,
     /// Liveness challenges asked, in rotation.
     #[serde(skip)]
     pub challenges: Vec<Challenge>,
@@ -42,6 +44,7 @@ impl Default for Settings {
             result_seconds: 8,
             expiry_warning_days: 30,
             consent_items: ConsentItem::ALL.to_vec(),
+            shuffle_pin_pad: false,
             challenges: vec![
                 Challenge::Blink,
                 Challenge::TurnLeft,
