@@ -74,6 +74,7 @@ pub fn run(config: &Config, mode: Mode) -> anyhow::Result<()> {
     })?;
 
     // SIMULATED ports until card-io, face-match, the OCR and the hand-off are wired.
+    tracing::warn!("certificate, counters, face match, card-front OCR and hand-off are simulated");
     let ports = Ports {
         card: Box::new(sim::SimCard::new(choice.clone())),
         card_front: Box::new(sim::SimCardFront),
@@ -257,6 +258,7 @@ impl Runtime {
             Effect::DeliverResult(result) => {
                 return Some(Event::Delivered(p.hand_off.deliver(&result)))
             }
+            Effect::ReleaseCard => p.card.release(),
             Effect::NotifyStaff => tracing::warn!("patient pressed call-staff"),
             Effect::Audit(record) => p.audit.record(&record),
         }

@@ -119,6 +119,15 @@ mod tests {
     }
 
     #[test]
+    fn config_file_with_a_bad_hash_is_refused() {
+        let e = crate::config::Config::parse(
+            "[[staff.members]]\nid = \"nurse-7\"\npin_hash = \"plain-1234\"\n",
+        )
+        .unwrap_err();
+        assert!(e.starts_with("staff nurse-7: pin_hash must be"), "{e}");
+    }
+
+    #[test]
     fn malformed_hash_is_rejected() {
         let c = StaffConfig {
             members: vec![StaffMember {

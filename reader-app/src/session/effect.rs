@@ -54,6 +54,8 @@ pub enum Effect {
     CheckStaffPin(PinEntry),
     /// Hand the verified result to the reception system.
     DeliverResult(VerificationResult),
+    /// The patient's card session is over: disconnect from the card.
+    ReleaseCard,
     /// Alert staff (a patient pressed 係員を呼ぶ).
     NotifyStaff,
     Audit(AuditRecord),

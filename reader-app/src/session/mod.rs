@@ -815,7 +815,9 @@ impl Session {
         }
         fx.push(Effect::CancelTimer(TimerId::FaceTick));
         fx.push(Effect::CancelTimer(TimerId::ResultHold));
-        self.patient = None;
+        if self.patient.take().is_some() {
+            fx.push(Effect::ReleaseCard);
+        }
         self.lang = Lang::Ja;
         fx.push(Effect::SetLanguage(Lang::Ja));
     }

@@ -81,3 +81,32 @@ fn consent_items<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ConsentIt
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+
+    use super::*;
+
+    #[test]
+    fn session_section_sets_facility_choices() {
+        let c = Config::parse(
+            "[session]\nface_enabled = false\nconsent_items = [\"drug\", \"surgery\"]\nidle_seconds = 30\nshuffle_pin_pad = true\n",
+        )
+        .unwrap();
+        assert!(!c.session.face_enabled && c.session.shuffle_pin_pad);
+        assert_eq!(
+            c.session.consent_items,
+            vec![ConsentItem::Drug, ConsentItem::Surgery]
+        );
+        assert_eq!(c.session.idle(), Duration::from_secs(30));
+        assert_eq!(c.session.face_attempts, Settings::default().face_attempts);
+    }
+
+    #[test]
+    fn unknown_consent_item_is_named() {
+        let e = Config::parse("[session]\nconsent_items = [\"xray\"]\n").unwrap_err();
+        assert!(e.contains("unknown consent item `xray`"), "{e}");
+        assert!(e.contains("line 2"), "{e}");
+    }
+}

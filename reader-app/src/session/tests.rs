@@ -349,6 +349,7 @@ fn card_removed_during_capture_discards_biometrics() {
     assert!(fx.contains(&Effect::StopFaceCapture));
     assert!(fx.contains(&Effect::DiscardBiometrics));
     assert!(fx.contains(&Effect::CancelTimer(TimerId::FaceTick)));
+    assert!(fx.contains(&Effect::ReleaseCard));
     let v = last_view(&fx);
     assert_eq!(v.screen, Screen::Waiting);
     assert_eq!(v.notices, vec![Notice::CardRemoved]);

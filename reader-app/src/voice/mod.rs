@@ -205,3 +205,29 @@ fn speak(config: &VoiceConfig, lang: Lang, text: &str) -> Result<(), VoiceError>
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+
+    #[test]
+    fn voice_section_mutes_and_sets_volume() {
+        let c = Config::parse("[voice]\nenabled = false\nvolume = 40\n").unwrap();
+        assert!(!c.voice.enabled);
+        assert_eq!(c.voice.volume, 40);
+        let e = Config::parse("[voice]\nvolume = 120\n").unwrap_err();
+        assert_eq!(e, "voice.volume: expected 0 to 100, found 120");
+    }
+
+    #[test]
+    fn missing_japanese_voice_is_a_clear_error() {
+        let config = super::VoiceConfig {
+            htsvoice: "/nonexistent/mei.htsvoice".into(),
+            ..Default::default()
+        };
+        let out = std::env::temp_dir().join("mynakiosk-voice-test.wav");
+        let e = super::render(&config, crate::session::Lang::Ja, "テスト", &out).unwrap_err();
+        assert!(matches!(e, super::VoiceError::NoVoice(_)), "{e}");
+        assert!(e.to_string().contains("scripts/setup.sh"));
+    }
+}
