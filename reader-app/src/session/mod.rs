@@ -62,6 +62,19 @@ enum State {
 }
 
 impl State {
+    /// States waiting for the card, a camera or the reception system: 係員を呼ぶ alerts staff
+    /// there without interrupting.
+    fn is_busy(self) -> bool {
+        matches!(
+            self,
+            State::Reading
+                | State::FacePreparing
+                | State::FaceComparing
+                | State::PinVerifying
+                | State::Delivering
+        )
+    }
+
     /// Screens that wait for a touch and give up after [`Settings::idle_seconds`].
     fn waits_for_touch(self) -> bool {
         matches!(
@@ -304,6 +317,12 @@ impl Session {
                 State::StaffLogin | State::StaffChecking | State::StaffMenu,
                 Event::Touch(Touch::CallStaff),
             ) => {}
+            (state, Event::Touch(Touch::CallStaff)) if state.is_busy() => {
+                fx.push(Effect::NotifyStaff);
+                fx.push(Effect::Audit(AuditRecord::StaffCalled));
+                self.patient_mut().notice(Notice::StaffCalled);
+                self.show(fx);
+            }
             (_, Event::Touch(Touch::CallStaff)) => {
                 fx.push(Effect::NotifyStaff);
                 fx.push(Effect::Audit(AuditRecord::StaffCalled));

@@ -545,3 +545,19 @@ fn second_card_elsewhere_does_not_interrupt() {
         .is_empty());
     assert_eq!(screen(&s), Screen::Reading);
 }
+
+#[test]
+fn call_staff_while_the_card_is_read_does_not_lose_the_answer() {
+    let mut s = Session::default();
+    s.handle(Event::CardInserted { reader: R.into() });
+    let fx = touch(&mut s, Touch::CallStaff);
+    assert!(fx.contains(&Effect::NotifyStaff));
+    let v = last_view(&fx);
+    assert_eq!(v.screen, Screen::Reading);
+    assert!(v.notices.contains(&Notice::StaffCalled));
+    s.handle(Event::CardIdentityRead(Ok(identity(
+        PinState::Remaining(3),
+        500,
+    ))));
+    assert_eq!(screen(&s), Screen::MethodChoice);
+}
