@@ -1,7 +1,7 @@
 //! The session state machine: every card, camera, timer and touch event goes through
 //! [`Session::handle`], which returns the [`Effect`]s the runtime carries out. Pure, so each
 //! transition is unit-tested without hardware. The whole patient flow reads top to bottom in
-//! [`Session::step`]:
+//! `Session::step`:
 //!
 //! 待機 → read (certificate + retry counters) → method choice → face (card-front OCR →
 //! 照合番号B → photo → live capture with guidance and a liveness challenge → compare) / PIN /
