@@ -18,6 +18,7 @@ apt_packages=(
   xvfb xauth xdotool x11-apps x11-utils imagemagick
   libegl1 libgl1 libgl1-mesa-dri libxkbcommon-x11-0 libx11-xcb1 libxcursor1 libxi6 libxrandr2
   python3 python3-venv python3-pip unzip openssl libopenjp2-tools
+  open-jtalk open-jtalk-mecab-naist-jdic espeak-ng alsa-utils
 )
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -63,6 +64,8 @@ if ! sha256_is "$ort_lib" "$ort_lib_sha"; then
   mv "$ort_lib.tmp" "$ort_lib"
   sha256_is "$ort_lib" "$ort_lib_sha" || die "libonnxruntime.so checksum mismatch"
 fi
+
+scripts/setup-voice.sh
 
 # Face models (download, fold, verify).
 "$venv/bin/python" models/fetch.py

@@ -48,6 +48,8 @@ enum Command {
     QualSim(crate::qual_sim::QualSimArgs),
     /// Reads the card on a PC/SC reader and prints what the kiosk learned as JSON.
     CardInfo(crate::card_info::Args),
+    /// Renders every screen in each language to PNG files in OUTDIR (headless).
+    Screenshots { outdir: PathBuf },
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -66,5 +68,6 @@ pub fn run() -> anyhow::Result<()> {
         Command::Outbox { command } => crate::handoff::commands::run(&config, &command),
         Command::QualSim(args) => crate::qual_sim::run(&args),
         Command::CardInfo(args) => crate::card_info::run(&config, args),
+        Command::Screenshots { outdir } => crate::screenshots::run(&outdir),
     }
 }

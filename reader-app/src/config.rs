@@ -15,7 +15,9 @@ pub struct Config {
     pub handoff: HandoffConfig,
     pub qualification: QualificationConfig,
     pub audit: AuditConfig,
-    pub staff: StaffConfig,
+    pub session: crate::session::Settings,
+    pub staff: crate::kiosk::staff::StaffConfig,
+    pub voice: crate::voice::VoiceConfig,
 }
 
 /// Which PC/SC reader the kiosk uses.
@@ -111,14 +113,6 @@ pub struct AuditConfig {
     pub max_file_bytes: u64,
 }
 
-/// Staff functions (placeholder until staff credentials exist).
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct StaffConfig {
-    /// Whether staff may confirm identity by a visual check (目視確認).
-    pub visual_check: bool,
-}
-
 impl Default for HandoffConfig {
     fn default() -> Self {
         Self {
@@ -154,7 +148,9 @@ impl Default for Config {
             handoff: HandoffConfig::default(),
             qualification: QualificationConfig::default(),
             audit: AuditConfig::default(),
-            staff: StaffConfig::default(),
+            session: Default::default(),
+            staff: Default::default(),
+            voice: Default::default(),
         }
     }
 }
@@ -260,6 +256,17 @@ impl Config {
             let found = self.audit.max_file_bytes;
             let expected = format!("at least {MIN_AUDIT_FILE_BYTES}");
             return Err(Invalid::new("audit.max_file_bytes", expected, found));
+        }
+        if let Err(bad) = self.staff.validate() {
+            let expected = "pin_hash = pbkdf2-sha256$<iterations>$<salt hex>$<hash hex>";
+            return Err(Invalid::new(
+                "staff.members",
+                expected,
+                format!("member {:?}", bad.id),
+            ));
+        }
+        if self.voice.volume > 100 {
+            return Err(Invalid::new("voice.volume", "0 to 100", self.voice.volume));
         }
         Ok(())
     }

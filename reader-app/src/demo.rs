@@ -1,6 +1,8 @@
 //! Demo controls: plug the virtual My Number card (a simulator) into a vpcd slot so the
-//! real pcscd sees it, as it would a physical card.
+//! real pcscd sees it, as it would a physical card; pick the card profile and who stands in
+//! front of the (simulated) camera.
 
+use crate::kiosk::sim::{Profile, SharedChoice};
 use card_io::sim::{vpcd::VpcdCard, VirtualCard};
 use slint::ComponentHandle;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -19,8 +21,9 @@ pub fn reader_name(port: u16) -> String {
 pub struct DemoCard(Arc<Mutex<Option<VpcdCard>>>);
 
 /// Connects the window's demo buttons to a virtual card on vpcd `port`.
-pub fn attach(window: &ui::KioskWindow, port: u16) -> DemoCard {
+pub fn attach(window: &ui::KioskWindow, port: u16, choice: SharedChoice) -> DemoCard {
     let card = DemoCard::default();
+    attach_pickers(window, choice);
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let place = card.clone();
     let view = window.as_weak();
@@ -35,6 +38,7 @@ pub fn attach(window: &ui::KioskWindow, port: u16) -> DemoCard {
                 tracing::error!(error = %e, %addr, "cannot plug the virtual card into vpcd");
                 if let Some(w) = view.upgrade() {
                     w.set_error_message(format!("仮想カードを挿入できません: {e}").into());
+                    w.set_error_code(String::new().into());
                     w.set_screen(ui::Screen::Error);
                 }
             }
@@ -49,6 +53,34 @@ pub fn attach(window: &ui::KioskWindow, port: u16) -> DemoCard {
             .take();
     });
     card
+}
+
+/// The profile and person pickers: view-model state the simulators read.
+fn attach_pickers(window: &ui::KioskWindow, choice: SharedChoice) {
+    let current = *choice.lock().unwrap_or_else(PoisonError::into_inner);
+    window.set_demo_profile(current.profile.label().into());
+    window.set_demo_holder(current.holder);
+    let view = window.as_weak();
+    let shared = choice.clone();
+    window.on_demo_next_profile(move || {
+        let mut c = shared.lock().unwrap_or_else(PoisonError::into_inner);
+        let at = Profile::ALL
+            .iter()
+            .position(|p| *p == c.profile)
+            .unwrap_or(0);
+        c.profile = Profile::ALL[(at + 1) % Profile::ALL.len()];
+        if let Some(w) = view.upgrade() {
+            w.set_demo_profile(c.profile.label().into());
+        }
+    });
+    let view = window.as_weak();
+    window.on_demo_toggle_person(move || {
+        let mut c = choice.lock().unwrap_or_else(PoisonError::into_inner);
+        c.holder = !c.holder;
+        if let Some(w) = view.upgrade() {
+            w.set_demo_holder(c.holder);
+        }
+    });
 }
 
 #[cfg(test)]

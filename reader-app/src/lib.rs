@@ -1,10 +1,19 @@
-//! The kiosk's application library: configuration, the error catalogue, the hand-off to the
-//! reception system, the audit log, the self-test and the qualification simulator. The
-//! `mynakiosk` binary (session flow, UI, CLI) builds on it; end-to-end tests use it directly.
+//! The `mynakiosk` application: session flow, runtime, configuration, CLI, demo, the hand-off to
+//! the reception system, the audit log, the self-test and the qualification simulator. The
+//! binary only calls [`cli::run`]; end-to-end tests use the library directly.
 
 pub mod audit;
+pub mod card_info;
+pub mod cli;
 pub mod config;
+pub mod demo;
+pub mod detect_faces;
 pub mod diagnose;
 pub mod errors;
 pub mod handoff;
+pub mod kiosk;
+pub mod logging;
 pub mod qual_sim;
+pub mod screenshots;
+pub mod session;
+pub mod voice;

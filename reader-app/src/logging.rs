@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 /// The kiosk's own crates at `info`, libraries (winit, ort …) only when they warn.
-const DEFAULT_FILTER: &str = "warn,mynakiosk=info,reader_app=info,card_io=info,face_match=info";
+const DEFAULT_FILTER: &str = "warn,mynakiosk=info,card_io=info,face_match=info";
 
 /// Installs the global subscriber; `MYNAKIOSK_LOG` sets the filter (an `EnvFilter`
 /// directive such as `debug`), `MYNAKIOSK_LOG_FORMAT=json` forces JSON lines.

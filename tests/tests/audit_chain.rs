@@ -1,10 +1,10 @@
 //! The hash-chained audit log: written through the library, checked by `audit-verify`, and
 //! every kind of tampering (edit, delete, reorder, truncate) found and located.
 
+use mynakiosk::audit::{verify, AuditEvent, AuditLog, Outcome};
+use mynakiosk::config::AuditConfig;
+use mynakiosk::handoff::result::SessionId;
 use mynakiosk_tests::binary;
-use reader_app::audit::{verify, AuditEvent, AuditLog, Outcome};
-use reader_app::config::AuditConfig;
-use reader_app::handoff::result::SessionId;
 use std::fs;
 use std::path::{Path, PathBuf};
 

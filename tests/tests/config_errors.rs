@@ -1,8 +1,8 @@
 //! Configuration errors as an integrator meets them: each class names the line, the key and
 //! what was expected; the shipped example parses and documents the real defaults.
 
+use mynakiosk::config::Config;
 use mynakiosk_tests::binary;
-use reader_app::config::Config;
 use std::path::{Path, PathBuf};
 
 fn example() -> PathBuf {
@@ -80,7 +80,7 @@ fn wrong_type_names_line_and_expected_type() {
         &["line 2", "invalid type: string \"5s\", expected u64"],
     );
     fails_with(
-        "[staff]\nvisual_check = 1\n",
+        "[voice]\nenabled = 1\n",
         &["line 2", "invalid type: integer `1`, expected a boolean"],
     );
 }

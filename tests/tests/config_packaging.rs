@@ -49,7 +49,7 @@ fn systemd_unit_is_hardened() {
     // The writable state directory is where the example config puts the outbox and audit log.
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../packaging/mynakiosk.toml.example");
     let config =
-        reader_app::config::Config::parse(&std::fs::read_to_string(example).unwrap()).unwrap();
+        mynakiosk::config::Config::parse(&std::fs::read_to_string(example).unwrap()).unwrap();
     for dir in [&config.handoff.outbox_dir, &config.audit.dir] {
         assert!(dir.starts_with("/var/lib/mynakiosk"), "{}", dir.display());
     }

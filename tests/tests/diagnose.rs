@@ -3,10 +3,10 @@
 
 use card_io::sim::vpcd::VpcdCard;
 use card_io::sim::VirtualCard;
+use mynakiosk::audit::{AuditEvent, AuditLog};
+use mynakiosk::config::AuditConfig;
 use mynakiosk_tests::binary;
 use mynakiosk_tests::pcscd::{self, SLOT0_READER};
-use reader_app::audit::{AuditEvent, AuditLog};
-use reader_app::config::AuditConfig;
 use std::path::Path;
 
 /// Writes a config for `reader` with a drop-folder sink and a fresh audit log in `dir`.

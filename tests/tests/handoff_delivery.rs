@@ -2,11 +2,11 @@
 //! kiosk restarts, and a kiosk killed (SIGKILL) at any point of a delivery loses nothing while
 //! the receiver, deduplicating by idempotency key, processes each result exactly once.
 
+use mynakiosk::config::{HandoffConfig, SinkKind};
+use mynakiosk::handoff::courier::{Backoff, Courier};
+use mynakiosk::handoff::outbox::Outbox;
+use mynakiosk::handoff::sink;
 use mynakiosk_tests::binary::{self, Running};
-use reader_app::config::{HandoffConfig, SinkKind};
-use reader_app::handoff::courier::{Backoff, Courier};
-use reader_app::handoff::outbox::Outbox;
-use reader_app::handoff::sink;
 use std::collections::{BTreeSet, HashMap};
 use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::net::TcpListener;
@@ -90,7 +90,7 @@ impl Receiver {
         std::fs::write(&data, format!("latency_ms = {latency_ms}\n")).unwrap();
         let received = dir.join("received.jsonl");
         let mut cmd = binary::command();
-        cmd.env("MYNAKIOSK_LOG", "warn,reader_app=info")
+        cmd.env("MYNAKIOSK_LOG", "warn,mynakiosk=info")
             .arg("qual-sim")
             .arg("--data")
             .arg(&data)
@@ -144,7 +144,7 @@ fn sink_outage_keeps_results_until_the_receiver_returns_then_delivers_once() {
     let out = run(&cfg, &["outbox", "deliver"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("E050") && err.contains("unreachable"), "{err}");
+    assert!(err.contains("E020") && err.contains("unreachable"), "{err}");
     assert_eq!(status(&cfg)["queued"], 3, "kept across the failed run");
 
     let receiver = Receiver::start(dir.path(), port, 0);

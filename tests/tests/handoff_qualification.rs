@@ -2,12 +2,12 @@
 //! qualification client and the outbox see it: answers by certificate serial, injected
 //! latency and failures, duplicates acknowledged, malformed results refused.
 
+use mynakiosk::handoff::courier::deliver_queued;
+use mynakiosk::handoff::http::HttpSink;
+use mynakiosk::handoff::outbox::Outbox;
+use mynakiosk::handoff::qualification::{query, Qualification, QualificationError};
+use mynakiosk::handoff::sink::{Sink, SinkError};
 use mynakiosk_tests::binary::{self, Running};
-use reader_app::handoff::courier::deliver_queued;
-use reader_app::handoff::http::HttpSink;
-use reader_app::handoff::outbox::Outbox;
-use reader_app::handoff::qualification::{query, Qualification, QualificationError};
-use reader_app::handoff::sink::{Sink, SinkError};
 use std::net::TcpListener;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -24,7 +24,7 @@ fn simulator(dir: &Path, data: &str) -> (Running, String) {
         .unwrap()
         .port();
     let mut cmd = binary::command();
-    cmd.env("MYNAKIOSK_LOG", "warn,reader_app=info")
+    cmd.env("MYNAKIOSK_LOG", "warn,mynakiosk=info")
         .arg("qual-sim")
         .arg("--data")
         .arg(&path)
@@ -64,7 +64,7 @@ fn answers_each_status_by_certificate_serial() {
     .iter()
     .map(|q| q.error().map(|e| e.text().code))
     .collect();
-    assert_eq!(codes, [None, Some("E051"), Some("E052"), None]);
+    assert_eq!(codes, [None, Some("E021"), Some("E022"), None]);
 }
 
 #[test]

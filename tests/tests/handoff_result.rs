@@ -1,9 +1,9 @@
 //! The verification result as the reception system receives it: the documented schema, and
 //! never the My Number or an image — checked by scanning the serialised JSON.
 
-use reader_app::handoff::outbox::{Outbox, OutboxError};
-use reader_app::handoff::privacy::PrivacyViolation;
-use reader_app::handoff::result::{
+use mynakiosk::handoff::outbox::{Outbox, OutboxError};
+use mynakiosk::handoff::privacy::PrivacyViolation;
+use mynakiosk::handoff::result::{
     now, Certificate, Consent, ConsentItems, Evidence, FaceEvidence, PinEvidence, SessionId,
     SessionInfo, VerificationResult, VisualEvidence, VisualReason,
 };

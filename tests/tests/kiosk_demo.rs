@@ -24,7 +24,7 @@ fn demo_kiosk_follows_the_virtual_card() {
 
     let card = VpcdCard::insert(VirtualCard::my_number(), pcscd::slot0_addr()).expect("vpcd");
     kiosk.wait_for_line("screen=Reading", SCREEN_TIMEOUT);
-    kiosk.wait_for_line("screen=CardRead", SCREEN_TIMEOUT);
+    kiosk.wait_for_line("screen=MethodChoice", SCREEN_TIMEOUT);
     card.remove().expect("remove card");
     kiosk.wait_for_line("screen=Waiting", SCREEN_TIMEOUT);
 

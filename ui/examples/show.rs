@@ -12,7 +12,7 @@ fn main() -> Result<(), slint::PlatformError> {
     let weak = kiosk.as_weak();
     kiosk.on_demo_place_card(move || {
         if let Some(kiosk) = weak.upgrade() {
-            kiosk.set_screen(Screen::CardRead);
+            kiosk.set_screen(Screen::MethodChoice);
         }
     });
     let weak = kiosk.as_weak();

@@ -1,8 +1,11 @@
 //! Slint screens of the kiosk: a view of the session state, no card or face logic.
 //!
-//! The app drives [`KioskWindow`] through its properties (`screen`, `error-message`,
-//! `reader-status`, `language`, `demo-mode`) and callbacks (`call-staff`, `select-language`,
-//! `demo-place-card`, `demo-remove-card`).
+//! The app drives [`KioskWindow`] through its properties (the view model: `screen`, notices,
+//! PIN tries, face guidance, consent rows, answer, staff fields, `language`, `demo-mode` …) and
+//! callbacks (`act(Action, arg)` for every touch, `call-staff`, `select-language`, the demo
+//! strip's). [`Texts`] holds translated wording shared by screens and the voice prompts.
+//! Translations are bundled from `translations/<lang>/LC_MESSAGES/mynakiosk-ui.po` (msgids in
+//! Japanese) and switched with `slint::select_bundled_translation`.
 
 pub mod snapshot;
 

@@ -63,10 +63,10 @@ fn each_screen_shows_its_message() {
     kiosk.set_screen(Screen::Reading);
     assert_eq!(label(&kiosk, "ReadingScreen::message"), "読み取り中です");
 
-    kiosk.set_screen(Screen::CardRead);
+    kiosk.set_screen(Screen::RemoveCard);
     assert_eq!(
-        label(&kiosk, "CardReadScreen::message"),
-        "カードを読み取りました"
+        label(&kiosk, "RemoveCardScreen::message"),
+        "カードをお取りください"
     );
     assert!(
         element(&kiosk, "WaitingScreen::prompt").is_none(),
@@ -108,7 +108,9 @@ fn call_staff_is_on_every_screen() {
     for (n, screen) in [
         Screen::Waiting,
         Screen::Reading,
-        Screen::CardRead,
+        Screen::MethodChoice,
+        Screen::PinEntry,
+        Screen::StaffMenu,
         Screen::Error,
     ]
     .into_iter()
@@ -196,8 +198,8 @@ fn every_button_is_a_large_touch_target() {
         .query_descendants()
         .match_accessible_role(AccessibleRole::Button)
         .find_all();
-    // Call staff, five languages, two demo buttons.
-    assert_eq!(buttons.len(), 8);
+    // Call staff, five languages, four demo buttons (card in/out, profile, person).
+    assert_eq!(buttons.len(), 10);
     for button in buttons {
         let size = button.size();
         assert!(

@@ -99,8 +99,8 @@ fn waiting_screen_draws_japanese_glyphs() {
 }
 
 #[test]
-fn card_read_screen_draws_its_message() {
-    let (snapshot, area) = render_with_area(Screen::CardRead, "CardReadScreen::message");
+fn remove_card_screen_draws_its_message() {
+    let (snapshot, area) = render_with_area(Screen::RemoveCard, "RemoveCardScreen::message");
     let (count, columns) = ink(&snapshot, area);
     assert!(
         count > 2000 && columns > 300,

@@ -1,0 +1,411 @@
+//! The running kiosk: the Slint window, the card monitor and the session thread.
+//!
+//! Card, camera, timer and touch events flow into one channel; the session thread owns the
+//! [`Session`], carries out its effects through the [`ports`] and pushes views to the UI thread.
+
+pub mod ports;
+pub mod sim;
+pub mod staff;
+pub mod view;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use card_io::monitor::{CardEvent, CardMonitor, ReaderFilter};
+use slint::ComponentHandle;
+
+use crate::config::Config;
+use crate::session::{Effect, Event, Screen, Session, TimerId, Touch, View};
+use ports::{AuditPort, CaptureProgress, CardFrontPort, CardPort, FacePort, HandOffPort};
+
+/// Whether the kiosk drives a real reader only, or also offers the virtual card controls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Production,
+    Demo,
+}
+
+/// The implementations the runtime calls for the session's effects.
+pub struct Ports {
+    pub card: Box<dyn CardPort>,
+    pub card_front: Box<dyn CardFrontPort>,
+    pub face: Arc<Mutex<Box<dyn FacePort>>>,
+    pub hand_off: Box<dyn HandOffPort>,
+    pub audit: Box<dyn AuditPort>,
+    pub staff: staff::StaffConfig,
+    pub voice: crate::voice::Voice,
+}
+
+/// Audit records as structured log lines, until the audit log is wired.
+pub struct LogAudit;
+
+impl AuditPort for LogAudit {
+    fn record(&mut self, record: &crate::session::AuditRecord) {
+        tracing::info!(?record, "audit");
+    }
+}
+
+/// Runs the kiosk until its window is closed.
+pub fn run(config: &Config, mode: Mode) -> anyhow::Result<()> {
+    let window = ui::KioskWindow::new()?;
+    window.set_demo_mode(mode == Mode::Demo);
+    window.set_face_enabled(config.session.face_enabled);
+
+    let reader_filter = match mode {
+        Mode::Demo => ReaderFilter::Exact(crate::demo::reader_name(config.demo.vpcd_port)),
+        Mode::Production if config.reader.name.is_empty() => ReaderFilter::Any,
+        Mode::Production => ReaderFilter::Contains(config.reader.name.clone()),
+    };
+    let choice = sim::SharedChoice::default();
+    let _demo_card = (mode == Mode::Demo)
+        .then(|| crate::demo::attach(&window, config.demo.vpcd_port, choice.clone()));
+    window.set_reader_status(reader_status(&reader_filter).into());
+
+    let (tx, rx) = mpsc::channel();
+    connect_touches(&window, &tx);
+    tracing::info!(kiosk_id = %config.kiosk_id, reader = ?reader_filter, "kiosk starting");
+    let monitor_tx = tx.clone();
+    let monitor = CardMonitor::spawn(reader_filter, move |event| {
+        // The session thread is gone only while the kiosk shuts down.
+        let _ = monitor_tx.send(session_event(event));
+    })?;
+
+    // SIMULATED ports until card-io, face-match, the OCR and the hand-off are wired.
+    tracing::warn!("certificate, counters, face match, card-front OCR and hand-off are simulated");
+    let ports = Ports {
+        card: Box::new(sim::SimCard::new(choice.clone())),
+        card_front: Box::new(sim::SimCardFront),
+        face: Arc::new(Mutex::new(Box::new(sim::SimFace::new(
+            choice.clone(),
+            Duration::from_millis(700),
+        )))),
+        hand_off: Box::new(sim::SimHandOff::new(choice)),
+        audit: Box::new(LogAudit),
+        staff: config.staff.clone(),
+        voice: crate::voice::Voice::start(config.voice.clone()),
+    };
+    let view = window.as_weak();
+    let session = Session::new(config.session.clone());
+    let shuffle = config.session.shuffle_pin_pad;
+    let session = std::thread::Builder::new()
+        .name("session".into())
+        .spawn(move || Runtime::new(ports, tx, shuffle).run(session, &rx, &view))?;
+    window.run()?;
+    drop(monitor);
+    let _ = session.join();
+    Ok(())
+}
+
+/// Sends the window's touches to the session.
+fn connect_touches(window: &ui::KioskWindow, tx: &mpsc::Sender<Event>) {
+    let send = tx.clone();
+    window.on_call_staff(move || {
+        let _ = send.send(Event::Touch(Touch::CallStaff));
+    });
+    let send = tx.clone();
+    window.on_select_language(move |code| {
+        if let Some(lang) = crate::session::Lang::from_code(&code) {
+            let _ = send.send(Event::Touch(Touch::Language(lang)));
+        }
+    });
+    let send = tx.clone();
+    let weak = window.as_weak();
+    window.on_act(move |action, arg| {
+        let Some(window) = weak.upgrade() else { return };
+        let rows = view::consent_items(&window);
+        if let Some(touch) = view::touch(action, arg, &rows) {
+            let _ = send.send(Event::Touch(touch));
+        }
+    });
+}
+
+/// The reader line at the bottom of the screen.
+fn reader_status(filter: &ReaderFilter) -> String {
+    match filter {
+        ReaderFilter::Any => "カードリーダー: すべて".into(),
+        ReaderFilter::Contains(name) | ReaderFilter::Exact(name) => {
+            format!("カードリーダー: {name}")
+        }
+    }
+}
+
+/// Turns a card monitor event into a session event.
+fn session_event(event: CardEvent) -> Event {
+    match event {
+        CardEvent::ReaderAdded(reader) => Event::ReaderAdded { reader },
+        CardEvent::ReaderRemoved(reader) => Event::ReaderRemoved { reader },
+        CardEvent::CardInserted { reader } => Event::CardInserted { reader },
+        CardEvent::CardRemoved { reader } => Event::CardRemoved { reader },
+        CardEvent::ServiceLost => Event::ServiceLost,
+    }
+}
+
+/// Carries out effects: calls the ports, runs the timers and the capture thread.
+struct Runtime {
+    ports: Ports,
+    shuffle_pad: bool,
+    shown: Option<Screen>,
+    tx: mpsc::Sender<Event>,
+    timers: HashMap<TimerId, Instant>,
+    capture_stop: Option<Arc<AtomicBool>>,
+}
+
+impl Runtime {
+    fn new(ports: Ports, tx: mpsc::Sender<Event>, shuffle_pad: bool) -> Self {
+        Self {
+            ports,
+            shuffle_pad,
+            shown: None,
+            tx,
+            timers: HashMap::new(),
+            capture_stop: None,
+        }
+    }
+
+    /// Feeds events into the session until every sender is gone.
+    fn run(
+        mut self,
+        mut session: Session,
+        rx: &mpsc::Receiver<Event>,
+        ui: &slint::Weak<ui::KioskWindow>,
+    ) {
+        let mut pending = Vec::new();
+        loop {
+            let event = match self.next_deadline() {
+                Some((id, at)) => {
+                    match rx.recv_timeout(at.saturating_duration_since(Instant::now())) {
+                        Ok(event) => event,
+                        Err(RecvTimeoutError::Timeout) => {
+                            self.timers.remove(&id);
+                            Event::TimerFired(id)
+                        }
+                        Err(RecvTimeoutError::Disconnected) => break,
+                    }
+                }
+                None => match rx.recv() {
+                    Ok(event) => event,
+                    Err(_) => break,
+                },
+            };
+            pending.push(event);
+            while let Some(event) = pending.pop() {
+                tracing::debug!(?event, "session event");
+                for effect in session.handle(event) {
+                    if let Some(next) = self.carry_out(effect, ui) {
+                        pending.insert(0, next);
+                    }
+                }
+            }
+        }
+        self.stop_capture();
+    }
+
+    fn next_deadline(&self) -> Option<(TimerId, Instant)> {
+        self.timers
+            .iter()
+            .map(|(&id, &at)| (id, at))
+            .min_by_key(|&(_, at)| at)
+    }
+
+    /// Does one effect; a synchronous port call returns its result event.
+    fn carry_out(&mut self, effect: Effect, ui: &slint::Weak<ui::KioskWindow>) -> Option<Event> {
+        let p = &mut self.ports;
+        match effect {
+            Effect::Show(view) => {
+                let entering_pad =
+                    view.screen == Screen::PinEntry && self.shown != Some(Screen::PinEntry);
+                if entering_pad && self.shuffle_pad {
+                    set_pad_keys(ui, shuffled_digits());
+                }
+                self.shown = Some(view.screen);
+                show(ui, view);
+            }
+            Effect::Speak(screen, lang) => speak(ui, &p.voice, screen, lang),
+            Effect::SetLanguage(_) => {}
+            Effect::StartTimer(id, after) => {
+                self.timers.insert(id, Instant::now() + after);
+            }
+            Effect::CancelTimer(id) => {
+                self.timers.remove(&id);
+            }
+            Effect::ReadCardIdentity { reader } => {
+                return Some(Event::CardIdentityRead(p.card.read_identity(&reader)))
+            }
+            Effect::ReadCardFront => return Some(Event::CardFrontRead(p.card_front.read())),
+            Effect::SubmitPinB(pin_b) => {
+                return Some(Event::PinBSubmitted(p.card.submit_pin_b(&pin_b)))
+            }
+            Effect::ReadFacePhoto => {
+                let result = p
+                    .card
+                    .read_face_photo()
+                    .and_then(|photo| lock(&p.face).set_reference(photo));
+                return Some(Event::FacePhotoRead(result));
+            }
+            Effect::StartFaceCapture(challenge) => self.start_capture(challenge, ui),
+            Effect::StopFaceCapture => self.stop_capture(),
+            Effect::CompareFaces => return Some(Event::FacesCompared(lock(&p.face).compare())),
+            Effect::DiscardBiometrics => {
+                self.stop_capture();
+                lock(&self.ports.face).discard();
+                clear_preview(ui);
+            }
+            Effect::VerifyPin(pin) => return Some(Event::PinVerified(p.card.verify_pin(&pin))),
+            Effect::CheckStaffPin(pin) => return Some(Event::StaffPinChecked(p.staff.check(&pin))),
+            Effect::DeliverResult(result) => {
+                return Some(Event::Delivered(p.hand_off.deliver(&result)))
+            }
+            Effect::ReleaseCard => p.card.release(),
+            Effect::NotifyStaff => tracing::warn!("patient pressed call-staff"),
+            Effect::Audit(record) => p.audit.record(&record),
+        }
+        None
+    }
+
+    /// Captures on a thread of its own, so timers and card removal keep flowing.
+    fn start_capture(
+        &mut self,
+        challenge: crate::session::Challenge,
+        ui: &slint::Weak<ui::KioskWindow>,
+    ) {
+        self.stop_capture();
+        let stop = Arc::new(AtomicBool::new(false));
+        self.capture_stop = Some(stop.clone());
+        let face = self.ports.face.clone();
+        let tx = self.tx.clone();
+        let ui = ui.clone();
+        let spawned = std::thread::Builder::new()
+            .name("capture".into())
+            .spawn(move || {
+                let mut report = |progress| match progress {
+                    CaptureProgress::Guidance(g) => {
+                        let _ = tx.send(Event::FaceGuidance(g));
+                    }
+                    CaptureProgress::Preview(buffer) => {
+                        let ui = ui.clone();
+                        let _ = slint::invoke_from_event_loop(move || {
+                            if let Some(w) = ui.upgrade() {
+                                w.set_preview(slint::Image::from_rgb8(buffer));
+                            }
+                        });
+                    }
+                };
+                let outcome = lock(&face).capture(challenge, &mut report, &stop);
+                if !stop.load(Ordering::Relaxed) {
+                    let _ = tx.send(Event::FaceCaptured(outcome));
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot start the capture thread");
+            let _ = self.tx.send(Event::FaceCaptured(Err(
+                crate::errors::KioskError::CameraMissing,
+            )));
+        }
+    }
+
+    fn stop_capture(&mut self) {
+        if let Some(stop) = self.capture_stop.take() {
+            stop.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+fn lock(face: &Mutex<Box<dyn FacePort>>) -> std::sync::MutexGuard<'_, Box<dyn FacePort>> {
+    face.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The ten digits in a random order (Fisher–Yates over the system RNG).
+pub fn shuffled_digits() -> [i32; 10] {
+    use ring::rand::{SecureRandom, SystemRandom};
+    let mut keys = [1, 2, 3, 4, 5, 6, 7, 8, 9, 0];
+    let mut random = [0u8; 10];
+    if SystemRandom::new().fill(&mut random).is_err() {
+        tracing::warn!("no system randomness: PIN pad keeps its order");
+        return keys;
+    }
+    for i in (1..keys.len()).rev() {
+        keys.swap(i, usize::from(random[i]) % (i + 1));
+    }
+    keys
+}
+
+fn set_pad_keys(ui: &slint::Weak<ui::KioskWindow>, keys: [i32; 10]) {
+    let ui = ui.clone();
+    let _ = slint::invoke_from_event_loop(move || {
+        if let Some(w) = ui.upgrade() {
+            w.set_pad_keys(slint::ModelRc::new(slint::VecModel::from(keys.to_vec())));
+        }
+    });
+}
+
+/// Takes the screen's prompt in `lang` from the window's translations and speaks it.
+fn speak(
+    ui: &slint::Weak<ui::KioskWindow>,
+    voice: &crate::voice::Voice,
+    screen: Screen,
+    lang: crate::session::Lang,
+) {
+    let (tx, rx) = mpsc::channel();
+    let ui = ui.clone();
+    let asked = slint::invoke_from_event_loop(move || {
+        if let Some(w) = ui.upgrade() {
+            view::select_language(lang);
+            let _ = tx.send(
+                w.global::<ui::Texts>()
+                    .invoke_prompt(view::screen(screen))
+                    .to_string(),
+            );
+        }
+    });
+    if asked.is_ok() {
+        if let Ok(text) = rx.recv_timeout(Duration::from_secs(1)) {
+            voice.say(lang, text);
+        }
+    }
+}
+
+/// Drops the last preview frame from the window.
+fn clear_preview(ui: &slint::Weak<ui::KioskWindow>) {
+    let ui = ui.clone();
+    let _ = slint::invoke_from_event_loop(move || {
+        if let Some(w) = ui.upgrade() {
+            w.set_preview(slint::Image::default());
+        }
+    });
+}
+
+/// Shows `view` on the UI thread; errors are logged with their staff cause.
+fn show(ui: &slint::Weak<ui::KioskWindow>, view: View) {
+    match view.error {
+        Some(e) if view.screen == Screen::Error => {
+            let text = e.text();
+            tracing::warn!(code = text.code, cause = text.staff, "error shown");
+        }
+        _ => tracing::info!(screen = ?view.screen, "screen shown"),
+    }
+    let ui = ui.clone();
+    let _ = slint::invoke_from_event_loop(move || {
+        if let Some(window) = ui.upgrade() {
+            view::apply(&window, &view);
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn shuffled_digits_are_a_permutation() {
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..20 {
+            let keys = super::shuffled_digits();
+            let mut sorted = keys;
+            sorted.sort_unstable();
+            assert_eq!(sorted, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+            seen.insert(keys);
+        }
+        assert!(seen.len() > 1, "20 shuffles gave one order");
+    }
+}

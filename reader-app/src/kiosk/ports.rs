@@ -1,0 +1,69 @@
+//! What the runtime needs from the other parts of the kiosk. The lead wires card-io, the
+//! face pipeline, the card-front OCR and the hand-off behind these traits; [`super::sim`]
+//! holds the labelled simulators used until then (and by the demo).
+
+use std::sync::atomic::AtomicBool;
+
+use slint::{Rgb8Pixel, SharedPixelBuffer};
+use zeroize::Zeroizing;
+
+use crate::errors::KioskError;
+use crate::session::{
+    AuditRecord, Capture, CardFrontReading, CardIdentity, Challenge, FaceMatch, Guidance, PinB,
+    PinBOutcome, PinEntry, PinOutcome, Qualification, VerificationResult,
+};
+
+/// The My Number card in the session's reader (card-io).
+pub trait CardPort: Send {
+    /// Detects the card (JPKI token), reads and checks the user-authentication certificate
+    /// and queries the PIN and 照合番号B counters without spending a try.
+    fn read_identity(&mut self, reader: &str) -> Result<CardIdentity, KioskError>;
+    /// Presents 照合番号B to the 券面事項確認AP.
+    fn submit_pin_b(&mut self, pin_b: &PinB) -> Result<PinBOutcome, KioskError>;
+    /// Reads the JPEG 2000 face photo (DF27) from the unlocked 券面事項確認AP.
+    fn read_face_photo(&mut self) -> Result<Zeroizing<Vec<u8>>, KioskError>;
+    /// VERIFY, then a signature over a fresh challenge checked against the certificate.
+    fn verify_pin(&mut self, pin: &PinEntry) -> Result<PinOutcome, KioskError>;
+    /// The session is over: disconnect.
+    fn release(&mut self);
+}
+
+/// The card-front camera and its OCR of 照合番号B.
+pub trait CardFrontPort: Send {
+    fn read(&mut self) -> Result<CardFrontReading, KioskError>;
+}
+
+/// Progress of a capture, reported as it happens.
+pub enum CaptureProgress {
+    Guidance(Guidance),
+    /// A downscaled frame for the on-screen preview (dropped right after display).
+    Preview(SharedPixelBuffer<Rgb8Pixel>),
+}
+
+/// The user camera and the face pipeline (detection, quality, liveness, embedding, match).
+pub trait FacePort: Send {
+    /// Decodes the chip photo and keeps its embedding; `photo` is zeroized on drop.
+    fn set_reference(&mut self, photo: Zeroizing<Vec<u8>>) -> Result<(), KioskError>;
+    /// Captures a live face meeting `challenge`, reporting guidance and previews, until a
+    /// result or until `stop` becomes true (then any outcome is ignored).
+    fn capture(
+        &mut self,
+        challenge: Challenge,
+        report: &mut dyn FnMut(CaptureProgress),
+        stop: &AtomicBool,
+    ) -> Result<Capture, KioskError>;
+    /// Compares the captured face with the reference.
+    fn compare(&mut self) -> Result<FaceMatch, KioskError>;
+    /// Zeroizes the reference, every frame, crop and embedding.
+    fn discard(&mut self);
+}
+
+/// The reception side: outbox, sink and the qualification answer.
+pub trait HandOffPort: Send {
+    fn deliver(&mut self, result: &VerificationResult) -> Result<Qualification, KioskError>;
+}
+
+/// The append-only audit log.
+pub trait AuditPort: Send {
+    fn record(&mut self, record: &AuditRecord);
+}

@@ -1,0 +1,189 @@
+//! The session's [`View`] onto the Slint window, and the window's touches back into [`Touch`]es.
+
+use slint::{ModelRc, VecModel};
+
+use crate::session::{
+    Challenge, ConsentItem, Guidance, Lang, Notice, Qualification, Screen, Touch, View,
+    VisualReason,
+};
+
+/// Sets every property of `window` from `view`, in the view's language.
+pub fn apply(window: &ui::KioskWindow, view: &View) {
+    select_language(view.language);
+    window.set_screen(screen(view.screen));
+    window.set_language(view.language.code().into());
+    let lang = view.language;
+    if let Some(e) = view.error {
+        let text = e.text();
+        window.set_error_message(text.patient_in(lang).into());
+        window.set_error_code(text.code.into());
+    }
+    let mut days = 0;
+    let notices: Vec<ui::Notice> = view
+        .notices
+        .iter()
+        .map(|n| match *n {
+            Notice::CardRemoved => ui::Notice::CardRemoved,
+            Notice::ImagesDeleted => ui::Notice::ImagesDeleted,
+            Notice::CertificateExpiresSoon { days: d } => {
+                days = d;
+                ui::Notice::ExpiresSoon
+            }
+            Notice::FaceUnavailable => ui::Notice::FaceUnavailable,
+            Notice::Proxy => ui::Notice::Proxy,
+            Notice::StaffRefused => ui::Notice::StaffRefused,
+            Notice::StaffCalled => ui::Notice::StaffCalled,
+        })
+        .collect();
+    window.set_notices(ModelRc::new(VecModel::from(notices)));
+    window.set_expiry_days(i32::try_from(days).unwrap_or(i32::MAX));
+    window.set_pin_retries(view.pin_retries.map_or(-1, i32::from));
+    window.set_face_available(view.face_available);
+    window.set_pin_available(view.pin_available);
+    window.set_proxy(view.proxy);
+    window.set_digits_entered(i32::from(view.digits_entered));
+    window.set_guidance(view.guidance.map_or(ui::Guidance::None, guidance));
+    window.set_challenge(view.challenge.map_or(ui::Challenge::None, challenge));
+    window.set_seconds_left(i32::try_from(view.seconds_left).unwrap_or(i32::MAX));
+    window.set_attempt(i32::from(view.attempt));
+    window.set_max_attempts(i32::from(view.max_attempts));
+    let rows: Vec<ui::ConsentRow> = view
+        .consent
+        .iter()
+        .map(|&(item, agreed)| ui::ConsentRow {
+            kind: consent_kind(item),
+            agreed,
+        })
+        .collect();
+    window.set_consent(ModelRc::new(VecModel::from(rows)));
+    window.set_comprehensive(view.comprehensive);
+    if let Some(answer) = view.answer {
+        window.set_answer(match answer {
+            Qualification::Valid => ui::Answer::Valid,
+            Qualification::Invalid => ui::Answer::Invalid,
+            Qualification::NotFound => ui::Answer::NotFound,
+            Qualification::NotRegistered => ui::Answer::NotRegistered,
+        });
+    }
+    window.set_operator(
+        view.operator
+            .as_ref()
+            .map_or(String::new(), |o| o.0.clone())
+            .into(),
+    );
+    window.set_staff_cause(
+        view.last_error
+            .map_or(String::new(), |e| {
+                let t = e.text();
+                format!("{} {}", t.code, t.staff)
+            })
+            .into(),
+    );
+    window.set_visual_available(view.visual_available);
+}
+
+/// Switches the bundled translation; Japanese is the source text.
+pub fn select_language(lang: Lang) {
+    let code = if lang == Lang::Ja { "" } else { lang.code() };
+    if let Err(e) = slint::select_bundled_translation(code) {
+        tracing::warn!(error = %e, language = lang.code(), "translation not available");
+    }
+}
+
+/// The touch a window action stands for; `arg` is the digit, consent row or reason index.
+pub fn touch(action: ui::Action, arg: i32, consent: &[(ConsentItem, bool)]) -> Option<Touch> {
+    use ui::Action as A;
+    Some(match action {
+        A::ChooseFace => Touch::ChooseFace,
+        A::ChoosePin => Touch::ChoosePin,
+        A::ProxyOn => Touch::Proxy(true),
+        A::ProxyOff => Touch::Proxy(false),
+        A::Digit => Touch::Digit(u8::try_from(arg).ok().filter(|d| *d <= 9)?),
+        A::Backspace => Touch::Backspace,
+        A::Clear => Touch::Clear,
+        A::Submit => Touch::Submit,
+        A::Cancel => Touch::Cancel,
+        A::ConsentAll => Touch::ConsentAll,
+        A::ConsentPerItem => Touch::ConsentPerItem,
+        A::ConsentToggle => Touch::ConsentToggle(consent.get(usize::try_from(arg).ok()?)?.0),
+        A::ConsentReview => Touch::ConsentReview,
+        A::ConsentConfirm => Touch::ConsentConfirm,
+        A::RegisterYes => Touch::Register(true),
+        A::RegisterNo => Touch::Register(false),
+        A::StaffVisual => Touch::StaffVisual(*VisualReason::ALL.get(usize::try_from(arg).ok()?)?),
+        A::StaffChooseFace => Touch::StaffChooseFace,
+        A::StaffChoosePin => Touch::StaffChoosePin,
+        A::StaffExit => Touch::StaffExit,
+    })
+}
+
+pub fn screen(screen: Screen) -> ui::Screen {
+    match screen {
+        Screen::Waiting => ui::Screen::Waiting,
+        Screen::Reading => ui::Screen::Reading,
+        Screen::MethodChoice => ui::Screen::MethodChoice,
+        Screen::FacePreparing => ui::Screen::FacePreparing,
+        Screen::FaceCapture => ui::Screen::FaceCapture,
+        Screen::PinEntry => ui::Screen::PinEntry,
+        Screen::ConsentChoice => ui::Screen::ConsentChoice,
+        Screen::ConsentItems => ui::Screen::ConsentItems,
+        Screen::ConsentSummary => ui::Screen::ConsentSummary,
+        Screen::Delivering => ui::Screen::Delivering,
+        Screen::RegistrationOffer => ui::Screen::RegistrationOffer,
+        Screen::Result => ui::Screen::Result,
+        Screen::RemoveCard => ui::Screen::RemoveCard,
+        Screen::Error => ui::Screen::Error,
+        Screen::StaffLogin => ui::Screen::StaffLogin,
+        Screen::StaffMenu => ui::Screen::StaffMenu,
+    }
+}
+
+fn guidance(g: Guidance) -> ui::Guidance {
+    match g {
+        Guidance::NoFace => ui::Guidance::NoFace,
+        Guidance::SeveralFaces => ui::Guidance::SeveralFaces,
+        Guidance::MoveCloser => ui::Guidance::MoveCloser,
+        Guidance::MoveBack => ui::Guidance::MoveBack,
+        Guidance::CenterFace => ui::Guidance::CenterFace,
+        Guidance::RemoveMask => ui::Guidance::RemoveMask,
+        Guidance::LookStraight => ui::Guidance::LookStraight,
+        Guidance::TooDark => ui::Guidance::TooDark,
+        Guidance::HoldStill => ui::Guidance::HoldStill,
+    }
+}
+
+fn challenge(c: Challenge) -> ui::Challenge {
+    match c {
+        Challenge::TurnLeft => ui::Challenge::TurnLeft,
+        Challenge::TurnRight => ui::Challenge::TurnRight,
+        Challenge::Closer => ui::Challenge::Closer,
+        Challenge::Blink => ui::Challenge::Blink,
+    }
+}
+
+fn consent_kind(item: ConsentItem) -> ui::ConsentKind {
+    match item {
+        ConsentItem::Drug => ui::ConsentKind::Drug,
+        ConsentItem::Checkup => ui::ConsentKind::Checkup,
+        ConsentItem::Clinical => ui::ConsentKind::Clinical,
+        ConsentItem::Surgery => ui::ConsentKind::Surgery,
+    }
+}
+
+/// The consent rows the window shows, to resolve a toggle's row index.
+pub fn consent_items(window: &ui::KioskWindow) -> Vec<(ConsentItem, bool)> {
+    use slint::Model;
+    window
+        .get_consent()
+        .iter()
+        .map(|row| {
+            let item = match row.kind {
+                ui::ConsentKind::Drug => ConsentItem::Drug,
+                ui::ConsentKind::Checkup => ConsentItem::Checkup,
+                ui::ConsentKind::Clinical => ConsentItem::Clinical,
+                ui::ConsentKind::Surgery => ConsentItem::Surgery,
+            };
+            (item, row.agreed)
+        })
+        .collect()
+}

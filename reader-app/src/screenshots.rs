@@ -1,0 +1,119 @@
+//! `mynakiosk screenshots OUTDIR`: every screen in each language, rendered headless to PNG.
+
+use std::path::Path;
+
+use crate::errors::KioskError;
+use crate::session::{
+    Challenge, ConsentItem, Guidance, Lang, Notice, Operator, Qualification, Screen, View,
+};
+
+/// Size of the kiosk's screen.
+pub const WIDTH: u32 = 1280;
+pub const HEIGHT: u32 = 800;
+
+/// A typical view of `screen`, with realistic values, for screenshots and glyph tests.
+pub fn sample(screen: Screen, language: Lang) -> View {
+    let mut v = View::new(screen, language);
+    v.pin_retries = Some(3);
+    v.face_available = true;
+    v.pin_available = true;
+    v.max_attempts = 3;
+    v.attempt = 1;
+    v.consent = ConsentItem::ALL
+        .iter()
+        .map(|&i| (i, i.default_choice()))
+        .collect();
+    match screen {
+        Screen::MethodChoice => {
+            v.pin_retries = Some(1);
+            v.notices = vec![Notice::CertificateExpiresSoon { days: 12 }];
+        }
+        Screen::FaceCapture => {
+            v.guidance = Some(Guidance::MoveCloser);
+            v.challenge = Some(Challenge::TurnLeft);
+            v.seconds_left = 14;
+        }
+        Screen::PinEntry => v.digits_entered = 2,
+        Screen::ConsentChoice => v.notices = vec![Notice::ImagesDeleted],
+        Screen::ConsentSummary => v.comprehensive = false,
+        Screen::Result => v.answer = Some(Qualification::Valid),
+        Screen::Error => v.error = Some(KioskError::NotMyNumberCard),
+        Screen::StaffLogin => {
+            v.digits_entered = 3;
+            v.notices = vec![Notice::StaffCalled];
+        }
+        Screen::StaffMenu => {
+            v.operator = Some(Operator("nurse-7".into()));
+            v.last_error = Some(KioskError::PinLocked);
+            v.visual_available = true;
+        }
+        _ => {}
+    }
+    v
+}
+
+/// The element holding each screen's main sentence (Slint element id).
+pub fn headline_id(screen: Screen) -> &'static str {
+    match screen {
+        Screen::Waiting => "WaitingScreen::prompt",
+        Screen::Reading => "ReadingScreen::message",
+        Screen::MethodChoice => "MethodChoiceScreen::title",
+        Screen::FacePreparing => "FacePreparingScreen::message",
+        Screen::FaceCapture => "FaceCaptureScreen::title",
+        Screen::PinEntry => "PinEntryScreen::title",
+        Screen::ConsentChoice => "ConsentChoiceScreen::title",
+        Screen::ConsentItems => "ConsentItemsScreen::title",
+        Screen::ConsentSummary => "ConsentSummaryScreen::title",
+        Screen::Delivering => "DeliveringScreen::message",
+        Screen::RegistrationOffer => "RegistrationOfferScreen::title",
+        Screen::Result => "ResultScreen::message",
+        Screen::RemoveCard => "RemoveCardScreen::message",
+        Screen::Error => "ErrorScreen::message",
+        Screen::StaffLogin => "StaffLoginScreen::title",
+        Screen::StaffMenu => "StaffMenuScreen::title",
+    }
+}
+
+/// File name of a screenshot, e.g. `method-choice.ja.png`.
+pub fn file_name(screen: Screen, lang: Lang) -> String {
+    let name = format!("{screen:?}");
+    let mut kebab = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            kebab.push('-');
+        }
+        kebab.push(c.to_ascii_lowercase());
+    }
+    format!("{kebab}.{}.png", lang.code())
+}
+
+/// Renders every screen in each language into `outdir`.
+pub fn run(outdir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(outdir)?;
+    for lang in Lang::ALL {
+        for screen in Screen::ALL {
+            let path = outdir.join(file_name(screen, lang));
+            let view = sample(screen, lang);
+            ui::snapshot::render_png(&path, WIDTH, HEIGHT, |w| {
+                w.set_reader_status("カードリーダー: Virtual PCD 00 00".into());
+                crate::kiosk::view::apply(w, &view);
+            })?;
+            println!("{}", path.display());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_are_kebab_case_with_language() {
+        assert_eq!(
+            file_name(Screen::MethodChoice, Lang::ZhHans),
+            "method-choice.zh-Hans.png"
+        );
+        assert_eq!(file_name(Screen::Waiting, Lang::Ja), "waiting.ja.png");
+    }
+}

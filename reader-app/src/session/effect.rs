@@ -1,0 +1,181 @@
+//! What the runtime must do after an event, and the view it must show.
+
+use std::time::Duration;
+
+use super::types::{
+    AuditRecord, Challenge, ConsentItem, Guidance, Lang, Operator, PinB, PinEntry, Qualification,
+    VerificationResult,
+};
+use crate::errors::KioskError;
+
+/// Timers the session starts and cancels; a fired timer comes back as
+/// [`super::Event::TimerFired`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TimerId {
+    /// No touch for too long on a screen waiting for the patient.
+    Idle,
+    /// One second of the face-capture countdown.
+    FaceTick,
+    /// The result stays on screen this long before "カードをお取りください".
+    ResultHold,
+}
+
+/// One output of [`super::Session::handle`], carried out in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Show(View),
+    /// Play the voice prompt of a screen in the current language.
+    Speak(Screen, Lang),
+    /// Switch the UI's translation.
+    SetLanguage(Lang),
+    StartTimer(TimerId, Duration),
+    CancelTimer(TimerId),
+
+    /// Read the certificate and the retry counters (PIN, 照合番号B) without spending a try.
+    ReadCardIdentity {
+        reader: String,
+    },
+    /// Read 照合番号B off the card front with the card-front camera.
+    ReadCardFront,
+    /// Present 照合番号B to the 券面事項確認AP.
+    SubmitPinB(PinB),
+    /// Read the face photo from the unlocked 券面事項確認AP and keep it in memory.
+    ReadFacePhoto,
+    /// Turn the user camera on: preview, guidance and the liveness challenge.
+    StartFaceCapture(Challenge),
+    StopFaceCapture,
+    /// Compare the captured live face with the chip photo.
+    CompareFaces,
+    /// Zeroize the chip photo, every frame, crop and embedding.
+    DiscardBiometrics,
+    /// VERIFY the PIN, then have the card sign a fresh challenge and check it.
+    VerifyPin(PinEntry),
+    /// Check a staff PIN against the configured hash.
+    CheckStaffPin(PinEntry),
+    /// Hand the verified result to the reception system.
+    DeliverResult(VerificationResult),
+    /// The patient's card session is over: disconnect from the card.
+    ReleaseCard,
+    /// Alert staff (a patient pressed 係員を呼ぶ).
+    NotifyStaff,
+    Audit(AuditRecord),
+}
+
+/// Screens, in the order of a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Waiting,
+    Reading,
+    MethodChoice,
+    FacePreparing,
+    FaceCapture,
+    PinEntry,
+    ConsentChoice,
+    ConsentItems,
+    ConsentSummary,
+    Delivering,
+    RegistrationOffer,
+    Result,
+    RemoveCard,
+    Error,
+    StaffLogin,
+    StaffMenu,
+}
+
+impl Screen {
+    pub const ALL: [Screen; 16] = [
+        Screen::Waiting,
+        Screen::Reading,
+        Screen::MethodChoice,
+        Screen::FacePreparing,
+        Screen::FaceCapture,
+        Screen::PinEntry,
+        Screen::ConsentChoice,
+        Screen::ConsentItems,
+        Screen::ConsentSummary,
+        Screen::Delivering,
+        Screen::RegistrationOffer,
+        Screen::Result,
+        Screen::RemoveCard,
+        Screen::Error,
+        Screen::StaffLogin,
+        Screen::StaffMenu,
+    ];
+}
+
+/// A short line shown above a screen's content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    /// The previous card was removed before the end.
+    CardRemoved,
+    /// 撮影した画像は削除しました.
+    ImagesDeleted,
+    /// The certificate expires within 30 days.
+    CertificateExpiresSoon { days: u32 },
+    /// Face authentication is not available for this card; use the PIN or ask staff.
+    FaceUnavailable,
+    /// 代理の方が操作しています.
+    Proxy,
+    /// The staff PIN was not accepted.
+    StaffRefused,
+    /// Staff were called.
+    StaffCalled,
+}
+
+/// Everything a screen shows: the UI is a function of this value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct View {
+    pub screen: Screen,
+    pub language: Lang,
+    pub notices: Vec<Notice>,
+    /// The error shown on [`Screen::Error`] (patient wording comes from the catalogue).
+    pub error: Option<KioskError>,
+    /// PIN tries left; `None` when the card has no PIN (顔認証マイナンバーカード).
+    pub pin_retries: Option<u8>,
+    pub face_available: bool,
+    pub pin_available: bool,
+    pub proxy: bool,
+    /// Digits typed so far on the current pad (never the digits themselves).
+    pub digits_entered: u8,
+    pub guidance: Option<Guidance>,
+    pub challenge: Option<Challenge>,
+    pub seconds_left: u32,
+    pub attempt: u8,
+    pub max_attempts: u8,
+    pub consent: Vec<(ConsentItem, bool)>,
+    pub comprehensive: bool,
+    pub answer: Option<Qualification>,
+    /// Staff mode: who is logged in and the last error, for the staff wording.
+    pub operator: Option<Operator>,
+    pub last_error: Option<KioskError>,
+    /// 目視確認 is possible (a card was read).
+    pub visual_available: bool,
+}
+
+impl View {
+    /// An empty view of `screen`.
+    pub fn new(screen: Screen, language: Lang) -> Self {
+        Self {
+            screen,
+            language,
+            notices: Vec::new(),
+            error: None,
+            pin_retries: None,
+            face_available: false,
+            pin_available: false,
+            proxy: false,
+            digits_entered: 0,
+            guidance: None,
+            challenge: None,
+            seconds_left: 0,
+            attempt: 0,
+            max_attempts: 0,
+            consent: Vec::new(),
+            comprehensive: false,
+            answer: None,
+            operator: None,
+            last_error: None,
+            visual_available: false,
+        }
+    }
+}

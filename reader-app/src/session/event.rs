@@ -1,0 +1,83 @@
+//! Everything that can happen to a session: devices, results of effects, timers, touches.
+
+use super::types::{
+    Capture, CardFrontReading, CardIdentity, ConsentItem, FaceMatch, Guidance, Lang, Operator,
+    PinBOutcome, PinOutcome, Qualification, VisualReason,
+};
+use super::TimerId;
+use crate::errors::KioskError;
+
+/// One input to [`super::Session::handle`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    ReaderAdded {
+        reader: String,
+    },
+    ReaderRemoved {
+        reader: String,
+    },
+    CardInserted {
+        reader: String,
+    },
+    CardRemoved {
+        reader: String,
+    },
+    /// pcscd stopped answering.
+    ServiceLost,
+
+    /// Result of [`super::Effect::ReadCardIdentity`]; a card that is not a My Number card,
+    /// or whose certificate is revoked or untrusted, is an error here.
+    CardIdentityRead(Result<CardIdentity, KioskError>),
+    /// Result of [`super::Effect::ReadCardFront`].
+    CardFrontRead(Result<CardFrontReading, KioskError>),
+    /// Result of [`super::Effect::SubmitPinB`].
+    PinBSubmitted(Result<PinBOutcome, KioskError>),
+    /// Result of [`super::Effect::ReadFacePhoto`] (the photo stays with the runtime).
+    FacePhotoRead(Result<(), KioskError>),
+    /// Quality guidance for the latest camera frame.
+    FaceGuidance(Guidance),
+    /// Result of [`super::Effect::StartFaceCapture`].
+    FaceCaptured(Result<Capture, KioskError>),
+    /// Result of [`super::Effect::CompareFaces`].
+    FacesCompared(Result<FaceMatch, KioskError>),
+    /// Result of [`super::Effect::VerifyPin`].
+    PinVerified(Result<PinOutcome, KioskError>),
+    /// Result of [`super::Effect::CheckStaffPin`]: the operator, or `None` if refused.
+    StaffPinChecked(Option<Operator>),
+    /// A configured staff card was recognised.
+    StaffCardPresented(Operator),
+    /// Result of [`super::Effect::DeliverResult`].
+    Delivered(Result<Qualification, KioskError>),
+
+    TimerFired(TimerId),
+    Touch(Touch),
+}
+
+/// What the patient or staff tapped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Touch {
+    Language(Lang),
+    CallStaff,
+    ChooseFace,
+    ChoosePin,
+    /// 代理で操作: a parent or carer operates for the card holder.
+    Proxy(bool),
+    Digit(u8),
+    Backspace,
+    Clear,
+    /// OK on a pad (PIN or staff PIN).
+    Submit,
+    /// Back / cancel on the current screen.
+    Cancel,
+    ConsentAll,
+    ConsentPerItem,
+    ConsentToggle(ConsentItem),
+    ConsentReview,
+    ConsentConfirm,
+    /// Answer to the 初回利用登録 offer.
+    Register(bool),
+    StaffVisual(VisualReason),
+    StaffChooseFace,
+    StaffChoosePin,
+    StaffExit,
+}

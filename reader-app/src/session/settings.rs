@@ -1,0 +1,112 @@
+//! The facility's choices that shape a session (`[session]` in the config file).
+
+use serde::Deserialize;
+use std::time::Duration;
+
+use super::types::{Challenge, ConsentItem};
+
+/// How sessions run at this facility. Every key is optional.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// A user camera and a card-front camera are fitted: face authentication is offered.
+    pub face_enabled: bool,
+    /// 照合番号B is presented only while the card has at least this many tries left.
+    pub pin_b_min_retries: u8,
+    /// Capture attempts before falling back to the PIN.
+    pub face_attempts: u8,
+    /// Seconds per capture attempt (the countdown on the face screen).
+    pub face_seconds: u32,
+    /// Seconds without a touch before a waiting screen gives up.
+    pub idle_seconds: u64,
+    /// Seconds the result stays before "カードをお取りください".
+    pub result_seconds: u64,
+    /// Warn on the method screen when the certificate expires within this many days.
+    pub expiry_warning_days: i64,
+    /// Consent items shown, in order (a facility setting).
+    #[serde(deserialize_with = "consent_items")]
+    pub consent_items: Vec<ConsentItem>,
+    /// Shuffle the digit keys of the PIN pad each time it is shown.
+    pub shuffle_pin_pad: bool,
+    /// Liveness challenges asked, in rotation.
+    #[serde(skip)]
+    pub challenges: Vec<Challenge>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            face_enabled: true,
+            pin_b_min_retries: 3,
+            face_attempts: 3,
+            face_seconds: 20,
+            idle_seconds: 60,
+            result_seconds: 8,
+            expiry_warning_days: 30,
+            consent_items: ConsentItem::ALL.to_vec(),
+            shuffle_pin_pad: false,
+            challenges: vec![
+                Challenge::Blink,
+                Challenge::TurnLeft,
+                Challenge::TurnRight,
+                Challenge::Closer,
+            ],
+        }
+    }
+}
+
+impl Settings {
+    pub fn idle(&self) -> Duration {
+        Duration::from_secs(self.idle_seconds)
+    }
+
+    pub fn result_hold(&self) -> Duration {
+        Duration::from_secs(self.result_seconds)
+    }
+}
+
+fn consent_items<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ConsentItem>, D::Error> {
+    let codes = Vec::<String>::deserialize(d)?;
+    codes
+        .iter()
+        .map(|code| {
+            ConsentItem::ALL
+                .into_iter()
+                .find(|item| item.code() == code)
+                .ok_or_else(|| {
+                    serde::de::Error::custom(format!(
+                        "unknown consent item `{code}`, expected drug, checkup, clinical or surgery"
+                    ))
+                })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+
+    use super::*;
+
+    #[test]
+    fn session_section_sets_facility_choices() {
+        let c = Config::parse(
+            "[session]\nface_enabled = false\nconsent_items = [\"drug\", \"surgery\"]\nidle_seconds = 30\nshuffle_pin_pad = true\n",
+        )
+        .unwrap();
+        assert!(!c.session.face_enabled && c.session.shuffle_pin_pad);
+        assert_eq!(
+            c.session.consent_items,
+            vec![ConsentItem::Drug, ConsentItem::Surgery]
+        );
+        assert_eq!(c.session.idle(), Duration::from_secs(30));
+        assert_eq!(c.session.face_attempts, Settings::default().face_attempts);
+    }
+
+    #[test]
+    fn unknown_consent_item_is_named() {
+        let e = Config::parse("[session]\nconsent_items = [\"xray\"]\n").unwrap_err();
+        assert!(e.contains("unknown consent item `xray`"), "{e}");
+        assert!(e.contains("line 2"), "{e}");
+    }
+}

@@ -1,0 +1,332 @@
+//! Values the session reasons about: what the card, the cameras, the staff and the
+//! reception system report, and what the session hands over. No pixels, no My Number.
+
+use std::fmt;
+use zeroize::Zeroizing;
+
+/// The patient's language. Japanese is the source language of every text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Ja,
+    En,
+    ZhHans,
+    Ko,
+    Vi,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 5] = [Lang::Ja, Lang::En, Lang::ZhHans, Lang::Ko, Lang::Vi];
+
+    /// BCP 47 tag, also the folder name of the bundled translation.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Ja => "ja",
+            Lang::En => "en",
+            Lang::ZhHans => "zh-Hans",
+            Lang::Ko => "ko",
+            Lang::Vi => "vi",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Lang> {
+        Lang::ALL.into_iter().find(|l| l.code() == code)
+    }
+}
+
+/// Digits typed or read that only the card may judge (a PIN, 照合番号B). Zeroized on drop;
+/// `Debug` shows only how many digits there are.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Secret(Zeroizing<String>);
+
+/// The patient's 4-digit PIN (利用者証明用電子証明書 暗証番号).
+pub type PinEntry = Secret;
+/// 照合番号B as read off the card front (14 digits).
+pub type PinB = Secret;
+
+impl Secret {
+    pub fn new(digits: &str) -> Self {
+        Self(Zeroizing::new(digits.to_owned()))
+    }
+
+    /// Appends one digit (0–9).
+    pub fn push(&mut self, digit: u8) {
+        if let Some(c) = char::from_digit(u32::from(digit), 10) {
+            self.0.push(c);
+        }
+    }
+
+    pub fn pop(&mut self) {
+        self.0.pop();
+    }
+
+    pub fn clear(&mut self) {
+        // `String::clear` keeps the bytes in the buffer; zeroize them first.
+        zeroize::Zeroize::zeroize(&mut *self.0);
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The digits, for the one call that sends them to the card.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret({} digits)", self.0.len())
+    }
+}
+
+/// The user-authentication certificate as the card layer checked it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Certificate {
+    /// Serial number (hex), the key of the insurance record.
+    pub serial: String,
+    /// Last day of validity, ISO 8601 (e.g. "2031-03-31").
+    pub not_after: String,
+    /// Whole days from today until `not_after`; negative once expired.
+    pub days_left: i64,
+    pub der: Vec<u8>,
+}
+
+/// The PIN of the user-authentication key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PinState {
+    /// 顔認証マイナンバーカード: no PIN is set, face or 目視 only.
+    NotSet,
+    /// Tries left before the key locks (0 = locked).
+    Remaining(u8),
+}
+
+/// What reading the card without any PIN gives: certificate and retry counters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardIdentity {
+    pub certificate: Certificate,
+    pub pin: PinState,
+    /// Tries left for 照合番号B of the 券面事項確認AP; `None` when the card does not report it.
+    pub pin_b_retries: Option<u8>,
+}
+
+/// 照合番号B read by OCR from the card front.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardFrontReading {
+    pub pin_b: PinB,
+    /// Every digit passed the OCR's confidence threshold.
+    pub all_digits_confident: bool,
+}
+
+/// The card's answer to 照合番号B.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PinBOutcome {
+    Accepted,
+    Rejected { remaining: u8 },
+}
+
+/// Quality guidance the face pipeline derives from each frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guidance {
+    NoFace,
+    SeveralFaces,
+    MoveCloser,
+    MoveBack,
+    CenterFace,
+    RemoveMask,
+    LookStraight,
+    TooDark,
+    HoldStill,
+}
+
+/// Active liveness challenge asked of the patient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Challenge {
+    TurnLeft,
+    TurnRight,
+    Closer,
+    Blink,
+}
+
+/// How one capture attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Capture {
+    /// A usable live face was captured and the challenge was met.
+    Captured { liveness_score: f32 },
+    /// The challenge was not met (a photo, a screen, a mask …).
+    LivenessFailed,
+}
+
+/// Live face against the chip photo: scores only.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FaceMatch {
+    pub score: f32,
+    pub matched: bool,
+}
+
+/// The card's answer to the PIN (VERIFY, then the signature over a fresh challenge).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PinOutcome {
+    /// Verified; the signature was checked against the certificate.
+    Verified(PinProof),
+    Wrong {
+        remaining: u8,
+    },
+    Locked,
+}
+
+/// Proof of possession after a correct PIN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PinProof {
+    pub challenge: Vec<u8>,
+    pub signature: Vec<u8>,
+}
+
+/// Why staff confirmed the patient by sight (目視確認).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VisualReason {
+    /// 本人意識なし
+    Unconscious,
+    /// 顔認証不可
+    FaceUnavailable,
+    /// 暗証番号ロック
+    PinLocked,
+    /// その他
+    Other,
+}
+
+impl VisualReason {
+    pub const ALL: [VisualReason; 4] = [
+        VisualReason::Unconscious,
+        VisualReason::FaceUnavailable,
+        VisualReason::PinLocked,
+        VisualReason::Other,
+    ];
+
+    /// Code used in the hand-off and the audit log.
+    pub fn code(self) -> &'static str {
+        match self {
+            VisualReason::Unconscious => "unconscious",
+            VisualReason::FaceUnavailable => "face_unavailable",
+            VisualReason::PinLocked => "pin_locked",
+            VisualReason::Other => "other",
+        }
+    }
+}
+
+/// A staff member, as identified by their credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operator(pub String);
+
+/// How the patient was verified.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Method {
+    Face {
+        score: f32,
+        liveness_score: f32,
+    },
+    Pin(PinProof),
+    Visual {
+        operator: Operator,
+        reason: VisualReason,
+    },
+}
+
+/// Information the patient may let the facility see (オンライン資格確認 consent items).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsentItem {
+    /// 薬剤情報
+    Drug,
+    /// 特定健診情報
+    Checkup,
+    /// 診療情報
+    Clinical,
+    /// 手術情報
+    Surgery,
+}
+
+impl ConsentItem {
+    pub const ALL: [ConsentItem; 4] = [
+        ConsentItem::Drug,
+        ConsentItem::Checkup,
+        ConsentItem::Clinical,
+        ConsentItem::Surgery,
+    ];
+
+    /// The facility default: 薬剤・特定健診 利用する, 診療・手術 利用しない.
+    pub fn default_choice(self) -> bool {
+        matches!(self, ConsentItem::Drug | ConsentItem::Checkup)
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            ConsentItem::Drug => "drug",
+            ConsentItem::Checkup => "checkup",
+            ConsentItem::Clinical => "clinical",
+            ConsentItem::Surgery => "surgery",
+        }
+    }
+}
+
+/// What the patient agreed to, valid for [`Consent::VALID_HOURS`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consent {
+    /// 包括同意: one tap for every item shown.
+    pub comprehensive: bool,
+    pub items: Vec<(ConsentItem, bool)>,
+}
+
+impl Consent {
+    pub const VALID_HOURS: u32 = 24;
+}
+
+/// The reception system's answer about the patient's insurance qualification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Qualification {
+    /// 資格有効
+    Valid,
+    /// 資格無効
+    Invalid,
+    /// 資格情報なし
+    NotFound,
+    /// The card is not registered for health-insurance use (初回利用登録 needed).
+    NotRegistered,
+}
+
+/// Everything the hand-off needs from the session (the hand-off adds kiosk id and times).
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerificationResult {
+    pub certificate: Certificate,
+    pub method: Method,
+    pub consent: Consent,
+    /// A parent or carer operated the kiosk for the card holder (代理で操作).
+    pub proxy: bool,
+    /// The patient asked to register the card for health-insurance use.
+    pub register: bool,
+}
+
+/// What staff did or tried, for the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditRecord {
+    StaffCalled,
+    StaffUnlocked {
+        operator: Operator,
+    },
+    StaffUnlockRefused,
+    VisualCheck {
+        operator: Operator,
+        reason: VisualReason,
+    },
+    StaffChoseMethod {
+        operator: Operator,
+        method: &'static str,
+    },
+    StaffLeft {
+        operator: Operator,
+    },
+}
