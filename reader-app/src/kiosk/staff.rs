@@ -124,7 +124,11 @@ mod tests {
             "[[staff.members]]\nid = \"nurse-7\"\npin_hash = \"plain-1234\"\n",
         )
         .unwrap_err();
-        assert!(e.starts_with("staff nurse-7: pin_hash must be"), "{e}");
+        assert!(
+            e.starts_with("line 1, key staff.members: expected pin_hash = pbkdf2-sha256$"),
+            "{e}"
+        );
+        assert!(e.ends_with("found member \"nurse-7\""), "{e}");
     }
 
     #[test]

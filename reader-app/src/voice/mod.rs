@@ -204,7 +204,7 @@ mod tests {
         assert!(!c.voice.enabled);
         assert_eq!(c.voice.volume, 40);
         let e = Config::parse("[voice]\nvolume = 120\n").unwrap_err();
-        assert_eq!(e, "voice.volume: expected 0 to 100, found 120");
+        assert_eq!(e, "line 2, key voice.volume: expected 0 to 100, found 120");
     }
 
     #[test]
