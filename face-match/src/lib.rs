@@ -10,6 +10,7 @@ pub mod chip_photo;
 pub mod detector;
 pub mod error;
 pub mod frame;
+pub mod liveness;
 pub mod runtime;
 mod scrubbed_mat;
 
