@@ -33,10 +33,20 @@ pub enum Bgr8 {}
 #[derive(Debug)]
 pub enum Grey8 {}
 
+/// Red, green, blue: SFace's channel order.
+#[derive(Debug)]
+pub enum Rgb8 {}
+
 impl PixelFormat for Bgr8 {
     const CHANNELS: usize = 3;
     const MAT_TYPE: i32 = CV_8UC3;
     const NAME: &'static str = "BGR8";
+}
+
+impl PixelFormat for Rgb8 {
+    const CHANNELS: usize = 3;
+    const MAT_TYPE: i32 = CV_8UC3;
+    const NAME: &'static str = "RGB8";
 }
 
 impl PixelFormat for Grey8 {
@@ -49,12 +59,15 @@ mod sealed {
     pub trait Sealed {}
     impl Sealed for super::Bgr8 {}
     impl Sealed for super::Grey8 {}
+    impl Sealed for super::Rgb8 {}
 }
 
 /// A camera frame.
 pub type Frame = Image<Bgr8>;
 /// A greyscale image, e.g. the photo decoded from the card's chip.
 pub type GreyImage = Image<Grey8>;
+/// An RGB image, e.g. an aligned face crop for SFace.
+pub type RgbImage = Image<Rgb8>;
 
 /// Why an image could not be built or converted.
 #[derive(Debug, thiserror::Error)]

@@ -29,6 +29,17 @@ enum Command {
         /// An image file or a folder of images.
         source: PathBuf,
     },
+    /// Face matching accuracy on a folder of identity/image files (FMR, FNMR, EER, FTA).
+    FaceEval {
+        /// A folder with one subfolder of images per identity.
+        dir: PathBuf,
+        /// Match a small JPEG 2000 of each image, like the card's photo, against the others.
+        #[arg(long)]
+        chip: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -38,5 +49,6 @@ pub fn run() -> anyhow::Result<()> {
         Command::Run => crate::kiosk::run(&config, crate::kiosk::Mode::Production),
         Command::Demo => crate::kiosk::run(&config, crate::kiosk::Mode::Demo),
         Command::DetectFaces { source } => crate::detect_faces::run(&config, &source),
+        Command::FaceEval { dir, chip, json } => crate::face_eval::run(&config, &dir, chip, json),
     }
 }

@@ -5,6 +5,7 @@ mod config;
 mod demo;
 mod detect_faces;
 mod errors;
+mod face_eval;
 mod kiosk;
 mod logging;
 mod session;
