@@ -65,6 +65,8 @@ pub enum LivenessFailure {
     TotalTimeLimit,
     #[error("the face narrowed like a tilted photo, without the nose moving like a head turn")]
     FlatFace,
+    #[error("the eyes could not be measured for the blink challenge")]
+    EyesNotMeasured,
     #[error("another action was done: {observed}")]
     WrongAction { observed: LivenessChallenge },
     #[error("{count} faces in the picture; only one person may be in front of the camera")]
@@ -87,6 +89,8 @@ struct Baseline {
     yaw: f32,
     aspect: f32,
     size: f32,
+    /// Eye openness (0 when not measured).
+    eyes: f32,
 }
 
 #[derive(Debug)]
@@ -100,6 +104,8 @@ enum Phase {
     Act {
         prompted: Duration,
         base: Baseline,
+        /// Blink: the eyes have been seen closed.
+        eyes_closed: bool,
     },
     Return {
         completed: Duration,
@@ -181,12 +187,37 @@ impl LivenessJudge {
 
     /// Judges one frame: `t` is its capture time on any monotonic clock, `faces` what the
     /// detector found in it. Returns what to show next; once [`LivenessProgress::Done`], the
-    /// same result is returned for every later frame.
+    /// same result is returned for every later frame. A blink challenge needs
+    /// [`LivenessJudge::observe_with_eyes`].
     pub fn observe(
         &mut self,
         t: Duration,
         faces: &[DetectedFace],
         frame: &Frame,
+    ) -> LivenessProgress {
+        self.observe_inner(t, faces, frame, None)
+    }
+
+    /// [`LivenessJudge::observe`] with the eye openness of the face measured by an
+    /// [`EyeMeter`](super::EyeMeter): `None` when it could not be measured in this frame (e.g.
+    /// FaceMesh found no face in a strongly turned head); a blink is judged on the others.
+    pub fn observe_with_eyes(
+        &mut self,
+        t: Duration,
+        faces: &[DetectedFace],
+        frame: &Frame,
+        eyes: Option<f32>,
+    ) -> LivenessProgress {
+        self.observe_inner(t, faces, frame, Some(eyes))
+    }
+
+    /// `meter` is `None` when the caller measures no eyes at all, else this frame's openness.
+    fn observe_inner(
+        &mut self,
+        t: Duration,
+        faces: &[DetectedFace],
+        frame: &Frame,
+        meter: Option<Option<f32>>,
     ) -> LivenessProgress {
         if let Phase::Done(result) = &self.phase {
             return LivenessProgress::Done(result.clone());
@@ -194,8 +225,12 @@ impl LivenessJudge {
         self.timings.frames += 1;
         let first = *self.first.get_or_insert(t);
         let elapsed = t.saturating_sub(first);
+        let Some(eyes) = meter.or((self.challenge != LivenessChallenge::Blink).then_some(None))
+        else {
+            return self.finish(elapsed, Some(LivenessFailure::EyesNotMeasured));
+        };
         match self.check_frame(t, elapsed, faces, frame) {
-            Ok(pose) => match self.advance(t, elapsed, pose) {
+            Ok(pose) => match self.advance(t, elapsed, pose.map(|p| (p, eyes))) {
                 Ok(progress) => progress,
                 Err(Verdict::Pass) => self.finish(elapsed, None),
                 Err(Verdict::Fail(reason)) => self.finish(elapsed, Some(reason)),
@@ -264,20 +299,26 @@ impl LivenessJudge {
         &mut self,
         t: Duration,
         elapsed: Duration,
-        pose: Option<FacePose>,
+        seen: Option<(FacePose, Option<f32>)>,
     ) -> Result<LivenessProgress, Verdict> {
+        let blink = self.challenge == LivenessChallenge::Blink;
+        let pose = seen.map(|(p, _)| p);
+        // A blink is judged on the frames where the eyes could be measured.
+        let eyes = seen.and_then(|(_, eyes)| eyes);
         let config = &self.config;
         match &mut self.phase {
             Phase::Neutral { since, sum, count } => {
                 if elapsed > config.neutral_window {
                     return Err(Verdict::Fail(LivenessFailure::NoNeutralPose));
                 }
-                match pose.filter(|p| p.yaw.abs() <= config.neutral_yaw) {
+                let measured = !blink || eyes.is_some();
+                match pose.filter(|p| p.yaw.abs() <= config.neutral_yaw && measured) {
                     Some(p) => {
                         let start = *since.get_or_insert(t);
                         sum.yaw += p.yaw;
                         sum.aspect += p.aspect;
                         sum.size += p.size;
+                        sum.eyes += eyes.unwrap_or(0.0);
                         *count += 1;
                         if t - start >= self.hold {
                             let n = *count as f32;
@@ -285,9 +326,14 @@ impl LivenessJudge {
                                 yaw: sum.yaw / n,
                                 aspect: sum.aspect / n,
                                 size: sum.size / n,
+                                eyes: sum.eyes / n,
                             };
                             self.timings.prompted = Some(elapsed);
-                            self.phase = Phase::Act { prompted: t, base };
+                            self.phase = Phase::Act {
+                                prompted: t,
+                                base,
+                                eyes_closed: false,
+                            };
                             return Ok(self.act_progress(0.0));
                         }
                     }
@@ -298,10 +344,22 @@ impl LivenessJudge {
                 }
                 Ok(LivenessProgress::LookStraight)
             }
-            Phase::Act { prompted, base } => {
+            Phase::Act {
+                prompted,
+                base,
+                eyes_closed,
+            } => {
                 let (prompted, base) = (*prompted, *base);
                 let since_prompt = t - prompted;
                 let done = match pose {
+                    Some(p) if blink => {
+                        let openness = eyes.map(|e| e / base.eyes);
+                        *eyes_closed |= openness.is_some_and(|o| o <= config.closed_eyes);
+                        let closed = *eyes_closed;
+                        let reopened = closed && openness.is_some_and(|o| o >= config.open_eyes);
+                        self.check_not_other_action(p, base)?;
+                        [0.0, 0.5, 1.0][usize::from(closed) + usize::from(reopened)]
+                    }
                     Some(p) => {
                         self.check_not_other_action(p, base)?;
                         self.action_fraction(p, base)
@@ -313,7 +371,10 @@ impl LivenessJudge {
                 }
                 if done >= 1.0 {
                     self.timings.action_completed = Some(since_prompt);
-                    let is_turn = self.challenge != LivenessChallenge::MoveCloser;
+                    let is_turn = matches!(
+                        self.challenge,
+                        LivenessChallenge::TurnLeft | LivenessChallenge::TurnRight
+                    );
                     return match self.config.return_window {
                         Some(_) if is_turn => {
                             self.phase = Phase::Return { completed: t, base };
@@ -365,6 +426,8 @@ impl LivenessJudge {
             LivenessChallenge::MoveCloser => {
                 (pose.size / base.size - 1.0) / (self.config.closer_ratio - 1.0)
             }
+            // Judged from the eyes in `advance`.
+            LivenessChallenge::Blink => 0.0,
         }
     }
 
@@ -419,6 +482,7 @@ impl Baseline {
         yaw: 0.0,
         aspect: 0.0,
         size: 0.0,
+        eyes: 0.0,
     };
 }
 
@@ -571,6 +635,42 @@ mod tests {
         assert_eq!(
             real.observe(ms(400), &[squeezed(0.5, 0.8)], &frame(9)),
             LivenessProgress::LookStraightAgain
+        );
+    }
+
+    #[test]
+    fn blink_passes_when_the_eyes_close_and_reopen() {
+        let ms = Duration::from_millis;
+        let frame = |b: u8| Frame::from_raw(1, 1, 3, vec![b, 0, 0].into()).unwrap();
+        let run_eyes = |openness: &[f32]| {
+            let mut judge = judge(Blink);
+            let mut last = LivenessProgress::LookStraight;
+            for (i, &eyes) in openness.iter().enumerate() {
+                let t = ms(100 * i as u64);
+                last = judge.observe_with_eyes(t, &[face(0.0, 100.0)], &frame(i as u8), Some(eyes));
+            }
+            last
+        };
+        let mut blink = vec![0.3; 4];
+        blink.extend([0.28, 0.12, 0.1, 0.2, 0.29]);
+        assert_eq!(reason(run_eyes(&blink)), None);
+        // Half closed (a squint) is not a blink; closed but never reopened is not complete.
+        let mut squint = vec![0.3; 4];
+        squint.extend(vec![0.22; 40]);
+        assert_eq!(
+            reason(run_eyes(&squint)),
+            Some(LivenessFailure::ActionNotStarted)
+        );
+        let mut shut = vec![0.3; 4];
+        shut.extend(vec![0.1; 60]);
+        assert_eq!(
+            reason(run_eyes(&shut)),
+            Some(LivenessFailure::ActionNotCompleted)
+        );
+        // A blink challenge without eye measurements cannot be judged.
+        assert_eq!(
+            reason(run(&mut judge(Blink), &[(0.0, 100.0)])),
+            Some(LivenessFailure::EyesNotMeasured)
         );
     }
 

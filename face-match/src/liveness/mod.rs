@@ -11,6 +11,7 @@
 //! Privacy: the judge keeps landmarks-derived numbers and a 16-byte hash of the last frame,
 //! never pixels; the hash is zeroized on drop.
 
+mod eyes;
 mod judge;
 mod pose;
 mod signature;
@@ -20,6 +21,7 @@ use std::time::Duration;
 
 use ring::rand::{SecureRandom, SystemRandom};
 
+pub use eyes::{EyeMeter, FACEMESH_FILE, FACEMESH_SHA256};
 pub use judge::{
     LivenessFailure, LivenessJudge, LivenessProgress, LivenessResult, LivenessTimings,
 };
@@ -34,11 +36,20 @@ pub enum LivenessChallenge {
     TurnRight,
     /// Come closer to the camera (the face grows).
     MoveCloser,
+    /// Close the eyes and open them again (needs an [`EyeMeter`]).
+    Blink,
 }
 
 impl LivenessChallenge {
     /// Every challenge this module can judge.
-    pub const ALL: [Self; 3] = [Self::TurnLeft, Self::TurnRight, Self::MoveCloser];
+    pub const ALL: [Self; 4] = [
+        Self::TurnLeft,
+        Self::TurnRight,
+        Self::MoveCloser,
+        Self::Blink,
+    ];
+    /// The challenges judged from YuNet's landmarks alone.
+    pub const HEAD_MOVES: [Self; 3] = [Self::TurnLeft, Self::TurnRight, Self::MoveCloser];
 
     /// Picks one of `offered` uniformly with `rng`.
     pub fn choose(offered: &[Self], rng: &mut impl RandomSource) -> Result<Self, LivenessError> {
@@ -57,6 +68,7 @@ impl fmt::Display for LivenessChallenge {
             Self::TurnLeft => "turn head left",
             Self::TurnRight => "turn head right",
             Self::MoveCloser => "move closer",
+            Self::Blink => "blink",
         })
     }
 }
@@ -65,7 +77,8 @@ impl fmt::Display for LivenessChallenge {
 /// inter-ocular distances (about 0 looking straight, ±0.3 or more in a clear head turn).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LivenessConfig {
-    /// The challenges [`LivenessJudge::random`] chooses from.
+    /// The challenges [`LivenessJudge::random`] chooses from (add
+    /// [`LivenessChallenge::Blink`] when an [`EyeMeter`] is loaded).
     pub challenges: Vec<LivenessChallenge>,
     /// |yaw| at most this counts as looking straight.
     pub neutral_yaw: f32,
@@ -80,6 +93,10 @@ pub struct LivenessConfig {
     /// implied by the narrowing; a flat, tilted photo shows almost none. Real turns measured
     /// 0.45–0.9, tilted portraits at most 0.18.
     pub min_parallax: f32,
+    /// Eye openness (relative to the neutral pose) at or below which the eyes count as closed.
+    pub closed_eyes: f32,
+    /// Eye openness at or above which closed eyes count as open again.
+    pub open_eyes: f32,
     /// Fraction of the action after which it counts as started.
     pub start_fraction: f32,
     /// The neutral pose must be held this long before the prompt; [`LivenessJudge::random`]
@@ -112,11 +129,13 @@ pub struct LivenessConfig {
 impl Default for LivenessConfig {
     fn default() -> Self {
         Self {
-            challenges: LivenessChallenge::ALL.to_vec(),
+            challenges: LivenessChallenge::HEAD_MOVES.to_vec(),
             neutral_yaw: 0.18,
             turn_yaw: 0.3,
             closer_ratio: 1.3,
             flat_check_below: 0.85,
+            closed_eyes: 0.6,
+            open_eyes: 0.85,
             min_parallax: 0.3,
             start_fraction: 0.3,
             min_neutral_hold: Duration::from_millis(300),
@@ -144,6 +163,10 @@ impl LivenessConfig {
                 "need 0 < neutral_yaw < turn_yaw",
             ),
             (self.closer_ratio > 1.0, "closer_ratio must exceed 1"),
+            (
+                self.closed_eyes > 0.0 && self.closed_eyes < self.open_eyes,
+                "need 0 < closed_eyes < open_eyes",
+            ),
             (
                 self.flat_check_below > 0.0
                     && self.flat_check_below < 1.0
@@ -244,7 +267,7 @@ pub(crate) mod tests {
 
     #[test]
     fn choose_maps_numbers_to_challenges_and_rejects_the_biased_tail() {
-        let all = LivenessChallenge::ALL;
+        let all = LivenessChallenge::HEAD_MOVES;
         let mut rng = Script(vec![0, 4, u32::MAX, 2]);
         assert_eq!(LivenessChallenge::choose(&all, &mut rng), Ok(all[0]));
         assert_eq!(LivenessChallenge::choose(&all, &mut rng), Ok(all[1]));
@@ -267,7 +290,7 @@ pub(crate) mod tests {
         for _ in 0..200 {
             seen.insert(LivenessChallenge::choose(&LivenessChallenge::ALL, &mut rng).unwrap());
         }
-        assert_eq!(seen.len(), 3);
+        assert_eq!(seen.len(), 4);
     }
 
     #[test]
