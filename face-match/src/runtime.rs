@@ -106,6 +106,10 @@ impl OrtRuntime {
             .map_err(|e| invalid(e.to_string()))?
             .with_intra_threads(self.threads)
             .map_err(|e| invalid(e.to_string()))?
+            // Idle worker threads sleep instead of spinning: on a small kiosk CPU shared with
+            // the camera and the UI, spinning costs more than it saves.
+            .with_intra_op_spinning(false)
+            .map_err(|e| invalid(e.to_string()))?
             .commit_from_memory(&bytes)
             .map_err(|e| invalid(e.to_string()))?;
         tracing::debug!(model = %model.display(), "model loaded");
