@@ -259,20 +259,26 @@ fn camera_view(portrait: &Mat, face: &DetectedFace, zoom: f64) -> Mat {
     let m = Mat::from_slice_2d(&[
         [s, 0.0, f64::from(FRAME_W) / 2.0 - s * cx],
         [0.0, s, f64::from(FRAME_H) / 2.0 - s * cy],
+        [0.0, 0.0, 1.0],
     ])
     .unwrap();
-    let mut view = Mat::default();
-    imgproc::warp_affine(
-        portrait,
-        &mut view,
-        &m,
+    warped(portrait, &m)
+}
+
+/// `image` mapped by the 3×3 `homography` into a 640×480 frame, grey outside it.
+fn warped(image: &Mat, homography: &Mat) -> Mat {
+    let mut out = Mat::default();
+    imgproc::warp_perspective(
+        image,
+        &mut out,
+        homography,
         Size::new(FRAME_W, FRAME_H),
         imgproc::INTER_LINEAR,
         core::BORDER_CONSTANT,
         Scalar::all(110.0),
     )
     .unwrap();
-    view
+    out
 }
 
 /// The single face of a portrait image, as the detector sees it.
@@ -422,18 +428,7 @@ fn tilted(view: &Mat, degrees: f32) -> Mat {
     let src = Vector::<Point2f>::from_iter(corners.map(|(x, y)| Point2f::new(x, y)));
     let dst = Vector::<Point2f>::from_iter(corners.map(|(x, y)| project(x, y)));
     let m = imgproc::get_perspective_transform(&src, &dst, core::DECOMP_LU).unwrap();
-    let mut out = Mat::default();
-    imgproc::warp_perspective(
-        view,
-        &mut out,
-        &m,
-        Size::new(FRAME_W, FRAME_H),
-        imgproc::INTER_LINEAR,
-        core::BORDER_CONSTANT,
-        Scalar::all(110.0),
-    )
-    .unwrap();
-    out
+    warped(view, &m)
 }
 
 /// Rotating a photo in front of the camera squeezes it but leaves the nose on the face's
