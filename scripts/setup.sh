@@ -18,7 +18,7 @@ apt_packages=(
   xvfb xauth xdotool x11-apps x11-utils imagemagick
   libegl1 libgl1 libgl1-mesa-dri libxkbcommon-x11-0 libx11-xcb1 libxcursor1 libxi6 libxrandr2
   python3 python3-venv python3-pip unzip openssl libopenjp2-tools
-  open-jtalk open-jtalk-mecab-naist-jdic espeak-ng alsa-utils
+  open-jtalk open-jtalk-mecab-naist-jdic espeak-ng alsa-utils strace
 )
 missing=()
 for p in "${apt_packages[@]}"; do

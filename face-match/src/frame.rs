@@ -33,10 +33,20 @@ pub enum Bgr8 {}
 #[derive(Debug)]
 pub enum Grey8 {}
 
+/// Red, green, blue: SFace's channel order.
+#[derive(Debug)]
+pub enum Rgb8 {}
+
 impl PixelFormat for Bgr8 {
     const CHANNELS: usize = 3;
     const MAT_TYPE: i32 = CV_8UC3;
     const NAME: &'static str = "BGR8";
+}
+
+impl PixelFormat for Rgb8 {
+    const CHANNELS: usize = 3;
+    const MAT_TYPE: i32 = CV_8UC3;
+    const NAME: &'static str = "RGB8";
 }
 
 impl PixelFormat for Grey8 {
@@ -49,12 +59,15 @@ mod sealed {
     pub trait Sealed {}
     impl Sealed for super::Bgr8 {}
     impl Sealed for super::Grey8 {}
+    impl Sealed for super::Rgb8 {}
 }
 
 /// A camera frame.
 pub type Frame = Image<Bgr8>;
 /// A greyscale image, e.g. the photo decoded from the card's chip.
 pub type GreyImage = Image<Grey8>;
+/// An RGB image, e.g. an aligned face crop for SFace.
+pub type RgbImage = Image<Rgb8>;
 
 /// Why an image could not be built or converted.
 #[derive(Debug, thiserror::Error)]
@@ -238,6 +251,34 @@ impl<P: PixelFormat> Image<P> {
         Ok(())
     }
 
+    /// This image scaled to fit inside `width`×`height` (aspect kept, area interpolation),
+    /// centred on black: e.g. a preview, or a photo placed in a camera-sized frame.
+    pub fn fit_into(&self, width: u32, height: u32) -> Result<Self, FrameError> {
+        let mut canvas = Self::zeroed(width, height)?;
+        let scale = (f64::from(width) / f64::from(self.width))
+            .min(f64::from(height) / f64::from(self.height));
+        let fit = |len: u32, limit: u32| ((f64::from(len) * scale).round() as u32).clamp(1, limit);
+        let (w, h) = (fit(self.width, width), fit(self.height, height));
+        let region = Rect::new(
+            ((width - w) / 2) as i32,
+            ((height - h) / 2) as i32,
+            w as i32,
+            h as i32,
+        );
+        let src = self.as_mat()?;
+        canvas.write_region(region, |dst| {
+            imgproc::resize(
+                &src,
+                dst,
+                opencv::core::Size::new(w as i32, h as i32),
+                0.0,
+                0.0,
+                imgproc::INTER_AREA,
+            )
+        })?;
+        Ok(canvas)
+    }
+
     /// The whole image as a region for [`Image::write_region`].
     pub(crate) fn full_region(&self) -> Rect {
         Rect::new(0, 0, self.width as i32, self.height as i32)
@@ -410,6 +451,25 @@ pub(crate) mod tests {
             .unwrap_err();
         assert!(matches!(err, FrameError::Reallocated));
         assert_eq!(frame.row(2).unwrap(), [0; 12]);
+    }
+
+    #[test]
+    fn fit_into_keeps_the_aspect_and_centres() {
+        let grey = GreyImage::from_mat(&orl_grey_mat()).unwrap();
+        // 92×112 into 200×224: scale 2 → 184×224, 8 px black either side.
+        let fitted = grey.fit_into(200, 224).unwrap();
+        assert_eq!((fitted.width(), fitted.height()), (200, 224));
+        let row = fitted.row(100).unwrap();
+        assert!(row[..8].iter().chain(&row[192..]).all(|&v| v == 0));
+        assert!(row[8..192].iter().any(|&v| v > 0));
+        let mean = |image: &GreyImage, cols: std::ops::Range<usize>| {
+            let sum: u64 = (0..image.height())
+                .flat_map(|y| image.row(y).unwrap()[cols.clone()].to_vec())
+                .map(u64::from)
+                .sum();
+            sum as f64 / (cols.len() as f64 * f64::from(image.height()))
+        };
+        assert!((mean(&fitted, 8..192) - mean(&grey, 0..92)).abs() < 2.0);
     }
 
     #[test]

@@ -1,18 +1,27 @@
-//! The face pipeline of the kiosk: camera sources, face detection (YuNet) on ONNX Runtime and
-//! chip photo decoding. Alignment, embedding (SFace) and liveness build on these.
+//! The face pipeline of the kiosk: camera sources, face detection (YuNet) on ONNX Runtime,
+//! chip photo decoding, alignment, embedding (SFace), quality gating, the match decision and
+//! its evaluation.
 //!
-//! Privacy: camera frames and photos live only in [`frame::Image`] buffers, which zeroize
-//! on drop; OpenCV buffers that held pixels are scrubbed before release. Nothing here writes
-//! pixels to disk or to logs.
+//! Privacy: camera frames, crops and photos live only in [`frame::Image`] buffers and
+//! embeddings in [`Embedding`], all of which zeroize on drop; OpenCV buffers that held pixels
+//! are scrubbed before release. Nothing here writes pixels to disk or to logs (except the
+//! evaluation's chip simulator, on evaluation images only).
 
+pub mod align;
 pub mod camera;
 pub mod chip_photo;
 pub mod detector;
+pub mod embedder;
 pub mod error;
+pub mod eval;
 pub mod frame;
+pub mod liveness;
+pub mod matcher;
+pub mod quality;
 pub mod runtime;
 mod scrubbed_mat;
 
+pub use align::{align_face, AlignError, CROP_SIDE};
 pub use camera::{
     CameraDevice, CameraError, CameraSource, CaptureSettings, ImageFolderSource, V4l2Source,
     VideoFileSource,
@@ -21,6 +30,13 @@ pub use chip_photo::{decode_jp2, PhotoError};
 pub use detector::{
     DetectedFace, DetectorConfig, FaceDetector, YUNET_2023MAR_FILE, YUNET_2023MAR_SHA256,
 };
+pub use embedder::{Embedding, FaceEmbedder, SFACE_2021DEC_FILE, SFACE_2021DEC_SHA256};
 pub use error::FaceError;
-pub use frame::{Frame, FrameError, GreyImage};
+pub use frame::{Frame, FrameError, GreyImage, RgbImage};
+pub use matcher::{
+    Decision, FaceMatcher, FrameCheck, MatchError, MatchOutcome, MatchPolicy, MatchSession,
+    MatchTimings,
+};
+pub use quality::{Guidance, GuideOval, Pose, QualityConfig, QualityMeasures};
 pub use runtime::OrtRuntime;
+pub use zeroize::Zeroizing;

@@ -10,6 +10,9 @@ use ort::session::Session;
 
 use crate::error::FaceError;
 
+/// ONNX Runtime's environment variable that disables its telemetry entirely.
+const TELEMETRY_OPT_OUT: &str = "ORT_DISABLE_TELEMETRY";
+
 /// The loaded library and its environment. ONNX Runtime allows one per process, for good.
 static LOADED: Mutex<Option<Loaded>> = Mutex::new(None);
 
@@ -60,6 +63,10 @@ impl OrtRuntime {
                     path: path.clone(),
                     reason,
                 };
+                // ONNX Runtime ≥ 1.29 on Linux otherwise creates a telemetry database under
+                // ~/.cache/Microsoft and tries to upload events, before any API can turn it
+                // off; this variable is its documented opt-out and must be set first.
+                std::env::set_var(TELEMETRY_OPT_OUT, "1");
                 let env = ort::init_from(&path)
                     .map_err(|e| not_loadable(e.to_string()))?
                     .with_name("mynakiosk")
@@ -98,6 +105,10 @@ impl OrtRuntime {
         let session = Session::builder(&self.env)
             .map_err(|e| invalid(e.to_string()))?
             .with_intra_threads(self.threads)
+            .map_err(|e| invalid(e.to_string()))?
+            // Idle worker threads sleep instead of spinning: on a small kiosk CPU shared with
+            // the camera and the UI, spinning costs more than it saves.
+            .with_intra_op_spinning(false)
             .map_err(|e| invalid(e.to_string()))?
             .commit_from_memory(&bytes)
             .map_err(|e| invalid(e.to_string()))?;

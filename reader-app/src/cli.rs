@@ -50,6 +50,17 @@ enum Command {
     CardInfo(crate::card_info::Args),
     /// Renders every screen in each language to PNG files in OUTDIR (headless).
     Screenshots { outdir: PathBuf },
+    /// Face matching accuracy on a folder of identity/image files (FMR, FNMR, EER, FTA).
+    FaceEval {
+        /// A folder with one subfolder of images per identity.
+        dir: PathBuf,
+        /// Match a small JPEG 2000 of each image, like the card's photo, against the others.
+        #[arg(long)]
+        chip: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -69,5 +80,6 @@ pub fn run() -> anyhow::Result<()> {
         Command::QualSim(args) => crate::qual_sim::run(&args),
         Command::CardInfo(args) => crate::card_info::run(&config, args),
         Command::Screenshots { outdir } => crate::screenshots::run(&outdir),
+        Command::FaceEval { dir, chip, json } => crate::face_eval::run(&config, &dir, chip, json),
     }
 }

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod detect_faces;
 pub mod diagnose;
 pub mod errors;
+pub mod face_eval;
 pub mod handoff;
 pub mod kiosk;
 pub mod logging;

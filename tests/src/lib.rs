@@ -273,3 +273,118 @@ pub mod binary {
         }
     }
 }
+
+pub mod face {
+    //! The real ONNX Runtime, the real face models and the evaluation images.
+
+    use std::path::{Path, PathBuf};
+
+    use face_match::{
+        CameraSource, DetectorConfig, FaceDetector, FaceMatcher, Frame, ImageFolderSource,
+        MatchPolicy, OrtRuntime, QualityConfig, YUNET_2023MAR_FILE, YUNET_2023MAR_SHA256,
+    };
+
+    /// A path from an environment variable set by `.cargo/config.toml`, after checking that
+    /// setup put something there.
+    pub fn configured(var: &str) -> PathBuf {
+        let path = std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| {
+            panic!("{var} is not set: run the tests through cargo in the workspace")
+        });
+        assert!(
+            path.exists(),
+            "{} is missing: run scripts/setup.sh to fetch ONNX Runtime and the face models",
+            path.display()
+        );
+        path
+    }
+
+    /// The process-wide runtime with two threads.
+    pub fn runtime() -> OrtRuntime {
+        OrtRuntime::init(&configured("MYNAKIOSK_ORT_DYLIB"), 2)
+            .unwrap_or_else(|e| panic!("{e} (run scripts/setup.sh)"))
+    }
+
+    /// A model file in the generated models folder.
+    pub fn model_path(file: &str) -> PathBuf {
+        let path = configured("MYNAKIOSK_MODELS_DIR").join(file);
+        assert!(
+            path.exists(),
+            "{} is missing: run scripts/setup.sh",
+            path.display()
+        );
+        path
+    }
+
+    /// The default policy without its time limit, which a loaded test machine could hit.
+    pub fn unhurried() -> MatchPolicy {
+        MatchPolicy {
+            attempt_seconds: 3600.0,
+            ..MatchPolicy::default()
+        }
+    }
+
+    /// YuNet and SFace with the given gate and policy.
+    pub fn matcher(quality: QualityConfig, policy: MatchPolicy) -> FaceMatcher {
+        FaceMatcher::load(
+            &runtime(),
+            &configured("MYNAKIOSK_MODELS_DIR"),
+            quality,
+            policy,
+        )
+        .unwrap_or_else(|e| panic!("{e} (run scripts/setup.sh)"))
+    }
+
+    /// `shared/face-eval/<relative>` beside the workspace.
+    pub fn face_eval(relative: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/face-eval")
+            .join(relative)
+    }
+
+    /// The image file at `path`, decoded the way the kiosk decodes test images.
+    pub fn load(path: &Path) -> Frame {
+        ImageFolderSource::open(path)
+            .and_then(|mut source| source.next_frame())
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    /// The portrait at `path` as a 640×480 kiosk camera frame: the detected face is framed
+    /// the way a patient stands in front of the kiosk (face about 200 px tall, centred in
+    /// the guide oval), sampled by nearest neighbour, on mid-grey where the portrait ends.
+    pub fn kiosk_frame(path: &Path) -> Frame {
+        let image = load(path);
+        let mut detector = FaceDetector::new(
+            &runtime(),
+            &model_path(YUNET_2023MAR_FILE),
+            YUNET_2023MAR_SHA256,
+            DetectorConfig::default(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let faces = detector.detect(&image).unwrap_or_else(|e| panic!("{e}"));
+        let (x, y, w, h) = faces
+            .first()
+            .unwrap_or_else(|| panic!("no face in {}", path.display()))
+            .bbox;
+        // A square 2.4 face-heights wide around the face, shown 480 px tall.
+        let side = 2.4 * f64::from(h);
+        let (cx, cy) = (f64::from(x + w / 2.0), f64::from(y + h / 2.0) + 0.08 * side);
+        let scale = side / 480.0;
+        let mut pixels = vec![128u8; 640 * 480 * 3];
+        for row in 0..480usize {
+            let sy = cy - side / 2.0 + row as f64 * scale;
+            if sy < 0.0 || sy >= f64::from(image.height()) {
+                continue;
+            }
+            let src = image.row(sy as u32).unwrap_or_default();
+            for col in 0..480usize {
+                let sx = cx - side / 2.0 + col as f64 * scale;
+                if sx < 0.0 || sx >= f64::from(image.width()) {
+                    continue;
+                }
+                let (from, to) = (sx as usize * 3, (row * 640 + 80 + col) * 3);
+                pixels[to..to + 3].copy_from_slice(&src[from..from + 3]);
+            }
+        }
+        Frame::from_raw(640, 480, 640 * 3, pixels.into()).unwrap_or_else(|e| panic!("{e}"))
+    }
+}

@@ -1,41 +1,17 @@
 //! The face detector with the real ONNX Runtime library and the real folded YuNet model on
 //! the evaluation images in `shared/face-eval`. Needs `scripts/setup.sh` to have run.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use face_match::{
     CameraSource, DetectedFace, DetectorConfig, FaceDetector, FaceError, Frame, ImageFolderSource,
-    OrtRuntime, YUNET_2023MAR_SHA256,
+    OrtRuntime, SFACE_2021DEC_FILE, SFACE_2021DEC_SHA256, YUNET_2023MAR_SHA256,
 };
 
+use mynakiosk_tests::face::{face_eval, load, model_path, runtime};
+
 const YUNET_FILE: &str = "face_detection_yunet_2023mar.onnx";
-
-/// A path from an environment variable set by `.cargo/config.toml`.
-fn configured(var: &str) -> PathBuf {
-    std::env::var_os(var)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| panic!("{var} is not set: run the tests through cargo in the workspace"))
-}
-
-/// `path`, after checking that setup put it there.
-fn required(path: PathBuf) -> PathBuf {
-    assert!(
-        path.exists(),
-        "{} is missing: run scripts/setup.sh to fetch ONNX Runtime and the face models",
-        path.display()
-    );
-    path
-}
-
-fn runtime() -> OrtRuntime {
-    let dylib = required(configured("MYNAKIOSK_ORT_DYLIB"));
-    OrtRuntime::init(&dylib, 2).unwrap_or_else(|e| panic!("{e} (run scripts/setup.sh)"))
-}
-
-fn model_path(file: &str) -> PathBuf {
-    required(configured("MYNAKIOSK_MODELS_DIR").join(file))
-}
 
 fn detector() -> FaceDetector {
     FaceDetector::new(
@@ -45,19 +21,6 @@ fn detector() -> FaceDetector {
         DetectorConfig::default(),
     )
     .unwrap_or_else(|e| panic!("{e} (run scripts/setup.sh)"))
-}
-
-fn face_eval(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/face-eval")
-        .join(relative)
-}
-
-/// The image file at `path`, decoded the way the kiosk decodes test images.
-fn load(path: &Path) -> Frame {
-    ImageFolderSource::open(path)
-        .and_then(|mut source| source.next_frame())
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// One face, with a box of a plausible size inside the frame and landmarks in facial order.
@@ -244,9 +207,8 @@ fn model_problems_are_typed_errors() {
         "{err:?}"
     );
     // The SFace model is a valid ONNX file but not a detector.
-    let sface = model_path("face_recognition_sface_2021dec.onnx");
-    let sface_sha = "b23027da1b4fd6a1f33295d09e0589452f848c8b609ff17e73afdef875fb3d86";
-    let err = FaceDetector::new(&runtime, &sface, sface_sha, config).err();
+    let sface = model_path(SFACE_2021DEC_FILE);
+    let err = FaceDetector::new(&runtime, &sface, SFACE_2021DEC_SHA256, config).err();
     assert!(
         matches!(err, Some(FaceError::ModelInvalid { .. })),
         "{err:?}"

@@ -79,7 +79,7 @@ impl CameraSource for ImageFolderSource {
     }
 }
 
-fn is_image(path: &Path) -> bool {
+pub(crate) fn is_image(path: &Path) -> bool {
     path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
         IMAGE_EXTENSIONS
             .iter()

@@ -3,6 +3,7 @@
 mod image_folder;
 mod video;
 
+pub(crate) use image_folder::is_image;
 pub use image_folder::ImageFolderSource;
 pub use video::{CameraDevice, CaptureSettings, V4l2Source, VideoFileSource};
 

@@ -1,13 +1,13 @@
 //! Decoding the face photo stored on the card's chip (greyscale JPEG 2000, usually in a JP2
-//! container).
+//! container). The bytes come from an untrusted chip, so the decoder is the memory-safe,
+//! pure-Rust `hayro-jpeg2000`; OpenCV's decoder is only a cross-check in the tests.
 
 mod jp2_header;
 
-use opencv::core::{Mat, MatTraitConst};
-use opencv::imgcodecs;
+use hayro_jpeg2000::{ColorSpace, DecodeSettings, DecoderContext, Image};
+use zeroize::Zeroizing;
 
 use crate::frame::GreyImage;
-use crate::scrubbed_mat::ScrubbedMat;
 
 /// Largest accepted photo width or height; chip photos are a few hundred pixels at most.
 pub const MAX_PHOTO_SIDE: u32 = 2048;
@@ -38,35 +38,73 @@ pub enum PhotoError {
 /// Decodes a JPEG 2000 chip photo (JP2 file or raw codestream) into a greyscale image.
 ///
 /// The structure and size are checked before the decoder runs; colour photos are converted
-/// to grey. The decoder's own buffer is scrubbed before this returns.
+/// to grey (ITU-R BT.601 weights). The interleaved samples live in a zeroizing buffer.
 pub fn decode_jp2(bytes: &[u8]) -> Result<GreyImage, PhotoError> {
     let (width, height) = jp2_header::image_size(bytes)?;
     if width > MAX_PHOTO_SIDE || height > MAX_PHOTO_SIDE {
         return Err(PhotoError::TooLarge { width, height });
     }
-    let decode_error = |e: opencv::Error| PhotoError::Decode(e.message);
-    let encoded = Mat::from_slice(bytes).map_err(decode_error)?;
-    let decoded = imgcodecs::imdecode(&encoded, imgcodecs::IMREAD_GRAYSCALE)
-        .map(ScrubbedMat::from)
-        .map_err(decode_error)?;
-    let size = decoded.mat().size().map_err(decode_error)?;
-    if decoded.mat().empty() {
-        return Err(PhotoError::Decode("the decoder returned no image".into()));
-    }
-    if (size.width, size.height) != (width as i32, height as i32) {
+    let decode_error = |e: hayro_jpeg2000::DecodeError| PhotoError::Decode(e.to_string());
+    let image = Image::new(bytes, &DecodeSettings::default()).map_err(decode_error)?;
+    if (image.width(), image.height()) != (width, height) {
         return Err(PhotoError::Decode(format!(
-            "decoded {}×{} pixels, the header says {width}×{height}",
-            size.width, size.height
+            "the decoder sees {}×{} pixels, the header says {width}×{height}",
+            image.width(),
+            image.height()
         )));
     }
-    GreyImage::from_mat(decoded.mat()).map_err(|e| PhotoError::Decode(e.to_string()))
+    let colour = match image.color_space() {
+        ColorSpace::Gray => false,
+        ColorSpace::RGB => true,
+        other => {
+            return Err(PhotoError::Decode(format!(
+                "unsupported colour space {other:?}"
+            )))
+        }
+    };
+    let channels = if colour { 3 } else { 1 } + usize::from(image.has_alpha());
+    let pixels = width as usize * height as usize;
+    let mut context = DecoderContext::default();
+    let decoded = image.decode(&mut context).map_err(decode_error)?;
+    let mut samples = Zeroizing::new(vec![0u8; pixels * channels]);
+    if decoded.components().len() != channels
+        || decoded
+            .components()
+            .iter()
+            .any(|c| c.samples().len() != pixels)
+    {
+        return Err(PhotoError::Decode(
+            "the decoded components do not match the image size".into(),
+        ));
+    }
+    decoded.store_u8_into(&mut samples);
+    let grey = if channels == 1 {
+        samples
+    } else {
+        Zeroizing::new(
+            samples
+                .chunks_exact(channels)
+                .map(|px| match px {
+                    [r, g, b, ..] if colour => {
+                        let luma =
+                            0.299 * f32::from(*r) + 0.587 * f32::from(*g) + 0.114 * f32::from(*b);
+                        luma.round().clamp(0.0, 255.0) as u8
+                    }
+                    _ => px[0],
+                })
+                .collect(),
+        )
+    };
+    GreyImage::from_raw(width, height, width as usize, grey)
+        .map_err(|e| PhotoError::Decode(e.to_string()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::frame::tests::orl_grey_mat;
-    use opencv::core::{MatTraitConstManual, Vector, VectorToVec};
+    use opencv::core::{Mat, MatTraitConst, MatTraitConstManual, Vector, VectorToVec};
+    use opencv::imgcodecs;
 
     /// An ORL face encoded as JP2 by OpenCV (OpenJPEG), as a chip would store it.
     fn orl_jp2() -> Vec<u8> {
@@ -96,6 +134,23 @@ mod tests {
         let jp2 = orl_jp2();
         assert_eq!(&jp2[4..8], b"jP  ");
         assert_matches_orl(&decode_jp2(&jp2).unwrap());
+    }
+
+    #[test]
+    fn agrees_with_opencv_bit_for_bit() {
+        let jp2 = orl_jp2();
+        let ours = decode_jp2(&jp2).unwrap();
+        let encoded = Mat::from_slice(&jp2).unwrap();
+        let theirs = imgcodecs::imdecode(&encoded, imgcodecs::IMREAD_GRAYSCALE).unwrap();
+        assert_eq!((theirs.cols(), theirs.rows()), (92, 112));
+        let mut worst = 0;
+        for y in 0..112 {
+            let want = theirs.row(y as i32).unwrap();
+            for (&a, &b) in ours.row(y).unwrap().iter().zip(want.data_bytes().unwrap()) {
+                worst = worst.max(a.abs_diff(b));
+            }
+        }
+        assert_eq!(worst, 0, "hayro and OpenJPEG disagree by up to {worst}");
     }
 
     #[test]

@@ -1,0 +1,261 @@
+//! The face pipeline's speed at 640×480 next to OpenCV's own (FaceDetectorYN + FaceRecognizerSF
+//! on the same model files and frames), with the process's peak memory.
+//!
+//! ```sh
+//! cargo run --release -p face-match --example face_bench -- [--runs N] [--threads T] \
+//!     [--opencv .cache/bench-venv/bin/python]
+//! ```
+//! The OpenCV side needs the venv of `benches/requirements-opencv.txt`. The frames (public
+//! evaluation portraits, not patients) are written as PNG to a temporary folder for it.
+
+#[path = "../benches/support/mod.rs"]
+mod support;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use face_match::eval::ChipSimulator;
+use face_match::{
+    align_face, DetectorConfig, Embedding, FaceDetector, FaceEmbedder, FaceMatcher, Frame,
+    MatchPolicy, QualityConfig, SFACE_2021DEC_FILE, SFACE_2021DEC_SHA256, YUNET_2023MAR_FILE,
+    YUNET_2023MAR_SHA256,
+};
+use opencv::core::Vector;
+use opencv::imgcodecs;
+
+struct Args {
+    runs: u32,
+    threads: usize,
+    opencv_python: Option<PathBuf>,
+}
+
+fn args() -> Args {
+    let mut args = Args {
+        runs: 10,
+        threads: 2,
+        opencv_python: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = || it.next().unwrap_or_else(|| panic!("{arg} needs a value"));
+        match arg.as_str() {
+            "--runs" => args.runs = value().parse().expect("--runs N"),
+            "--threads" => args.threads = value().parse().expect("--threads N"),
+            "--opencv" => args.opencv_python = Some(PathBuf::from(value())),
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    args
+}
+
+/// Mean milliseconds per frame of detect, align and embed.
+#[derive(Debug, Default, Clone, Copy)]
+struct Stages {
+    detect: f64,
+    align: f64,
+    embed: f64,
+}
+
+impl Stages {
+    fn total(self) -> f64 {
+        self.detect + self.align + self.embed
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Our pipeline over every frame, `runs` times after one warm-up round; the warm-up's
+/// embeddings are returned for the score comparison.
+fn ours(
+    detector: &mut FaceDetector,
+    embedder: &mut FaceEmbedder,
+    frames: &[(String, Frame)],
+    runs: u32,
+) -> (Stages, Vec<Embedding>) {
+    let (mut detect, mut align, mut embed) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    let mut embeddings = Vec::new();
+    for run in 0..=runs {
+        for (name, frame) in frames {
+            let started = Instant::now();
+            let faces = detector.detect(frame).unwrap_or_else(|e| panic!("{e}"));
+            let detected = Instant::now();
+            let face = faces
+                .iter()
+                .max_by(|a, b| a.bbox.2.total_cmp(&b.bbox.2))
+                .unwrap_or_else(|| panic!("no face in {name}"));
+            let crop = align_face(frame, face).unwrap_or_else(|e| panic!("{e}"));
+            let aligned = Instant::now();
+            let embedding = embedder.embed(&crop).unwrap_or_else(|e| panic!("{e}"));
+            let embedded = Instant::now();
+            if run == 0 {
+                embeddings.push(embedding);
+                continue;
+            }
+            detect += detected - started;
+            align += aligned - detected;
+            embed += embedded - aligned;
+        }
+    }
+    let count = f64::from(runs) * frames.len() as f64;
+    let stages = Stages {
+        detect: ms(detect) / count,
+        align: ms(align) / count,
+        embed: ms(embed) / count,
+    };
+    (stages, embeddings)
+}
+
+/// OpenCV's pipeline on the same frames through `benches/opencv_reference.py`.
+fn theirs(python: &PathBuf, frames: &[(String, Frame)], args: &Args) -> (Stages, Vec<f64>, String) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut paths = Vec::new();
+    for (i, (_, frame)) in frames.iter().enumerate() {
+        let path = dir.path().join(format!("frame{i}.png"));
+        let mat = frame.as_mat().unwrap_or_else(|e| panic!("{e}"));
+        imgcodecs::imwrite(&path, &mat, &Vector::new()).unwrap_or_else(|e| panic!("{e}"));
+        paths.push(path);
+    }
+    let models = support::configured("MYNAKIOSK_MODELS_DIR");
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/opencv_reference.py");
+    let output = Command::new(python)
+        .arg(script)
+        .arg(models.join(YUNET_2023MAR_FILE))
+        .arg(models.join(SFACE_2021DEC_FILE))
+        .arg(args.threads.to_string())
+        .arg(args.runs.to_string())
+        .args(&paths)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", python.display()));
+    assert!(
+        output.status.success(),
+        "OpenCV reference failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}"));
+    let number = |key: &str| json[key].as_f64().unwrap_or(f64::NAN);
+    let stages = Stages {
+        detect: number("detect"),
+        align: number("align"),
+        embed: number("embed"),
+    };
+    let scores = json["scores"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_f64()).collect())
+        .unwrap_or_default();
+    (
+        stages,
+        scores,
+        json["opencv"].as_str().unwrap_or("?").to_string(),
+    )
+}
+
+/// `VmHWM` (peak resident memory) of this process, from /proc.
+fn peak_memory() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l["VmHWM:".len()..].trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn main() {
+    let args = args();
+    let runtime = support::runtime(args.threads);
+    let models = support::configured("MYNAKIOSK_MODELS_DIR");
+    let frames = support::portrait_frames();
+    let mut detector = FaceDetector::new(
+        &runtime,
+        &models.join(YUNET_2023MAR_FILE),
+        YUNET_2023MAR_SHA256,
+        DetectorConfig::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut embedder = FaceEmbedder::new(
+        &runtime,
+        &models.join(SFACE_2021DEC_FILE),
+        SFACE_2021DEC_SHA256,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (stages, embeddings) = ours(&mut detector, &mut embedder, &frames, args.runs);
+    println!(
+        "mynakiosk  ({} frames 640×480, {} runs, {} threads): detect {:.2} ms, align {:.3} ms, \
+         embed {:.2} ms, total {:.2} ms per frame",
+        frames.len(),
+        args.runs,
+        args.threads,
+        stages.detect,
+        stages.align,
+        stages.embed,
+        stages.total()
+    );
+
+    let mut matcher = FaceMatcher::load(
+        &runtime,
+        &models,
+        QualityConfig::default(),
+        MatchPolicy::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (_, portrait) = frames
+        .iter()
+        .find(|(name, _)| name.starts_with("grace_hopper"))
+        .unwrap_or_else(|| panic!("grace_hopper portrait missing"));
+    let chip = ChipSimulator::card_like()
+        .and_then(|sim| sim.encode(portrait))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut decision = Duration::ZERO;
+    // One warm-up comparison (the matcher's own sessions), then the timed ones.
+    for run in 0..=args.runs {
+        let live = portrait
+            .fit_into(640, 480)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let started = Instant::now();
+        let outcome = matcher
+            .compare(chip.clone(), [Ok(live)], |_, _| {})
+            .unwrap_or_else(|e| panic!("{e}"));
+        if run > 0 {
+            decision += started.elapsed();
+        }
+        assert_eq!(outcome.decision, face_match::Decision::Match);
+    }
+    println!(
+        "decision   (chip JP2 {} B decode+detect+embed, one frame gated+embedded): {:.2} ms",
+        chip.len(),
+        ms(decision) / f64::from(args.runs)
+    );
+
+    if let Some(python) = &args.opencv_python {
+        let (cv, scores, version) = theirs(python, &frames, &args);
+        println!(
+            "OpenCV {version} FaceDetectorYN+FaceRecognizerSF: detect {:.2} ms, align {:.3} ms, \
+             embed {:.2} ms, total {:.2} ms per frame",
+            cv.detect,
+            cv.align,
+            cv.embed,
+            cv.total()
+        );
+        println!(
+            "ratio mynakiosk / OpenCV: detect {:.2}, embed {:.2}, total {:.2}",
+            stages.detect / cv.detect,
+            stages.embed / cv.embed,
+            stages.total() / cv.total()
+        );
+        let worst = embeddings
+            .iter()
+            .zip(&scores)
+            .map(|(e, &s)| (f64::from(embeddings[0].cosine(e)) - s).abs())
+            .fold(0.0, f64::max);
+        println!(
+            "score agreement: largest |cosine ours − cosine OpenCV| over the frames {worst:.4}"
+        );
+    }
+    println!("peak memory (VmHWM): {}", peak_memory());
+}

@@ -1,0 +1,394 @@
+//! Matching the live face against the chip photo: detection, quality gate, alignment,
+//! embedding and the decision policy (threshold, best of N frames, time limit, attempts).
+//!
+//! The comparison API takes the chip photo bytes and the frames by value and drops each as
+//! soon as it is used, so no pixels survive it; the outcome holds scores and timings only.
+//! Liveness is judged by its own module: it can watch every frame through the observer
+//! passed to [`MatchSession::attempt`], and the caller combines both results.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+use crate::align::{align_face, AlignError};
+use crate::camera::CameraError;
+use crate::chip_photo::{decode_jp2, PhotoError};
+use crate::detector::YUNET_2023MAR_SHA256;
+use crate::detector::{DetectedFace, DetectorConfig, FaceDetector, YUNET_2023MAR_FILE};
+use crate::embedder::{Embedding, FaceEmbedder, SFACE_2021DEC_FILE, SFACE_2021DEC_SHA256};
+use crate::error::FaceError;
+use crate::frame::Frame;
+use crate::quality::{Guidance, QualityConfig, QualityMeasures};
+use crate::runtime::OrtRuntime;
+
+/// The decision policy; every key is optional in the kiosk's TOML.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MatchPolicy {
+    /// Cosine score at or above which the faces match (ORL: FMR 1e-3 at ≈0.38, 1e-4 at ≈0.46).
+    pub threshold: f32,
+    /// Best of this many usable frames per attempt (an attempt stops early on a match).
+    pub frames_per_attempt: u32,
+    /// Longest time one attempt may take, in seconds.
+    pub attempt_seconds: f32,
+    /// Attempts per chip photo before the caller falls back to the PIN.
+    pub max_attempts: u32,
+}
+
+impl Default for MatchPolicy {
+    fn default() -> Self {
+        Self {
+            threshold: 0.42,
+            frames_per_attempt: 5,
+            attempt_seconds: 10.0,
+            max_attempts: 3,
+        }
+    }
+}
+
+/// Why a comparison could not be completed.
+#[derive(Debug, thiserror::Error)]
+pub enum MatchError {
+    /// The chip photo could not be decoded.
+    #[error(transparent)]
+    Photo(#[from] PhotoError),
+    /// The chip photo decoded, but no face was found in it.
+    #[error("no face was found in the card photo")]
+    NoFaceInChipPhoto,
+    /// The camera failed or stopped during the attempt.
+    #[error(transparent)]
+    Camera(#[from] CameraError),
+    /// The models failed.
+    #[error(transparent)]
+    Face(#[from] FaceError),
+    /// Every attempt allowed by the policy has been used.
+    #[error("all {0} face matching attempts have been used")]
+    AttemptsExhausted(u32),
+}
+
+/// The verdict of one attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// The best score reached the threshold.
+    Match,
+    /// Usable frames were compared and none reached the threshold.
+    NoMatch,
+    /// No frame passed the quality gate before the time limit or the end of the frames.
+    NoUsableFrame,
+}
+
+/// Where the time of an attempt went (sums over its frames).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct MatchTimings {
+    /// Decoding, detecting and embedding the chip photo (once per session).
+    pub chip: Duration,
+    pub detect: Duration,
+    pub align: Duration,
+    pub embed: Duration,
+    /// The whole attempt, including waiting for frames.
+    pub attempt: Duration,
+}
+
+/// The result of one attempt: scores and timings, never pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MatchOutcome {
+    pub decision: Decision,
+    /// Best cosine score of the attempt (`None` when no frame was usable).
+    pub best_score: Option<f32>,
+    pub threshold: f32,
+    /// Frames received, and frames that passed the gate and were compared.
+    pub frames_seen: u32,
+    pub frames_used: u32,
+    /// This attempt's number (from 1), and how many the policy still allows.
+    pub attempt: u32,
+    pub attempts_left: u32,
+    /// The guidance of the last rejected frame, if any.
+    pub last_guidance: Option<Guidance>,
+    pub timings: MatchTimings,
+}
+
+/// What the pipeline saw in one frame, for the UI and for liveness.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrameCheck {
+    /// Every detected face, best score first.
+    pub faces: Vec<DetectedFace>,
+    /// The measures of the chosen face, or what the patient should change.
+    pub verdict: Result<QualityMeasures, Guidance>,
+    /// When the frame was checked.
+    pub at: Instant,
+}
+
+/// The detector, the embedder and the policy, loaded once at start.
+pub struct FaceMatcher {
+    detector: FaceDetector,
+    embedder: FaceEmbedder,
+    quality: QualityConfig,
+    policy: MatchPolicy,
+    timings: MatchTimings,
+}
+
+impl FaceMatcher {
+    pub fn new(
+        detector: FaceDetector,
+        embedder: FaceEmbedder,
+        quality: QualityConfig,
+        policy: MatchPolicy,
+    ) -> Self {
+        Self {
+            detector,
+            embedder,
+            quality,
+            policy,
+            timings: MatchTimings::default(),
+        }
+    }
+
+    /// Loads YuNet and SFace from `models_dir` (file names and checksums of this release).
+    pub fn load(
+        runtime: &OrtRuntime,
+        models_dir: &Path,
+        quality: QualityConfig,
+        policy: MatchPolicy,
+    ) -> Result<Self, FaceError> {
+        let detector = FaceDetector::new(
+            runtime,
+            &models_dir.join(YUNET_2023MAR_FILE),
+            YUNET_2023MAR_SHA256,
+            DetectorConfig::default(),
+        )?;
+        let embedder = FaceEmbedder::new(
+            runtime,
+            &models_dir.join(SFACE_2021DEC_FILE),
+            SFACE_2021DEC_SHA256,
+        )?;
+        Ok(Self::new(detector, embedder, quality, policy))
+    }
+
+    pub fn policy(&self) -> MatchPolicy {
+        self.policy
+    }
+
+    /// Embeds the largest face of `frame` without any quality gate (chip photos, evaluation);
+    /// `None` when there is no face.
+    pub fn embed_largest_face(&mut self, frame: &Frame) -> Result<Option<Embedding>, FaceError> {
+        let faces = self.timed_detect(frame)?;
+        match faces.iter().max_by(|a, b| a.bbox.2.total_cmp(&b.bbox.2)) {
+            Some(face) => self.timed_embed(frame, face),
+            None => Ok(None),
+        }
+    }
+
+    /// Decodes the chip photo, drops its bytes and pixels, and returns its face's embedding.
+    pub fn chip_embedding(&mut self, jp2: Zeroizing<Vec<u8>>) -> Result<Embedding, MatchError> {
+        let photo = decode_jp2(&jp2)?;
+        drop(jp2);
+        let frame = photo.to_bgr().map_err(FaceError::from)?;
+        drop(photo);
+        self.embed_largest_face(&frame)?
+            .ok_or(MatchError::NoFaceInChipPhoto)
+    }
+
+    /// Starts a session on a chip photo (consumed): up to [`MatchPolicy::max_attempts`]
+    /// attempts against its embedding, which is zeroized when the session ends.
+    pub fn session(&mut self, jp2: Zeroizing<Vec<u8>>) -> Result<MatchSession<'_>, MatchError> {
+        self.timings = MatchTimings::default();
+        let started = Instant::now();
+        let chip = self.chip_embedding(jp2)?;
+        let chip_time = started.elapsed();
+        Ok(MatchSession {
+            matcher: self,
+            chip,
+            chip_time,
+            attempts_used: 0,
+        })
+    }
+
+    /// One attempt on a chip photo: [`FaceMatcher::session`] then [`MatchSession::attempt`].
+    pub fn compare<I>(
+        &mut self,
+        jp2: Zeroizing<Vec<u8>>,
+        frames: I,
+        observer: impl FnMut(&Frame, &FrameCheck),
+    ) -> Result<MatchOutcome, MatchError>
+    where
+        I: IntoIterator<Item = Result<Frame, CameraError>>,
+    {
+        // On an error with the photo, `frames` is dropped with whatever it holds.
+        self.session(jp2)?.attempt(frames, observer)
+    }
+
+    /// Runs the detector and the quality gate on `frame`; the embedding of an accepted face.
+    pub fn check_frame(
+        &mut self,
+        frame: &Frame,
+    ) -> Result<(FrameCheck, Option<Embedding>), FaceError> {
+        let faces = self.timed_detect(frame)?;
+        let at = Instant::now();
+        let chosen = self
+            .quality
+            .select_face(frame.width(), frame.height(), &faces);
+        let (verdict, embedding) = match chosen {
+            Err(guidance) => (Err(guidance), None),
+            Ok(face) => {
+                let started = Instant::now();
+                let crop = match align_face(frame, &face) {
+                    Ok(crop) => crop,
+                    Err(AlignError::DegenerateLandmarks) => {
+                        let check = FrameCheck {
+                            faces,
+                            verdict: Err(Guidance::NoFace),
+                            at,
+                        };
+                        return Ok((check, None));
+                    }
+                    Err(AlignError::Image(e)) => return Err(e.into()),
+                };
+                self.timings.align += started.elapsed();
+                match self.quality.check_crop(&face, &crop) {
+                    Err(guidance) => (Err(guidance), None),
+                    Ok(measures) => {
+                        let started = Instant::now();
+                        let embedding = self.embedder.embed(&crop)?;
+                        self.timings.embed += started.elapsed();
+                        (Ok(measures), Some(embedding))
+                    }
+                }
+            }
+        };
+        Ok((FrameCheck { faces, verdict, at }, embedding))
+    }
+
+    fn timed_detect(&mut self, frame: &Frame) -> Result<Vec<DetectedFace>, FaceError> {
+        let started = Instant::now();
+        let faces = self.detector.detect(frame)?;
+        self.timings.detect += started.elapsed();
+        Ok(faces)
+    }
+
+    fn timed_embed(
+        &mut self,
+        frame: &Frame,
+        face: &DetectedFace,
+    ) -> Result<Option<Embedding>, FaceError> {
+        let started = Instant::now();
+        let crop = match align_face(frame, face) {
+            Ok(crop) => crop,
+            Err(AlignError::DegenerateLandmarks) => return Ok(None),
+            Err(AlignError::Image(e)) => return Err(e.into()),
+        };
+        self.timings.align += started.elapsed();
+        let started = Instant::now();
+        let embedding = self.embedder.embed(&crop)?;
+        self.timings.embed += started.elapsed();
+        Ok(Some(embedding))
+    }
+}
+
+/// Attempts against one chip photo's embedding (zeroized when the session is dropped).
+pub struct MatchSession<'m> {
+    matcher: &'m mut FaceMatcher,
+    chip: Embedding,
+    chip_time: Duration,
+    attempts_used: u32,
+}
+
+impl MatchSession<'_> {
+    /// Attempts the policy still allows.
+    pub fn attempts_left(&self) -> u32 {
+        self.matcher
+            .policy
+            .max_attempts
+            .saturating_sub(self.attempts_used)
+    }
+
+    /// One attempt: takes frames (each dropped right after its check) until a usable frame
+    /// matches, [`MatchPolicy::frames_per_attempt`] usable frames were compared, the time
+    /// limit passed or the frames end. `observer` sees every frame and its check before the
+    /// frame is dropped. Frames not taken are dropped with the iterator.
+    pub fn attempt<I>(
+        &mut self,
+        frames: I,
+        mut observer: impl FnMut(&Frame, &FrameCheck),
+    ) -> Result<MatchOutcome, MatchError>
+    where
+        I: IntoIterator<Item = Result<Frame, CameraError>>,
+    {
+        if self.attempts_left() == 0 {
+            return Err(MatchError::AttemptsExhausted(
+                self.matcher.policy.max_attempts,
+            ));
+        }
+        self.attempts_used += 1;
+        let policy = self.matcher.policy;
+        let limit = Duration::from_secs_f32(policy.attempt_seconds.max(0.0));
+        self.matcher.timings = MatchTimings {
+            chip: self.chip_time,
+            ..MatchTimings::default()
+        };
+        let started = Instant::now();
+        let (mut best, mut seen, mut used, mut last_guidance) = (None::<f32>, 0, 0, None);
+        for frame in frames {
+            if started.elapsed() > limit {
+                break;
+            }
+            let frame = frame?;
+            seen += 1;
+            let (check, embedding) = self.matcher.check_frame(&frame)?;
+            observer(&frame, &check);
+            drop(frame);
+            if let Err(guidance) = check.verdict {
+                last_guidance = Some(guidance);
+            }
+            if let Some(embedding) = embedding {
+                let score = embedding.cosine(&self.chip);
+                used += 1;
+                best = Some(best.map_or(score, |b: f32| b.max(score)));
+                if score >= policy.threshold || used >= policy.frames_per_attempt {
+                    break;
+                }
+            }
+        }
+        let decision = match best {
+            None => Decision::NoUsableFrame,
+            Some(score) if score >= policy.threshold => Decision::Match,
+            Some(_) => Decision::NoMatch,
+        };
+        let mut timings = self.matcher.timings;
+        timings.attempt = started.elapsed();
+        Ok(MatchOutcome {
+            decision,
+            best_score: best,
+            threshold: policy.threshold,
+            frames_seen: seen,
+            frames_used: used,
+            attempt: self.attempts_used,
+            attempts_left: self.attempts_left(),
+            last_guidance,
+            timings,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_reads_from_partial_toml_and_refuses_unknown_keys() {
+        let policy: MatchPolicy = toml::from_str("threshold = 0.45\nmax_attempts = 2\n").unwrap();
+        assert_eq!(policy.threshold, 0.45);
+        assert_eq!(policy.max_attempts, 2);
+        assert_eq!(
+            policy.frames_per_attempt,
+            MatchPolicy::default().frames_per_attempt
+        );
+        assert!(toml::from_str::<MatchPolicy>("treshold = 0.4\n").is_err());
+        let quality: QualityConfig =
+            toml::from_str("min_face_px = 100.0\n[guide_oval]\nradius_x = 0.3\n").unwrap();
+        assert_eq!(quality.min_face_px, 100.0);
+        assert_eq!(quality.guide_oval.radius_x, 0.3);
+        assert_eq!(quality.guide_oval.center_y, 0.45);
+    }
+}

@@ -1,0 +1,352 @@
+//! Per-frame quality gating: which face to use, and whether the frame is good enough to
+//! match, with a guidance code the UI turns into an instruction for the patient.
+
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::align::CROP_SIDE;
+use crate::detector::DetectedFace;
+use crate::frame::RgbImage;
+
+/// What the patient should change before a frame can be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Guidance {
+    /// No face in the frame.
+    NoFace,
+    /// More than one face of similar size: only the patient should be in view.
+    SeveralFaces,
+    /// The face is too small: come closer.
+    TooSmall,
+    /// The face is outside the guide oval.
+    OffGuide,
+    /// The face is too dark.
+    TooDark,
+    /// The face is too bright (glare, backlight).
+    TooBright,
+    /// The picture is blurred (movement or focus).
+    Blurred,
+    /// The head is turned or tilted: look straight at the camera.
+    HeadTurned,
+}
+
+impl Guidance {
+    /// Stable code for the UI, logs and the hand-off.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::NoFace => "no_face",
+            Self::SeveralFaces => "several_faces",
+            Self::TooSmall => "too_small",
+            Self::OffGuide => "off_guide",
+            Self::TooDark => "too_dark",
+            Self::TooBright => "too_bright",
+            Self::Blurred => "blurred",
+            Self::HeadTurned => "head_turned",
+        }
+    }
+}
+
+/// The guide oval drawn on the preview, in fractions of the frame's width and height.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GuideOval {
+    pub center_x: f32,
+    pub center_y: f32,
+    pub radius_x: f32,
+    pub radius_y: f32,
+}
+
+impl Default for GuideOval {
+    fn default() -> Self {
+        Self {
+            center_x: 0.5,
+            center_y: 0.45,
+            radius_x: 0.25,
+            radius_y: 0.35,
+        }
+    }
+}
+
+/// Thresholds of the quality gate; every key is optional in the kiosk's TOML.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QualityConfig {
+    /// Smallest accepted face box width, in frame pixels.
+    pub min_face_px: f32,
+    /// A second face at least this fraction of the main face's width counts as another person.
+    pub other_face_ratio: f32,
+    /// Where the face centre must be.
+    pub guide_oval: GuideOval,
+    /// Mean grey level (0..255) of the aligned face below which it is too dark.
+    pub min_brightness: f32,
+    /// Mean grey level above which it is too bright.
+    pub max_brightness: f32,
+    /// Variance of the Laplacian of the aligned 112×112 face below which it is blurred.
+    pub min_sharpness: f32,
+    /// Largest sideways offset of the nose from the eyes' midpoint, in eye distances (yaw).
+    pub max_yaw: f32,
+    /// Accepted nose height between eye line (0) and mouth line (1) (pitch); frontal ≈ 0.5.
+    pub pitch_range: (f32, f32),
+}
+
+impl Default for QualityConfig {
+    fn default() -> Self {
+        Self {
+            min_face_px: 80.0,
+            other_face_ratio: 0.5,
+            guide_oval: GuideOval::default(),
+            min_brightness: 50.0,
+            max_brightness: 210.0,
+            min_sharpness: 60.0,
+            max_yaw: 0.3,
+            pitch_range: (0.3, 0.72),
+        }
+    }
+}
+
+/// Head pose estimated from the five landmarks (see [`QualityConfig::max_yaw`] and
+/// [`QualityConfig::pitch_range`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pose {
+    pub yaw: f32,
+    pub pitch: f32,
+}
+
+impl Pose {
+    /// The pose of `face`, measured along its own eye line so that roll does not count.
+    pub fn of(face: &DetectedFace) -> Self {
+        let [right_eye, left_eye, nose, right_mouth, left_mouth] = face.landmarks;
+        let mid = |a: (f32, f32), b: (f32, f32)| ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
+        let eyes = mid(right_eye, left_eye);
+        let mouth = mid(right_mouth, left_mouth);
+        let (ux, uy) = (left_eye.0 - right_eye.0, left_eye.1 - right_eye.1);
+        let eye_distance = ux.hypot(uy).max(f32::EPSILON);
+        let (ux, uy) = (ux / eye_distance, uy / eye_distance);
+        // Perpendicular pointing down the face.
+        let (vx, vy) = (-uy, ux);
+        let along = |p: (f32, f32), (ax, ay): (f32, f32)| (p.0 - eyes.0) * ax + (p.1 - eyes.1) * ay;
+        let mouth_depth = along(mouth, (vx, vy));
+        Self {
+            yaw: along(nose, (ux, uy)) / eye_distance,
+            pitch: if mouth_depth > f32::EPSILON {
+                along(nose, (vx, vy)) / mouth_depth
+            } else {
+                f32::NAN
+            },
+        }
+    }
+}
+
+/// What the gate measured on an accepted face.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct QualityMeasures {
+    /// Mean grey level of the aligned face.
+    pub brightness: f32,
+    /// Variance of the Laplacian of the aligned face.
+    pub sharpness: f32,
+    pub pose: Pose,
+}
+
+impl QualityConfig {
+    /// Picks the face to match among `faces` of a `width`×`height` frame, or says why none
+    /// is usable: count, size, position in the oval, head pose.
+    pub fn select_face(
+        &self,
+        width: u32,
+        height: u32,
+        faces: &[DetectedFace],
+    ) -> Result<DetectedFace, Guidance> {
+        let main = faces
+            .iter()
+            .max_by(|a, b| a.bbox.2.total_cmp(&b.bbox.2))
+            .copied()
+            .ok_or(Guidance::NoFace)?;
+        let others = faces
+            .iter()
+            .filter(|f| f.bbox.2 >= self.other_face_ratio * main.bbox.2)
+            .count();
+        if others > 1 {
+            return Err(Guidance::SeveralFaces);
+        }
+        let (x, y, w, h) = main.bbox;
+        if w < self.min_face_px {
+            return Err(Guidance::TooSmall);
+        }
+        let oval = self.guide_oval;
+        let dx = ((x + w / 2.0) / width as f32 - oval.center_x) / oval.radius_x;
+        let dy = ((y + h / 2.0) / height as f32 - oval.center_y) / oval.radius_y;
+        if dx * dx + dy * dy > 1.0 {
+            return Err(Guidance::OffGuide);
+        }
+        let pose = Pose::of(&main);
+        let (low, high) = self.pitch_range;
+        if pose.yaw.abs() > self.max_yaw || !(low..=high).contains(&pose.pitch) {
+            return Err(Guidance::HeadTurned);
+        }
+        Ok(main)
+    }
+
+    /// Checks light and sharpness on the aligned crop of the face chosen by
+    /// [`QualityConfig::select_face`].
+    pub fn check_crop(
+        &self,
+        face: &DetectedFace,
+        crop: &RgbImage,
+    ) -> Result<QualityMeasures, Guidance> {
+        let (brightness, sharpness) = light_and_sharpness(crop);
+        let measures = QualityMeasures {
+            brightness,
+            sharpness,
+            pose: Pose::of(face),
+        };
+        if brightness < self.min_brightness {
+            Err(Guidance::TooDark)
+        } else if brightness > self.max_brightness {
+            Err(Guidance::TooBright)
+        } else if sharpness < self.min_sharpness {
+            Err(Guidance::Blurred)
+        } else {
+            Ok(measures)
+        }
+    }
+}
+
+/// The part of the 112×112 crop that is face (forehead to chin, cheek to cheek) in any
+/// aligned image, whatever lies around it.
+const FACE_REGION: (std::ops::Range<usize>, std::ops::Range<usize>) = (24..88, 30..104);
+
+/// Mean grey level and variance of the 4-neighbour Laplacian over the face region.
+fn light_and_sharpness(crop: &RgbImage) -> (f32, f32) {
+    let side = CROP_SIDE as usize;
+    let mut grey = Zeroizing::new(vec![0.0f32; side * side]);
+    for y in 0..CROP_SIDE {
+        for (x, px) in crop.row(y).unwrap_or_default().chunks_exact(3).enumerate() {
+            grey[y as usize * side + x] =
+                0.299 * f32::from(px[0]) + 0.587 * f32::from(px[1]) + 0.114 * f32::from(px[2]);
+        }
+    }
+    let (columns, rows) = FACE_REGION;
+    let (mut sum, mut lap_sum, mut lap_sq, mut n) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
+    for y in rows {
+        for x in columns.clone() {
+            let at = |x: usize, y: usize| f64::from(grey[y * side + x]);
+            let lap = at(x - 1, y) + at(x + 1, y) + at(x, y - 1) + at(x, y + 1) - 4.0 * at(x, y);
+            sum += at(x, y);
+            lap_sum += lap;
+            lap_sq += lap * lap;
+            n += 1.0;
+        }
+    }
+    let mean_lap = lap_sum / n;
+    ((sum / n) as f32, (lap_sq / n - mean_lap * mean_lap) as f32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::align::ARCFACE_TEMPLATE;
+
+    /// A frontal face of width `side` centred at (cx, cy), landmarks from the template.
+    fn face_at(cx: f32, cy: f32, side: f32) -> DetectedFace {
+        let s = side / 112.0;
+        DetectedFace {
+            bbox: (cx - side / 2.0, cy - side / 2.0, side, side),
+            landmarks: ARCFACE_TEMPLATE
+                .map(|(x, y)| (cx + (x as f32 - 56.0) * s, cy + (y as f32 - 56.0) * s)),
+            score: 0.9,
+        }
+    }
+
+    fn crop_from(grey: impl Fn(usize, usize) -> u8) -> RgbImage {
+        let mut pixels = Vec::with_capacity(112 * 112 * 3);
+        for y in 0..112 {
+            for x in 0..112 {
+                pixels.extend([grey(x, y); 3]);
+            }
+        }
+        RgbImage::from_raw(112, 112, 336, Zeroizing::new(pixels)).unwrap()
+    }
+
+    #[test]
+    fn a_centred_frontal_face_passes() {
+        let config = QualityConfig::default();
+        let face = face_at(320.0, 216.0, 200.0);
+        assert_eq!(config.select_face(640, 480, &[face]), Ok(face));
+        let pose = Pose::of(&face);
+        assert!(
+            pose.yaw.abs() < 0.01 && (pose.pitch - 0.49).abs() < 0.02,
+            "{pose:?}"
+        );
+    }
+
+    #[test]
+    fn geometry_guidance() {
+        let config = QualityConfig::default();
+        let check = |faces: &[DetectedFace]| config.select_face(640, 480, faces);
+        assert_eq!(check(&[]), Err(Guidance::NoFace));
+        let main = face_at(320.0, 216.0, 200.0);
+        assert_eq!(
+            check(&[main, face_at(520.0, 100.0, 120.0)]),
+            Err(Guidance::SeveralFaces)
+        );
+        assert_eq!(
+            check(&[main, face_at(600.0, 40.0, 40.0)]),
+            Ok(main),
+            "a small face far behind does not count"
+        );
+        assert_eq!(
+            check(&[face_at(320.0, 216.0, 60.0)]),
+            Err(Guidance::TooSmall)
+        );
+        assert_eq!(
+            check(&[face_at(90.0, 216.0, 150.0)]),
+            Err(Guidance::OffGuide)
+        );
+        let mut turned = main;
+        turned.landmarks[2].0 += 0.5 * 200.0 * 35.2 / 112.0;
+        assert_eq!(check(&[turned]), Err(Guidance::HeadTurned));
+        let mut nodding = main;
+        nodding.landmarks[2].1 += 0.4 * 200.0 * 40.7 / 112.0;
+        assert_eq!(check(&[nodding]), Err(Guidance::HeadTurned));
+    }
+
+    #[test]
+    fn roll_alone_is_not_a_turned_head() {
+        let face = face_at(320.0, 216.0, 200.0);
+        let (c, s) = (0.4f32.cos(), 0.4f32.sin());
+        let mut rolled = face;
+        rolled.landmarks = face.landmarks.map(|(x, y)| {
+            let (dx, dy) = (x - 320.0, y - 216.0);
+            (320.0 + c * dx - s * dy, 216.0 + s * dx + c * dy)
+        });
+        let pose = Pose::of(&rolled);
+        assert!(pose.yaw.abs() < 1e-4 && (pose.pitch - Pose::of(&face).pitch).abs() < 1e-4);
+    }
+
+    #[test]
+    fn light_and_blur_guidance() {
+        let config = QualityConfig::default();
+        let face = face_at(320.0, 216.0, 200.0);
+        // A checkerboard of 4-px squares: sharp, mid-grey on average.
+        let sharp =
+            |lo: u8, hi: u8| crop_from(move |x, y| if (x / 4 + y / 4) % 2 == 0 { lo } else { hi });
+        let ok = config.check_crop(&face, &sharp(60, 200)).unwrap();
+        assert!((ok.brightness - 130.0).abs() < 1.0, "{ok:?}");
+        assert_eq!(
+            config.check_crop(&face, &sharp(0, 60)),
+            Err(Guidance::TooDark)
+        );
+        assert_eq!(
+            config.check_crop(&face, &sharp(200, 255)),
+            Err(Guidance::TooBright)
+        );
+        let smooth = crop_from(|x, _| 100 + (x / 4) as u8);
+        assert_eq!(config.check_crop(&face, &smooth), Err(Guidance::Blurred));
+    }
+
+    #[test]
+    fn codes_are_stable() {
+        assert_eq!(Guidance::HeadTurned.code(), "head_turned");
+        assert_eq!(Guidance::OffGuide.code(), "off_guide");
+    }
+}
