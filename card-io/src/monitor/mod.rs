@@ -54,7 +54,7 @@ pub enum ReaderFilter {
     /// Every reader.
     #[default]
     Any,
-    /// Readers whose name contains this text.
+    /// Readers whose name contains this text, ignoring case (integrators type names by hand).
     Contains(String),
     /// The reader with exactly this name.
     Exact(String),
@@ -65,7 +65,7 @@ impl ReaderFilter {
     pub fn matches(&self, reader: &str) -> bool {
         match self {
             Self::Any => true,
-            Self::Contains(part) => reader.contains(part.as_str()),
+            Self::Contains(part) => reader.to_lowercase().contains(&part.to_lowercase()),
             Self::Exact(name) => reader == name,
         }
     }
@@ -301,6 +301,7 @@ mod tests {
         let slot0 = ReaderFilter::Contains("PCD 00 00".into());
         assert!(slot0.matches("Virtual PCD 00 00"));
         assert!(!slot0.matches("Virtual PCD 00 01"));
+        assert!(ReaderFilter::Contains("virtual pcd".into()).matches("Virtual PCD 00 00"));
         let exact = ReaderFilter::Exact("Virtual PCD 00 00".into());
         assert!(exact.matches("Virtual PCD 00 00"));
         assert!(!exact.matches("Virtual PCD 00 00 extra"));
