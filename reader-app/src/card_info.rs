@@ -6,6 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, bail, Context};
 use card_io::certificate::{CertificateSummary, TrustAnchors};
+use card_io::monitor::ReaderFilter;
 use card_io::mynumber::{CardKind, MyNumberCard, PinB, RetryCounter, RsaPublicKey, VerifyOutcome};
 use card_io::pcsc_transport::{list_readers, PcscTransport};
 use card_io::transport::{CardTransport, TransportError};
@@ -72,16 +73,17 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The card in the first reader whose name contains `pattern` and holds a card.
+/// The card in the first reader whose name contains `pattern` (ignoring case) and holds a card.
 fn connect(pattern: &str) -> anyhow::Result<(String, PcscTransport)> {
     let readers = list_readers().map_err(|err| match err {
         TransportError::NoService => anyhow!("pcscd is not running (no PC/SC service)"),
         TransportError::ReaderUnavailable => anyhow!("no card reader is connected"),
         err => anyhow!("cannot list card readers: {err}"),
     })?;
+    let filter = ReaderFilter::Contains(pattern.to_owned());
     let matching: Vec<String> = readers
         .into_iter()
-        .filter(|name| name.contains(pattern))
+        .filter(|name| filter.matches(name))
         .collect();
     if matching.is_empty() {
         bail!("no card reader matches {pattern:?}");
