@@ -29,6 +29,13 @@ enum Command {
         /// An image file or a folder of images.
         source: PathBuf,
     },
+    /// Reads 照合番号B from a card-front photo: 14 digits with per-digit confidence, or the reject reason.
+    Ocr {
+        image: PathBuf,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -38,5 +45,11 @@ pub fn run() -> anyhow::Result<()> {
         Command::Run => crate::kiosk::run(&config, crate::kiosk::Mode::Production),
         Command::Demo => crate::kiosk::run(&config, crate::kiosk::Mode::Demo),
         Command::DetectFaces { source } => crate::detect_faces::run(&config, &source),
+        Command::Ocr { image, json } => {
+            if !crate::ocr_cmd::run(&image, json)? {
+                std::process::exit(2);
+            }
+            Ok(())
+        }
     }
 }

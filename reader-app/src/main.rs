@@ -7,6 +7,7 @@ mod detect_faces;
 mod errors;
 mod kiosk;
 mod logging;
+mod ocr_cmd;
 mod session;
 
 fn main() -> std::process::ExitCode {
