@@ -3,13 +3,16 @@
 
 use crate::error::OcrError;
 use crate::layout::{CARD_H, CARD_W};
-use opencv::core::{self, Mat, MatTraitConst, Point, Point2f, Size, Vector};
+use opencv::core::{self, Mat, MatTraitConst, Point, Point2f, Scalar, Size, Vector};
 use opencv::imgproc;
 
 /// Smallest card, as a fraction of the photo's area.
 const MIN_AREA_FRAC: f64 = 0.06;
 /// Accepted ratio of long to short side (ID-1 is 1.585), allowing for perspective.
-const ASPECT: std::ops::RangeInclusive<f32> = 1.2..=2.1;
+const ASPECT: std::ops::RangeInclusive<f32> = 1.35..=2.0;
+/// Dilations of the edge map that close gaps in the card's outline (each moves the inner
+/// outline 2 px inwards, well within the field regions' slack).
+const CLOSING_ITERATIONS: i32 = 2;
 /// How many candidate quadrilaterals the reader tries, largest first.
 pub const MAX_CANDIDATES: usize = 5;
 /// Simplification tolerances tried on a convex hull, as fractions of its perimeter.
@@ -36,7 +39,7 @@ pub fn card_quads(grey: &Mat) -> Result<Vec<[Point2f; 4]>, OcrError> {
         &mut closed,
         &kernel,
         Point::new(-1, -1),
-        1,
+        CLOSING_ITERATIONS,
         core::BORDER_CONSTANT,
         imgproc::morphology_default_border_value()?,
     )?;
@@ -79,6 +82,66 @@ pub fn card_quads(grey: &Mat) -> Result<Vec<[Point2f; 4]>, OcrError> {
         .take(MAX_CANDIDATES)
         .map(|(_, _, q)| q)
         .collect())
+}
+
+/// Outlines of bright, nearly colourless regions of a BGR photo (the card's white-pink stock),
+/// a second opinion for photos where the card's edges are broken; largest first.
+pub fn bright_quads(bgr: &Mat) -> Result<Vec<[Point2f; 4]>, OcrError> {
+    let mut hsv = Mat::default();
+    imgproc::cvt_color_def(bgr, &mut hsv, imgproc::COLOR_BGR2HSV)?;
+    let mut mask = Mat::default();
+    let (low, high) = (
+        Scalar::new(0.0, 0.0, 110.0, 0.0),
+        Scalar::new(180.0, 70.0, 255.0, 0.0),
+    );
+    core::in_range(&hsv, &low, &high, &mut mask)?;
+    let kernel =
+        imgproc::get_structuring_element(imgproc::MORPH_RECT, Size::new(9, 9), Point::new(-1, -1))?;
+    let mut cleaned = Mat::default();
+    let border = imgproc::morphology_default_border_value()?;
+    imgproc::morphology_ex(
+        &mask,
+        &mut cleaned,
+        imgproc::MORPH_CLOSE,
+        &kernel,
+        Point::new(-1, -1),
+        1,
+        core::BORDER_CONSTANT,
+        border,
+    )?;
+    imgproc::morphology_ex(
+        &cleaned,
+        &mut mask,
+        imgproc::MORPH_OPEN,
+        &kernel,
+        Point::new(-1, -1),
+        1,
+        core::BORDER_CONSTANT,
+        border,
+    )?;
+    let mut contours = Vector::<Vector<Point>>::new();
+    imgproc::find_contours(
+        &mask,
+        &mut contours,
+        imgproc::RETR_EXTERNAL,
+        imgproc::CHAIN_APPROX_SIMPLE,
+        Point::default(),
+    )?;
+    let min_area = MIN_AREA_FRAC * f64::from(bgr.rows()) * f64::from(bgr.cols());
+    let mut quads = Vec::new();
+    for contour in contours {
+        let area = imgproc::contour_area_def(&contour)?;
+        if area < min_area {
+            continue;
+        }
+        let mut hull = Vector::<Point>::new();
+        imgproc::convex_hull_def(&contour, &mut hull)?;
+        if let Some(quad) = quadrilateral(&hull, &HULL_EPS)? {
+            quads.push((area, quad));
+        }
+    }
+    quads.sort_by(|a, b| b.0.total_cmp(&a.0));
+    Ok(quads.into_iter().map(|(_, q)| q).collect())
 }
 
 /// The curve simplified (at the first tolerance, a fraction of the perimeter, giving four corners) to four corners with a card-like aspect, ordered TL, TR, BR, BL.

@@ -5,12 +5,18 @@ use crate::date::{Date, Era};
 use crate::error::{FieldName, OcrError};
 use crate::identity::Calendar;
 use crate::layout::{self, Field};
-use crate::locate::{card_quads, rectify};
+use crate::locate::{bright_quads, card_quads, rectify};
 use crate::segment::line_blobs;
 use opencv::core::{Mat, MatTraitConst};
 use opencv::imgproc;
 use zeroize::Zeroizing;
 
+/// Where the era year's digits start on a 和暦 line, from the era name's left edge, in units of
+/// the type size (the rasterised ascent − descent, 1.45 em for Noto CJK: two full-width
+/// characters are 1.38 of it). Blobs before the start are the era's.
+const YEAR_START: std::ops::Range<f32> = 1.2..1.6;
+/// A 和暦 era must hold at least one character read this confidently as a non-digit.
+const ERA_CONFIDENCE: f32 = 0.5;
 /// First year My Number cards were issued.
 const FIRST_ISSUE_YEAR: u16 = 2016;
 /// Longest validity of a card (10 years) plus a year of slack.
@@ -71,7 +77,10 @@ pub fn read_card_front_on(image: &Mat, today: Date) -> Result<PinBRead, OcrError
         4 => imgproc::cvt_color_def(image, &mut grey, imgproc::COLOR_BGRA2GRAY)?,
         n => return Err(OcrError::Image(format!("{n} colour channels"))),
     }
-    let quads = card_quads(&grey)?;
+    let mut quads = card_quads(&grey)?;
+    if image.channels() == 3 {
+        quads.extend(bright_quads(image)?.into_iter().take(2));
+    }
     let mut first_error = OcrError::CardNotFound;
     for (i, quad) in quads.iter().enumerate() {
         let card = rectify(&grey, quad)?;
@@ -90,14 +99,10 @@ pub fn read_rectified(card: &Mat, today: Date) -> Result<PinBRead, OcrError> {
     let expiry = read_line(card, &layout::EXPIRY)?;
     let code = read_line(card, &layout::SECURITY_CODE)?;
 
-    let (calendar, era, birth_runs) = birth_date_runs(&birth)?;
-    let expiry_runs = digit_runs(&expiry);
-    if expiry_runs.len() != 3
-        || expiry_runs[0].len() != 4
-        || !expiry_runs[1..].iter().all(|r| (1..=2).contains(&r.len()))
-    {
-        return Err(OcrError::FieldUnreadable(FieldName::Expiry));
-    }
+    let (calendar, era, birth_runs) = birth_date_runs(&birth, layout::BIRTH.px)?;
+    let expiry_runs = date_runs(&expiry)
+        .filter(|r| r[0].len() == 4)
+        .ok_or(OcrError::FieldUnreadable(FieldName::Expiry))?;
     let code_runs = digit_runs(&code);
     if code_runs.len() != 1 || code_runs[0].len() != 4 {
         return Err(OcrError::FieldUnreadable(FieldName::SecurityCode));
@@ -167,28 +172,58 @@ fn digit_runs(line: &[Classified]) -> Vec<Vec<Classified>> {
     runs
 }
 
-/// The calendar, era and the year/month/day digit runs of the birth line.
-fn birth_date_runs(line: &[Classified]) -> Result<(Calendar, Option<Era>, Vec<Run>), OcrError> {
+/// The calendar, era and the year/month/day digit runs of the birth line (type size `px`).
+///
+/// A Gregorian line starts with four digits. A 和暦 line starts with the two full-width era
+/// characters, whose pieces may look like digits, so everything within their width is era.
+fn birth_date_runs(
+    line: &[Classified],
+    px: f32,
+) -> Result<(Calendar, Option<Era>, Vec<Run>), OcrError> {
     let unreadable = OcrError::FieldUnreadable(FieldName::BirthDate);
-    let runs = digit_runs(line);
-    if runs.len() != 3 || !runs[1..].iter().all(|r| (1..=2).contains(&r.len())) {
+    let is_digit = |c: &&Classified| matches!(c.glyph, Glyph::Digit(_));
+    let first = line.first().ok_or(unreadable.clone())?;
+    if is_digit(&first) {
+        let runs =
+            date_runs(line).filter(|r| r[0].len() == 4 && line[..4].iter().all(|c| is_digit(&c)));
+        return runs
+            .map(|r| (Calendar::Gregorian, None, r))
+            .ok_or(unreadable);
+    }
+    let era_end = first.x + (YEAR_START.start * px) as i32;
+    let (era_part, rest): (Vec<Classified>, Vec<Classified>) =
+        line.iter().partition(|c| c.x < era_end);
+    // An era name holds a confidently read kanji (a Gregorian year whose first digit was
+    // missed does not; its other digits would fall in the era's place).
+    if !era_part
+        .iter()
+        .any(|c| !is_digit(&c) && c.confidence >= ERA_CONFIDENCE)
+    {
         return Err(unreadable);
     }
-    let first_digit_x = runs[0][0].x;
     let mut votes = [0usize; 3];
-    for c in line.iter().filter(|c| c.x < first_digit_x) {
+    for c in &era_part {
         if let Glyph::Era(era) = c.glyph {
             votes[Era::ALL.iter().position(|e| *e == era).unwrap_or(0)] += 1;
         }
     }
     let era = (votes.iter().sum::<usize>() > 0)
         .then(|| Era::ALL[(0..3).max_by_key(|&i| votes[i]).unwrap_or(0)]);
-    let anything_before = line.first().is_some_and(|c| c.x < first_digit_x);
-    match runs[0].len() {
-        4 if era.is_none() => Ok((Calendar::Gregorian, None, runs)),
-        1..=2 if anything_before => Ok((Calendar::Wareki, era, runs)),
-        _ => Err(unreadable),
-    }
+    // The year must start right after the era: a missed digit would shift it.
+    let year_at = |r: &Vec<Run>| YEAR_START.contains(&((r[0][0].x - first.x) as f32 / px));
+    let runs = date_runs(&rest)
+        .filter(|r| r[0].len() <= 2 && year_at(r))
+        .ok_or(unreadable)?;
+    Ok((Calendar::Wareki, era, runs))
+}
+
+/// The year, month and day runs of a date line (`YYYY年 M月 D日…`): the first three digit
+/// runs, month and day of one or two digits. Digits after the day (pieces of 生 or まで有効
+/// taken for digits) are not part of the date.
+fn date_runs(line: &[Classified]) -> Option<Vec<Run>> {
+    let mut runs = digit_runs(line);
+    runs.truncate(3);
+    (runs.len() == 3 && runs[1..].iter().all(|r| (1..=2).contains(&r.len()))).then_some(runs)
 }
 
 /// The Gregorian birth date. On a 和暦 card whose era name was not recognised (its digits

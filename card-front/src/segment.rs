@@ -11,7 +11,7 @@ const INK_CONTRAST: f64 = 22.0;
 const FEAT_W: i32 = 12;
 const FEAT_H: i32 = 20;
 /// Weight of the size cues (aspect ratio, height relative to the type size) in a descriptor.
-const SIZE_WEIGHT: f32 = 3.0;
+const SIZE_WEIGHT: f32 = 6.0;
 
 /// One connected ink blob of the line, left to right.
 #[derive(Debug, Clone)]
@@ -59,7 +59,10 @@ pub fn blobs(ink: &Mat, px: f32) -> Result<Vec<Blob>, OcrError> {
         );
         let area = s(imgproc::CC_STAT_AREA)?;
         let h = r.height as f32;
-        if h >= 0.3 * px
+        // A blob cut by the region's side is a neighbour's part or the card's edge.
+        let cut = r.x == 0 || r.x + r.width == ink.cols();
+        if !cut
+            && h >= 0.18 * px
             && h <= 1.3 * px
             && (r.width as f32) <= 1.4 * px
             && area as f32 >= 0.015 * px * px
@@ -106,7 +109,7 @@ pub fn blobs(ink: &Mat, px: f32) -> Result<Vec<Blob>, OcrError> {
 fn split_touching(mask: &Mat, px: f32) -> Result<Vec<Rect>, OcrError> {
     let (w, h) = (mask.cols(), mask.rows());
     let whole = Rect::new(0, 0, w, h);
-    if (h as f32) > 0.82 * px || (w as f32) < 1.15 * h as f32 {
+    if (h as f32) > 0.62 * px || (w as f32) < 1.15 * h as f32 {
         return Ok(vec![whole]);
     }
     let mut cut = w / 2;

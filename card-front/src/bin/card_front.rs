@@ -64,11 +64,16 @@ fn main() -> anyhow::Result<()> {
                 (0u32, 0u32, 0u32, 0u32);
             let mut time = Duration::ZERO;
             let mut reasons = std::collections::BTreeMap::new();
+            // (least digit confidence, read right) of every validated read, for the sweep.
+            let mut validated = Vec::new();
             for i in 0..count {
                 let (id, shot) = synthetic_photo(seed, i, today)?;
                 let start = Instant::now();
                 let read = read_card_front_on(&shot.image, today);
                 time += start.elapsed();
+                if let Ok(r) = &read {
+                    validated.push((r.min_confidence(), r.pin_b() == id.pin_b()));
+                }
                 match read {
                     Ok(r) if r.min_confidence() >= policy.min_confidence => {
                         if r.pin_b() == id.pin_b() {
@@ -95,6 +100,12 @@ fn main() -> anyhow::Result<()> {
                 println!("  rejected: {reason}: {n}");
             }
             println!("wrong submissions: {:.3} % ({wrong})", pct(wrong));
+            println!("confidence threshold sweep (exact submitted / wrong submitted):");
+            for t in [0.5f32, 0.7, 0.8, 0.9, 0.95, 0.99] {
+                let right = validated.iter().filter(|(c, ok)| *c >= t && *ok).count();
+                let bad = validated.iter().filter(|(c, ok)| *c >= t && !*ok).count();
+                println!("  {t:.2}: {right} / {bad}");
+            }
             println!(
                 "time per read: {:.1} ms",
                 time.as_secs_f64() * 1000.0 / f64::from(count.max(1))
