@@ -4,7 +4,7 @@
 use crate::date::Era;
 use crate::error::OcrError;
 use crate::glyphs::{draw_text, fonts};
-use crate::segment::{line_blobs, Blob};
+use crate::segment::{line_blobs, Blob, INK_CONTRASTS};
 use opencv::core::{self, Mat, Rect, Scalar, Size, CV_8UC3};
 use opencv::imgproc;
 use std::sync::OnceLock;
@@ -59,6 +59,8 @@ const CHARSET: &str = "0123456789昭平成令和年月日生まで有効";
 const TEMPLATE_PX: f32 = 32.0;
 /// Blur applied to template renderings, to resemble camera optics.
 const TEMPLATE_BLURS: [f64; 3] = [0.0, 1.2, 2.0];
+/// Down-and-up sampling of template renderings, to resemble low-resolution photos.
+const TEMPLATE_SCALES: [f64; 3] = [1.0, 0.5, 0.35];
 /// Softmax temperature on descriptor distances.
 const TEMPERATURE: f32 = 0.35;
 
@@ -99,7 +101,10 @@ fn build_templates() -> Result<Vec<Template>, OcrError> {
             )?;
             let mut grey = Mat::default();
             imgproc::cvt_color_def(&canvas, &mut grey, imgproc::COLOR_BGR2GRAY)?;
-            for sigma in TEMPLATE_BLURS {
+            for (sigma, scale) in TEMPLATE_BLURS
+                .into_iter()
+                .flat_map(|b| TEMPLATE_SCALES.map(|s| (b, s)))
+            {
                 let mut blurred = grey.clone();
                 if sigma > 0.0 {
                     imgproc::gaussian_blur(
@@ -111,10 +116,23 @@ fn build_templates() -> Result<Vec<Template>, OcrError> {
                         core::BORDER_REPLICATE,
                     )?;
                 }
+                if scale < 1.0 {
+                    let mut small = Mat::default();
+                    imgproc::resize(
+                        &blurred,
+                        &mut small,
+                        Size::default(),
+                        scale,
+                        scale,
+                        imgproc::INTER_AREA,
+                    )?;
+                    imgproc::resize(&small, &mut blurred, size, 0.0, 0.0, imgproc::INTER_LINEAR)?;
+                }
                 let blobs = line_blobs(
                     &blurred,
                     Rect::new(0, 0, size.width, size.height),
                     TEMPLATE_PX,
+                    INK_CONTRASTS[0],
                 )?;
                 let glyph = Glyph::of_char(c);
                 // A digit is one blob; a broken rendering would teach the wrong shape.

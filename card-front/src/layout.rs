@@ -22,9 +22,9 @@ pub const BIRTH: Field = Field {
     origin: (40.0, 262.0),
     px: 34.0,
     region: Rect {
-        x: 16,
+        x: 4,
         y: 212,
-        width: 420,
+        width: 432,
         height: 74,
     },
 };
@@ -34,9 +34,9 @@ pub const EXPIRY: Field = Field {
     origin: (40.0, 345.0),
     px: 30.0,
     region: Rect {
-        x: 16,
+        x: 4,
         y: 300,
-        width: 540,
+        width: 552,
         height: 70,
     },
 };

@@ -6,7 +6,7 @@ use crate::error::{FieldName, OcrError};
 use crate::identity::Calendar;
 use crate::layout::{self, Field};
 use crate::locate::{bright_quads, card_quads, rectify};
-use crate::segment::line_blobs;
+use crate::segment::{line_blobs, INK_CONTRASTS};
 use opencv::core::{Mat, MatTraitConst};
 use opencv::imgproc;
 use zeroize::Zeroizing;
@@ -81,23 +81,41 @@ pub fn read_card_front_on(image: &Mat, today: Date) -> Result<PinBRead, OcrError
     if image.channels() == 3 {
         quads.extend(bright_quads(image)?.into_iter().take(2));
     }
-    let mut first_error = OcrError::CardNotFound;
-    for (i, quad) in quads.iter().enumerate() {
-        let card = rectify(&grey, quad)?;
-        match read_rectified(&card, today) {
-            Ok(read) => return Ok(read),
-            Err(e) if i == 0 => first_error = e,
-            Err(_) => {}
-        }
+    // Every candidate outline is read; the most confident valid read wins.
+    let mut best: Result<PinBRead, OcrError> = Err(OcrError::CardNotFound);
+    for quad in &quads {
+        let read = read_rectified(&rectify(&grey, quad)?, today);
+        best = match (best, read) {
+            (Ok(b), Ok(r)) => Ok(if r.min_confidence() > b.min_confidence() {
+                r
+            } else {
+                b
+            }),
+            (Ok(b), Err(_)) => Ok(b),
+            (Err(OcrError::CardNotFound), r) | (Err(_), r @ Ok(_)) => r,
+            (Err(e), Err(_)) => Err(e),
+        };
     }
-    Err(first_error)
+    best
 }
 
 /// Reads the three fields of a card already rectified to the canonical layout.
 pub fn read_rectified(card: &Mat, today: Date) -> Result<PinBRead, OcrError> {
-    let birth = read_line(card, &layout::BIRTH)?;
-    let expiry = read_line(card, &layout::EXPIRY)?;
-    let code = read_line(card, &layout::SECURITY_CODE)?;
+    let mut read = read_rectified_at(card, today, INK_CONTRASTS[0]);
+    for &contrast in &INK_CONTRASTS[1..] {
+        if read.is_ok() {
+            break;
+        }
+        read = read_rectified_at(card, today, contrast).or(read);
+    }
+    read
+}
+
+/// [`read_rectified`] with one ink contrast.
+fn read_rectified_at(card: &Mat, today: Date, contrast: f64) -> Result<PinBRead, OcrError> {
+    let birth = read_line(card, &layout::BIRTH, contrast)?;
+    let expiry = read_line(card, &layout::EXPIRY, contrast)?;
+    let code = read_line(card, &layout::SECURITY_CODE, contrast)?;
 
     let (calendar, era, birth_runs) = birth_date_runs(&birth, layout::BIRTH.px)?;
     let expiry_runs = date_runs(&expiry)
@@ -139,6 +157,9 @@ pub fn read_rectified(card: &Mat, today: Date) -> Result<PinBRead, OcrError> {
         digits[6 + k] = digit(c);
         confidence[6 + k] = c.confidence;
     }
+    let era = (calendar == Calendar::Wareki)
+        .then(|| Era::of(&birth_date).map(|(e, _)| e))
+        .flatten();
     Ok(PinBRead {
         digits,
         confidence,
@@ -148,8 +169,8 @@ pub fn read_rectified(card: &Mat, today: Date) -> Result<PinBRead, OcrError> {
 }
 
 /// Classified blobs of one field's text line.
-fn read_line(card: &Mat, field: &Field) -> Result<Vec<Classified>, OcrError> {
-    classify(&line_blobs(card, field.region, field.px)?)
+fn read_line(card: &Mat, field: &Field, contrast: f64) -> Result<Vec<Classified>, OcrError> {
+    classify(&line_blobs(card, field.region, field.px, contrast)?)
 }
 
 /// Adjacent digits of a line.
@@ -226,8 +247,8 @@ fn date_runs(line: &[Classified]) -> Option<Vec<Run>> {
     (runs.len() == 3 && runs[1..].iter().all(|r| (1..=2).contains(&r.len()))).then_some(runs)
 }
 
-/// The Gregorian birth date. On a 和暦 card whose era name was not recognised (its digits
-/// alone make 照合番号B) the date must exist in some era.
+/// The Gregorian birth date. On a 和暦 card the date must exist in the era read or, as the
+/// era's name does not enter 照合番号B, in another era (the first one in the past wins).
 fn birth_date(
     calendar: Calendar,
     era: Option<Era>,
@@ -235,14 +256,19 @@ fn birth_date(
     today: Date,
 ) -> Result<Date, OcrError> {
     let (y, m, d) = (y as u16, m as u8, d as u8);
-    let date = match (calendar, era) {
-        (Calendar::Gregorian, _) => Date::new(y, m, d),
-        (Calendar::Wareki, Some(era)) => era.to_gregorian(y, m, d),
-        (Calendar::Wareki, None) => Era::ALL
-            .iter()
-            .find_map(|e| e.to_gregorian(y, m, d).filter(|b| *b < today)),
+    let dates: Vec<Date> = match calendar {
+        Calendar::Gregorian => Date::new(y, m, d).into_iter().collect(),
+        // The era read first, then the others: the era's name is read less surely than digits.
+        Calendar::Wareki => era
+            .into_iter()
+            .chain(Era::ALL.into_iter().filter(|e| Some(*e) != era))
+            .filter_map(|e| e.to_gregorian(y, m, d))
+            .collect(),
     };
-    date.ok_or(OcrError::InvalidDate(FieldName::BirthDate))
+    let past = dates.iter().find(|b| **b < today);
+    past.or(dates.first())
+        .copied()
+        .ok_or(OcrError::InvalidDate(FieldName::BirthDate))
 }
 
 /// The number a run of digits spells.
@@ -344,6 +370,9 @@ mod tests {
             let read = read_rectified(&grey, today()).unwrap();
             assert_eq!(read.pin_b(), id.pin_b());
             assert_eq!(read.calendar, id.calendar);
+            let (y, m, d) = id.birth_date;
+            let era = Era::of(&Date::new(y, m, d).unwrap()).map(|(e, _)| e);
+            assert_eq!(read.era, era.filter(|_| id.calendar == Calendar::Wareki));
             assert!(read.min_confidence() > 0.8);
         }
     }

@@ -4,9 +4,9 @@ use crate::error::OcrError;
 use opencv::core::{self, Mat, MatTraitConst, MatTraitConstManual, Rect, Scalar, Size, CV_32S};
 use opencv::imgproc;
 
-/// How much darker than its neighbourhood a pixel must be to count as ink (the faint
-/// background pattern stays below this).
-const INK_CONTRAST: f64 = 22.0;
+/// How much darker than its neighbourhood a pixel must be to count as ink: the first keeps the
+/// faint background pattern out, the second finds washed-out print (glare, dim light).
+pub const INK_CONTRASTS: [f64; 2] = [22.0, 12.0];
 /// Width and height of the normalised glyph bitmap.
 const FEAT_W: i32 = 12;
 const FEAT_H: i32 = 20;
@@ -20,8 +20,9 @@ pub struct Blob {
     pub features: Vec<f32>,
 }
 
-/// Ink blobs of the dominant text line inside `region` of a grey image, for type of `px` pixels.
-pub fn line_blobs(grey: &Mat, region: Rect, px: f32) -> Result<Vec<Blob>, OcrError> {
+/// Ink blobs of the dominant text line inside `region` of a grey image, for type of `px` pixels
+/// and ink at least `contrast` grey levels darker than its surroundings.
+pub fn line_blobs(grey: &Mat, region: Rect, px: f32, contrast: f64) -> Result<Vec<Blob>, OcrError> {
     let roi = Mat::roi(grey, region)?;
     let mut ink = Mat::default();
     let block = ((px * 1.2) as i32) | 1;
@@ -32,7 +33,7 @@ pub fn line_blobs(grey: &Mat, region: Rect, px: f32) -> Result<Vec<Blob>, OcrErr
         imgproc::ADAPTIVE_THRESH_GAUSSIAN_C,
         imgproc::THRESH_BINARY_INV,
         block,
-        INK_CONTRAST,
+        contrast,
     )?;
     blobs(&ink, px)
 }

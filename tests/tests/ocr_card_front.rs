@@ -35,9 +35,9 @@ fn reader_meets_the_accuracy_floor_and_submits_nothing_wrong() {
         }
     }
     assert_eq!(wrong, 0, "wrong 照合番号B would have reached the card");
-    // Floor of the current reader (measured 60 % on this set); the goal is 95 %.
+    // Floor of the current reader (measured 64.5 % on this set); the goal is 95 %.
     assert!(
-        exact * 100 >= FLOOR_CARDS * 55,
+        exact * 100 >= FLOOR_CARDS * 60,
         "exact reads {exact} of {FLOOR_CARDS}"
     );
 }
