@@ -22,7 +22,7 @@ pub struct SubmitPolicy {
 impl Default for SubmitPolicy {
     fn default() -> Self {
         Self {
-            min_confidence: 0.9,
+            min_confidence: 0.95,
             reserved_tries: 2,
             max_rereads: 2,
             max_failed_verifies: 1,

