@@ -61,6 +61,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Reads 照合番号B from a card-front photo: 14 digits with per-digit confidence, or the reject reason.
+    Ocr {
+        image: PathBuf,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -81,5 +88,11 @@ pub fn run() -> anyhow::Result<()> {
         Command::CardInfo(args) => crate::card_info::run(&config, args),
         Command::Screenshots { outdir } => crate::screenshots::run(&outdir),
         Command::FaceEval { dir, chip, json } => crate::face_eval::run(&config, &dir, chip, json),
+        Command::Ocr { image, json } => {
+            if !crate::ocr_cmd::run(&image, json)? {
+                std::process::exit(2);
+            }
+            Ok(())
+        }
     }
 }

@@ -14,6 +14,7 @@ pub mod face_eval;
 pub mod handoff;
 pub mod kiosk;
 pub mod logging;
+pub mod ocr_cmd;
 pub mod qual_sim;
 pub mod screenshots;
 pub mod session;

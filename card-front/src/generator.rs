@@ -1,0 +1,293 @@
+//! Synthetic card fronts (a fixture generator): random but valid identities printed on the
+//! canonical layout. [`crate::camera`] then photographs them. Seeded and reproducible.
+
+use crate::camera::{photograph, CameraShot};
+use crate::date::{days_in_month, Date};
+use crate::error::OcrError;
+use crate::glyphs::{draw_text, fonts, text_width};
+use crate::identity::{Calendar, CardFrontIdentity, Sex};
+use crate::layout::{self, CARD_H, CARD_W};
+use opencv::core::{Mat, MatTraitConst, Point, Rect, Scalar, Size, CV_8UC3};
+use opencv::imgproc::{self, LINE_AA};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+const SURNAMES: [&str; 12] = [
+    "山田", "佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "中村", "小林", "加藤", "吉田", "松本",
+];
+const GIVEN: [&str; 12] = [
+    "太郎",
+    "花子",
+    "翔太",
+    "陽菜",
+    "健一",
+    "美咲",
+    "大輔",
+    "由美",
+    "蓮",
+    "結衣",
+    "浩二",
+    "さくら",
+];
+const FOREIGN: [&str; 6] = [
+    "SMITH JOHN",
+    "NGUYEN VAN AN",
+    "GARCIA MARIA",
+    "KIM MINJUN",
+    "SILVA ANA",
+    "WANG WEI",
+];
+const PLACES: [&str; 8] = [
+    "東京都千代田区霞が関",
+    "大阪府大阪市北区梅田",
+    "北海道札幌市中央区北一条西",
+    "福岡県福岡市博多区博多駅前",
+    "愛知県名古屋市中村区名駅",
+    "宮城県仙台市青葉区国分町",
+    "広島県広島市中区基町",
+    "沖縄県那覇市泉崎",
+];
+
+/// A random identity: birth between 1930 and yesterday, 和暦 on 85 % of cards, a card
+/// issued within the last ten years that expires on a birthday (5 years for minors, else 10).
+pub fn random_identity(rng: &mut ChaCha8Rng, today: Date) -> CardFrontIdentity {
+    let calendar = if rng.random_bool(0.85) {
+        Calendar::Wareki
+    } else {
+        Calendar::Gregorian
+    };
+    let birth = loop {
+        let year = rng.random_range(1930..=today.year);
+        let month = rng.random_range(1..=12);
+        let day = rng.random_range(1..=days_in_month(year, month));
+        match Date::new(year, month, day) {
+            Some(d) if d < today => break d,
+            _ => continue,
+        }
+    };
+    let expiry = loop {
+        let issued = rng.random_range(today.year.saturating_sub(9).max(birth.year)..=today.year);
+        let years = if issued - birth.year < 18 { 5 } else { 10 };
+        let year = issued + years;
+        let day = birth.day.min(days_in_month(year, birth.month));
+        if let Some(e) = Date::new(year, birth.month, day).filter(|e| *e > today) {
+            break e;
+        }
+    };
+    let name = if calendar == Calendar::Wareki {
+        format!("{} {}", pick(rng, &SURNAMES), pick(rng, &GIVEN))
+    } else {
+        pick(rng, &FOREIGN).to_string()
+    };
+    let address = format!(
+        "{}{}丁目{}番{}号",
+        pick(rng, &PLACES),
+        rng.random_range(1..=9),
+        rng.random_range(1..=30),
+        rng.random_range(1..=20)
+    );
+    CardFrontIdentity {
+        birth_date: (birth.year, birth.month, birth.day),
+        calendar,
+        expiry: (expiry.year, expiry.month, expiry.day),
+        security_code: std::array::from_fn(|_| rng.random_range(0..=9)),
+        name,
+        address,
+        sex: if rng.random_bool(0.5) {
+            Sex::Male
+        } else {
+            Sex::Female
+        },
+    }
+}
+
+/// Card `index` of the synthetic set `seed`: its identity and a photo of its front. Every
+/// (seed, index) pair always gives the same card.
+pub fn synthetic_photo(
+    seed: u64,
+    index: u32,
+    today: Date,
+) -> Result<(CardFrontIdentity, CameraShot), OcrError> {
+    let mut rng =
+        ChaCha8Rng::seed_from_u64(seed.wrapping_mul(1_000_003).wrapping_add(u64::from(index)));
+    let id = random_identity(&mut rng, today);
+    let card = render_card(&id, &mut rng, None)?;
+    let shot = photograph(&card, &mut rng)?;
+    Ok((id, shot))
+}
+
+fn pick<'a>(rng: &mut ChaCha8Rng, list: &[&'a str]) -> &'a str {
+    list[rng.random_range(0..list.len())]
+}
+
+/// Prints `id` on a blank card of the canonical size (BGR). The photo area holds a grey
+/// silhouette, or `portrait` (any BGR image) scaled into the box.
+pub fn render_card(
+    id: &CardFrontIdentity,
+    rng: &mut ChaCha8Rng,
+    portrait: Option<&Mat>,
+) -> Result<Mat, OcrError> {
+    let fonts = fonts()?;
+    let font = &fonts[rng.random_range(0..fonts.len())];
+    let tint: [f64; 3] = std::array::from_fn(|_| rng.random_range(-12.0..12.0));
+    let mut card = Mat::new_rows_cols_with_default(
+        CARD_H,
+        CARD_W,
+        CV_8UC3,
+        Scalar::new(236.0 + tint[0], 232.0 + tint[1], 244.0 + tint[2], 0.0),
+    )?;
+    // The faint guilloche-like background pattern of the real card.
+    for i in 0..14 {
+        let c = Point::new(rng.random_range(0..CARD_W), rng.random_range(0..CARD_H));
+        let shade = Scalar::new(220.0 + tint[0], 214.0 + tint[1], 236.0 + tint[2], 0.0);
+        imgproc::circle(&mut card, c, 40 + i * 9, shade, 1, LINE_AA, 0)?;
+    }
+    let ink = {
+        let k = rng.random_range(10..50);
+        [k, k, k + rng.random_range(0..20)]
+    };
+    let label = [90, 90, 90];
+    draw_text(&mut card, font, 18.0, (28.0, 52.0), "氏名", label)?;
+    draw_text(&mut card, font, 34.0, (96.0, 58.0), &id.name, ink)?;
+    draw_text(&mut card, font, 18.0, (28.0, 118.0), "住所", label)?;
+    let (line1, line2) = split_address(&id.address);
+    draw_text(&mut card, font, 26.0, (96.0, 120.0), line1, ink)?;
+    draw_text(&mut card, font, 26.0, (96.0, 156.0), line2, ink)?;
+    let (bx, by) = layout::BIRTH.origin;
+    draw_text(
+        &mut card,
+        font,
+        layout::BIRTH.px,
+        (bx, by),
+        &id.printed_birth(),
+        ink,
+    )?;
+    let (sx, sy) = layout::SEX_ORIGIN;
+    draw_text(&mut card, font, 18.0, (sx, sy), "性別", label)?;
+    draw_text(
+        &mut card,
+        font,
+        30.0,
+        (sx + 44.0, sy),
+        id.sex.printed(),
+        ink,
+    )?;
+    let (ex, ey) = layout::EXPIRY.origin;
+    draw_text(
+        &mut card,
+        font,
+        layout::EXPIRY.px,
+        (ex, ey),
+        &id.printed_expiry(),
+        ink,
+    )?;
+    let code = id.printed_security_code();
+    let (cx, cy) = layout::SECURITY_CODE.origin;
+    let half = text_width(font, layout::SECURITY_CODE.px, &code) / 2.0;
+    draw_text(
+        &mut card,
+        font,
+        layout::SECURITY_CODE.px,
+        (cx - half, cy),
+        &code,
+        ink,
+    )?;
+    draw_text(
+        &mut card,
+        font,
+        26.0,
+        (28.0, 505.0),
+        "個人番号カード",
+        [120, 60, 20],
+    )?;
+    draw_photo(&mut card, portrait)?;
+    Ok(card)
+}
+
+/// Splits an address into two printed lines after the municipality.
+fn split_address(address: &str) -> (&str, &str) {
+    let at = address
+        .char_indices()
+        .find(|&(_, c)| c == '区' || c == '市')
+        .map_or(address.len(), |(i, c)| i + c.len_utf8());
+    address.split_at(at)
+}
+
+fn draw_photo(card: &mut Mat, portrait: Option<&Mat>) -> Result<(), OcrError> {
+    let r = layout::PHOTO;
+    match portrait {
+        Some(p) => {
+            let mut scaled = Mat::default();
+            imgproc::resize(
+                p,
+                &mut scaled,
+                Size::new(r.width, r.height),
+                0.0,
+                0.0,
+                imgproc::INTER_AREA,
+            )?;
+            let mut roi = Mat::roi_mut(card, r)?;
+            scaled.copy_to(&mut roi)?;
+        }
+        None => {
+            let bg = Scalar::new(200.0, 200.0, 200.0, 0.0);
+            imgproc::rectangle(card, r, bg, -1, LINE_AA, 0)?;
+            let grey = Scalar::new(120.0, 120.0, 120.0, 0.0);
+            let (cx, top) = (r.x + r.width / 2, r.y);
+            imgproc::circle(card, Point::new(cx, top + 100), 55, grey, -1, LINE_AA, 0)?;
+            imgproc::ellipse(
+                card,
+                Point::new(cx, top + r.height),
+                Size::new(100, 95),
+                0.0,
+                180.0,
+                360.0,
+                grey,
+                -1,
+                LINE_AA,
+                0,
+            )?;
+        }
+    }
+    imgproc::rectangle(
+        card,
+        Rect::new(r.x, r.y, r.width, r.height),
+        Scalar::all(150.0),
+        1,
+        LINE_AA,
+        0,
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_identities_are_valid_and_reproducible() {
+        let today = Date::new(2026, 11, 22).unwrap();
+        let mut a = ChaCha8Rng::seed_from_u64(7);
+        let mut b = ChaCha8Rng::seed_from_u64(7);
+        for _ in 0..500 {
+            let id = random_identity(&mut a, today);
+            assert_eq!(id, random_identity(&mut b, today));
+            let (y, m, d) = id.birth_date;
+            assert!(Date::new(y, m, d).is_some_and(|b| b < today));
+            let (ey, em, ed) = id.expiry;
+            assert!(Date::new(ey, em, ed).is_some_and(|e| e > today && ey <= today.year + 10));
+            assert_eq!(em, m, "cards expire on a birthday");
+            assert!(ed == d || (m == 2 && d == 29 && ed == 28));
+            assert_eq!(id.pin_b().len(), 14);
+        }
+    }
+
+    #[test]
+    fn addresses_split_after_the_municipality() {
+        assert_eq!(
+            split_address("東京都千代田区霞が関1丁目"),
+            ("東京都千代田区", "霞が関1丁目")
+        );
+        assert_eq!(split_address("どこか"), ("どこか", ""));
+    }
+}

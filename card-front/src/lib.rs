@@ -1,0 +1,28 @@
+//! Reading 照合番号B from a photo of a My Number card front, deciding whether it is safe to
+//! present to the card, and a synthetic card-front generator for tests, demos and benchmarks.
+//!
+//! Privacy: 照合番号B is held only in zeroizing buffers, never logged, and no image is written
+//! to disk by the reader.
+
+pub mod camera;
+mod classify;
+pub mod date;
+pub mod error;
+pub mod generator;
+pub mod glyphs;
+pub mod identity;
+pub mod layout;
+mod locate;
+pub mod policy;
+mod read;
+mod segment;
+
+pub use camera::{photograph, CameraShot};
+pub use date::{Date, Era};
+pub use error::{FieldName, OcrError};
+pub use generator::{random_identity, render_card, synthetic_photo};
+pub use identity::{Calendar, CardFrontIdentity, Sex};
+pub use policy::{
+    Decision, FallbackReason, PinBAttempts, RereadReason, RetryCounter, SubmitPolicy,
+};
+pub use read::{read_card_front, read_card_front_on, PinBRead};

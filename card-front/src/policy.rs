@@ -1,0 +1,275 @@
+//! When a 照合番号B read may be presented to the card. The card blocks the key after a few
+//! wrong tries, so the policy spends a try only on a confident, validated read, always keeps
+//! the last tries for the municipal office, and otherwise asks for a re-read or a fallback.
+//! Every decision is logged without the digits.
+
+use crate::error::OcrError;
+use crate::read::PinBRead;
+
+/// Thresholds of the policy.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SubmitPolicy {
+    /// Every digit must be at least this confident.
+    pub min_confidence: f32,
+    /// Tries never spent automatically (the card must have more than this many left).
+    pub reserved_tries: u8,
+    /// Re-reads (re-place the card, photograph again) before offering PIN or staff.
+    pub max_rereads: u8,
+    /// Failed VERIFYs after which the kiosk stops trying 照合番号B for this card.
+    pub max_failed_verifies: u8,
+}
+
+impl Default for SubmitPolicy {
+    fn default() -> Self {
+        Self {
+            min_confidence: 0.95,
+            reserved_tries: 2,
+            max_rereads: 2,
+            max_failed_verifies: 1,
+        }
+    }
+}
+
+/// The card's 照合番号B retry counter, queried with an empty VERIFY before deciding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryCounter {
+    /// `63Cx`: x tries left (0 = blocked).
+    Remaining(u8),
+    /// The card gave no count: nothing may be spent blindly.
+    NotReported,
+}
+
+/// What the kiosk does next; the UI shows each one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Present the read 照合番号B to the card.
+    Submit,
+    /// Ask the patient to re-place the card for another photo.
+    Reread(RereadReason),
+    /// Offer the PIN or a staff visual check instead.
+    OfferPinOrStaff(FallbackReason),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RereadReason {
+    /// No card, or a field could not be read or validated.
+    Unreadable,
+    /// Some digit was not confident enough.
+    LowConfidence,
+    /// The card refused the last read.
+    VerifyFailed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FallbackReason {
+    /// The card has too few tries left to spend one automatically.
+    FewTriesLeft { remaining: u8 },
+    /// The card did not report its retry counter.
+    CounterUnknown,
+    /// The bounded number of re-reads is used up.
+    RereadsExhausted,
+    /// The card refused 照合番号B as often as the policy allows.
+    VerifyFailed,
+}
+
+/// One card's 照合番号B attempts under a [`SubmitPolicy`].
+#[derive(Debug, Clone)]
+pub struct PinBAttempts {
+    policy: SubmitPolicy,
+    rereads: u8,
+    failed_verifies: u8,
+}
+
+impl PinBAttempts {
+    pub fn new(policy: SubmitPolicy) -> Self {
+        Self {
+            policy,
+            rereads: 0,
+            failed_verifies: 0,
+        }
+    }
+
+    /// Decides on a read, given the counter the app just queried from the card.
+    pub fn decide(
+        &mut self,
+        read: Result<&PinBRead, &OcrError>,
+        counter: RetryCounter,
+    ) -> Decision {
+        let decision = if let Some(fallback) = self.counter_fallback(counter) {
+            Decision::OfferPinOrStaff(fallback)
+        } else {
+            match read {
+                Err(_) => self.reread(RereadReason::Unreadable),
+                Ok(r) if r.min_confidence() < self.policy.min_confidence => {
+                    self.reread(RereadReason::LowConfidence)
+                }
+                Ok(_) => Decision::Submit,
+            }
+        };
+        let min_confidence = read.map_or(0.0, PinBRead::min_confidence);
+        let rejected = read.err().map(ToString::to_string);
+        tracing::info!(
+            ?decision,
+            ?counter,
+            min_confidence,
+            ?rejected,
+            rereads = self.rereads,
+            "照合番号B read decision"
+        );
+        decision
+    }
+
+    /// Decides after the card refused a submitted read; `counter` is what the card reported.
+    pub fn verify_failed(&mut self, counter: RetryCounter) -> Decision {
+        self.failed_verifies += 1;
+        let decision = if let Some(fallback) = self.counter_fallback(counter) {
+            Decision::OfferPinOrStaff(fallback)
+        } else if self.failed_verifies >= self.policy.max_failed_verifies.saturating_add(1) {
+            Decision::OfferPinOrStaff(FallbackReason::VerifyFailed)
+        } else {
+            self.reread(RereadReason::VerifyFailed)
+        };
+        tracing::warn!(
+            ?decision,
+            ?counter,
+            failed_verifies = self.failed_verifies,
+            "照合番号B refused by the card"
+        );
+        decision
+    }
+
+    fn counter_fallback(&self, counter: RetryCounter) -> Option<FallbackReason> {
+        match counter {
+            RetryCounter::NotReported => Some(FallbackReason::CounterUnknown),
+            RetryCounter::Remaining(n) if n <= self.policy.reserved_tries => {
+                Some(FallbackReason::FewTriesLeft { remaining: n })
+            }
+            RetryCounter::Remaining(_) => None,
+        }
+    }
+
+    fn reread(&mut self, reason: RereadReason) -> Decision {
+        if self.rereads >= self.policy.max_rereads {
+            Decision::OfferPinOrStaff(FallbackReason::RereadsExhausted)
+        } else {
+            self.rereads += 1;
+            Decision::Reread(reason)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::FieldName;
+
+    fn attempts() -> PinBAttempts {
+        PinBAttempts::new(SubmitPolicy::default())
+    }
+
+    #[test]
+    fn a_confident_read_is_submitted_when_tries_are_left() {
+        let read = PinBRead::sample(0.95);
+        assert_eq!(
+            attempts().decide(Ok(&read), RetryCounter::Remaining(10)),
+            Decision::Submit
+        );
+        assert_eq!(
+            attempts().decide(Ok(&read), RetryCounter::Remaining(3)),
+            Decision::Submit
+        );
+    }
+
+    #[test]
+    fn the_last_two_tries_are_never_spent() {
+        let read = PinBRead::sample(1.0);
+        for n in 0..=2 {
+            assert_eq!(
+                attempts().decide(Ok(&read), RetryCounter::Remaining(n)),
+                Decision::OfferPinOrStaff(FallbackReason::FewTriesLeft { remaining: n })
+            );
+        }
+    }
+
+    #[test]
+    fn an_unreported_counter_means_no_try() {
+        let read = PinBRead::sample(1.0);
+        assert_eq!(
+            attempts().decide(Ok(&read), RetryCounter::NotReported),
+            Decision::OfferPinOrStaff(FallbackReason::CounterUnknown)
+        );
+    }
+
+    #[test]
+    fn uncertain_or_failed_reads_ask_for_a_bounded_number_of_rereads() {
+        let mut a = attempts();
+        let low = PinBRead::sample(0.89);
+        let err = OcrError::FieldUnreadable(FieldName::SecurityCode);
+        let tries = RetryCounter::Remaining(10);
+        assert_eq!(
+            a.decide(Ok(&low), tries),
+            Decision::Reread(RereadReason::LowConfidence)
+        );
+        assert_eq!(
+            a.decide(Err(&err), tries),
+            Decision::Reread(RereadReason::Unreadable)
+        );
+        assert_eq!(
+            a.decide(Err(&err), tries),
+            Decision::OfferPinOrStaff(FallbackReason::RereadsExhausted)
+        );
+        assert_eq!(
+            a.decide(Ok(&low), tries),
+            Decision::OfferPinOrStaff(FallbackReason::RereadsExhausted)
+        );
+    }
+
+    #[test]
+    fn a_refused_read_asks_to_replace_the_card_then_falls_back() {
+        let mut a = attempts();
+        let read = PinBRead::sample(1.0);
+        assert_eq!(
+            a.decide(Ok(&read), RetryCounter::Remaining(10)),
+            Decision::Submit
+        );
+        assert_eq!(
+            a.verify_failed(RetryCounter::Remaining(9)),
+            Decision::Reread(RereadReason::VerifyFailed)
+        );
+        assert_eq!(
+            a.decide(Ok(&read), RetryCounter::Remaining(9)),
+            Decision::Submit
+        );
+        assert_eq!(
+            a.verify_failed(RetryCounter::Remaining(8)),
+            Decision::OfferPinOrStaff(FallbackReason::VerifyFailed)
+        );
+    }
+
+    #[test]
+    fn a_refusal_that_leaves_few_tries_falls_back_at_once() {
+        let mut a = attempts();
+        assert_eq!(
+            a.verify_failed(RetryCounter::Remaining(2)),
+            Decision::OfferPinOrStaff(FallbackReason::FewTriesLeft { remaining: 2 })
+        );
+        let mut b = attempts();
+        assert_eq!(
+            b.verify_failed(RetryCounter::NotReported),
+            Decision::OfferPinOrStaff(FallbackReason::CounterUnknown)
+        );
+    }
+
+    #[test]
+    fn a_refusal_after_the_rereads_are_used_up_falls_back() {
+        let mut a = PinBAttempts::new(SubmitPolicy {
+            max_rereads: 0,
+            max_failed_verifies: 3,
+            ..SubmitPolicy::default()
+        });
+        assert_eq!(
+            a.verify_failed(RetryCounter::Remaining(9)),
+            Decision::OfferPinOrStaff(FallbackReason::RereadsExhausted)
+        );
+    }
+}

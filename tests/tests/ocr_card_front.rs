@@ -1,0 +1,125 @@
+//! Reading 照合番号B from synthetic card-front photos: the accuracy floor of the reader under
+//! the submit policy, and the `mynakiosk ocr` command.
+
+use card_front::{
+    random_identity, read_card_front_on, render_card, synthetic_photo, Date, SubmitPolicy,
+};
+use mynakiosk_tests::binary;
+use opencv::core::{self, Mat, Scalar, Vector};
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use std::path::Path;
+
+/// Synthetic set used by the floor test (the benchmark uses other seeds).
+const FLOOR_SEED: u64 = 20_261_122;
+const FLOOR_CARDS: u32 = 200;
+
+fn today() -> Date {
+    Date::new(2026, 11, 22).expect("a date")
+}
+
+#[test]
+fn reader_meets_the_accuracy_floor_and_submits_nothing_wrong() {
+    let policy = SubmitPolicy::default();
+    let (mut exact, mut wrong) = (0, 0);
+    for i in 0..FLOOR_CARDS {
+        let (id, shot) = synthetic_photo(FLOOR_SEED, i, today()).expect("synthetic photo");
+        if let Ok(read) = read_card_front_on(&shot.image, today()) {
+            if read.min_confidence() >= policy.min_confidence {
+                if read.pin_b() == id.pin_b() {
+                    exact += 1;
+                } else {
+                    wrong += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(wrong, 0, "wrong 照合番号B would have reached the card");
+    // Floor of the current reader (measured 61.5 % on this set); the goal is 95 %.
+    assert!(
+        exact * 100 >= FLOOR_CARDS * 55,
+        "exact reads {exact} of {FLOOR_CARDS}"
+    );
+}
+
+/// A flat scan of a clean card on a dark mat.
+fn write_scan(dir: &Path, seed: u64) -> (String, std::path::PathBuf) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let id = random_identity(&mut rng, Date::today());
+    let card = render_card(&id, &mut rng, None).expect("render");
+    let mut scan = Mat::default();
+    let dark = Scalar::new(40.0, 30.0, 20.0, 0.0);
+    core::copy_make_border(
+        &card,
+        &mut scan,
+        60,
+        60,
+        80,
+        80,
+        core::BORDER_CONSTANT,
+        dark,
+    )
+    .expect("border");
+    let path = dir.join(format!("scan-{seed}.png"));
+    opencv::imgcodecs::imwrite(&path, &scan, &Vector::new()).expect("write png");
+    (id.pin_b().to_string(), path)
+}
+
+#[test]
+fn ocr_command_prints_the_digits_with_confidences() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (pin_b, path) = write_scan(dir.path(), 42);
+    let out = binary::command()
+        .args(["ocr".as_ref(), "--json".as_ref(), path.as_os_str()])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["pin_b"], pin_b.as_str());
+    let confidence = v["confidence"].as_array().expect("confidence");
+    assert_eq!(confidence.len(), 14);
+    assert!(confidence
+        .iter()
+        .all(|c| c.as_f64().is_some_and(|c| (0.95..=1.0).contains(&c))));
+
+    let out = binary::command()
+        .args(["ocr".as_ref(), path.as_os_str()])
+        .output()
+        .expect("run");
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert_eq!(text.lines().next(), Some(pin_b.as_str()));
+    assert!(text
+        .lines()
+        .nth(1)
+        .is_some_and(|l| l.starts_with("confidence ")));
+}
+
+#[test]
+fn ocr_command_rejects_photos_without_a_card_and_non_images() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let empty = dir.path().join("wall.png");
+    let wall =
+        Mat::new_rows_cols_with_default(480, 640, core::CV_8UC3, Scalar::all(90.0)).expect("mat");
+    opencv::imgcodecs::imwrite(&empty, &wall, &Vector::new()).expect("write png");
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "not a photo").expect("write");
+    for (path, reason) in [
+        (&empty, "no card found"),
+        (&text, "is not a readable image"),
+    ] {
+        let out = binary::command()
+            .args(["ocr".as_ref(), "--json".as_ref(), path.as_os_str()])
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert!(
+            v["rejected"].as_str().is_some_and(|r| r.contains(reason)),
+            "{v}"
+        );
+    }
+}
