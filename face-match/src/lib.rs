@@ -17,6 +17,7 @@ pub mod eval;
 pub mod frame;
 pub mod liveness;
 pub mod matcher;
+pub mod pose;
 pub mod quality;
 pub mod runtime;
 mod scrubbed_mat;
@@ -37,6 +38,7 @@ pub use matcher::{
     Decision, FaceMatcher, FrameCheck, MatchError, MatchOutcome, MatchPolicy, MatchSession,
     MatchTimings,
 };
-pub use quality::{Guidance, GuideOval, Pose, QualityConfig, QualityMeasures};
+pub use pose::HeadPose;
+pub use quality::{Guidance, GuideOval, QualityConfig, QualityMeasures};
 pub use runtime::OrtRuntime;
 pub use zeroize::Zeroizing;

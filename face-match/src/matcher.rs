@@ -246,7 +246,7 @@ impl FaceMatcher {
                     Err(AlignError::Image(e)) => return Err(e.into()),
                 };
                 self.timings.align += started.elapsed();
-                match self.quality.check_crop(&face, &crop) {
+                match self.quality.check_crop(&crop) {
                     Err(guidance) => (Err(guidance), None),
                     Ok(measures) => {
                         let started = Instant::now();

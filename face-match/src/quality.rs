@@ -7,6 +7,7 @@ use zeroize::Zeroizing;
 use crate::align::CROP_SIDE;
 use crate::detector::DetectedFace;
 use crate::frame::RgbImage;
+use crate::pose::HeadPose;
 
 /// What the patient should change before a frame can be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -104,39 +105,6 @@ impl Default for QualityConfig {
     }
 }
 
-/// Head pose estimated from the five landmarks (see [`QualityConfig::max_yaw`] and
-/// [`QualityConfig::pitch_range`]).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Pose {
-    pub yaw: f32,
-    pub pitch: f32,
-}
-
-impl Pose {
-    /// The pose of `face`, measured along its own eye line so that roll does not count.
-    pub fn of(face: &DetectedFace) -> Self {
-        let [right_eye, left_eye, nose, right_mouth, left_mouth] = face.landmarks;
-        let mid = |a: (f32, f32), b: (f32, f32)| ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
-        let eyes = mid(right_eye, left_eye);
-        let mouth = mid(right_mouth, left_mouth);
-        let (ux, uy) = (left_eye.0 - right_eye.0, left_eye.1 - right_eye.1);
-        let eye_distance = ux.hypot(uy).max(f32::EPSILON);
-        let (ux, uy) = (ux / eye_distance, uy / eye_distance);
-        // Perpendicular pointing down the face.
-        let (vx, vy) = (-uy, ux);
-        let along = |p: (f32, f32), (ax, ay): (f32, f32)| (p.0 - eyes.0) * ax + (p.1 - eyes.1) * ay;
-        let mouth_depth = along(mouth, (vx, vy));
-        Self {
-            yaw: along(nose, (ux, uy)) / eye_distance,
-            pitch: if mouth_depth > f32::EPSILON {
-                along(nose, (vx, vy)) / mouth_depth
-            } else {
-                f32::NAN
-            },
-        }
-    }
-}
-
 /// What the gate measured on an accepted face.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct QualityMeasures {
@@ -144,7 +112,6 @@ pub struct QualityMeasures {
     pub brightness: f32,
     /// Variance of the Laplacian of the aligned face.
     pub sharpness: f32,
-    pub pose: Pose,
 }
 
 impl QualityConfig {
@@ -178,26 +145,21 @@ impl QualityConfig {
         if dx * dx + dy * dy > 1.0 {
             return Err(Guidance::OffGuide);
         }
-        let pose = Pose::of(&main);
         let (low, high) = self.pitch_range;
-        if pose.yaw.abs() > self.max_yaw || !(low..=high).contains(&pose.pitch) {
-            return Err(Guidance::HeadTurned);
+        match HeadPose::of(&main) {
+            Some(pose) if pose.yaw.abs() <= self.max_yaw && (low..=high).contains(&pose.pitch) => {}
+            _ => return Err(Guidance::HeadTurned),
         }
         Ok(main)
     }
 
     /// Checks light and sharpness on the aligned crop of the face chosen by
     /// [`QualityConfig::select_face`].
-    pub fn check_crop(
-        &self,
-        face: &DetectedFace,
-        crop: &RgbImage,
-    ) -> Result<QualityMeasures, Guidance> {
+    pub fn check_crop(&self, crop: &RgbImage) -> Result<QualityMeasures, Guidance> {
         let (brightness, sharpness) = light_and_sharpness(crop);
         let measures = QualityMeasures {
             brightness,
             sharpness,
-            pose: Pose::of(face),
         };
         if brightness < self.min_brightness {
             Err(Guidance::TooDark)
@@ -272,7 +234,7 @@ mod tests {
         let config = QualityConfig::default();
         let face = face_at(320.0, 216.0, 200.0);
         assert_eq!(config.select_face(640, 480, &[face]), Ok(face));
-        let pose = Pose::of(&face);
+        let pose = HeadPose::of(&face).unwrap();
         assert!(
             pose.yaw.abs() < 0.01 && (pose.pitch - 0.49).abs() < 0.02,
             "{pose:?}"
@@ -319,29 +281,26 @@ mod tests {
             let (dx, dy) = (x - 320.0, y - 216.0);
             (320.0 + c * dx - s * dy, 216.0 + s * dx + c * dy)
         });
-        let pose = Pose::of(&rolled);
-        assert!(pose.yaw.abs() < 1e-4 && (pose.pitch - Pose::of(&face).pitch).abs() < 1e-4);
+        let pose = HeadPose::of(&rolled).unwrap();
+        let upright = HeadPose::of(&face).unwrap();
+        assert!(pose.yaw.abs() < 1e-4 && (pose.pitch - upright.pitch).abs() < 1e-4);
     }
 
     #[test]
     fn light_and_blur_guidance() {
         let config = QualityConfig::default();
-        let face = face_at(320.0, 216.0, 200.0);
         // A checkerboard of 4-px squares: sharp, mid-grey on average.
         let sharp =
             |lo: u8, hi: u8| crop_from(move |x, y| if (x / 4 + y / 4) % 2 == 0 { lo } else { hi });
-        let ok = config.check_crop(&face, &sharp(60, 200)).unwrap();
+        let ok = config.check_crop(&sharp(60, 200)).unwrap();
         assert!((ok.brightness - 130.0).abs() < 1.0, "{ok:?}");
+        assert_eq!(config.check_crop(&sharp(0, 60)), Err(Guidance::TooDark));
         assert_eq!(
-            config.check_crop(&face, &sharp(0, 60)),
-            Err(Guidance::TooDark)
-        );
-        assert_eq!(
-            config.check_crop(&face, &sharp(200, 255)),
+            config.check_crop(&sharp(200, 255)),
             Err(Guidance::TooBright)
         );
         let smooth = crop_from(|x, _| 100 + (x / 4) as u8);
-        assert_eq!(config.check_crop(&face, &smooth), Err(Guidance::Blurred));
+        assert_eq!(config.check_crop(&smooth), Err(Guidance::Blurred));
     }
 
     #[test]

@@ -18,9 +18,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use face_match::liveness::{
-    EyeMeter, FacePose, LivenessChallenge, LivenessConfig, LivenessFailure, LivenessJudge,
-    LivenessProgress, LivenessResult, FACEMESH_FILE, FACEMESH_SHA256,
+    EyeMeter, LivenessChallenge, LivenessConfig, LivenessFailure, LivenessJudge, LivenessProgress,
+    LivenessResult, FACEMESH_FILE, FACEMESH_SHA256,
 };
+use face_match::HeadPose;
 use face_match::{
     DetectedFace, DetectorConfig, FaceDetector, FaceError, Frame, OrtRuntime, YUNET_2023MAR_FILE,
     YUNET_2023MAR_SHA256,
@@ -157,10 +158,10 @@ impl Clip {
         Self { frames }
     }
 
-    fn poses(&self) -> Vec<Option<FacePose>> {
+    fn poses(&self) -> Vec<Option<HeadPose>> {
         self.frames
             .iter()
-            .map(|(_, faces, _)| faces.first().and_then(FacePose::of))
+            .map(|(_, faces, _)| faces.first().and_then(HeadPose::of))
             .collect()
     }
 

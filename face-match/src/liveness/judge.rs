@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
-use super::pose::FacePose;
 use super::signature::FrameSignature;
 use super::{uniform, LivenessChallenge, LivenessConfig, LivenessError, RandomSource};
 use crate::detector::DetectedFace;
 use crate::frame::Frame;
+use crate::pose::HeadPose;
 
 /// What the kiosk should show after a frame.
 #[derive(Debug, Clone, PartialEq)]
@@ -124,7 +124,7 @@ pub struct LivenessJudge {
     timings: LivenessTimings,
     first: Option<Duration>,
     last_time: Option<Duration>,
-    last_pose: Option<FacePose>,
+    last_pose: Option<HeadPose>,
     missing_since: Option<Duration>,
     last_signature: Option<FrameSignature>,
     repeats: u32,
@@ -247,7 +247,7 @@ impl LivenessJudge {
         elapsed: Duration,
         faces: &[DetectedFace],
         frame: &Frame,
-    ) -> Result<Option<FacePose>, LivenessFailure> {
+    ) -> Result<Option<HeadPose>, LivenessFailure> {
         if let Some(last) = self.last_time.replace(t) {
             if t < last {
                 return Err(LivenessFailure::ClockWentBack);
@@ -274,7 +274,7 @@ impl LivenessJudge {
         if faces.len() > 1 {
             return Err(LivenessFailure::SeveralFaces { count: faces.len() });
         }
-        let Some(pose) = faces.first().and_then(FacePose::of) else {
+        let Some(pose) = faces.first().and_then(HeadPose::of) else {
             let since = *self.missing_since.get_or_insert(t);
             if t - since > self.config.max_missing {
                 return Err(LivenessFailure::FaceLost);
@@ -299,7 +299,7 @@ impl LivenessJudge {
         &mut self,
         t: Duration,
         elapsed: Duration,
-        seen: Option<(FacePose, Option<f32>)>,
+        seen: Option<(HeadPose, Option<f32>)>,
     ) -> Result<LivenessProgress, Verdict> {
         let blink = self.challenge == LivenessChallenge::Blink;
         let pose = seen.map(|(p, _)| p);
@@ -418,7 +418,7 @@ impl LivenessJudge {
     }
 
     /// How much of the action `pose` shows: 0 at the neutral pose, 1 when complete.
-    fn action_fraction(&self, pose: FacePose, base: Baseline) -> f32 {
+    fn action_fraction(&self, pose: HeadPose, base: Baseline) -> f32 {
         let turned = (pose.yaw - base.yaw) / self.config.turn_yaw;
         match self.challenge {
             LivenessChallenge::TurnLeft => turned,
@@ -433,7 +433,7 @@ impl LivenessJudge {
 
     /// Fails when `pose` completes an action other than the one asked for (a replayed clip of
     /// another challenge, or the person misunderstood), or narrowed like a flat photo.
-    fn check_not_other_action(&self, pose: FacePose, base: Baseline) -> Result<(), Verdict> {
+    fn check_not_other_action(&self, pose: HeadPose, base: Baseline) -> Result<(), Verdict> {
         let yaw = pose.yaw - base.yaw;
         // Turning by θ narrows the eye distance to about cos θ and moves the nose sideways by
         // about tan θ times its depth; tilting a photo narrows it alike but leaves the nose on

@@ -13,7 +13,6 @@
 
 mod eyes;
 mod judge;
-mod pose;
 mod signature;
 
 use std::fmt;
@@ -25,7 +24,6 @@ pub use eyes::{EyeMeter, FACEMESH_FILE, FACEMESH_SHA256};
 pub use judge::{
     LivenessFailure, LivenessJudge, LivenessProgress, LivenessResult, LivenessTimings,
 };
-pub use pose::FacePose;
 
 /// The action the person is asked to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
