@@ -10,6 +10,7 @@ pub struct Config {
     /// Identifies this kiosk in logs and hand-off results.
     pub kiosk_id: String,
     pub reader: ReaderConfig,
+    pub card: CardConfig,
     pub face: FaceConfig,
     pub demo: DemoConfig,
     pub handoff: HandoffConfig,
@@ -37,6 +38,33 @@ impl ReaderConfig {
         } else {
             ReaderFilter::Contains(self.name.clone())
         }
+    }
+}
+
+/// How the user-authentication certificate is checked.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CardConfig {
+    /// The J-LIS user-authentication CA certificates (PEM or DER files); none: every card is
+    /// refused as untrusted.
+    pub trust_anchors: Vec<PathBuf>,
+    /// CRLs of those CAs (PEM or DER files), each signed by one of them.
+    pub crls: Vec<PathBuf>,
+}
+
+impl CardConfig {
+    /// Loads the anchors, then the CRLs; the error names the file.
+    pub fn trust_anchors(
+        &self,
+    ) -> Result<card_io::certificate::TrustAnchors, card_io::certificate::TrustError> {
+        let mut anchors = card_io::certificate::TrustAnchors::new();
+        for path in &self.trust_anchors {
+            anchors.add_file(path)?;
+        }
+        for path in &self.crls {
+            anchors.add_crl_file(path)?;
+        }
+        Ok(anchors)
     }
 }
 
@@ -143,6 +171,7 @@ impl Default for Config {
         Self {
             kiosk_id: "kiosk-1".into(),
             reader: ReaderConfig::default(),
+            card: CardConfig::default(),
             face: FaceConfig::default(),
             demo: DemoConfig::default(),
             handoff: HandoffConfig::default(),
@@ -389,6 +418,32 @@ mod tests {
         assert_eq!(c.kiosk_id, "east-2");
         assert_eq!(c.reader.name, "SONY");
         assert_eq!(c.face.threads, 2);
+    }
+
+    #[test]
+    fn card_trust_anchors_load_and_name_a_bad_file() {
+        let dir = std::env::temp_dir().join(format!("mynakiosk-anchors-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let anchor = dir.join("ca.der");
+        std::fs::write(&anchor, card_io::sim::pki::test_trust_anchor_der()).unwrap();
+        let text = format!(
+            "[card]\ntrust_anchors = [{:?}]\n",
+            anchor.display().to_string()
+        );
+        let c = Config::parse(&text).unwrap();
+        assert!(!c.card.trust_anchors().unwrap().is_empty());
+        assert!(Config::default().card.trust_anchors().unwrap().is_empty());
+        let missing = dir.join("missing.pem");
+        let text = format!("[card]\ncrls = [{:?}]\n", missing.display().to_string());
+        let e = Config::parse(&text)
+            .unwrap()
+            .card
+            .trust_anchors()
+            .unwrap_err();
+        assert!(e.to_string().contains("missing.pem"), "{e}");
+        let e = Config::parse("[card]\nanchors = []\n").unwrap_err();
+        assert!(e.contains("anchors"), "{e}");
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
