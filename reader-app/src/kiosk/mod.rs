@@ -4,6 +4,7 @@
 //! [`Session`], carries out its effects through the [`ports`] and pushes views to the UI thread.
 
 pub mod card_port;
+pub mod face_port;
 pub mod ports;
 pub mod reception;
 pub mod sim;
@@ -85,18 +86,14 @@ pub fn run_in(window: &ui::KioskWindow, config: &Config, mode: Mode) -> anyhow::
         let _ = monitor_tx.send(session_event(event));
     })?;
 
-    // SIMULATED ports until face-match and the OCR are wired.
-    tracing::warn!("face match and card-front OCR are simulated");
+    let face = face_port(config, mode, &choice)?;
     let ports = Ports {
         card: Box::new(card_port::PcscCard::new(anchors)),
         card_front: match mode {
             Mode::Demo => Box::new(sim::SimCardFront::new(choice.clone())),
             Mode::Production => Box::new(card_port::NoCardFront),
         },
-        face: Arc::new(Mutex::new(Box::new(sim::SimFace::new(
-            choice.clone(),
-            Duration::from_millis(700),
-        )))),
+        face: Arc::new(Mutex::new(Box::new(face))),
         hand_off: Box::new(hand_off),
         audit: Box::new(reception::AuditTrail(audit)),
         staff: config.staff.clone(),
@@ -114,6 +111,65 @@ pub fn run_in(window: &ui::KioskWindow, config: &Config, mode: Mode) -> anyhow::
     window.run()?;
     drop(monitor);
     Ok(())
+}
+
+/// The face pipeline on the configured camera; in the demo, image folders of the card holder
+/// and of an impostor (SIMULATED camera) and, if configured, no liveness check.
+fn face_port(
+    config: &Config,
+    mode: Mode,
+    choice: &sim::SharedChoice,
+) -> anyhow::Result<face_port::CameraFace> {
+    use crate::config::{CameraKind, Liveness};
+    use face_match::{CaptureSettings, ImageFolderSource, V4l2Source};
+    let liveness = match (config.face.liveness, mode) {
+        (Liveness::On, _) => Some(face_match::liveness::LivenessConfig::default()),
+        (Liveness::Off, Mode::Demo) => {
+            tracing::warn!("DEMO: face.liveness = \"off\": no liveness check (still images)");
+            None
+        }
+        (Liveness::Off, Mode::Production) => {
+            anyhow::bail!("face.liveness = \"off\" is allowed in demo mode only")
+        }
+    };
+    let runtime = face_match::OrtRuntime::init(&config.face.onnx_runtime, config.face.threads)?;
+    let policy = face_match::MatchPolicy {
+        threshold: config.face.match_threshold,
+        ..face_match::MatchPolicy::default()
+    };
+    let matcher = face_match::FaceMatcher::load(
+        &runtime,
+        &config.face.models_dir,
+        face_match::QualityConfig::default(),
+        policy,
+    )?;
+    let camera = config.camera.clone();
+    let impostor = config.demo.impostor_folder.clone();
+    let demo = (mode == Mode::Demo && !impostor.as_os_str().is_empty()).then(|| choice.clone());
+    let open: face_port::CameraOpener = Box::new(move || {
+        Ok(match (camera.source, &demo) {
+            (CameraKind::Images, Some(choice)) => Box::new(sim::DemoCamera {
+                choice: choice.clone(),
+                holder: ImageFolderSource::open(&camera.folder)?,
+                impostor: ImageFolderSource::open(&impostor)?,
+            }),
+            (CameraKind::Images, None) => Box::new(ImageFolderSource::open(&camera.folder)?),
+            (CameraKind::V4l2, _) => Box::new(V4l2Source::open(
+                &face_match::CameraDevice::Path(camera.device.clone()),
+                CaptureSettings {
+                    width: camera.width,
+                    height: camera.height,
+                    fps: camera.fps,
+                },
+            )?),
+        })
+    });
+    Ok(face_port::CameraFace::new(
+        matcher,
+        open,
+        liveness,
+        config.camera.fps,
+    ))
 }
 
 /// The demo's trust anchor: the card simulator's TEST CA (never a real J-LIS CA).

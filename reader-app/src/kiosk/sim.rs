@@ -1,15 +1,13 @@
-//! SIMULATORS, clearly labelled: stand-ins for the parts not wired yet (the face pipeline and
-//! the card-front OCR) so the whole flow runs; and what the demo strip picked.
+//! SIMULATORS, clearly labelled, for the demo: the card-front OCR (not wired yet), the
+//! patient camera as image folders, and what the demo strip picked.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
-use zeroize::Zeroizing;
+use face_match::{CameraError, CameraSource, Frame, ImageFolderSource};
 
-use super::ports::{CaptureProgress, CardFrontPort, FacePort};
+use super::ports::CardFrontPort;
 use crate::errors::KioskError;
-use crate::session::{Capture, CardFrontReading, Challenge, FaceMatch, Guidance, PinB};
+use crate::session::{CardFrontReading, PinB};
 
 /// What the demo strip picked: the next card's profile and who faces the camera.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,60 +60,20 @@ impl CardFrontPort for SimCardFront {
     }
 }
 
-/// Face pipeline: SIMULATED. Reports a few guidance codes, then matches when the demo
-/// says the card holder faces the camera.
-pub struct SimFace {
-    choice: SharedChoice,
-    reference: Option<Zeroizing<Vec<u8>>>,
-    step: Duration,
+/// The patient camera in the demo: SIMULATED by two image folders, the card holder's or an
+/// impostor's, as the demo strip picks.
+pub struct DemoCamera {
+    pub choice: SharedChoice,
+    pub holder: ImageFolderSource,
+    pub impostor: ImageFolderSource,
 }
 
-impl SimFace {
-    pub fn new(choice: SharedChoice, step: Duration) -> Self {
-        Self {
-            choice,
-            reference: None,
-            step,
+impl CameraSource for DemoCamera {
+    fn next_frame(&mut self) -> Result<Frame, CameraError> {
+        if choice(&self.choice).holder {
+            self.holder.next_frame()
+        } else {
+            self.impostor.next_frame()
         }
-    }
-}
-
-impl FacePort for SimFace {
-    fn set_reference(&mut self, photo: Zeroizing<Vec<u8>>) -> Result<(), KioskError> {
-        self.reference = Some(photo);
-        Ok(())
-    }
-
-    fn capture(
-        &mut self,
-        _challenge: Challenge,
-        report: &mut dyn FnMut(CaptureProgress),
-        stop: &AtomicBool,
-    ) -> Result<Capture, KioskError> {
-        for g in [Guidance::NoFace, Guidance::MoveCloser, Guidance::HoldStill] {
-            if stop.load(Ordering::Relaxed) {
-                return Ok(Capture::LivenessFailed);
-            }
-            report(CaptureProgress::Guidance(g));
-            std::thread::sleep(self.step);
-        }
-        Ok(Capture::Captured {
-            liveness_score: 0.93,
-        })
-    }
-
-    fn compare(&mut self) -> Result<FaceMatch, KioskError> {
-        if self.reference.is_none() {
-            return Err(KioskError::NoFaceInPhoto);
-        }
-        let holder = choice(&self.choice).holder;
-        Ok(FaceMatch {
-            score: if holder { 0.71 } else { 0.12 },
-            matched: holder,
-        })
-    }
-
-    fn discard(&mut self) {
-        self.reference = None;
     }
 }
