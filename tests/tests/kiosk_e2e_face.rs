@@ -6,33 +6,22 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::{insert, remove, Driver};
 use mynakiosk::kiosk::Mode;
-use mynakiosk_tests::face::face_eval;
 use mynakiosk_tests::pcscd;
-
-/// A folder holding copies of the `shared/face-eval/portraits` images `names`.
-fn portraits(dir: &Path, folder: &str, names: &[&str]) -> String {
-    let out = dir.join(folder);
-    std::fs::create_dir(&out).unwrap();
-    for name in names {
-        std::fs::copy(face_eval(&format!("portraits/{name}")), out.join(name)).unwrap();
-    }
-    out.display().to_string()
-}
 
 #[test]
 fn face_path_matches_the_holder_and_refuses_an_impostor() {
     let _slots = pcscd::lock();
     let dir = tempfile::tempdir().unwrap();
-    let holder = portraits(dir.path(), "holder", &["obama2.jpg", "obama3.jpg"]);
-    let impostor = portraits(dir.path(), "impostor", &["biden.jpg"]);
+    let holder = common::portraits(dir.path(), "holder", &["obama2.jpg", "obama3.jpg"]);
+    let impostor = common::portraits(dir.path(), "impostor", &["biden.jpg"]);
     let extra = format!(
-        "[face]\nliveness = \"off\"\n[camera]\nsource = \"images\"\nfolder = \"{holder}\"\n\
-         [demo]\nvpcd_port = {port}\nimpostor_folder = \"{impostor}\"\n",
-        port = pcscd::SLOT0_PORT
+        "[face]\nliveness = \"off\"\n[camera]\nsource = \"images\"\nfolder = \"{}\"\n\
+         [demo]\nvpcd_port = {}\nimpostor_folder = \"{}\"\n",
+        holder.display(),
+        pcscd::SLOT0_PORT,
+        impostor.display()
     );
     let config = common::config(dir.path(), &extra);
     common::run_kiosk(&config, Mode::Demo, dir.path(), scenarios);

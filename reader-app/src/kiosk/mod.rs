@@ -567,6 +567,16 @@ fn show(ui: &slint::Weak<ui::KioskWindow>, view: View) {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn liveness_off_is_refused_outside_the_demo() {
+        let config = crate::config::Config::parse("[face]\nliveness = \"off\"\n").unwrap();
+        let choice = super::sim::SharedChoice::default();
+        let e = super::face_port(&config, super::Mode::Production, &choice)
+            .err()
+            .expect("refused");
+        assert!(e.to_string().contains("demo mode only"), "{e}");
+    }
+
+    #[test]
     fn shuffled_digits_are_a_permutation() {
         let mut seen = std::collections::HashSet::new();
         for _ in 0..20 {

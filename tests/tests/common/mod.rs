@@ -207,6 +207,17 @@ pub fn run_kiosk(config: &Config, mode: Mode, dir: &Path, scenarios: fn(&Driver)
     }
 }
 
+/// A folder in `dir` holding copies of the `shared/face-eval/portraits` images `names`.
+pub fn portraits(dir: &Path, folder: &str, names: &[&str]) -> PathBuf {
+    let out = dir.join(folder);
+    std::fs::create_dir(&out).unwrap();
+    for name in names {
+        let from = mynakiosk_tests::face::face_eval(&format!("portraits/{name}"));
+        std::fs::copy(from, out.join(name)).unwrap();
+    }
+    out
+}
+
 /// The configuration every end-to-end test shares (file sink, audit log in `dir`, no voice),
 /// followed by `extra` TOML.
 pub fn config(dir: &Path, extra: &str) -> Config {
