@@ -53,6 +53,7 @@ fn scenarios(d: &Driver) {
     pin_wrong_then_right(d);
     removed_during_pin_entry(d);
     pin_locked_goes_to_staff(d);
+    face_card_has_no_pin(d);
     card_errors(d);
     let audit = d.audit_text();
     assert!(audit.contains("\"session_started\""), "{audit}");
@@ -130,6 +131,15 @@ fn pin_locked_goes_to_staff(d: &Driver) {
     assert!(!d.shown("MethodChoiceScreen::pin"));
     d.click("TopBar::call-staff");
     d.wait_for(ui::Screen::StaffLogin);
+    remove(d, card);
+}
+
+/// A 顔認証マイナンバーカード has no PIN (the card answers 6A88): face only, no pad.
+fn face_card_has_no_pin(d: &Driver) {
+    let card = insert("face-card");
+    d.wait_for(ui::Screen::MethodChoice);
+    assert!(!d.shown("MethodChoiceScreen::pin"));
+    assert!(d.shown("MethodChoiceScreen::face"));
     remove(d, card);
 }
 
