@@ -458,7 +458,7 @@ impl Runtime {
                         let ui = ui.clone();
                         let _ = slint::invoke_from_event_loop(move || {
                             if let Some(w) = ui.upgrade() {
-                                w.set_preview(slint::Image::from_rgb8(buffer));
+                                show_preview(&w, Some(buffer));
                             }
                         });
                     }
@@ -537,12 +537,31 @@ fn speak(
     }
 }
 
-/// Drops the last preview frame from the window.
+type Preview = slint::SharedPixelBuffer<slint::Rgb8Pixel>;
+
+thread_local! {
+    /// The preview frame on screen (UI thread), kept to zeroize it once replaced.
+    static SHOWN_PREVIEW: std::cell::RefCell<Option<Preview>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Shows `next` (or nothing) as the preview, then zeroizes the frame it replaced: once the
+/// window no longer shows it, this is its only reference and it is overwritten in place.
+fn show_preview(w: &ui::KioskWindow, next: Option<Preview>) {
+    let image = next.as_ref().map_or_else(slint::Image::default, |b| {
+        slint::Image::from_rgb8(b.clone())
+    });
+    w.set_preview(image);
+    if let Some(mut old) = SHOWN_PREVIEW.with(|shown| shown.replace(next)) {
+        zeroize::Zeroize::zeroize(old.make_mut_bytes());
+    }
+}
+
+/// Drops the last preview frame from the window and zeroizes it.
 fn clear_preview(ui: &slint::Weak<ui::KioskWindow>) {
     let ui = ui.clone();
     let _ = slint::invoke_from_event_loop(move || {
         if let Some(w) = ui.upgrade() {
-            w.set_preview(slint::Image::default());
+            show_preview(&w, None);
         }
     });
 }

@@ -176,3 +176,106 @@ impl AuditPort for AuditTrail {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::{Certificate, Consent as Answers, Operator};
+
+    fn result(method: Method) -> VerificationResult {
+        let der = card_io::sim::Profile::load("normal")
+            .unwrap()
+            .certificate
+            .unwrap();
+        VerificationResult {
+            certificate: Certificate {
+                serial: "1001".into(),
+                not_after: String::new(),
+                days_left: 100,
+                der,
+            },
+            method,
+            consent: Answers {
+                comprehensive: false,
+                items: vec![(ConsentItem::Drug, true), (ConsentItem::Surgery, false)],
+            },
+            proxy: false,
+            register: false,
+        }
+    }
+
+    fn session() -> SessionInfo {
+        SessionInfo {
+            kiosk_id: "k-1".into(),
+            session_id: SessionId::new(),
+            started_at: result::now(),
+        }
+    }
+
+    #[test]
+    fn visual_check_and_consent_items_reach_the_hand_off() {
+        let method = Method::Visual {
+            operator: Operator("nurse-7".into()),
+            reason: VisualReason::Unconscious,
+        };
+        let out = to_handoff(&session(), &result(method), 0.42).unwrap();
+        assert_eq!(out.certificate.serial, "1001");
+        assert_eq!(out.kiosk_id, "k-1");
+        let Evidence::Visual(visual) = &out.evidence else {
+            panic!("{:?}", out.evidence)
+        };
+        assert_eq!(visual.operator_id, "nurse-7");
+        assert_eq!(visual.reason, result::VisualReason::PatientCannotOperate);
+        let items = out.consent.items;
+        assert_eq!(items.medication, Some(true));
+        assert_eq!(items.surgery, Some(false));
+        assert_eq!(items.health_checkup, None, "not shown");
+        assert!(!out.consent.comprehensive);
+    }
+
+    #[test]
+    fn face_scores_and_threshold_are_recorded() {
+        let method = Method::Face {
+            score: 0.61,
+            liveness_score: 1.0,
+        };
+        let out = to_handoff(&session(), &result(method), 0.42).unwrap();
+        let Evidence::Face(face) = &out.evidence else {
+            panic!("{:?}", out.evidence)
+        };
+        assert_eq!((face.match_score, face.match_threshold), (0.61, 0.42));
+    }
+
+    #[test]
+    fn an_unparsable_certificate_is_refused() {
+        let mut bad = result(Method::Visual {
+            operator: Operator("nurse-7".into()),
+            reason: VisualReason::Other,
+        });
+        bad.certificate.der = vec![0x30, 0x00];
+        assert_eq!(
+            to_handoff(&session(), &bad, 0.42).unwrap_err(),
+            KioskError::CertificateUntrusted
+        );
+    }
+
+    #[test]
+    fn staff_actions_name_operator_and_reason() {
+        let record = AuditRecord::VisualCheck {
+            operator: Operator("nurse-7".into()),
+            reason: VisualReason::PinLocked,
+        };
+        let AuditEvent::StaffAction {
+            operator_id,
+            action,
+            reason_code,
+            ..
+        } = staff_event(None, &record)
+        else {
+            panic!("not a staff action")
+        };
+        assert_eq!(operator_id, "nurse-7");
+        assert_eq!(action, "visual_check");
+        assert_eq!(reason_code.as_deref(), Some("pin_locked"));
+    }
+}
