@@ -10,7 +10,9 @@ pub struct Config {
     /// Identifies this kiosk in logs and hand-off results.
     pub kiosk_id: String,
     pub reader: ReaderConfig,
+    pub card: CardConfig,
     pub face: FaceConfig,
+    pub camera: CameraConfig,
     pub demo: DemoConfig,
     pub handoff: HandoffConfig,
     pub qualification: QualificationConfig,
@@ -40,6 +42,33 @@ impl ReaderConfig {
     }
 }
 
+/// How the user-authentication certificate is checked.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CardConfig {
+    /// The J-LIS user-authentication CA certificates (PEM or DER files); none: every card is
+    /// refused as untrusted.
+    pub trust_anchors: Vec<PathBuf>,
+    /// CRLs of those CAs (PEM or DER files), each signed by one of them.
+    pub crls: Vec<PathBuf>,
+}
+
+impl CardConfig {
+    /// Loads the anchors, then the CRLs; the error names the file.
+    pub fn trust_anchors(
+        &self,
+    ) -> Result<card_io::certificate::TrustAnchors, card_io::certificate::TrustError> {
+        let mut anchors = card_io::certificate::TrustAnchors::new();
+        for path in &self.trust_anchors {
+            anchors.add_file(path)?;
+        }
+        for path in &self.crls {
+            anchors.add_crl_file(path)?;
+        }
+        Ok(anchors)
+    }
+}
+
 /// ONNX Runtime and the face models.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -52,6 +81,53 @@ pub struct FaceConfig {
     pub threads: usize,
     /// SFace cosine similarity at or above which the live face matches the chip photo.
     pub match_threshold: f32,
+    /// Active liveness: `on`, or `off` (demo mode only: still images cannot turn a head).
+    pub liveness: Liveness,
+}
+
+/// Whether the active liveness challenge is judged.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Liveness {
+    #[default]
+    On,
+    Off,
+}
+
+/// The patient camera.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CameraConfig {
+    /// `v4l2` (a camera) or `images` (a folder of still images, for demos and tests).
+    pub source: CameraKind,
+    /// `source = "v4l2"`: the device node.
+    pub device: PathBuf,
+    pub width: u32,
+    pub height: u32,
+    pub fps: u32,
+    /// `source = "images"`: the folder (or one image).
+    pub folder: PathBuf,
+}
+
+/// The kind of patient camera.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum CameraKind {
+    V4l2,
+    Images,
+}
+
+impl Default for CameraConfig {
+    fn default() -> Self {
+        Self {
+            source: CameraKind::V4l2,
+            device: "/dev/video0".into(),
+            width: 640,
+            height: 480,
+            fps: 15,
+            folder: PathBuf::new(),
+        }
+    }
 }
 
 /// The demo's virtual card (a simulator, never used by `run`).
@@ -60,6 +136,9 @@ pub struct FaceConfig {
 pub struct DemoConfig {
     /// TCP port of the vpcd slot the virtual card plugs into.
     pub vpcd_port: u16,
+    /// Images of someone else, shown to the camera when the demo strip picks the impostor
+    /// (the holder's are `camera.folder`).
+    pub impostor_folder: PathBuf,
 }
 
 /// Where verified results go and how they wait for the reception system.
@@ -143,6 +222,8 @@ impl Default for Config {
         Self {
             kiosk_id: "kiosk-1".into(),
             reader: ReaderConfig::default(),
+            card: CardConfig::default(),
+            camera: CameraConfig::default(),
             face: FaceConfig::default(),
             demo: DemoConfig::default(),
             handoff: HandoffConfig::default(),
@@ -168,13 +249,17 @@ impl Default for FaceConfig {
             ),
             threads: 2,
             match_threshold: 0.42,
+            liveness: Liveness::On,
         }
     }
 }
 
 impl Default for DemoConfig {
     fn default() -> Self {
-        Self { vpcd_port: 35963 }
+        Self {
+            vpcd_port: 35963,
+            impostor_folder: PathBuf::new(),
+        }
     }
 }
 
@@ -246,6 +331,25 @@ impl Config {
         if !(face.match_threshold > 0.0 && face.match_threshold < 1.0) {
             let found = face.match_threshold;
             return Err(Invalid::new("face.match_threshold", "0 < x < 1", found));
+        }
+        let camera = &self.camera;
+        if !(1..=60).contains(&camera.fps) {
+            return Err(Invalid::new("camera.fps", "1 to 60", camera.fps));
+        }
+        if !(64..=4096).contains(&camera.width) || !(64..=4096).contains(&camera.height) {
+            let found = format!("{}x{}", camera.width, camera.height);
+            return Err(Invalid::new(
+                "camera.width",
+                "64 to 4096 (also height)",
+                found,
+            ));
+        }
+        if camera.source == CameraKind::Images && camera.folder.as_os_str().is_empty() {
+            return Err(Invalid::new(
+                "camera.folder",
+                "a folder of images",
+                "nothing",
+            ));
         }
         self.handoff.validate()?;
         if !self.qualification.url.is_empty() {
@@ -389,6 +493,32 @@ mod tests {
         assert_eq!(c.kiosk_id, "east-2");
         assert_eq!(c.reader.name, "SONY");
         assert_eq!(c.face.threads, 2);
+    }
+
+    #[test]
+    fn card_trust_anchors_load_and_name_a_bad_file() {
+        let dir = std::env::temp_dir().join(format!("mynakiosk-anchors-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let anchor = dir.join("ca.der");
+        std::fs::write(&anchor, card_io::sim::pki::test_trust_anchor_der()).unwrap();
+        let text = format!(
+            "[card]\ntrust_anchors = [{:?}]\n",
+            anchor.display().to_string()
+        );
+        let c = Config::parse(&text).unwrap();
+        assert!(!c.card.trust_anchors().unwrap().is_empty());
+        assert!(Config::default().card.trust_anchors().unwrap().is_empty());
+        let missing = dir.join("missing.pem");
+        let text = format!("[card]\ncrls = [{:?}]\n", missing.display().to_string());
+        let e = Config::parse(&text)
+            .unwrap()
+            .card
+            .trust_anchors()
+            .unwrap_err();
+        assert!(e.to_string().contains("missing.pem"), "{e}");
+        let e = Config::parse("[card]\nanchors = []\n").unwrap_err();
+        assert!(e.contains("anchors"), "{e}");
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

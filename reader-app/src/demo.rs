@@ -1,9 +1,10 @@
 //! Demo controls: plug the virtual My Number card (a simulator) into a vpcd slot so the
 //! real pcscd sees it, as it would a physical card; pick the card profile and who stands in
-//! front of the (simulated) camera.
+//! front of the (simulated) camera. The card's profile is one of the card simulator's
+//! (`card-io/profiles/*.toml`, TEST keys and certificates from the simulator's TEST CA).
 
-use crate::kiosk::sim::{Profile, SharedChoice};
-use card_io::sim::{vpcd::VpcdCard, VirtualCard};
+use crate::kiosk::sim::SharedChoice;
+use card_io::sim::{vpcd::VpcdCard, Profile};
 use slint::ComponentHandle;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -23,7 +24,8 @@ pub struct DemoCard(Arc<Mutex<Option<VpcdCard>>>);
 /// Connects the window's demo buttons to a virtual card on vpcd `port`.
 pub fn attach(window: &ui::KioskWindow, port: u16, choice: SharedChoice) -> DemoCard {
     let card = DemoCard::default();
-    attach_pickers(window, choice);
+    attach_pickers(window, choice.clone());
+    let chosen = choice;
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let place = card.clone();
     let view = window.as_weak();
@@ -32,7 +34,11 @@ pub fn attach(window: &ui::KioskWindow, port: u16, choice: SharedChoice) -> Demo
         if slot.is_some() {
             return;
         }
-        match VpcdCard::insert(VirtualCard::my_number(), addr) {
+        let profile = crate::kiosk::sim::choice(&chosen).profile;
+        let inserted = Profile::load(profile)
+            .map_err(|e| e.to_string())
+            .and_then(|p| VpcdCard::insert(p.card(), addr).map_err(|e| e.to_string()));
+        match inserted {
             Ok(c) => *slot = Some(c),
             Err(e) => {
                 tracing::error!(error = %e, %addr, "cannot plug the virtual card into vpcd");
@@ -57,20 +63,18 @@ pub fn attach(window: &ui::KioskWindow, port: u16, choice: SharedChoice) -> Demo
 
 /// The profile and person pickers: view-model state the simulators read.
 fn attach_pickers(window: &ui::KioskWindow, choice: SharedChoice) {
-    let current = *choice.lock().unwrap_or_else(PoisonError::into_inner);
-    window.set_demo_profile(current.profile.label().into());
+    let current = crate::kiosk::sim::choice(&choice);
+    window.set_demo_profile(current.profile.into());
     window.set_demo_holder(current.holder);
     let view = window.as_weak();
     let shared = choice.clone();
     window.on_demo_next_profile(move || {
         let mut c = shared.lock().unwrap_or_else(PoisonError::into_inner);
-        let at = Profile::ALL
-            .iter()
-            .position(|p| *p == c.profile)
-            .unwrap_or(0);
-        c.profile = Profile::ALL[(at + 1) % Profile::ALL.len()];
+        let names = Profile::names();
+        let at = names.iter().position(|p| *p == c.profile).unwrap_or(0);
+        c.profile = names[(at + 1) % names.len()];
         if let Some(w) = view.upgrade() {
-            w.set_demo_profile(c.profile.label().into());
+            w.set_demo_profile(c.profile.into());
         }
     });
     let view = window.as_weak();

@@ -17,8 +17,18 @@ fn demo_kiosk_follows_the_virtual_card() {
         "DISPLAY is not set: run the tests with scripts/test.sh (it starts Xvfb)"
     );
     let _slots = pcscd::lock();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("demo.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[handoff]\nsink = \"none\"\noutbox_dir = \"{0}/outbox\"\n[audit]\ndir = \"{0}/audit\"\n[voice]\nenabled = false\n",
+            dir.path().display()
+        ),
+    )
+    .unwrap();
     let mut cmd = binary::command();
-    cmd.arg("demo");
+    cmd.arg("--config").arg(&config).arg("demo");
     let mut kiosk = Running::spawn(cmd);
     kiosk.wait_for_line("kiosk starting", SCREEN_TIMEOUT);
 

@@ -3,7 +3,10 @@
 //! Card, camera, timer and touch events flow into one channel; the session thread owns the
 //! [`Session`], carries out its effects through the [`ports`] and pushes views to the UI thread.
 
+pub mod card_port;
+pub mod face_port;
 pub mod ports;
+pub mod reception;
 pub mod sim;
 pub mod staff;
 pub mod view;
@@ -17,7 +20,9 @@ use std::time::{Duration, Instant};
 use card_io::monitor::{CardEvent, CardMonitor, ReaderFilter};
 use slint::ComponentHandle;
 
+use crate::audit::{AuditEvent, Outcome};
 use crate::config::Config;
+use crate::handoff::result::{SessionId, SessionInfo};
 use crate::session::{Effect, Event, Screen, Session, TimerId, Touch, View};
 use ports::{AuditPort, CaptureProgress, CardFrontPort, CardPort, FacePort, HandOffPort};
 
@@ -39,18 +44,14 @@ pub struct Ports {
     pub voice: crate::voice::Voice,
 }
 
-/// Audit records as structured log lines, until the audit log is wired.
-pub struct LogAudit;
-
-impl AuditPort for LogAudit {
-    fn record(&mut self, record: &crate::session::AuditRecord) {
-        tracing::info!(?record, "audit");
-    }
-}
-
 /// Runs the kiosk until its window is closed.
 pub fn run(config: &Config, mode: Mode) -> anyhow::Result<()> {
-    let window = ui::KioskWindow::new()?;
+    run_in(&ui::KioskWindow::new()?, config, mode)
+}
+
+/// Runs the kiosk in `window` (made by the caller, e.g. a test on the headless backend)
+/// until the event loop ends.
+pub fn run_in(window: &ui::KioskWindow, config: &Config, mode: Mode) -> anyhow::Result<()> {
     window.set_demo_mode(mode == Mode::Demo);
     window.set_face_enabled(config.session.face_enabled);
 
@@ -59,13 +60,25 @@ pub fn run(config: &Config, mode: Mode) -> anyhow::Result<()> {
         Mode::Production if config.reader.name.is_empty() => ReaderFilter::Any,
         Mode::Production => ReaderFilter::Contains(config.reader.name.clone()),
     };
+    let anchors = match mode {
+        Mode::Demo => {
+            tracing::warn!("DEMO: trusting only the card simulator's TEST CA");
+            demo_trust_anchors()?
+        }
+        Mode::Production => config.card.trust_anchors()?,
+    };
+    if anchors.is_empty() {
+        tracing::warn!("no [card] trust_anchors configured: every card will be refused");
+    }
+    let audit = crate::audit::AuditLog::open(&config.audit, &config.kiosk_id)?;
+    let hand_off = reception::Reception::start(config)?;
     let choice = sim::SharedChoice::default();
     let _demo_card = (mode == Mode::Demo)
-        .then(|| crate::demo::attach(&window, config.demo.vpcd_port, choice.clone()));
+        .then(|| crate::demo::attach(window, config.demo.vpcd_port, choice.clone()));
     window.set_reader_status(reader_status(&reader_filter).into());
 
     let (tx, rx) = mpsc::channel();
-    connect_touches(&window, &tx);
+    connect_touches(window, &tx);
     tracing::info!(kiosk_id = %config.kiosk_id, reader = ?reader_filter, "kiosk starting");
     let monitor_tx = tx.clone();
     let monitor = CardMonitor::spawn(reader_filter, move |event| {
@@ -73,30 +86,97 @@ pub fn run(config: &Config, mode: Mode) -> anyhow::Result<()> {
         let _ = monitor_tx.send(session_event(event));
     })?;
 
-    // SIMULATED ports until card-io, face-match, the OCR and the hand-off are wired.
-    tracing::warn!("certificate, counters, face match, card-front OCR and hand-off are simulated");
+    let face = face_port(config, mode, &choice)?;
     let ports = Ports {
-        card: Box::new(sim::SimCard::new(choice.clone())),
-        card_front: Box::new(sim::SimCardFront),
-        face: Arc::new(Mutex::new(Box::new(sim::SimFace::new(
-            choice.clone(),
-            Duration::from_millis(700),
-        )))),
-        hand_off: Box::new(sim::SimHandOff::new(choice)),
-        audit: Box::new(LogAudit),
+        card: Box::new(card_port::PcscCard::new(anchors)),
+        card_front: match mode {
+            Mode::Demo => Box::new(sim::SimCardFront::new(choice.clone())),
+            Mode::Production => Box::new(card_port::NoCardFront),
+        },
+        face: Arc::new(Mutex::new(Box::new(face))),
+        hand_off: Box::new(hand_off),
+        audit: Box::new(reception::AuditTrail(audit)),
         staff: config.staff.clone(),
         voice: crate::voice::Voice::start(config.voice.clone()),
     };
     let view = window.as_weak();
     let session = Session::new(config.session.clone());
     let shuffle = config.session.shuffle_pin_pad;
-    let session = std::thread::Builder::new()
+    let kiosk_id = config.kiosk_id.clone();
+    // The session thread holds a sender of its own channel (for the capture thread), so it
+    // never sees the channel close: it is left to end with the process.
+    std::thread::Builder::new()
         .name("session".into())
-        .spawn(move || Runtime::new(ports, tx, shuffle).run(session, &rx, &view))?;
+        .spawn(move || Runtime::new(ports, tx, shuffle, kiosk_id).run(session, &rx, &view))?;
     window.run()?;
     drop(monitor);
-    let _ = session.join();
     Ok(())
+}
+
+/// The face pipeline on the configured camera; in the demo, image folders of the card holder
+/// and of an impostor (SIMULATED camera) and, if configured, no liveness check.
+fn face_port(
+    config: &Config,
+    mode: Mode,
+    choice: &sim::SharedChoice,
+) -> anyhow::Result<face_port::CameraFace> {
+    use crate::config::{CameraKind, Liveness};
+    use face_match::{CaptureSettings, ImageFolderSource, V4l2Source};
+    let liveness = match (config.face.liveness, mode) {
+        (Liveness::On, _) => Some(face_match::liveness::LivenessConfig::default()),
+        (Liveness::Off, Mode::Demo) => {
+            tracing::warn!("DEMO: face.liveness = \"off\": no liveness check (still images)");
+            None
+        }
+        (Liveness::Off, Mode::Production) => {
+            anyhow::bail!("face.liveness = \"off\" is allowed in demo mode only")
+        }
+    };
+    let runtime = face_match::OrtRuntime::init(&config.face.onnx_runtime, config.face.threads)?;
+    let policy = face_match::MatchPolicy {
+        threshold: config.face.match_threshold,
+        ..face_match::MatchPolicy::default()
+    };
+    let matcher = face_match::FaceMatcher::load(
+        &runtime,
+        &config.face.models_dir,
+        face_match::QualityConfig::default(),
+        policy,
+    )?;
+    let camera = config.camera.clone();
+    let impostor = config.demo.impostor_folder.clone();
+    let demo = (mode == Mode::Demo && !impostor.as_os_str().is_empty()).then(|| choice.clone());
+    let open: face_port::CameraOpener = Box::new(move || {
+        Ok(match (camera.source, &demo) {
+            (CameraKind::Images, Some(choice)) => Box::new(sim::DemoCamera {
+                choice: choice.clone(),
+                holder: ImageFolderSource::open(&camera.folder)?,
+                impostor: ImageFolderSource::open(&impostor)?,
+            }),
+            (CameraKind::Images, None) => Box::new(ImageFolderSource::open(&camera.folder)?),
+            (CameraKind::V4l2, _) => Box::new(V4l2Source::open(
+                &face_match::CameraDevice::Path(camera.device.clone()),
+                CaptureSettings {
+                    width: camera.width,
+                    height: camera.height,
+                    fps: camera.fps,
+                },
+            )?),
+        })
+    });
+    Ok(face_port::CameraFace::new(
+        matcher,
+        open,
+        liveness,
+        config.camera.fps,
+    ))
+}
+
+/// The demo's trust anchor: the card simulator's TEST CA (never a real J-LIS CA).
+fn demo_trust_anchors() -> anyhow::Result<card_io::certificate::TrustAnchors> {
+    let mut anchors = card_io::certificate::TrustAnchors::new();
+    anchors.add_der(&card_io::sim::pki::test_trust_anchor_der())?;
+    Ok(anchors)
 }
 
 /// Sends the window's touches to the session.
@@ -151,10 +231,20 @@ struct Runtime {
     tx: mpsc::Sender<Event>,
     timers: HashMap<TimerId, Instant>,
     capture_stop: Option<Arc<AtomicBool>>,
+    kiosk_id: String,
+    /// The patient session in progress, from card reading until the card is released.
+    patient: Option<Patient>,
+}
+
+/// What the audit log and the hand-off need to know of the current patient.
+struct Patient {
+    info: SessionInfo,
+    serial: Option<String>,
+    delivered: bool,
 }
 
 impl Runtime {
-    fn new(ports: Ports, tx: mpsc::Sender<Event>, shuffle_pad: bool) -> Self {
+    fn new(ports: Ports, tx: mpsc::Sender<Event>, shuffle_pad: bool, kiosk_id: String) -> Self {
         Self {
             ports,
             shuffle_pad,
@@ -162,7 +252,71 @@ impl Runtime {
             tx,
             timers: HashMap::new(),
             capture_stop: None,
+            kiosk_id,
+            patient: None,
         }
+    }
+
+    fn session_id(&self) -> Option<SessionId> {
+        self.patient.as_ref().map(|p| p.info.session_id)
+    }
+
+    /// A card was placed: a new patient session (ending one left open).
+    fn begin_patient(&mut self) {
+        self.end_patient();
+        let info = SessionInfo {
+            kiosk_id: self.kiosk_id.clone(),
+            session_id: SessionId::new(),
+            started_at: crate::handoff::result::now(),
+        };
+        let session_id = info.session_id;
+        self.patient = Some(Patient {
+            info,
+            serial: None,
+            delivered: false,
+        });
+        self.ports
+            .audit
+            .record(AuditEvent::SessionStarted { session_id });
+    }
+
+    fn end_patient(&mut self) {
+        if let Some(p) = self.patient.take() {
+            let outcome = if p.delivered {
+                Outcome::Verified
+            } else {
+                Outcome::Aborted
+            };
+            self.ports.audit.record(AuditEvent::SessionEnded {
+                session_id: p.info.session_id,
+                outcome,
+                certificate_serial: p.serial,
+            });
+        }
+    }
+
+    fn deliver(&mut self, result: &crate::session::VerificationResult) -> Event {
+        let Some(patient) = self.patient.as_mut() else {
+            return Event::Delivered(Err(crate::errors::KioskError::CardRemoved));
+        };
+        let session_id = patient.info.session_id;
+        let method = match result.method {
+            crate::session::Method::Face { .. } => "face",
+            crate::session::Method::Pin(_) => "pin",
+            crate::session::Method::Visual { .. } => "visual",
+        };
+        let answer = self.ports.hand_off.deliver(&patient.info, result);
+        self.ports.audit.record(AuditEvent::MethodChosen {
+            session_id,
+            method: method.into(),
+        });
+        if answer.is_ok() {
+            patient.delivered = true;
+            self.ports
+                .audit
+                .record(AuditEvent::ResultQueued { session_id });
+        }
+        Event::Delivered(answer)
     }
 
     /// Feeds events into the session until every sender is gone.
@@ -221,6 +375,13 @@ impl Runtime {
                     set_pad_keys(ui, shuffled_digits());
                 }
                 self.shown = Some(view.screen);
+                if let (Screen::Error, Some(e)) = (view.screen, view.error) {
+                    let session_id = self.session_id();
+                    self.ports.audit.record(AuditEvent::ErrorShown {
+                        session_id,
+                        code: e.text().code.into(),
+                    });
+                }
                 show(ui, view);
             }
             Effect::Speak(screen, lang) => speak(ui, &p.voice, screen, lang),
@@ -232,7 +393,12 @@ impl Runtime {
                 self.timers.remove(&id);
             }
             Effect::ReadCardIdentity { reader } => {
-                return Some(Event::CardIdentityRead(p.card.read_identity(&reader)))
+                self.begin_patient();
+                let identity = self.ports.card.read_identity(&reader);
+                if let (Ok(id), Some(patient)) = (&identity, self.patient.as_mut()) {
+                    patient.serial = Some(id.certificate.serial.clone());
+                }
+                return Some(Event::CardIdentityRead(identity));
             }
             Effect::ReadCardFront => return Some(Event::CardFrontRead(p.card_front.read())),
             Effect::SubmitPinB(pin_b) => {
@@ -255,12 +421,16 @@ impl Runtime {
             }
             Effect::VerifyPin(pin) => return Some(Event::PinVerified(p.card.verify_pin(&pin))),
             Effect::CheckStaffPin(pin) => return Some(Event::StaffPinChecked(p.staff.check(&pin))),
-            Effect::DeliverResult(result) => {
-                return Some(Event::Delivered(p.hand_off.deliver(&result)))
+            Effect::DeliverResult(result) => return Some(self.deliver(&result)),
+            Effect::ReleaseCard => {
+                p.card.release();
+                self.end_patient();
             }
-            Effect::ReleaseCard => p.card.release(),
             Effect::NotifyStaff => tracing::warn!("patient pressed call-staff"),
-            Effect::Audit(record) => p.audit.record(&record),
+            Effect::Audit(record) => {
+                let event = reception::staff_event(self.session_id(), &record);
+                self.ports.audit.record(event);
+            }
         }
         None
     }
@@ -288,7 +458,7 @@ impl Runtime {
                         let ui = ui.clone();
                         let _ = slint::invoke_from_event_loop(move || {
                             if let Some(w) = ui.upgrade() {
-                                w.set_preview(slint::Image::from_rgb8(buffer));
+                                show_preview(&w, Some(buffer));
                             }
                         });
                     }
@@ -367,12 +537,31 @@ fn speak(
     }
 }
 
-/// Drops the last preview frame from the window.
+type Preview = slint::SharedPixelBuffer<slint::Rgb8Pixel>;
+
+thread_local! {
+    /// The preview frame on screen (UI thread), kept to zeroize it once replaced.
+    static SHOWN_PREVIEW: std::cell::RefCell<Option<Preview>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Shows `next` (or nothing) as the preview, then zeroizes the frame it replaced: once the
+/// window no longer shows it, this is its only reference and it is overwritten in place.
+fn show_preview(w: &ui::KioskWindow, next: Option<Preview>) {
+    let image = next.as_ref().map_or_else(slint::Image::default, |b| {
+        slint::Image::from_rgb8(b.clone())
+    });
+    w.set_preview(image);
+    if let Some(mut old) = SHOWN_PREVIEW.with(|shown| shown.replace(next)) {
+        zeroize::Zeroize::zeroize(old.make_mut_bytes());
+    }
+}
+
+/// Drops the last preview frame from the window and zeroizes it.
 fn clear_preview(ui: &slint::Weak<ui::KioskWindow>) {
     let ui = ui.clone();
     let _ = slint::invoke_from_event_loop(move || {
         if let Some(w) = ui.upgrade() {
-            w.set_preview(slint::Image::default());
+            show_preview(&w, None);
         }
     });
 }
@@ -396,6 +585,16 @@ fn show(ui: &slint::Weak<ui::KioskWindow>, view: View) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn liveness_off_is_refused_outside_the_demo() {
+        let config = crate::config::Config::parse("[face]\nliveness = \"off\"\n").unwrap();
+        let choice = super::sim::SharedChoice::default();
+        let e = super::face_port(&config, super::Mode::Production, &choice)
+            .err()
+            .expect("refused");
+        assert!(e.to_string().contains("demo mode only"), "{e}");
+    }
+
     #[test]
     fn shuffled_digits_are_a_permutation() {
         let mut seen = std::collections::HashSet::new();

@@ -1,16 +1,18 @@
-//! What the runtime needs from the other parts of the kiosk. The lead wires card-io, the
-//! face pipeline, the card-front OCR and the hand-off behind these traits; [`super::sim`]
-//! holds the labelled simulators used until then (and by the demo).
+//! What the runtime needs from the other parts of the kiosk: card-io ([`super::card_port`]),
+//! the hand-off and audit log ([`super::reception`]), the face pipeline and the card-front
+//! OCR; [`super::sim`] holds the labelled simulators of the parts not wired yet.
 
 use std::sync::atomic::AtomicBool;
 
 use slint::{Rgb8Pixel, SharedPixelBuffer};
 use zeroize::Zeroizing;
 
+use crate::audit::AuditEvent;
 use crate::errors::KioskError;
+use crate::handoff::result::SessionInfo;
 use crate::session::{
-    AuditRecord, Capture, CardFrontReading, CardIdentity, Challenge, FaceMatch, Guidance, PinB,
-    PinBOutcome, PinEntry, PinOutcome, Qualification, VerificationResult,
+    Capture, CardFrontReading, CardIdentity, Challenge, FaceMatch, Guidance, PinB, PinBOutcome,
+    PinEntry, PinOutcome, Qualification, VerificationResult,
 };
 
 /// The My Number card in the session's reader (card-io).
@@ -60,10 +62,15 @@ pub trait FacePort: Send {
 
 /// The reception side: outbox, sink and the qualification answer.
 pub trait HandOffPort: Send {
-    fn deliver(&mut self, result: &VerificationResult) -> Result<Qualification, KioskError>;
+    /// Queues `result` of `session` for the reception system and asks for the qualification.
+    fn deliver(
+        &mut self,
+        session: &SessionInfo,
+        result: &VerificationResult,
+    ) -> Result<Qualification, KioskError>;
 }
 
 /// The append-only audit log.
 pub trait AuditPort: Send {
-    fn record(&mut self, record: &AuditRecord);
+    fn record(&mut self, event: AuditEvent);
 }

@@ -1,0 +1,305 @@
+//! [`CardPort`] over card-io: the My Number card in a PC/SC reader, through pcscd.
+//!
+//! Each step is one PC/SC transaction. The connection stays open between steps (its card
+//! reset on disconnect clears verified PINs), so a card swapped mid-session is caught by
+//! pcscd as a removal.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use card_io::certificate::{CertificateSummary, ChainVerdict, TrustAnchors};
+use card_io::mynumber::{self, CardError, CardKind, MyNumberCard, RetryCounter, VerifyOutcome};
+use card_io::pcsc_transport::{PcscTransaction, PcscTransport};
+use card_io::transport::TransportError;
+use zeroize::Zeroizing;
+
+use super::ports::{CardFrontPort, CardPort};
+use crate::errors::KioskError;
+use crate::session::{
+    CardFrontReading, CardIdentity, Certificate, PinB, PinBOutcome, PinEntry, PinOutcome, PinProof,
+    PinState,
+};
+
+const SECONDS_PER_DAY: i64 = 86_400;
+
+/// The card in the session's reader, checked against `anchors`.
+pub struct PcscCard {
+    anchors: TrustAnchors,
+    connection: Option<Connection>,
+}
+
+/// What one card session keeps between steps.
+struct Connection {
+    transport: PcscTransport,
+    certificate: Vec<u8>,
+    /// The chip photo, read right after 照合番号B opened the card face; zeroized on drop.
+    photo: Option<Zeroizing<Vec<u8>>>,
+}
+
+impl PcscCard {
+    /// A port that trusts the user-authentication certificates `anchors` vouch for.
+    pub fn new(anchors: TrustAnchors) -> Self {
+        Self {
+            anchors,
+            connection: None,
+        }
+    }
+
+    fn connection(&mut self) -> Result<&mut Connection, KioskError> {
+        self.connection.as_mut().ok_or(KioskError::CardRemoved)
+    }
+}
+
+impl CardPort for PcscCard {
+    fn read_identity(&mut self, reader: &str) -> Result<CardIdentity, KioskError> {
+        self.connection = None;
+        let mut transport = PcscTransport::connect(reader).map_err(transport_error)?;
+        let (certificate, pin, pin_b) = {
+            let mut card = session(&mut transport)?;
+            match card.detect().map_err(card_error)? {
+                CardKind::MyNumberCard => {}
+                kind => {
+                    tracing::info!(?kind, "not a My Number card");
+                    return Err(KioskError::NotMyNumberCard);
+                }
+            }
+            let mut jpki = card.jpki().map_err(card_error)?;
+            let certificate = jpki.user_auth_certificate().map_err(card_error)?;
+            let pin = jpki.pin_retries().map_err(card_error)?;
+            let pin_b = match card.surface() {
+                Ok(mut surface) => Some(surface.pin_b_retries().map_err(card_error)?),
+                Err(CardError::NoApplication(_)) => None,
+                Err(e) => return Err(card_error(e)),
+            };
+            (certificate, pin, pin_b)
+        };
+        let now = unix_now();
+        let checked = check_certificate(&self.anchors, &certificate, now)?;
+        let identity = CardIdentity {
+            certificate: checked,
+            pin: pin_state(pin)?,
+            pin_b_retries: pin_b.and_then(RetryCounter::remaining),
+        };
+        self.connection = Some(Connection {
+            transport,
+            certificate,
+            photo: None,
+        });
+        Ok(identity)
+    }
+
+    fn submit_pin_b(&mut self, pin_b: &PinB) -> Result<PinBOutcome, KioskError> {
+        let digits = mynumber::PinB::new(pin_b.expose()).map_err(|e| {
+            tracing::info!(error = %e, "照合番号B not presented");
+            KioskError::PinBUnreadable
+        })?;
+        let connection = self.connection()?;
+        let mut card = session(&mut connection.transport)?;
+        let mut surface = card.surface().map_err(card_error)?;
+        let outcome = match surface.verify_pin_b(&digits).map_err(card_error)? {
+            VerifyOutcome::Verified => {
+                // Read while the card face is open, in the same transaction.
+                let mut record = surface.read_record().map_err(card_error)?;
+                connection.photo = record.photo.take();
+                PinBOutcome::Accepted
+            }
+            VerifyOutcome::Wrong { remaining } => PinBOutcome::Rejected { remaining },
+            VerifyOutcome::Locked => PinBOutcome::Rejected { remaining: 0 },
+        };
+        Ok(outcome)
+    }
+
+    fn read_face_photo(&mut self) -> Result<Zeroizing<Vec<u8>>, KioskError> {
+        self.connection()?
+            .photo
+            .take()
+            .ok_or(KioskError::NoFaceInPhoto)
+    }
+
+    fn verify_pin(&mut self, pin: &PinEntry) -> Result<PinOutcome, KioskError> {
+        // A malformed entry never reaches the card, so it spends no try.
+        let digits = mynumber::Pin::new(pin.expose()).map_err(|e| {
+            tracing::info!(error = %e, "PIN not presented");
+            KioskError::PinWrong
+        })?;
+        let connection = self.connection()?;
+        let mut card = session(&mut connection.transport)?;
+        let mut jpki = card.jpki().map_err(card_error)?;
+        Ok(match jpki.verify_pin(&digits).map_err(card_error)? {
+            VerifyOutcome::Verified => {
+                let proof = jpki
+                    .prove_possession(&connection.certificate)
+                    .map_err(card_error)?;
+                PinOutcome::Verified(PinProof {
+                    challenge: proof.challenge.to_vec(),
+                    signature: proof.signature,
+                })
+            }
+            VerifyOutcome::Wrong { remaining } => PinOutcome::Wrong { remaining },
+            VerifyOutcome::Locked => PinOutcome::Locked,
+        })
+    }
+
+    fn release(&mut self) {
+        self.connection = None;
+    }
+}
+
+/// The card front while no OCR is installed: 照合番号B is never guessed, so the face path
+/// (which needs the chip photo) is unavailable and the patient uses the PIN or staff.
+pub struct NoCardFront;
+
+impl CardFrontPort for NoCardFront {
+    fn read(&mut self) -> Result<CardFrontReading, KioskError> {
+        tracing::warn!("no card-front OCR installed: 照合番号B unreadable");
+        Err(KioskError::PinBUnreadable)
+    }
+}
+
+/// One card session inside an exclusive PC/SC transaction.
+fn session(transport: &mut PcscTransport) -> Result<MyNumberCard<PcscTransaction<'_>>, KioskError> {
+    Ok(MyNumberCard::new(
+        transport.transaction().map_err(transport_error)?,
+    ))
+}
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// The certificate as the session sees it, or the catalogue error for its verdict.
+fn check_certificate(
+    anchors: &TrustAnchors,
+    der: &[u8],
+    now: i64,
+) -> Result<Certificate, KioskError> {
+    let verdict = anchors.check(der, now);
+    if !verdict.is_acceptable() {
+        tracing::warn!(verdict = verdict.code(), "certificate refused");
+        return Err(verdict_error(verdict));
+    }
+    let summary = CertificateSummary::of(der).ok_or(KioskError::CertificateUntrusted)?;
+    let not_after = chrono::DateTime::from_timestamp(summary.not_after, 0)
+        .map(|t| t.date_naive().to_string())
+        .unwrap_or_default();
+    Ok(Certificate {
+        serial: summary.serial.replace(':', ""),
+        not_after,
+        days_left: (summary.not_after - now).div_euclid(SECONDS_PER_DAY),
+        der: der.to_vec(),
+    })
+}
+
+/// The catalogue error for a certificate that may not be relied on.
+pub fn verdict_error(verdict: ChainVerdict) -> KioskError {
+    match verdict {
+        ChainVerdict::Expired => KioskError::CertificateExpired,
+        ChainVerdict::Revoked => KioskError::CertificateRevoked,
+        _ => KioskError::CertificateUntrusted,
+    }
+}
+
+fn pin_state(counter: RetryCounter) -> Result<PinState, KioskError> {
+    match counter {
+        RetryCounter::Remaining(n) => Ok(PinState::Remaining(n)),
+        RetryCounter::Locked => Ok(PinState::Remaining(0)),
+        RetryCounter::NotSet => Ok(PinState::NotSet),
+        // A fresh connection has verified nothing: another application holds the card.
+        RetryCounter::AlreadyVerified => {
+            tracing::warn!("the PIN is already verified on a fresh connection");
+            Err(KioskError::CardNotRecognised)
+        }
+    }
+}
+
+/// The catalogue error for a failed card operation.
+pub fn card_error(e: CardError) -> KioskError {
+    match e {
+        CardError::Transport(t) => transport_error(t),
+        CardError::NoApplication(ap) => {
+            tracing::info!(ap, "application missing");
+            KioskError::NotMyNumberCard
+        }
+        CardError::BadSignature => {
+            tracing::warn!("the card's signature does not match its certificate");
+            KioskError::CertificateUntrusted
+        }
+        e => {
+            tracing::warn!(error = %e, "card read failed");
+            KioskError::CardNotRecognised
+        }
+    }
+}
+
+/// The catalogue error for a failed exchange with the reader.
+pub fn transport_error(e: TransportError) -> KioskError {
+    tracing::warn!(error = %e, "card exchange failed");
+    match e {
+        TransportError::CardRemoved | TransportError::CardReset => KioskError::CardRemoved,
+        TransportError::NoService => KioskError::PcscdDown,
+        TransportError::ReaderUnavailable => KioskError::ReaderMissing,
+        _ => KioskError::CardNotRecognised,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdicts_keep_their_cause() {
+        assert_eq!(
+            verdict_error(ChainVerdict::Expired),
+            KioskError::CertificateExpired
+        );
+        assert_eq!(
+            verdict_error(ChainVerdict::Revoked),
+            KioskError::CertificateRevoked
+        );
+        for v in [
+            ChainVerdict::Untrusted,
+            ChainVerdict::NotYetValid,
+            ChainVerdict::Malformed,
+            ChainVerdict::WrongKeyUsage,
+            ChainVerdict::UnsupportedAlgorithm,
+        ] {
+            assert_eq!(verdict_error(v), KioskError::CertificateUntrusted, "{v:?}");
+        }
+    }
+
+    #[test]
+    fn counters_map_to_pin_states() {
+        assert_eq!(
+            pin_state(RetryCounter::Remaining(2)),
+            Ok(PinState::Remaining(2))
+        );
+        assert_eq!(pin_state(RetryCounter::Locked), Ok(PinState::Remaining(0)));
+        assert_eq!(pin_state(RetryCounter::NotSet), Ok(PinState::NotSet));
+        assert_eq!(
+            pin_state(RetryCounter::AlreadyVerified),
+            Err(KioskError::CardNotRecognised)
+        );
+    }
+
+    #[test]
+    fn transport_failures_map_to_the_catalogue() {
+        assert_eq!(
+            card_error(CardError::Transport(TransportError::CardRemoved)),
+            KioskError::CardRemoved
+        );
+        assert_eq!(
+            transport_error(TransportError::NoService),
+            KioskError::PcscdDown
+        );
+        assert_eq!(
+            transport_error(TransportError::ReaderUnavailable),
+            KioskError::ReaderMissing
+        );
+        assert_eq!(
+            card_error(CardError::NoApplication("JPKI AP")),
+            KioskError::NotMyNumberCard
+        );
+    }
+}

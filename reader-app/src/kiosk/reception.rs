@@ -1,0 +1,281 @@
+//! [`HandOffPort`] and [`AuditPort`] over the hand-off ([`Courier`], qualification query) and
+//! the hash-chained [`AuditLog`].
+
+use std::time::Duration;
+
+use crate::audit::{AuditEvent, AuditLog};
+use crate::config::Config;
+use crate::errors::KioskError;
+use crate::handoff::courier::Courier;
+use crate::handoff::qualification::{self, Qualification as Answer};
+use crate::handoff::result::{
+    self, Consent, ConsentItems, Evidence, FaceEvidence, PinEvidence, SessionId, SessionInfo,
+    VisualEvidence,
+};
+use crate::session::{
+    AuditRecord, ConsentItem, Method, Qualification, VerificationResult, VisualReason,
+};
+
+use super::ports::{AuditPort, HandOffPort};
+
+/// Signature scheme of the JPKI user-authentication key.
+const PIN_SIGNATURE_ALGORITHM: &str = "rsa-pkcs1-sha256";
+
+/// Queues results in the durable outbox (the courier delivers them) and asks the
+/// qualification service about the card.
+pub struct Reception {
+    courier: Courier,
+    qualification_url: String,
+    timeout: Duration,
+    match_threshold: f32,
+}
+
+impl Reception {
+    /// Opens the configured outbox and starts its courier.
+    pub fn start(config: &Config) -> anyhow::Result<Self> {
+        Ok(Self {
+            courier: Courier::start(&config.handoff)?,
+            qualification_url: config.qualification.url.clone(),
+            timeout: Duration::from_millis(config.handoff.timeout_ms),
+            match_threshold: config.face.match_threshold,
+        })
+    }
+}
+
+impl HandOffPort for Reception {
+    fn deliver(
+        &mut self,
+        session: &SessionInfo,
+        result: &VerificationResult,
+    ) -> Result<Qualification, KioskError> {
+        let outgoing = to_handoff(session, result, self.match_threshold)?;
+        self.courier.enqueue(&outgoing).map_err(|e| {
+            tracing::error!(error = %e, "cannot queue the result");
+            KioskError::ReceptionUnreachable
+        })?;
+        if self.qualification_url.is_empty() {
+            // No qualification service configured: the reception system answers itself.
+            return Ok(Qualification::Valid);
+        }
+        let serial = &result.certificate.serial;
+        match qualification::query(&self.qualification_url, serial, self.timeout) {
+            Ok(answer) => Ok(match answer {
+                Answer::Valid => Qualification::Valid,
+                Answer::Invalid => Qualification::Invalid,
+                Answer::NoRecord => Qualification::NotFound,
+                Answer::Unregistered => Qualification::NotRegistered,
+            }),
+            Err(e) => {
+                tracing::warn!(error = %e, "qualification query failed");
+                Err(KioskError::ReceptionUnreachable)
+            }
+        }
+    }
+}
+
+/// The hand-off JSON for the session's result.
+pub fn to_handoff(
+    session: &SessionInfo,
+    result: &VerificationResult,
+    match_threshold: f32,
+) -> Result<result::VerificationResult, KioskError> {
+    let cert = &result.certificate;
+    let summary = card_io::certificate::CertificateSummary::of(&cert.der)
+        .ok_or(KioskError::CertificateUntrusted)?;
+    let serial = hex::decode(summary.serial.replace(':', ""))
+        .map_err(|_| KioskError::CertificateUntrusted)?;
+    let not_after = chrono::DateTime::from_timestamp(summary.not_after, 0)
+        .ok_or(KioskError::CertificateUntrusted)?;
+    let certificate = result::Certificate::new(&cert.der, &serial, summary.issuer, not_after);
+    let evidence = match &result.method {
+        Method::Face {
+            score,
+            liveness_score,
+        } => Evidence::Face(FaceEvidence {
+            match_score: *score,
+            match_threshold,
+            liveness_score: *liveness_score,
+            liveness_passed: true,
+            attempts: 1,
+        }),
+        Method::Pin(proof) => Evidence::Pin(PinEvidence::new(
+            &proof.challenge,
+            &proof.signature,
+            PIN_SIGNATURE_ALGORITHM,
+        )),
+        Method::Visual { operator, reason } => Evidence::Visual(VisualEvidence {
+            operator_id: operator.0.clone(),
+            reason: visual_reason(*reason),
+        }),
+    };
+    let answer = |item| {
+        result
+            .consent
+            .items
+            .iter()
+            .find(|(i, _)| *i == item)
+            .map(|&(_, yes)| yes)
+    };
+    let items = ConsentItems {
+        medication: answer(ConsentItem::Drug),
+        health_checkup: answer(ConsentItem::Checkup),
+        medical_care: answer(ConsentItem::Clinical),
+        surgery: answer(ConsentItem::Surgery),
+    };
+    let now = result::now();
+    let consent = Consent::new(now, result.consent.comprehensive, items);
+    Ok(result::VerificationResult::new(
+        session,
+        now,
+        certificate,
+        evidence,
+        consent,
+    ))
+}
+
+fn visual_reason(reason: VisualReason) -> result::VisualReason {
+    match reason {
+        VisualReason::Unconscious => result::VisualReason::PatientCannotOperate,
+        VisualReason::FaceUnavailable => result::VisualReason::FaceNotPossible,
+        VisualReason::PinLocked => result::VisualReason::PinLocked,
+        VisualReason::Other => result::VisualReason::Other,
+    }
+}
+
+/// The audit event for a staff action of the session `session`.
+pub fn staff_event(session: Option<SessionId>, record: &AuditRecord) -> AuditEvent {
+    let (operator, action, reason) = match record {
+        AuditRecord::StaffCalled => (None, "staff_called".to_owned(), None),
+        AuditRecord::StaffUnlocked { operator } => (Some(operator), "unlock".to_owned(), None),
+        AuditRecord::StaffUnlockRefused => (None, "unlock_refused".to_owned(), None),
+        AuditRecord::VisualCheck { operator, reason } => (
+            Some(operator),
+            "visual_check".to_owned(),
+            Some(reason.code()),
+        ),
+        AuditRecord::StaffChoseMethod { operator, method } => {
+            (Some(operator), format!("choose_method:{method}"), None)
+        }
+        AuditRecord::StaffLeft { operator } => (Some(operator), "leave".to_owned(), None),
+    };
+    AuditEvent::StaffAction {
+        session_id: session,
+        operator_id: operator.map(|o| o.0.clone()).unwrap_or_default(),
+        action,
+        reason_code: reason.map(str::to_owned),
+    }
+}
+
+/// Appends to the audit log; a failed write is logged (the session goes on).
+pub struct AuditTrail(pub AuditLog);
+
+impl AuditPort for AuditTrail {
+    fn record(&mut self, event: AuditEvent) {
+        if let Err(e) = self.0.record(event) {
+            tracing::error!(error = %e, "audit log unwritable");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::{Certificate, Consent as Answers, Operator};
+
+    fn result(method: Method) -> VerificationResult {
+        let der = card_io::sim::Profile::load("normal")
+            .unwrap()
+            .certificate
+            .unwrap();
+        VerificationResult {
+            certificate: Certificate {
+                serial: "1001".into(),
+                not_after: String::new(),
+                days_left: 100,
+                der,
+            },
+            method,
+            consent: Answers {
+                comprehensive: false,
+                items: vec![(ConsentItem::Drug, true), (ConsentItem::Surgery, false)],
+            },
+            proxy: false,
+            register: false,
+        }
+    }
+
+    fn session() -> SessionInfo {
+        SessionInfo {
+            kiosk_id: "k-1".into(),
+            session_id: SessionId::new(),
+            started_at: result::now(),
+        }
+    }
+
+    #[test]
+    fn visual_check_and_consent_items_reach_the_hand_off() {
+        let method = Method::Visual {
+            operator: Operator("nurse-7".into()),
+            reason: VisualReason::Unconscious,
+        };
+        let out = to_handoff(&session(), &result(method), 0.42).unwrap();
+        assert_eq!(out.certificate.serial, "1001");
+        assert_eq!(out.kiosk_id, "k-1");
+        let Evidence::Visual(visual) = &out.evidence else {
+            panic!("{:?}", out.evidence)
+        };
+        assert_eq!(visual.operator_id, "nurse-7");
+        assert_eq!(visual.reason, result::VisualReason::PatientCannotOperate);
+        let items = out.consent.items;
+        assert_eq!(items.medication, Some(true));
+        assert_eq!(items.surgery, Some(false));
+        assert_eq!(items.health_checkup, None, "not shown");
+        assert!(!out.consent.comprehensive);
+    }
+
+    #[test]
+    fn face_scores_and_threshold_are_recorded() {
+        let method = Method::Face {
+            score: 0.61,
+            liveness_score: 1.0,
+        };
+        let out = to_handoff(&session(), &result(method), 0.42).unwrap();
+        let Evidence::Face(face) = &out.evidence else {
+            panic!("{:?}", out.evidence)
+        };
+        assert_eq!((face.match_score, face.match_threshold), (0.61, 0.42));
+    }
+
+    #[test]
+    fn an_unparsable_certificate_is_refused() {
+        let mut bad = result(Method::Visual {
+            operator: Operator("nurse-7".into()),
+            reason: VisualReason::Other,
+        });
+        bad.certificate.der = vec![0x30, 0x00];
+        assert_eq!(
+            to_handoff(&session(), &bad, 0.42).unwrap_err(),
+            KioskError::CertificateUntrusted
+        );
+    }
+
+    #[test]
+    fn staff_actions_name_operator_and_reason() {
+        let record = AuditRecord::VisualCheck {
+            operator: Operator("nurse-7".into()),
+            reason: VisualReason::PinLocked,
+        };
+        let AuditEvent::StaffAction {
+            operator_id,
+            action,
+            reason_code,
+            ..
+        } = staff_event(None, &record)
+        else {
+            panic!("not a staff action")
+        };
+        assert_eq!(operator_id, "nurse-7");
+        assert_eq!(action, "visual_check");
+        assert_eq!(reason_code.as_deref(), Some("pin_locked"));
+    }
+}

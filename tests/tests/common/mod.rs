@@ -1,0 +1,241 @@
+#![allow(dead_code)] // each test binary uses part of it
+//! The running kiosk driven from a test thread: the real window on the headless testing
+//! backend with an event loop, virtual cards in vpcd slot 0, results from the file-drop sink.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use card_io::sim::vpcd::VpcdCard;
+use card_io::sim::Profile;
+use i_slint_backend_testing::{AccessibleRole, ElementHandle};
+use mynakiosk::config::Config;
+use mynakiosk::kiosk::{self, Mode};
+use mynakiosk_tests::pcscd;
+use serde_json::Value;
+use slint::platform::PointerEventButton;
+use slint::{ComponentHandle, LogicalSize};
+
+/// Covers vpcd's ~400 ms polling, pcscd and the card work of a step.
+pub const TIMEOUT: Duration = Duration::from_secs(15);
+pub const POLL: Duration = Duration::from_millis(20);
+
+/// Drives the running kiosk from the test thread.
+pub struct Driver {
+    window: slint::Weak<ui::KioskWindow>,
+    drop_dir: PathBuf,
+    audit_dir: PathBuf,
+}
+
+impl Driver {
+    /// Runs `f` on the UI thread and returns its answer.
+    pub fn on_ui<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&ui::KioskWindow) -> R + Send + 'static,
+    ) -> R {
+        let (tx, rx) = mpsc::channel();
+        let weak = self.window.clone();
+        slint::invoke_from_event_loop(move || {
+            if let Some(w) = weak.upgrade() {
+                let _ = tx.send(f(&w));
+            }
+        })
+        .expect("the kiosk's event loop runs");
+        rx.recv_timeout(TIMEOUT).expect("the UI thread answered")
+    }
+
+    pub fn screen(&self) -> ui::Screen {
+        self.on_ui(|w| w.get_screen())
+    }
+
+    pub fn wait_for(&self, screen: ui::Screen) {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let now = self.screen();
+            if now == screen {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited for {screen:?}, still {now:?}"
+            );
+            std::thread::sleep(POLL);
+        }
+    }
+
+    /// Clicks the element `id`; false if it is not shown.
+    pub fn try_click(&self, id: &'static str) -> bool {
+        self.on_ui(move |w| {
+            ElementHandle::find_by_element_id(w, id)
+                .next()
+                .map(|e| e.mock_single_click(PointerEventButton::Left))
+                .is_some()
+        })
+    }
+
+    pub fn click(&self, id: &'static str) {
+        assert!(
+            self.try_click(id),
+            "{id} is not shown on {:?}",
+            self.screen()
+        );
+    }
+
+    pub fn shown(&self, id: &'static str) -> bool {
+        self.on_ui(move |w| ElementHandle::find_by_element_id(w, id).next().is_some())
+    }
+
+    pub fn label(&self, id: &'static str) -> String {
+        self.on_ui(move |w| {
+            ElementHandle::find_by_element_id(w, id)
+                .next()
+                .and_then(|e| e.accessible_label())
+                .map(|l| l.to_string())
+        })
+        .unwrap_or_else(|| panic!("{id} is not shown on {:?}", self.screen()))
+    }
+
+    /// Types `pin` on the pad and submits it.
+    pub fn enter_pin(&self, pin: &str) {
+        self.wait_for(ui::Screen::PinEntry);
+        for d in pin.chars() {
+            let label = d.to_string();
+            let pressed = self.on_ui(move |w| {
+                ElementHandle::find_by_accessible_label(w, &label)
+                    .find(|e| e.accessible_role() == Some(AccessibleRole::Button))
+                    .map(|e| e.mock_single_click(PointerEventButton::Left))
+                    .is_some()
+            });
+            assert!(pressed, "no key {d}");
+        }
+        let deadline = Instant::now() + TIMEOUT;
+        while self.on_ui(|w| w.get_digits_entered()) != pin.len() as i32 {
+            assert!(Instant::now() < deadline, "the pad did not take {pin:?}");
+            std::thread::sleep(POLL);
+        }
+        self.click("DigitPad::submit");
+    }
+
+    /// 包括同意, confirm, and wait for the reception's answer.
+    pub fn consent_all(&self) {
+        self.wait_for(ui::Screen::ConsentChoice);
+        self.click("ConsentChoiceScreen::all");
+        self.wait_for(ui::Screen::ConsentSummary);
+        self.click("ConsentSummaryScreen::confirm");
+        self.wait_for(ui::Screen::Result);
+    }
+
+    pub fn error_code(&self) -> String {
+        self.on_ui(|w| w.get_error_code().to_string())
+    }
+
+    /// Results the file-drop sink received so far.
+    pub fn delivered(&self) -> Vec<Value> {
+        json_files(&self.drop_dir)
+    }
+
+    /// Waits until the sink holds `n` results and returns the last one.
+    pub fn wait_for_delivery(&self, n: usize) -> Value {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let results = self.delivered();
+            if results.len() >= n {
+                assert_eq!(results.len(), n, "one result per verified session");
+                return results.into_iter().last().unwrap();
+            }
+            assert!(Instant::now() < deadline, "no result delivered");
+            std::thread::sleep(POLL);
+        }
+    }
+
+    pub fn audit_text(&self) -> String {
+        std::fs::read_to_string(self.audit_dir.join("audit.jsonl")).unwrap_or_default()
+    }
+}
+
+/// The JSON files of `dir`, oldest name first (names are not ordered; sort by content time).
+fn json_files(dir: &Path) -> Vec<Value> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut results: Vec<Value> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .filter_map(|e| std::fs::read(e.path()).ok())
+        .filter_map(|b| serde_json::from_slice(&b).ok())
+        .collect();
+    results.sort_by_key(|r| r["created_at"].as_str().unwrap_or_default().to_owned());
+    results
+}
+
+/// A virtual card of `profile` in vpcd slot 0.
+pub fn insert(profile: &str) -> VpcdCard {
+    let card = Profile::load(profile).expect("profile").card();
+    VpcdCard::insert(card, pcscd::slot0_addr()).expect("vpcd slot 0")
+}
+
+/// Takes the card out and waits until the kiosk is back at 待機.
+pub fn remove(d: &Driver, card: VpcdCard) {
+    card.remove().expect("remove card");
+    d.wait_for(ui::Screen::Waiting);
+    // Let pcscd settle before the next insertion (vpcd polls every ~400 ms).
+    std::thread::sleep(Duration::from_millis(600));
+}
+
+/// Runs the kiosk in `mode` with `config` on the headless backend (set up once per process)
+/// while `scenarios` drive it from another thread; a failed step fails the test.
+pub fn run_kiosk(config: &Config, mode: Mode, dir: &Path, scenarios: fn(&Driver)) {
+    i_slint_backend_testing::init_integration_test_with_mock_time();
+    let window = ui::KioskWindow::new().unwrap();
+    window.window().set_size(LogicalSize::new(1280.0, 800.0));
+    let driver = Driver {
+        window: window.as_weak(),
+        drop_dir: dir.join("drop"),
+        audit_dir: dir.join("audit"),
+    };
+    let script = std::thread::spawn(move || {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scenarios(&driver)));
+        // Always end the event loop, so a failed step fails the test instead of hanging it.
+        let _ = slint::invoke_from_event_loop(|| {
+            let _ = slint::quit_event_loop();
+        });
+        outcome
+    });
+    kiosk::run_in(&window, config, mode).expect("kiosk runs");
+    if let Err(panic) = script.join().expect("script thread") {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// A folder in `dir` holding copies of the `shared/face-eval/portraits` images `names`.
+pub fn portraits(dir: &Path, folder: &str, names: &[&str]) -> PathBuf {
+    let out = dir.join(folder);
+    std::fs::create_dir(&out).unwrap();
+    for name in names {
+        let from = mynakiosk_tests::face::face_eval(&format!("portraits/{name}"));
+        std::fs::copy(from, out.join(name)).unwrap();
+    }
+    out
+}
+
+/// The configuration every end-to-end test shares (file sink, audit log in `dir`, no voice),
+/// followed by `extra` TOML.
+pub fn config(dir: &Path, extra: &str) -> Config {
+    std::fs::create_dir(dir.join("drop")).unwrap();
+    let text = format!(
+        r#"kiosk_id = "e2e-test"
+[handoff]
+sink = "file"
+drop_dir = "{dir}/drop"
+outbox_dir = "{dir}/outbox"
+retry_initial_ms = 100
+retry_max_ms = 200
+[audit]
+dir = "{dir}/audit"
+[voice]
+enabled = false
+{extra}"#,
+        dir = dir.display(),
+    );
+    Config::parse(&text).expect("test configuration")
+}
