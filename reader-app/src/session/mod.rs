@@ -673,7 +673,7 @@ impl Session {
             .then(|| challenges[(sessions + usize::from(p.attempt)) % challenges.len()]);
         p.challenge = challenge;
         fx.push(Effect::StartFaceCapture(
-            challenge.unwrap_or(Challenge::Blink),
+            challenge.unwrap_or(Challenge::TurnLeft),
         ));
         fx.push(Effect::StartTimer(
             TimerId::FaceTick,
