@@ -100,7 +100,7 @@ pub fn run_in(window: &ui::KioskWindow, config: &Config, mode: Mode) -> anyhow::
         voice: crate::voice::Voice::start(config.voice.clone()),
     };
     let view = window.as_weak();
-    let session = Session::new(config.session.clone());
+    let session = Session::new(config.session.clone()).with_challenge_seed(random_seed()?);
     let shuffle = config.session.shuffle_pin_pad;
     let kiosk_id = config.kiosk_id.clone();
     // The session thread holds a sender of its own channel (for the capture thread), so it
@@ -170,6 +170,14 @@ fn face_port(
         liveness,
         config.camera.fps,
     ))
+}
+
+/// A seed from the operating system's random source, for the liveness challenge draw.
+fn random_seed() -> anyhow::Result<u64> {
+    let mut bytes = [0u8; 8];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
+        .map_err(|_| anyhow::anyhow!("the system random source failed"))?;
+    Ok(u64::from_le_bytes(bytes))
 }
 
 /// The demo's trust anchor: the card simulator's TEST CA (never a real J-LIS CA).

@@ -22,6 +22,8 @@ pub use settings::Settings;
 pub use types::*;
 
 use crate::errors::KioskError;
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use std::time::Duration;
 
 /// Digits of the patient PIN.
@@ -191,8 +193,9 @@ pub struct Session {
     /// Notices on the waiting screen (e.g. the last card was removed too early).
     idle_notices: Vec<Notice>,
     idle_armed: bool,
-    /// Sessions started, to rotate the liveness challenges.
-    sessions: usize,
+    /// Draws each capture's liveness challenge, so the next one cannot be predicted; the
+    /// runtime seeds it from the operating system ([`Session::with_challenge_seed`]).
+    challenge_draw: ChaCha8Rng,
 }
 
 impl Default for Session {
@@ -214,8 +217,14 @@ impl Session {
             last_error: None,
             idle_notices: Vec::new(),
             idle_armed: false,
-            sessions: 0,
+            challenge_draw: ChaCha8Rng::seed_from_u64(0),
         }
+    }
+
+    /// Seeds the draw of liveness challenges (a fixed seed makes tests reproducible).
+    pub fn with_challenge_seed(mut self, seed: u64) -> Self {
+        self.challenge_draw = ChaCha8Rng::seed_from_u64(seed);
+        self
     }
 
     /// The screen and everything on it now.
@@ -595,7 +604,6 @@ impl Session {
             // One patient at a time: a second card elsewhere waits.
             return;
         }
-        self.sessions += 1;
         self.idle_notices.clear();
         self.patient = Some(Patient::new(reader.clone(), &self.settings));
         self.go(State::Reading, fx);
@@ -664,13 +672,13 @@ impl Session {
 
     fn start_capture(&mut self, fx: &mut Vec<Effect>) {
         let challenges = self.settings.challenges.clone();
-        let sessions = self.sessions;
         let seconds_left = self.settings.face_seconds;
+        let draw = self.challenge_draw.next_u32();
         let p = self.patient_mut();
         p.attempt += 1;
         p.guidance = None;
-        let challenge = (!challenges.is_empty())
-            .then(|| challenges[(sessions + usize::from(p.attempt)) % challenges.len()]);
+        let challenge =
+            (!challenges.is_empty()).then(|| challenges[draw as usize % challenges.len()]);
         p.challenge = challenge;
         fx.push(Effect::StartFaceCapture(
             challenge.unwrap_or(Challenge::TurnLeft),

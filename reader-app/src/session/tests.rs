@@ -561,3 +561,30 @@ fn call_staff_while_the_card_is_read_does_not_lose_the_answer() {
     ))));
     assert_eq!(screen(&s), Screen::MethodChoice);
 }
+
+#[test]
+fn liveness_challenges_are_drawn_from_the_seed_not_rotated() {
+    let first_challenge = |seed: u64| {
+        let mut s = Session::default().with_challenge_seed(seed);
+        s.handle(Event::CardInserted { reader: R.into() });
+        s.handle(Event::CardIdentityRead(Ok(identity(
+            PinState::Remaining(3),
+            500,
+        ))));
+        touch(&mut s, Touch::ChooseFace);
+        s.handle(Event::CardFrontRead(Ok(CardFrontReading {
+            pin_b: PinB::new("90010120291234"),
+            all_digits_confident: true,
+        })));
+        s.handle(Event::PinBSubmitted(Ok(PinBOutcome::Accepted)));
+        match s.handle(Event::FacePhotoRead(Ok(())))[0] {
+            Effect::StartFaceCapture(c) => c,
+            ref other => panic!("expected a capture, got {other:?}"),
+        }
+    };
+    let drawn: Vec<Challenge> = (0..24).map(first_challenge).collect();
+    assert_eq!(drawn, (0..24).map(first_challenge).collect::<Vec<_>>());
+    for c in Settings::default().challenges {
+        assert!(drawn.contains(&c), "{c:?} never drawn in {drawn:?}");
+    }
+}
