@@ -6,11 +6,7 @@ mod support;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use face_match::eval::ChipSimulator;
-use face_match::{
-    align_face, DetectorConfig, FaceDetector, FaceEmbedder, FaceMatcher, Frame, MatchPolicy,
-    QualityConfig, SFACE_2021DEC_FILE, SFACE_2021DEC_SHA256, YUNET_2023MAR_FILE,
-    YUNET_2023MAR_SHA256,
-};
+use face_match::{align_face, FaceMatcher, Frame, MatchPolicy, QualityConfig};
 
 /// The portrait used for the single-frame benchmarks: its face passes the quality gate.
 const PORTRAIT: &str = "grace_hopper_512x512.jpg";
@@ -30,24 +26,12 @@ fn copy(frame: &Frame) -> Frame {
 
 fn pipeline(c: &mut Criterion) {
     let runtime = support::runtime(2);
-    let models = support::configured("MYNAKIOSK_MODELS_DIR");
     let (_, frame) = support::portrait_frames()
         .into_iter()
         .find(|(name, _)| name == PORTRAIT)
         .unwrap_or_else(|| panic!("{PORTRAIT} missing"));
-    let mut detector = FaceDetector::new(
-        &runtime,
-        &models.join(YUNET_2023MAR_FILE),
-        YUNET_2023MAR_SHA256,
-        DetectorConfig::default(),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let mut embedder = FaceEmbedder::new(
-        &runtime,
-        &models.join(SFACE_2021DEC_FILE),
-        SFACE_2021DEC_SHA256,
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    let models = support::configured("MYNAKIOSK_MODELS_DIR");
+    let (mut detector, mut embedder) = support::models(&runtime);
     let face = detector.detect(&frame).unwrap_or_else(|e| panic!("{e}"))[0];
     let crop = align_face(&frame, &face).unwrap_or_else(|e| panic!("{e}"));
     let chip = ChipSimulator::card_like()

@@ -17,9 +17,8 @@ use std::time::{Duration, Instant};
 
 use face_match::eval::ChipSimulator;
 use face_match::{
-    align_face, DetectorConfig, Embedding, FaceDetector, FaceEmbedder, FaceMatcher, Frame,
-    MatchPolicy, QualityConfig, SFACE_2021DEC_FILE, SFACE_2021DEC_SHA256, YUNET_2023MAR_FILE,
-    YUNET_2023MAR_SHA256,
+    align_face, Embedding, FaceDetector, FaceEmbedder, FaceMatcher, Frame, MatchPolicy,
+    QualityConfig, SFACE_2021DEC_FILE, YUNET_2023MAR_FILE,
 };
 use opencv::core::Vector;
 use opencv::imgcodecs;
@@ -118,9 +117,9 @@ fn theirs(python: &PathBuf, frames: &[(String, Frame)], args: &Args) -> (Stages,
         imgcodecs::imwrite(&path, &mat, &Vector::new()).unwrap_or_else(|e| panic!("{e}"));
         paths.push(path);
     }
-    let models = support::configured("MYNAKIOSK_MODELS_DIR");
     let script =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/opencv_reference.py");
+    let models = support::configured("MYNAKIOSK_MODELS_DIR");
     let output = Command::new(python)
         .arg(script)
         .arg(models.join(YUNET_2023MAR_FILE))
@@ -169,21 +168,9 @@ fn peak_memory() -> String {
 fn main() {
     let args = args();
     let runtime = support::runtime(args.threads);
-    let models = support::configured("MYNAKIOSK_MODELS_DIR");
     let frames = support::portrait_frames();
-    let mut detector = FaceDetector::new(
-        &runtime,
-        &models.join(YUNET_2023MAR_FILE),
-        YUNET_2023MAR_SHA256,
-        DetectorConfig::default(),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let mut embedder = FaceEmbedder::new(
-        &runtime,
-        &models.join(SFACE_2021DEC_FILE),
-        SFACE_2021DEC_SHA256,
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    let models = support::configured("MYNAKIOSK_MODELS_DIR");
+    let (mut detector, mut embedder) = support::models(&runtime);
     let (stages, embeddings) = ours(&mut detector, &mut embedder, &frames, args.runs);
     println!(
         "mynakiosk  ({} frames 640×480, {} runs, {} threads): detect {:.2} ms, align {:.3} ms, \

@@ -3,7 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use face_match::{CameraSource, Frame, ImageFolderSource, OrtRuntime};
+use face_match::{
+    CameraSource, DetectorConfig, FaceDetector, FaceEmbedder, Frame, ImageFolderSource, OrtRuntime,
+    SFACE_2021DEC_FILE, SFACE_2021DEC_SHA256, YUNET_2023MAR_FILE, YUNET_2023MAR_SHA256,
+};
 
 /// Camera frame size of the benchmarks.
 pub const FRAME: (u32, u32) = (640, 480);
@@ -19,6 +22,25 @@ pub fn configured(var: &str) -> PathBuf {
 pub fn runtime(threads: usize) -> OrtRuntime {
     OrtRuntime::init(&configured("MYNAKIOSK_ORT_DYLIB"), threads)
         .unwrap_or_else(|e| panic!("{e} (run scripts/setup.sh)"))
+}
+
+/// YuNet and SFace from the generated models folder, checked against their checksums.
+pub fn models(runtime: &OrtRuntime) -> (FaceDetector, FaceEmbedder) {
+    let models = configured("MYNAKIOSK_MODELS_DIR");
+    let detector = FaceDetector::new(
+        runtime,
+        &models.join(YUNET_2023MAR_FILE),
+        YUNET_2023MAR_SHA256,
+        DetectorConfig::default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let embedder = FaceEmbedder::new(
+        runtime,
+        &models.join(SFACE_2021DEC_FILE),
+        SFACE_2021DEC_SHA256,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    (detector, embedder)
 }
 
 /// `shared/face-eval/portraits`.
