@@ -20,9 +20,9 @@ mod segment;
 pub use camera::{photograph, CameraShot};
 pub use date::{Date, Era};
 pub use error::{FieldName, OcrError};
-pub use generator::{random_identity, render_card, synthetic_photo};
+pub use generator::{identity_photo, random_identity, render_card, synthetic_photo};
 pub use identity::{Calendar, CardFrontIdentity, Sex};
 pub use policy::{
-    Decision, FallbackReason, PinBAttempts, RereadReason, RetryCounter, SubmitPolicy,
+    Decision, FallbackReason, PinBAttempts, ReadQuality, RereadReason, RetryCounter, SubmitPolicy,
 };
 pub use read::{read_card_front, read_card_front_on, PinBRead};

@@ -6,6 +6,27 @@
 use crate::error::OcrError;
 use crate::read::PinBRead;
 
+/// What a read gave, as far as the policy cares: never the digits.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ReadQuality {
+    /// No card, or a field that could not be read or validated.
+    Unreadable,
+    /// A validated 照合番号B whose least confident digit has this confidence.
+    Read { min_confidence: f32 },
+}
+
+impl ReadQuality {
+    /// The quality of one [`crate::read_card_front`] outcome.
+    pub fn of(read: Result<&PinBRead, &OcrError>) -> Self {
+        match read {
+            Ok(r) => Self::Read {
+                min_confidence: r.min_confidence(),
+            },
+            Err(_) => Self::Unreadable,
+        }
+    }
+}
+
 /// Thresholds of the policy.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SubmitPolicy {
@@ -89,30 +110,25 @@ impl PinBAttempts {
         }
     }
 
-    /// Decides on a read, given the counter the app just queried from the card.
-    pub fn decide(
-        &mut self,
-        read: Result<&PinBRead, &OcrError>,
-        counter: RetryCounter,
-    ) -> Decision {
+    /// Decides on a read, given the card's retry counter.
+    pub fn decide(&mut self, read: ReadQuality, counter: RetryCounter) -> Decision {
         let decision = if let Some(fallback) = self.counter_fallback(counter) {
             Decision::OfferPinOrStaff(fallback)
         } else {
             match read {
-                Err(_) => self.reread(RereadReason::Unreadable),
-                Ok(r) if r.min_confidence() < self.policy.min_confidence => {
+                ReadQuality::Unreadable => self.reread(RereadReason::Unreadable),
+                ReadQuality::Read { min_confidence }
+                    if min_confidence < self.policy.min_confidence =>
+                {
                     self.reread(RereadReason::LowConfidence)
                 }
-                Ok(_) => Decision::Submit,
+                ReadQuality::Read { .. } => Decision::Submit,
             }
         };
-        let min_confidence = read.map_or(0.0, PinBRead::min_confidence);
-        let rejected = read.err().map(ToString::to_string);
         tracing::info!(
             ?decision,
             ?counter,
-            min_confidence,
-            ?rejected,
+            ?read,
             rereads = self.rereads,
             "照合番号B read decision"
         );
@@ -163,29 +179,34 @@ mod tests {
     use super::*;
     use crate::error::FieldName;
 
+    fn read(min_confidence: f32) -> ReadQuality {
+        ReadQuality::Read { min_confidence }
+    }
+
     fn attempts() -> PinBAttempts {
         PinBAttempts::new(SubmitPolicy::default())
     }
 
     #[test]
     fn a_confident_read_is_submitted_when_tries_are_left() {
-        let read = PinBRead::sample(0.95);
+        let sample = PinBRead::sample(0.95);
+        let read = ReadQuality::of(Ok(&sample));
+        assert_eq!(read, self::read(0.95));
         assert_eq!(
-            attempts().decide(Ok(&read), RetryCounter::Remaining(10)),
+            attempts().decide(read, RetryCounter::Remaining(10)),
             Decision::Submit
         );
         assert_eq!(
-            attempts().decide(Ok(&read), RetryCounter::Remaining(3)),
+            attempts().decide(read, RetryCounter::Remaining(3)),
             Decision::Submit
         );
     }
 
     #[test]
     fn the_last_two_tries_are_never_spent() {
-        let read = PinBRead::sample(1.0);
         for n in 0..=2 {
             assert_eq!(
-                attempts().decide(Ok(&read), RetryCounter::Remaining(n)),
+                attempts().decide(read(1.0), RetryCounter::Remaining(n)),
                 Decision::OfferPinOrStaff(FallbackReason::FewTriesLeft { remaining: n })
             );
         }
@@ -193,9 +214,8 @@ mod tests {
 
     #[test]
     fn an_unreported_counter_means_no_try() {
-        let read = PinBRead::sample(1.0);
         assert_eq!(
-            attempts().decide(Ok(&read), RetryCounter::NotReported),
+            attempts().decide(read(1.0), RetryCounter::NotReported),
             Decision::OfferPinOrStaff(FallbackReason::CounterUnknown)
         );
     }
@@ -203,23 +223,24 @@ mod tests {
     #[test]
     fn uncertain_or_failed_reads_ask_for_a_bounded_number_of_rereads() {
         let mut a = attempts();
-        let low = PinBRead::sample(0.89);
-        let err = OcrError::FieldUnreadable(FieldName::SecurityCode);
+        let low = read(0.89);
+        let err = ReadQuality::of(Err(&OcrError::FieldUnreadable(FieldName::SecurityCode)));
+        assert_eq!(err, ReadQuality::Unreadable);
         let tries = RetryCounter::Remaining(10);
         assert_eq!(
-            a.decide(Ok(&low), tries),
+            a.decide(low, tries),
             Decision::Reread(RereadReason::LowConfidence)
         );
         assert_eq!(
-            a.decide(Err(&err), tries),
+            a.decide(err, tries),
             Decision::Reread(RereadReason::Unreadable)
         );
         assert_eq!(
-            a.decide(Err(&err), tries),
+            a.decide(err, tries),
             Decision::OfferPinOrStaff(FallbackReason::RereadsExhausted)
         );
         assert_eq!(
-            a.decide(Ok(&low), tries),
+            a.decide(low, tries),
             Decision::OfferPinOrStaff(FallbackReason::RereadsExhausted)
         );
     }
@@ -227,19 +248,16 @@ mod tests {
     #[test]
     fn a_refused_read_asks_to_replace_the_card_then_falls_back() {
         let mut a = attempts();
-        let read = PinBRead::sample(1.0);
+        let read = read(1.0);
         assert_eq!(
-            a.decide(Ok(&read), RetryCounter::Remaining(10)),
+            a.decide(read, RetryCounter::Remaining(10)),
             Decision::Submit
         );
         assert_eq!(
             a.verify_failed(RetryCounter::Remaining(9)),
             Decision::Reread(RereadReason::VerifyFailed)
         );
-        assert_eq!(
-            a.decide(Ok(&read), RetryCounter::Remaining(9)),
-            Decision::Submit
-        );
+        assert_eq!(a.decide(read, RetryCounter::Remaining(9)), Decision::Submit);
         assert_eq!(
             a.verify_failed(RetryCounter::Remaining(8)),
             Decision::OfferPinOrStaff(FallbackReason::VerifyFailed)
