@@ -13,6 +13,8 @@ pub struct Config {
     pub card: CardConfig,
     pub face: FaceConfig,
     pub camera: CameraConfig,
+    /// The card-front camera (照合番号B OCR): same keys as `[camera]`.
+    pub card_front_camera: CameraConfig,
     pub demo: DemoConfig,
     pub handoff: HandoffConfig,
     pub qualification: QualificationConfig,
@@ -94,7 +96,8 @@ pub enum Liveness {
     Off,
 }
 
-/// The patient camera.
+/// A camera: the patient camera (`[camera]`) or the card-front camera (`[card_front_camera]`).
+/// Keys left out take the patient camera's defaults (`/dev/video0`, 640×480, 15 fps).
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct CameraConfig {
@@ -127,6 +130,23 @@ impl Default for CameraConfig {
             fps: 15,
             folder: PathBuf::new(),
         }
+    }
+}
+
+impl CameraConfig {
+    /// Checks the section; `keys` name its fps, width and folder keys in errors.
+    fn validate(&self, [fps, width, folder]: [&'static str; 3]) -> Result<(), Invalid> {
+        if !(1..=60).contains(&self.fps) {
+            return Err(Invalid::new(fps, "1 to 60", self.fps));
+        }
+        if !(64..=4096).contains(&self.width) || !(64..=4096).contains(&self.height) {
+            let found = format!("{}x{}", self.width, self.height);
+            return Err(Invalid::new(width, "64 to 4096 (also height)", found));
+        }
+        if self.source == CameraKind::Images && self.folder.as_os_str().is_empty() {
+            return Err(Invalid::new(folder, "a folder of images", "nothing"));
+        }
+        Ok(())
     }
 }
 
@@ -224,6 +244,12 @@ impl Default for Config {
             reader: ReaderConfig::default(),
             card: CardConfig::default(),
             camera: CameraConfig::default(),
+            card_front_camera: CameraConfig {
+                device: "/dev/video1".into(),
+                width: 1280,
+                height: 960,
+                ..CameraConfig::default()
+            },
             face: FaceConfig::default(),
             demo: DemoConfig::default(),
             handoff: HandoffConfig::default(),
@@ -332,24 +358,17 @@ impl Config {
             let found = face.match_threshold;
             return Err(Invalid::new("face.match_threshold", "0 < x < 1", found));
         }
-        let camera = &self.camera;
-        if !(1..=60).contains(&camera.fps) {
-            return Err(Invalid::new("camera.fps", "1 to 60", camera.fps));
-        }
-        if !(64..=4096).contains(&camera.width) || !(64..=4096).contains(&camera.height) {
-            let found = format!("{}x{}", camera.width, camera.height);
-            return Err(Invalid::new(
-                "camera.width",
-                "64 to 4096 (also height)",
-                found,
-            ));
-        }
-        if camera.source == CameraKind::Images && camera.folder.as_os_str().is_empty() {
-            return Err(Invalid::new(
-                "camera.folder",
-                "a folder of images",
-                "nothing",
-            ));
+        self.camera
+            .validate(["camera.fps", "camera.width", "camera.folder"])?;
+        self.card_front_camera.validate([
+            "card_front_camera.fps",
+            "card_front_camera.width",
+            "card_front_camera.folder",
+        ])?;
+        if self.session.pin_b_min_retries < 3 {
+            let expected = "3 or more (the last two tries are never spent automatically)";
+            let found = self.session.pin_b_min_retries;
+            return Err(Invalid::new("session.pin_b_min_retries", expected, found));
         }
         self.handoff.validate()?;
         if !self.qualification.url.is_empty() {

@@ -1,27 +1,32 @@
-//! The face path end to end in demo mode: the virtual card through pcscd (照合番号B from the
-//! SIMULATED card-front OCR opens the real card face, the chip photo is read from it), the
-//! real face pipeline (YuNet + SFace on ONNX Runtime) on an image-folder camera of the card
-//! holder (another photo of the person on the card) or of an impostor, the real window.
-//! Still images cannot turn a head, so the demo's `face.liveness = "off"` is used.
+//! The face path end to end in demo mode: the card-front camera shows the demo card's front
+//! (its TEST holder rendered in memory with camera distortions), the real OCR reads
+//! 照合番号B, which opens the virtual card's face through pcscd; the chip photo is read from
+//! it and the real face pipeline (YuNet + SFace on ONNX Runtime) compares it with an
+//! image-folder camera of the card holder (another photo of the person on the card) or of
+//! someone else, in the real window. Still images cannot turn a head, so the demo's
+//! `face.liveness = "off"` is used.
 
 mod common;
 
-use common::{insert, remove, Driver};
+use common::{insert, notices, pin_b_tries, remove, Driver};
 use mynakiosk::kiosk::Mode;
 use mynakiosk_tests::pcscd;
 
+/// 照合番号B tries of the test profiles (card-io/profiles: 10 assumed).
+const FULL_PIN_B_TRIES: u8 = 10;
+
 #[test]
-fn face_path_matches_the_holder_and_refuses_an_impostor() {
+fn face_path_reads_the_card_front_matches_the_holder_and_refuses_an_impostor() {
     let _slots = pcscd::lock();
     let dir = tempfile::tempdir().unwrap();
     let holder = common::portraits(dir.path(), "holder", &["obama2.jpg", "obama3.jpg"]);
-    let impostor = common::portraits(dir.path(), "impostor", &["biden.jpg"]);
+    let other = common::portraits(dir.path(), "other", &["biden.jpg"]);
     let extra = format!(
         "[face]\nliveness = \"off\"\n[camera]\nsource = \"images\"\nfolder = \"{}\"\n\
          [demo]\nvpcd_port = {}\nimpostor_folder = \"{}\"\n",
         holder.display(),
         pcscd::SLOT0_PORT,
-        impostor.display()
+        other.display()
     );
     let config = common::config(dir.path(), &extra);
     common::run_kiosk(&config, Mode::Demo, dir.path(), scenarios);
@@ -29,27 +34,45 @@ fn face_path_matches_the_holder_and_refuses_an_impostor() {
 
 fn scenarios(d: &Driver) {
     d.wait_for(ui::Screen::Waiting);
-    holder_matches(d);
+    holder_matches(d, "normal", 1);
     impostor_is_refused(d);
+    // The foreign resident's chip photo is of the person in the other folder.
+    pick_profile(d, "foreign-resident");
+    holder_matches(d, "foreign-resident", 2);
+    pick_profile(d, "normal");
+    last_tries_are_never_spent(d);
 }
 
-/// The holder's face matches the chip photo; the result says so with scores only.
-fn holder_matches(d: &Driver) {
-    let card = insert("normal");
+/// The demo strip's next card is `profile`.
+fn pick_profile(d: &Driver, profile: &'static str) {
+    for _ in 0..card_io::sim::Profile::names().len() {
+        if d.on_ui(|w| w.get_demo_profile()) == profile {
+            return;
+        }
+        d.on_ui(|w| w.invoke_demo_next_profile());
+    }
+    panic!("the demo strip does not offer {profile}");
+}
+
+/// The card front of `profile` is read, its 照合番号B opens the card face, the live face
+/// matches the chip photo; the result says so with scores only.
+fn holder_matches(d: &Driver, profile: &str, delivered: usize) {
+    let card = insert(profile);
     d.wait_for(ui::Screen::MethodChoice);
     d.click("MethodChoiceScreen::face");
     d.consent_all();
-    let result = d.wait_for_delivery(1);
+    let result = d.wait_for_delivery(delivered);
     assert_eq!(result["method"], "face");
     let evidence = &result["evidence"];
     let score = evidence["match_score"].as_f64().unwrap();
     let threshold = evidence["match_threshold"].as_f64().unwrap();
-    assert!(score >= threshold, "score {score} below {threshold}");
+    assert!(score >= threshold, "{profile}: score {score} below {threshold}");
     assert!(
         score < 1.0,
         "a different photo of the holder, not the chip photo itself"
     );
-    remove(d, card);
+    let card = remove(d, card);
+    assert_eq!(pin_b_tries(&card), Some(FULL_PIN_B_TRIES), "{profile}");
 }
 
 /// Someone else in front of the camera: every attempt fails, face is withdrawn, the
@@ -60,15 +83,8 @@ fn impostor_is_refused(d: &Driver) {
     let card = insert("normal");
     d.wait_for(ui::Screen::MethodChoice);
     d.click("MethodChoiceScreen::face");
-    let deadline = std::time::Instant::now() + common::TIMEOUT;
-    while d.shown("MethodChoiceScreen::face") || d.screen() != ui::Screen::MethodChoice {
-        assert!(std::time::Instant::now() < deadline, "face not withdrawn");
-        std::thread::sleep(common::POLL);
-    }
-    let notices: Vec<ui::Notice> = d.on_ui(|w| {
-        use slint::Model;
-        w.get_notices().iter().collect()
-    });
+    wait_for_face_withdrawn(d);
+    let notices = notices(d);
     assert!(
         notices.contains(&ui::Notice::FaceUnavailable),
         "{notices:?}"
@@ -76,4 +92,28 @@ fn impostor_is_refused(d: &Driver) {
     assert!(notices.contains(&ui::Notice::ImagesDeleted), "{notices:?}");
     assert_eq!(d.delivered().len(), 1, "nothing delivered for the impostor");
     remove(d, card);
+}
+
+/// A card with two 照合番号B tries left: the front is read but never presented; face is
+/// withdrawn and the card's counter is unchanged.
+fn last_tries_are_never_spent(d: &Driver) {
+    let mut profile = card_io::sim::Profile::load("normal").unwrap();
+    profile.retries.pin_b.left = Some(2);
+    let card =
+        card_io::sim::vpcd::VpcdCard::insert(profile.card(), pcscd::slot0_addr()).unwrap();
+    d.wait_for(ui::Screen::MethodChoice);
+    d.click("MethodChoiceScreen::face");
+    wait_for_face_withdrawn(d);
+    assert!(d.shown("MethodChoiceScreen::pin"), "the PIN is offered");
+    let card = remove(d, card);
+    assert_eq!(pin_b_tries(&card), Some(2));
+}
+
+/// Waits until the method choice is back without the face button.
+fn wait_for_face_withdrawn(d: &Driver) {
+    let deadline = std::time::Instant::now() + common::TIMEOUT;
+    while d.shown("MethodChoiceScreen::face") || d.screen() != ui::Screen::MethodChoice {
+        assert!(std::time::Instant::now() < deadline, "face not withdrawn");
+        std::thread::sleep(common::POLL);
+    }
 }

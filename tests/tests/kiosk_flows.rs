@@ -186,9 +186,9 @@ impl Kiosk {
         self.click("MethodChoiceScreen::face");
         assert_eq!(self.screen(), ui::Screen::FacePreparing);
         assert_eq!(self.take()[0], Effect::ReadCardFront);
-        self.send(Event::CardFrontRead(Ok(CardFrontReading {
+        self.send(Event::CardFrontRead(Ok(CardFrontReading::Read {
             pin_b: PinB::new("90010120291234"),
-            all_digits_confident: true,
+            min_confidence: 1.0,
         })));
         assert!(matches!(self.take()[0], Effect::SubmitPinB(_)));
         self.send(Event::PinBSubmitted(Ok(PinBOutcome::Accepted)));

@@ -12,11 +12,10 @@ use card_io::pcsc_transport::{PcscTransaction, PcscTransport};
 use card_io::transport::TransportError;
 use zeroize::Zeroizing;
 
-use super::ports::{CardFrontPort, CardPort};
+use super::ports::CardPort;
 use crate::errors::KioskError;
 use crate::session::{
-    CardFrontReading, CardIdentity, Certificate, PinB, PinBOutcome, PinEntry, PinOutcome, PinProof,
-    PinState,
+    CardIdentity, Certificate, PinB, PinBOutcome, PinEntry, PinOutcome, PinProof, PinState,
 };
 
 const SECONDS_PER_DAY: i64 = 86_400;
@@ -141,17 +140,6 @@ impl CardPort for PcscCard {
 
     fn release(&mut self) {
         self.connection = None;
-    }
-}
-
-/// The card front while no OCR is installed: 照合番号B is never guessed, so the face path
-/// (which needs the chip photo) is unavailable and the patient uses the PIN or staff.
-pub struct NoCardFront;
-
-impl CardFrontPort for NoCardFront {
-    fn read(&mut self) -> Result<CardFrontReading, KioskError> {
-        tracing::warn!("no card-front OCR installed: 照合番号B unreadable");
-        Err(KioskError::PinBUnreadable)
     }
 }
 

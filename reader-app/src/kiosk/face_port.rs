@@ -6,10 +6,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use face_match::liveness::{LivenessChallenge, LivenessConfig, LivenessJudge, LivenessProgress};
-use face_match::{CameraError, CameraSource, Embedding, FaceMatcher, Frame, MatchError};
+use face_match::{Embedding, FaceMatcher, Frame, MatchError};
 use slint::{Rgb8Pixel, SharedPixelBuffer};
 use zeroize::Zeroizing;
 
+use super::camera::{CameraOpener, LazyCamera};
 use super::ports::{CaptureProgress, FacePort};
 use crate::errors::KioskError;
 use crate::session::{Capture, Challenge, FaceMatch, Guidance};
@@ -17,16 +18,10 @@ use crate::session::{Capture, Challenge, FaceMatch, Guidance};
 /// Size of the on-screen preview.
 const PREVIEW: (u32, u32) = (320, 240);
 
-/// Opens the camera when a capture starts (a missing camera is the patient's error, not a
-/// start-up failure).
-pub type CameraOpener =
-    Box<dyn FnMut() -> Result<Box<dyn CameraSource + Send>, CameraError> + Send>;
-
 /// The face pipeline with a camera.
 pub struct CameraFace {
     matcher: FaceMatcher,
-    open_camera: CameraOpener,
-    camera: Option<Box<dyn CameraSource + Send>>,
+    camera: LazyCamera,
     /// `None`: liveness off (allowed in demo mode only, for still images).
     liveness: Option<LivenessConfig>,
     threshold: f32,
@@ -46,21 +41,13 @@ impl CameraFace {
         let threshold = matcher.policy().threshold;
         Self {
             matcher,
-            open_camera,
-            camera: None,
+            camera: LazyCamera::new(open_camera),
             liveness,
             threshold,
             frame_interval: Duration::from_secs(1) / fps.max(1),
             reference: None,
             live: None,
         }
-    }
-
-    fn camera(&mut self) -> Result<&mut Box<dyn CameraSource + Send>, KioskError> {
-        if self.camera.is_none() {
-            self.camera = Some((self.open_camera)().map_err(camera_error)?);
-        }
-        self.camera.as_mut().ok_or(KioskError::CameraMissing)
     }
 }
 
@@ -105,7 +92,7 @@ impl FacePort for CameraFace {
             if stop.load(Ordering::Relaxed) {
                 break Ok(Capture::LivenessFailed);
             }
-            let frame = self.camera()?.next_frame().map_err(camera_error)?;
+            let frame = self.camera.next_frame()?;
             let (check, embedding) = self.matcher.check_frame(&frame).map_err(|e| {
                 tracing::warn!(error = %e, "face pipeline failed");
                 KioskError::ModelMissing
@@ -164,7 +151,7 @@ impl FacePort for CameraFace {
         self.reference = None;
         self.live = None;
         // Closing the camera drops any frame it buffered.
-        self.camera = None;
+        self.camera.close();
     }
 }
 
@@ -203,9 +190,4 @@ fn guidance(g: face_match::Guidance) -> Guidance {
         G::Blurred => Guidance::HoldStill,
         G::HeadTurned => Guidance::LookStraight,
     }
-}
-
-fn camera_error(e: CameraError) -> KioskError {
-    tracing::warn!(error = %e, "camera failed");
-    KioskError::CameraMissing
 }

@@ -3,6 +3,8 @@
 //! Card, camera, timer and touch events flow into one channel; the session thread owns the
 //! [`Session`], carries out its effects through the [`ports`] and pushes views to the UI thread.
 
+pub mod camera;
+pub mod card_front_port;
 pub mod card_port;
 pub mod face_port;
 pub mod ports;
@@ -89,10 +91,7 @@ pub fn run_in(window: &ui::KioskWindow, config: &Config, mode: Mode) -> anyhow::
     let face = face_port(config, mode, &choice)?;
     let ports = Ports {
         card: Box::new(card_port::PcscCard::new(anchors)),
-        card_front: match mode {
-            Mode::Demo => Box::new(sim::SimCardFront::new(choice.clone())),
-            Mode::Production => Box::new(card_port::NoCardFront),
-        },
+        card_front: Box::new(card_front_port(config, mode, &choice)),
         face: Arc::new(Mutex::new(Box::new(face))),
         hand_off: Box::new(hand_off),
         audit: Box::new(reception::AuditTrail(audit)),
@@ -121,7 +120,7 @@ fn face_port(
     choice: &sim::SharedChoice,
 ) -> anyhow::Result<face_port::CameraFace> {
     use crate::config::{CameraKind, Liveness};
-    use face_match::{CaptureSettings, ImageFolderSource, V4l2Source};
+    use face_match::ImageFolderSource;
     let liveness = match (config.face.liveness, mode) {
         (Liveness::On, _) => Some(face_match::liveness::LivenessConfig::default()),
         (Liveness::Off, Mode::Demo) => {
@@ -146,23 +145,13 @@ fn face_port(
     let camera = config.camera.clone();
     let impostor = config.demo.impostor_folder.clone();
     let demo = (mode == Mode::Demo && !impostor.as_os_str().is_empty()).then(|| choice.clone());
-    let open: face_port::CameraOpener = Box::new(move || {
-        Ok(match (camera.source, &demo) {
-            (CameraKind::Images, Some(choice)) => Box::new(sim::DemoCamera {
-                choice: choice.clone(),
-                holder: ImageFolderSource::open(&camera.folder)?,
-                impostor: ImageFolderSource::open(&impostor)?,
-            }),
-            (CameraKind::Images, None) => Box::new(ImageFolderSource::open(&camera.folder)?),
-            (CameraKind::V4l2, _) => Box::new(V4l2Source::open(
-                &face_match::CameraDevice::Path(camera.device.clone()),
-                CaptureSettings {
-                    width: camera.width,
-                    height: camera.height,
-                    fps: camera.fps,
-                },
-            )?),
-        })
+    let open: camera::CameraOpener = Box::new(move || match (camera.source, &demo) {
+        (CameraKind::Images, Some(choice)) => Ok(Box::new(sim::DemoCamera {
+            choice: choice.clone(),
+            holder: ImageFolderSource::open(&camera.folder)?,
+            impostor: ImageFolderSource::open(&impostor)?,
+        })),
+        _ => camera::open(&camera),
     });
     Ok(face_port::CameraFace::new(
         matcher,
@@ -170,6 +159,35 @@ fn face_port(
         liveness,
         config.camera.fps,
     ))
+}
+
+/// Frames the card-front OCR looks at per read, at most.
+const CARD_FRONT_FRAMES: u32 = 3;
+
+/// The card-front OCR on the configured card-front camera; in the demo, unless an image
+/// folder is configured, photos of the demo card's front rendered in memory (SIMULATED camera).
+fn card_front_port(
+    config: &Config,
+    mode: Mode,
+    choice: &sim::SharedChoice,
+) -> card_front_port::OcrCardFront {
+    let camera = config.card_front_camera.clone();
+    let open: camera::CameraOpener = match (mode, camera.source) {
+        (Mode::Demo, crate::config::CameraKind::V4l2) => {
+            tracing::warn!("DEMO: the card-front camera shows the demo card's rendered front");
+            let choice = choice.clone();
+            let next_seed = Arc::new(std::sync::atomic::AtomicU64::new(0));
+            Box::new(move || {
+                Ok(Box::new(sim::DemoCardFront {
+                    choice: choice.clone(),
+                    next_seed: next_seed.clone(),
+                }))
+            })
+        }
+        _ => Box::new(move || camera::open(&camera)),
+    };
+    let enough = config.session.submit_policy().min_confidence;
+    card_front_port::OcrCardFront::new(open, CARD_FRONT_FRAMES, enough)
 }
 
 /// A seed from the operating system's random source, for the liveness challenge draw.

@@ -1,6 +1,6 @@
 //! What the runtime needs from the other parts of the kiosk: card-io ([`super::card_port`]),
 //! the hand-off and audit log ([`super::reception`]), the face pipeline and the card-front
-//! OCR; [`super::sim`] holds the labelled simulators of the parts not wired yet.
+//! OCR; [`super::sim`] holds the demo's labelled simulators (cameras, virtual card choice).
 
 use std::sync::atomic::AtomicBool;
 

@@ -1,13 +1,12 @@
-//! SIMULATORS, clearly labelled, for the demo: the card-front OCR (not wired yet), the
-//! patient camera as image folders, and what the demo strip picked.
+//! SIMULATORS, clearly labelled, for the demo: the card-front camera as rendered photos of
+//! the demo card's front, the patient camera as image folders, and what the demo strip picked.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use card_front::{Calendar, CardFrontIdentity, Sex};
 use face_match::{CameraError, CameraSource, Frame, ImageFolderSource};
-
-use super::ports::CardFrontPort;
-use crate::errors::KioskError;
-use crate::session::{CardFrontReading, PinB};
+use opencv::core::MatTrait;
 
 /// What the demo strip picked: the next card's profile and who faces the camera.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,29 +34,68 @@ pub fn choice(shared: &SharedChoice) -> DemoChoice {
     *shared.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Card-front OCR: SIMULATED, reads the 照合番号B of the demo card's profile with full
-/// confidence (what a perfect OCR of that card's front would give).
-pub struct SimCardFront {
-    choice: SharedChoice,
+/// The card-front camera in the demo: SIMULATED by photos of the front of the demo card's
+/// profile (its TEST holder printed on the canonical layout, `card_front::identity_photo`),
+/// rendered in memory with seeded camera distortions, a new seed per frame. The real OCR
+/// reads them.
+pub struct DemoCardFront {
+    pub choice: SharedChoice,
+    /// Seed of the next photo's distortions (shared, so reopening the camera moves on).
+    pub next_seed: Arc<AtomicU64>,
 }
 
-impl SimCardFront {
-    pub fn new(choice: SharedChoice) -> Self {
-        Self { choice }
+impl CameraSource for DemoCardFront {
+    fn next_frame(&mut self) -> Result<Frame, CameraError> {
+        let origin = || format!("demo card front of {}", choice(&self.choice).profile);
+        let unavailable = |reason: String| CameraError::Unavailable {
+            origin: origin(),
+            reason,
+        };
+        let profile = card_io::sim::Profile::load(choice(&self.choice).profile)
+            .map_err(|e| unavailable(e.to_string()))?;
+        let identity = profile
+            .holder
+            .as_ref()
+            .and_then(card_front_identity)
+            .ok_or_else(|| unavailable("the profile has no printable holder".into()))?;
+        let seed = self.next_seed.fetch_add(1, Ordering::Relaxed);
+        let mut shot =
+            card_front::identity_photo(&identity, seed).map_err(|e| unavailable(e.to_string()))?;
+        let frame = Frame::from_mat(&shot.image).map_err(|e| unavailable(e.to_string()));
+        // The rendered front shows 照合番号B's fields: scrub OpenCV's copy.
+        let _ = shot
+            .image
+            .set_to(&opencv::core::Scalar::all(0.0), &opencv::core::no_array());
+        frame
     }
 }
 
-impl CardFrontPort for SimCardFront {
-    fn read(&mut self) -> Result<CardFrontReading, KioskError> {
-        let profile = card_io::sim::Profile::load(choice(&self.choice).profile).map_err(|e| {
-            tracing::warn!(error = %e, "demo card profile");
-            KioskError::PinBUnreadable
-        })?;
-        Ok(CardFrontReading {
-            pin_b: PinB::new(&profile.pin_b),
-            all_digits_confident: !profile.pin_b.is_empty(),
-        })
-    }
+/// The card front of a virtual card's holder (TEST data): what card-front prints and reads.
+/// `None` for a sex the card front cannot print (not known / not applicable).
+pub fn card_front_identity(holder: &card_io::sim::Holder) -> Option<CardFrontIdentity> {
+    let date = |d: card_io::sim::Date| (d.year, d.month, d.day);
+    let security_code: Vec<u8> = holder
+        .security_code
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .map(|b| b - b'0')
+        .collect();
+    Some(CardFrontIdentity {
+        birth_date: date(holder.birth_date),
+        calendar: match holder.calendar {
+            card_io::sim::Calendar::Wareki => Calendar::Wareki,
+            card_io::sim::Calendar::Gregorian => Calendar::Gregorian,
+        },
+        expiry: date(holder.card_expiry),
+        security_code: security_code.try_into().ok()?,
+        name: holder.name.clone(),
+        address: holder.address.clone(),
+        sex: match holder.sex {
+            1 => Sex::Male,
+            2 => Sex::Female,
+            _ => return None,
+        },
+    })
 }
 
 /// The patient camera in the demo: SIMULATED by two image folders, the card holder's or an
@@ -75,5 +113,27 @@ impl CameraSource for DemoCamera {
         } else {
             self.impostor.next_frame()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_printable_profile_front_gives_the_cards_pin_b() {
+        let mut printable = 0;
+        for name in card_io::sim::Profile::names() {
+            let profile = card_io::sim::Profile::load(name).unwrap();
+            let Some(front) = profile.holder.as_ref().and_then(card_front_identity) else {
+                continue;
+            };
+            printable += 1;
+            assert_eq!(front.pin_b().as_str(), profile.pin_b, "{name}");
+        }
+        assert!(
+            printable >= 2,
+            "the normal and foreign-resident profiles print"
+        );
     }
 }

@@ -18,6 +18,8 @@ pub enum TimerId {
     FaceTick,
     /// The result stays on screen this long before "カードをお取りください".
     ResultHold,
+    /// Time to re-place the card on the card-front camera before the next read.
+    CardFrontReread,
 }
 
 /// One output of [`super::Session::handle`], carried out in order.
@@ -118,6 +120,8 @@ pub enum Notice {
     Proxy,
     /// The staff PIN was not accepted.
     StaffRefused,
+    /// The card front could not be read: place the card again.
+    ReplaceCardFront,
     /// Staff were called.
     StaffCalled,
 }

@@ -22,6 +22,7 @@ pub use settings::Settings;
 pub use types::*;
 
 use crate::errors::KioskError;
+use card_front::{Decision, FallbackReason, PinBAttempts, ReadQuality, RetryCounter};
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::time::Duration;
@@ -124,6 +125,8 @@ struct Patient {
     face_blocked: bool,
     /// The camera was used: biometric buffers must be discarded, the patient told.
     face_used: bool,
+    /// 照合番号B reads and refusals under the submit policy, for this card.
+    pin_b: PinBAttempts,
     attempt: u8,
     challenge: Option<Challenge>,
     guidance: Option<Guidance>,
@@ -143,6 +146,7 @@ impl Patient {
             proxy: false,
             face_blocked: false,
             face_used: false,
+            pin_b: PinBAttempts::new(settings.submit_policy()),
             attempt: 0,
             challenge: None,
             guidance: None,
@@ -159,9 +163,21 @@ impl Patient {
         self.identity.as_ref().map(|i| i.pin)
     }
 
+    fn forget(&mut self, notice: Notice) {
+        self.notices.retain(|n| *n != notice);
+    }
+
     fn notice(&mut self, notice: Notice) {
         if !self.notices.contains(&notice) {
             self.notices.push(notice);
+        }
+    }
+
+    /// The card's 照合番号B retry counter as last reported (at reading, or by a refusal).
+    fn pin_b_counter(&self) -> RetryCounter {
+        match self.identity.as_ref().and_then(|i| i.pin_b_retries) {
+            Some(n) => RetryCounter::Remaining(n),
+            None => RetryCounter::NotReported,
         }
     }
 }
@@ -380,17 +396,23 @@ impl Session {
             (State::FacePreparing, Event::CardFrontRead(Ok(front))) => {
                 self.card_front_read(front, fx)
             }
+            (State::FacePreparing, Event::TimerFired(TimerId::CardFrontReread)) => {
+                fx.push(Effect::ReadCardFront)
+            }
             (State::FacePreparing, Event::PinBSubmitted(Ok(PinBOutcome::Accepted))) => {
+                self.patient_mut().forget(Notice::ReplaceCardFront);
                 fx.push(Effect::ReadFacePhoto)
             }
             (
                 State::FacePreparing,
                 Event::PinBSubmitted(Ok(PinBOutcome::Rejected { remaining })),
             ) => {
-                if let Some(identity) = &mut self.patient_mut().identity {
+                let p = self.patient_mut();
+                if let Some(identity) = &mut p.identity {
                     identity.pin_b_retries = Some(remaining);
                 }
-                self.face_unavailable(KioskError::PinBRejected, fx);
+                let decision = p.pin_b.verify_failed(RetryCounter::Remaining(remaining));
+                self.pin_b_decided(decision, None, fx);
             }
             (State::FacePreparing, Event::FacePhotoRead(Ok(()))) => {
                 self.patient_mut().attempt = 0;
@@ -653,20 +675,45 @@ impl Session {
         self.go(State::FacePreparing, fx);
     }
 
-    /// Presents 照合番号B only when every digit is confident and the counter is comfortable:
-    /// a try is never spent on uncertain input.
+    /// Hands the read to the submit policy ([`PinBAttempts`]) with the card's retry counter:
+    /// a try is never spent on uncertain input, nor one of the last tries.
     fn card_front_read(&mut self, front: CardFrontReading, fx: &mut Vec<Effect>) {
-        let retries = self
-            .patient
-            .as_ref()
-            .and_then(|p| p.identity.as_ref())
-            .and_then(|i| i.pin_b_retries);
-        if !front.all_digits_confident {
-            self.face_unavailable(KioskError::PinBUnreadable, fx);
-        } else if retries.is_none_or(|n| n < self.settings.pin_b_min_retries) {
-            self.face_unavailable(KioskError::PinBCounterLow, fx);
-        } else {
-            fx.push(Effect::SubmitPinB(front.pin_b));
+        let p = self.patient_mut();
+        let counter = p.pin_b_counter();
+        let (quality, pin_b) = match front {
+            CardFrontReading::Read {
+                pin_b,
+                min_confidence,
+            } => (ReadQuality::Read { min_confidence }, Some(pin_b)),
+            CardFrontReading::Unreadable => (ReadQuality::Unreadable, None),
+        };
+        let decision = p.pin_b.decide(quality, counter);
+        self.pin_b_decided(decision, pin_b, fx);
+    }
+
+    /// Carries out the submit policy's decision: present `pin_b`, ask to re-place the card
+    /// and read again, or withdraw face authentication (PIN or staff remain).
+    fn pin_b_decided(&mut self, decision: Decision, pin_b: Option<PinB>, fx: &mut Vec<Effect>) {
+        match (decision, pin_b) {
+            (Decision::Submit, Some(pin_b)) => fx.push(Effect::SubmitPinB(pin_b)),
+            (Decision::Submit, None) | (Decision::Reread(_), _) => {
+                self.patient_mut().notice(Notice::ReplaceCardFront);
+                fx.push(Effect::StartTimer(
+                    TimerId::CardFrontReread,
+                    self.settings.card_front_reread(),
+                ));
+                self.show(fx);
+            }
+            (Decision::OfferPinOrStaff(reason), _) => {
+                let error = match reason {
+                    FallbackReason::FewTriesLeft { .. } | FallbackReason::CounterUnknown => {
+                        KioskError::PinBCounterLow
+                    }
+                    FallbackReason::RereadsExhausted => KioskError::PinBUnreadable,
+                    FallbackReason::VerifyFailed => KioskError::PinBRejected,
+                };
+                self.face_unavailable(error, fx);
+            }
         }
     }
 
@@ -707,17 +754,23 @@ impl Session {
         self.stop_face(fx);
         let p = self.patient_mut();
         p.face_blocked = true;
+        p.forget(Notice::ReplaceCardFront);
         p.notice(Notice::FaceUnavailable);
         self.go(State::MethodChoice, fx);
     }
 
     /// Stops the camera and discards every biometric buffer, once the camera was used.
     fn stop_face(&mut self, fx: &mut Vec<Effect>) {
-        if let State::FaceCapture { .. } = self.state {
-            fx.push(Effect::CancelTimer(TimerId::FaceTick));
-            fx.push(Effect::StopFaceCapture);
+        match self.state {
+            State::FaceCapture { .. } => {
+                fx.push(Effect::CancelTimer(TimerId::FaceTick));
+                fx.push(Effect::StopFaceCapture);
+            }
+            State::FacePreparing => fx.push(Effect::CancelTimer(TimerId::CardFrontReread)),
+            _ => {}
         }
         if let Some(p) = &mut self.patient {
+            p.forget(Notice::ReplaceCardFront);
             if p.face_used {
                 p.face_used = false;
                 p.guidance = None;

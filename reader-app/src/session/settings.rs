@@ -11,8 +11,11 @@ use super::types::{Challenge, ConsentItem};
 pub struct Settings {
     /// A user camera and a card-front camera are fitted: face authentication is offered.
     pub face_enabled: bool,
-    /// 照合番号B is presented only while the card has at least this many tries left.
+    /// 照合番号B is presented only while the card has at least this many tries left (3 or
+    /// more: the last two tries are never spent automatically).
     pub pin_b_min_retries: u8,
+    /// Seconds given to re-place the card on the card-front camera before reading it again.
+    pub card_front_reread_seconds: u64,
     /// Capture attempts before falling back to the PIN.
     pub face_attempts: u8,
     /// Seconds per capture attempt (the countdown on the face screen).
@@ -39,6 +42,7 @@ impl Default for Settings {
         Self {
             face_enabled: true,
             pin_b_min_retries: 3,
+            card_front_reread_seconds: 3,
             face_attempts: 3,
             face_seconds: 20,
             idle_seconds: 60,
@@ -58,6 +62,18 @@ impl Settings {
 
     pub fn result_hold(&self) -> Duration {
         Duration::from_secs(self.result_seconds)
+    }
+
+    pub fn card_front_reread(&self) -> Duration {
+        Duration::from_secs(self.card_front_reread_seconds)
+    }
+
+    /// When a 照合番号B read may be presented to the card (the one policy, in card-front).
+    pub fn submit_policy(&self) -> card_front::SubmitPolicy {
+        card_front::SubmitPolicy {
+            reserved_tries: self.pin_b_min_retries.saturating_sub(1),
+            ..card_front::SubmitPolicy::default()
+        }
     }
 }
 

@@ -69,13 +69,22 @@ fn proof() -> PinProof {
     }
 }
 
+/// A confident read of 照合番号B whose least confident digit has `min_confidence`.
+fn read_front(min_confidence: f32) -> CardFrontReading {
+    CardFrontReading::Read {
+        pin_b: PinB::new("90010120291234"),
+        min_confidence,
+    }
+}
+
+fn submitted(fx: &[Effect]) -> bool {
+    fx.iter().any(|e| matches!(e, Effect::SubmitPinB(_)))
+}
+
 /// Face path up to the capture screen.
 fn to_capture(s: &mut Session) {
     assert_eq!(touch(s, Touch::ChooseFace)[0], Effect::ReadCardFront);
-    let fx = s.handle(Event::CardFrontRead(Ok(CardFrontReading {
-        pin_b: PinB::new("90010120291234"),
-        all_digits_confident: true,
-    })));
+    let fx = s.handle(Event::CardFrontRead(Ok(read_front(1.0))));
     assert!(matches!(fx[0], Effect::SubmitPinB(_)));
     assert_eq!(
         s.handle(Event::PinBSubmitted(Ok(PinBOutcome::Accepted))),
@@ -186,27 +195,119 @@ fn liveness_failure_and_countdown_use_up_attempts() {
     assert_eq!(screen(&s), Screen::MethodChoice);
 }
 
+/// A session that chose face with a card reporting `retries` 照合番号B tries.
+fn at_card_front(retries: Option<u8>) -> Session {
+    let mut s = Session::default();
+    s.handle(Event::CardInserted { reader: R.into() });
+    let mut id = identity(PinState::Remaining(3), 500);
+    id.pin_b_retries = retries;
+    s.handle(Event::CardIdentityRead(Ok(id)));
+    assert_eq!(touch(&mut s, Touch::ChooseFace)[0], Effect::ReadCardFront);
+    s
+}
+
+/// The patient is asked to re-place the card; the next read follows the timer.
+fn assert_reread(s: &mut Session, fx: &[Effect]) {
+    assert!(!submitted(fx));
+    assert!(fx.contains(&Effect::StartTimer(
+        TimerId::CardFrontReread,
+        Settings::default().card_front_reread()
+    )));
+    let v = last_view(fx);
+    assert_eq!(v.screen, Screen::FacePreparing);
+    assert!(v.notices.contains(&Notice::ReplaceCardFront), "{v:?}");
+    assert_eq!(
+        s.handle(Event::TimerFired(TimerId::CardFrontReread)),
+        vec![Effect::ReadCardFront]
+    );
+}
+
+/// Face is withdrawn with `error`; the PIN and staff remain.
+fn assert_fallback(s: &Session, fx: &[Effect], error: KioskError) {
+    assert!(!submitted(fx));
+    let v = s.view();
+    assert_eq!(v.screen, Screen::MethodChoice);
+    assert_eq!(v.last_error, Some(error));
+    assert!(!v.face_available && v.pin_available);
+    assert!(v.notices.contains(&Notice::FaceUnavailable));
+    assert!(!v.notices.contains(&Notice::ReplaceCardFront));
+}
+
 #[test]
-fn uncertain_ocr_or_low_counter_never_spends_a_pin_b_try() {
-    for (front_ok, retries, error) in [
-        (false, Some(10), KioskError::PinBUnreadable),
-        (true, Some(2), KioskError::PinBCounterLow),
-        (true, None, KioskError::PinBCounterLow),
-    ] {
-        let mut s = Session::default();
-        s.handle(Event::CardInserted { reader: R.into() });
-        let mut id = identity(PinState::Remaining(3), 500);
-        id.pin_b_retries = retries;
-        s.handle(Event::CardIdentityRead(Ok(id)));
-        touch(&mut s, Touch::ChooseFace);
-        let fx = s.handle(Event::CardFrontRead(Ok(CardFrontReading {
-            pin_b: PinB::new("90010120291234"),
-            all_digits_confident: front_ok,
-        })));
-        assert!(!fx.iter().any(|e| matches!(e, Effect::SubmitPinB(_))));
-        assert_eq!(s.view().last_error, Some(error));
-        assert!(!s.view().face_available);
+fn unreadable_or_uncertain_fronts_are_read_again_then_fall_back_without_a_try() {
+    let mut s = at_card_front(Some(10));
+    let fx = s.handle(Event::CardFrontRead(Ok(CardFrontReading::Unreadable)));
+    assert_reread(&mut s, &fx);
+    let fx = s.handle(Event::CardFrontRead(Ok(read_front(0.9))));
+    assert_reread(&mut s, &fx);
+    let fx = s.handle(Event::CardFrontRead(Ok(read_front(0.5))));
+    assert_fallback(&s, &fx, KioskError::PinBUnreadable);
+}
+
+#[test]
+fn the_last_two_tries_or_an_unknown_counter_are_never_spent() {
+    for retries in [Some(2), Some(0), None] {
+        let mut s = at_card_front(retries);
+        let fx = s.handle(Event::CardFrontRead(Ok(read_front(1.0))));
+        assert_fallback(&s, &fx, KioskError::PinBCounterLow);
     }
+    let mut s = at_card_front(Some(3));
+    assert!(submitted(
+        &s.handle(Event::CardFrontRead(Ok(read_front(1.0))))
+    ));
+}
+
+#[test]
+fn a_refused_pin_b_asks_to_replace_the_card_once_then_falls_back() {
+    let mut s = at_card_front(Some(10));
+    assert!(submitted(
+        &s.handle(Event::CardFrontRead(Ok(read_front(1.0))))
+    ));
+    let fx = s.handle(Event::PinBSubmitted(Ok(PinBOutcome::Rejected {
+        remaining: 9,
+    })));
+    assert_reread(&mut s, &fx);
+    assert!(submitted(
+        &s.handle(Event::CardFrontRead(Ok(read_front(1.0))))
+    ));
+    let fx = s.handle(Event::PinBSubmitted(Ok(PinBOutcome::Rejected {
+        remaining: 8,
+    })));
+    assert_fallback(&s, &fx, KioskError::PinBRejected);
+}
+
+#[test]
+fn a_refusal_leaving_the_last_tries_falls_back_at_once() {
+    let mut s = at_card_front(Some(4));
+    assert!(submitted(
+        &s.handle(Event::CardFrontRead(Ok(read_front(1.0))))
+    ));
+    let fx = s.handle(Event::PinBSubmitted(Ok(PinBOutcome::Rejected {
+        remaining: 3,
+    })));
+    assert_reread(&mut s, &fx);
+    // The refusal left 3 tries; after another one only 2 would remain: never spent.
+    assert!(submitted(
+        &s.handle(Event::CardFrontRead(Ok(read_front(1.0))))
+    ));
+    let fx = s.handle(Event::PinBSubmitted(Ok(PinBOutcome::Rejected {
+        remaining: 2,
+    })));
+    assert_fallback(&s, &fx, KioskError::PinBCounterLow);
+}
+
+#[test]
+fn cancelling_while_the_card_is_re_placed_stops_the_reread_timer() {
+    let mut s = at_card_front(Some(10));
+    s.handle(Event::CardFrontRead(Ok(CardFrontReading::Unreadable)));
+    let fx = touch(&mut s, Touch::Cancel);
+    assert!(fx.contains(&Effect::CancelTimer(TimerId::CardFrontReread)));
+    assert_eq!(screen(&s), Screen::MethodChoice);
+    assert!(!s.view().notices.contains(&Notice::ReplaceCardFront));
+    // A late timer is ignored.
+    assert!(s
+        .handle(Event::TimerFired(TimerId::CardFrontReread))
+        .is_empty());
 }
 
 #[test]
@@ -572,10 +673,7 @@ fn liveness_challenges_are_drawn_from_the_seed_not_rotated() {
             500,
         ))));
         touch(&mut s, Touch::ChooseFace);
-        s.handle(Event::CardFrontRead(Ok(CardFrontReading {
-            pin_b: PinB::new("90010120291234"),
-            all_digits_confident: true,
-        })));
+        s.handle(Event::CardFrontRead(Ok(read_front(1.0))));
         s.handle(Event::PinBSubmitted(Ok(PinBOutcome::Accepted)));
         match s.handle(Event::FacePhotoRead(Ok(())))[0] {
             Effect::StartFaceCapture(c) => c,

@@ -115,12 +115,13 @@ pub struct CardIdentity {
     pub pin_b_retries: Option<u8>,
 }
 
-/// 照合番号B read by OCR from the card front.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CardFrontReading {
-    pub pin_b: PinB,
-    /// Every digit passed the OCR's confidence threshold.
-    pub all_digits_confident: bool,
+/// What the card-front OCR gave for one read (the best of the frames it looked at).
+#[derive(Debug, Clone, PartialEq)]
+pub enum CardFrontReading {
+    /// A validated 照合番号B and the confidence of its least confident digit.
+    Read { pin_b: PinB, min_confidence: f32 },
+    /// No card in the photos, or a field that could not be read or validated.
+    Unreadable,
 }
 
 /// The card's answer to 照合番号B.

@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use card_io::sim::vpcd::VpcdCard;
-use card_io::sim::Profile;
+use card_io::sim::{Profile, VirtualCard};
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
 use mynakiosk::config::Config;
 use mynakiosk::kiosk::{self, Mode};
@@ -174,12 +174,29 @@ pub fn insert(profile: &str) -> VpcdCard {
     VpcdCard::insert(card, pcscd::slot0_addr()).expect("vpcd slot 0")
 }
 
-/// Takes the card out and waits until the kiosk is back at 待機.
-pub fn remove(d: &Driver, card: VpcdCard) {
-    card.remove().expect("remove card");
+/// Takes the card out, waits until the kiosk is back at 待機 and returns the card.
+pub fn remove(d: &Driver, card: VpcdCard) -> VirtualCard {
+    let card = card.remove().expect("remove card");
     d.wait_for(ui::Screen::Waiting);
     // Let pcscd settle before the next insertion (vpcd polls every ~400 ms).
     std::thread::sleep(Duration::from_millis(600));
+    card
+}
+
+/// Tries left on the card's 照合番号B (券面事項確認AP).
+pub fn pin_b_tries(card: &VirtualCard) -> Option<u8> {
+    card.tries_left(
+        &card_io::mynumber::aid::KENMEN_KAKUNIN,
+        card_io::sim::layout::fid::kenmen::PIN_B,
+    )
+}
+
+/// Notices on screen now.
+pub fn notices(d: &Driver) -> Vec<ui::Notice> {
+    d.on_ui(|w| {
+        use slint::Model;
+        w.get_notices().iter().collect()
+    })
 }
 
 /// Runs the kiosk in `mode` with `config` on the headless backend (set up once per process)

@@ -1,0 +1,63 @@
+//! A card front the OCR cannot read: the kiosk asks to re-place the card, reads again a
+//! bounded number of times, then offers the PIN or staff, and never presents 照合番号B (the
+//! virtual card's counter is unchanged). Demo mode with the card-front camera as an image
+//! folder of a photo without a card; real OCR, real pcscd and vpcd, the real window.
+
+mod common;
+
+use common::{insert, notices, pin_b_tries, remove, Driver};
+use mynakiosk::kiosk::Mode;
+use mynakiosk_tests::pcscd;
+
+#[test]
+fn an_unreadable_card_front_asks_to_replace_the_card_then_offers_pin_without_a_try() {
+    let _slots = pcscd::lock();
+    let dir = tempfile::tempdir().unwrap();
+    let fronts = dir.path().join("fronts");
+    std::fs::create_dir(&fronts).unwrap();
+    // A camera that sees the empty tray (no card): grey with some texture.
+    let tray = opencv::core::Mat::new_rows_cols_with_default(
+        480,
+        640,
+        opencv::core::CV_8UC3,
+        opencv::core::Scalar::new(90.0, 100.0, 110.0, 0.0),
+    )
+    .unwrap();
+    let path = fronts.join("tray.png");
+    opencv::imgcodecs::imwrite_def(path.to_str().unwrap(), &tray).unwrap();
+    let extra = format!(
+        "[card_front_camera]\nsource = \"images\"\nfolder = \"{}\"\n\
+         [session]\ncard_front_reread_seconds = 1\n[demo]\nvpcd_port = {}\n",
+        fronts.display(),
+        pcscd::SLOT0_PORT,
+    );
+    let config = common::config(dir.path(), &extra);
+    common::run_kiosk(&config, Mode::Demo, dir.path(), scenario);
+}
+
+fn scenario(d: &Driver) {
+    d.wait_for(ui::Screen::Waiting);
+    let card = insert("normal");
+    d.wait_for(ui::Screen::MethodChoice);
+    d.click("MethodChoiceScreen::face");
+    let deadline = std::time::Instant::now() + common::TIMEOUT;
+    while !notices(d).contains(&ui::Notice::ReplaceCardFront) {
+        assert!(std::time::Instant::now() < deadline, "no re-place prompt");
+        std::thread::sleep(common::POLL);
+    }
+    assert_eq!(d.screen(), ui::Screen::FacePreparing);
+    while d.screen() != ui::Screen::MethodChoice {
+        assert!(std::time::Instant::now() < deadline, "face not withdrawn");
+        std::thread::sleep(common::POLL);
+    }
+    let shown = notices(d);
+    assert!(shown.contains(&ui::Notice::FaceUnavailable), "{shown:?}");
+    assert!(!shown.contains(&ui::Notice::ReplaceCardFront), "{shown:?}");
+    assert!(!d.shown("MethodChoiceScreen::face"));
+    assert!(d.shown("MethodChoiceScreen::pin"), "the PIN is offered");
+    // Staff can still be called from here.
+    d.click("TopBar::call-staff");
+    d.wait_for(ui::Screen::StaffLogin);
+    let card = remove(d, card);
+    assert_eq!(pin_b_tries(&card), Some(10), "no 照合番号B try was spent");
+}
