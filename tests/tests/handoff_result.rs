@@ -4,8 +4,8 @@
 use mynakiosk::handoff::outbox::{Outbox, OutboxError};
 use mynakiosk::handoff::privacy::PrivacyViolation;
 use mynakiosk::handoff::result::{
-    now, Certificate, Consent, ConsentItems, Evidence, FaceEvidence, PinEvidence, SessionId,
-    SessionInfo, VerificationResult, VisualEvidence, VisualReason,
+    now, Certificate, Consent, ConsentItems, Evidence, FaceEvidence, Liveness, PinEvidence,
+    SessionId, SessionInfo, VerificationResult, VisualEvidence, VisualReason,
 };
 use std::path::Path;
 
@@ -55,8 +55,7 @@ fn all_methods() -> Vec<VerificationResult> {
         result(Evidence::Face(FaceEvidence {
             match_score: 0.58,
             match_threshold: 0.42,
-            liveness_score: 0.97,
-            liveness_passed: true,
+            liveness: Liveness::Passed,
             attempts: 2,
         })),
         result(Evidence::Pin(PinEvidence::new(
@@ -120,7 +119,11 @@ fn results_of_every_method_follow_the_schema() {
         let json = String::from_utf8(r.to_json()).unwrap();
         assert!(!json.contains('\n'), "one line per result");
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-        assert_eq!(v["schema_version"], 1);
+        assert_eq!(v["schema_version"], 2);
+        assert_eq!(
+            (&v["proxy"], &v["register"]),
+            (&false.into(), &false.into())
+        );
         assert_eq!(v["idempotency_key"], v["session_id"]);
         assert_eq!(v["method"], r.evidence.method());
         assert_eq!(v["certificate"]["serial"], "0123456789");
@@ -190,6 +193,25 @@ fn queued_files_hold_exactly_the_result_once_per_session() {
 }
 
 #[test]
+fn a_registration_request_is_queued_after_the_sessions_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = Outbox::open(dir.path()).unwrap();
+    let first = all_methods().remove(1);
+    let follow_up = first.clone().requesting_registration();
+    outbox.enqueue(&first).unwrap();
+    outbox.enqueue(&follow_up).unwrap();
+    let queued = outbox.pending().unwrap();
+    assert_eq!(queued.len(), 2, "not deduplicated as a repeat");
+    assert_eq!(queued[1].key, format!("{}-register", first.session_id));
+    let v: serde_json::Value = serde_json::from_slice(&queued[1].body).unwrap();
+    assert_eq!(
+        (&v["session_id"], &v["register"]),
+        (&first.session_id.to_string().into(), &true.into())
+    );
+    assert_private(std::str::from_utf8(&queued[1].body).unwrap());
+}
+
+#[test]
 fn documented_examples_are_valid_results() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples");
     let mut methods = Vec::new();
@@ -199,8 +221,23 @@ fn documented_examples_are_valid_results() {
         let r: VerificationResult =
             serde_json::from_str(&json).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert_private(&json);
-        methods.push(r.evidence.method());
+        assert_eq!(r.schema_version, mynakiosk::handoff::result::SCHEMA_VERSION);
+        let key = if r.register {
+            format!("{}-register", r.session_id)
+        } else {
+            r.session_id.to_string()
+        };
+        assert_eq!(r.idempotency_key, key, "{}", path.display());
+        methods.push((r.evidence.method(), r.proxy, r.register));
     }
     methods.sort();
-    assert_eq!(methods, ["face", "pin", "visual"]);
+    assert_eq!(
+        methods,
+        [
+            ("face", false, false),
+            ("pin", false, true),
+            ("pin", true, false),
+            ("visual", false, false)
+        ]
+    );
 }

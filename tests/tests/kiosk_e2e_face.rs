@@ -66,7 +66,10 @@ fn holder_matches(d: &Driver, profile: &str, delivered: usize) {
     let evidence = &result["evidence"];
     let score = evidence["match_score"].as_f64().unwrap();
     let threshold = evidence["match_threshold"].as_f64().unwrap();
-    assert!(score >= threshold, "{profile}: score {score} below {threshold}");
+    assert!(
+        score >= threshold,
+        "{profile}: score {score} below {threshold}"
+    );
     assert!(
         score < 1.0,
         "a different photo of the holder, not the chip photo itself"
@@ -99,8 +102,7 @@ fn impostor_is_refused(d: &Driver) {
 fn last_tries_are_never_spent(d: &Driver) {
     let mut profile = card_io::sim::Profile::load("normal").unwrap();
     profile.retries.pin_b.left = Some(2);
-    let card =
-        card_io::sim::vpcd::VpcdCard::insert(profile.card(), pcscd::slot0_addr()).unwrap();
+    let card = card_io::sim::vpcd::VpcdCard::insert(profile.card(), pcscd::slot0_addr()).unwrap();
     d.wait_for(ui::Screen::MethodChoice);
     d.click("MethodChoiceScreen::face");
     wait_for_face_withdrawn(d);

@@ -3,8 +3,8 @@
 use super::courier::deliver_queued;
 use super::outbox::Outbox;
 use super::result::{
-    now, Certificate, Consent, ConsentItems, Evidence, FaceEvidence, SessionId, SessionInfo,
-    VerificationResult,
+    now, Certificate, Consent, ConsentItems, Evidence, FaceEvidence, Liveness, SessionId,
+    SessionInfo, VerificationResult,
 };
 use super::sink;
 use crate::config::Config;
@@ -79,8 +79,7 @@ fn sample(kiosk_id: &str) -> VerificationResult {
     let evidence = Evidence::Face(FaceEvidence {
         match_score: 0.61,
         match_threshold: 0.42,
-        liveness_score: 0.93,
-        liveness_passed: true,
+        liveness: Liveness::Passed,
         attempts: 1,
     });
     let all = Some(true);

@@ -1,5 +1,5 @@
 //! The verification result handed to the reception system: versioned JSON, documented in
-//! `docs/result-schema.md`. It holds the certificate and scores, never the My Number or an image.
+//! `docs/handoff.md`. It holds the certificate and scores, never the My Number or an image.
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
@@ -7,8 +7,9 @@ use chrono::{DateTime, Duration, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// Version of the JSON schema; receivers reject versions they do not know.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the JSON schema; receivers reject versions they do not know. 2: `proxy`,
+/// `register` (and its own idempotency key), face `liveness` and real `attempts`.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// How long the patient's consent lets staff view the data.
 pub const CONSENT_VALIDITY_HOURS: i64 = 24;
@@ -46,8 +47,9 @@ pub fn now() -> DateTime<Utc> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VerificationResult {
     pub schema_version: u32,
-    /// Equal to `session_id`: the receiver keeps the first result per key and acknowledges
-    /// repeats without processing them again.
+    /// `session_id`, or `<session_id>-register` for the registration request that may
+    /// follow: the receiver keeps the first result per key and acknowledges repeats without
+    /// processing them again.
     pub idempotency_key: String,
     pub session_id: SessionId,
     pub kiosk_id: String,
@@ -61,6 +63,12 @@ pub struct VerificationResult {
     #[serde(flatten)]
     pub evidence: Evidence,
     pub consent: Consent,
+    /// 代理で操作: a parent or carer operated the kiosk for the card holder.
+    pub proxy: bool,
+    /// 初回利用登録: the card is not registered for health-insurance use, the kiosk offered the
+    /// registration and the patient asked for it. Such a result follows the session's first
+    /// one, with its own idempotency key.
+    pub register: bool,
 }
 
 /// The card's user-authentication certificate (利用者証明用電子証明書).
@@ -116,11 +124,20 @@ pub struct FaceEvidence {
     pub match_score: f32,
     /// The threshold in force (`face.match_threshold`).
     pub match_threshold: f32,
-    /// Liveness score in 0..=1 and whether the challenge passed.
-    pub liveness_score: f32,
-    pub liveness_passed: bool,
-    /// Attempts used, including the successful one.
+    /// Whether the active liveness challenge ran.
+    pub liveness: Liveness,
+    /// Capture attempts used, including the successful one.
     pub attempts: u32,
+}
+
+/// The active liveness check of a face result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Liveness {
+    /// The patient met the challenge (turn, come closer …).
+    Passed,
+    /// Not run: switched off by the configuration (allowed in demo mode only).
+    NotRun,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -230,7 +247,16 @@ impl VerificationResult {
             certificate,
             evidence,
             consent,
+            proxy: false,
+            register: false,
         }
+    }
+
+    /// The follow-up result asking for 初回利用登録: `register` set, under its own key.
+    pub fn requesting_registration(mut self) -> Self {
+        self.register = true;
+        self.idempotency_key = format!("{}-register", self.session_id);
+        self
     }
 
     /// The compact, single-line JSON that is queued and sent.

@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 use super::camera::{CameraOpener, LazyCamera};
 use super::ports::{CaptureProgress, FacePort};
 use crate::errors::KioskError;
-use crate::session::{Capture, Challenge, FaceMatch, Guidance};
+use crate::session::{Capture, Challenge, FaceMatch, Guidance, LivenessCheck};
 
 /// Size of the on-screen preview.
 const PREVIEW: (u32, u32) = (320, 240);
@@ -115,7 +115,7 @@ impl FacePort for CameraFace {
             match progress {
                 None if self.live.is_some() => {
                     break Ok(Capture::Captured {
-                        liveness_score: 0.0,
+                        liveness: LivenessCheck::NotRun,
                     })
                 }
                 Some(LivenessProgress::Done(r)) if !r.passed => {
@@ -124,7 +124,7 @@ impl FacePort for CameraFace {
                 }
                 Some(LivenessProgress::Done(_)) if self.live.is_some() => {
                     break Ok(Capture::Captured {
-                        liveness_score: 1.0,
+                        liveness: LivenessCheck::Passed,
                     })
                 }
                 _ => {}

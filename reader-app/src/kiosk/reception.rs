@@ -9,11 +9,12 @@ use crate::errors::KioskError;
 use crate::handoff::courier::Courier;
 use crate::handoff::qualification::{self, Qualification as Answer};
 use crate::handoff::result::{
-    self, Consent, ConsentItems, Evidence, FaceEvidence, PinEvidence, SessionId, SessionInfo,
-    VisualEvidence,
+    self, Consent, ConsentItems, Evidence, FaceEvidence, Liveness, PinEvidence, SessionId,
+    SessionInfo, VisualEvidence,
 };
 use crate::session::{
-    AuditRecord, ConsentItem, Method, Qualification, VerificationResult, VisualReason,
+    AuditRecord, ConsentItem, LivenessCheck, Method, Qualification, VerificationResult,
+    VisualReason,
 };
 
 use super::ports::{AuditPort, HandOffPort};
@@ -90,13 +91,16 @@ pub fn to_handoff(
     let evidence = match &result.method {
         Method::Face {
             score,
-            liveness_score,
+            liveness,
+            attempts,
         } => Evidence::Face(FaceEvidence {
             match_score: *score,
             match_threshold,
-            liveness_score: *liveness_score,
-            liveness_passed: true,
-            attempts: 1,
+            liveness: match liveness {
+                LivenessCheck::Passed => Liveness::Passed,
+                LivenessCheck::NotRun => Liveness::NotRun,
+            },
+            attempts: u32::from(*attempts),
         }),
         Method::Pin(proof) => Evidence::Pin(PinEvidence::new(
             &proof.challenge,
@@ -124,13 +128,14 @@ pub fn to_handoff(
     };
     let now = result::now();
     let consent = Consent::new(now, result.consent.comprehensive, items);
-    Ok(result::VerificationResult::new(
-        session,
-        now,
-        certificate,
-        evidence,
-        consent,
-    ))
+    let mut outgoing =
+        result::VerificationResult::new(session, now, certificate, evidence, consent);
+    outgoing.proxy = result.proxy;
+    Ok(if result.register {
+        outgoing.requesting_registration()
+    } else {
+        outgoing
+    })
 }
 
 fn visual_reason(reason: VisualReason) -> result::VisualReason {
@@ -234,16 +239,46 @@ mod tests {
     }
 
     #[test]
-    fn face_scores_and_threshold_are_recorded() {
-        let method = Method::Face {
-            score: 0.61,
-            liveness_score: 1.0,
+    fn face_scores_threshold_attempts_and_liveness_are_recorded() {
+        for (liveness, expected) in [
+            (LivenessCheck::Passed, Liveness::Passed),
+            (LivenessCheck::NotRun, Liveness::NotRun),
+        ] {
+            let method = Method::Face {
+                score: 0.61,
+                liveness,
+                attempts: 3,
+            };
+            let out = to_handoff(&session(), &result(method), 0.42).unwrap();
+            let Evidence::Face(face) = &out.evidence else {
+                panic!("{:?}", out.evidence)
+            };
+            assert_eq!((face.match_score, face.match_threshold), (0.61, 0.42));
+            assert_eq!((face.liveness, face.attempts), (expected, 3));
+        }
+    }
+
+    #[test]
+    fn proxy_and_registration_are_handed_over() {
+        let visual = || Method::Visual {
+            operator: Operator("nurse-7".into()),
+            reason: VisualReason::Other,
         };
-        let out = to_handoff(&session(), &result(method), 0.42).unwrap();
-        let Evidence::Face(face) = &out.evidence else {
-            panic!("{:?}", out.evidence)
-        };
-        assert_eq!((face.match_score, face.match_threshold), (0.61, 0.42));
+        let session = session();
+        let first = to_handoff(&session, &result(visual()), 0.42).unwrap();
+        assert!(!first.proxy && !first.register);
+        assert_eq!(first.idempotency_key, first.session_id.to_string());
+        let mut asked = result(visual());
+        asked.proxy = true;
+        asked.register = true;
+        let follow_up = to_handoff(&session, &asked, 0.42).unwrap();
+        assert!(follow_up.proxy && follow_up.register);
+        assert_eq!(follow_up.session_id, first.session_id);
+        assert_eq!(
+            follow_up.idempotency_key,
+            format!("{}-register", first.session_id),
+            "the registration request is not dropped as a repeat of the first result"
+        );
     }
 
     #[test]

@@ -130,7 +130,7 @@ struct Patient {
     attempt: u8,
     challenge: Option<Challenge>,
     guidance: Option<Guidance>,
-    liveness_score: f32,
+    liveness: LivenessCheck,
     method: Option<Method>,
     consent: Consent,
     register: bool,
@@ -150,7 +150,7 @@ impl Patient {
             attempt: 0,
             challenge: None,
             guidance: None,
-            liveness_score: 0.0,
+            liveness: LivenessCheck::NotRun,
             method: None,
             consent: default_consent(settings),
             register: false,
@@ -445,11 +445,11 @@ impl Session {
             }
             (
                 State::FaceCapture { .. },
-                Event::FaceCaptured(Ok(Capture::Captured { liveness_score })),
+                Event::FaceCaptured(Ok(Capture::Captured { liveness })),
             ) => {
                 fx.push(Effect::CancelTimer(TimerId::FaceTick));
                 fx.push(Effect::StopFaceCapture);
-                self.patient_mut().liveness_score = liveness_score;
+                self.patient_mut().liveness = liveness;
                 fx.push(Effect::CompareFaces);
                 self.go(State::FaceComparing, fx);
             }
@@ -471,7 +471,8 @@ impl Session {
                 let p = self.patient_mut();
                 p.method = Some(Method::Face {
                     score: m.score,
-                    liveness_score: p.liveness_score,
+                    liveness: p.liveness,
+                    attempts: p.attempt,
                 });
                 self.stop_face(fx);
                 self.start_consent(fx);

@@ -118,7 +118,7 @@ fn face_success_then_consent_result_and_removal() {
     let fx = s.handle(Event::FaceGuidance(Guidance::MoveCloser));
     assert_eq!(last_view(&fx).guidance, Some(Guidance::MoveCloser));
     let fx = s.handle(Event::FaceCaptured(Ok(Capture::Captured {
-        liveness_score: 0.9,
+        liveness: LivenessCheck::Passed,
     })));
     assert!(fx.contains(&Effect::CompareFaces));
     let fx = s.handle(Event::FacesCompared(Ok(FaceMatch {
@@ -132,7 +132,8 @@ fn face_success_then_consent_result_and_removal() {
         result.method,
         Method::Face {
             score: 0.7,
-            liveness_score: 0.9
+            liveness: LivenessCheck::Passed,
+            attempts: 1,
         }
     );
     assert!(result.consent.comprehensive);
@@ -152,13 +153,41 @@ fn face_success_then_consent_result_and_removal() {
 }
 
 #[test]
+fn face_evidence_counts_the_attempts_and_says_when_liveness_did_not_run() {
+    let mut s = at_choice(PinState::Remaining(3));
+    to_capture(&mut s);
+    let captured = Capture::Captured {
+        liveness: LivenessCheck::NotRun,
+    };
+    s.handle(Event::FaceCaptured(Ok(captured)));
+    s.handle(Event::FacesCompared(Ok(FaceMatch {
+        score: 0.1,
+        matched: false,
+    })));
+    assert_eq!(s.view().attempt, 2);
+    s.handle(Event::FaceCaptured(Ok(captured)));
+    s.handle(Event::FacesCompared(Ok(FaceMatch {
+        score: 0.6,
+        matched: true,
+    })));
+    assert_eq!(
+        consent_all(&mut s).method,
+        Method::Face {
+            score: 0.6,
+            liveness: LivenessCheck::NotRun,
+            attempts: 2,
+        }
+    );
+}
+
+#[test]
 fn face_fails_every_attempt_then_pin_succeeds() {
     let mut s = at_choice(PinState::Remaining(3));
     to_capture(&mut s);
     for attempt in 1..=3 {
         assert_eq!(s.view().attempt, attempt);
         s.handle(Event::FaceCaptured(Ok(Capture::Captured {
-            liveness_score: 0.9,
+            liveness: LivenessCheck::Passed,
         })));
         s.handle(Event::FacesCompared(Ok(FaceMatch {
             score: 0.1,

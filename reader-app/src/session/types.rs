@@ -154,11 +154,20 @@ pub enum Challenge {
     Blink,
 }
 
+/// Whether the active liveness challenge was judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LivenessCheck {
+    /// The challenge was met.
+    Passed,
+    /// Not judged: liveness is off in the configuration (demo mode only).
+    NotRun,
+}
+
 /// How one capture attempt ended.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Capture {
-    /// A usable live face was captured and the challenge was met.
-    Captured { liveness_score: f32 },
+    /// A usable live face was captured (and the challenge met, if judged).
+    Captured { liveness: LivenessCheck },
     /// The challenge was not met (a photo, a screen, a mask …).
     LivenessFailed,
 }
@@ -229,7 +238,9 @@ pub struct Operator(pub String);
 pub enum Method {
     Face {
         score: f32,
-        liveness_score: f32,
+        liveness: LivenessCheck,
+        /// Capture attempts used, the matching one included.
+        attempts: u8,
     },
     Pin(PinProof),
     Visual {
