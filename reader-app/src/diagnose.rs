@@ -63,6 +63,7 @@ fn all_checks(config: &Config, config_path: Option<&Path>) -> Vec<Check> {
     let mut checks = vec![check("config", Verdict::Pass, detail)];
     checks.extend(readers(config));
     checks.push(cameras());
+    checks.push(sound(config));
     checks.push(onnx_runtime(config));
     checks.push(models(config));
     checks.push(reception(config));
@@ -139,6 +140,21 @@ fn readers(config: &Config) -> Vec<Check> {
         Err(e) => check("card", Verdict::Fail, format!("{reader}: {e}")),
     });
     checks
+}
+
+/// A sound device for the voice guidance.
+fn sound(config: &Config) -> Check {
+    if !config.voice.enabled || config.voice.volume == 0 {
+        return check("sound", Verdict::Pass, "voice guidance muted ([voice])");
+    }
+    match crate::voice::sound_device() {
+        Ok(cards) => check("sound", Verdict::Pass, cards),
+        Err(reason) => check(
+            "sound",
+            Verdict::Warn,
+            format!("{reason}: voice guidance silent, screens unaffected"),
+        ),
+    }
 }
 
 /// V4L2 device nodes the kiosk user can open.

@@ -76,6 +76,18 @@ fn with_the_virtual_reader_and_card_every_check_passes_or_warns() {
     }
     assert!(line(&report, "audit").contains("1 events"), "{report}");
     assert!(report.trim_end().ends_with("0 failed"), "{report}");
+    // Voice guidance needs an ALSA sound card: said once, as a warning, when there is none.
+    let sound = line(&report, "sound");
+    match mynakiosk::voice::sound_device() {
+        Ok(cards) => assert!(
+            sound.starts_with("PASS") && sound.contains(&cards),
+            "{report}"
+        ),
+        Err(_) => assert!(
+            sound.starts_with("WARN") && sound.contains("voice guidance silent"),
+            "{report}"
+        ),
+    }
 
     let card = VpcdCard::insert(VirtualCard::my_number(), pcscd::slot0_addr()).unwrap();
     pcscd::connect_when_present(SLOT0_READER);

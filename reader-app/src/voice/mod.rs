@@ -54,6 +54,12 @@ pub enum VoiceError {
         program: &'static str,
         status: std::process::ExitStatus,
     },
+    /// aplay failed; `stderr` is the first line it wrote there.
+    #[error("aplay failed with {status}: {stderr}")]
+    Playback {
+        status: std::process::ExitStatus,
+        stderr: String,
+    },
     #[error("the Japanese voice {0} is missing (scripts/setup.sh installs it)")]
     NoVoice(PathBuf),
     #[error("cannot write the voice cache: {0}")]
@@ -133,27 +139,67 @@ pub fn cached(config: &VoiceConfig, lang: Lang, text: &str) -> Result<PathBuf, V
     Ok(path)
 }
 
+/// ALSA's list of sound cards.
+const SOUND_CARDS: &str = "/proc/asound/cards";
+
+/// The sound cards ALSA lists, or why there is no sound output.
+pub fn sound_device() -> Result<String, String> {
+    sound_cards(std::fs::read_to_string(SOUND_CARDS).ok().as_deref())
+}
+
+/// The card names in a `/proc/asound/cards` listing (`None`: no such file).
+fn sound_cards(listing: Option<&str>) -> Result<String, String> {
+    let Some(listing) = listing else {
+        return Err(format!(
+            "no sound device ({SOUND_CARDS} missing: no ALSA driver)"
+        ));
+    };
+    // Each card's first line is ` N [id  ]: driver - name`.
+    let names: Vec<&str> = listing
+        .lines()
+        .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+        .filter_map(|l| l.split_once(" - ").map(|(_, name)| name.trim()))
+        .collect();
+    if names.is_empty() {
+        Err(format!("no sound device ({SOUND_CARDS} lists no card)"))
+    } else {
+        Ok(names.join(", "))
+    }
+}
+
 /// Speaks prompts on a thread of its own; a newer prompt replaces one not yet started.
 pub struct Voice {
     tx: Option<mpsc::Sender<(Lang, String)>>,
 }
 
 impl Voice {
-    /// Starts the player, or a silent voice when muted.
+    /// Starts the player, or a silent voice when muted or when there is no sound device
+    /// (said once, in one warning).
     pub fn start(config: VoiceConfig) -> Self {
         if !config.enabled || config.volume == 0 {
+            return Self { tx: None };
+        }
+        if let Err(reason) = sound_device() {
+            tracing::warn!("voice guidance is silent: {reason}");
             return Self { tx: None };
         }
         let (tx, rx) = mpsc::channel::<(Lang, String)>();
         let spawned = std::thread::Builder::new()
             .name("voice".into())
             .spawn(move || {
+                // A failure is reported once until a prompt plays again, not per prompt.
+                let mut failing = false;
                 while let Ok(mut prompt) = rx.recv() {
                     while let Ok(newer) = rx.try_recv() {
                         prompt = newer;
                     }
-                    if let Err(e) = speak(&config, prompt.0, &prompt.1) {
-                        tracing::warn!(error = %e, "voice guidance failed");
+                    match speak(&config, prompt.0, &prompt.1) {
+                        Ok(()) => failing = false,
+                        Err(e) if failing => tracing::debug!(error = %e, "voice guidance failed"),
+                        Err(e) => {
+                            failing = true;
+                            tracing::warn!(error = %e, "voice guidance failed (repeats not logged)");
+                        }
                     }
                 }
             });
@@ -175,21 +221,26 @@ impl Voice {
 
 fn speak(config: &VoiceConfig, lang: Lang, text: &str) -> Result<(), VoiceError> {
     let wav = cached(config, lang, text)?;
-    let status = Command::new("aplay")
+    let out = Command::new("aplay")
         .arg("-q")
         .arg(&wav)
-        .stderr(Stdio::null())
-        .status()
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .output()
         .map_err(|source| VoiceError::Spawn {
             program: "aplay",
             source,
         })?;
-    if status.success() {
+    if out.status.success() {
         Ok(())
     } else {
-        Err(VoiceError::Failed {
-            program: "aplay",
-            status,
+        Err(VoiceError::Playback {
+            status: out.status,
+            stderr: String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
         })
     }
 }
@@ -205,6 +256,19 @@ mod tests {
         assert_eq!(c.voice.volume, 40);
         let e = Config::parse("[voice]\nvolume = 120\n").unwrap_err();
         assert_eq!(e, "line 2, key voice.volume: expected 0 to 100, found 120");
+    }
+
+    #[test]
+    fn sound_cards_are_listed_or_their_absence_explained() {
+        let listing = " 0 [PCH            ]: HDA-Intel - HDA Intel PCH\n                      HDA Intel PCH at 0xf7f10000 irq 33\n 1 [Device         ]: USB-Audio - USB Audio Device\n                      C-Media USB Audio at usb-0000:00:14.0-2\n";
+        assert_eq!(
+            super::sound_cards(Some(listing)).unwrap(),
+            "HDA Intel PCH, USB Audio Device"
+        );
+        let none = super::sound_cards(Some("--- no soundcards ---\n")).unwrap_err();
+        assert!(none.contains("lists no card"), "{none}");
+        let missing = super::sound_cards(None).unwrap_err();
+        assert!(missing.contains("no ALSA driver"), "{missing}");
     }
 
     #[test]
