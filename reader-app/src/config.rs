@@ -381,7 +381,8 @@ impl Config {
             return Err(Invalid::new("audit.max_file_bytes", expected, found));
         }
         if let Err(bad) = self.staff.validate() {
-            let expected = "pin_hash = pbkdf2-sha256$<iterations>$<salt hex>$<hash hex>";
+            let expected =
+                "pin_hash = pbkdf2-sha256$<iterations>$<salt hex>$<hash hex>, or card_serial";
             return Err(Invalid::new(
                 "staff.members",
                 expected,

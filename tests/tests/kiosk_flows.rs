@@ -346,9 +346,11 @@ fn pin_locked_then_staff_visual_check() {
         ..Settings::default()
     });
     let staff = StaffConfig {
+        card_reader: String::new(),
         members: vec![StaffMember {
             id: "nurse-7".into(),
             pin_hash: hash_pin("2468", b"kiosk-salt", NonZeroU32::new(1000).unwrap()),
+            card_serial: None,
         }],
     };
     k.place_card(Ok(identity(PinState::Remaining(0), 800)));
@@ -377,7 +379,8 @@ fn pin_locked_then_staff_visual_check() {
     assert!(k
         .take()
         .contains(&Effect::Audit(AuditRecord::StaffUnlocked {
-            operator: Operator("nurse-7".into())
+            operator: Operator("nurse-7".into()),
+            credential: Credential::Pin,
         })));
     assert!(k.label("StaffMenuScreen::cause").contains("E009"));
     k.press("暗証番号ロック");

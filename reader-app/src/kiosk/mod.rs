@@ -38,6 +38,8 @@ pub enum Mode {
 /// The implementations the runtime calls for the session's effects.
 pub struct Ports {
     pub card: Box<dyn CardPort>,
+    /// The card on the staff-card reader (`[staff] card_reader`).
+    pub staff_card: Box<dyn CardPort>,
     pub card_front: Box<dyn CardFrontPort>,
     pub face: Arc<Mutex<Box<dyn FacePort>>>,
     pub hand_off: Box<dyn HandOffPort>,
@@ -81,16 +83,30 @@ pub fn run_in(window: &ui::KioskWindow, config: &Config, mode: Mode) -> anyhow::
 
     let (tx, rx) = mpsc::channel();
     connect_touches(window, &tx);
-    tracing::info!(kiosk_id = %config.kiosk_id, reader = ?reader_filter, "kiosk starting");
+    let readers = Readers {
+        patient: reader_filter,
+        staff: config
+            .staff
+            .cards_enabled()
+            .then(|| ReaderFilter::Contains(config.staff.card_reader.clone())),
+    };
+    tracing::info!(kiosk_id = %config.kiosk_id, ?readers, "kiosk starting");
     let monitor_tx = tx.clone();
-    let monitor = CardMonitor::spawn(reader_filter, move |event| {
-        // The session thread is gone only while the kiosk shuts down.
-        let _ = monitor_tx.send(session_event(event));
+    let watched = match readers.staff {
+        Some(_) => ReaderFilter::Any,
+        None => readers.patient.clone(),
+    };
+    let monitor = CardMonitor::spawn(watched, move |event| {
+        if let Some(event) = readers.event(event) {
+            // The session thread is gone only while the kiosk shuts down.
+            let _ = monitor_tx.send(event);
+        }
     })?;
 
     let face = face_port(config, mode, &choice)?;
     let ports = Ports {
-        card: Box::new(card_port::PcscCard::new(anchors)),
+        card: Box::new(card_port::PcscCard::new(anchors.clone())),
+        staff_card: Box::new(card_port::PcscCard::new(anchors)),
         card_front: Box::new(card_front_port(config, mode, &choice)),
         face: Arc::new(Mutex::new(Box::new(face))),
         hand_off: Box::new(hand_off),
@@ -238,14 +254,62 @@ fn reader_status(filter: &ReaderFilter) -> String {
     }
 }
 
-/// Turns a card monitor event into a session event.
-fn session_event(event: CardEvent) -> Event {
-    match event {
-        CardEvent::ReaderAdded(reader) => Event::ReaderAdded { reader },
-        CardEvent::ReaderRemoved(reader) => Event::ReaderRemoved { reader },
-        CardEvent::CardInserted { reader } => Event::CardInserted { reader },
-        CardEvent::CardRemoved { reader } => Event::CardRemoved { reader },
-        CardEvent::ServiceLost => Event::ServiceLost,
+/// The patient reader(s) and the staff-card reader, if staff cards are configured.
+#[derive(Debug)]
+struct Readers {
+    patient: ReaderFilter,
+    staff: Option<ReaderFilter>,
+}
+
+impl Readers {
+    /// The session event of a card monitor event: a card on the staff-card reader is a staff
+    /// card (its other events do not concern the session); readers of neither kind are ignored.
+    fn event(&self, event: CardEvent) -> Option<Event> {
+        let reader = match &event {
+            CardEvent::ReaderAdded(r) | CardEvent::ReaderRemoved(r) => r,
+            CardEvent::CardInserted { reader } | CardEvent::CardRemoved { reader } => reader,
+            CardEvent::ServiceLost => return Some(Event::ServiceLost),
+        };
+        if self.staff.as_ref().is_some_and(|f| f.matches(reader)) {
+            return match event {
+                CardEvent::CardInserted { reader } => Some(Event::StaffCardInserted { reader }),
+                _ => None,
+            };
+        }
+        if !self.patient.matches(reader) {
+            return None;
+        }
+        Some(match event {
+            CardEvent::ReaderAdded(reader) => Event::ReaderAdded { reader },
+            CardEvent::ReaderRemoved(reader) => Event::ReaderRemoved { reader },
+            CardEvent::CardInserted { reader } => Event::CardInserted { reader },
+            CardEvent::CardRemoved { reader } => Event::CardRemoved { reader },
+            CardEvent::ServiceLost => Event::ServiceLost,
+        })
+    }
+}
+
+/// Reads the card on the staff-card reader and looks its certificate up among the
+/// configured staff cards.
+fn staff_card(card: &mut dyn CardPort, staff: &staff::StaffConfig, reader: &str) -> Event {
+    let identity = card.read_identity(reader);
+    card.release();
+    match identity {
+        Ok(id) => match staff.card_operator(&id.certificate.serial) {
+            Some(operator) => {
+                tracing::info!(operator = %operator.0, "staff card recognised");
+                Event::StaffCardPresented(operator)
+            }
+            None => {
+                let serial = &id.certificate.serial;
+                tracing::warn!(%serial, "not a configured staff card");
+                Event::StaffCardRefused
+            }
+        },
+        Err(e) => {
+            tracing::warn!(code = e.text().code, "staff card unreadable");
+            Event::StaffCardRefused
+        }
     }
 }
 
@@ -447,6 +511,9 @@ impl Runtime {
             }
             Effect::VerifyPin(pin) => return Some(Event::PinVerified(p.card.verify_pin(&pin))),
             Effect::CheckStaffPin(pin) => return Some(Event::StaffPinChecked(p.staff.check(&pin))),
+            Effect::ReadStaffCard { reader } => {
+                return Some(staff_card(p.staff_card.as_mut(), &p.staff, &reader))
+            }
             Effect::DeliverResult(result) => return Some(self.deliver(&result)),
             Effect::ReleaseCard => {
                 p.card.release();
@@ -619,6 +686,43 @@ mod tests {
             .err()
             .expect("refused");
         assert!(e.to_string().contains("demo mode only"), "{e}");
+    }
+
+    #[test]
+    fn cards_on_the_staff_reader_are_staff_cards_and_nothing_else() {
+        use crate::session::Event;
+        use card_io::monitor::{CardEvent, ReaderFilter};
+        let readers = super::Readers {
+            patient: ReaderFilter::Any,
+            staff: Some(ReaderFilter::Contains("staff".into())),
+        };
+        let staff = || "ACS Staff Reader".to_owned();
+        assert_eq!(
+            readers.event(CardEvent::CardInserted { reader: staff() }),
+            Some(Event::StaffCardInserted { reader: staff() })
+        );
+        assert_eq!(
+            readers.event(CardEvent::CardRemoved { reader: staff() }),
+            None
+        );
+        assert_eq!(readers.event(CardEvent::ReaderRemoved(staff())), None);
+        let patient = || "Sony RC-S300".to_owned();
+        assert_eq!(
+            readers.event(CardEvent::CardInserted { reader: patient() }),
+            Some(Event::CardInserted { reader: patient() })
+        );
+        assert_eq!(
+            readers.event(CardEvent::ServiceLost),
+            Some(Event::ServiceLost)
+        );
+        let only = super::Readers {
+            patient: ReaderFilter::Exact(patient()),
+            staff: None,
+        };
+        assert_eq!(
+            only.event(CardEvent::CardInserted { reader: staff() }),
+            None
+        );
     }
 
     #[test]

@@ -151,8 +151,13 @@ fn visual_reason(reason: VisualReason) -> result::VisualReason {
 pub fn staff_event(session: Option<SessionId>, record: &AuditRecord) -> AuditEvent {
     let (operator, action, reason) = match record {
         AuditRecord::StaffCalled => (None, "staff_called".to_owned(), None),
-        AuditRecord::StaffUnlocked { operator } => (Some(operator), "unlock".to_owned(), None),
-        AuditRecord::StaffUnlockRefused => (None, "unlock_refused".to_owned(), None),
+        AuditRecord::StaffUnlocked {
+            operator,
+            credential,
+        } => (Some(operator), "unlock".to_owned(), Some(credential.code())),
+        AuditRecord::StaffUnlockRefused { credential } => {
+            (None, "unlock_refused".to_owned(), Some(credential.code()))
+        }
         AuditRecord::VisualCheck { operator, reason } => (
             Some(operator),
             "visual_check".to_owned(),

@@ -1,4 +1,6 @@
-//! Staff credentials: PINs stored as PBKDF2-HMAC-SHA256 hashes in the config file.
+//! Staff credentials: PINs stored as PBKDF2-HMAC-SHA256 hashes in the config file, and staff
+//! cards: a card on the staff-card reader whose user-authentication certificate (checked
+//! against the trust anchors like a patient's) has a configured serial number.
 
 use serde::Deserialize;
 use std::num::NonZeroU32;
@@ -9,22 +11,30 @@ use crate::session::{Operator, PinEntry};
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct StaffConfig {
+    /// Substring of the name of the reader where staff present their cards (a second reader:
+    /// the patient's card stays in the patient reader). Empty: no staff cards.
+    pub card_reader: String,
     pub members: Vec<StaffMember>,
 }
 
-/// One staff member.
+/// One staff member: a PIN, a card, or both.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct StaffMember {
     /// Operator id written to the audit log and the hand-off.
     pub id: String,
-    /// `pbkdf2-sha256$<iterations>$<salt hex>$<hash hex>`.
+    /// `pbkdf2-sha256$<iterations>$<salt hex>$<hash hex>`; empty: no staff PIN.
+    #[serde(default)]
     pub pin_hash: String,
+    /// Serial number (hex, colons and case ignored) of the user-authentication certificate on
+    /// the member's staff card, as `mynakiosk card-info` prints it.
+    #[serde(default)]
+    pub card_serial: Option<String>,
 }
 
-/// Why a stored hash cannot be used.
+/// A member whose credentials cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("staff {id}: pin_hash must be pbkdf2-sha256$<iterations>$<salt hex>$<hash hex>")]
+#[error("staff {id}: pin_hash must be pbkdf2-sha256$<iterations>$<salt hex>$<hash hex> (or give card_serial only)")]
 pub struct BadHash {
     pub id: String,
 }
@@ -51,12 +61,35 @@ fn parse(text: &str) -> Option<Parsed> {
 }
 
 impl StaffConfig {
-    /// Every hash is well formed.
+    /// Every member has a credential and every hash is well formed.
     pub fn validate(&self) -> Result<(), BadHash> {
-        match self.members.iter().find(|m| parse(&m.pin_hash).is_none()) {
+        let unusable = |m: &&StaffMember| {
+            if m.pin_hash.is_empty() {
+                m.card_serial
+                    .as_deref()
+                    .is_none_or(|s| normalized(s).is_empty())
+            } else {
+                parse(&m.pin_hash).is_none()
+            }
+        };
+        match self.members.iter().find(unusable) {
             Some(m) => Err(BadHash { id: m.id.clone() }),
             None => Ok(()),
         }
+    }
+
+    /// Staff cards are configured: a reader and at least one card.
+    pub fn cards_enabled(&self) -> bool {
+        !self.card_reader.is_empty() && self.members.iter().any(|m| m.card_serial.is_some())
+    }
+
+    /// The staff member whose card has the certificate `serial` (hex).
+    pub fn card_operator(&self, serial: &str) -> Option<Operator> {
+        let serial = normalized(serial);
+        self.members.iter().find_map(|m| {
+            let own = normalized(m.card_serial.as_deref()?);
+            (!own.is_empty() && own == serial).then(|| Operator(m.id.clone()))
+        })
     }
 
     /// The staff member whose PIN this is, compared in constant time.
@@ -74,6 +107,15 @@ impl StaffConfig {
             .map(|()| Operator(m.id.clone()))
         })
     }
+}
+
+/// A certificate serial in lower-case hex without separators.
+fn normalized(serial: &str) -> String {
+    serial
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
 }
 
 /// Hashes `pin` for the config file (used by tests and by integrators through the docs).
@@ -99,11 +141,38 @@ mod tests {
 
     fn config() -> StaffConfig {
         StaffConfig {
+            card_reader: String::new(),
             members: vec![StaffMember {
                 id: "nurse-7".into(),
                 pin_hash: hash_pin("24680", b"salt-salt", NonZeroU32::new(1000).unwrap()),
+                card_serial: None,
             }],
         }
+    }
+
+    #[test]
+    fn a_staff_card_is_known_by_its_certificate_serial() {
+        let c = crate::config::Config::parse(
+            "[staff]\ncard_reader = \"Staff\"\n[[staff.members]]\nid = \"clerk-2\"\ncard_serial = \"0A:1B:2c\"\n",
+        )
+        .unwrap()
+        .staff;
+        assert!(c.validate().is_ok() && c.cards_enabled());
+        assert_eq!(c.card_operator("0a1b2c"), Some(Operator("clerk-2".into())));
+        assert_eq!(
+            c.card_operator("0A:1B:2C"),
+            Some(Operator("clerk-2".into()))
+        );
+        assert_eq!(c.card_operator("0a1b2d"), None);
+        // A card-only member has no PIN.
+        assert_eq!(c.check(&PinEntry::new("")), None);
+        assert!(!config().cards_enabled());
+    }
+
+    #[test]
+    fn a_member_without_any_credential_is_refused() {
+        let e = crate::config::Config::parse("[[staff.members]]\nid = \"ghost\"\n").unwrap_err();
+        assert!(e.ends_with("found member \"ghost\""), "{e}");
     }
 
     #[test]
@@ -134,9 +203,11 @@ mod tests {
     #[test]
     fn malformed_hash_is_rejected() {
         let c = StaffConfig {
+            card_reader: String::new(),
             members: vec![StaffMember {
                 id: "x".into(),
                 pin_hash: "sha1$1$00$00".into(),
+                card_serial: None,
             }],
         };
         assert_eq!(c.validate(), Err(BadHash { id: "x".into() }));

@@ -54,6 +54,11 @@ pub enum Effect {
     VerifyPin(PinEntry),
     /// Check a staff PIN against the configured hash.
     CheckStaffPin(PinEntry),
+    /// Read the certificate of the card on the staff-card reader and look it up among the
+    /// configured staff cards.
+    ReadStaffCard {
+        reader: String,
+    },
     /// Hand the verified result to the reception system.
     DeliverResult(VerificationResult),
     /// The patient's card session is over: disconnect from the card.

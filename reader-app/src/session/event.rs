@@ -44,8 +44,14 @@ pub enum Event {
     PinVerified(Result<PinOutcome, KioskError>),
     /// Result of [`super::Effect::CheckStaffPin`]: the operator, or `None` if refused.
     StaffPinChecked(Option<Operator>),
-    /// A configured staff card was recognised.
+    /// A card was placed on the staff-card reader.
+    StaffCardInserted {
+        reader: String,
+    },
+    /// Result of [`super::Effect::ReadStaffCard`]: a configured staff card was recognised.
     StaffCardPresented(Operator),
+    /// Result of [`super::Effect::ReadStaffCard`]: not a configured staff card.
+    StaffCardRefused,
     /// Result of [`super::Effect::DeliverResult`].
     Delivered(Result<Qualification, KioskError>),
 

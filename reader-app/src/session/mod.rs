@@ -358,7 +358,19 @@ impl Session {
                 }
                 self.go(State::StaffLogin, fx);
             }
-            (_, Event::StaffCardPresented(operator)) => self.staff_unlocked(operator, fx),
+            (_, Event::StaffCardInserted { reader }) => fx.push(Effect::ReadStaffCard { reader }),
+            (_, Event::StaffCardPresented(operator)) => {
+                self.staff_unlocked(operator, Credential::Card, fx)
+            }
+            (state, Event::StaffCardRefused) => {
+                fx.push(Effect::Audit(AuditRecord::StaffUnlockRefused {
+                    credential: Credential::Card,
+                }));
+                if state == State::StaffLogin {
+                    self.staff_refused = true;
+                    self.show(fx);
+                }
+            }
 
             // ── Timers ──
             (state, Event::TimerFired(TimerId::Idle)) => {
@@ -526,10 +538,12 @@ impl Session {
                 self.resume(fx);
             }
             (State::StaffChecking, Event::StaffPinChecked(Some(operator))) => {
-                self.staff_unlocked(operator, fx)
+                self.staff_unlocked(operator, Credential::Pin, fx)
             }
             (State::StaffChecking, Event::StaffPinChecked(None)) => {
-                fx.push(Effect::Audit(AuditRecord::StaffUnlockRefused));
+                fx.push(Effect::Audit(AuditRecord::StaffUnlockRefused {
+                    credential: Credential::Pin,
+                }));
                 self.staff_refused = true;
                 self.go(State::StaffLogin, fx);
             }
@@ -803,14 +817,18 @@ impl Session {
         }
     }
 
-    fn staff_unlocked(&mut self, operator: Operator, fx: &mut Vec<Effect>) {
+    /// Staff mode, unless the card is being read or the kiosk has no reader (a staff card
+    /// placed then is ignored: present it again).
+    fn staff_unlocked(&mut self, operator: Operator, credential: Credential, fx: &mut Vec<Effect>) {
         if matches!(self.state, State::Reading | State::Unavailable(_)) {
+            tracing::info!(?credential, "staff unlock ignored while {:?}", self.state);
             return;
         }
         self.staff_pin.clear();
         self.staff_refused = false;
         fx.push(Effect::Audit(AuditRecord::StaffUnlocked {
             operator: operator.clone(),
+            credential,
         }));
         self.stop_face(fx);
         self.operator = Some(operator);

@@ -401,7 +401,9 @@ fn pin_locked_offers_face_or_staff_visual_check() {
         .iter()
         .any(|e| matches!(e, Effect::CheckStaffPin(p) if p.expose() == "2468")));
     let fx = s.handle(Event::StaffPinChecked(None));
-    assert!(fx.contains(&Effect::Audit(AuditRecord::StaffUnlockRefused)));
+    assert!(fx.contains(&Effect::Audit(AuditRecord::StaffUnlockRefused {
+        credential: Credential::Pin
+    })));
     assert!(last_view(&fx).notices.contains(&Notice::StaffRefused));
     for d in [1, 3, 5, 7] {
         touch(&mut s, Touch::Digit(d));
@@ -410,7 +412,8 @@ fn pin_locked_offers_face_or_staff_visual_check() {
     let nurse = Operator("nurse-7".into());
     let fx = s.handle(Event::StaffPinChecked(Some(nurse.clone())));
     assert!(fx.contains(&Effect::Audit(AuditRecord::StaffUnlocked {
-        operator: nurse.clone()
+        operator: nurse.clone(),
+        credential: Credential::Pin,
     })));
     let v = s.view();
     assert_eq!(v.screen, Screen::StaffMenu);
@@ -435,8 +438,29 @@ fn pin_locked_offers_face_or_staff_visual_check() {
 #[test]
 fn staff_card_unlocks_and_manual_choice_is_audited() {
     let mut s = at_choice(PinState::Remaining(3));
+    touch(&mut s, Touch::CallStaff);
+    let staff_reader = "Staff Reader 01";
+    assert_eq!(
+        s.handle(Event::StaffCardInserted {
+            reader: staff_reader.into()
+        }),
+        vec![Effect::ReadStaffCard {
+            reader: staff_reader.into()
+        }]
+    );
+    // An unknown card is refused and audited; the login screen says so.
+    let fx = s.handle(Event::StaffCardRefused);
+    assert!(fx.contains(&Effect::Audit(AuditRecord::StaffUnlockRefused {
+        credential: Credential::Card
+    })));
+    assert_eq!(last_view(&fx).screen, Screen::StaffLogin);
+    assert!(last_view(&fx).notices.contains(&Notice::StaffRefused));
     let op = Operator("card:clerk".into());
-    s.handle(Event::StaffCardPresented(op.clone()));
+    let fx = s.handle(Event::StaffCardPresented(op.clone()));
+    assert!(fx.contains(&Effect::Audit(AuditRecord::StaffUnlocked {
+        operator: op.clone(),
+        credential: Credential::Card,
+    })));
     assert_eq!(screen(&s), Screen::StaffMenu);
     let fx = touch(&mut s, Touch::StaffChoosePin);
     assert!(fx.contains(&Effect::Audit(AuditRecord::StaffChoseMethod {

@@ -322,14 +322,36 @@ pub struct VerificationResult {
     pub register: bool,
 }
 
+/// How staff unlocked (or tried to unlock) staff mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    /// A staff PIN typed on the pad.
+    Pin,
+    /// A configured staff card on the staff-card reader.
+    Card,
+}
+
+impl Credential {
+    /// Code used in the audit log.
+    pub fn code(self) -> &'static str {
+        match self {
+            Credential::Pin => "staff_pin",
+            Credential::Card => "staff_card",
+        }
+    }
+}
+
 /// What staff did or tried, for the audit log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuditRecord {
     StaffCalled,
     StaffUnlocked {
         operator: Operator,
+        credential: Credential,
     },
-    StaffUnlockRefused,
+    StaffUnlockRefused {
+        credential: Credential,
+    },
     VisualCheck {
         operator: Operator,
         reason: VisualReason,

@@ -95,6 +95,17 @@ impl Driver {
         .unwrap_or_else(|| panic!("{id} is not shown on {:?}", self.screen()))
     }
 
+    /// Clicks the button labelled `label`.
+    pub fn press(&self, label: &'static str) {
+        let pressed = self.on_ui(move |w| {
+            ElementHandle::find_by_accessible_label(w, label)
+                .find(|e| e.accessible_role() == Some(AccessibleRole::Button))
+                .map(|e| e.mock_single_click(PointerEventButton::Left))
+                .is_some()
+        });
+        assert!(pressed, "no button {label:?} on {:?}", self.screen());
+    }
+
     /// Types `pin` on the pad and submits it.
     pub fn enter_pin(&self, pin: &str) {
         self.wait_for(ui::Screen::PinEntry);
