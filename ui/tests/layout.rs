@@ -93,7 +93,10 @@ fn check(k: &KioskWindow, notices: &[Notice], problems: &mut Vec<String>) {
             k.set_screen(screen);
             for id in ["TopBar::call-staff", "StatusBar::status"] {
                 if let Err(e) = inside(k, id, size) {
-                    problems.push(format!("{size:?} {screen:?} {} notices: {e}", notices.len()));
+                    problems.push(format!(
+                        "{size:?} {screen:?} {} notices: {e}",
+                        notices.len()
+                    ));
                 }
             }
         }

@@ -288,41 +288,26 @@ fn the_last_two_tries_or_an_unknown_counter_are_never_spent() {
 
 #[test]
 fn a_refused_pin_b_asks_to_replace_the_card_once_then_falls_back() {
-    let mut s = at_card_front(Some(10));
-    assert!(submitted(
-        &s.handle(Event::CardFrontRead(Ok(read_front(1.0))))
-    ));
-    let fx = s.handle(Event::PinBSubmitted(Ok(PinBOutcome::Rejected {
-        remaining: 9,
-    })));
-    assert_reread(&mut s, &fx);
-    assert!(submitted(
-        &s.handle(Event::CardFrontRead(Ok(read_front(1.0))))
-    ));
-    let fx = s.handle(Event::PinBSubmitted(Ok(PinBOutcome::Rejected {
-        remaining: 8,
-    })));
-    assert_fallback(&s, &fx, KioskError::PinBRejected);
-}
-
-#[test]
-fn a_refusal_leaving_the_last_tries_falls_back_at_once() {
-    let mut s = at_card_front(Some(4));
-    assert!(submitted(
-        &s.handle(Event::CardFrontRead(Ok(read_front(1.0))))
-    ));
-    let fx = s.handle(Event::PinBSubmitted(Ok(PinBOutcome::Rejected {
-        remaining: 3,
-    })));
-    assert_reread(&mut s, &fx);
-    // The refusal left 3 tries; after another one only 2 would remain: never spent.
-    assert!(submitted(
-        &s.handle(Event::CardFrontRead(Ok(read_front(1.0))))
-    ));
-    let fx = s.handle(Event::PinBSubmitted(Ok(PinBOutcome::Rejected {
-        remaining: 2,
-    })));
-    assert_fallback(&s, &fx, KioskError::PinBCounterLow);
+    // (tries at reading, why face ends after the second refusal): the policy allows one
+    // refusal; a refusal that leaves the last two tries ends it whatever the count.
+    for (tries, error) in [
+        (10, KioskError::PinBRejected),
+        (4, KioskError::PinBCounterLow),
+    ] {
+        let mut s = at_card_front(Some(tries));
+        for refusal in 1..=2 {
+            let read = s.handle(Event::CardFrontRead(Ok(read_front(1.0))));
+            assert!(submitted(&read), "{tries} tries, refusal {refusal}");
+            let fx = s.handle(Event::PinBSubmitted(Ok(PinBOutcome::Rejected {
+                remaining: tries - refusal,
+            })));
+            if refusal == 1 {
+                assert_reread(&mut s, &fx);
+            } else {
+                assert_fallback(&s, &fx, error);
+            }
+        }
+    }
 }
 
 #[test]
