@@ -1,7 +1,8 @@
 //! The end-to-end figures (run with `cargo bench -p mynakiosk-tests --bench kiosk_e2e`,
 //! `KIOSK_BENCH_RUNS=N` runs per path, default 10): a scripted patient with no think time on
 //! the real path — the virtual card (`normal` profile) through the real pcscd + vpcd, the
-//! SIMULATED card-front OCR, the real face pipeline on an image-folder camera showing the card
+//! real card-front OCR of the demo's rendered card front (SIMULATED camera), the real face
+//! pipeline on an image-folder camera showing the card
 //! holder (liveness off: still images), the real window on the headless backend, the
 //! file-drop sink. Times run from the card placed to the result file in the drop folder.
 //! Also: start-up to the ready (待機) screen, and the process's peak resident memory.

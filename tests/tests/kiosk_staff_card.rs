@@ -73,8 +73,12 @@ fn scenario(d: &Driver) {
     // Someone else's card on the staff reader: refused, audited, the login screen says so.
     let unknown = staff_card("normal");
     wait_for_audit(d, "unlock_refused", "");
+    let deadline = std::time::Instant::now() + common::TIMEOUT;
+    while !notices(d).contains(&ui::Notice::StaffCardRefused) {
+        assert!(std::time::Instant::now() < deadline, "refusal not shown");
+        std::thread::sleep(common::POLL);
+    }
     assert_eq!(d.screen(), ui::Screen::StaffLogin);
-    assert!(notices(d).contains(&ui::Notice::StaffRefused));
     unknown.remove().unwrap();
     std::thread::sleep(std::time::Duration::from_millis(600));
 

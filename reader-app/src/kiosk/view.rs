@@ -32,6 +32,7 @@ pub fn apply(window: &ui::KioskWindow, view: &View) {
             Notice::FaceUnavailable => ui::Notice::FaceUnavailable,
             Notice::Proxy => ui::Notice::Proxy,
             Notice::StaffRefused => ui::Notice::StaffRefused,
+            Notice::StaffCardRefused => ui::Notice::StaffCardRefused,
             Notice::ReplaceCardFront => ui::Notice::ReplaceCardFront,
             Notice::StaffCalled => ui::Notice::StaffCalled,
         })

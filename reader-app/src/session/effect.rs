@@ -125,6 +125,8 @@ pub enum Notice {
     Proxy,
     /// The staff PIN was not accepted.
     StaffRefused,
+    /// The card on the staff-card reader is not a configured staff card.
+    StaffCardRefused,
     /// The card front could not be read: place the card again.
     ReplaceCardFront,
     /// Staff were called.

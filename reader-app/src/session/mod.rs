@@ -201,8 +201,8 @@ pub struct Session {
     lang: Lang,
     patient: Option<Patient>,
     staff_pin: Secret,
-    /// The last staff PIN was refused (shown on the staff login screen).
-    staff_refused: bool,
+    /// The last staff PIN or staff card was refused (shown on the staff login screen).
+    staff_refused: Option<Credential>,
     operator: Option<Operator>,
     /// The last error, in staff wording on the staff screen.
     last_error: Option<KioskError>,
@@ -228,7 +228,7 @@ impl Session {
             lang: Lang::Ja,
             patient: None,
             staff_pin: Secret::default(),
-            staff_refused: false,
+            staff_refused: None,
             operator: None,
             last_error: None,
             idle_notices: Vec::new(),
@@ -255,8 +255,10 @@ impl Session {
             State::StaffLogin | State::StaffChecking => {
                 view.digits_entered = self.staff_pin.len() as u8;
                 view.notices.push(Notice::StaffCalled);
-                if self.staff_refused {
-                    view.notices.push(Notice::StaffRefused);
+                match self.staff_refused {
+                    Some(Credential::Pin) => view.notices.push(Notice::StaffRefused),
+                    Some(Credential::Card) => view.notices.push(Notice::StaffCardRefused),
+                    None => {}
                 }
             }
             _ => {}
@@ -367,7 +369,7 @@ impl Session {
                     credential: Credential::Card,
                 }));
                 if state == State::StaffLogin {
-                    self.staff_refused = true;
+                    self.staff_refused = Some(Credential::Card);
                     self.show(fx);
                 }
             }
@@ -524,7 +526,7 @@ impl Session {
                 Event::Touch(touch @ (Touch::Digit(_) | Touch::Backspace | Touch::Clear)),
             ) => {
                 edit_pad(&mut self.staff_pin, touch, STAFF_PIN_MAX);
-                self.staff_refused = false;
+                self.staff_refused = None;
                 self.show(fx);
             }
             (State::StaffLogin, Event::Touch(Touch::Submit))
@@ -544,7 +546,7 @@ impl Session {
                 fx.push(Effect::Audit(AuditRecord::StaffUnlockRefused {
                     credential: Credential::Pin,
                 }));
-                self.staff_refused = true;
+                self.staff_refused = Some(Credential::Pin);
                 self.go(State::StaffLogin, fx);
             }
             (State::StaffMenu, Event::Touch(Touch::StaffVisual(reason))) => {
@@ -825,7 +827,7 @@ impl Session {
             return;
         }
         self.staff_pin.clear();
-        self.staff_refused = false;
+        self.staff_refused = None;
         fx.push(Effect::Audit(AuditRecord::StaffUnlocked {
             operator: operator.clone(),
             credential,
@@ -846,7 +848,7 @@ impl Session {
 
     fn leave_staff_mode(&mut self, fx: &mut Vec<Effect>) {
         self.staff_pin.clear();
-        self.staff_refused = false;
+        self.staff_refused = None;
         if let Some(operator) = self.operator.take() {
             fx.push(Effect::Audit(AuditRecord::StaffLeft { operator }));
         }

@@ -439,7 +439,7 @@ fn staff_card_unlocks_and_manual_choice_is_audited() {
         credential: Credential::Card
     })));
     assert_eq!(last_view(&fx).screen, Screen::StaffLogin);
-    assert!(last_view(&fx).notices.contains(&Notice::StaffRefused));
+    assert!(last_view(&fx).notices.contains(&Notice::StaffCardRefused));
     let op = Operator("card:clerk".into());
     let fx = s.handle(Event::StaffCardPresented(op.clone()));
     assert!(fx.contains(&Effect::Audit(AuditRecord::StaffUnlocked {
