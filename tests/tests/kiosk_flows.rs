@@ -185,7 +185,9 @@ impl Kiosk {
         self.take();
         self.click("MethodChoiceScreen::face");
         assert_eq!(self.screen(), ui::Screen::FacePreparing);
-        assert_eq!(self.take()[0], Effect::ReadCardFront);
+        assert_eq!(self.take()[0], Effect::QueryPinBCounter);
+        self.send(Event::PinBCounterRead(Ok(Some(10))));
+        assert_eq!(self.take(), vec![Effect::ReadCardFront]);
         self.send(Event::CardFrontRead(Ok(CardFrontReading::Read {
             pin_b: PinB::new("90010120291234"),
             min_confidence: 1.0,

@@ -64,19 +64,14 @@ impl CardPort for PcscCard {
             let mut jpki = card.jpki().map_err(card_error)?;
             let certificate = jpki.user_auth_certificate().map_err(card_error)?;
             let pin = jpki.pin_retries().map_err(card_error)?;
-            let pin_b = match card.surface() {
-                Ok(mut surface) => Some(surface.pin_b_retries().map_err(card_error)?),
-                Err(CardError::NoApplication(_)) => None,
-                Err(e) => return Err(card_error(e)),
-            };
-            (certificate, pin, pin_b)
+            (certificate, pin, pin_b_counter(&mut card)?)
         };
         let now = unix_now();
         let checked = check_certificate(&self.anchors, &certificate, now)?;
         let identity = CardIdentity {
             certificate: checked,
             pin: pin_state(pin)?,
-            pin_b_retries: pin_b.and_then(RetryCounter::remaining),
+            pin_b_retries: pin_b,
         };
         self.connection = Some(Connection {
             transport,
@@ -84,6 +79,11 @@ impl CardPort for PcscCard {
             photo: None,
         });
         Ok(identity)
+    }
+
+    fn pin_b_retries(&mut self) -> Result<Option<u8>, KioskError> {
+        let connection = self.connection()?;
+        pin_b_counter(&mut session(&mut connection.transport)?)
     }
 
     fn submit_pin_b(&mut self, pin_b: &PinB) -> Result<PinBOutcome, KioskError> {
@@ -140,6 +140,16 @@ impl CardPort for PcscCard {
 
     fn release(&mut self) {
         self.connection = None;
+    }
+}
+
+/// 照合番号B tries left on the 券面事項確認AP (an empty VERIFY); `None` when the card has no
+/// such application or does not report a count.
+fn pin_b_counter(card: &mut MyNumberCard<PcscTransaction<'_>>) -> Result<Option<u8>, KioskError> {
+    match card.surface() {
+        Ok(mut surface) => Ok(surface.pin_b_retries().map_err(card_error)?.remaining()),
+        Err(CardError::NoApplication(_)) => Ok(None),
+        Err(e) => Err(card_error(e)),
     }
 }
 

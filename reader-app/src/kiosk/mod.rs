@@ -490,6 +490,9 @@ impl Runtime {
                 }
                 return Some(Event::CardIdentityRead(identity));
             }
+            Effect::QueryPinBCounter => {
+                return Some(Event::PinBCounterRead(p.card.pin_b_retries()))
+            }
             Effect::ReadCardFront => return Some(Event::CardFrontRead(p.card_front.read())),
             Effect::SubmitPinB(pin_b) => {
                 return Some(Event::PinBSubmitted(p.card.submit_pin_b(&pin_b)))

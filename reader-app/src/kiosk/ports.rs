@@ -20,6 +20,9 @@ pub trait CardPort: Send {
     /// Detects the card (JPKI token), reads and checks the user-authentication certificate
     /// and queries the PIN and 照合番号B counters without spending a try.
     fn read_identity(&mut self, reader: &str) -> Result<CardIdentity, KioskError>;
+    /// Queries the 照合番号B retry counter of the 券面事項確認AP without spending a try;
+    /// `None` when the card does not report it.
+    fn pin_b_retries(&mut self) -> Result<Option<u8>, KioskError>;
     /// Presents 照合番号B to the 券面事項確認AP.
     fn submit_pin_b(&mut self, pin_b: &PinB) -> Result<PinBOutcome, KioskError>;
     /// Reads the JPEG 2000 face photo (DF27) from the unlocked 券面事項確認AP.

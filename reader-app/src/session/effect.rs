@@ -37,6 +37,8 @@ pub enum Effect {
     ReadCardIdentity {
         reader: String,
     },
+    /// Query the card's 照合番号B retry counter (no try spent), before each card-front read.
+    QueryPinBCounter,
     /// Read 照合番号B off the card front with the card-front camera.
     ReadCardFront,
     /// Present 照合番号B to the 券面事項確認AP.

@@ -28,6 +28,8 @@ pub enum Event {
     /// Result of [`super::Effect::ReadCardIdentity`]; a card that is not a My Number card,
     /// or whose certificate is revoked or untrusted, is an error here.
     CardIdentityRead(Result<CardIdentity, KioskError>),
+    /// Result of [`super::Effect::QueryPinBCounter`]: tries left, `None` when not reported.
+    PinBCounterRead(Result<Option<u8>, KioskError>),
     /// Result of [`super::Effect::ReadCardFront`].
     CardFrontRead(Result<CardFrontReading, KioskError>),
     /// Result of [`super::Effect::SubmitPinB`].

@@ -3,8 +3,8 @@
 //! transition is unit-tested without hardware. The whole patient flow reads top to bottom in
 //! `Session::step`:
 //!
-//! 待機 → read (certificate + retry counters) → method choice → face (card-front OCR →
-//! 照合番号B → photo → live capture with guidance and a liveness challenge → compare) / PIN /
+//! 待機 → read (certificate + retry counters) → method choice → face (照合番号B counter →
+//! card-front OCR → 照合番号B → photo → live capture with guidance and a liveness challenge → compare) / PIN /
 //! staff 目視 → consent → hand-off → result (初回利用登録 offer when 未登録) →
 //! カードをお取りください → 待機. Card removal, reader loss, idle timeouts, language changes
 //! and 係員を呼ぶ are handled in every state.
@@ -173,7 +173,8 @@ impl Patient {
         }
     }
 
-    /// The card's 照合番号B retry counter as last reported (at reading, or by a refusal).
+    /// The card's 照合番号B retry counter as last reported (queried before each read, or
+    /// reported by a refusal).
     fn pin_b_counter(&self) -> RetryCounter {
         match self.identity.as_ref().and_then(|i| i.pin_b_retries) {
             Some(n) => RetryCounter::Remaining(n),
@@ -411,6 +412,12 @@ impl Session {
                 self.card_front_read(front, fx)
             }
             (State::FacePreparing, Event::TimerFired(TimerId::CardFrontReread)) => {
+                fx.push(Effect::QueryPinBCounter)
+            }
+            (State::FacePreparing, Event::PinBCounterRead(Ok(retries))) => {
+                if let Some(identity) = &mut self.patient_mut().identity {
+                    identity.pin_b_retries = retries;
+                }
                 fx.push(Effect::ReadCardFront)
             }
             (State::FacePreparing, Event::PinBSubmitted(Ok(PinBOutcome::Accepted))) => {
@@ -434,7 +441,8 @@ impl Session {
             }
             (
                 State::FacePreparing,
-                Event::CardFrontRead(Err(e))
+                Event::PinBCounterRead(Err(e))
+                | Event::CardFrontRead(Err(e))
                 | Event::PinBSubmitted(Err(e))
                 | Event::FacePhotoRead(Err(e)),
             ) => self.face_unavailable(e, fx),
@@ -688,7 +696,7 @@ impl Session {
         p.face_used = true;
         p.guidance = None;
         p.challenge = None;
-        fx.push(Effect::ReadCardFront);
+        fx.push(Effect::QueryPinBCounter);
         self.go(State::FacePreparing, fx);
     }
 

@@ -81,9 +81,20 @@ fn submitted(fx: &[Effect]) -> bool {
     fx.iter().any(|e| matches!(e, Effect::SubmitPinB(_)))
 }
 
+/// `fx` queries the 照合番号B counter first; the card reports `counter`, then the card front
+/// is read.
+fn query_then_read(s: &mut Session, fx: &[Effect], counter: Option<u8>) {
+    assert_eq!(fx[0], Effect::QueryPinBCounter);
+    assert_eq!(
+        s.handle(Event::PinBCounterRead(Ok(counter))),
+        vec![Effect::ReadCardFront]
+    );
+}
+
 /// Face path up to the capture screen.
 fn to_capture(s: &mut Session) {
-    assert_eq!(touch(s, Touch::ChooseFace)[0], Effect::ReadCardFront);
+    let fx = touch(s, Touch::ChooseFace);
+    query_then_read(s, &fx, Some(10));
     let fx = s.handle(Event::CardFrontRead(Ok(read_front(1.0))));
     assert!(matches!(fx[0], Effect::SubmitPinB(_)));
     assert_eq!(
@@ -231,12 +242,14 @@ fn at_card_front(retries: Option<u8>) -> Session {
     let mut id = identity(PinState::Remaining(3), 500);
     id.pin_b_retries = retries;
     s.handle(Event::CardIdentityRead(Ok(id)));
-    assert_eq!(touch(&mut s, Touch::ChooseFace)[0], Effect::ReadCardFront);
+    let fx = touch(&mut s, Touch::ChooseFace);
+    query_then_read(&mut s, &fx, retries);
     s
 }
 
-/// The patient is asked to re-place the card; the next read follows the timer.
-fn assert_reread(s: &mut Session, fx: &[Effect]) {
+/// The patient is asked to re-place the card; the next read follows the timer and a new
+/// query of the counter (the card reports `counter`).
+fn assert_reread(s: &mut Session, fx: &[Effect], counter: Option<u8>) {
     assert!(!submitted(fx));
     assert!(fx.contains(&Effect::StartTimer(
         TimerId::CardFrontReread,
@@ -245,10 +258,8 @@ fn assert_reread(s: &mut Session, fx: &[Effect]) {
     let v = last_view(fx);
     assert_eq!(v.screen, Screen::FacePreparing);
     assert!(v.notices.contains(&Notice::ReplaceCardFront), "{v:?}");
-    assert_eq!(
-        s.handle(Event::TimerFired(TimerId::CardFrontReread)),
-        vec![Effect::ReadCardFront]
-    );
+    let fx = s.handle(Event::TimerFired(TimerId::CardFrontReread));
+    query_then_read(s, &fx, counter);
 }
 
 /// Face is withdrawn with `error`; the PIN and staff remain.
@@ -266,9 +277,9 @@ fn assert_fallback(s: &Session, fx: &[Effect], error: KioskError) {
 fn unreadable_or_uncertain_fronts_are_read_again_then_fall_back_without_a_try() {
     let mut s = at_card_front(Some(10));
     let fx = s.handle(Event::CardFrontRead(Ok(CardFrontReading::Unreadable)));
-    assert_reread(&mut s, &fx);
+    assert_reread(&mut s, &fx, Some(10));
     let fx = s.handle(Event::CardFrontRead(Ok(read_front(0.9))));
-    assert_reread(&mut s, &fx);
+    assert_reread(&mut s, &fx, Some(10));
     let fx = s.handle(Event::CardFrontRead(Ok(read_front(0.5))));
     assert_fallback(&s, &fx, KioskError::PinBUnreadable);
 }
@@ -302,12 +313,32 @@ fn a_refused_pin_b_asks_to_replace_the_card_once_then_falls_back() {
                 remaining: tries - refusal,
             })));
             if refusal == 1 {
-                assert_reread(&mut s, &fx);
+                assert_reread(&mut s, &fx, Some(tries - refusal));
             } else {
                 assert_fallback(&s, &fx, error);
             }
         }
     }
+}
+
+#[test]
+fn the_counter_queried_before_the_read_decides_not_the_one_at_card_reading() {
+    // 10 tries when the card was read; 2 by the time the front is read (spent elsewhere).
+    let mut s = Session::default();
+    s.handle(Event::CardInserted { reader: R.into() });
+    s.handle(Event::CardIdentityRead(Ok(identity(
+        PinState::Remaining(3),
+        500,
+    ))));
+    let fx = touch(&mut s, Touch::ChooseFace);
+    query_then_read(&mut s, &fx, Some(2));
+    let fx = s.handle(Event::CardFrontRead(Ok(read_front(1.0))));
+    assert_fallback(&s, &fx, KioskError::PinBCounterLow);
+    // A card that cannot be asked: face is withdrawn with the card's error.
+    let mut s = at_choice(PinState::Remaining(3));
+    touch(&mut s, Touch::ChooseFace);
+    let fx = s.handle(Event::PinBCounterRead(Err(KioskError::CardRemoved)));
+    assert_fallback(&s, &fx, KioskError::CardRemoved);
 }
 
 #[test]
@@ -477,7 +508,7 @@ fn face_only_card_without_face_hardware_needs_staff() {
     assert!(!v.face_available && !v.pin_available && v.visual_available);
     assert!(touch(&mut s, Touch::ChooseFace)
         .iter()
-        .all(|e| !matches!(e, Effect::ReadCardFront)));
+        .all(|e| !matches!(e, Effect::QueryPinBCounter | Effect::ReadCardFront)));
 }
 
 #[test]
