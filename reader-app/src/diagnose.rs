@@ -63,6 +63,7 @@ fn all_checks(config: &Config, config_path: Option<&Path>) -> Vec<Check> {
     let mut checks = vec![check("config", Verdict::Pass, detail)];
     checks.extend(readers(config));
     checks.push(cameras());
+    checks.push(card_front_camera(config));
     checks.push(sound(config));
     checks.push(onnx_runtime(config));
     checks.push(models(config));
@@ -186,6 +187,42 @@ fn cameras() -> Check {
             Verdict::Fail,
             format!("cannot open {denied:?}: add the kiosk user to group video"),
         )
+    }
+}
+
+/// The card-front camera the 照合番号B OCR reads (`[card_front_camera]`).
+fn card_front_camera(config: &Config) -> Check {
+    use crate::config::CameraKind;
+    const NAME: &str = "front camera";
+    if !config.session.face_enabled {
+        return check(
+            NAME,
+            Verdict::Pass,
+            "not used (session.face_enabled = false)",
+        );
+    }
+    let camera = &config.card_front_camera;
+    let path = match camera.source {
+        CameraKind::V4l2 => &camera.device,
+        CameraKind::Images => &camera.folder,
+    };
+    if !path.exists() {
+        let detail = format!(
+            "{} missing: 照合番号B cannot be read, face authentication unavailable (PIN and 目視 only)",
+            path.display()
+        );
+        return check(NAME, Verdict::Warn, detail);
+    }
+    match (camera.source, std::fs::File::open(path)) {
+        (CameraKind::V4l2, Err(e)) => check(
+            NAME,
+            Verdict::Fail,
+            format!(
+                "cannot open {}: {e} (add the kiosk user to group video)",
+                path.display()
+            ),
+        ),
+        _ => check(NAME, Verdict::Pass, path.display().to_string()),
     }
 }
 

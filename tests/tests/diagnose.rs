@@ -76,6 +76,16 @@ fn with_the_virtual_reader_and_card_every_check_passes_or_warns() {
     }
     assert!(line(&report, "audit").contains("1 events"), "{report}");
     assert!(report.trim_end().ends_with("0 failed"), "{report}");
+    // The default card-front camera is /dev/video1: without it face authentication is off.
+    let front = line(&report, "front camera");
+    if std::path::Path::new("/dev/video1").exists() {
+        assert!(!front.starts_with("WARN"), "{report}");
+    } else {
+        assert!(
+            front.starts_with("WARN") && front.contains("/dev/video1 missing"),
+            "{report}"
+        );
+    }
     // Voice guidance needs an ALSA sound card: said once, as a warning, when there is none.
     let sound = line(&report, "sound");
     match mynakiosk::voice::sound_device() {
