@@ -272,6 +272,23 @@ pub mod binary {
             let _ = self.child.wait();
         }
     }
+
+    /// Starts `mynakiosk qual-sim` (a SIMULATOR) on a free loopback port with the data file
+    /// `data` (TOML); returns it with its base URL.
+    pub fn qual_sim(data: &std::path::Path) -> (Running, String) {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut cmd = command();
+        cmd.arg("qual-sim")
+            .arg("--data")
+            .arg(data)
+            .args(["--listen", &format!("127.0.0.1:{port}")]);
+        let mut sim = Running::spawn(cmd);
+        sim.wait_for_line("listening on http://", Duration::from_secs(15));
+        (sim, format!("http://127.0.0.1:{port}"))
+    }
 }
 
 pub mod face {

@@ -18,20 +18,7 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 fn simulator(dir: &Path, data: &str) -> (Running, String) {
     let path = dir.join("sim.toml");
     std::fs::write(&path, data).unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut cmd = binary::command();
-    cmd.env("MYNAKIOSK_LOG", "warn,mynakiosk=info")
-        .arg("qual-sim")
-        .arg("--data")
-        .arg(&path)
-        .args(["--listen", &format!("127.0.0.1:{port}")]);
-    let mut sim = Running::spawn(cmd);
-    sim.wait_for_line("listening on http://", Duration::from_secs(15));
-    (sim, format!("http://127.0.0.1:{port}"))
+    binary::qual_sim(&path)
 }
 
 const CARDS: &str = r#"

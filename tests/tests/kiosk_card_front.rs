@@ -40,16 +40,11 @@ fn scenario(d: &Driver) {
     let card = insert("normal");
     d.wait_for(ui::Screen::MethodChoice);
     d.click("MethodChoiceScreen::face");
-    let deadline = std::time::Instant::now() + common::TIMEOUT;
-    while !notices(d).contains(&ui::Notice::ReplaceCardFront) {
-        assert!(std::time::Instant::now() < deadline, "no re-place prompt");
-        std::thread::sleep(common::POLL);
-    }
+    d.wait_until("the re-place prompt", |d| {
+        notices(d).contains(&ui::Notice::ReplaceCardFront)
+    });
     assert_eq!(d.screen(), ui::Screen::FacePreparing);
-    while d.screen() != ui::Screen::MethodChoice {
-        assert!(std::time::Instant::now() < deadline, "face not withdrawn");
-        std::thread::sleep(common::POLL);
-    }
+    d.wait_for(ui::Screen::MethodChoice);
     let shown = notices(d);
     assert!(shown.contains(&ui::Notice::FaceUnavailable), "{shown:?}");
     assert!(!shown.contains(&ui::Notice::ReplaceCardFront), "{shown:?}");

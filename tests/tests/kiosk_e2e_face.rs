@@ -113,9 +113,7 @@ fn last_tries_are_never_spent(d: &Driver) {
 
 /// Waits until the method choice is back without the face button.
 fn wait_for_face_withdrawn(d: &Driver) {
-    let deadline = std::time::Instant::now() + common::TIMEOUT;
-    while d.shown("MethodChoiceScreen::face") || d.screen() != ui::Screen::MethodChoice {
-        assert!(std::time::Instant::now() < deadline, "face not withdrawn");
-        std::thread::sleep(common::POLL);
-    }
+    d.wait_until("face withdrawn", |d| {
+        d.screen() == ui::Screen::MethodChoice && !d.shown("MethodChoiceScreen::face")
+    });
 }

@@ -10,10 +10,8 @@ use card_io::certificate::CertificateSummary;
 use card_io::sim::Profile;
 use common::{insert, remove, Driver};
 use mynakiosk::kiosk::Mode;
-use mynakiosk_tests::binary::{self, Running};
+use mynakiosk_tests::binary;
 use mynakiosk_tests::pcscd;
-use std::net::TcpListener;
-use std::time::Duration;
 
 #[test]
 fn a_carer_registers_an_unregistered_card() {
@@ -26,20 +24,9 @@ fn a_carer_registers_an_unregistered_card() {
         .replace(':', "");
     let data = dir.path().join("sim.toml");
     std::fs::write(&data, format!("[cards]\n\"{serial}\" = \"unregistered\"\n")).unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut cmd = binary::command();
-    cmd.arg("qual-sim")
-        .arg("--data")
-        .arg(&data)
-        .args(["--listen", &format!("127.0.0.1:{port}")]);
-    let mut sim = Running::spawn(cmd);
-    sim.wait_for_line("listening on http://", Duration::from_secs(15));
+    let (_sim, url) = binary::qual_sim(&data);
     let extra = format!(
-        "[qualification]\nurl = \"http://127.0.0.1:{port}\"\n[demo]\nvpcd_port = {}\n",
+        "[qualification]\nurl = \"{url}\"\n[demo]\nvpcd_port = {}\n",
         pcscd::SLOT0_PORT
     );
     let config = common::config(dir.path(), &extra);
@@ -51,11 +38,7 @@ fn scenario(d: &Driver) {
     let card = insert("normal");
     d.wait_for(ui::Screen::MethodChoice);
     d.click("MethodChoiceScreen::proxy");
-    let deadline = std::time::Instant::now() + common::TIMEOUT;
-    while !d.on_ui(|w| w.get_proxy()) {
-        assert!(std::time::Instant::now() < deadline, "proxy not on");
-        std::thread::sleep(common::POLL);
-    }
+    d.wait_until("proxy on", |d| d.on_ui(|w| w.get_proxy()));
     d.click("MethodChoiceScreen::pin");
     d.enter_pin("1234");
     d.wait_for(ui::Screen::ConsentChoice);

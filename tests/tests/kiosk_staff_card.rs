@@ -43,24 +43,14 @@ fn staff_card(profile: &str) -> VpcdCard {
 
 /// Waits until the audit log holds a staff-card `action` by `operator` ("" for none).
 fn wait_for_audit(d: &Driver, action: &str, operator: &str) {
-    let deadline = std::time::Instant::now() + common::TIMEOUT;
-    loop {
-        let found = d.audit_text().lines().any(|line| {
+    d.wait_until(&format!("{action} by {operator:?} in the audit log"), |d| {
+        d.audit_text().lines().any(|line| {
             let v: serde_json::Value = serde_json::from_str(line).unwrap();
             v["action"] == action
                 && v["reason_code"] == "staff_card"
                 && v["operator_id"] == operator
-        });
-        if found {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no {action} by {operator:?} in the audit log:\n{}",
-            d.audit_text()
-        );
-        std::thread::sleep(common::POLL);
-    }
+        })
+    });
 }
 
 fn scenario(d: &Driver) {
@@ -73,11 +63,9 @@ fn scenario(d: &Driver) {
     // Someone else's card on the staff reader: refused, audited, the login screen says so.
     let unknown = staff_card("normal");
     wait_for_audit(d, "unlock_refused", "");
-    let deadline = std::time::Instant::now() + common::TIMEOUT;
-    while !notices(d).contains(&ui::Notice::StaffCardRefused) {
-        assert!(std::time::Instant::now() < deadline, "refusal not shown");
-        std::thread::sleep(common::POLL);
-    }
+    d.wait_until("the refusal shown", |d| {
+        notices(d).contains(&ui::Notice::StaffCardRefused)
+    });
     assert_eq!(d.screen(), ui::Screen::StaffLogin);
     unknown.remove().unwrap();
     std::thread::sleep(std::time::Duration::from_millis(600));

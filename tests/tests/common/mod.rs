@@ -63,6 +63,15 @@ impl Driver {
         }
     }
 
+    /// Waits until `done` holds; fails naming `what` after [`TIMEOUT`].
+    pub fn wait_until(&self, what: &str, done: impl Fn(&Driver) -> bool) {
+        let deadline = Instant::now() + TIMEOUT;
+        while !done(self) {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(POLL);
+        }
+    }
+
     /// Clicks the element `id`; false if it is not shown.
     pub fn try_click(&self, id: &'static str) -> bool {
         self.on_ui(move |w| {
