@@ -203,7 +203,7 @@ impl Kiosk {
 
     fn face_attempt(&self, matched: bool) {
         self.send(Event::FaceCaptured(Ok(Capture::Captured {
-            liveness_score: 0.9,
+            liveness_score: Some(0.9),
         })));
         assert!(self.take().contains(&Effect::CompareFaces));
         self.send(Event::FacesCompared(Ok(FaceMatch {
@@ -272,7 +272,8 @@ fn face_success_is_handed_off_and_the_card_taken() {
         result.method,
         Method::Face {
             score: 0.72,
-            liveness_score: 0.9
+            liveness_score: Some(0.9),
+            attempts: 1,
         }
     );
     assert!(result.consent.comprehensive && !result.proxy && !result.register);

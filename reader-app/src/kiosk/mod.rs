@@ -100,7 +100,7 @@ pub fn run_in(window: &ui::KioskWindow, config: &Config, mode: Mode) -> anyhow::
         voice: crate::voice::Voice::start(config.voice.clone()),
     };
     let view = window.as_weak();
-    let session = Session::new(config.session.clone()).with_challenge_seed(random_seed()?);
+    let session = Session::new(config.session_settings()).with_challenge_seed(random_seed()?);
     let shuffle = config.session.shuffle_pin_pad;
     let kiosk_id = config.kiosk_id.clone();
     // The session thread holds a sender of its own channel (for the capture thread), so it
@@ -123,7 +123,7 @@ fn face_port(
     use crate::config::{CameraKind, Liveness};
     use face_match::{CaptureSettings, ImageFolderSource, V4l2Source};
     let liveness = match (config.face.liveness, mode) {
-        (Liveness::On, _) => Some(face_match::liveness::LivenessConfig::default()),
+        (Liveness::On, _) => Some(config.face.challenge.judge_config()),
         (Liveness::Off, Mode::Demo) => {
             tracing::warn!("DEMO: face.liveness = \"off\": no liveness check (still images)");
             None
@@ -133,15 +133,11 @@ fn face_port(
         }
     };
     let runtime = face_match::OrtRuntime::init(&config.face.onnx_runtime, config.face.threads)?;
-    let policy = face_match::MatchPolicy {
-        threshold: config.face.match_threshold,
-        ..face_match::MatchPolicy::default()
-    };
     let matcher = face_match::FaceMatcher::load(
         &runtime,
         &config.face.models_dir,
-        face_match::QualityConfig::default(),
-        policy,
+        config.face.quality,
+        config.match_policy(),
     )?;
     let camera = config.camera.clone();
     let impostor = config.demo.impostor_folder.clone();

@@ -91,12 +91,13 @@ pub fn to_handoff(
         Method::Face {
             score,
             liveness_score,
+            attempts,
         } => Evidence::Face(FaceEvidence {
             match_score: *score,
             match_threshold,
-            liveness_score: *liveness_score,
-            liveness_passed: true,
-            attempts: 1,
+            liveness_score: liveness_score.unwrap_or(0.0),
+            liveness_passed: liveness_score.is_some(),
+            attempts: u32::from(*attempts),
         }),
         Method::Pin(proof) => Evidence::Pin(PinEvidence::new(
             &proof.challenge,
@@ -237,13 +238,25 @@ mod tests {
     fn face_scores_and_threshold_are_recorded() {
         let method = Method::Face {
             score: 0.61,
-            liveness_score: 1.0,
+            liveness_score: Some(1.0),
+            attempts: 2,
         };
         let out = to_handoff(&session(), &result(method), 0.42).unwrap();
         let Evidence::Face(face) = &out.evidence else {
             panic!("{:?}", out.evidence)
         };
         assert_eq!((face.match_score, face.match_threshold), (0.61, 0.42));
+        assert_eq!((face.attempts, face.liveness_passed), (2, true));
+        let demo = Method::Face {
+            score: 0.61,
+            liveness_score: None,
+            attempts: 1,
+        };
+        let out = to_handoff(&session(), &result(demo), 0.42).unwrap();
+        let Evidence::Face(face) = &out.evidence else {
+            panic!("{:?}", out.evidence)
+        };
+        assert_eq!((face.attempts, face.liveness_passed), (1, false));
     }
 
     #[test]

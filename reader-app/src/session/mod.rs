@@ -127,7 +127,7 @@ struct Patient {
     attempt: u8,
     challenge: Option<Challenge>,
     guidance: Option<Guidance>,
-    liveness_score: f32,
+    liveness_score: Option<f32>,
     method: Option<Method>,
     consent: Consent,
     register: bool,
@@ -146,7 +146,7 @@ impl Patient {
             attempt: 0,
             challenge: None,
             guidance: None,
-            liveness_score: 0.0,
+            liveness_score: None,
             method: None,
             consent: default_consent(settings),
             register: false,
@@ -450,6 +450,7 @@ impl Session {
                 p.method = Some(Method::Face {
                     score: m.score,
                     liveness_score: p.liveness_score,
+                    attempts: p.attempt,
                 });
                 self.stop_face(fx);
                 self.start_consent(fx);

@@ -109,7 +109,7 @@ fn face_success_then_consent_result_and_removal() {
     let fx = s.handle(Event::FaceGuidance(Guidance::MoveCloser));
     assert_eq!(last_view(&fx).guidance, Some(Guidance::MoveCloser));
     let fx = s.handle(Event::FaceCaptured(Ok(Capture::Captured {
-        liveness_score: 0.9,
+        liveness_score: Some(0.9),
     })));
     assert!(fx.contains(&Effect::CompareFaces));
     let fx = s.handle(Event::FacesCompared(Ok(FaceMatch {
@@ -123,7 +123,8 @@ fn face_success_then_consent_result_and_removal() {
         result.method,
         Method::Face {
             score: 0.7,
-            liveness_score: 0.9
+            liveness_score: Some(0.9),
+            attempts: 1,
         }
     );
     assert!(result.consent.comprehensive);
@@ -149,7 +150,7 @@ fn face_fails_every_attempt_then_pin_succeeds() {
     for attempt in 1..=3 {
         assert_eq!(s.view().attempt, attempt);
         s.handle(Event::FaceCaptured(Ok(Capture::Captured {
-            liveness_score: 0.9,
+            liveness_score: Some(0.9),
         })));
         s.handle(Event::FacesCompared(Ok(FaceMatch {
             score: 0.1,

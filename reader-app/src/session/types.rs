@@ -140,6 +140,8 @@ pub enum Guidance {
     CenterFace,
     RemoveMask,
     LookStraight,
+    /// The eyes look covered (sunglasses, a hand, hair).
+    UncoverEyes,
     TooDark,
     HoldStill,
 }
@@ -157,7 +159,8 @@ pub enum Challenge {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Capture {
     /// A usable live face was captured and the challenge was met.
-    Captured { liveness_score: f32 },
+    /// `liveness_score`: `None` when liveness is off (demo mode only).
+    Captured { liveness_score: Option<f32> },
     /// The challenge was not met (a photo, a screen, a mask …).
     LivenessFailed,
 }
@@ -228,7 +231,10 @@ pub struct Operator(pub String);
 pub enum Method {
     Face {
         score: f32,
-        liveness_score: f32,
+        /// `None` when liveness was not judged (demo mode only).
+        liveness_score: Option<f32>,
+        /// Capture attempts used, including the successful one.
+        attempts: u8,
     },
     Pin(PinProof),
     Visual {
