@@ -367,7 +367,13 @@ mod tests {
 
     #[test]
     fn a_flat_eye_area_is_covered_eyes_when_checked() {
-        let checker = |x: usize, y: usize| if (x / 4 + y / 4) % 2 == 0 { 60 } else { 200 };
+        let checker = |x: usize, y: usize| {
+            if (x / 4 + y / 4).is_multiple_of(2) {
+                60
+            } else {
+                200
+            }
+        };
         let open = crop_from(checker);
         let banded = crop_from(|x, y| {
             if (40..64).contains(&y) {
