@@ -599,6 +599,70 @@ mod tests {
         assert!(e.to_string().contains("demo mode only"), "{e}");
     }
 
+    /// `[face]` and `[face.quality]` reach the camera pipeline: the quality gate's size limit
+    /// decides the guidance, the threshold decides the match (real models, still images).
+    #[test]
+    fn face_settings_reach_the_camera_pipeline() {
+        use super::ports::{CaptureProgress, FacePort};
+        use crate::session::{Capture, Challenge, Guidance};
+        use std::sync::atomic::{AtomicBool, Ordering};
+
+        let portraits = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/face-eval/portraits");
+        let chip = || {
+            let mut photo =
+                face_match::ImageFolderSource::open(&portraits.join("obama.jpg")).unwrap();
+            let frame = face_match::CameraSource::next_frame(&mut photo).unwrap();
+            let simulator = face_match::eval::ChipSimulator::card_like().unwrap();
+            simulator.encode(&frame).unwrap()
+        };
+        let port = |settings: &str| {
+            let text = format!(
+                "[face]\nliveness = \"off\"\n{settings}\n[camera]\nsource = \"images\"\nfolder = {:?}\nfps = 60\n",
+                portraits.join("obama2.jpg").display().to_string()
+            );
+            let config = crate::config::Config::parse(&text).unwrap();
+            let choice = super::sim::SharedChoice::default();
+            let mut face = super::face_port(&config, super::Mode::Demo, &choice).unwrap();
+            face.set_reference(chip()).unwrap();
+            face
+        };
+        let capture = |face: &mut super::face_port::CameraFace, guidance: &mut Vec<Guidance>| {
+            let stop = AtomicBool::new(false);
+            let mut report = |progress| {
+                if let CaptureProgress::Guidance(g) = progress {
+                    guidance.push(g);
+                    stop.store(guidance.len() >= 3, Ordering::Relaxed);
+                }
+            };
+            face.capture(Challenge::TurnLeft, &mut report, &stop)
+                .unwrap()
+        };
+
+        let mut guidance = Vec::new();
+        let mut far = port("[face.quality]\nmin_face_px = 1000.0\n");
+        assert_eq!(capture(&mut far, &mut guidance), Capture::LivenessFailed);
+        assert_eq!(guidance, [Guidance::MoveCloser; 3]);
+
+        // A match ends the capture at once; without one, it takes the best of 2 usable frames.
+        for (threshold, matched, frames) in [(0.42, true, 1), (0.98, false, 2)] {
+            let mut face = port(&format!(
+                "match_threshold = {threshold}\nframes_per_attempt = 2\n"
+            ));
+            guidance.clear();
+            let captured = capture(&mut face, &mut guidance);
+            assert_eq!(
+                captured,
+                Capture::Captured {
+                    liveness_score: None
+                }
+            );
+            assert_eq!(guidance, vec![Guidance::HoldStill; frames]);
+            let result = face.compare().unwrap();
+            assert_eq!(result.matched, matched, "{threshold}: {result:?}");
+        }
+    }
+
     #[test]
     fn shuffled_digits_are_a_permutation() {
         let mut seen = std::collections::HashSet::new();
