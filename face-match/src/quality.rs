@@ -95,8 +95,11 @@ pub struct QualityConfig {
     /// caught dark glasses but few skin-textured covers (see `docs/face-quality.md`).
     pub check_eyes: bool,
     /// With `check_eyes`: largest fraction of flat 4×4 blocks in the eye area of the aligned
-    /// face (a covered eye area is flat, open eyes have edges).
+    /// face (dark glasses and patches are flat).
     pub max_flat_eyes: f32,
+    /// With `check_eyes`: smallest horizontal-edge strength of the eye rows relative to the
+    /// whole face (lids, irises and brows are horizontal edges; a hand has few).
+    pub min_eye_edges: f32,
 }
 
 impl Default for QualityConfig {
@@ -112,6 +115,7 @@ impl Default for QualityConfig {
             pitch_range: (0.3, 0.72),
             check_eyes: false,
             max_flat_eyes: 0.35,
+            min_eye_edges: 1.0,
         }
     }
 }
@@ -125,6 +129,8 @@ pub struct QualityMeasures {
     pub sharpness: f32,
     /// Fraction of flat blocks in the eye area (0 open eyes … 1 fully covered).
     pub flat_eyes: f32,
+    /// Horizontal-edge strength of the eye rows relative to the face (≈ 1.4 open eyes).
+    pub eye_edges: f32,
 }
 
 impl QualityConfig {
@@ -175,6 +181,8 @@ impl QualityConfig {
             brightness,
             sharpness,
             flat_eyes: flat_eye_fraction(&grey),
+            eye_edges: mean_vertical_step(&grey, EYE_ROWS)
+                / mean_vertical_step(&grey, FACE_REGION).max(0.1),
         };
         if brightness < self.min_brightness {
             Err(Guidance::TooDark)
@@ -182,7 +190,9 @@ impl QualityConfig {
             Err(Guidance::TooBright)
         } else if sharpness < self.min_sharpness {
             Err(Guidance::Blurred)
-        } else if self.check_eyes && measures.flat_eyes > self.max_flat_eyes {
+        } else if self.check_eyes
+            && (measures.flat_eyes > self.max_flat_eyes || measures.eye_edges < self.min_eye_edges)
+        {
             Err(Guidance::EyesCovered)
         } else {
             Ok(measures)
@@ -196,6 +206,25 @@ const FACE_REGION: (std::ops::Range<usize>, std::ops::Range<usize>) = (24..88, 3
 
 /// Both eyes and the bridge of the nose in the aligned crop (template eyes at y ≈ 52).
 const EYE_AREA: (std::ops::Range<usize>, std::ops::Range<usize>) = (22..90, 38..66);
+
+/// Both eyes, lids and lashes in the aligned crop.
+const EYE_ROWS: (std::ops::Range<usize>, std::ops::Range<usize>) = (28..84, 44..60);
+
+/// Mean |grey(y + 1) − grey(y − 1)| over a region: the strength of horizontal edges.
+fn mean_vertical_step(
+    grey: &[f32],
+    (columns, rows): (std::ops::Range<usize>, std::ops::Range<usize>),
+) -> f32 {
+    let side = CROP_SIDE as usize;
+    let (mut sum, mut n) = (0.0f32, 0.0f32);
+    for y in rows {
+        for x in columns.clone() {
+            sum += (grey[(y + 1) * side + x] - grey[(y - 1) * side + x]).abs();
+            n += 1.0;
+        }
+    }
+    sum / n
+}
 
 /// The crop's grey levels (row-major, 112×112), zeroized on drop.
 fn grey_levels(crop: &RgbImage) -> Zeroizing<Vec<f32>> {
@@ -374,7 +403,18 @@ mod tests {
                 200
             }
         };
-        let open = crop_from(checker);
+        // Lids and brows: horizontal edges in the eye rows.
+        let open = crop_from(|x, y| {
+            if (40..64).contains(&y) {
+                if (y / 2).is_multiple_of(2) {
+                    60
+                } else {
+                    200
+                }
+            } else {
+                checker(x, y)
+            }
+        });
         let banded = crop_from(|x, y| {
             if (40..64).contains(&y) {
                 30
@@ -383,12 +423,28 @@ mod tests {
             }
         });
         let mut config = QualityConfig::default();
-        assert!(config.check_crop(&open).unwrap().flat_eyes < 0.01);
+        let eyes = config.check_crop(&open).unwrap();
+        assert!(eyes.flat_eyes < 0.01 && eyes.eye_edges > 1.5, "{eyes:?}");
         let covered = config.check_crop(&banded).unwrap();
         assert!(covered.flat_eyes > 0.7, "{covered:?}");
+        // Textured but without horizontal edges in the eye rows, like skin or fingers.
+        let striped = crop_from(|x, y| {
+            if (40..64).contains(&y) {
+                if x % 3 == 0 {
+                    90
+                } else {
+                    140
+                }
+            } else {
+                checker(x, y)
+            }
+        });
+        let hand = config.check_crop(&striped).unwrap();
+        assert!(hand.flat_eyes < 0.35 && hand.eye_edges < 0.5, "{hand:?}");
         config.check_eyes = true;
         assert!(config.check_crop(&open).is_ok());
         assert_eq!(config.check_crop(&banded), Err(Guidance::EyesCovered));
+        assert_eq!(config.check_crop(&striped), Err(Guidance::EyesCovered));
     }
 
     #[test]

@@ -537,6 +537,7 @@ fn validate_quality(q: &face_match::QualityConfig) -> Result<(), Invalid> {
         ));
     }
     within("face.quality.max_flat_eyes", q.max_flat_eyes, 0.0, 1.0)?;
+    within("face.quality.min_eye_edges", q.min_eye_edges, 0.0, 5.0)?;
     let oval = q.guide_oval;
     within("face.quality.guide_oval.center_x", oval.center_x, 0.0, 1.0)?;
     within("face.quality.guide_oval.center_y", oval.center_y, 0.0, 1.0)?;
@@ -769,7 +770,7 @@ mod tests {
     fn face_sections_reach_the_pipeline_settings() {
         let c = Config::parse(
             "[face]\nmatch_threshold = 0.45\nframes_per_attempt = 5\n\
-             [face.quality]\nmin_face_px = 100.0\ncheck_eyes = true\nmax_flat_eyes = 0.4\n\
+             [face.quality]\nmin_face_px = 100.0\ncheck_eyes = true\nmax_flat_eyes = 0.4\nmin_eye_edges = 0.8\n\
              pitch_range = [0.25, 0.75]\n[face.quality.guide_oval]\nradius_x = 0.3\n\
              [face.challenge]\noffered = [\"closer\"]\ncomplete_seconds = 6.5\nreturn_seconds = 0\n\
              [session]\nface_attempts = 2\nface_seconds = 25\n",
@@ -780,8 +781,13 @@ mod tests {
         assert_eq!((policy.max_attempts, policy.attempt_seconds), (2, 25.0));
         let q = c.face.quality;
         assert_eq!(
-            (q.min_face_px, q.check_eyes, q.max_flat_eyes),
-            (100.0, true, 0.4)
+            (
+                q.min_face_px,
+                q.check_eyes,
+                q.max_flat_eyes,
+                q.min_eye_edges
+            ),
+            (100.0, true, 0.4, 0.8)
         );
         assert_eq!(q.pitch_range, (0.25, 0.75));
         assert_eq!((q.guide_oval.radius_x, q.guide_oval.center_y), (0.3, 0.45));
@@ -816,6 +822,7 @@ mod tests {
             ("[face.quality]\nmax_yaw = 2.0\n", "line 2, key face.quality.max_yaw: expected 0 to 1, found 2"),
             ("[face.quality]\npitch_range = [0.7, 0.3]\n", "line 2, key face.quality.pitch_range: expected [low, high] with 0 ≤ low < high ≤ 1, found [0.7, 0.3]"),
             ("[face.quality]\nmax_flat_eyes = 1.2\n", "line 2, key face.quality.max_flat_eyes: expected 0 to 1, found 1.2"),
+            ("[face.quality]\nmin_eye_edges = 9.0\n", "line 2, key face.quality.min_eye_edges: expected 0 to 5, found 9"),
             ("[face.quality.guide_oval]\ncenter_x = 1.5\n", "line 2, key face.quality.guide_oval.center_x: expected 0 to 1, found 1.5"),
             ("[face.quality.guide_oval]\nradius_y = 0.0\n", "line 2, key face.quality.guide_oval.radius_y: expected 0.05 to 1, found 0"),
             ("[face.challenge]\noffered = []\n", "line 2, key face.challenge.offered: expected at least one of turn_left, turn_right, closer, found []"),
