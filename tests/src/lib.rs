@@ -199,6 +199,7 @@ pub mod private_pcscd {
     use std::fs::File;
     use std::io::{BufRead, BufReader};
     use std::net::{Ipv4Addr, SocketAddr};
+    use std::os::unix::net::UnixStream;
     use std::path::PathBuf;
     use std::process::{Child, ChildStdin, Command, Stdio};
     use std::sync::Mutex;
@@ -355,11 +356,12 @@ pub mod private_pcscd {
                 .spawn()
                 .expect("run nsenter (util-linux) and pcscd");
             self.daemon = Some(daemon);
+            // Ready once its socket accepts connections (it loads reader.conf.d before that).
             let deadline = Instant::now() + EVENT_TIMEOUT;
-            while !socket.exists() {
+            while UnixStream::connect(&socket).is_err() {
                 assert!(
                     Instant::now() < deadline,
-                    "the private pcscd made no socket within {EVENT_TIMEOUT:?}: {}",
+                    "the private pcscd did not answer within {EVENT_TIMEOUT:?}: {}",
                     std::fs::read_to_string(self.dir.path().join("pcscd.log")).unwrap_or_default()
                 );
                 thread::sleep(POLL);
