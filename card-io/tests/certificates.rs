@@ -179,22 +179,6 @@ fn the_path_length_of_an_intermediate_is_respected() {
 }
 
 #[test]
-fn the_validity_of_the_whole_chain_counts() {
-    let leaf = ChainFixture::LeafViaIntermediate.der();
-    let mut anchors = anchors();
-    anchors
-        .add_intermediate_der(&ChainFixture::IntermediateCa.der())
-        .unwrap();
-    let intermediate = CertificateSummary::of(&ChainFixture::IntermediateCa.der()).unwrap();
-    let leaf_summary = CertificateSummary::of(&leaf).unwrap();
-    assert!(intermediate.not_after > leaf_summary.not_after);
-    assert_eq!(
-        anchors.check(&leaf, leaf_summary.not_after + 1),
-        ChainVerdict::Expired
-    );
-}
-
-#[test]
 fn anchors_and_intermediates_must_be_ca_certificates() {
     let mut anchors = TrustAnchors::new();
     let cases = [
