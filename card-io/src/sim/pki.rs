@@ -166,7 +166,8 @@ pub fn test_untrusted_ca_der() -> Vec<u8> {
 }
 
 /// TEST certificates for the checks of longer chains and of CA-ness (on no profile's card),
-/// made by `make-fixtures.sh`. Valid from 2025-06-01 (CAs from 2023-07-16) to 2030-02-17.
+/// made by `make-fixtures.sh`. Leaves are valid 2025-06-01 → 2030-02-17, CAs 2023-07-16 →
+/// 2033-07-15.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChainFixture {
     /// CA issued by the test CA ([`test_trust_anchor_der`]), pathLenConstraint 0.
