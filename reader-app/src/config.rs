@@ -53,18 +53,24 @@ pub struct CardConfig {
     /// The J-LIS user-authentication CA certificates (PEM or DER files); none: every card is
     /// refused as untrusted.
     pub trust_anchors: Vec<PathBuf>,
+    /// Intermediate CA certificates between an anchor and the card's certificate (J-LIS cards
+    /// need none).
+    pub intermediates: Vec<PathBuf>,
     /// CRLs of those CAs (PEM or DER files), each signed by one of them.
     pub crls: Vec<PathBuf>,
 }
 
 impl CardConfig {
-    /// Loads the anchors, then the CRLs; the error names the file.
+    /// Loads the anchors and intermediates, then the CRLs; the error names the file.
     pub fn trust_anchors(
         &self,
     ) -> Result<card_io::certificate::TrustAnchors, card_io::certificate::TrustError> {
         let mut anchors = card_io::certificate::TrustAnchors::new();
         for path in &self.trust_anchors {
             anchors.add_file(path)?;
+        }
+        for path in &self.intermediates {
+            anchors.add_intermediate_file(path)?;
         }
         for path in &self.crls {
             anchors.add_crl_file(path)?;
@@ -737,6 +743,18 @@ mod tests {
             .trust_anchors()
             .unwrap_err();
         assert!(e.to_string().contains("missing.pem"), "{e}");
+        let not_a_ca = dir.join("not-a-ca.der");
+        std::fs::write(&not_a_ca, card_io::sim::pki::ChainFixture::NotACa.der()).unwrap();
+        for key in ["trust_anchors", "intermediates"] {
+            let text = format!("[card]\n{key} = [{:?}]\n", not_a_ca.display().to_string());
+            let e = Config::parse(&text)
+                .unwrap()
+                .card
+                .trust_anchors()
+                .unwrap_err();
+            assert!(e.to_string().contains("not-a-ca.der"), "{e}");
+            assert!(e.to_string().contains("not a CA certificate"), "{e}");
+        }
         let e = Config::parse("[card]\nanchors = []\n").unwrap_err();
         assert!(e.contains("anchors"), "{e}");
         std::fs::remove_dir_all(dir).unwrap();

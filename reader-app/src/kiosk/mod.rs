@@ -224,6 +224,7 @@ fn session_event(event: CardEvent) -> Event {
         CardEvent::CardInserted { reader } => Event::CardInserted { reader },
         CardEvent::CardRemoved { reader } => Event::CardRemoved { reader },
         CardEvent::ServiceLost => Event::ServiceLost,
+        CardEvent::ServiceRestored => Event::ServiceRestored,
     }
 }
 
