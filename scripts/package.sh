@@ -48,13 +48,14 @@ if [ -z "$binary" ]; then
   binary="$root/target/release/mynakiosk"
 fi
 
+maintainer="mynakiosk developers <mynakiosk@example.invalid>"
 version=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' Cargo.toml)
 arch=$(dpkg --print-architecture)
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 pkg="$stage/pkg"
 step "laying out mynakiosk $version ($arch)"
-install -D -m 0755 "$binary" "$pkg/usr/bin/mynakiosk"
+install -D -m 0755 -s "$binary" "$pkg/usr/bin/mynakiosk"
 install -D -m 0644 "third_party/onnxruntime/$ort_name" "$pkg$ort_dir/$ort_name"
 install -d "$pkg$models_dir"
 for m in "${models[@]}"; do install -m 0644 "models/generated/$m" "$pkg$models_dir/"; done
@@ -63,9 +64,14 @@ install -D -m 0644 -t "$pkg$voices_dir" third_party/voices/mei_normal.htsvoice t
 install -D -m 0644 packaging/mynakiosk.service "$pkg/lib/systemd/system/mynakiosk.service"
 install -D -m 0644 packaging/70-mynakiosk.rules "$pkg/lib/udev/rules.d/70-mynakiosk.rules"
 install -D -m 0644 packaging/debian/sysusers.conf "$pkg/usr/lib/sysusers.d/mynakiosk.conf"
+install -D -m 0644 packaging/debian/tmpfiles.conf "$pkg/usr/lib/tmpfiles.d/mynakiosk.conf"
 install -D -m 0644 packaging/mynakiosk.toml.example "$pkg/etc/mynakiosk/mynakiosk.toml"
 install -D -m 0644 -t "$pkg/usr/share/doc/mynakiosk" packaging/debian/copyright docs/handoff.md
 install -m 0644 packaging/README.md "$pkg/usr/share/doc/mynakiosk/README.install.md"
+install -D -m 0644 packaging/debian/lintian-overrides "$pkg/usr/share/lintian/overrides/mynakiosk"
+printf 'mynakiosk (%s) unstable; urgency=medium\n\n  * Built from %s.\n\n -- %s  %s\n' \
+  "$version" "$(git describe --always --dirty 2>/dev/null || echo "a source tree")" "$maintainer" \
+  "$(date -R)" | gzip -9n > "$pkg/usr/share/doc/mynakiosk/changelog.gz"
 
 # Depends: the shared libraries the binaries link (dpkg-shlibdeps) and the programs the
 # kiosk runs or talks to.
@@ -82,7 +88,7 @@ cat > "$pkg/DEBIAN/control" <<CONTROL
 Package: mynakiosk
 Version: $version
 Architecture: $arch
-Maintainer: mynakiosk developers <mynakiosk@example.invalid>
+Maintainer: $maintainer
 Installed-Size: $(du -sk --exclude=DEBIAN "$pkg" | cut -f1)
 Depends: $shlibs, pcscd, systemd, open-jtalk, open-jtalk-mecab-naist-jdic, espeak-ng, alsa-utils, fonts-noto-cjk
 Recommends: libccid
@@ -90,9 +96,10 @@ Section: misc
 Priority: optional
 Homepage: https://example.invalid/mynakiosk
 Description: face-recognition My Number card reader kiosk for clinics
- Reads the My Number card on a PC/SC reader, matches the holder's face against the chip
- photo (or takes the PIN), and hands the result to the reception system. Runs without a
- desktop on Slint's linuxkms backend under a hardened systemd unit.
+ Reads the My Number card on a PC/SC reader, matches the holder's face
+ against the chip photo (or takes the PIN), and hands the result to the
+ reception system. Runs without a desktop on Slint's linuxkms backend
+ under a hardened systemd unit.
 CONTROL
 
 mkdir -p "$out"
