@@ -46,7 +46,7 @@ pub struct Ports {
 
 /// Runs the kiosk until its window is closed.
 pub fn run(config: &Config, mode: Mode) -> anyhow::Result<()> {
-    run_in(&ui::KioskWindow::new()?, config, mode)
+    run_in(&crate::display::open_window()?, config, mode)
 }
 
 /// Runs the kiosk in `window` (made by the caller, e.g. a test on the headless backend)
