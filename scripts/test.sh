@@ -14,12 +14,9 @@ start_display
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
-# Built as shipped: with Slint's linuxkms backend (one feature set for every step, so nothing
-# is compiled twice).
-features=(--features reader-app/linuxkms)
 step "cargo clippy"
-cargo clippy --workspace --all-targets --locked "${features[@]}" -- -D warnings
+cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo build (binaries the end-to-end tests run)"
-cargo build --workspace --bins --locked "${features[@]}"
+cargo build --workspace --bins --locked
 step "cargo test"
-cargo test --workspace --locked "${features[@]}"
+cargo test --workspace --locked

@@ -1,6 +1,6 @@
 //! `mynakiosk run` with `SLINT_BACKEND=linuxkms-software` on a machine without a display
 //! device: a clear error naming what to check, exit status 1, no panic. The binary and this
-//! test are built with the same features (scripts/test.sh builds with `reader-app/linuxkms`).
+//! test are built with the same features (linuxkms is a default feature of reader-app).
 
 use mynakiosk::display::LINUXKMS_BUILT;
 use mynakiosk_tests::binary;
