@@ -9,15 +9,18 @@ cd "$root"
 
 command -v cargo >/dev/null || die "cargo not found: install Rust 1.92 or newer (https://rustup.rs) and run again"
 
-# System packages (Debian 12). OpenCV: only the modules the project uses.
+# System packages (Debian 12). OpenCV: only the modules the project uses; libinput, libudev
+# and libxkbcommon for Slint's linuxkms backend (cargo feature reader-app/linuxkms).
+# dpkg-dev: dpkg-shlibdeps for scripts/package.sh.
 apt_packages=(
   pcscd libpcsclite-dev vsmartcard-vpcd
   clang libclang-dev
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev libopencv-videoio-dev
   fonts-noto-cjk libfontconfig-dev
   xvfb xauth xdotool x11-apps x11-utils imagemagick
+  libinput-dev libudev-dev libxkbcommon-dev
   libegl1 libgl1 libgl1-mesa-dri libxkbcommon-x11-0 libx11-xcb1 libxcursor1 libxi6 libxrandr2
-  python3 python3-venv python3-pip unzip openssl libopenjp2-tools
+  python3 python3-venv python3-pip unzip openssl libopenjp2-tools dpkg-dev
   open-jtalk open-jtalk-mecab-naist-jdic espeak-ng alsa-utils strace
 )
 missing=()

@@ -20,14 +20,7 @@ ca_dn() { # ca_dn WORD: issuer DN shaped like J-LIS's, clearly TEST
   echo "/C=JP/O=JPKI $1/OU=JPKI $1 for user authentication/OU=$1 Japan Agency for Local Authority Information Systems"
 }
 
-make_ca() { # make_ca NAME WORD: self-signed CA certificate certs/NAME.der
-  key "$1"
-  cat > "$work/$1.ext" <<EOF
-basicConstraints = critical, CA:TRUE
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-EOF
-  openssl req -new -key "keys/$1.pem" -subj "$(ca_dn "$2")" -out "$work/$1.csr"
+ca_db() { # ca_db NAME: openssl ca database and configuration of the CA NAME
   mkdir -p "$work/$1.db"; : > "$work/$1.db/index.txt"
   cat > "$work/$1.cnf" <<EOF
 [ca]
@@ -47,9 +40,32 @@ organizationalUnitName = optional
 commonName = optional
 EOF
   echo 01 > "$work/$1.db/serial"
+}
+
+ca_ext='basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash'
+
+make_ca() { # make_ca NAME WORD [EXTENSIONS]: self-signed certs/NAME.der (a CA by default)
+  key "$1"
+  printf '%s\n' "${3:-$ca_ext}" > "$work/$1.ext"
+  openssl req -new -key "keys/$1.pem" -subj "$(ca_dn "$2")" -out "$work/$1.csr"
+  ca_db "$1"
   openssl ca -batch -config "$work/$1.cnf" -selfsign -keyfile "keys/$1.pem" -in "$work/$1.csr" \
     -startdate 20230716000000Z -enddate 20330715235959Z -extfile "$work/$1.ext" \
     -preserveDN -notext -out "$work/$1.pem" 2>/dev/null
+  openssl x509 -in "$work/$1.pem" -outform DER -out "certs/$1.der"
+}
+
+make_sub_ca() { # make_sub_ca NAME ISSUER SERIAL WORD EXTENSIONS: certs/NAME.der issued by ISSUER
+  key "$1"
+  printf '%s\nauthorityKeyIdentifier = keyid\n' "$5" > "$work/$1.ext"
+  openssl req -new -key "keys/$1.pem" -subj "$(ca_dn "$4")" -out "$work/$1.csr"
+  ca_db "$1"
+  echo "$3" > "$work/$2.db/serial"
+  openssl ca -batch -config "$work/$2.cnf" -cert "$work/$2.pem" -keyfile "keys/$2.pem" \
+    -in "$work/$1.csr" -startdate 20230716000000Z -enddate 20330715235959Z \
+    -extfile "$work/$1.ext" -preserveDN -notext -out "$work/$1.pem" 2>/dev/null
   openssl x509 -in "$work/$1.pem" -outform DER -out "certs/$1.der"
 }
 
@@ -86,6 +102,27 @@ issue corrupt-tlv       user-ca      1008 $valid_from $valid_to TEST0000008CORRU
 issue truncated-file    user-ca      1009 $valid_from $valid_to TEST0000009TRUNCATSIM09
 issue foreign-resident  user-ca      100A $valid_from $valid_to TEST0000010FOREIGNSIM10
 issue juki              user-ca      100B 20150601000000Z 20180531235959Z TEST0000011JUKICARDSIM11
+
+# Longer chains, and certificates that must not serve as CAs (certificate checks, no profile):
+# user-ca → intermediate-ca (pathlen 0) → auth-via-intermediate;
+# user-ca → intermediate-ca → sub-intermediate-ca → auth-via-two-intermediates, which breaks
+# the path length of intermediate-ca; not-a-ca and ca-without-keycertsign are self-signed,
+# not-a-ca-intermediate is issued by user-ca.
+make_sub_ca intermediate-ca user-ca 2001 TEST-INT1 "basicConstraints = critical, CA:TRUE, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash"
+make_sub_ca sub-intermediate-ca intermediate-ca 2002 TEST-INT2 "$ca_ext"
+make_sub_ca not-a-ca-intermediate user-ca 2003 TEST-NOCA-I "basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyCertSign
+subjectKeyIdentifier = hash"
+make_ca not-a-ca TEST-NOCA "basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+subjectKeyIdentifier = hash"
+make_ca ca-without-keycertsign TEST-NOKCS "basicConstraints = critical, CA:TRUE
+keyUsage = critical, cRLSign
+subjectKeyIdentifier = hash"
+issue via-intermediate      intermediate-ca     2101 $valid_from $valid_to TEST0000012INTERMEDSIM12
+issue via-two-intermediates sub-intermediate-ca 2102 $valid_from $valid_to TEST0000013TWOINTERSIM13
 
 # Greyscale JP2, 160 px wide: a head-and-shoulders crop (top centre, 4:5) like an ID photo.
 photo() { # photo SOURCE NAME

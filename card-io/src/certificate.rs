@@ -2,8 +2,11 @@
 //! anchors (the J-LIS user-authentication CA generations; tests use their own CA), validity
 //! against a given clock, signature algorithm, key usage and optional CRLs.
 //!
-//! The chain is one link deep, as on the card: the end-entity certificate is signed directly by
-//! a trust anchor.
+//! On the card the end-entity certificate is signed directly by a J-LIS CA. Longer chains work
+//! too: configured intermediate CAs are tried between the certificate and an anchor, at most
+//! [`MAX_INTERMEDIATES`] deep, respecting each CA's pathLenConstraint. Anchors and
+//! intermediates must be CA certificates (basicConstraints cA and keyUsage keyCertSign), which
+//! is checked when they are added.
 
 use std::path::Path;
 
@@ -14,6 +17,9 @@ use x509_parser::oid_registry::{
 use x509_parser::pem::Pem;
 use x509_parser::prelude::FromDer;
 use x509_parser::revocation_list::CertificateRevocationList;
+
+/// Most intermediate CAs between an end-entity certificate and its trust anchor.
+pub const MAX_INTERMEDIATES: usize = 4;
 
 /// A certificate that expires within this many days gets [`ChainVerdict::ExpiringSoon`].
 pub const EXPIRY_WARNING_DAYS: i64 = 30;
@@ -38,12 +44,71 @@ pub enum TrustError {
         /// "certificate" or "CRL".
         kind: &'static str,
     },
-    /// The CRL was not issued by any trust anchor, or its signature does not verify.
-    #[error("the CRL in {path} is not signed by a configured trust anchor")]
+    /// The CRL was not issued by any trust anchor or intermediate, or its signature does not
+    /// verify.
+    #[error("the CRL in {path} is not signed by a configured trust anchor or intermediate CA")]
     CrlNotTrusted {
         /// The file.
         path: String,
     },
+    /// A certificate given as trust anchor or intermediate CA may not issue certificates.
+    #[error("{path} holds {subject:?}, which is not a CA certificate: {defect}")]
+    NotCa {
+        /// The file (`<DER>` for bytes).
+        path: String,
+        /// The certificate's subject.
+        subject: String,
+        /// What disqualifies it.
+        defect: CaDefect,
+    },
+}
+
+/// Why a certificate cannot act as a CA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CaDefect {
+    /// basicConstraints is missing or does not set cA.
+    #[error("its basicConstraints do not say cA=true")]
+    NotCa,
+    /// keyUsage is missing.
+    #[error("it has no keyUsage extension")]
+    NoKeyUsage,
+    /// keyUsage does not allow certificate signing.
+    #[error("its keyUsage lacks keyCertSign")]
+    NoKeyCertSign,
+    /// One of those extensions does not parse.
+    #[error("its basicConstraints or keyUsage do not parse")]
+    Malformed,
+}
+
+/// Why `cert` cannot act as a CA, if it cannot.
+fn ca_defect(cert: &X509Certificate<'_>) -> Option<CaDefect> {
+    match cert.basic_constraints() {
+        Ok(Some(constraints)) if constraints.value.ca => {}
+        Ok(_) => return Some(CaDefect::NotCa),
+        Err(_) => return Some(CaDefect::Malformed),
+    }
+    match cert.key_usage() {
+        Ok(Some(usage)) if usage.value.key_cert_sign() => None,
+        Ok(Some(_)) => Some(CaDefect::NoKeyCertSign),
+        Ok(None) => Some(CaDefect::NoKeyUsage),
+        Err(_) => Some(CaDefect::Malformed),
+    }
+}
+
+/// Whether `ca` signed `cert`.
+fn issued(ca: &X509Certificate<'_>, cert: &X509Certificate<'_>) -> bool {
+    ca.subject() == cert.issuer() && cert.verify_signature(Some(ca.public_key())).is_ok()
+}
+
+/// Whether `ca` may have `below` intermediate CAs between it and the end-entity certificate.
+fn path_length_allows(ca: &X509Certificate<'_>, below: usize) -> bool {
+    match ca.basic_constraints() {
+        Ok(Some(constraints)) => constraints
+            .value
+            .path_len_constraint
+            .is_none_or(|limit| below <= limit as usize),
+        _ => false,
+    }
 }
 
 /// What the kiosk concluded about a certificate; the UI maps each case to a message.
@@ -94,10 +159,11 @@ impl ChainVerdict {
     }
 }
 
-/// Trust anchors and the CRLs they signed.
+/// Trust anchors, intermediate CAs and the CRLs they signed.
 #[derive(Debug, Clone, Default)]
 pub struct TrustAnchors {
     anchors: Vec<Vec<u8>>,
+    intermediates: Vec<Vec<u8>>,
     crls: Vec<Vec<u8>>,
 }
 
@@ -107,38 +173,48 @@ impl TrustAnchors {
         Self::default()
     }
 
-    /// Adds one DER certificate.
+    /// Adds one DER trust anchor; it must be a CA certificate.
     pub fn add_der(&mut self, der: &[u8]) -> Result<(), TrustError> {
-        X509Certificate::from_der(der).map_err(|_| TrustError::NotParsable {
-            path: "<DER>".into(),
-            kind: "certificate",
-        })?;
-        self.anchors.push(der.to_vec());
+        let der = ca_certificate(der, "<DER>")?;
+        self.anchors.push(der);
         Ok(())
     }
 
-    /// Adds the certificates of a DER file or a PEM file (one or more `CERTIFICATE` blocks).
+    /// Adds the trust anchors of a DER file or a PEM file (one or more `CERTIFICATE` blocks);
+    /// each must be a CA certificate.
     pub fn add_file(&mut self, path: &Path) -> Result<(), TrustError> {
-        for der in objects(path, "CERTIFICATE", "certificate")? {
-            if X509Certificate::from_der(&der).is_err() {
-                return Err(not_parsable(path, "certificate"));
-            }
-            self.anchors.push(der);
-        }
+        let certificates = ca_certificates(path)?;
+        self.anchors.extend(certificates);
         Ok(())
     }
 
-    /// Adds a CRL (DER or PEM `X509 CRL`); its signature must verify with one of the anchors
-    /// added before.
+    /// Adds one DER intermediate CA (not trusted by itself: it must chain to an anchor).
+    pub fn add_intermediate_der(&mut self, der: &[u8]) -> Result<(), TrustError> {
+        let der = ca_certificate(der, "<DER>")?;
+        self.intermediates.push(der);
+        Ok(())
+    }
+
+    /// Adds the intermediate CAs of a DER or PEM file, like [`TrustAnchors::add_file`].
+    pub fn add_intermediate_file(&mut self, path: &Path) -> Result<(), TrustError> {
+        let certificates = ca_certificates(path)?;
+        self.intermediates.extend(certificates);
+        Ok(())
+    }
+
+    /// Adds a CRL (DER or PEM `X509 CRL`); its signature must verify with one of the anchors or
+    /// intermediates added before.
     pub fn add_crl_file(&mut self, path: &Path) -> Result<(), TrustError> {
         for der in objects(path, "X509 CRL", "CRL")? {
             let crl = CertificateRevocationList::from_der(&der)
                 .map_err(|_| not_parsable(path, "CRL"))?
                 .1;
-            let signed = self.parsed_anchors().any(|anchor| {
-                anchor.subject() == crl.issuer()
-                    && crl.verify_signature(anchor.public_key()).is_ok()
-            });
+            let signed = self
+                .parsed_anchors()
+                .chain(parsed(&self.intermediates))
+                .any(|ca| {
+                    ca.subject() == crl.issuer() && crl.verify_signature(ca.public_key()).is_ok()
+                });
             if !signed {
                 return Err(TrustError::CrlNotTrusted {
                     path: path.display().to_string(),
@@ -155,9 +231,33 @@ impl TrustAnchors {
     }
 
     fn parsed_anchors(&self) -> impl Iterator<Item = X509Certificate<'_>> {
-        self.anchors
-            .iter()
-            .filter_map(|der| X509Certificate::from_der(der).ok().map(|(_, c)| c))
+        parsed(&self.anchors)
+    }
+
+    /// The CAs from the issuer of `cert` up to a trust anchor (last), with `below` intermediate
+    /// CAs already between `cert` and the end-entity certificate.
+    fn path_from(
+        &self,
+        cert: &X509Certificate<'_>,
+        below: usize,
+    ) -> Option<Vec<X509Certificate<'_>>> {
+        if let Some(anchor) = self
+            .parsed_anchors()
+            .find(|anchor| issued(anchor, cert) && path_length_allows(anchor, below))
+        {
+            return Some(vec![anchor]);
+        }
+        if below >= MAX_INTERMEDIATES {
+            return None;
+        }
+        parsed(&self.intermediates)
+            .filter(|ca| ca.subject() != cert.subject() && issued(ca, cert))
+            .filter(|ca| path_length_allows(ca, below))
+            .find_map(|ca| {
+                let mut path = self.path_from(&ca, below + 1)?;
+                path.insert(0, ca);
+                Some(path)
+            })
     }
 
     /// Checks the end-entity certificate `der` at `now` (seconds since the Unix epoch).
@@ -178,22 +278,18 @@ impl TrustAnchors {
         {
             return ChainVerdict::UnsupportedAlgorithm;
         }
-        let Some(anchor) = self.parsed_anchors().find(|anchor| {
-            anchor.subject() == cert.issuer()
-                && cert.verify_signature(Some(anchor.public_key())).is_ok()
-        }) else {
+        let Some(path) = self.path_from(&cert, 0) else {
             return ChainVerdict::Untrusted;
         };
-        let not_after = cert
-            .validity()
-            .not_after
-            .timestamp()
-            .min(anchor.validity().not_after.timestamp());
-        let not_before = cert
-            .validity()
-            .not_before
-            .timestamp()
-            .max(anchor.validity().not_before.timestamp());
+        let chain = || std::iter::once(&cert).chain(&path);
+        let not_after = chain()
+            .map(|c| c.validity().not_after.timestamp())
+            .min()
+            .unwrap_or(i64::MIN);
+        let not_before = chain()
+            .map(|c| c.validity().not_before.timestamp())
+            .max()
+            .unwrap_or(i64::MAX);
         if now < not_before {
             return ChainVerdict::NotYetValid;
         }
@@ -207,7 +303,8 @@ impl TrustAnchors {
             Ok(_) => {}
             Err(_) => return ChainVerdict::Malformed,
         }
-        if self.is_revoked(&cert) {
+        // The anchor is trusted as configured; everything it vouches for may be revoked.
+        if chain().take(path.len()).any(|c| self.is_revoked(c)) {
             return ChainVerdict::Revoked;
         }
         let days_left = (not_after - now) / SECONDS_PER_DAY;
@@ -265,6 +362,37 @@ impl CertificateSummary {
 pub fn rsa_public_key(der: &[u8]) -> Option<Vec<u8>> {
     let (_, cert) = X509Certificate::from_der(der).ok()?;
     Some(cert.public_key().subject_public_key.data.to_vec())
+}
+
+/// The DER certificates of `der` (from `path`), checked to be CA certificates.
+fn ca_certificate(der: &[u8], path: &str) -> Result<Vec<u8>, TrustError> {
+    let (_, cert) = X509Certificate::from_der(der).map_err(|_| TrustError::NotParsable {
+        path: path.to_owned(),
+        kind: "certificate",
+    })?;
+    match ca_defect(&cert) {
+        Some(defect) => Err(TrustError::NotCa {
+            path: path.to_owned(),
+            subject: cert.subject().to_string(),
+            defect,
+        }),
+        None => Ok(der.to_vec()),
+    }
+}
+
+/// The certificates of a DER or PEM file, each checked to be a CA certificate.
+fn ca_certificates(path: &Path) -> Result<Vec<Vec<u8>>, TrustError> {
+    let shown = path.display().to_string();
+    objects(path, "CERTIFICATE", "certificate")?
+        .iter()
+        .map(|der| ca_certificate(der, &shown))
+        .collect()
+}
+
+/// The certificates among `ders` that parse.
+fn parsed(ders: &[Vec<u8>]) -> impl Iterator<Item = X509Certificate<'_>> {
+    ders.iter()
+        .filter_map(|der| X509Certificate::from_der(der).ok().map(|(_, c)| c))
 }
 
 /// The DER objects of a file: the whole file if it parses as DER, else its PEM blocks labelled

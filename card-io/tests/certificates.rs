@@ -4,9 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use card_io::certificate::{
-    CertificateSummary, ChainVerdict, TrustAnchors, TrustError, EXPIRY_WARNING_DAYS,
+    CaDefect, CertificateSummary, ChainVerdict, TrustAnchors, TrustError, EXPIRY_WARNING_DAYS,
 };
-use card_io::sim::{pki, Profile};
+use card_io::sim::pki::{self, ChainFixture};
+use card_io::sim::Profile;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -122,4 +123,95 @@ fn anchors_load_from_pem_and_der_files() {
         );
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A day after the chain fixtures' leaves became valid.
+fn chain_fixture_now() -> i64 {
+    CertificateSummary::of(&ChainFixture::LeafViaIntermediate.der())
+        .unwrap()
+        .not_before
+        + 86_400
+}
+
+#[test]
+fn a_leaf_chains_to_the_anchor_through_an_intermediate() {
+    let leaf = ChainFixture::LeafViaIntermediate.der();
+    let now = chain_fixture_now();
+    let mut anchors = anchors();
+    assert_eq!(anchors.check(&leaf, now), ChainVerdict::Untrusted);
+    anchors
+        .add_intermediate_der(&ChainFixture::IntermediateCa.der())
+        .unwrap();
+    assert_eq!(anchors.check(&leaf, now), ChainVerdict::Valid);
+    // The intermediate alone is no anchor.
+    let mut only_intermediate = TrustAnchors::new();
+    only_intermediate
+        .add_intermediate_der(&ChainFixture::IntermediateCa.der())
+        .unwrap();
+    assert_eq!(only_intermediate.check(&leaf, now), ChainVerdict::Untrusted);
+    // Nor does an intermediate make the other CA's certificates trusted.
+    assert_eq!(
+        anchors.check(&certificate("untrusted-issuer"), now),
+        ChainVerdict::Untrusted
+    );
+}
+
+#[test]
+fn the_path_length_of_an_intermediate_is_respected() {
+    let leaf = ChainFixture::LeafViaTwoIntermediates.der();
+    let now = chain_fixture_now();
+    let mut anchors = anchors();
+    anchors
+        .add_intermediate_der(&ChainFixture::SubIntermediateCa.der())
+        .unwrap();
+    // Without the intermediate-ca link there is no path at all.
+    assert_eq!(anchors.check(&leaf, now), ChainVerdict::Untrusted);
+    anchors
+        .add_intermediate_der(&ChainFixture::IntermediateCa.der())
+        .unwrap();
+    // Every signature verifies, but intermediate-ca (pathLenConstraint 0) allows no CA below.
+    assert_eq!(anchors.check(&leaf, now), ChainVerdict::Untrusted);
+    // A sub-intermediate trusted directly is a one-intermediate path again.
+    anchors
+        .add_der(&ChainFixture::SubIntermediateCa.der())
+        .unwrap();
+    assert_eq!(anchors.check(&leaf, now), ChainVerdict::Valid);
+}
+
+#[test]
+fn anchors_and_intermediates_must_be_ca_certificates() {
+    let mut anchors = TrustAnchors::new();
+    let cases = [
+        (ChainFixture::NotACa, CaDefect::NotCa),
+        (ChainFixture::CaWithoutKeyCertSign, CaDefect::NoKeyCertSign),
+        (ChainFixture::NotACaIntermediate, CaDefect::NotCa),
+    ];
+    for (fixture, expected) in cases {
+        let der = fixture.der();
+        for result in [anchors.add_der(&der), anchors.add_intermediate_der(&der)] {
+            match result {
+                Err(TrustError::NotCa {
+                    defect, subject, ..
+                }) => {
+                    assert_eq!(defect, expected, "{fixture:?}");
+                    assert!(subject.contains("TEST-NOCA") || subject.contains("TEST-NOKCS"));
+                }
+                other => panic!("{fixture:?} accepted as a CA: {other:?}"),
+            }
+        }
+    }
+    assert!(anchors.is_empty());
+    // From a file, the message names the file and says why.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("not-a-ca.der");
+    std::fs::write(&path, ChainFixture::NotACa.der()).unwrap();
+    let message = anchors.add_file(&path).unwrap_err().to_string();
+    assert!(message.contains(&path.display().to_string()), "{message}");
+    assert!(message.contains("not a CA certificate"), "{message}");
+    assert!(message.contains("cA=true"), "{message}");
+    let message = anchors
+        .add_intermediate_file(&path)
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("not a CA certificate"), "{message}");
 }

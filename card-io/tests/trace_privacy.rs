@@ -1,12 +1,15 @@
-//! The APDU trace of the whole PIN and face paths, captured at trace level, holds the commands
-//! but no PIN, no 照合番号B, no My Number and none of the card-face data.
+//! The APDU trace, captured at trace level, holds the commands but no PIN, no 照合番号B, no My
+//! Number and none of the card-face data.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+use card_io::apdu::Command;
 use card_io::mynumber::{MyNumberCard, Pin, PinB, VerifyOutcome};
 use card_io::sim::{Profile, SimTransport};
+use card_io::transport::{CardTransport, RawTransport, TransportError};
 
+/// Everything a tracing subscriber writes.
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
 
@@ -18,6 +21,20 @@ impl Write for Captured {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// What `run` logs at trace level, as text.
+fn trace_of(run: impl FnOnce()) -> String {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    tracing::subscriber::with_default(subscriber, run);
+    let bytes = captured.0.lock().unwrap().clone();
+    String::from_utf8(bytes).unwrap()
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -32,14 +49,7 @@ fn hex(bytes: &[u8]) -> String {
 fn the_trace_of_both_paths_holds_no_secret() {
     let profile = Profile::load("normal").unwrap();
     let pin = profile.pin.clone().unwrap();
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::with_default(subscriber, || {
+    let log = trace_of(|| {
         let mut card = MyNumberCard::new(SimTransport::new(profile.card()));
         let mut jpki = card.jpki().unwrap();
         let cert = jpki.user_auth_certificate().unwrap();
@@ -54,7 +64,6 @@ fn the_trace_of_both_paths_holds_no_secret() {
         );
         surface.read_record().unwrap();
     });
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(log.matches("APDU").count() >= 10, "{log}");
     assert!(log.contains("00 20 00 98 Lc=4 [redacted]"), "{log}");
     assert!(log.contains("00 20 00 92 Lc=14 [redacted]"), "{log}");
@@ -70,5 +79,37 @@ fn the_trace_of_both_paths_holds_no_secret() {
             !log.contains(&hex(secret.as_bytes())),
             "{secret} (hex) in the trace"
         );
+    }
+}
+
+/// Answers every command with its own data.
+struct Echo;
+
+impl RawTransport for Echo {
+    fn transmit_raw(&mut self, apdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+        let mut answer = apdu[5..].to_vec();
+        answer.extend_from_slice(&[0x90, 0x00]);
+        Ok(answer)
+    }
+}
+
+#[test]
+fn the_trace_of_a_verify_never_holds_the_pin_or_pin_b() {
+    let log = trace_of(|| {
+        let mut t = Echo;
+        for secret in [&b"4321"[..], b"55021720352285"] {
+            t.transmit(&Command::verify(0x80, secret).unwrap()).unwrap();
+        }
+    });
+    assert_eq!(log.matches("APDU").count(), 2, "{log}");
+    assert!(log.contains("00 20 00 80 Lc=4 [redacted]"), "{log}");
+    for leak in [
+        "4321",
+        "34 33 32 31",
+        "34333231",
+        "5502172035",
+        "35 35 30 32",
+    ] {
+        assert!(!log.contains(leak), "{leak} in {log}");
     }
 }

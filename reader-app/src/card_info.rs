@@ -26,6 +26,9 @@ pub struct Args {
     /// Trust anchor for the user-authentication certificate (PEM or DER; repeatable).
     #[arg(long = "trust-anchor")]
     trust_anchors: Vec<PathBuf>,
+    /// Intermediate CA between a trust anchor and the certificate (PEM or DER; repeatable).
+    #[arg(long = "intermediate")]
+    intermediates: Vec<PathBuf>,
     /// CRL of a trust anchor (PEM or DER; repeatable).
     #[arg(long)]
     crl: Vec<PathBuf>,
@@ -41,6 +44,9 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<()> {
     let mut anchors = TrustAnchors::new();
     for path in &args.trust_anchors {
         anchors.add_file(path)?;
+    }
+    for path in &args.intermediates {
+        anchors.add_intermediate_file(path)?;
     }
     for path in &args.crl {
         anchors.add_crl_file(path)?;

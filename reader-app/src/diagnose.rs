@@ -6,7 +6,9 @@ use crate::handoff::{http, outbox::Outbox, sink};
 use card_io::mynumber::{self, CardKind};
 use card_io::pcsc_transport::{list_readers, PcscTransport};
 use card_io::transport::TransportError;
-use face_match::{OrtRuntime, YUNET_2023MAR_FILE, YUNET_2023MAR_SHA256};
+use face_match::{
+    OrtRuntime, SFACE_2021DEC_FILE, SFACE_2021DEC_SHA256, YUNET_2023MAR_FILE, YUNET_2023MAR_SHA256,
+};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -238,20 +240,38 @@ fn onnx_runtime(config: &Config) -> Check {
     }
 }
 
+/// The models the kiosk loads (`FaceMatcher::load`): file name and sha256. FaceMesh
+/// (`face_landmark.onnx`) is not among them while blink stays out of the liveness challenges.
+const MODELS: [(&str, &str); 2] = [
+    (YUNET_2023MAR_FILE, YUNET_2023MAR_SHA256),
+    (SFACE_2021DEC_FILE, SFACE_2021DEC_SHA256),
+];
+
 fn models(config: &Config) -> Check {
-    let path = config.face.models_dir.join(YUNET_2023MAR_FILE);
-    match std::fs::read(&path) {
-        Ok(bytes) if crate::audit::sha256_hex(&bytes) == YUNET_2023MAR_SHA256 => check(
+    let dir = &config.face.models_dir;
+    let problems: Vec<String> = MODELS
+        .iter()
+        .filter_map(|(file, sha256)| {
+            let path = dir.join(file);
+            match std::fs::read(&path) {
+                Ok(bytes) if crate::audit::sha256_hex(&bytes) == *sha256 => None,
+                Ok(_) => Some(format!(
+                    "{}: sha256 differs (corrupt or wrong file)",
+                    path.display()
+                )),
+                Err(e) => Some(format!("{}: {e}", path.display())),
+            }
+        })
+        .collect();
+    if problems.is_empty() {
+        let files: Vec<&str> = MODELS.iter().map(|(file, _)| *file).collect();
+        check(
             "models",
             Verdict::Pass,
-            format!("{} sha256 ok", path.display()),
-        ),
-        Ok(_) => check(
-            "models",
-            Verdict::Fail,
-            format!("{}: sha256 differs (corrupt or wrong file)", path.display()),
-        ),
-        Err(e) => check("models", Verdict::Fail, format!("{}: {e}", path.display())),
+            format!("{}: {} sha256 ok", dir.display(), files.join(", ")),
+        )
+    } else {
+        check("models", Verdict::Fail, problems.join("; "))
     }
 }
 

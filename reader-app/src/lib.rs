@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod detect_faces;
 pub mod diagnose;
+pub mod display;
 pub mod errors;
 pub mod face_eval;
 pub mod handoff;

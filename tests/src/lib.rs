@@ -34,7 +34,7 @@ pub mod pcscd {
     const LOCK_PATH: &str = "/tmp/mynakiosk-pcscd.lock";
     /// Longest wait for another test binary to release the slots.
     const LOCK_TIMEOUT: Duration = Duration::from_secs(120);
-    const POLL: Duration = Duration::from_millis(20);
+    pub(crate) const POLL: Duration = Duration::from_millis(20);
 
     static IN_PROCESS: Mutex<()> = Mutex::new(());
 
@@ -52,29 +52,39 @@ pub mod pcscd {
     /// Takes the pcscd lock, then checks that pcscd runs with the vpcd reader and that slot 0 is
     /// empty. Panics with the reason otherwise.
     pub fn lock() -> PcscdLock {
-        let guard = IN_PROCESS.lock().unwrap_or_else(PoisonError::into_inner);
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(LOCK_PATH)
-            .unwrap_or_else(|err| panic!("cannot open {LOCK_PATH}: {err}"));
-        let deadline = Instant::now() + LOCK_TIMEOUT;
-        loop {
-            match file.try_lock() {
-                Ok(()) => break,
-                Err(TryLockError::WouldBlock) if Instant::now() < deadline => thread::sleep(POLL),
-                Err(TryLockError::WouldBlock) => {
-                    panic!("{LOCK_PATH} stayed locked for {LOCK_TIMEOUT:?} by another test")
-                }
-                Err(TryLockError::Error(err)) => panic!("cannot lock {LOCK_PATH}: {err}"),
-            }
-        }
+        let lock = PcscdLock::take(&IN_PROCESS, LOCK_PATH);
         require_vpcd_reader();
         require_empty_slot0();
-        PcscdLock {
-            _file: file,
-            _guard: guard,
+        lock
+    }
+
+    impl PcscdLock {
+        /// Locks `mutex`, then the file at `path` (waiting up to [`LOCK_TIMEOUT`]).
+        pub(crate) fn take(mutex: &'static Mutex<()>, path: &str) -> Self {
+            let guard = mutex.lock().unwrap_or_else(PoisonError::into_inner);
+            let file = OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(path)
+                .unwrap_or_else(|err| panic!("cannot open {path}: {err}"));
+            let deadline = Instant::now() + LOCK_TIMEOUT;
+            loop {
+                match file.try_lock() {
+                    Ok(()) => break,
+                    Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                        thread::sleep(POLL)
+                    }
+                    Err(TryLockError::WouldBlock) => {
+                        panic!("{path} stayed locked for {LOCK_TIMEOUT:?} by another test")
+                    }
+                    Err(TryLockError::Error(err)) => panic!("cannot lock {path}: {err}"),
+                }
+            }
+            Self {
+                _file: file,
+                _guard: guard,
+            }
         }
     }
 
@@ -173,12 +183,15 @@ pub mod pcscd {
     }
 }
 
+pub mod freed_memory;
+pub mod private_pcscd;
+
 pub mod binary {
     //! The `mynakiosk` binary built by `cargo test --workspace`, run as a child process.
 
-    use std::io::{BufRead, BufReader};
+    use std::io::{BufRead, BufReader, Write};
     use std::path::PathBuf;
-    use std::process::{Child, Command, Stdio};
+    use std::process::{Child, ChildStdin, Command, Stdio};
     use std::sync::mpsc::{self, Receiver};
     use std::time::{Duration, Instant};
 
@@ -216,18 +229,29 @@ pub mod binary {
     /// A running binary whose stderr lines are collected; killed on drop.
     pub struct Running {
         child: Child,
+        stdin: Option<ChildStdin>,
         lines: Receiver<String>,
         seen: Vec<String>,
     }
 
     impl Running {
-        pub fn spawn(mut cmd: Command) -> Self {
+        /// Starts `cmd` with no standard input.
+        pub fn spawn(cmd: Command) -> Self {
+            Self::start(cmd, Stdio::null())
+        }
+
+        /// Starts `cmd` with a standard input that [`Running::send_line`] writes to.
+        pub fn spawn_with_input(cmd: Command) -> Self {
+            Self::start(cmd, Stdio::piped())
+        }
+
+        fn start(mut cmd: Command, stdin: Stdio) -> Self {
             let mut child = cmd
-                .stdin(Stdio::null())
+                .stdin(stdin)
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped())
                 .spawn()
-                .expect("start mynakiosk");
+                .unwrap_or_else(|err| panic!("cannot start {cmd:?}: {err}"));
             let stderr = child.stderr.take().expect("piped stderr");
             let (tx, lines) = mpsc::channel();
             std::thread::spawn(move || {
@@ -238,23 +262,39 @@ pub mod binary {
                 }
             });
             Self {
+                stdin: child.stdin.take(),
                 child,
                 lines,
                 seen: Vec::new(),
             }
         }
 
+        /// Writes `line` to the standard input (of a [`Running::spawn_with_input`] child).
+        pub fn send_line(&mut self, line: &str) {
+            let stdin = self.stdin.as_mut().expect("started with spawn_with_input");
+            writeln!(stdin, "{line}").expect("write to the child");
+        }
+
         /// Waits up to `timeout` for a stderr line containing `text`; panics with
         /// everything seen so far otherwise.
         pub fn wait_for_line(&mut self, text: &str, timeout: Duration) -> String {
+            let mut lines = self.lines_until(text, timeout);
+            lines.pop().unwrap_or_default()
+        }
+
+        /// The stderr lines after the previous wait, up to and including the first one
+        /// containing `text` (waiting up to `timeout`; panics with everything seen otherwise).
+        pub fn lines_until(&mut self, text: &str, timeout: Duration) -> Vec<String> {
             let deadline = Instant::now() + timeout;
+            let first = self.seen.len();
             loop {
                 let left = deadline.saturating_duration_since(Instant::now());
                 match self.lines.recv_timeout(left) {
                     Ok(line) => {
-                        self.seen.push(line.clone());
-                        if line.contains(text) {
-                            return line;
+                        let found = line.contains(text);
+                        self.seen.push(line);
+                        if found {
+                            return self.seen[first..].to_vec();
                         }
                     }
                     Err(_) => panic!(

@@ -46,6 +46,12 @@ fn example_config_parses_and_documents_the_defaults() {
     // Face paths default to the development tree in a development build.
     assert_eq!(parsed.face.threads, defaults.face.threads);
     assert_eq!(parsed.face.match_threshold, defaults.face.match_threshold);
+    assert_eq!(
+        parsed.face.frames_per_attempt,
+        defaults.face.frames_per_attempt
+    );
+    assert_eq!(parsed.face.quality, defaults.face.quality);
+    assert_eq!(parsed.face.challenge, defaults.face.challenge);
     assert_eq!(parsed.kiosk_id, defaults.kiosk_id);
     assert_eq!(parsed.reader, defaults.reader);
     assert_eq!(parsed.handoff, defaults.handoff);
@@ -110,6 +116,14 @@ fn out_of_range_values_name_line_key_range_and_value() {
     fails_with(
         "[face]\nmatch_threshold = 1.5\n",
         &["line 2, key face.match_threshold: expected 0 < x < 1, found 1.5"],
+    );
+    fails_with(
+        "[face.quality]\nmin_brightness = 120.0\nmax_brightness = 100.0\n",
+        &["line 3, key face.quality.max_brightness: expected more than min_brightness (120), found 100"],
+    );
+    fails_with(
+        "[face.challenge]\noffered = [\"blink\"]\n",
+        &["line 2, key face.challenge.offered: expected turn_left, turn_right or closer"],
     );
     fails_with(
         "[audit]\nmax_file_bytes = 10\n",

@@ -1,5 +1,6 @@
 //! The shipped systemd unit: `systemd-analyze verify` accepts it (with the built binary in
-//! place of /usr/bin/mynakiosk) and it keeps its hardening.
+//! place of /usr/bin/mynakiosk), it keeps its hardening and its `systemd-analyze security`
+//! exposure stays low.
 
 use mynakiosk_tests::binary;
 use std::path::Path;
@@ -29,6 +30,30 @@ fn systemd_unit_verifies() {
     assert!(out.status.success() && err.trim().is_empty(), "{err}");
 }
 
+/// `systemd-analyze security` rates the unit's exposure at most 2.0 (of 10; 1.6 when written).
+#[test]
+fn systemd_unit_exposure_is_low() {
+    let dir = tempfile::tempdir().unwrap();
+    let unit = dir.path().join("mynakiosk.service");
+    std::fs::write(&unit, unit_text()).unwrap();
+    let out = Command::new("systemd-analyze")
+        .args(["security", "--offline=yes", "--no-pager"])
+        .arg(&unit)
+        .output()
+        .expect("systemd-analyze (package systemd) is needed to check the unit");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let exposure: f32 = text
+        .lines()
+        .find_map(|l| {
+            l.split("Overall exposure level for mynakiosk.service: ")
+                .nth(1)
+        })
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no exposure level in:\n{text}"));
+    assert!(exposure <= 2.0, "exposure {exposure}:\n{text}");
+}
+
 #[test]
 fn systemd_unit_is_hardened() {
     let text = unit_text();
@@ -43,6 +68,11 @@ fn systemd_unit_is_hardened() {
         "Environment=SLINT_BACKEND=linuxkms-software",
         "CapabilityBoundingSet=",
         "DevicePolicy=closed",
+        "DeviceAllow=char-input rw",
+        "DeviceAllow=char-alsa rw",
+        "SupplementaryGroups=video input render audio",
+        "SystemCallFilter=@system-service",
+        "IPAddressDeny=any",
     ] {
         assert!(text.lines().any(|l| l == line), "{line} missing");
     }

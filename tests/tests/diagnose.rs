@@ -68,6 +68,10 @@ fn with_the_virtual_reader_and_card_every_check_passes_or_warns() {
         line(&report, "card").starts_with("WARN"),
         "no card yet: {report}"
     );
+    assert!(
+        line(&report, "models").contains("face_recognition_sface_2021dec.onnx"),
+        "{report}"
+    );
     for check in ["onnx runtime", "models", "reception", "outbox", "audit"] {
         assert!(
             line(&report, check).starts_with("PASS"),
@@ -141,4 +145,47 @@ fn without_a_matching_reader_or_with_a_broken_chain_diagnose_fails() {
     );
     assert!(line(&report, "reception").starts_with("FAIL"), "{report}");
     assert!(report.contains("3 failed"), "{report}");
+}
+
+#[test]
+fn a_corrupt_or_missing_model_fails_the_models_check() {
+    use face_match::{SFACE_2021DEC_FILE, YUNET_2023MAR_FILE};
+    let _slots = pcscd::lock();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), SLOT0_READER);
+    let models = dir.path().join("models");
+    std::fs::create_dir(&models).unwrap();
+    let built_in = mynakiosk::config::Config::default().face.models_dir;
+    std::fs::copy(
+        built_in.join(YUNET_2023MAR_FILE),
+        models.join(YUNET_2023MAR_FILE),
+    )
+    .unwrap();
+    let mut sface = std::fs::read(built_in.join(SFACE_2021DEC_FILE)).unwrap();
+    sface[1000] ^= 1;
+    std::fs::write(models.join(SFACE_2021DEC_FILE), sface).unwrap();
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(&cfg, format!("{text}[face]\nmodels_dir = {models:?}\n")).unwrap();
+
+    let (ok, report) = diagnose(&cfg);
+    assert!(!ok, "{report}");
+    let line_ = line(&report, "models");
+    assert!(
+        line_.starts_with("FAIL")
+            && line_.contains(&format!("{SFACE_2021DEC_FILE}: sha256 differs"))
+            && !line_.contains(YUNET_2023MAR_FILE),
+        "{report}"
+    );
+
+    std::fs::remove_file(models.join(SFACE_2021DEC_FILE)).unwrap();
+    std::fs::remove_file(models.join(YUNET_2023MAR_FILE)).unwrap();
+    let (ok, report) = diagnose(&cfg);
+    assert!(!ok, "{report}");
+    let line_ = line(&report, "models");
+    for file in [YUNET_2023MAR_FILE, SFACE_2021DEC_FILE] {
+        assert!(
+            line_.starts_with("FAIL") && line_.contains(&format!("{file}: No such file")),
+            "{report}"
+        );
+    }
 }

@@ -239,6 +239,39 @@ fn quality_gate_guidance_on_a_real_face() {
     );
 }
 
+/// Dark glasses (a dark band over the YuNet eye points) give the optional "eyes covered"
+/// guidance; the open eyes of the same frame do not.
+#[test]
+fn covered_eyes_are_guidance_only_when_checked() {
+    let checking = QualityConfig {
+        check_eyes: true,
+        ..QualityConfig::default()
+    };
+    let mut matcher = face::matcher(checking, unhurried());
+    let frame = live("obama2.jpg");
+    let (check, _) = matcher.check_frame(&frame).unwrap();
+    let open = check.verdict.unwrap();
+    assert!(open.flat_eyes < checking.max_flat_eyes, "{open:?}");
+    let [right, left, ..] = check.faces[0].landmarks;
+    let d = left.0 - right.0;
+    let eye_line = (right.1 + left.1) / 2.0;
+    let glasses = mapped(&frame, |x, y, v| {
+        let (x, y) = (x as f32, y as f32);
+        let inside = (right.0 - 0.5 * d..left.0 + 0.5 * d).contains(&x)
+            && (eye_line - 0.28 * d..eye_line + 0.28 * d).contains(&y);
+        if inside {
+            25 + (x as u8 ^ y as u8) % 7
+        } else {
+            v
+        }
+    });
+    let covered = matcher.check_frame(&glasses).unwrap().0.verdict;
+    assert_eq!(covered, Err(Guidance::EyesCovered));
+    let mut unchecked = default_matcher();
+    let verdict = unchecked.check_frame(&glasses).unwrap().0.verdict;
+    assert_ne!(verdict, Err(Guidance::EyesCovered));
+}
+
 #[test]
 fn chip_photo_problems_are_typed_errors() {
     let mut matcher = default_matcher();

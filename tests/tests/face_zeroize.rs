@@ -1,12 +1,9 @@
 //! Proof that a comparison leaves no face data in freed memory, after a normal run and after
 //! errors midway.
 //!
-//! Method: this test binary installs a global allocator that hands out zero-initialised
-//! blocks (so every byte of a block is initialised and may be read) and, while recording is
-//! on, looks into every block *before* passing it back to the system allocator: a block that
-//! still holds a known 32-byte stretch of face data (camera frame pixels, chip photo bytes
-//! and pixels, the aligned crop, either embedding) is counted as a leak. Reading a block the
-//! program still owns, inside `dealloc`, is sound; nothing reads freed memory.
+//! Method: [`mynakiosk_tests::freed_memory`]'s inspecting allocator counts freed blocks that
+//! still hold a known 32-byte stretch of face data (camera frame pixels, chip photo bytes and
+//! pixels, the aligned crop, either embedding).
 //!
 //! What it covers: every buffer the Rust side allocates (frames, tensors, crops, embeddings,
 //! decoded photo, `hayro-jpeg2000`'s output). What it cannot see: memory that OpenCV and ONNX
@@ -14,104 +11,15 @@
 //! results into zeroizing Rust buffers; ONNX Runtime's activations are not pixels), and
 //! `hayro-jpeg2000`'s internal wavelet coefficients (floats, not the 8-bit pixels checked).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
-
 use face_match::eval::ChipSimulator;
 use face_match::{
     align_face, decode_jp2, CameraError, Frame, MatchError, QualityConfig, Zeroizing,
 };
 use mynakiosk_tests::face::{face_eval, kiosk_frame, load, matcher, unhurried};
-
-const NEEDLE: usize = 32;
-
-/// Needles to look for, in a leaked (never freed) slice; empty while not recording.
-static NEEDLES: AtomicPtr<[u8; NEEDLE]> = AtomicPtr::new(std::ptr::null_mut());
-static NEEDLE_COUNT: AtomicUsize = AtomicUsize::new(0);
-static RECORDING: AtomicBool = AtomicBool::new(false);
-static LEAKS: AtomicUsize = AtomicUsize::new(0);
-
-struct InspectingAllocator;
-
-// SAFETY: every call is forwarded to `System` with the same layout; `alloc` returns zeroed
-// memory, so the bytes `dealloc` reads are initialised, and they are read before the block is
-// returned. The default `realloc` goes through `alloc` and `dealloc` of this allocator.
-unsafe impl GlobalAlloc for InspectingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if RECORDING.load(Ordering::SeqCst) && layout.size() >= NEEDLE {
-            // SAFETY: `ptr` is a live block of `layout.size()` initialised bytes.
-            let block = unsafe { std::slice::from_raw_parts(ptr, layout.size()) };
-            if holds_a_needle(block) {
-                LEAKS.fetch_add(1, Ordering::SeqCst);
-            }
-        }
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use mynakiosk_tests::freed_memory::{needles_from, record, stop, InspectingAllocator};
 
 #[global_allocator]
 static ALLOCATOR: InspectingAllocator = InspectingAllocator;
-
-fn holds_a_needle(block: &[u8]) -> bool {
-    let count = NEEDLE_COUNT.load(Ordering::SeqCst);
-    let ptr = NEEDLES.load(Ordering::SeqCst);
-    if ptr.is_null() || count == 0 {
-        return false;
-    }
-    // SAFETY: set by `record` from a leaked boxed slice of `count` needles.
-    let needles = unsafe { std::slice::from_raw_parts(ptr, count) };
-    // A bitset of the needles' first two bytes rejects almost every window with one lookup.
-    let mut starts = [0u64; 1024];
-    for needle in needles {
-        let key = usize::from(u16::from_le_bytes([needle[0], needle[1]]));
-        starts[key / 64] |= 1 << (key % 64);
-    }
-    block.windows(NEEDLE).any(|window| {
-        let key = usize::from(u16::from_le_bytes([window[0], window[1]]));
-        starts[key / 64] & (1 << (key % 64)) != 0 && needles.iter().any(|n| window == n)
-    })
-}
-
-/// Starts recording leaks of the given needles (picked from buffers the test keeps).
-fn record(needles: Vec<[u8; NEEDLE]>) {
-    let count = needles.len();
-    let leaked: &'static mut [[u8; NEEDLE]] = Box::leak(needles.into_boxed_slice());
-    NEEDLES.store(leaked.as_mut_ptr(), Ordering::SeqCst);
-    NEEDLE_COUNT.store(count, Ordering::SeqCst);
-    LEAKS.store(0, Ordering::SeqCst);
-    RECORDING.store(true, Ordering::SeqCst);
-}
-
-/// Stops recording and returns the number of leaking blocks seen.
-fn stop() -> usize {
-    RECORDING.store(false, Ordering::SeqCst);
-    LEAKS.load(Ordering::SeqCst)
-}
-
-/// Distinctive 32-byte stretches of `bytes` (no long runs of one value), up to `max`.
-fn needles_from(bytes: &[u8], max: usize) -> Vec<[u8; NEEDLE]> {
-    // A stride coprime to 2, 3 and 5 so that candidates do not all fall in one image column.
-    let mut stride = (bytes.len() / NEEDLE / (max * 8)).max(1);
-    while stride > 1 && [2, 3, 5].iter().any(|&p| stride.is_multiple_of(p)) {
-        stride += 1;
-    }
-    bytes
-        .chunks_exact(NEEDLE)
-        .step_by(stride)
-        .filter(|chunk| {
-            let mut distinct: Vec<u8> = chunk.to_vec();
-            distinct.sort_unstable();
-            distinct.dedup();
-            distinct.len() >= 12
-        })
-        .take(max)
-        .map(|chunk| chunk.try_into().unwrap())
-        .collect()
-}
 
 fn frame_bytes(frame: &Frame) -> Vec<u8> {
     (0..frame.height())
@@ -128,7 +36,7 @@ fn face_data_needles(
     matcher: &mut face_match::FaceMatcher,
     chip: &[u8],
     frames: &[Frame],
-) -> Vec<[u8; NEEDLE]> {
+) -> Vec<Vec<u8>> {
     let mut needles = Vec::new();
     let mut add = |bytes: &[u8], max: usize, what: &str| {
         let found = needles_from(bytes, max);

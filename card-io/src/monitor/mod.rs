@@ -3,7 +3,8 @@
 //! A [`CardMonitor`] thread waits in `SCardGetStatusChange` on the matching readers plus the
 //! PnP notification reader (`\\?PnP?\Notification`, supported by pcsc-lite), so it sleeps until
 //! something happens. If pcscd goes away it reports [`CardEvent::ServiceLost`] and keeps trying to
-//! reconnect; once back, readers and cards are reported afresh.
+//! reconnect; once back, it reports [`CardEvent::ServiceRestored`], then readers and cards
+//! afresh. A watched reader that did not come back is simply never added again.
 
 mod tracker;
 
@@ -44,8 +45,13 @@ pub enum CardEvent {
         reader: String,
     },
     /// The connection to pcscd was lost: every reader and card is gone. The monitor keeps
-    /// reconnecting and reports `ReaderAdded`/`CardInserted` again when pcscd is back.
+    /// reconnecting and reports `ServiceRestored`, then `ReaderAdded`/`CardInserted` again, when
+    /// pcscd is back.
     ServiceLost,
+    /// pcscd answers again after `ServiceLost`; the readers it has follow as `ReaderAdded`. A
+    /// watched reader that is not among them is missing (unplugged while pcscd was down, or no
+    /// longer configured).
+    ServiceRestored,
 }
 
 /// Which readers to watch, by name.
@@ -213,6 +219,7 @@ fn run(shared: &Shared, filter: ReaderFilter, mut on_event: impl FnMut(CardEvent
                     tracing::info!("card monitor reconnected to pcscd");
                     shared.publish(Some(ctx.clone()));
                     backoff = RECONNECT_MIN;
+                    on_event(CardEvent::ServiceRestored);
                     ctx
                 }
                 Err(err) => {

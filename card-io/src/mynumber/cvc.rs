@@ -45,8 +45,8 @@ impl RsaPublicKey {
             return Err(RecordError::BadField(0x91));
         }
         Ok(Self {
-            modulus: modulus.value.clone(),
-            exponent: exponent.value.clone(),
+            modulus: modulus.value.to_vec(),
+            exponent: exponent.value.to_vec(),
         })
     }
 
@@ -103,8 +103,8 @@ impl CardVerifiableCertificate {
         let value = |tag: &[u8], id: u8| -> Result<&Field<'_>, RecordError> {
             tlv::find(&fields, tag).ok_or(RecordError::MissingField(id))
         };
-        let body = &value(&[0x5F, 0x4E], 0x4E)?.value;
-        let signature = &value(&[0x5F, 0x37], 0x37)?.value;
+        let body = value(&[0x5F, 0x4E], 0x4E)?.value;
+        let signature = value(&[0x5F, 0x37], 0x37)?.value;
         if signature.len() != RSA_LEN || body.len() < 2 * KEY_ID_LEN {
             return Err(RecordError::BadField(0x37));
         }
@@ -116,8 +116,8 @@ impl CardVerifiableCertificate {
                 .try_into()
                 .map_err(|_| RecordError::BadField(0x4E))?,
             public_key: RsaPublicKey::from_card(key).map_err(|_| RecordError::BadField(0x4E))?,
-            body: body.clone(),
-            signature: signature.clone(),
+            body: body.to_vec(),
+            signature: signature.to_vec(),
         })
     }
 

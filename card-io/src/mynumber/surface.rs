@@ -81,7 +81,7 @@ pub struct SurfaceRecord {
     pub card_public_key: RsaPublicKey,
     /// 顔写真: JPEG 2000 bytes, `None` when the card holds no photo.
     pub photo: Option<Zeroizing<Vec<u8>>>,
-    signature: Vec<u8>,
+    signature: Zeroizing<Vec<u8>>,
     signed_hashes: Zeroizing<Vec<u8>>,
 }
 
@@ -103,34 +103,33 @@ impl SurfaceRecord {
         let field = |id: u8| tlv::find(&fields, &[0xDF, id]);
         let required = |id: u8| field(id).ok_or(RecordError::MissingField(id));
         let birth_date = date(required(0x22)?, 0x22)?;
-        let sex = match required(0x23)?.value.as_slice() {
+        let sex = match required(0x23)?.value {
             b"1" => Sex::Male,
             b"2" => Sex::Female,
             b"9" => Sex::NotApplicable,
             b"0" => Sex::Unknown,
             _ => return Err(RecordError::BadField(0x23)),
         };
-        let card_public_key = RsaPublicKey::from_card(&required(0x24)?.value)
+        let card_public_key = RsaPublicKey::from_card(required(0x24)?.value)
             .map_err(|_| RecordError::BadField(0x24))?;
         let photo = match field(0x27) {
             Some(f) if f.value.is_empty() => None,
             Some(f) if f.value.starts_with(&JP2_MAGIC) || f.value.starts_with(&J2K_MAGIC) => {
-                Some(Zeroizing::new(f.value.clone()))
+                Some(Zeroizing::new(f.value.to_vec()))
             }
             Some(_) => return Err(RecordError::BadField(0x27)),
             None => None,
         };
-        let signature = required(0x28)?.value.clone();
+        let signature = Zeroizing::new(required(0x28)?.value.to_vec());
         if signature.len() != RSA_LEN {
             return Err(RecordError::BadField(0x28));
         }
         let expiry = date(required(0x29)?, 0x29)?;
         let group = |ids: &[u8]| {
-            let raw: Vec<u8> = ids
-                .iter()
-                .filter_map(|id| field(*id))
-                .flat_map(|f| f.raw.iter().copied())
-                .collect();
+            let group = || ids.iter().filter_map(|id| field(*id));
+            // Sized up front: a growing Vec would leave copies behind in freed memory.
+            let mut raw = Zeroizing::new(Vec::with_capacity(group().map(|f| f.raw.len()).sum()));
+            group().for_each(|f| raw.extend_from_slice(f.raw));
             digest(&SHA256, &raw)
         };
         let mut signed_hashes = Zeroizing::new(Vec::with_capacity(96));
@@ -201,7 +200,7 @@ fn check_offsets(fields: &[Field<'_>]) -> Result<(), RecordError> {
 /// An 8-digit `YYYYMMDD` date with a plausible month and day.
 fn date(field: &Field<'_>, id: u8) -> Result<Zeroizing<String>, RecordError> {
     let text = Zeroizing::new(
-        String::from_utf8(field.value.clone()).map_err(|_| RecordError::BadField(id))?,
+        String::from_utf8(field.value.to_vec()).map_err(|_| RecordError::BadField(id))?,
     );
     let plausible = text.len() == 8
         && text.bytes().all(|b| b.is_ascii_digit())

@@ -1,10 +1,6 @@
-//! BER-TLV framing of the card's records, checked before `iso7816-tlv` parses a field.
-//!
-//! `iso7816-tlv` parses constructed values recursively; the record parsers therefore take the
-//! outer header apart here and hand it only primitive fields, so hostile nesting cannot
-//! exhaust the stack.
-
-use iso7816_tlv::ber::{Tlv, Value};
+//! BER-TLV framing of the card's records: the outer header, then the primitive fields it holds
+//! (a constructed field is refused, so hostile nesting cannot recurse). Fields borrow their
+//! bytes from the record, which the caller zeroizes: parsing copies no personal data.
 
 use super::RecordError;
 
@@ -74,7 +70,7 @@ pub(crate) struct Field<'a> {
     /// The whole TLV (tag, length, value), as on the card.
     pub raw: &'a [u8],
     /// The value.
-    pub value: Vec<u8>,
+    pub value: &'a [u8],
 }
 
 /// Splits the record at the start of `file` whose outer tag must be `outer` into its primitive
@@ -105,15 +101,11 @@ pub(crate) fn sequence(bytes: &[u8], start: usize) -> Result<Vec<Field<'_>>, Rec
         }
         let field = header(rest)?;
         let raw = rest.get(..field.total()).ok_or(RecordError::Truncated)?;
-        let tlv = Tlv::from_bytes(raw).map_err(|_| RecordError::BadLength)?;
-        let Value::Primitive(value) = tlv.value() else {
-            return Err(RecordError::UnexpectedTag);
-        };
         fields.push(Field {
             tag: raw[..field.tag_len].to_vec(),
             offset: pos,
             raw,
-            value: value.clone(),
+            value: &raw[field.len..],
         });
         pos += raw.len();
     }

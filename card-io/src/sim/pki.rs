@@ -165,6 +165,43 @@ pub fn test_untrusted_ca_der() -> Vec<u8> {
         .to_vec()
 }
 
+/// TEST certificates for the checks of longer chains and of CA-ness (on no profile's card),
+/// made by `make-fixtures.sh`. Leaves are valid 2025-06-01 → 2030-02-17, CAs 2023-07-16 →
+/// 2033-07-15.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChainFixture {
+    /// CA issued by the test CA ([`test_trust_anchor_der`]), pathLenConstraint 0.
+    IntermediateCa,
+    /// CA issued by [`ChainFixture::IntermediateCa`] (which allows none below it).
+    SubIntermediateCa,
+    /// Issued by the test CA with basicConstraints cA=false (keyUsage keyCertSign all the same).
+    NotACaIntermediate,
+    /// Self-signed, basicConstraints cA=false, keyUsage digitalSignature only.
+    NotACa,
+    /// Self-signed, cA=true, but keyUsage cRLSign without keyCertSign.
+    CaWithoutKeyCertSign,
+    /// User-authentication certificate issued by [`ChainFixture::IntermediateCa`].
+    LeafViaIntermediate,
+    /// User-authentication certificate issued by [`ChainFixture::SubIntermediateCa`].
+    LeafViaTwoIntermediates,
+}
+
+impl ChainFixture {
+    /// The DER certificate.
+    pub fn der(self) -> Vec<u8> {
+        let path = match self {
+            Self::IntermediateCa => "certs/intermediate-ca.der",
+            Self::SubIntermediateCa => "certs/sub-intermediate-ca.der",
+            Self::NotACaIntermediate => "certs/not-a-ca-intermediate.der",
+            Self::NotACa => "certs/not-a-ca.der",
+            Self::CaWithoutKeyCertSign => "certs/ca-without-keycertsign.der",
+            Self::LeafViaIntermediate => "certs/auth-via-intermediate.der",
+            Self::LeafViaTwoIntermediates => "certs/auth-via-two-intermediates.der",
+        };
+        fixtures::embedded(path).unwrap_or_default().to_vec()
+    }
+}
+
 /// Public key of the TEST CVC CA: it signs EF 0004 (`7F 21`) of both 券面 APs, whose subject
 /// keys sign the records (券面AP EF 0001/0002/0005, 入力補助AP EF 0003).
 pub fn test_cvc_ca_public_key() -> RsaPublicKey {

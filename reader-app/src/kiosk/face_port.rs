@@ -25,6 +25,8 @@ pub struct CameraFace {
     /// `None`: liveness off (allowed in demo mode only, for still images).
     liveness: Option<LivenessConfig>,
     threshold: f32,
+    /// Best of this many usable frames per capture (fewer on a match).
+    frames_per_attempt: u32,
     /// Shortest time between two frames (the camera's frame rate, also for image folders).
     frame_interval: Duration,
     reference: Option<Embedding>,
@@ -38,12 +40,13 @@ impl CameraFace {
         liveness: Option<LivenessConfig>,
         fps: u32,
     ) -> Self {
-        let threshold = matcher.policy().threshold;
+        let policy = matcher.policy();
         Self {
             matcher,
             camera: LazyCamera::new(open_camera),
             liveness,
-            threshold,
+            threshold: policy.threshold,
+            frames_per_attempt: policy.frames_per_attempt.max(1),
             frame_interval: Duration::from_secs(1) / fps.max(1),
             reference: None,
             live: None,
@@ -87,6 +90,9 @@ impl FacePort for CameraFace {
         };
         let interval = self.frame_interval;
         let started = Instant::now();
+        // Usable frames of the attempt, and the best score among them.
+        let (mut used, mut best) = (0u32, None::<f32>);
+        let mut liveness_done = judge.is_none();
         let result = loop {
             let due = Instant::now() + interval;
             if stop.load(Ordering::Relaxed) {
@@ -105,29 +111,37 @@ impl FacePort for CameraFace {
                 Ok(_) => Guidance::HoldStill,
             };
             report(CaptureProgress::Guidance(guidance));
-            if embedding.is_some() {
-                self.live = embedding;
-            }
             let progress = judge
                 .as_mut()
+                .filter(|_| !liveness_done)
                 .map(|j| j.observe(started.elapsed(), &check.faces, &frame));
             drop(frame);
             match progress {
-                None if self.live.is_some() => {
-                    break Ok(Capture::Captured {
-                        liveness: LivenessCheck::NotRun,
-                    })
-                }
                 Some(LivenessProgress::Done(r)) if !r.passed => {
                     tracing::info!(reason = ?r.reason, "liveness failed");
                     break Ok(Capture::LivenessFailed);
                 }
-                Some(LivenessProgress::Done(_)) if self.live.is_some() => {
-                    break Ok(Capture::Captured {
-                        liveness: LivenessCheck::Passed,
-                    })
-                }
+                Some(LivenessProgress::Done(_)) => liveness_done = true,
                 _ => {}
+            }
+            if let Some(embedding) = embedding {
+                let score = self.reference.as_ref().map(|r| embedding.cosine(r));
+                if best.zip(score).is_none_or(|(b, s)| s > b) {
+                    best = score;
+                    self.live = Some(embedding);
+                }
+                used += 1;
+            }
+            let matched = best.is_some_and(|b| b >= self.threshold);
+            if liveness_done && self.live.is_some() && (matched || used >= self.frames_per_attempt)
+            {
+                tracing::debug!(frames = used, "face captured");
+                let liveness = if judge.is_some() {
+                    LivenessCheck::Passed
+                } else {
+                    LivenessCheck::NotRun
+                };
+                break Ok(Capture::Captured { liveness });
             }
             std::thread::sleep(due.saturating_duration_since(Instant::now()));
         };
@@ -189,5 +203,6 @@ fn guidance(g: face_match::Guidance) -> Guidance {
         G::TooDark | G::TooBright => Guidance::TooDark,
         G::Blurred => Guidance::HoldStill,
         G::HeadTurned => Guidance::LookStraight,
+        G::EyesCovered => Guidance::UncoverEyes,
     }
 }

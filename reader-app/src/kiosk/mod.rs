@@ -50,7 +50,7 @@ pub struct Ports {
 
 /// Runs the kiosk until its window is closed.
 pub fn run(config: &Config, mode: Mode) -> anyhow::Result<()> {
-    run_in(&ui::KioskWindow::new()?, config, mode)
+    run_in(&crate::display::open_window()?, config, mode)
 }
 
 /// Runs the kiosk in `window` (made by the caller, e.g. a test on the headless backend)
@@ -115,7 +115,7 @@ pub fn run_in(window: &ui::KioskWindow, config: &Config, mode: Mode) -> anyhow::
         voice: crate::voice::Voice::start(config.voice.clone()),
     };
     let view = window.as_weak();
-    let session = Session::new(config.session.clone()).with_challenge_seed(random_seed()?);
+    let session = Session::new(config.session_settings()).with_challenge_seed(random_seed()?);
     let shuffle = config.session.shuffle_pin_pad;
     let kiosk_id = config.kiosk_id.clone();
     // The session thread holds a sender of its own channel (for the capture thread), so it
@@ -138,7 +138,7 @@ fn face_port(
     use crate::config::{CameraKind, Liveness};
     use face_match::ImageFolderSource;
     let liveness = match (config.face.liveness, mode) {
-        (Liveness::On, _) => Some(face_match::liveness::LivenessConfig::default()),
+        (Liveness::On, _) => Some(config.face.challenge.judge_config()),
         (Liveness::Off, Mode::Demo) => {
             tracing::warn!("DEMO: face.liveness = \"off\": no liveness check (still images)");
             None
@@ -148,15 +148,11 @@ fn face_port(
         }
     };
     let runtime = face_match::OrtRuntime::init(&config.face.onnx_runtime, config.face.threads)?;
-    let policy = face_match::MatchPolicy {
-        threshold: config.face.match_threshold,
-        ..face_match::MatchPolicy::default()
-    };
     let matcher = face_match::FaceMatcher::load(
         &runtime,
         &config.face.models_dir,
-        face_match::QualityConfig::default(),
-        policy,
+        config.face.quality,
+        config.match_policy(),
     )?;
     let camera = config.camera.clone();
     let impostor = config.demo.impostor_folder.clone();
@@ -269,6 +265,7 @@ impl Readers {
             CardEvent::ReaderAdded(r) | CardEvent::ReaderRemoved(r) => r,
             CardEvent::CardInserted { reader } | CardEvent::CardRemoved { reader } => reader,
             CardEvent::ServiceLost => return Some(Event::ServiceLost),
+            CardEvent::ServiceRestored => return Some(Event::ServiceRestored),
         };
         if self.staff.as_ref().is_some_and(|f| f.matches(reader)) {
             return match event {
@@ -285,6 +282,7 @@ impl Readers {
             CardEvent::CardInserted { reader } => Event::CardInserted { reader },
             CardEvent::CardRemoved { reader } => Event::CardRemoved { reader },
             CardEvent::ServiceLost => Event::ServiceLost,
+            CardEvent::ServiceRestored => Event::ServiceRestored,
         })
     }
 }
@@ -689,6 +687,70 @@ mod tests {
             .err()
             .expect("refused");
         assert!(e.to_string().contains("demo mode only"), "{e}");
+    }
+
+    /// `[face]` and `[face.quality]` reach the camera pipeline: the quality gate's size limit
+    /// decides the guidance, the threshold decides the match (real models, still images).
+    #[test]
+    fn face_settings_reach_the_camera_pipeline() {
+        use super::ports::{CaptureProgress, FacePort};
+        use crate::session::{Capture, Challenge, Guidance, LivenessCheck};
+        use std::sync::atomic::{AtomicBool, Ordering};
+
+        let portraits = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/face-eval/portraits");
+        let chip = || {
+            let mut photo =
+                face_match::ImageFolderSource::open(&portraits.join("obama.jpg")).unwrap();
+            let frame = face_match::CameraSource::next_frame(&mut photo).unwrap();
+            let simulator = face_match::eval::ChipSimulator::card_like().unwrap();
+            simulator.encode(&frame).unwrap()
+        };
+        let port = |settings: &str| {
+            let text = format!(
+                "[face]\nliveness = \"off\"\n{settings}\n[camera]\nsource = \"images\"\nfolder = {:?}\nfps = 60\n",
+                portraits.join("obama2.jpg").display().to_string()
+            );
+            let config = crate::config::Config::parse(&text).unwrap();
+            let choice = super::sim::SharedChoice::default();
+            let mut face = super::face_port(&config, super::Mode::Demo, &choice).unwrap();
+            face.set_reference(chip()).unwrap();
+            face
+        };
+        let capture = |face: &mut super::face_port::CameraFace, guidance: &mut Vec<Guidance>| {
+            let stop = AtomicBool::new(false);
+            let mut report = |progress| {
+                if let CaptureProgress::Guidance(g) = progress {
+                    guidance.push(g);
+                    stop.store(guidance.len() >= 3, Ordering::Relaxed);
+                }
+            };
+            face.capture(Challenge::TurnLeft, &mut report, &stop)
+                .unwrap()
+        };
+
+        let mut guidance = Vec::new();
+        let mut far = port("[face.quality]\nmin_face_px = 1000.0\n");
+        assert_eq!(capture(&mut far, &mut guidance), Capture::LivenessFailed);
+        assert_eq!(guidance, [Guidance::MoveCloser; 3]);
+
+        // A match ends the capture at once; without one, it takes the best of 2 usable frames.
+        for (threshold, matched, frames) in [(0.42, true, 1), (0.98, false, 2)] {
+            let mut face = port(&format!(
+                "match_threshold = {threshold}\nframes_per_attempt = 2\n"
+            ));
+            guidance.clear();
+            let captured = capture(&mut face, &mut guidance);
+            assert_eq!(
+                captured,
+                Capture::Captured {
+                    liveness: LivenessCheck::NotRun
+                }
+            );
+            assert_eq!(guidance, vec![Guidance::HoldStill; frames]);
+            let result = face.compare().unwrap();
+            assert_eq!(result.matched, matched, "{threshold}: {result:?}");
+        }
     }
 
     #[test]

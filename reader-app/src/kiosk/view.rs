@@ -149,6 +149,7 @@ fn guidance(g: Guidance) -> ui::Guidance {
         Guidance::CenterFace => ui::Guidance::CenterFace,
         Guidance::RemoveMask => ui::Guidance::RemoveMask,
         Guidance::LookStraight => ui::Guidance::LookStraight,
+        Guidance::UncoverEyes => ui::Guidance::UncoverEyes,
         Guidance::TooDark => ui::Guidance::TooDark,
         Guidance::HoldStill => ui::Guidance::HoldStill,
     }

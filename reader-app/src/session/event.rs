@@ -24,6 +24,8 @@ pub enum Event {
     },
     /// pcscd stopped answering.
     ServiceLost,
+    /// pcscd answers again; the readers it has follow as `ReaderAdded`.
+    ServiceRestored,
 
     /// Result of [`super::Effect::ReadCardIdentity`]; a card that is not a My Number card,
     /// or whose certificate is revoked or untrusted, is an error here.

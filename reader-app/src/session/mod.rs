@@ -315,6 +315,11 @@ impl Session {
                 self.end_patient(fx);
                 self.go(State::Unavailable(KioskError::PcscdDown), fx);
             }
+            // Until a reader is added again, the reader is what is missing.
+            (State::Unavailable(KioskError::PcscdDown), Event::ServiceRestored) => {
+                self.go(State::Unavailable(KioskError::ReaderMissing), fx);
+            }
+            (_, Event::ServiceRestored) => {}
             (_, Event::CardInserted { reader }) => self.card_inserted(reader, fx),
             (state, Event::CardRemoved { reader }) => {
                 if self.patient.as_ref().is_none_or(|p| p.reader != reader) {

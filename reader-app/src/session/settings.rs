@@ -31,8 +31,8 @@ pub struct Settings {
     pub consent_items: Vec<ConsentItem>,
     /// Shuffle the digit keys of the PIN pad each time it is shown.
     pub shuffle_pin_pad: bool,
-    /// Liveness challenges asked, in rotation. Blink is left out by default: the eye model is
-    /// converted and loads, but has not been validated on real blinks (see models/README.md).
+    /// Liveness challenges drawn from at random: set from `[face.challenge] offered`
+    /// ([`crate::config::Config::session_settings`]), not from `[session]`.
     #[serde(skip)]
     pub challenges: Vec<Challenge>,
 }

@@ -696,6 +696,9 @@ fn reader_and_pcscd_loss() {
         .handle(Event::CardInserted { reader: R.into() })
         .iter()
         .all(|e| !matches!(e, Effect::ReadCardIdentity { .. })));
+    // pcscd is back without the reader (unplugged meanwhile): the reader is what is missing.
+    let fx = s.handle(Event::ServiceRestored);
+    assert_eq!(last_view(&fx).error, Some(KioskError::ReaderMissing));
     s.handle(Event::ReaderAdded { reader: R.into() });
     assert_eq!(screen(&s), Screen::Waiting);
     s.handle(Event::CardInserted { reader: R.into() });

@@ -141,6 +141,8 @@ pub enum Guidance {
     CenterFace,
     RemoveMask,
     LookStraight,
+    /// The eyes look covered (sunglasses, a hand, hair).
+    UncoverEyes,
     TooDark,
     HoldStill,
 }
