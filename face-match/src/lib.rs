@@ -8,6 +8,7 @@
 //! evaluation's chip simulator, on evaluation images only).
 
 pub mod align;
+mod best_of;
 pub mod camera;
 pub mod chip_photo;
 pub mod detector;
@@ -23,6 +24,7 @@ pub mod runtime;
 mod scrubbed_mat;
 
 pub use align::{align_face, AlignError, CROP_SIDE};
+pub use best_of::BestOfFrames;
 pub use camera::{
     CameraDevice, CameraError, CameraSource, CaptureSettings, ImageFolderSource, V4l2Source,
     VideoFileSource,

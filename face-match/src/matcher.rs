@@ -13,13 +13,14 @@ use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use crate::align::{align_face, AlignError};
+use crate::best_of::BestOfFrames;
 use crate::camera::CameraError;
 use crate::chip_photo::{decode_jp2, PhotoError};
 use crate::detector::YUNET_2023MAR_SHA256;
 use crate::detector::{DetectedFace, DetectorConfig, FaceDetector, YUNET_2023MAR_FILE};
 use crate::embedder::{Embedding, FaceEmbedder, SFACE_2021DEC_FILE, SFACE_2021DEC_SHA256};
 use crate::error::FaceError;
-use crate::frame::Frame;
+use crate::frame::{Frame, RgbImage};
 use crate::quality::{Guidance, QualityConfig, QualityMeasures};
 use crate::runtime::OrtRuntime;
 
@@ -173,11 +174,21 @@ impl FaceMatcher {
     /// Embeds the largest face of `frame` without any quality gate (chip photos, evaluation);
     /// `None` when there is no face.
     pub fn embed_largest_face(&mut self, frame: &Frame) -> Result<Option<Embedding>, FaceError> {
-        let faces = self.timed_detect(frame)?;
-        match faces.iter().max_by(|a, b| a.bbox.2.total_cmp(&b.bbox.2)) {
-            Some(face) => self.timed_embed(frame, face),
+        match self.largest_face_crop(frame)? {
+            Some((_, crop)) => self.timed_embed(&crop).map(Some),
             None => Ok(None),
         }
+    }
+
+    /// The largest face of `frame` and the quality gate's measures of it, whatever their
+    /// verdict (evaluation); `None` when there is no face.
+    pub fn measure_largest_face(
+        &mut self,
+        frame: &Frame,
+    ) -> Result<Option<(DetectedFace, QualityMeasures)>, FaceError> {
+        Ok(self
+            .largest_face_crop(frame)?
+            .map(|(face, crop)| (face, QualityMeasures::of(&crop))))
     }
 
     /// Decodes the chip photo, drops its bytes and pixels, and returns its face's embedding.
@@ -231,31 +242,13 @@ impl FaceMatcher {
             .select_face(frame.width(), frame.height(), &faces);
         let (verdict, embedding) = match chosen {
             Err(guidance) => (Err(guidance), None),
-            Ok(face) => {
-                let started = Instant::now();
-                let crop = match align_face(frame, &face) {
-                    Ok(crop) => crop,
-                    Err(AlignError::DegenerateLandmarks) => {
-                        let check = FrameCheck {
-                            faces,
-                            verdict: Err(Guidance::NoFace),
-                            at,
-                        };
-                        return Ok((check, None));
-                    }
-                    Err(AlignError::Image(e)) => return Err(e.into()),
-                };
-                self.timings.align += started.elapsed();
-                match self.quality.check_crop(&crop) {
+            Ok(face) => match self.timed_align(frame, &face)? {
+                None => (Err(Guidance::NoFace), None),
+                Some(crop) => match self.quality.check_crop(&crop) {
                     Err(guidance) => (Err(guidance), None),
-                    Ok(measures) => {
-                        let started = Instant::now();
-                        let embedding = self.embedder.embed(&crop)?;
-                        self.timings.embed += started.elapsed();
-                        (Ok(measures), Some(embedding))
-                    }
-                }
-            }
+                    Ok(measures) => (Ok(measures), Some(self.timed_embed(&crop)?)),
+                },
+            },
         };
         Ok((FrameCheck { faces, verdict, at }, embedding))
     }
@@ -267,11 +260,27 @@ impl FaceMatcher {
         Ok(faces)
     }
 
-    fn timed_embed(
+    /// The largest face of `frame` and its aligned crop; `None` when there is none.
+    fn largest_face_crop(
+        &mut self,
+        frame: &Frame,
+    ) -> Result<Option<(DetectedFace, RgbImage)>, FaceError> {
+        let faces = self.timed_detect(frame)?;
+        let Some(face) = faces
+            .into_iter()
+            .max_by(|a, b| a.bbox.2.total_cmp(&b.bbox.2))
+        else {
+            return Ok(None);
+        };
+        Ok(self.timed_align(frame, &face)?.map(|crop| (face, crop)))
+    }
+
+    /// The aligned crop of `face`; `None` when its landmarks are degenerate.
+    fn timed_align(
         &mut self,
         frame: &Frame,
         face: &DetectedFace,
-    ) -> Result<Option<Embedding>, FaceError> {
+    ) -> Result<Option<RgbImage>, FaceError> {
         let started = Instant::now();
         let crop = match align_face(frame, face) {
             Ok(crop) => crop,
@@ -279,10 +288,14 @@ impl FaceMatcher {
             Err(AlignError::Image(e)) => return Err(e.into()),
         };
         self.timings.align += started.elapsed();
+        Ok(Some(crop))
+    }
+
+    fn timed_embed(&mut self, crop: &RgbImage) -> Result<Embedding, FaceError> {
         let started = Instant::now();
-        let embedding = self.embedder.embed(&crop)?;
+        let embedding = self.embedder.embed(crop)?;
         self.timings.embed += started.elapsed();
-        Ok(Some(embedding))
+        Ok(embedding)
     }
 }
 
@@ -328,7 +341,8 @@ impl MatchSession<'_> {
             ..MatchTimings::default()
         };
         let started = Instant::now();
-        let (mut best, mut seen, mut used, mut last_guidance) = (None::<f32>, 0, 0, None);
+        let mut best = BestOfFrames::new(&policy);
+        let (mut seen, mut last_guidance) = (0, None);
         for frame in frames {
             if started.elapsed() > limit {
                 break;
@@ -342,27 +356,19 @@ impl MatchSession<'_> {
                 last_guidance = Some(guidance);
             }
             if let Some(embedding) = embedding {
-                let score = embedding.cosine(&self.chip);
-                used += 1;
-                best = Some(best.map_or(score, |b: f32| b.max(score)));
-                if score >= policy.threshold || used >= policy.frames_per_attempt {
+                if best.push(embedding.cosine(&self.chip)) {
                     break;
                 }
             }
         }
-        let decision = match best {
-            None => Decision::NoUsableFrame,
-            Some(score) if score >= policy.threshold => Decision::Match,
-            Some(_) => Decision::NoMatch,
-        };
         let mut timings = self.matcher.timings;
         timings.attempt = started.elapsed();
         Ok(MatchOutcome {
-            decision,
-            best_score: best,
+            decision: best.decision(),
+            best_score: best.best_score(),
             threshold: policy.threshold,
             frames_seen: seen,
-            frames_used: used,
+            frames_used: best.frames_used(),
             attempt: self.attempts_used,
             attempts_left: self.attempts_left(),
             last_guidance,

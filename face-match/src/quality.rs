@@ -175,27 +175,38 @@ impl QualityConfig {
     /// Checks light and sharpness on the aligned crop of the face chosen by
     /// [`QualityConfig::select_face`].
     pub fn check_crop(&self, crop: &RgbImage) -> Result<QualityMeasures, Guidance> {
+        let measures = QualityMeasures::of(crop);
+        if measures.brightness < self.min_brightness {
+            Err(Guidance::TooDark)
+        } else if measures.brightness > self.max_brightness {
+            Err(Guidance::TooBright)
+        } else if measures.sharpness < self.min_sharpness {
+            Err(Guidance::Blurred)
+        } else if self.check_eyes && self.eyes_covered(&measures) {
+            Err(Guidance::EyesCovered)
+        } else {
+            Ok(measures)
+        }
+    }
+
+    /// Whether `measures` look like covered eyes under these thresholds, whether or not
+    /// [`QualityConfig::check_eyes`] is on.
+    pub fn eyes_covered(&self, measures: &QualityMeasures) -> bool {
+        measures.flat_eyes > self.max_flat_eyes || measures.eye_edges < self.min_eye_edges
+    }
+}
+
+impl QualityMeasures {
+    /// Measures an aligned crop (see [`crate::align_face`]).
+    pub fn of(crop: &RgbImage) -> Self {
         let grey = grey_levels(crop);
         let (brightness, sharpness) = light_and_sharpness(&grey);
-        let measures = QualityMeasures {
+        Self {
             brightness,
             sharpness,
             flat_eyes: flat_eye_fraction(&grey),
             eye_edges: mean_vertical_step(&grey, EYE_ROWS)
                 / mean_vertical_step(&grey, FACE_REGION).max(0.1),
-        };
-        if brightness < self.min_brightness {
-            Err(Guidance::TooDark)
-        } else if brightness > self.max_brightness {
-            Err(Guidance::TooBright)
-        } else if sharpness < self.min_sharpness {
-            Err(Guidance::Blurred)
-        } else if self.check_eyes
-            && (measures.flat_eyes > self.max_flat_eyes || measures.eye_edges < self.min_eye_edges)
-        {
-            Err(Guidance::EyesCovered)
-        } else {
-            Ok(measures)
         }
     }
 }

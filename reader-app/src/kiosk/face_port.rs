@@ -1,12 +1,13 @@
 //! [`FacePort`] over face-match: YuNet + SFace on ONNX Runtime, the configured camera,
-//! quality guidance and the active liveness judge. The chip photo's embedding and the live
-//! one are [`Embedding`]s (zeroized on drop); frames are dropped right after their check.
+//! quality guidance, the active liveness judge and face-match's best-of-N decision. The chip
+//! photo's embedding and each live one are [`Embedding`]s (zeroized on drop); a live embedding
+//! is dropped once scored, and frames right after their check.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use face_match::liveness::{LivenessChallenge, LivenessConfig, LivenessJudge, LivenessProgress};
-use face_match::{Embedding, FaceMatcher, Frame, MatchError};
+use face_match::{BestOfFrames, Decision, Embedding, FaceMatcher, Frame, MatchError, MatchPolicy};
 use slint::{Rgb8Pixel, SharedPixelBuffer};
 use zeroize::Zeroizing;
 
@@ -24,13 +25,13 @@ pub struct CameraFace {
     camera: LazyCamera,
     /// `None`: liveness off (allowed in demo mode only, for still images).
     liveness: Option<LivenessConfig>,
-    threshold: f32,
-    /// Best of this many usable frames per capture (fewer on a match).
-    frames_per_attempt: u32,
+    /// The threshold, and the best of how many usable frames a capture takes.
+    policy: MatchPolicy,
     /// Shortest time between two frames (the camera's frame rate, also for image folders).
     frame_interval: Duration,
     reference: Option<Embedding>,
-    live: Option<Embedding>,
+    /// The scores of the last completed capture.
+    captured: Option<BestOfFrames>,
 }
 
 impl CameraFace {
@@ -40,16 +41,14 @@ impl CameraFace {
         liveness: Option<LivenessConfig>,
         fps: u32,
     ) -> Self {
-        let policy = matcher.policy();
         Self {
+            policy: matcher.policy(),
             matcher,
             camera: LazyCamera::new(open_camera),
             liveness,
-            threshold: policy.threshold,
-            frames_per_attempt: policy.frames_per_attempt.max(1),
             frame_interval: Duration::from_secs(1) / fps.max(1),
             reference: None,
-            live: None,
+            captured: None,
         }
     }
 }
@@ -78,7 +77,8 @@ impl FacePort for CameraFace {
         report: &mut dyn FnMut(CaptureProgress),
         stop: &AtomicBool,
     ) -> Result<Capture, KioskError> {
-        self.live = None;
+        self.captured = None;
+        let reference = self.reference.as_ref().ok_or(KioskError::NoFaceInPhoto)?;
         let mut judge = match &self.liveness {
             Some(config) => Some(
                 LivenessJudge::new(liveness_challenge(challenge), config.clone()).map_err(|e| {
@@ -90,13 +90,12 @@ impl FacePort for CameraFace {
         };
         let interval = self.frame_interval;
         let started = Instant::now();
-        // Usable frames of the attempt, and the best score among them.
-        let (mut used, mut best) = (0u32, None::<f32>);
+        let mut best = BestOfFrames::new(&self.policy);
         let mut liveness_done = judge.is_none();
-        let result = loop {
+        loop {
             let due = Instant::now() + interval;
             if stop.load(Ordering::Relaxed) {
-                break Ok(Capture::LivenessFailed);
+                return Ok(Capture::LivenessFailed);
             }
             let frame = self.camera.next_frame()?;
             let (check, embedding) = self.matcher.check_frame(&frame).map_err(|e| {
@@ -119,51 +118,40 @@ impl FacePort for CameraFace {
             match progress {
                 Some(LivenessProgress::Done(r)) if !r.passed => {
                     tracing::info!(reason = ?r.reason, "liveness failed");
-                    break Ok(Capture::LivenessFailed);
+                    return Ok(Capture::LivenessFailed);
                 }
                 Some(LivenessProgress::Done(_)) => liveness_done = true,
                 _ => {}
             }
             if let Some(embedding) = embedding {
-                let score = self.reference.as_ref().map(|r| embedding.cosine(r));
-                if best.zip(score).is_none_or(|(b, s)| s > b) {
-                    best = score;
-                    self.live = Some(embedding);
-                }
-                used += 1;
+                best.push(embedding.cosine(reference));
             }
-            let matched = best.is_some_and(|b| b >= self.threshold);
-            if liveness_done && self.live.is_some() && (matched || used >= self.frames_per_attempt)
-            {
-                tracing::debug!(frames = used, "face captured");
+            if liveness_done && best.is_complete() {
+                tracing::debug!(frames = best.frames_used(), "face captured");
+                self.captured = Some(best);
                 let liveness = if judge.is_some() {
                     LivenessCheck::Passed
                 } else {
                     LivenessCheck::NotRun
                 };
-                break Ok(Capture::Captured { liveness });
+                return Ok(Capture::Captured { liveness });
             }
             std::thread::sleep(due.saturating_duration_since(Instant::now()));
-        };
-        if !matches!(result, Ok(Capture::Captured { .. })) {
-            self.live = None;
         }
-        result
     }
 
     fn compare(&mut self) -> Result<FaceMatch, KioskError> {
-        let reference = self.reference.as_ref().ok_or(KioskError::NoFaceInPhoto)?;
-        let live = self.live.take().ok_or(KioskError::FaceTimedOut)?;
-        let score = live.cosine(reference);
+        let best = self.captured.take().ok_or(KioskError::FaceTimedOut)?;
+        let score = best.best_score().ok_or(KioskError::FaceTimedOut)?;
         Ok(FaceMatch {
             score,
-            matched: score >= self.threshold,
+            matched: best.decision() == Decision::Match,
         })
     }
 
     fn discard(&mut self) {
         self.reference = None;
-        self.live = None;
+        self.captured = None;
         // Closing the camera drops any frame it buffered.
         self.camera.close();
     }

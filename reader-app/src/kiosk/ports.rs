@@ -57,7 +57,7 @@ pub trait FacePort: Send {
         report: &mut dyn FnMut(CaptureProgress),
         stop: &AtomicBool,
     ) -> Result<Capture, KioskError>;
-    /// Compares the captured face with the reference.
+    /// The match decision of the last capture: its best score against the reference.
     fn compare(&mut self) -> Result<FaceMatch, KioskError>;
     /// Zeroizes the reference, every frame, crop and embedding.
     fn discard(&mut self);
