@@ -254,9 +254,15 @@ impl<P: PixelFormat> Image<P> {
     /// This image scaled to fit inside `width`×`height` (aspect kept, area interpolation),
     /// centred on black: e.g. a preview, or a photo placed in a camera-sized frame.
     pub fn fit_into(&self, width: u32, height: u32) -> Result<Self, FrameError> {
+        self.placed_in(width, height, f64::INFINITY)
+    }
+
+    /// As [`Image::fit_into`], but enlarged at most `max_scale` times.
+    pub fn placed_in(&self, width: u32, height: u32, max_scale: f64) -> Result<Self, FrameError> {
         let mut canvas = Self::zeroed(width, height)?;
         let scale = (f64::from(width) / f64::from(self.width))
-            .min(f64::from(height) / f64::from(self.height));
+            .min(f64::from(height) / f64::from(self.height))
+            .min(max_scale);
         let fit = |len: u32, limit: u32| ((f64::from(len) * scale).round() as u32).clamp(1, limit);
         let (w, h) = (fit(self.width, width), fit(self.height, height));
         let region = Rect::new(

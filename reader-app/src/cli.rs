@@ -55,8 +55,12 @@ enum Command {
         /// A folder with one subfolder of images per identity.
         dir: PathBuf,
         /// Match a small JPEG 2000 of each image, like the card's photo, against the others.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "eyes")]
         chip: bool,
+        /// Instead of matching: the eyes-covered check and FaceMesh's eye openness on each
+        /// image, clean and under synthetic covers (a dark band, a skin patch).
+        #[arg(long)]
+        eyes: bool,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -87,7 +91,19 @@ pub fn run() -> anyhow::Result<()> {
         Command::QualSim(args) => crate::qual_sim::run(&args),
         Command::CardInfo(args) => crate::card_info::run(&config, args),
         Command::Screenshots { outdir } => crate::screenshots::run(&outdir),
-        Command::FaceEval { dir, chip, json } => crate::face_eval::run(&config, &dir, chip, json),
+        Command::FaceEval {
+            dir,
+            chip,
+            eyes,
+            json,
+        } => {
+            let measure = if eyes {
+                crate::face_eval::Measure::Eyes
+            } else {
+                crate::face_eval::Measure::Accuracy { chip }
+            };
+            crate::face_eval::run(&config, &dir, measure, json)
+        }
         Command::Ocr { image, json } => {
             if !crate::ocr_cmd::run(&image, json)? {
                 std::process::exit(2);

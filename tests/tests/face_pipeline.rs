@@ -2,6 +2,7 @@
 //! hayro-jpeg2000) against 640×480 camera frames, the quality gate's guidance, the policy's
 //! limits and the typed errors.
 
+use face_match::eval::eyes::{self, Cover};
 use face_match::eval::ChipSimulator;
 use face_match::Zeroizing;
 use face_match::{
@@ -9,6 +10,8 @@ use face_match::{
     QualityConfig,
 };
 use mynakiosk_tests::face::{self, face_eval, kiosk_frame, load, unhurried};
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 
 fn default_matcher() -> FaceMatcher {
     face::matcher(QualityConfig::default(), unhurried())
@@ -239,8 +242,8 @@ fn quality_gate_guidance_on_a_real_face() {
     );
 }
 
-/// Dark glasses (a dark band over the YuNet eye points) give the optional "eyes covered"
-/// guidance; the open eyes of the same frame do not.
+/// Dark glasses (the evaluation's dark band over the YuNet eye points) give the optional
+/// "eyes covered" guidance; the open eyes of the same frame do not.
 #[test]
 fn covered_eyes_are_guidance_only_when_checked() {
     let checking = QualityConfig {
@@ -252,19 +255,11 @@ fn covered_eyes_are_guidance_only_when_checked() {
     let (check, _) = matcher.check_frame(&frame).unwrap();
     let open = check.verdict.unwrap();
     assert!(open.flat_eyes < checking.max_flat_eyes, "{open:?}");
-    let [right, left, ..] = check.faces[0].landmarks;
-    let d = left.0 - right.0;
-    let eye_line = (right.1 + left.1) / 2.0;
-    let glasses = mapped(&frame, |x, y, v| {
-        let (x, y) = (x as f32, y as f32);
-        let inside = (right.0 - 0.5 * d..left.0 + 0.5 * d).contains(&x)
-            && (eye_line - 0.28 * d..eye_line + 0.28 * d).contains(&y);
-        if inside {
-            25 + (x as u8 ^ y as u8) % 7
-        } else {
-            v
-        }
-    });
+    let mut rng = ChaCha8Rng::seed_from_u64(eyes::COVER_SEED);
+    let glasses = Cover::DarkBand
+        .paint(&frame, &check.faces[0], &mut rng)
+        .unwrap()
+        .expect("the band lies inside the frame");
     let covered = matcher.check_frame(&glasses).unwrap().0.verdict;
     assert_eq!(covered, Err(Guidance::EyesCovered));
     let mut unchecked = default_matcher();

@@ -3,9 +3,11 @@
 //! on its own consented set to calibrate [`crate::MatchPolicy::threshold`].
 //!
 //! Chip mode turns each image into a small greyscale JPEG 2000, as stored on the card, and
-//! matches it as the gallery against the other images as live probes.
+//! matches it as the gallery against the other images as live probes. [`eyes`] measures the
+//! eyes-covered check and eye openness on the same kind of folder.
 
 mod chip_sim;
+pub mod eyes;
 mod metrics;
 
 use std::path::{Path, PathBuf};
