@@ -1,9 +1,9 @@
 //! How the eyes-covered check and FaceMesh's eye openness behave on an evaluation set, the
 //! figures of `docs/face-quality.md` (`mynakiosk face-eval DIR --eyes`).
 //!
-//! Each image is fitted into a 640×480 frame and measured as it is and under two synthetic
-//! covers painted over its YuNet eye points ([`Cover`], noise from a fixed seed, so every run
-//! paints the same pixels). The covered frames exist only in memory.
+//! Each image is fitted into a 640×480 frame (enlarged at most 3×) and measured as it is and
+//! under two synthetic covers painted over its YuNet eye points ([`Cover`], noise from a fixed
+//! seed, so every run paints the same pixels). The covered frames exist only in memory.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -30,8 +30,8 @@ pub const MAX_ENLARGEMENT: f64 = 3.0;
 /// Seed of the covers' noise.
 pub const COVER_SEED: u64 = 4;
 
-/// A synthetic cover over both eyes: a band two eye distances wide and 0.56 high, centred on
-/// the eye line between the YuNet eye points.
+/// A synthetic cover over both eyes: a band 2 eye distances wide and 0.56 high, centred on the
+/// eye line between the YuNet eye points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cover {
     /// Grey 25 ± 6 (uniform noise): dark glasses.
