@@ -8,6 +8,7 @@ pub mod camera;
 mod classify;
 pub mod date;
 pub mod error;
+mod frames;
 pub mod generator;
 pub mod glyphs;
 pub mod identity;
@@ -15,12 +16,14 @@ pub mod layout;
 mod locate;
 pub mod policy;
 mod read;
+mod scrub;
 mod segment;
 
 pub use camera::{photograph, CameraShot};
 pub use date::{Date, Era};
 pub use error::{FieldName, OcrError};
-pub use generator::{random_identity, render_card, synthetic_photo};
+pub use frames::{read_card_front_frames, FrameVotes, MAX_FRAMES};
+pub use generator::{random_identity, render_card, synthetic_frames, synthetic_photo};
 pub use identity::{Calendar, CardFrontIdentity, Sex};
 pub use policy::{
     Decision, FallbackReason, PinBAttempts, RereadReason, RetryCounter, SubmitPolicy,

@@ -6,6 +6,7 @@ use crate::error::{FieldName, OcrError};
 use crate::identity::Calendar;
 use crate::layout::{self, Field};
 use crate::locate::{bright_quads, card_quads, rectify};
+use crate::scrub::ScrubbedMat;
 use crate::segment::{line_blobs, INK_CONTRASTS};
 use opencv::core::{Mat, MatTraitConst};
 use opencv::imgproc;
@@ -33,6 +34,20 @@ pub struct PinBRead {
 }
 
 impl PinBRead {
+    pub(crate) fn new(
+        digits: Zeroizing<[u8; 14]>,
+        confidence: [f32; 14],
+        calendar: Calendar,
+        era: Option<Era>,
+    ) -> Self {
+        Self {
+            digits,
+            confidence,
+            calendar,
+            era,
+        }
+    }
+
     /// 照合番号B as 14 ASCII digits (the VERIFY data).
     pub fn digits(&self) -> &[u8; 14] {
         &self.digits
@@ -70,11 +85,11 @@ pub fn read_card_front_on(image: &Mat, today: Date) -> Result<PinBRead, OcrError
     if image.empty() {
         return Err(OcrError::Image("empty image".into()));
     }
-    let mut grey = Mat::default();
+    let mut grey = ScrubbedMat::default();
     match image.channels() {
-        1 => grey = image.clone(),
-        3 => imgproc::cvt_color_def(image, &mut grey, imgproc::COLOR_BGR2GRAY)?,
-        4 => imgproc::cvt_color_def(image, &mut grey, imgproc::COLOR_BGRA2GRAY)?,
+        1 => grey = image.try_clone()?.into(),
+        3 => imgproc::cvt_color_def(image, &mut *grey, imgproc::COLOR_BGR2GRAY)?,
+        4 => imgproc::cvt_color_def(image, &mut *grey, imgproc::COLOR_BGRA2GRAY)?,
         n => return Err(OcrError::Image(format!("{n} colour channels"))),
     }
     let mut quads = card_quads(&grey)?;
@@ -84,7 +99,7 @@ pub fn read_card_front_on(image: &Mat, today: Date) -> Result<PinBRead, OcrError
     // Every candidate outline is read; the most confident valid read wins.
     let mut best: Result<PinBRead, OcrError> = Err(OcrError::CardNotFound);
     for quad in &quads {
-        let read = read_rectified(&rectify(&grey, quad)?, today);
+        let read = read_rectified(&*rectify(&grey, quad)?, today);
         best = match (best, read) {
             (Ok(b), Ok(r)) => Ok(if r.min_confidence() > b.min_confidence() {
                 r
@@ -100,35 +115,73 @@ pub fn read_card_front_on(image: &Mat, today: Date) -> Result<PinBRead, OcrError
 }
 
 /// Reads the three fields of a card already rectified to the canonical layout.
+///
+/// Each field is binarised at every ink contrast; of the readings that parse, the
+/// combination whose dates validate with the highest least-digit confidence wins.
 pub fn read_rectified(card: &Mat, today: Date) -> Result<PinBRead, OcrError> {
-    let mut read = read_rectified_at(card, today, INK_CONTRASTS[0]);
-    for &contrast in &INK_CONTRASTS[1..] {
-        if read.is_ok() {
-            break;
+    let mut births = Vec::new();
+    let mut expiries = Vec::new();
+    let mut codes = Vec::new();
+    let mut first_error = None;
+    for &contrast in &INK_CONTRASTS {
+        let birth = read_line(card, &layout::BIRTH, contrast)?;
+        match birth_date_runs(&birth, layout::BIRTH.px) {
+            Ok(parsed) => births.push(parsed),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
         }
-        read = read_rectified_at(card, today, contrast).or(read);
+        let expiry = read_line(card, &layout::EXPIRY, contrast)?;
+        if let Some(runs) = date_runs(&expiry).filter(|r| r[0].len() == 4) {
+            expiries.push(runs);
+        }
+        let code = digit_runs(&read_line(card, &layout::SECURITY_CODE, contrast)?);
+        if code.len() == 1 && code[0].len() == 4 {
+            codes.push(code[0].clone());
+        }
     }
-    read
-}
-
-/// [`read_rectified`] with one ink contrast.
-fn read_rectified_at(card: &Mat, today: Date, contrast: f64) -> Result<PinBRead, OcrError> {
-    let birth = read_line(card, &layout::BIRTH, contrast)?;
-    let expiry = read_line(card, &layout::EXPIRY, contrast)?;
-    let code = read_line(card, &layout::SECURITY_CODE, contrast)?;
-
-    let (calendar, era, birth_runs) = birth_date_runs(&birth, layout::BIRTH.px)?;
-    let expiry_runs = date_runs(&expiry)
-        .filter(|r| r[0].len() == 4)
-        .ok_or(OcrError::FieldUnreadable(FieldName::Expiry))?;
-    let code_runs = digit_runs(&code);
-    if code_runs.len() != 1 || code_runs[0].len() != 4 {
+    let missing = |field| {
+        first_error
+            .clone()
+            .unwrap_or(OcrError::FieldUnreadable(field))
+    };
+    if births.is_empty() {
+        return Err(missing(FieldName::BirthDate));
+    }
+    if expiries.is_empty() {
+        return Err(OcrError::FieldUnreadable(FieldName::Expiry));
+    }
+    if codes.is_empty() {
         return Err(OcrError::FieldUnreadable(FieldName::SecurityCode));
     }
+    let mut best: Option<Result<PinBRead, OcrError>> = None;
+    for birth in &births {
+        for expiry in &expiries {
+            for code in &codes {
+                let read = assemble(birth, expiry, code, today);
+                best = Some(match (best, read) {
+                    (Some(Ok(b)), Ok(r)) if r.min_confidence() <= b.min_confidence() => Ok(b),
+                    (Some(Ok(b)), Err(_)) => Ok(b),
+                    (Some(Err(e)), Err(_)) => Err(e),
+                    (_, r) => r,
+                });
+            }
+        }
+    }
+    best.unwrap_or(Err(OcrError::FieldUnreadable(FieldName::BirthDate)))
+}
 
+/// Validates the dates of one reading of the three fields and assembles 照合番号B.
+fn assemble(
+    (calendar, era, birth_runs): &(Calendar, Option<Era>, Vec<Run>),
+    expiry_runs: &[Run],
+    code: &Run,
+    today: Date,
+) -> Result<PinBRead, OcrError> {
+    let calendar = *calendar;
     let [by, bm, bd] = [0, 1, 2].map(|i| value(&birth_runs[i]));
     let [ey, em, ed] = [0, 1, 2].map(|i| value(&expiry_runs[i]));
-    let birth_date = birth_date(calendar, era, [by, bm, bd], today)?;
+    let birth_date = birth_date(calendar, *era, [by, bm, bd], today)?;
     if birth_date >= today {
         return Err(OcrError::BirthInFuture);
     }
@@ -153,7 +206,7 @@ fn read_rectified_at(card: &Mat, today: Date, contrast: f64) -> Result<PinBRead,
             _ => (b'0', confidence[right]),
         };
     }
-    for (k, c) in expiry_runs[0].iter().chain(&code_runs[0]).enumerate() {
+    for (k, c) in expiry_runs[0].iter().chain(code).enumerate() {
         digits[6 + k] = digit(c);
         confidence[6 + k] = c.confidence;
     }
