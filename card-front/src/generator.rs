@@ -116,23 +116,28 @@ pub fn synthetic_photo(
     Ok((id, shot))
 }
 
-/// Card `index` of the synthetic set `seed` photographed `frames` times, as successive frames
-/// of the kiosk's card-front camera: each frame has fresh camera distortions. The first frame
-/// is the photo [`synthetic_photo`] gives.
+/// Card `index` of the synthetic set `seed` and an endless stream of photos of it, as the
+/// successive frames of the kiosk's card-front camera: each frame has fresh camera distortions
+/// and is made only when taken. The first frame is the photo [`synthetic_photo`] gives.
 pub fn synthetic_frames(
     seed: u64,
     index: u32,
-    frames: usize,
     today: Date,
-) -> Result<(CardFrontIdentity, Vec<CameraShot>), OcrError> {
+) -> Result<
+    (
+        CardFrontIdentity,
+        impl Iterator<Item = Result<CameraShot, OcrError>>,
+    ),
+    OcrError,
+> {
     let mut rng =
         ChaCha8Rng::seed_from_u64(seed.wrapping_mul(1_000_003).wrapping_add(u64::from(index)));
     let id = random_identity(&mut rng, today);
     let card = render_card(&id, &mut rng, None)?;
-    let shots = (0..frames)
-        .map(|_| photograph(&card, &mut rng))
-        .collect::<Result<_, _>>()?;
-    Ok((id, shots))
+    Ok((
+        id,
+        std::iter::repeat_with(move || photograph(&card, &mut rng)),
+    ))
 }
 
 fn pick<'a>(rng: &mut ChaCha8Rng, list: &[&'a str]) -> &'a str {

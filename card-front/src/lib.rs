@@ -25,7 +25,9 @@ pub use error::{FieldName, OcrError};
 pub use frames::{read_card_front_frames, FrameVotes, MAX_FRAMES};
 pub use generator::{random_identity, render_card, synthetic_frames, synthetic_photo};
 pub use identity::{Calendar, CardFrontIdentity, Sex};
+pub use locate::rectify;
 pub use policy::{
     Decision, FallbackReason, PinBAttempts, RereadReason, RetryCounter, SubmitPolicy,
 };
-pub use read::{read_card_front, read_card_front_on, PinBRead};
+pub use read::{read_card_front, read_card_front_on, read_rectified, PinBRead};
+pub use scrub::ScrubbedMat;

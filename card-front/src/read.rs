@@ -16,6 +16,15 @@ use zeroize::Zeroizing;
 /// the type size (the rasterised ascent − descent, 1.45 em for Noto CJK: two full-width
 /// characters are 1.38 of it). Blobs before the start are the era's.
 const YEAR_START: std::ops::Range<f32> = 1.2..1.6;
+/// Advances in type sizes of Noto Sans CJK JP (regular / bold): a digit (0.383 / 0.407), a
+/// space, a kanji, and a two-kanji era name.
+const DIGIT_ADVANCE: f32 = 0.395;
+const SPACE_ADVANCE: f32 = 0.156;
+const KANJI_ADVANCE: f32 = 0.691;
+const ERA_ADVANCE: f32 = 1.381;
+/// How far (in type sizes) a kanji after a date number may lie from where the layout puts it:
+/// well under the 0.24 a missed digit of a month or day shifts it by.
+const LAYOUT_TOLERANCE: f32 = 0.17;
 /// A 和暦 era must hold at least one character read this confidently as a non-digit.
 const ERA_CONFIDENCE: f32 = 0.5;
 /// First year My Number cards were issued.
@@ -132,7 +141,10 @@ pub fn read_rectified(card: &Mat, today: Date) -> Result<PinBRead, OcrError> {
             }
         }
         let expiry = read_line(card, &layout::EXPIRY, contrast)?;
-        if let Some(runs) = date_runs(&expiry).filter(|r| r[0].len() == 4) {
+        let start = expiry.first().map_or(0, |c| c.x);
+        if let Some(runs) =
+            date_runs(&expiry, start, 0.0, layout::EXPIRY.px).filter(|r| r[0].len() == 4)
+        {
             expiries.push(runs);
         }
         let code = digit_runs(&read_line(card, &layout::SECURITY_CODE, contrast)?);
@@ -258,8 +270,8 @@ fn birth_date_runs(
     let is_digit = |c: &&Classified| matches!(c.glyph, Glyph::Digit(_));
     let first = line.first().ok_or(unreadable.clone())?;
     if is_digit(&first) {
-        let runs =
-            date_runs(line).filter(|r| r[0].len() == 4 && line[..4].iter().all(|c| is_digit(&c)));
+        let runs = date_runs(line, first.x, 0.0, px)
+            .filter(|r| r[0].len() == 4 && line[..4].iter().all(|c| is_digit(&c)));
         return runs
             .map(|r| (Calendar::Gregorian, None, r))
             .ok_or(unreadable);
@@ -285,7 +297,7 @@ fn birth_date_runs(
         .then(|| Era::ALL[(0..3).max_by_key(|&i| votes[i]).unwrap_or(0)]);
     // The year must start right after the era: a missed digit would shift it.
     let year_at = |r: &Vec<Run>| YEAR_START.contains(&((r[0][0].x - first.x) as f32 / px));
-    let runs = date_runs(&rest)
+    let runs = date_runs(&rest, first.x, ERA_ADVANCE, px)
         .filter(|r| r[0].len() <= 2 && year_at(r))
         .ok_or(unreadable)?;
     Ok((Calendar::Wareki, era, runs))
@@ -294,10 +306,32 @@ fn birth_date_runs(
 /// The year, month and day runs of a date line (`YYYY年 M月 D日…`): the first three digit
 /// runs, month and day of one or two digits. Digits after the day (pieces of 生 or まで有効
 /// taken for digits) are not part of the date.
-fn date_runs(line: &[Classified]) -> Option<Vec<Run>> {
+///
+/// The runs must fit the printed layout, so that a missed or extra digit is not read as a
+/// shorter or longer number: the kanji after the year starts `lead` (the era's width) plus
+/// the year's digits after `start`, and each kanji after the month and the day starts one
+/// kanji plus that number's two places (a digit or a space, then a digit) after the previous.
+fn date_runs(line: &[Classified], start: i32, lead: f32, px: f32) -> Option<Vec<Run>> {
     let mut runs = digit_runs(line);
     runs.truncate(3);
-    (runs.len() == 3 && runs[1..].iter().all(|r| (1..=2).contains(&r.len()))).then_some(runs)
+    if runs.len() != 3 || !runs[1..].iter().all(|r| (1..=2).contains(&r.len())) {
+        return None;
+    }
+    let mut from = start;
+    for (i, run) in runs.iter().enumerate() {
+        let last = run.last()?.x;
+        let kanji = line.iter().find(|c| c.x > last)?.x;
+        let expected = match (i, run.len()) {
+            (0, n) => lead + n as f32 * DIGIT_ADVANCE,
+            (_, 1) => KANJI_ADVANCE + SPACE_ADVANCE + DIGIT_ADVANCE,
+            _ => KANJI_ADVANCE + 2.0 * DIGIT_ADVANCE,
+        };
+        if ((kanji - from) as f32 / px - expected).abs() > LAYOUT_TOLERANCE {
+            return None;
+        }
+        from = kanji;
+    }
+    Some(runs)
 }
 
 /// The Gregorian birth date. On a 和暦 card the date must exist in the era read or, as the
@@ -428,6 +462,51 @@ mod tests {
             assert_eq!(read.era, era.filter(|_| id.calendar == Calendar::Wareki));
             assert!(read.min_confidence() > 0.8);
         }
+    }
+
+    /// A classified blob at `x` type sizes (of 34 px) from the line's start.
+    fn blob(glyph: Glyph, x: f32) -> Classified {
+        Classified {
+            glyph,
+            confidence: 0.99,
+            x: (x * 34.0) as i32,
+        }
+    }
+
+    #[test]
+    fn a_missed_year_digit_does_not_fit_the_layout() {
+        // 昭和11年 2月17日: era, year digits, 年, month (space + digit), 月, day, 日.
+        let d = |n, x| blob(Glyph::Digit(n), x);
+        let other = |x| blob(Glyph::Other, x);
+        let month = 1.381 + 2.0 * 0.395;
+        let day = month + 0.691 + 0.156 + 0.395;
+        let end = day + 0.691 + 2.0 * 0.395;
+        let tail = [
+            other(month),
+            d(2, month + 0.691 + 0.156),
+            other(day),
+            d(1, day + 0.691),
+            d(7, day + 0.691 + 0.395),
+            other(end),
+        ];
+        let line: Vec<Classified> = [
+            blob(Glyph::Era(Era::Showa), 0.0),
+            other(0.69),
+            d(1, 1.381),
+            d(1, 1.381 + 0.395),
+        ]
+        .into_iter()
+        .chain(tail)
+        .collect();
+        let (_, _, runs) = birth_date_runs(&line, 34.0).unwrap();
+        assert_eq!(
+            runs.iter().map(|r| value(r)).collect::<Vec<_>>(),
+            [11, 2, 17]
+        );
+        let mut missed = line.clone();
+        // The year still starts right after the era; only the layout shows a digit is missing.
+        missed.remove(3);
+        assert!(birth_date_runs(&missed, 34.0).is_err());
     }
 
     #[test]
