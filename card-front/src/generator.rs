@@ -307,6 +307,20 @@ mod tests {
     }
 
     #[test]
+    fn the_first_frame_is_the_synthetic_photo_and_later_frames_differ() {
+        use opencv::core::MatTraitConstManual;
+        let today = Date::new(2026, 11, 22).unwrap();
+        let (id, shot) = synthetic_photo(3, 4, today).unwrap();
+        let (frames_id, mut frames) = synthetic_frames(3, 4, today).unwrap();
+        assert_eq!(id, frames_id);
+        let first = frames.next().unwrap().unwrap();
+        let second = frames.next().unwrap().unwrap();
+        let bytes = |m: &Mat| m.data_bytes().unwrap().to_vec();
+        assert_eq!(bytes(&first.image), bytes(&shot.image));
+        assert_ne!(first.corners, second.corners);
+    }
+
+    #[test]
     fn addresses_split_after_the_municipality() {
         assert_eq!(
             split_address("東京都千代田区霞が関1丁目"),
