@@ -17,6 +17,8 @@ pub enum OcrError {
     BirthInFuture,
     #[error("the expiry date is implausible for a My Number card")]
     ExpiryImplausible,
+    #[error("successive photos of the card gave different numbers")]
+    FramesDisagree,
     #[error("image processing failed: {0}")]
     Processing(String),
 }

@@ -108,11 +108,8 @@ pub fn synthetic_photo(
     index: u32,
     today: Date,
 ) -> Result<(CardFrontIdentity, CameraShot), OcrError> {
-    let mut rng =
-        ChaCha8Rng::seed_from_u64(seed.wrapping_mul(1_000_003).wrapping_add(u64::from(index)));
-    let id = random_identity(&mut rng, today);
-    let card = render_card(&id, &mut rng, None)?;
-    let shot = photograph(&card, &mut rng)?;
+    let (id, mut frames) = synthetic_frames(seed, index, today)?;
+    let shot = frames.next().expect("an endless stream of frames")?;
     Ok((id, shot))
 }
 
@@ -123,6 +120,30 @@ pub fn identity_photo(id: &CardFrontIdentity, seed: u64) -> Result<CameraShot, O
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let card = render_card(id, &mut rng, None)?;
     photograph(&card, &mut rng)
+}
+
+/// Card `index` of the synthetic set `seed` and an endless stream of photos of it, as the
+/// successive frames of the kiosk's card-front camera: each frame has fresh camera distortions
+/// and is made only when taken. The first frame is the photo [`synthetic_photo`] gives.
+pub fn synthetic_frames(
+    seed: u64,
+    index: u32,
+    today: Date,
+) -> Result<
+    (
+        CardFrontIdentity,
+        impl Iterator<Item = Result<CameraShot, OcrError>>,
+    ),
+    OcrError,
+> {
+    let mut rng =
+        ChaCha8Rng::seed_from_u64(seed.wrapping_mul(1_000_003).wrapping_add(u64::from(index)));
+    let id = random_identity(&mut rng, today);
+    let card = render_card(&id, &mut rng, None)?;
+    Ok((
+        id,
+        std::iter::repeat_with(move || photograph(&card, &mut rng)),
+    ))
 }
 
 fn pick<'a>(rng: &mut ChaCha8Rng, list: &[&'a str]) -> &'a str {
@@ -308,6 +329,23 @@ mod tests {
             opencv::core::norm_def(&d).unwrap()
         };
         assert_eq!(diff(&a.image, &b.image), 0.0);
+    }
+
+    #[test]
+    fn frames_repeat_with_the_seed_and_differ_from_each_other() {
+        use opencv::core::MatTraitConstManual;
+        let today = Date::new(2026, 11, 22).unwrap();
+        let (id, mut frames) = synthetic_frames(3, 4, today).unwrap();
+        let (again_id, mut again) = synthetic_frames(3, 4, today).unwrap();
+        assert_eq!(id, again_id);
+        let first = frames.next().unwrap().unwrap();
+        let second = frames.next().unwrap().unwrap();
+        let bytes = |m: &Mat| m.data_bytes().unwrap().to_vec();
+        assert_eq!(
+            bytes(&first.image),
+            bytes(&again.next().unwrap().unwrap().image)
+        );
+        assert_ne!(first.corners, second.corners);
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod camera;
 mod classify;
 pub mod date;
 pub mod error;
+mod frames;
 pub mod generator;
 pub mod glyphs;
 pub mod identity;
@@ -15,14 +16,20 @@ pub mod layout;
 mod locate;
 pub mod policy;
 mod read;
+mod scrub;
 mod segment;
 
 pub use camera::{photograph, CameraShot};
 pub use date::{Date, Era};
 pub use error::{FieldName, OcrError};
-pub use generator::{identity_photo, random_identity, render_card, synthetic_photo};
+pub use frames::{read_card_front_frames, FrameVotes, MAX_FRAMES};
+pub use generator::{
+    identity_photo, random_identity, render_card, synthetic_frames, synthetic_photo,
+};
 pub use identity::{Calendar, CardFrontIdentity, Sex};
+pub use locate::rectify;
 pub use policy::{
     Decision, FallbackReason, PinBAttempts, ReadQuality, RereadReason, RetryCounter, SubmitPolicy,
 };
-pub use read::{read_card_front, read_card_front_on, PinBRead};
+pub use read::{read_card_front, read_card_front_on, read_rectified, PinBRead};
+pub use scrub::ScrubbedMat;

@@ -3,6 +3,7 @@
 
 use crate::error::OcrError;
 use crate::layout::{CARD_H, CARD_W};
+use crate::scrub::ScrubbedMat;
 use opencv::core::{self, Mat, MatTraitConst, Point, Point2f, Scalar, Size, Vector};
 use opencv::imgproc;
 
@@ -20,23 +21,23 @@ const HULL_EPS: [f64; 4] = [0.02, 0.035, 0.05, 0.08];
 
 /// Candidate card outlines (TL, TR, BR, BL), largest first.
 pub fn card_quads(grey: &Mat) -> Result<Vec<[Point2f; 4]>, OcrError> {
-    let mut blurred = Mat::default();
+    let mut blurred = ScrubbedMat::default();
     imgproc::gaussian_blur(
         grey,
-        &mut blurred,
+        &mut *blurred,
         Size::new(5, 5),
         0.0,
         0.0,
         core::BORDER_DEFAULT,
     )?;
-    let mut edges = Mat::default();
-    imgproc::canny(&blurred, &mut edges, 30.0, 90.0, 3, false)?;
+    let mut edges = ScrubbedMat::default();
+    imgproc::canny(&*blurred, &mut *edges, 30.0, 90.0, 3, false)?;
     let kernel =
         imgproc::get_structuring_element(imgproc::MORPH_RECT, Size::new(5, 5), Point::new(-1, -1))?;
-    let mut closed = Mat::default();
+    let mut closed = ScrubbedMat::default();
     imgproc::dilate(
-        &edges,
-        &mut closed,
+        &*edges,
+        &mut *closed,
         &kernel,
         Point::new(-1, -1),
         CLOSING_ITERATIONS,
@@ -45,7 +46,7 @@ pub fn card_quads(grey: &Mat) -> Result<Vec<[Point2f; 4]>, OcrError> {
     )?;
     let mut contours = Vector::<Vector<Point>>::new();
     imgproc::find_contours(
-        &closed,
+        &*closed,
         &mut contours,
         imgproc::RETR_LIST,
         imgproc::CHAIN_APPROX_SIMPLE,
@@ -87,21 +88,21 @@ pub fn card_quads(grey: &Mat) -> Result<Vec<[Point2f; 4]>, OcrError> {
 /// Outlines of bright, nearly colourless regions of a BGR photo (the card's white-pink stock),
 /// a second opinion for photos where the card's edges are broken; largest first.
 pub fn bright_quads(bgr: &Mat) -> Result<Vec<[Point2f; 4]>, OcrError> {
-    let mut hsv = Mat::default();
-    imgproc::cvt_color_def(bgr, &mut hsv, imgproc::COLOR_BGR2HSV)?;
-    let mut mask = Mat::default();
+    let mut hsv = ScrubbedMat::default();
+    imgproc::cvt_color_def(bgr, &mut *hsv, imgproc::COLOR_BGR2HSV)?;
+    let mut mask = ScrubbedMat::default();
     let (low, high) = (
         Scalar::new(0.0, 0.0, 110.0, 0.0),
         Scalar::new(180.0, 70.0, 255.0, 0.0),
     );
-    core::in_range(&hsv, &low, &high, &mut mask)?;
+    core::in_range(&*hsv, &low, &high, &mut *mask)?;
     let kernel =
         imgproc::get_structuring_element(imgproc::MORPH_RECT, Size::new(9, 9), Point::new(-1, -1))?;
-    let mut cleaned = Mat::default();
+    let mut cleaned = ScrubbedMat::default();
     let border = imgproc::morphology_default_border_value()?;
     imgproc::morphology_ex(
-        &mask,
-        &mut cleaned,
+        &*mask,
+        &mut *cleaned,
         imgproc::MORPH_CLOSE,
         &kernel,
         Point::new(-1, -1),
@@ -110,8 +111,8 @@ pub fn bright_quads(bgr: &Mat) -> Result<Vec<[Point2f; 4]>, OcrError> {
         border,
     )?;
     imgproc::morphology_ex(
-        &cleaned,
-        &mut mask,
+        &*cleaned,
+        &mut *mask,
         imgproc::MORPH_OPEN,
         &kernel,
         Point::new(-1, -1),
@@ -121,7 +122,7 @@ pub fn bright_quads(bgr: &Mat) -> Result<Vec<[Point2f; 4]>, OcrError> {
     )?;
     let mut contours = Vector::<Vector<Point>>::new();
     imgproc::find_contours(
-        &mask,
+        &*mask,
         &mut contours,
         imgproc::RETR_EXTERNAL,
         imgproc::CHAIN_APPROX_SIMPLE,
@@ -192,7 +193,7 @@ fn order(pts: &[Point2f]) -> [Point2f; 4] {
 }
 
 /// Warps the card inside `quad` to the canonical size.
-pub fn rectify(grey: &Mat, quad: &[Point2f; 4]) -> Result<Mat, OcrError> {
+pub fn rectify(grey: &Mat, quad: &[Point2f; 4]) -> Result<ScrubbedMat, OcrError> {
     let dst = [
         Point2f::new(0.0, 0.0),
         Point2f::new(CARD_W as f32, 0.0),
@@ -200,10 +201,10 @@ pub fn rectify(grey: &Mat, quad: &[Point2f; 4]) -> Result<Mat, OcrError> {
         Point2f::new(0.0, CARD_H as f32),
     ];
     let m = imgproc::get_perspective_transform_slice_def(*quad, dst)?;
-    let mut card = Mat::default();
+    let mut card = ScrubbedMat::default();
     imgproc::warp_perspective(
         grey,
-        &mut card,
+        &mut *card,
         &m,
         Size::new(CARD_W, CARD_H),
         imgproc::INTER_LINEAR,

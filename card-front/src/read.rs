@@ -6,6 +6,7 @@ use crate::error::{FieldName, OcrError};
 use crate::identity::Calendar;
 use crate::layout::{self, Field};
 use crate::locate::{bright_quads, card_quads, rectify};
+use crate::scrub::ScrubbedMat;
 use crate::segment::{line_blobs, INK_CONTRASTS};
 use opencv::core::{Mat, MatTraitConst};
 use opencv::imgproc;
@@ -15,6 +16,15 @@ use zeroize::Zeroizing;
 /// the type size (the rasterised ascent − descent, 1.45 em for Noto CJK: two full-width
 /// characters are 1.38 of it). Blobs before the start are the era's.
 const YEAR_START: std::ops::Range<f32> = 1.2..1.6;
+/// Advances in type sizes of Noto Sans CJK JP (regular / bold): a digit (0.383 / 0.407), a
+/// space, a kanji, and a two-kanji era name.
+const DIGIT_ADVANCE: f32 = 0.395;
+const SPACE_ADVANCE: f32 = 0.156;
+const KANJI_ADVANCE: f32 = 0.691;
+const ERA_ADVANCE: f32 = 1.381;
+/// How far (in type sizes) a kanji after a date number may lie from where the layout puts it:
+/// well under the 0.24 a missed digit of a month or day shifts it by.
+const LAYOUT_TOLERANCE: f32 = 0.17;
 /// A 和暦 era must hold at least one character read this confidently as a non-digit.
 const ERA_CONFIDENCE: f32 = 0.5;
 /// First year My Number cards were issued.
@@ -33,6 +43,20 @@ pub struct PinBRead {
 }
 
 impl PinBRead {
+    pub(crate) fn new(
+        digits: Zeroizing<[u8; 14]>,
+        confidence: [f32; 14],
+        calendar: Calendar,
+        era: Option<Era>,
+    ) -> Self {
+        Self {
+            digits,
+            confidence,
+            calendar,
+            era,
+        }
+    }
+
     /// 照合番号B as 14 ASCII digits (the VERIFY data).
     pub fn digits(&self) -> &[u8; 14] {
         &self.digits
@@ -70,11 +94,11 @@ pub fn read_card_front_on(image: &Mat, today: Date) -> Result<PinBRead, OcrError
     if image.empty() {
         return Err(OcrError::Image("empty image".into()));
     }
-    let mut grey = Mat::default();
+    let mut grey = ScrubbedMat::default();
     match image.channels() {
-        1 => grey = image.clone(),
-        3 => imgproc::cvt_color_def(image, &mut grey, imgproc::COLOR_BGR2GRAY)?,
-        4 => imgproc::cvt_color_def(image, &mut grey, imgproc::COLOR_BGRA2GRAY)?,
+        1 => grey = image.try_clone()?.into(),
+        3 => imgproc::cvt_color_def(image, &mut *grey, imgproc::COLOR_BGR2GRAY)?,
+        4 => imgproc::cvt_color_def(image, &mut *grey, imgproc::COLOR_BGRA2GRAY)?,
         n => return Err(OcrError::Image(format!("{n} colour channels"))),
     }
     let mut quads = card_quads(&grey)?;
@@ -84,7 +108,7 @@ pub fn read_card_front_on(image: &Mat, today: Date) -> Result<PinBRead, OcrError
     // Every candidate outline is read; the most confident valid read wins.
     let mut best: Result<PinBRead, OcrError> = Err(OcrError::CardNotFound);
     for quad in &quads {
-        let read = read_rectified(&rectify(&grey, quad)?, today);
+        let read = read_rectified(&*rectify(&grey, quad)?, today);
         best = match (best, read) {
             (Ok(b), Ok(r)) => Ok(if r.min_confidence() > b.min_confidence() {
                 r
@@ -100,35 +124,76 @@ pub fn read_card_front_on(image: &Mat, today: Date) -> Result<PinBRead, OcrError
 }
 
 /// Reads the three fields of a card already rectified to the canonical layout.
+///
+/// Each field is binarised at every ink contrast; of the readings that parse, the
+/// combination whose dates validate with the highest least-digit confidence wins.
 pub fn read_rectified(card: &Mat, today: Date) -> Result<PinBRead, OcrError> {
-    let mut read = read_rectified_at(card, today, INK_CONTRASTS[0]);
-    for &contrast in &INK_CONTRASTS[1..] {
-        if read.is_ok() {
-            break;
+    let mut births = Vec::new();
+    let mut expiries = Vec::new();
+    let mut codes = Vec::new();
+    let mut first_error = None;
+    for &contrast in &INK_CONTRASTS {
+        let birth = read_line(card, &layout::BIRTH, contrast)?;
+        match birth_date_runs(&birth, layout::BIRTH.px) {
+            Ok(parsed) => births.push(parsed),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
         }
-        read = read_rectified_at(card, today, contrast).or(read);
+        let expiry = read_line(card, &layout::EXPIRY, contrast)?;
+        let start = expiry.first().map_or(0, |c| c.x);
+        if let Some(runs) =
+            date_runs(&expiry, start, 0.0, layout::EXPIRY.px).filter(|r| r[0].len() == 4)
+        {
+            expiries.push(runs);
+        }
+        let code = digit_runs(&read_line(card, &layout::SECURITY_CODE, contrast)?);
+        if code.len() == 1 && code[0].len() == 4 {
+            codes.push(code[0].clone());
+        }
     }
-    read
-}
-
-/// [`read_rectified`] with one ink contrast.
-fn read_rectified_at(card: &Mat, today: Date, contrast: f64) -> Result<PinBRead, OcrError> {
-    let birth = read_line(card, &layout::BIRTH, contrast)?;
-    let expiry = read_line(card, &layout::EXPIRY, contrast)?;
-    let code = read_line(card, &layout::SECURITY_CODE, contrast)?;
-
-    let (calendar, era, birth_runs) = birth_date_runs(&birth, layout::BIRTH.px)?;
-    let expiry_runs = date_runs(&expiry)
-        .filter(|r| r[0].len() == 4)
-        .ok_or(OcrError::FieldUnreadable(FieldName::Expiry))?;
-    let code_runs = digit_runs(&code);
-    if code_runs.len() != 1 || code_runs[0].len() != 4 {
+    let missing = |field| {
+        first_error
+            .clone()
+            .unwrap_or(OcrError::FieldUnreadable(field))
+    };
+    if births.is_empty() {
+        return Err(missing(FieldName::BirthDate));
+    }
+    if expiries.is_empty() {
+        return Err(OcrError::FieldUnreadable(FieldName::Expiry));
+    }
+    if codes.is_empty() {
         return Err(OcrError::FieldUnreadable(FieldName::SecurityCode));
     }
+    let mut best: Option<Result<PinBRead, OcrError>> = None;
+    for birth in &births {
+        for expiry in &expiries {
+            for code in &codes {
+                let read = assemble(birth, expiry, code, today);
+                best = Some(match (best, read) {
+                    (Some(Ok(b)), Ok(r)) if r.min_confidence() <= b.min_confidence() => Ok(b),
+                    (Some(Ok(b)), Err(_)) => Ok(b),
+                    (Some(Err(e)), Err(_)) => Err(e),
+                    (_, r) => r,
+                });
+            }
+        }
+    }
+    best.unwrap_or(Err(OcrError::FieldUnreadable(FieldName::BirthDate)))
+}
 
+/// Validates the dates of one reading of the three fields and assembles 照合番号B.
+fn assemble(
+    (calendar, era, birth_runs): &(Calendar, Option<Era>, Vec<Run>),
+    expiry_runs: &[Run],
+    code: &Run,
+    today: Date,
+) -> Result<PinBRead, OcrError> {
+    let calendar = *calendar;
     let [by, bm, bd] = [0, 1, 2].map(|i| value(&birth_runs[i]));
     let [ey, em, ed] = [0, 1, 2].map(|i| value(&expiry_runs[i]));
-    let birth_date = birth_date(calendar, era, [by, bm, bd], today)?;
+    let birth_date = birth_date(calendar, *era, [by, bm, bd], today)?;
     if birth_date >= today {
         return Err(OcrError::BirthInFuture);
     }
@@ -153,7 +218,7 @@ fn read_rectified_at(card: &Mat, today: Date, contrast: f64) -> Result<PinBRead,
             _ => (b'0', confidence[right]),
         };
     }
-    for (k, c) in expiry_runs[0].iter().chain(&code_runs[0]).enumerate() {
+    for (k, c) in expiry_runs[0].iter().chain(code).enumerate() {
         digits[6 + k] = digit(c);
         confidence[6 + k] = c.confidence;
     }
@@ -205,8 +270,8 @@ fn birth_date_runs(
     let is_digit = |c: &&Classified| matches!(c.glyph, Glyph::Digit(_));
     let first = line.first().ok_or(unreadable.clone())?;
     if is_digit(&first) {
-        let runs =
-            date_runs(line).filter(|r| r[0].len() == 4 && line[..4].iter().all(|c| is_digit(&c)));
+        let runs = date_runs(line, first.x, 0.0, px)
+            .filter(|r| r[0].len() == 4 && line[..4].iter().all(|c| is_digit(&c)));
         return runs
             .map(|r| (Calendar::Gregorian, None, r))
             .ok_or(unreadable);
@@ -232,7 +297,7 @@ fn birth_date_runs(
         .then(|| Era::ALL[(0..3).max_by_key(|&i| votes[i]).unwrap_or(0)]);
     // The year must start right after the era: a missed digit would shift it.
     let year_at = |r: &Vec<Run>| YEAR_START.contains(&((r[0][0].x - first.x) as f32 / px));
-    let runs = date_runs(&rest)
+    let runs = date_runs(&rest, first.x, ERA_ADVANCE, px)
         .filter(|r| r[0].len() <= 2 && year_at(r))
         .ok_or(unreadable)?;
     Ok((Calendar::Wareki, era, runs))
@@ -241,10 +306,32 @@ fn birth_date_runs(
 /// The year, month and day runs of a date line (`YYYY年 M月 D日…`): the first three digit
 /// runs, month and day of one or two digits. Digits after the day (pieces of 生 or まで有効
 /// taken for digits) are not part of the date.
-fn date_runs(line: &[Classified]) -> Option<Vec<Run>> {
+///
+/// The runs must fit the printed layout, so that a missed or extra digit is not read as a
+/// shorter or longer number: the kanji after the year starts `lead` (the era's width) plus
+/// the year's digits after `start`, and each kanji after the month and the day starts one
+/// kanji plus that number's two places (a digit or a space, then a digit) after the previous.
+fn date_runs(line: &[Classified], start: i32, lead: f32, px: f32) -> Option<Vec<Run>> {
     let mut runs = digit_runs(line);
     runs.truncate(3);
-    (runs.len() == 3 && runs[1..].iter().all(|r| (1..=2).contains(&r.len()))).then_some(runs)
+    if runs.len() != 3 || !runs[1..].iter().all(|r| (1..=2).contains(&r.len())) {
+        return None;
+    }
+    let mut from = start;
+    for (i, run) in runs.iter().enumerate() {
+        let last = run.last()?.x;
+        let kanji = line.iter().find(|c| c.x > last)?.x;
+        let expected = match (i, run.len()) {
+            (0, n) => lead + n as f32 * DIGIT_ADVANCE,
+            (_, 1) => KANJI_ADVANCE + SPACE_ADVANCE + DIGIT_ADVANCE,
+            _ => KANJI_ADVANCE + 2.0 * DIGIT_ADVANCE,
+        };
+        if ((kanji - from) as f32 / px - expected).abs() > LAYOUT_TOLERANCE {
+            return None;
+        }
+        from = kanji;
+    }
+    Some(runs)
 }
 
 /// The Gregorian birth date. On a 和暦 card the date must exist in the era read or, as the
@@ -375,6 +462,51 @@ mod tests {
             assert_eq!(read.era, era.filter(|_| id.calendar == Calendar::Wareki));
             assert!(read.min_confidence() > 0.8);
         }
+    }
+
+    /// A classified blob at `x` type sizes (of 34 px) from the line's start.
+    fn blob(glyph: Glyph, x: f32) -> Classified {
+        Classified {
+            glyph,
+            confidence: 0.99,
+            x: (x * 34.0) as i32,
+        }
+    }
+
+    #[test]
+    fn a_missed_year_digit_does_not_fit_the_layout() {
+        // 昭和11年 2月17日: era, year digits, 年, month (space + digit), 月, day, 日.
+        let d = |n, x| blob(Glyph::Digit(n), x);
+        let other = |x| blob(Glyph::Other, x);
+        let month = 1.381 + 2.0 * 0.395;
+        let day = month + 0.691 + 0.156 + 0.395;
+        let end = day + 0.691 + 2.0 * 0.395;
+        let tail = [
+            other(month),
+            d(2, month + 0.691 + 0.156),
+            other(day),
+            d(1, day + 0.691),
+            d(7, day + 0.691 + 0.395),
+            other(end),
+        ];
+        let line: Vec<Classified> = [
+            blob(Glyph::Era(Era::Showa), 0.0),
+            other(0.69),
+            d(1, 1.381),
+            d(1, 1.381 + 0.395),
+        ]
+        .into_iter()
+        .chain(tail)
+        .collect();
+        let (_, _, runs) = birth_date_runs(&line, 34.0).unwrap();
+        assert_eq!(
+            runs.iter().map(|r| value(r)).collect::<Vec<_>>(),
+            [11, 2, 17]
+        );
+        let mut missed = line.clone();
+        // The year still starts right after the era; only the layout shows a digit is missing.
+        missed.remove(3);
+        assert!(birth_date_runs(&missed, 34.0).is_err());
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! Splits one printed text line of a rectified card into glyph blobs and describes their shape.
 
 use crate::error::OcrError;
+use crate::scrub::ScrubbedMat;
 use opencv::core::{self, Mat, MatTraitConst, MatTraitConstManual, Rect, Scalar, Size, CV_32S};
 use opencv::imgproc;
 
 /// How much darker than its neighbourhood a pixel must be to count as ink: the first keeps the
 /// faint background pattern out, the second finds washed-out print (glare, dim light).
-pub const INK_CONTRASTS: [f64; 2] = [22.0, 12.0];
+pub const INK_CONTRASTS: [f64; 4] = [22.0, 15.0, 10.0, 6.0];
 /// Width and height of the normalised glyph bitmap.
 const FEAT_W: i32 = 12;
 const FEAT_H: i32 = 20;
@@ -24,11 +25,11 @@ pub struct Blob {
 /// and ink at least `contrast` grey levels darker than its surroundings.
 pub fn line_blobs(grey: &Mat, region: Rect, px: f32, contrast: f64) -> Result<Vec<Blob>, OcrError> {
     let roi = Mat::roi(grey, region)?;
-    let mut ink = Mat::default();
+    let mut ink = ScrubbedMat::default();
     let block = ((px * 1.2) as i32) | 1;
     imgproc::adaptive_threshold(
         &roi,
-        &mut ink,
+        &mut *ink,
         255.0,
         imgproc::ADAPTIVE_THRESH_GAUSSIAN_C,
         imgproc::THRESH_BINARY_INV,
@@ -40,10 +41,11 @@ pub fn line_blobs(grey: &Mat, region: Rect, px: f32, contrast: f64) -> Result<Ve
 
 /// Blobs of a binary ink image (ink = 255), restricted to the most populated text row.
 pub fn blobs(ink: &Mat, px: f32) -> Result<Vec<Blob>, OcrError> {
-    let (mut labels, mut stats, mut centroids) = (Mat::default(), Mat::default(), Mat::default());
+    let mut labels = ScrubbedMat::default();
+    let (mut stats, mut centroids) = (Mat::default(), Mat::default());
     let n = imgproc::connected_components_with_stats(
         ink,
-        &mut labels,
+        &mut *labels,
         &mut stats,
         &mut centroids,
         8,
@@ -87,18 +89,18 @@ pub fn blobs(ink: &Mat, px: f32) -> Result<Vec<Blob>, OcrError> {
     line.sort_by_key(|(_, r)| r.x);
     let mut out = Vec::with_capacity(line.len());
     for (i, r) in line {
-        let mut mask = Mat::default();
+        let mut mask = ScrubbedMat::default();
         core::compare(
-            &Mat::roi(&labels, r)?,
+            &Mat::roi(&*labels, r)?,
             &Scalar::all(f64::from(i)),
-            &mut mask,
+            &mut *mask,
             core::CMP_EQ,
         )?;
         for part in split_touching(&mask, px)? {
             let tight = tighten(&mask, part)?;
             out.push(Blob {
                 x: r.x + tight.x,
-                features: describe(&Mat::roi(&mask, tight)?, px)?,
+                features: describe(&Mat::roi(&*mask, tight)?, px)?,
             });
         }
     }
@@ -126,9 +128,9 @@ fn split_touching(mask: &Mat, px: f32) -> Result<Vec<Rect>, OcrError> {
 
 /// The bounding box of the ink of `mask` inside `part`.
 fn tighten(mask: &Mat, part: Rect) -> Result<Rect, OcrError> {
-    let mut points = Mat::default();
-    core::find_non_zero(&Mat::roi(mask, part)?, &mut points)?;
-    let b = imgproc::bounding_rect(&points)?;
+    let mut points = ScrubbedMat::default();
+    core::find_non_zero(&Mat::roi(mask, part)?, &mut *points)?;
+    let b = imgproc::bounding_rect(&*points)?;
     Ok(Rect::new(
         part.x + b.x,
         part.y + b.y,
@@ -143,10 +145,10 @@ fn describe(
     px: f32,
 ) -> Result<Vec<f32>, OcrError> {
     let (w, h) = (mask.cols() as f32, mask.rows() as f32);
-    let mut small = Mat::default();
+    let mut small = ScrubbedMat::default();
     imgproc::resize(
         mask,
-        &mut small,
+        &mut *small,
         Size::new(FEAT_W, FEAT_H),
         0.0,
         0.0,

@@ -2,7 +2,8 @@
 //! the submit policy, and the `mynakiosk ocr` command.
 
 use card_front::{
-    random_identity, read_card_front_on, render_card, synthetic_photo, Date, SubmitPolicy,
+    random_identity, read_card_front_frames, render_card, synthetic_frames, Date, SubmitPolicy,
+    MAX_FRAMES,
 };
 use mynakiosk_tests::binary;
 use opencv::core::{self, Mat, Scalar, Vector};
@@ -10,21 +11,23 @@ use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::path::Path;
 
-/// Synthetic set used by the floor test (the benchmark uses other seeds).
-const FLOOR_SEED: u64 = 20_261_122;
+/// Synthetic set of the floor test: a fixed seed used for nothing else (development used
+/// other seeds; the benchmark in card-front/README.md uses a seed never used before).
+const FLOOR_SEED: u64 = 8_675_309;
 const FLOOR_CARDS: u32 = 200;
 
 fn today() -> Date {
     Date::new(2026, 11, 22).expect("a date")
 }
 
-#[test]
-fn reader_meets_the_accuracy_floor_and_submits_nothing_wrong() {
+/// Exact and wrong submissions of 200 cards, reading up to `frames` frames of each card.
+fn floor_run(frames: usize) -> (u32, u32) {
     let policy = SubmitPolicy::default();
     let (mut exact, mut wrong) = (0, 0);
     for i in 0..FLOOR_CARDS {
-        let (id, shot) = synthetic_photo(FLOOR_SEED, i, today()).expect("synthetic photo");
-        if let Ok(read) = read_card_front_on(&shot.image, today()) {
+        let (id, shots) = synthetic_frames(FLOOR_SEED, i, today()).expect("card");
+        let images = shots.take(frames).map(|s| s.expect("photo").image);
+        if let Ok(read) = read_card_front_frames(images, today(), policy.min_confidence) {
             if read.min_confidence() >= policy.min_confidence {
                 if read.pin_b() == id.pin_b() {
                     exact += 1;
@@ -34,10 +37,27 @@ fn reader_meets_the_accuracy_floor_and_submits_nothing_wrong() {
             }
         }
     }
+    (exact, wrong)
+}
+
+#[test]
+fn reader_meets_the_single_frame_accuracy_floor_and_submits_nothing_wrong() {
+    let (exact, wrong) = floor_run(1);
     assert_eq!(wrong, 0, "wrong 照合番号B would have reached the card");
-    // Floor of the current reader (measured 61.5 % on this set); the goal is 95 %.
+    // Floor of the current reader (measured 70.5 % on this set); the goal is 99 %.
     assert!(
-        exact * 100 >= FLOOR_CARDS * 55,
+        exact * 100 >= FLOOR_CARDS * 65,
+        "exact reads {exact} of {FLOOR_CARDS}"
+    );
+}
+
+#[test]
+fn multi_frame_reader_meets_the_accuracy_floor_and_submits_nothing_wrong() {
+    let (exact, wrong) = floor_run(MAX_FRAMES);
+    assert_eq!(wrong, 0, "wrong 照合番号B would have reached the card");
+    // The suite floor (measured 96.5 % on this set); its goal is 99 %.
+    assert!(
+        exact * 100 >= FLOOR_CARDS * 95,
         "exact reads {exact} of {FLOOR_CARDS}"
     );
 }

@@ -1,8 +1,14 @@
 //! `card-front`: writes synthetic card-front photos (a fixture tool) and benchmarks the reader.
 
-use card_front::{read_card_front_on, synthetic_photo, Date, SubmitPolicy};
+use card_front::{layout, read_rectified, rectify};
+use card_front::{
+    read_card_front_on, synthetic_frames, synthetic_photo, CardFrontIdentity, Date, FrameVotes,
+    OcrError, PinBRead, SubmitPolicy,
+};
 use clap::{Parser, Subcommand};
-use opencv::core::Vector;
+use opencv::core::{Mat, Vector};
+use opencv::imgproc;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -27,6 +33,16 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         count: u32,
     },
+    /// Writes the 照合番号B field crops (birth, expiry, security code) of COUNT synthetic cards
+    /// rectified at their true corners, for comparing recognisers (scripts/compare_tesseract.py),
+    /// and prints how many the built-in recogniser reads exactly from the same rectified cards.
+    Fields {
+        out_dir: PathBuf,
+        #[arg(long)]
+        seed: u64,
+        #[arg(long, default_value_t = 200)]
+        count: u32,
+    },
     /// Reads COUNT synthetic cards and prints the exact-read, reject and wrong-submission rates
     /// under the default submit policy, and the time per read.
     Bench {
@@ -34,6 +50,9 @@ enum Command {
         seed: u64,
         #[arg(long, default_value_t = 2000)]
         count: u32,
+        /// Frames of each card (fresh camera distortions) read and combined, up to 3.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=3))]
+        frames: u32,
     },
 }
 
@@ -58,59 +77,164 @@ fn main() -> anyhow::Result<()> {
                 );
             }
         }
-        Command::Bench { seed, count } => {
-            let policy = SubmitPolicy::default();
-            let (mut exact, mut wrong, mut rejected, mut low_conf_correct) =
-                (0u32, 0u32, 0u32, 0u32);
-            let mut time = Duration::ZERO;
-            let mut reasons = std::collections::BTreeMap::new();
-            // (least digit confidence, read right) of every validated read, for the sweep.
-            let mut validated = Vec::new();
+        Command::Fields {
+            out_dir,
+            seed,
+            count,
+        } => {
+            std::fs::create_dir_all(&out_dir)?;
+            let mut truth = String::new();
+            let (mut exact, mut time) = (0u32, Duration::ZERO);
             for i in 0..count {
                 let (id, shot) = synthetic_photo(seed, i, today)?;
+                let mut grey = Mat::default();
+                imgproc::cvt_color_def(&shot.image, &mut grey, imgproc::COLOR_BGR2GRAY)?;
+                let card = rectify(&grey, &shot.corners)?;
                 let start = Instant::now();
-                let read = read_card_front_on(&shot.image, today);
+                let read = read_rectified(&card, today);
                 time += start.elapsed();
-                if let Ok(r) = &read {
-                    validated.push((r.min_confidence(), r.pin_b() == id.pin_b()));
+                exact += u32::from(read.is_ok_and(|r| {
+                    r.min_confidence() >= SubmitPolicy::default().min_confidence
+                        && r.pin_b() == id.pin_b()
+                }));
+                for (name, field) in [
+                    ("birth", layout::BIRTH),
+                    ("expiry", layout::EXPIRY),
+                    ("code", layout::SECURITY_CODE),
+                ] {
+                    let path = out_dir.join(format!("{i:05}-{name}.png"));
+                    let crop = Mat::roi(&*card, field.region)?;
+                    opencv::imgcodecs::imwrite(&path, &crop, &Vector::new())?;
                 }
-                match read {
-                    Ok(r) if r.min_confidence() >= policy.min_confidence => {
-                        if r.pin_b() == id.pin_b() {
-                            exact += 1;
-                        } else {
-                            wrong += 1;
-                        }
-                    }
-                    Ok(r) => {
-                        rejected += 1;
-                        low_conf_correct += u32::from(r.pin_b() == id.pin_b());
-                    }
-                    Err(e) => {
-                        rejected += 1;
-                        *reasons.entry(e.to_string()).or_insert(0u32) += 1;
-                    }
-                }
+                truth.push_str(&format!("{i:05}\t{}\n", id.pin_b().as_str()));
             }
-            let pct = |n: u32| 100.0 * f64::from(n) / f64::from(count.max(1));
-            println!("cards: {count} (seed {seed})");
-            println!("exact reads submitted: {:.2} %", pct(exact));
-            println!("rejected (re-read asked): {:.2} % ({low_conf_correct} of them were right but not confident)", pct(rejected));
-            for (reason, n) in &reasons {
-                println!("  rejected: {reason}: {n}");
-            }
-            println!("wrong submissions: {:.3} % ({wrong})", pct(wrong));
-            println!("confidence threshold sweep (exact submitted / wrong submitted):");
-            for t in [0.5f32, 0.7, 0.8, 0.9, 0.95, 0.99] {
-                let right = validated.iter().filter(|(c, ok)| *c >= t && *ok).count();
-                let bad = validated.iter().filter(|(c, ok)| *c >= t && !*ok).count();
-                println!("  {t:.2}: {right} / {bad}");
-            }
+            std::fs::write(out_dir.join("truth.tsv"), truth)?;
             println!(
-                "time per read: {:.1} ms",
+                "built-in recogniser on true-corner crops: {exact} of {count} exact, {:.1} ms per card",
                 time.as_secs_f64() * 1000.0 / f64::from(count.max(1))
             );
         }
+        Command::Bench {
+            seed,
+            count,
+            frames,
+        } => {
+            let policy = SubmitPolicy::default();
+            let mut single = Tally::default();
+            let mut multi = Tally::default();
+            for i in 0..count {
+                let (id, shots) = synthetic_frames(seed, i, today)?;
+                let mut votes = FrameVotes::new();
+                let mut time = Duration::ZERO;
+                // As read_card_front_frames: stop at a confident combined read.
+                for shot in shots.take(frames as usize) {
+                    let shot = shot?;
+                    let start = Instant::now();
+                    votes.add(read_card_front_on(&shot.image, today));
+                    let combined = votes.combined();
+                    time += start.elapsed();
+                    if votes.frames() == 1 {
+                        single.add(&combined, &id, &policy, time, 1);
+                    }
+                    if combined.is_ok_and(|r| r.min_confidence() >= policy.min_confidence) {
+                        break;
+                    }
+                }
+                multi.add(&votes.combined(), &id, &policy, time, votes.frames());
+            }
+            println!("cards: {count} (seed {seed})");
+            println!("single frame:");
+            single.print(count);
+            if frames > 1 {
+                println!("up to {frames} frames per card (stop at a confident combined read):");
+                multi.print(count);
+            }
+        }
     }
     Ok(())
+}
+
+/// Accuracy and speed figures of a benchmark run.
+#[derive(Default)]
+struct Tally {
+    exact: u32,
+    wrong: u32,
+    rejected: u32,
+    /// Rejected reads that were right but not confident enough.
+    low_conf_correct: u32,
+    reasons: BTreeMap<String, u32>,
+    /// (least digit confidence, read right) of every validated read, for the sweep.
+    validated: Vec<(f32, bool)>,
+    time: Duration,
+    frames: usize,
+}
+
+impl Tally {
+    fn add(
+        &mut self,
+        read: &Result<PinBRead, OcrError>,
+        id: &CardFrontIdentity,
+        policy: &SubmitPolicy,
+        time: Duration,
+        frames: usize,
+    ) {
+        self.time += time;
+        self.frames += frames;
+        match read {
+            Ok(r) => {
+                let right = r.pin_b() == id.pin_b();
+                self.validated.push((r.min_confidence(), right));
+                if r.min_confidence() < policy.min_confidence {
+                    self.rejected += 1;
+                    self.low_conf_correct += u32::from(right);
+                } else if right {
+                    self.exact += 1;
+                } else {
+                    self.wrong += 1;
+                }
+            }
+            Err(e) => {
+                self.rejected += 1;
+                *self.reasons.entry(e.to_string()).or_insert(0) += 1;
+            }
+        }
+    }
+
+    fn print(&self, count: u32) {
+        let pct = |n: u32| 100.0 * f64::from(n) / f64::from(count.max(1));
+        println!("  exact reads submitted: {:.2} %", pct(self.exact));
+        println!(
+            "  rejected (re-read asked): {:.2} % ({} of them were right but not confident)",
+            pct(self.rejected),
+            self.low_conf_correct
+        );
+        for (reason, n) in &self.reasons {
+            println!("    rejected: {reason}: {n}");
+        }
+        println!(
+            "  wrong submissions: {:.3} % ({})",
+            pct(self.wrong),
+            self.wrong
+        );
+        println!("  confidence threshold sweep (exact submitted / wrong submitted):");
+        for t in [0.5f32, 0.7, 0.8, 0.9, 0.95, 0.99] {
+            let right = self
+                .validated
+                .iter()
+                .filter(|(c, ok)| *c >= t && *ok)
+                .count();
+            let bad = self
+                .validated
+                .iter()
+                .filter(|(c, ok)| *c >= t && !*ok)
+                .count();
+            println!("    {t:.2}: {right} / {bad}");
+        }
+        let cards = f64::from(count.max(1));
+        println!(
+            "  frames per card: {:.2}; time per card: {:.1} ms",
+            self.frames as f64 / cards,
+            self.time.as_secs_f64() * 1000.0 / cards
+        );
+    }
 }

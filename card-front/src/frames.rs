@@ -1,0 +1,164 @@
+//! Combining reads of successive camera frames of one card: each digit is voted on by every
+//! frame that gave a validated read, weighted by its confidence.
+
+use crate::date::Date;
+use crate::error::OcrError;
+use crate::read::{read_card_front_on, PinBRead};
+use crate::scrub::ScrubbedMat;
+use opencv::core::Mat;
+use zeroize::Zeroizing;
+
+/// Most frames read for one card.
+pub const MAX_FRAMES: usize = 3;
+
+/// The reads of one card's frames so far.
+#[derive(Default)]
+pub struct FrameVotes {
+    reads: Vec<PinBRead>,
+    frames: usize,
+    last_error: Option<OcrError>,
+}
+
+impl FrameVotes {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds one frame's read (or rejection).
+    pub fn add(&mut self, read: Result<PinBRead, OcrError>) {
+        self.frames += 1;
+        match read {
+            Ok(r) => self.reads.push(r),
+            Err(e) => self.last_error = Some(e),
+        }
+    }
+
+    /// Frames added so far.
+    pub fn frames(&self) -> usize {
+        self.frames
+    }
+
+    /// The combined read. Per digit, the value `v` scores `(1 − Π(1 − c))` over the frames that
+    /// read `v`, times `Π(1 − c)` over those that read another value; the best value's score
+    /// is the digit's confidence. The combined digits must equal one frame's validated read
+    /// (the dates of a mixture are not validated), otherwise the frames disagree and the read
+    /// is rejected as unreadable.
+    pub fn combined(&self) -> Result<PinBRead, OcrError> {
+        if self.reads.is_empty() {
+            return Err(self.last_error.clone().unwrap_or(OcrError::CardNotFound));
+        }
+        let mut digits = Zeroizing::new([b'0'; 14]);
+        let mut confidence = [0.0f32; 14];
+        for p in 0..14 {
+            for v in b'0'..=b'9' {
+                let (mut miss, mut against) = (1.0f32, 1.0f32);
+                for r in &self.reads {
+                    if r.digits()[p] == v {
+                        miss *= 1.0 - r.confidence[p];
+                    } else {
+                        against *= 1.0 - r.confidence[p];
+                    }
+                }
+                let score = if miss < 1.0 {
+                    (1.0 - miss) * against
+                } else {
+                    0.0
+                };
+                if score > confidence[p] {
+                    (digits[p], confidence[p]) = (v, score);
+                }
+            }
+        }
+        let source = self
+            .reads
+            .iter()
+            .find(|r| r.digits() == &*digits)
+            .ok_or(OcrError::FramesDisagree)?;
+        Ok(PinBRead::new(
+            digits,
+            confidence,
+            source.calendar,
+            source.era,
+        ))
+    }
+}
+
+/// Reads successive frames of one card until the combined read is at least `min_confidence`
+/// in every digit or [`MAX_FRAMES`] frames are read; returns the combined read. Each frame's
+/// pixels are zeroed once read.
+pub fn read_card_front_frames(
+    frames: impl IntoIterator<Item = Mat>,
+    today: Date,
+    min_confidence: f32,
+) -> Result<PinBRead, OcrError> {
+    let mut votes = FrameVotes::new();
+    for frame in frames.into_iter().take(MAX_FRAMES) {
+        let frame = ScrubbedMat::from(frame);
+        votes.add(read_card_front_on(&frame, today));
+        if votes
+            .combined()
+            .is_ok_and(|r| r.min_confidence() >= min_confidence)
+        {
+            break;
+        }
+    }
+    votes.combined()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::Calendar;
+
+    fn read(digits: &[u8; 14], confidence: f32) -> PinBRead {
+        PinBRead::new(
+            Zeroizing::new(*digits),
+            [confidence; 14],
+            Calendar::Gregorian,
+            None,
+        )
+    }
+
+    #[test]
+    fn agreeing_frames_raise_the_confidence_and_rejections_are_kept() {
+        let mut votes = FrameVotes::new();
+        assert_eq!(votes.combined().unwrap_err(), OcrError::CardNotFound);
+        votes.add(Err(OcrError::FieldUnreadable(crate::FieldName::Expiry)));
+        assert!(matches!(
+            votes.combined(),
+            Err(OcrError::FieldUnreadable(_))
+        ));
+        votes.add(Ok(read(b"55021720352285", 0.8)));
+        let one = votes.combined().unwrap();
+        assert_eq!(one.digits(), b"55021720352285");
+        assert!((one.min_confidence() - 0.8).abs() < 1e-6);
+        votes.add(Ok(read(b"55021720352285", 0.8)));
+        assert!((votes.combined().unwrap().min_confidence() - 0.96).abs() < 1e-5);
+        assert_eq!(votes.frames(), 3);
+    }
+
+    #[test]
+    fn a_dissenting_frame_lowers_the_confidence_of_its_digits() {
+        let mut votes = FrameVotes::new();
+        votes.add(Ok(read(b"55021720352285", 0.9)));
+        votes.add(Ok(read(b"55021720352285", 0.9)));
+        votes.add(Ok(read(b"55021720352286", 0.5)));
+        let combined = votes.combined().unwrap();
+        assert_eq!(combined.digits(), b"55021720352285");
+        assert!((combined.confidence[13] - 0.99 * 0.5).abs() < 1e-5);
+        assert!((combined.confidence[0] - (1.0 - 0.1 * 0.1 * 0.5)).abs() < 1e-5);
+    }
+
+    #[test]
+    fn a_mixture_of_two_frames_is_no_read() {
+        let mut votes = FrameVotes::new();
+        // Each frame wins the digit the other read less surely: the mixture was never validated.
+        let mut a = read(b"55021720352285", 0.9);
+        a.confidence[13] = 0.5;
+        let mut b = read(b"65021720352286", 0.9);
+        b.confidence[0] = 0.5;
+        votes.add(Ok(a));
+        votes.add(Ok(b));
+        assert_eq!(votes.combined().unwrap_err(), OcrError::FramesDisagree);
+    }
+}
