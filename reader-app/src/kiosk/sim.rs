@@ -41,9 +41,9 @@ const DEMO_FRONT_SEEDS: u64 = 6;
 
 /// The card-front camera in the demo: SIMULATED by photos of the front of the demo card's
 /// profile (its TEST holder printed on the canonical layout, `card_front::identity_photo`),
-/// rendered in memory with seeded camera distortions, a new seed per frame. Rendering is slow
-/// (~0.2 s), so each profile's [`DEMO_FRONT_SEEDS`] photos are rendered once and copied per
-/// frame. The real OCR reads them.
+/// rendered in memory with seeded camera distortions, the next seed per frame. Rendering is
+/// slow (~0.2 s), so each profile's [`DEMO_FRONT_SEEDS`] photos are rendered once, on first
+/// use, and copied per frame. The real OCR reads them.
 pub struct DemoCardFront {
     pub choice: SharedChoice,
     /// Shared, so reopening the camera moves on to the next seed and keeps the photos.
