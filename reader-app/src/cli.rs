@@ -65,9 +65,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Reads 照合番号B from a card-front photo: 14 digits with per-digit confidence, or the reject reason.
+    /// Reads 照合番号B from photos of one card front (read as successive camera frames, at most 3):
+    /// 14 digits with per-digit confidence, or the reject reason.
     Ocr {
-        image: PathBuf,
+        /// Photos of the same card front, read in this order.
+        #[arg(required = true, num_args = 1..=card_front::MAX_FRAMES)]
+        images: Vec<PathBuf>,
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
@@ -104,8 +107,8 @@ pub fn run() -> anyhow::Result<()> {
             };
             crate::face_eval::run(&config, &dir, measure, json)
         }
-        Command::Ocr { image, json } => {
-            if !crate::ocr_cmd::run(&image, json)? {
+        Command::Ocr { images, json } => {
+            if !crate::ocr_cmd::run(&images, json)? {
                 std::process::exit(2);
             }
             Ok(())

@@ -1,9 +1,10 @@
-//! `mynakiosk ocr IMAGE [--json]`: reads 照合番号B from one card-front photo and prints the 14
+//! `mynakiosk ocr IMAGE... [--json]`: reads 照合番号B from photos of one card front, as
+//! successive camera frames (up to [`MAX_FRAMES`], [`read_card_front_frames`]), and prints the 14
 //! digits with per-digit confidence, or why the read was rejected (exit status 2).
 
-use card_front::{read_card_front, OcrError, PinBRead, SubmitPolicy};
-use opencv::core::{MatTrait, MatTraitConst, Scalar};
-use std::path::Path;
+use card_front::{read_card_front_frames, Date, OcrError, PinBRead, SubmitPolicy, MAX_FRAMES};
+use opencv::core::{Mat, MatTraitConst};
+use std::path::{Path, PathBuf};
 
 /// Why `mynakiosk ocr` printed no 照合番号B.
 #[derive(Debug, thiserror::Error)]
@@ -17,19 +18,30 @@ pub enum OcrReject {
     },
 }
 
-/// Reads the photo at `path`; `Ok(false)` when the read was rejected (already reported).
-pub fn run(path: &Path, json: bool) -> anyhow::Result<bool> {
-    let mut image = opencv::imgcodecs::imread(path, opencv::imgcodecs::IMREAD_COLOR)?;
-    let outcome = if image.empty() {
-        Err(OcrError::Image(format!("{} is not a readable image", path.display())).into())
-    } else {
-        check(read_card_front(&image))
+/// Reads the photos at `paths` as successive frames of one card; `Ok(false)` when the read was
+/// rejected (already reported).
+pub fn run(paths: &[PathBuf], json: bool) -> anyhow::Result<bool> {
+    anyhow::ensure!(
+        (1..=MAX_FRAMES).contains(&paths.len()),
+        "give 1 to {MAX_FRAMES} photos of the same card front (got {})",
+        paths.len()
+    );
+    let threshold = SubmitPolicy::default().min_confidence;
+    // Each photo is loaded only when the reader takes it; the reader zeroes it once read (the
+    // photo shows the face and the printed 照合番号B).
+    let mut unreadable = None;
+    let frames = paths.iter().map_while(|path| match load(path) {
+        Ok(image) => Some(image),
+        Err(e) => {
+            unreadable = Some(e);
+            None
+        }
+    });
+    let read = read_card_front_frames(frames, Date::today(), threshold);
+    let outcome = match unreadable {
+        Some(e) => Err(e.into()),
+        None => check(read, threshold),
     };
-    // The photo shows the face and the printed 照合番号B: scrub it before release.
-    if !image.empty() {
-        image.set_to(&Scalar::all(0.0), &opencv::core::no_array())?;
-    }
-    drop(image);
     match (outcome, json) {
         (Ok(read), false) => {
             println!("{}", read.pin_b().as_str());
@@ -57,10 +69,18 @@ pub fn run(path: &Path, json: bool) -> anyhow::Result<bool> {
     }
 }
 
+/// The photo at `path` in colour.
+fn load(path: &Path) -> Result<Mat, OcrError> {
+    let not_an_image = || OcrError::Image(format!("{} is not a readable image", path.display()));
+    match opencv::imgcodecs::imread(path, opencv::imgcodecs::IMREAD_COLOR) {
+        Ok(image) if !image.empty() => Ok(image),
+        _ => Err(not_an_image()),
+    }
+}
+
 /// Applies the submit policy's confidence rule: a read that the kiosk would not submit is a reject.
-fn check(read: Result<PinBRead, OcrError>) -> Result<PinBRead, OcrReject> {
+fn check(read: Result<PinBRead, OcrError>, threshold: f32) -> Result<PinBRead, OcrReject> {
     let read = read?;
-    let threshold = SubmitPolicy::default().min_confidence;
     let positions: Vec<usize> = (0..14)
         .filter(|&i| read.confidence[i] < threshold)
         .collect();

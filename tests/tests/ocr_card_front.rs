@@ -143,3 +143,46 @@ fn ocr_command_rejects_photos_without_a_card_and_non_images() {
         );
     }
 }
+
+#[test]
+fn ocr_command_reads_several_photos_as_successive_frames() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (pin_b, scan) = write_scan(dir.path(), 7);
+    let tray = dir.path().join("tray.png");
+    let empty =
+        Mat::new_rows_cols_with_default(480, 640, core::CV_8UC3, Scalar::all(90.0)).expect("mat");
+    opencv::imgcodecs::imwrite(&tray, &empty, &Vector::new()).expect("write png");
+    let ocr = |paths: &[&Path]| {
+        let mut command = binary::command();
+        command.args(["ocr", "--json"]).args(paths);
+        let out = command.output().expect("run");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        (out.status.code(), v)
+    };
+    // The first frame shows the empty tray; the card placed in the next one is read.
+    let (code, v) = ocr(&[&tray]);
+    assert_eq!(code, Some(2), "{v}");
+    let (code, v) = ocr(&[&tray, &scan]);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["pin_b"], pin_b.as_str());
+    // A photo that is not an image is reported, not skipped.
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "not a photo").expect("write");
+    let (code, v) = ocr(&[&tray, &text, &scan]);
+    assert_eq!(code, Some(2));
+    assert!(
+        v["rejected"]
+            .as_str()
+            .is_some_and(|r| r.contains("notes.txt is not a readable image")),
+        "{v}"
+    );
+    // At most MAX_FRAMES photos: more is a usage error.
+    let four = [&scan; MAX_FRAMES + 1].map(|p| p.as_path());
+    let out = binary::command()
+        .args(["ocr"])
+        .args(four)
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ocr"));
+}

@@ -1,13 +1,16 @@
 //! [`CardFrontPort`] over card-front: photos from the card-front camera (`[card_front_camera]`)
-//! read by the 照合番号B OCR. Whether a read may be presented to the card is the session's
-//! submit policy ([`card_front::PinBAttempts`]); this port only reports the best read.
+//! read by the 照合番号B OCR as successive frames of one card
+//! ([`card_front::read_card_front_frames`]: up to [`card_front::MAX_FRAMES`], per-digit votes).
+//! Whether a read may be presented to the card is the session's submit policy
+//! ([`card_front::PinBAttempts`]); this port only reports the combined read.
 //!
-//! Each frame is copied into an OpenCV image for the reader and both are zeroized after the
-//! read; the camera is closed after every read. The digits leave only in a zeroizing [`PinB`].
+//! Each frame is copied into an OpenCV image for the reader, which zeroes it once read; the
+//! frame itself zeroizes on drop. The camera is closed after every read. The digits leave only
+//! in a zeroizing [`PinB`].
 
-use card_front::{read_card_front, OcrError, PinBRead};
+use card_front::{read_card_front_frames, Date};
 use face_match::Frame;
-use opencv::core::{no_array, MatTrait, MatTraitConst, Scalar};
+use opencv::core::Mat;
 
 use super::camera::{CameraOpener, LazyCamera};
 use super::ports::CardFrontPort;
@@ -17,19 +20,15 @@ use crate::session::{CardFrontReading, PinB};
 /// The card-front camera and the OCR.
 pub struct OcrCardFront {
     camera: LazyCamera,
-    /// Frames looked at per read, at most.
-    frames: u32,
-    /// A read this confident ends the read early (the policy's submit threshold).
+    /// A combined read this confident ends the read early (the policy's submit threshold).
     enough: f32,
 }
 
 impl OcrCardFront {
-    /// Reads up to `frames` frames per read, stopping at the first read of at least `enough`
-    /// confidence in every digit.
-    pub fn new(open_camera: CameraOpener, frames: u32, enough: f32) -> Self {
+    /// Reads frames until the combined read is at least `enough` confident in every digit.
+    pub fn new(open_camera: CameraOpener, enough: f32) -> Self {
         Self {
             camera: LazyCamera::new(open_camera),
-            frames: frames.max(1),
             enough,
         }
     }
@@ -37,52 +36,119 @@ impl OcrCardFront {
 
 impl CardFrontPort for OcrCardFront {
     fn read(&mut self) -> Result<CardFrontReading, KioskError> {
-        let mut best: Option<PinBRead> = None;
-        for _ in 0..self.frames {
-            let frame = match self.camera.next_frame() {
-                Ok(frame) => frame,
-                Err(e) => {
-                    self.camera.close();
-                    return Err(e);
-                }
-            };
-            match read_frame(&frame) {
-                Ok(read) => {
-                    tracing::info!(min_confidence = read.min_confidence(), "card front read");
-                    if best
-                        .as_ref()
-                        .is_none_or(|b| read.min_confidence() > b.min_confidence())
-                    {
-                        best = Some(read);
-                    }
-                }
-                Err(e) => tracing::info!(error = %e, "card front not read"),
+        let mut camera_error = None;
+        let mut frames = 0usize;
+        let camera = &mut self.camera;
+        let images = std::iter::from_fn(|| match camera.next_frame() {
+            Ok(frame) => {
+                frames += 1;
+                Some(image_of(&frame))
             }
-            if best
-                .as_ref()
-                .is_some_and(|b| b.min_confidence() >= self.enough)
-            {
-                break;
+            Err(e) => {
+                camera_error = Some(e);
+                None
             }
-        }
+        });
+        let read = read_card_front_frames(images, Date::today(), self.enough);
         self.camera.close();
-        Ok(match best {
-            Some(read) => CardFrontReading::Read {
-                pin_b: PinB::new(&read.pin_b()),
-                min_confidence: read.min_confidence(),
-            },
-            None => CardFrontReading::Unreadable,
+        if let Some(e) = camera_error {
+            return Err(e);
+        }
+        Ok(match read {
+            Ok(read) => {
+                let min_confidence = read.min_confidence();
+                tracing::info!(min_confidence, frames, "card front read");
+                CardFrontReading::Read {
+                    pin_b: PinB::new(&read.pin_b()),
+                    min_confidence,
+                }
+            }
+            Err(e) => {
+                tracing::info!(error = %e, frames, "card front not read");
+                CardFrontReading::Unreadable
+            }
         })
     }
 }
 
-/// Reads one frame; the reader's copy of the pixels is zeroized afterwards.
-fn read_frame(frame: &Frame) -> Result<PinBRead, OcrError> {
-    let view = frame.as_mat().map_err(|e| OcrError::Image(e.to_string()))?;
-    let mut image = view.clone_pointee();
-    let read = read_card_front(&image);
-    if !image.empty() {
-        image.set_to(&Scalar::all(0.0), &no_array())?;
+/// The reader's copy of `frame` (an empty image, which the reader rejects, if OpenCV cannot
+/// wrap it).
+fn image_of(frame: &Frame) -> Mat {
+    match frame.as_mat() {
+        Ok(view) => view.clone_pointee(),
+        Err(e) => {
+            tracing::warn!(error = %e, "card-front frame not usable");
+            Mat::default()
+        }
     }
-    read
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use face_match::{CameraError, CameraSource};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    /// Photos of the `normal` profile's card front, then the camera stops.
+    struct Fronts {
+        left: usize,
+        seed: u64,
+    }
+
+    impl CameraSource for Fronts {
+        fn next_frame(&mut self) -> Result<Frame, CameraError> {
+            if self.left == 0 {
+                return Err(CameraError::Stopped {
+                    origin: "test fronts".into(),
+                });
+            }
+            self.left -= 1;
+            self.seed += 1;
+            let holder = card_io::sim::Profile::load("normal").unwrap().holder;
+            let front = super::super::sim::card_front_identity(&holder.unwrap()).unwrap();
+            let shot = card_front::identity_photo(&front, self.seed).unwrap();
+            Ok(Frame::from_mat(&shot.image).unwrap())
+        }
+    }
+
+    /// A port whose camera gives `frames` photos per opening; counts the openings.
+    fn port(frames: usize, enough: f32) -> (OcrCardFront, Arc<AtomicUsize>) {
+        let opened = Arc::new(AtomicUsize::new(0));
+        let count = opened.clone();
+        let open: CameraOpener = Box::new(move || {
+            count.fetch_add(1, Ordering::Relaxed);
+            Ok(Box::new(Fronts {
+                left: frames,
+                seed: 0,
+            }))
+        });
+        (OcrCardFront::new(open, enough), opened)
+    }
+
+    #[test]
+    fn a_read_combines_the_frames_and_closes_the_camera() {
+        // Never confident enough to stop early: every frame up to MAX_FRAMES is read.
+        let (mut ocr, opened) = port(card_front::MAX_FRAMES, 1.01);
+        let pin_b = PinB::new(&card_io::sim::Profile::load("normal").unwrap().pin_b);
+        for reads in 1..=2 {
+            match ocr.read().unwrap() {
+                CardFrontReading::Read { pin_b: read, .. } => assert!(read == pin_b),
+                CardFrontReading::Unreadable => panic!("three photos of a clean card"),
+            }
+            assert_eq!(opened.load(Ordering::Relaxed), reads, "reopened per read");
+        }
+    }
+
+    #[test]
+    fn a_camera_that_stops_mid_read_is_an_error_not_a_partial_read() {
+        let (mut ocr, opened) = port(1, 1.01);
+        assert!(matches!(ocr.read(), Err(KioskError::CameraMissing)));
+        assert!(matches!(ocr.read(), Err(KioskError::CameraMissing)));
+        assert_eq!(
+            opened.load(Ordering::Relaxed),
+            2,
+            "closed after the failure"
+        );
+    }
 }

@@ -173,9 +173,6 @@ fn face_port(
     ))
 }
 
-/// Frames the card-front OCR looks at per read, at most.
-const CARD_FRONT_FRAMES: u32 = 3;
-
 /// The card-front OCR on the configured card-front camera; in the demo, unless an image
 /// folder is configured, photos of the demo card's front rendered in memory (SIMULATED camera).
 fn card_front_port(
@@ -188,18 +185,18 @@ fn card_front_port(
         (Mode::Demo, crate::config::CameraKind::V4l2) => {
             tracing::warn!("DEMO: the card-front camera shows the demo card's rendered front");
             let choice = choice.clone();
-            let next_seed = Arc::new(std::sync::atomic::AtomicU64::new(0));
+            let fronts = Arc::new(sim::RenderedFronts::default());
             Box::new(move || {
                 Ok(Box::new(sim::DemoCardFront {
                     choice: choice.clone(),
-                    next_seed: next_seed.clone(),
+                    fronts: fronts.clone(),
                 }))
             })
         }
         _ => Box::new(move || camera::open(&camera)),
     };
     let enough = config.session.submit_policy().min_confidence;
-    card_front_port::OcrCardFront::new(open, CARD_FRONT_FRAMES, enough)
+    card_front_port::OcrCardFront::new(open, enough)
 }
 
 /// A seed from the operating system's random source, for the liveness challenge draw.

@@ -1,6 +1,7 @@
 //! SIMULATORS, clearly labelled, for the demo: the card-front camera as rendered photos of
 //! the demo card's front, the patient camera as image folders, and what the demo strip picked.
 
+use std::collections::hash_map::{Entry, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -34,40 +35,65 @@ pub fn choice(shared: &SharedChoice) -> DemoChoice {
     *shared.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Distinct photos of each demo card front (camera-distortion seeds); frames cycle through them.
+/// More than a read's frames ([`card_front::MAX_FRAMES`]), so a re-read sees other photos.
+const DEMO_FRONT_SEEDS: u64 = 6;
+
 /// The card-front camera in the demo: SIMULATED by photos of the front of the demo card's
 /// profile (its TEST holder printed on the canonical layout, `card_front::identity_photo`),
-/// rendered in memory with seeded camera distortions, a new seed per frame. The real OCR
-/// reads them.
+/// rendered in memory with seeded camera distortions, the next seed per frame. Rendering is
+/// slow (~0.2 s), so each profile's [`DEMO_FRONT_SEEDS`] photos are rendered once, on first
+/// use, and copied per frame. The real OCR reads them.
 pub struct DemoCardFront {
     pub choice: SharedChoice,
-    /// Seed of the next photo's distortions (shared, so reopening the camera moves on).
-    pub next_seed: Arc<AtomicU64>,
+    /// Shared, so reopening the camera moves on to the next seed and keeps the photos.
+    pub fronts: Arc<RenderedFronts>,
+}
+
+/// The demo card fronts rendered so far (TEST data, in memory only) and the next frame's seed.
+#[derive(Default)]
+pub struct RenderedFronts {
+    next_seed: AtomicU64,
+    photos: Mutex<HashMap<(&'static str, u64), Frame>>,
 }
 
 impl CameraSource for DemoCardFront {
     fn next_frame(&mut self) -> Result<Frame, CameraError> {
-        let origin = || format!("demo card front of {}", choice(&self.choice).profile);
+        let profile = choice(&self.choice).profile;
         let unavailable = |reason: String| CameraError::Unavailable {
-            origin: origin(),
+            origin: format!("demo card front of {profile}"),
             reason,
         };
-        let profile = card_io::sim::Profile::load(choice(&self.choice).profile)
-            .map_err(|e| unavailable(e.to_string()))?;
-        let identity = profile
-            .holder
-            .as_ref()
-            .and_then(card_front_identity)
-            .ok_or_else(|| unavailable("the profile has no printable holder".into()))?;
-        let seed = self.next_seed.fetch_add(1, Ordering::Relaxed);
-        let mut shot =
-            card_front::identity_photo(&identity, seed).map_err(|e| unavailable(e.to_string()))?;
-        let frame = Frame::from_mat(&shot.image).map_err(|e| unavailable(e.to_string()));
-        // The rendered front shows 照合番号B's fields: scrub OpenCV's copy.
-        let _ = shot
-            .image
-            .set_to(&opencv::core::Scalar::all(0.0), &opencv::core::no_array());
-        frame
+        let seed = self.fronts.next_seed.fetch_add(1, Ordering::Relaxed) % DEMO_FRONT_SEEDS;
+        let mut photos = self
+            .fronts
+            .photos
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let photo = match photos.entry((profile, seed)) {
+            Entry::Occupied(photo) => photo.into_mut(),
+            Entry::Vacant(slot) => slot.insert(render_front(profile, seed).map_err(unavailable)?),
+        };
+        let copy = photo.as_mat().and_then(|view| Frame::from_mat(&view));
+        copy.map_err(|e| unavailable(e.to_string()))
     }
+}
+
+/// Photo `seed` of the front of `profile`'s virtual card.
+fn render_front(profile: &str, seed: u64) -> Result<Frame, String> {
+    let profile = card_io::sim::Profile::load(profile).map_err(|e| e.to_string())?;
+    let identity = profile
+        .holder
+        .as_ref()
+        .and_then(card_front_identity)
+        .ok_or("the profile has no printable holder")?;
+    let mut shot = card_front::identity_photo(&identity, seed).map_err(|e| e.to_string())?;
+    let frame = Frame::from_mat(&shot.image).map_err(|e| e.to_string());
+    // The rendered front shows 照合番号B's fields: scrub OpenCV's copy.
+    let _ = shot
+        .image
+        .set_to(&opencv::core::Scalar::all(0.0), &opencv::core::no_array());
+    frame
 }
 
 /// The card front of a virtual card's holder (TEST data): what card-front prints and reads.
