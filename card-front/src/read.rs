@@ -18,7 +18,7 @@ use zeroize::Zeroizing;
 const YEAR_START: std::ops::Range<f32> = 1.2..1.6;
 /// Advances in type sizes of Noto Sans CJK JP (regular / bold): a digit (0.383 / 0.407), a
 /// space, a kanji, and a two-kanji era name.
-pub(crate) const DIGIT_ADVANCE: f32 = 0.395;
+const DIGIT_ADVANCE: f32 = 0.395;
 const SPACE_ADVANCE: f32 = 0.156;
 const KANJI_ADVANCE: f32 = 0.691;
 const ERA_ADVANCE: f32 = 1.381;
