@@ -16,15 +16,6 @@ const ASPECT: std::ops::RangeInclusive<f32> = 1.35..=2.0;
 const CLOSING_ITERATIONS: i32 = 2;
 /// How many candidate quadrilaterals the reader tries, largest first.
 pub const MAX_CANDIDATES: usize = 5;
-/// Half-widths (fractions of a side's length) of the bands around a side, then around its
-/// first fit, whose edge points the refitted side is fitted to.
-const REFIT_BANDS: [f64; 2] = [0.04, 0.012];
-/// Edge points a side needs per pixel of its length to be refitted.
-const REFIT_MIN_SUPPORT: f64 = 0.4;
-/// A refitted corner moves at least this far (px) to be tried as a separate outline …
-const REFIT_MIN_SHIFT: f64 = 2.0;
-/// … and at most this fraction of the outline's long sides.
-const REFIT_MAX_SHIFT: f64 = 0.06;
 /// Simplification tolerances tried on a convex hull, as fractions of its perimeter.
 const HULL_EPS: [f64; 4] = [0.02, 0.035, 0.05, 0.08];
 
@@ -87,73 +78,11 @@ pub fn card_quads(grey: &Mat) -> Result<Vec<[Point2f; 4]>, OcrError> {
         }
     }
     quads.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.total_cmp(&a.1)));
-    let mut edge_points = Vector::<Point>::new();
-    core::find_non_zero(&*edges, &mut edge_points)?;
-    let edge_points: Vec<Point2f> = edge_points
-        .iter()
-        .map(|p| Point2f::new(p.x as f32, p.y as f32))
-        .collect();
-    // Each outline, then (when it moves) the outline refitted to the edge points of its sides.
-    let mut out = Vec::new();
-    for (_, _, quad) in quads.into_iter().take(MAX_CANDIDATES) {
-        out.push(quad);
-        if let Some(fitted) = refit(&edge_points, &quad)? {
-            if (0..4).any(|i| (fitted[i] - quad[i]).norm() > REFIT_MIN_SHIFT) {
-                out.push(fitted);
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// The outline with each side replaced by a robust line fit to the edge points near it and
-/// the corners at the lines' intersections: a finger or clutter over one part of a side bends
-/// the contour's hull, but most of the side's edge points still lie on the card's edge.
-fn refit(points: &[Point2f], quad: &[Point2f; 4]) -> Result<Option<[Point2f; 4]>, OcrError> {
-    let mut lines = [(Point2f::default(), Point2f::default()); 4];
-    for (i, line) in lines.iter_mut().enumerate() {
-        let (a, b) = (quad[i], quad[(i + 1) % 4]);
-        let length = (b - a).norm();
-        let dir = (b - a) / length as f32;
-        let mut fit = (a, dir);
-        for band in REFIT_BANDS {
-            let near: Vector<Point2f> = points
-                .iter()
-                .filter(|p| {
-                    let t = f64::from((**p - a).dot(dir)) / length;
-                    let (o, d) = fit;
-                    let off = (**p - o).cross(d).abs();
-                    (0.05..0.95).contains(&t) && off < band * length
-                })
-                .copied()
-                .collect();
-            if (near.len() as f64) < REFIT_MIN_SUPPORT * length {
-                return Ok(None);
-            }
-            let mut l = Mat::default();
-            imgproc::fit_line(&near, &mut l, imgproc::DIST_HUBER, 0.0, 0.01, 0.01)?;
-            let v = |k: i32| l.at::<f32>(k).copied();
-            fit = (Point2f::new(v(2)?, v(3)?), Point2f::new(v(0)?, v(1)?));
-        }
-        *line = fit;
-    }
-    let mut corners = [Point2f::default(); 4];
-    for i in 0..4 {
-        // Corner i joins side i − 1 (ending there) and side i (starting there).
-        let ((p, r), (q, s)) = (lines[(i + 3) % 4], lines[i]);
-        let denom = r.cross(s);
-        if denom.abs() < 1e-3 {
-            return Ok(None);
-        }
-        corners[i] = p + r * ((q - p).cross(s) / denom) as f32;
-    }
-    let long = (corners[1] - corners[0]).norm() + (corners[2] - corners[3]).norm();
-    let short = (corners[3] - corners[0]).norm() + (corners[2] - corners[1]).norm();
-    let moved_little = (0..4).all(|i| (corners[i] - quad[i]).norm() < REFIT_MAX_SHIFT * long);
-    Ok(
-        (short > 0.0 && ASPECT.contains(&((long / short) as f32)) && moved_little)
-            .then_some(corners),
-    )
+    Ok(quads
+        .into_iter()
+        .take(MAX_CANDIDATES)
+        .map(|(_, _, q)| q)
+        .collect())
 }
 
 /// Outlines of bright, nearly colourless regions of a BGR photo (the card's white-pink stock),
@@ -299,29 +228,5 @@ mod tests {
         ];
         let q = order(&pts);
         assert_eq!(q, [pts[1], pts[3], pts[0], pts[2]]);
-    }
-
-    #[test]
-    fn refit_straightens_an_outline_bent_at_one_corner() {
-        let card = [
-            (100.0, 100.0),
-            (500.0, 110.0),
-            (495.0, 360.0),
-            (95.0, 350.0),
-        ]
-        .map(|(x, y)| Point2f::new(x, y));
-        // Edge points along the card's sides, plus clutter (a finger) over the left side.
-        let mut points = Vec::new();
-        for i in 0..4 {
-            let (a, b) = (card[i], card[(i + 1) % 4]);
-            points.extend((0..=400).map(|k| a + (b - a) * (k as f32 / 400.0)));
-        }
-        points.extend((0..60).map(|k| Point2f::new(90.0 + k as f32 * 0.3, 200.0 + k as f32)));
-        let mut bent = card;
-        bent[3] = Point2f::new(110.0, 338.0);
-        let fitted = refit(&points, &bent).unwrap().expect("a refitted outline");
-        for (f, c) in fitted.iter().zip(&card) {
-            assert!((*f - *c).norm() < 1.5, "{f:?} vs {c:?}");
-        }
     }
 }
