@@ -38,11 +38,12 @@ impl FrameVotes {
         self.frames
     }
 
-    /// The combined read. Per digit, the value `v` scores `(1 − Π(1 − c))` over the frames that
-    /// read `v`, times `Π(1 − c)` over those that read another value; the best value's score
-    /// is the digit's confidence. The combined digits must equal one frame's validated read
-    /// (the dates of a mixture are not validated), otherwise the frames disagree and the read
-    /// is rejected as unreadable.
+    /// The combined read. Per digit, each frame is taken as independent evidence: it read the
+    /// right value with its confidence `c`, else any of the nine others alike, so value `v` has
+    /// likelihood `Π c` over the frames that read `v` times `Π (1 − c) / 9` over the others; the
+    /// digit's confidence is `v`'s share of the likelihood of all ten values. The combined digits
+    /// must equal one frame's validated read (the dates of a mixture are not validated),
+    /// otherwise the frames disagree and the read is rejected as unreadable.
     pub fn combined(&self) -> Result<PinBRead, OcrError> {
         if self.reads.is_empty() {
             return Err(self.last_error.clone().unwrap_or(OcrError::CardNotFound));
@@ -50,24 +51,28 @@ impl FrameVotes {
         let mut digits = Zeroizing::new([b'0'; 14]);
         let mut confidence = [0.0f32; 14];
         for p in 0..14 {
-            for v in b'0'..=b'9' {
-                let (mut miss, mut against) = (1.0f32, 1.0f32);
-                for r in &self.reads {
-                    if r.digits()[p] == v {
-                        miss *= 1.0 - r.confidence[p];
-                    } else {
-                        against *= 1.0 - r.confidence[p];
-                    }
-                }
-                let score = if miss < 1.0 {
-                    (1.0 - miss) * against
-                } else {
-                    0.0
-                };
-                if score > confidence[p] {
-                    (digits[p], confidence[p]) = (v, score);
-                }
-            }
+            let likelihood = |v: u8| -> f64 {
+                self.reads
+                    .iter()
+                    .map(|r| {
+                        let c = f64::from(r.confidence[p]).clamp(1e-6, 1.0 - 1e-6);
+                        if r.digits()[p] == v {
+                            c
+                        } else {
+                            (1.0 - c) / 9.0
+                        }
+                    })
+                    .product()
+            };
+            let all: Vec<f64> = (b'0'..=b'9').map(likelihood).collect();
+            let total: f64 = all.iter().sum();
+            let (best, &l) = all
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(b.1))
+                .expect("ten values");
+            digits[p] = b'0' + best as u8;
+            confidence[p] = (l / total) as f32;
         }
         let source = self
             .reads
@@ -133,7 +138,8 @@ mod tests {
         assert_eq!(one.digits(), b"55021720352285");
         assert!((one.min_confidence() - 0.8).abs() < 1e-6);
         votes.add(Ok(read(b"55021720352285", 0.8)));
-        assert!((votes.combined().unwrap().min_confidence() - 0.96).abs() < 1e-5);
+        // 0.8² / (0.8² + 9 · (0.2 / 9)²)
+        assert!((votes.combined().unwrap().min_confidence() - 0.993_103).abs() < 1e-5);
         assert_eq!(votes.frames(), 3);
     }
 
@@ -145,8 +151,30 @@ mod tests {
         votes.add(Ok(read(b"55021720352286", 0.5)));
         let combined = votes.combined().unwrap();
         assert_eq!(combined.digits(), b"55021720352285");
-        assert!((combined.confidence[13] - 0.99 * 0.5).abs() < 1e-5);
-        assert!((combined.confidence[0] - (1.0 - 0.1 * 0.1 * 0.5)).abs() < 1e-5);
+        assert!((combined.confidence[13] - 0.997_415).abs() < 1e-5);
+        assert!((combined.confidence[0] - 0.999_848).abs() < 1e-5);
+    }
+
+    #[test]
+    fn two_sure_frames_outvote_an_unsure_wrong_one() {
+        let mut votes = FrameVotes::new();
+        let mut wrong = read(b"55021720352286", 0.99);
+        wrong.confidence[13] = 0.73;
+        votes.add(Ok(wrong));
+        assert!(votes.combined().unwrap().min_confidence() < 0.95);
+        votes.add(Ok(read(b"55021720352285", 0.998)));
+        votes.add(Ok(read(b"55021720352285", 0.986)));
+        let combined = votes.combined().unwrap();
+        assert_eq!(combined.digits(), b"55021720352285");
+        assert!(combined.min_confidence() > 0.95, "{combined:?}");
+    }
+
+    #[test]
+    fn sure_frames_that_disagree_leave_the_digit_unsure() {
+        let mut votes = FrameVotes::new();
+        votes.add(Ok(read(b"55021720352285", 0.97)));
+        votes.add(Ok(read(b"55021720352286", 0.97)));
+        assert!(votes.combined().unwrap().confidence[13] <= 0.5);
     }
 
     #[test]
