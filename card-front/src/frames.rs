@@ -41,9 +41,12 @@ impl FrameVotes {
     /// The combined read. Per digit, each frame is taken as independent evidence: it read the
     /// right value with its confidence `c`, else any of the nine others alike, so value `v` has
     /// likelihood `Π c` over the frames that read `v` times `Π (1 − c) / 9` over the others; the
-    /// digit's confidence is `v`'s share of the likelihood of all ten values. The combined digits
-    /// must equal one frame's validated read (the dates of a mixture are not validated),
-    /// otherwise the frames disagree and the read is rejected as unreadable.
+    /// winning value's share of the likelihood of all ten values, capped at the highest `c` of
+    /// the frames that read it, is the digit's confidence. The cap: a fixed camera's successive
+    /// frames are correlated, so agreement picks the value but never makes it surer than its
+    /// surest frame. The combined digits must equal one frame's validated read (the dates of a
+    /// mixture are not validated), otherwise the frames disagree and the read is rejected as
+    /// unreadable.
     pub fn combined(&self) -> Result<PinBRead, OcrError> {
         if self.reads.is_empty() {
             return Err(self.last_error.clone().unwrap_or(OcrError::CardNotFound));
@@ -71,8 +74,15 @@ impl FrameVotes {
                 .enumerate()
                 .max_by(|a, b| a.1.total_cmp(b.1))
                 .expect("ten values");
-            digits[p] = b'0' + best as u8;
-            confidence[p] = (l / total) as f32;
+            let value = b'0' + best as u8;
+            let surest = self
+                .reads
+                .iter()
+                .filter(|r| r.digits()[p] == value)
+                .map(|r| r.confidence[p])
+                .fold(0.0, f32::max);
+            digits[p] = value;
+            confidence[p] = ((l / total) as f32).min(surest);
         }
         let source = self
             .reads
@@ -125,7 +135,7 @@ mod tests {
     }
 
     #[test]
-    fn agreeing_frames_raise_the_confidence_and_rejections_are_kept() {
+    fn agreeing_frames_keep_the_confidence_and_rejections_are_kept() {
         let mut votes = FrameVotes::new();
         assert_eq!(votes.combined().unwrap_err(), OcrError::CardNotFound);
         votes.add(Err(OcrError::FieldUnreadable(crate::FieldName::Expiry)));
@@ -137,9 +147,9 @@ mod tests {
         let one = votes.combined().unwrap();
         assert_eq!(one.digits(), b"55021720352285");
         assert!((one.min_confidence() - 0.8).abs() < 1e-6);
+        // Independent evidence would give 0.8² / (0.8² + 9 · (0.2 / 9)²) = 0.993; capped at 0.8.
         votes.add(Ok(read(b"55021720352285", 0.8)));
-        // 0.8² / (0.8² + 9 · (0.2 / 9)²)
-        assert!((votes.combined().unwrap().min_confidence() - 0.993_103).abs() < 1e-5);
+        assert_eq!(votes.combined().unwrap().min_confidence(), 0.8);
         assert_eq!(votes.frames(), 3);
     }
 
@@ -147,12 +157,40 @@ mod tests {
     fn a_dissenting_frame_lowers_the_confidence_of_its_digits() {
         let mut votes = FrameVotes::new();
         votes.add(Ok(read(b"55021720352285", 0.9)));
-        votes.add(Ok(read(b"55021720352285", 0.9)));
-        votes.add(Ok(read(b"55021720352286", 0.5)));
+        votes.add(Ok(read(b"55021720352286", 0.6)));
         let combined = votes.combined().unwrap();
         assert_eq!(combined.digits(), b"55021720352285");
-        assert!((combined.confidence[13] - 0.997_415).abs() < 1e-5);
-        assert!((combined.confidence[0] - 0.999_848).abs() < 1e-5);
+        // 0.9 · 0.4 / (0.9 · 0.4 + 0.6 · 0.1 + 8 · 0.1 · 0.4 / 9), below the surest frame's 0.9.
+        assert!((combined.confidence[13] - 0.790_244).abs() < 1e-5);
+        assert_eq!(combined.confidence[0], 0.9);
+    }
+
+    #[test]
+    fn agreement_never_exceeds_the_surest_frame_and_a_sure_frame_still_outvotes() {
+        // Below 0.1 a frame's value is less likely than each of the others: agreement with such
+        // a frame stays below the cap.
+        let grid = [0.08f32, 0.3, 0.6, 0.8, 0.9, 0.95, 0.99, 0.999];
+        for a in &grid[1..] {
+            for b in grid {
+                let mut votes = FrameVotes::new();
+                votes.add(Ok(read(b"55021720352285", *a)));
+                votes.add(Ok(read(b"55021720352285", b)));
+                let c = votes.combined().unwrap().min_confidence();
+                if b < 0.1 {
+                    assert!(c < *a, "{a} and {b} gave {c}");
+                } else {
+                    assert_eq!(c, a.max(b), "{a} and {b}");
+                }
+            }
+        }
+        let mut votes = FrameVotes::new();
+        votes.add(Ok(read(b"55021720352286", 0.6)));
+        votes.add(Ok(read(b"55021720352285", 0.99)));
+        let combined = votes.combined().unwrap();
+        assert_eq!(combined.digits(), b"55021720352285");
+        // 0.99 · 0.4 / (0.99 · 0.4 + 0.6 · 0.01 + 8 · 0.01 · 0.4 / 9)
+        assert!((combined.confidence[13] - 0.976_438).abs() < 1e-5);
+        assert_eq!(combined.confidence[0], 0.99);
     }
 
     #[test]
