@@ -65,8 +65,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Reads 照合番号B from photos of one card front (read as successive camera frames, at most 3):
-    /// 14 digits with per-digit confidence, or the reject reason.
+    #[command(about = format!(
+        "Reads 照合番号B from photos of one card front (read as successive camera frames, at most \
+         {}): 14 digits with per-digit confidence, or the reject reason",
+        card_front::MAX_FRAMES
+    ))]
     Ocr {
         /// Photos of the same card front, read in this order.
         #[arg(required = true, num_args = 1..=card_front::MAX_FRAMES)]

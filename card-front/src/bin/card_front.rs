@@ -3,7 +3,7 @@
 use card_front::{layout, read_rectified, rectify};
 use card_front::{
     read_card_front_on, synthetic_frames, synthetic_photo, CardFrontIdentity, Date, FrameVotes,
-    OcrError, PinBRead, SubmitPolicy,
+    OcrError, PinBRead, SubmitPolicy, MAX_FRAMES,
 };
 use clap::{Parser, Subcommand};
 use opencv::core::{Mat, Vector};
@@ -50,8 +50,14 @@ enum Command {
         seed: u64,
         #[arg(long, default_value_t = 2000)]
         count: u32,
-        /// Frames of each card (fresh camera distortions) read and combined, up to 3.
-        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=3))]
+        #[arg(
+            long,
+            default_value_t = 1,
+            value_parser = clap::value_parser!(u32).range(1..=MAX_FRAMES as i64),
+            help = format!(
+                "Frames of each card (fresh camera distortions) read and combined, up to {MAX_FRAMES}"
+            )
+        )]
         frames: u32,
     },
 }

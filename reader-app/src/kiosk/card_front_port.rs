@@ -134,7 +134,7 @@ mod tests {
         for reads in 1..=2 {
             match ocr.read().unwrap() {
                 CardFrontReading::Read { pin_b: read, .. } => assert!(read == pin_b),
-                CardFrontReading::Unreadable => panic!("three photos of a clean card"),
+                CardFrontReading::Unreadable => panic!("MAX_FRAMES photos of a clean card"),
             }
             assert_eq!(opened.load(Ordering::Relaxed), reads, "reopened per read");
         }

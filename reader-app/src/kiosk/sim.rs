@@ -36,8 +36,8 @@ pub fn choice(shared: &SharedChoice) -> DemoChoice {
 }
 
 /// Distinct photos of each demo card front (camera-distortion seeds); frames cycle through them.
-/// More than a read's frames ([`card_front::MAX_FRAMES`]), so a re-read sees other photos.
-const DEMO_FRONT_SEEDS: u64 = 6;
+/// Twice a read's frames ([`card_front::MAX_FRAMES`]), so a re-read sees other photos.
+const DEMO_FRONT_SEEDS: u64 = 2 * card_front::MAX_FRAMES as u64;
 
 /// The card-front camera in the demo: SIMULATED by photos of the front of the demo card's
 /// profile (its TEST holder printed on the canonical layout, `card_front::identity_photo`),
