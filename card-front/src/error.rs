@@ -19,6 +19,8 @@ pub enum OcrError {
     ExpiryImplausible,
     #[error("successive photos of the card gave different numbers")]
     FramesDisagree,
+    #[error("the card-front line recogniser failed: {0}")]
+    Model(String),
     #[error("image processing failed: {0}")]
     Processing(String),
 }

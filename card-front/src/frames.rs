@@ -3,13 +3,13 @@
 
 use crate::date::Date;
 use crate::error::OcrError;
-use crate::read::{read_card_front_on, PinBRead};
+use crate::read::{CardFrontReader, PinBRead};
 use crate::scrub::ScrubbedMat;
 use opencv::core::Mat;
 use zeroize::Zeroizing;
 
 /// Most frames read for one card.
-pub const MAX_FRAMES: usize = 3;
+pub const MAX_FRAMES: usize = 5;
 
 /// The reads of one card's frames so far.
 #[derive(Default)]
@@ -102,6 +102,7 @@ impl FrameVotes {
 /// in every digit or [`MAX_FRAMES`] frames are read; returns the combined read. Each frame's
 /// pixels are zeroed once read.
 pub fn read_card_front_frames(
+    reader: &CardFrontReader,
     frames: impl IntoIterator<Item = Mat>,
     today: Date,
     min_confidence: f32,
@@ -109,7 +110,7 @@ pub fn read_card_front_frames(
     let mut votes = FrameVotes::new();
     for frame in frames.into_iter().take(MAX_FRAMES) {
         let frame = ScrubbedMat::from(frame);
-        votes.add(read_card_front_on(&frame, today));
+        votes.add(reader.read(&frame, today));
         if votes
             .combined()
             .is_ok_and(|r| r.min_confidence() >= min_confidence)

@@ -5,7 +5,6 @@
 //! to disk by the reader.
 
 pub mod camera;
-mod classify;
 pub mod date;
 pub mod error;
 mod frames;
@@ -13,11 +12,12 @@ pub mod generator;
 pub mod glyphs;
 pub mod identity;
 pub mod layout;
+pub mod line_input;
+mod line_model;
 mod locate;
 pub mod policy;
 mod read;
 mod scrub;
-mod segment;
 
 pub use camera::{photograph, CameraShot};
 pub use date::{Date, Era};
@@ -27,9 +27,10 @@ pub use generator::{
     identity_photo, random_identity, render_card, synthetic_frames, synthetic_photo,
 };
 pub use identity::{Calendar, CardFrontIdentity, Sex};
-pub use locate::rectify;
+pub use line_model::MODEL_SHA256;
+pub use locate::{card_outlines, rectify};
 pub use policy::{
     Decision, FallbackReason, PinBAttempts, ReadQuality, RereadReason, RetryCounter, SubmitPolicy,
 };
-pub use read::{read_card_front, read_card_front_on, read_rectified, PinBRead};
+pub use read::{CardFrontReader, PinBRead};
 pub use scrub::ScrubbedMat;

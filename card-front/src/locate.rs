@@ -19,8 +19,18 @@ pub const MAX_CANDIDATES: usize = 5;
 /// Simplification tolerances tried on a convex hull, as fractions of its perimeter.
 const HULL_EPS: [f64; 4] = [0.02, 0.035, 0.05, 0.08];
 
+/// Every candidate card outline of a photo (`image` as given, `grey` its grey version): the
+/// edge-based ones, then for a colour photo the two largest bright-stock ones.
+pub fn card_outlines(image: &Mat, grey: &Mat) -> Result<Vec<[Point2f; 4]>, OcrError> {
+    let mut quads = card_quads(grey)?;
+    if image.channels() == 3 {
+        quads.extend(bright_quads(image)?.into_iter().take(2));
+    }
+    Ok(quads)
+}
+
 /// Candidate card outlines (TL, TR, BR, BL), largest first.
-pub fn card_quads(grey: &Mat) -> Result<Vec<[Point2f; 4]>, OcrError> {
+fn card_quads(grey: &Mat) -> Result<Vec<[Point2f; 4]>, OcrError> {
     let mut blurred = ScrubbedMat::default();
     imgproc::gaussian_blur(
         grey,
@@ -87,7 +97,7 @@ pub fn card_quads(grey: &Mat) -> Result<Vec<[Point2f; 4]>, OcrError> {
 
 /// Outlines of bright, nearly colourless regions of a BGR photo (the card's white-pink stock),
 /// a second opinion for photos where the card's edges are broken; largest first.
-pub fn bright_quads(bgr: &Mat) -> Result<Vec<[Point2f; 4]>, OcrError> {
+fn bright_quads(bgr: &Mat) -> Result<Vec<[Point2f; 4]>, OcrError> {
     let mut hsv = ScrubbedMat::default();
     imgproc::cvt_color_def(bgr, &mut *hsv, imgproc::COLOR_BGR2HSV)?;
     let mut mask = ScrubbedMat::default();

@@ -16,7 +16,7 @@ pub enum ReadQuality {
 }
 
 impl ReadQuality {
-    /// The quality of one [`crate::read_card_front`] outcome.
+    /// The quality of one [`crate::CardFrontReader::read`] outcome.
     pub fn of(read: Result<&PinBRead, &OcrError>) -> Self {
         match read {
             Ok(r) => Self::Read {

@@ -1,32 +1,18 @@
 //! The card-front reader: photo → card → fields → validated 照合番号B with per-digit confidence.
 
-use crate::classify::{classify, Classified, Glyph};
 use crate::date::{Date, Era};
 use crate::error::{FieldName, OcrError};
 use crate::identity::Calendar;
 use crate::layout::{self, Field};
-use crate::locate::{bright_quads, card_quads, rectify};
+use crate::line_input::line_image;
+use crate::line_model::{LineModel, ReadChar};
+use crate::locate::{card_outlines, rectify};
 use crate::scrub::ScrubbedMat;
-use crate::segment::{line_blobs, INK_CONTRASTS};
 use opencv::core::{Mat, MatTraitConst};
 use opencv::imgproc;
+use ort::environment::Environment;
 use zeroize::Zeroizing;
 
-/// Where the era year's digits start on a 和暦 line, from the era name's left edge, in units of
-/// the type size (the rasterised ascent − descent, 1.45 em for Noto CJK: two full-width
-/// characters are 1.38 of it). Blobs before the start are the era's.
-const YEAR_START: std::ops::Range<f32> = 1.2..1.6;
-/// Advances in type sizes of Noto Sans CJK JP (regular / bold): a digit (0.383 / 0.407), a
-/// space, a kanji, and a two-kanji era name.
-const DIGIT_ADVANCE: f32 = 0.395;
-const SPACE_ADVANCE: f32 = 0.156;
-const KANJI_ADVANCE: f32 = 0.691;
-const ERA_ADVANCE: f32 = 1.381;
-/// How far (in type sizes) a kanji after a date number may lie from where the layout puts it:
-/// well under the 0.24 a missed digit of a month or day shifts it by.
-const LAYOUT_TOLERANCE: f32 = 0.17;
-/// A 和暦 era must hold at least one character read this confidently as a non-digit.
-const ERA_CONFIDENCE: f32 = 0.5;
 /// First year My Number cards were issued.
 const FIRST_ISSUE_YEAR: u16 = 2016;
 /// Longest validity of a card (10 years) plus a year of slack.
@@ -84,115 +70,75 @@ impl std::fmt::Debug for PinBRead {
     }
 }
 
-/// Reads 照合番号B from a BGR or grey photo of a card front, validating the dates against today.
-pub fn read_card_front(image: &Mat) -> Result<PinBRead, OcrError> {
-    read_card_front_on(image, Date::today())
+/// The card-front reader: finds the card, rectifies it and reads its 照合番号B lines with the
+/// line recogniser.
+pub struct CardFrontReader {
+    model: LineModel,
 }
 
-/// [`read_card_front`] with an explicit "today" (for reproducible tests).
-pub fn read_card_front_on(image: &Mat, today: Date) -> Result<PinBRead, OcrError> {
-    if image.empty() {
-        return Err(OcrError::Image("empty image".into()));
+impl CardFrontReader {
+    /// Loads the line recogniser into ONNX Runtime environment `env`.
+    pub fn new(env: &Environment) -> Result<Self, OcrError> {
+        Ok(Self {
+            model: LineModel::load(env)?,
+        })
     }
-    let mut grey = ScrubbedMat::default();
-    match image.channels() {
-        1 => grey = image.try_clone()?.into(),
-        3 => imgproc::cvt_color_def(image, &mut *grey, imgproc::COLOR_BGR2GRAY)?,
-        4 => imgproc::cvt_color_def(image, &mut *grey, imgproc::COLOR_BGRA2GRAY)?,
-        n => return Err(OcrError::Image(format!("{n} colour channels"))),
+
+    /// Reads 照合番号B from a BGR or grey photo of a card front, validating the dates against
+    /// `today`. Every candidate outline of the card is read; the most confident valid read wins.
+    pub fn read(&self, image: &Mat, today: Date) -> Result<PinBRead, OcrError> {
+        if image.empty() {
+            return Err(OcrError::Image("empty image".into()));
+        }
+        let mut grey = ScrubbedMat::default();
+        match image.channels() {
+            1 => grey = image.try_clone()?.into(),
+            3 => imgproc::cvt_color_def(image, &mut *grey, imgproc::COLOR_BGR2GRAY)?,
+            4 => imgproc::cvt_color_def(image, &mut *grey, imgproc::COLOR_BGRA2GRAY)?,
+            n => return Err(OcrError::Image(format!("{n} colour channels"))),
+        }
+        let mut best: Result<PinBRead, OcrError> = Err(OcrError::CardNotFound);
+        for quad in &card_outlines(image, &grey)? {
+            let read = self.read_rectified(&*rectify(&grey, quad)?, today);
+            best = match (best, read) {
+                (Ok(b), Ok(r)) => Ok(if r.min_confidence() > b.min_confidence() {
+                    r
+                } else {
+                    b
+                }),
+                (Ok(b), Err(_)) => Ok(b),
+                (Err(OcrError::CardNotFound), r) | (Err(_), r @ Ok(_)) => r,
+                (Err(e), Err(_)) => Err(e),
+            };
+        }
+        best
     }
-    let mut quads = card_quads(&grey)?;
-    if image.channels() == 3 {
-        quads.extend(bright_quads(image)?.into_iter().take(2));
+
+    /// Reads the three lines of a grey card already rectified to the canonical layout.
+    pub fn read_rectified(&self, card: &Mat, today: Date) -> Result<PinBRead, OcrError> {
+        let line = |field: &Field| self.model.read(&*line_image(card, field)?);
+        let birth = birth_numbers(&line(&layout::BIRTH)?)?;
+        let expiry = date_numbers(&line(&layout::EXPIRY)?, 0)
+            .filter(|n| n[0].len() == 4)
+            .ok_or(OcrError::FieldUnreadable(FieldName::Expiry))?;
+        let code = line(&layout::SECURITY_CODE)?;
+        if code.len() != 4 || !code.iter().all(|c| c.ch.is_ascii_digit()) {
+            return Err(OcrError::FieldUnreadable(FieldName::SecurityCode));
+        }
+        assemble(&birth, &expiry, &code, today)
     }
-    // Every candidate outline is read; the most confident valid read wins.
-    let mut best: Result<PinBRead, OcrError> = Err(OcrError::CardNotFound);
-    for quad in &quads {
-        let read = read_rectified(&*rectify(&grey, quad)?, today);
-        best = match (best, read) {
-            (Ok(b), Ok(r)) => Ok(if r.min_confidence() > b.min_confidence() {
-                r
-            } else {
-                b
-            }),
-            (Ok(b), Err(_)) => Ok(b),
-            (Err(OcrError::CardNotFound), r) | (Err(_), r @ Ok(_)) => r,
-            (Err(e), Err(_)) => Err(e),
-        };
-    }
-    best
 }
 
-/// Reads the three fields of a card already rectified to the canonical layout.
-///
-/// Each field is binarised at every ink contrast; of the readings that parse, the
-/// combination whose dates validate with the highest least-digit confidence wins.
-pub fn read_rectified(card: &Mat, today: Date) -> Result<PinBRead, OcrError> {
-    let mut births = Vec::new();
-    let mut expiries = Vec::new();
-    let mut codes = Vec::new();
-    let mut first_error = None;
-    for &contrast in &INK_CONTRASTS {
-        let birth = read_line(card, &layout::BIRTH, contrast)?;
-        match birth_date_runs(&birth, layout::BIRTH.px) {
-            Ok(parsed) => births.push(parsed),
-            Err(e) => {
-                first_error.get_or_insert(e);
-            }
-        }
-        let expiry = read_line(card, &layout::EXPIRY, contrast)?;
-        let start = expiry.first().map_or(0, |c| c.x);
-        if let Some(runs) =
-            date_runs(&expiry, start, 0.0, layout::EXPIRY.px).filter(|r| r[0].len() == 4)
-        {
-            expiries.push(runs);
-        }
-        let code = digit_runs(&read_line(card, &layout::SECURITY_CODE, contrast)?);
-        if code.len() == 1 && code[0].len() == 4 {
-            codes.push(code[0].clone());
-        }
-    }
-    let missing = |field| {
-        first_error
-            .clone()
-            .unwrap_or(OcrError::FieldUnreadable(field))
-    };
-    if births.is_empty() {
-        return Err(missing(FieldName::BirthDate));
-    }
-    if expiries.is_empty() {
-        return Err(OcrError::FieldUnreadable(FieldName::Expiry));
-    }
-    if codes.is_empty() {
-        return Err(OcrError::FieldUnreadable(FieldName::SecurityCode));
-    }
-    let mut best: Option<Result<PinBRead, OcrError>> = None;
-    for birth in &births {
-        for expiry in &expiries {
-            for code in &codes {
-                let read = assemble(birth, expiry, code, today);
-                best = Some(match (best, read) {
-                    (Some(Ok(b)), Ok(r)) if r.min_confidence() <= b.min_confidence() => Ok(b),
-                    (Some(Ok(b)), Err(_)) => Ok(b),
-                    (Some(Err(e)), Err(_)) => Err(e),
-                    (_, r) => r,
-                });
-            }
-        }
-    }
-    best.unwrap_or(Err(OcrError::FieldUnreadable(FieldName::BirthDate)))
-}
-
-/// Validates the dates of one reading of the three fields and assembles 照合番号B.
+/// Validates the dates of the three lines and assembles 照合番号B.
 fn assemble(
-    (calendar, era, birth_runs): &(Calendar, Option<Era>, Vec<Run>),
-    expiry_runs: &[Run],
-    code: &Run,
+    (calendar, era, birth): &(Calendar, Option<Era>, Numbers),
+    expiry: &Numbers,
+    code: &[ReadChar],
     today: Date,
 ) -> Result<PinBRead, OcrError> {
     let calendar = *calendar;
-    let [by, bm, bd] = [0, 1, 2].map(|i| value(&birth_runs[i]));
-    let [ey, em, ed] = [0, 1, 2].map(|i| value(&expiry_runs[i]));
+    let [by, bm, bd] = [0, 1, 2].map(|i| value(&birth[i]));
+    let [ey, em, ed] = [0, 1, 2].map(|i| value(&expiry[i]));
     let birth_date = birth_date(calendar, *era, [by, bm, bd], today)?;
     if birth_date >= today {
         return Err(OcrError::BirthInFuture);
@@ -205,22 +151,18 @@ fn assemble(
     // right-aligned in two places (a one-digit number prints without its leading zero).
     let mut digits = Zeroizing::new([b'0'; 14]);
     let mut confidence = [0.0f32; 14];
-    let yy = &birth_runs[0][birth_runs[0].len().saturating_sub(2)..];
-    for (pair, run) in [yy, &birth_runs[1][..], &birth_runs[2][..]]
-        .into_iter()
-        .enumerate()
-    {
+    let yy = &birth[0][birth[0].len().saturating_sub(2)..];
+    for (pair, number) in [yy, &birth[1][..], &birth[2][..]].into_iter().enumerate() {
         let (left, right) = (2 * pair, 2 * pair + 1);
-        digits[right] = digit(&run[run.len() - 1]);
-        confidence[right] = run[run.len() - 1].confidence;
-        (digits[left], confidence[left]) = match run {
-            [tens, _] => (digit(tens), tens.confidence),
-            _ => (b'0', confidence[right]),
+        let last = number[number.len() - 1];
+        (digits[right], confidence[right]) = (last.ch as u8, last.confidence);
+        (digits[left], confidence[left]) = match number {
+            [tens, _] => (tens.ch as u8, tens.confidence),
+            _ => (b'0', last.confidence),
         };
     }
-    for (k, c) in expiry_runs[0].iter().chain(code).enumerate() {
-        digits[6 + k] = digit(c);
-        confidence[6 + k] = c.confidence;
+    for (k, c) in expiry[0].iter().chain(code).enumerate() {
+        (digits[6 + k], confidence[6 + k]) = (c.ch as u8, c.confidence);
     }
     let era = (calendar == Calendar::Wareki)
         .then(|| Era::of(&birth_date).map(|(e, _)| e))
@@ -233,105 +175,51 @@ fn assemble(
     })
 }
 
-/// Classified blobs of one field's text line.
-fn read_line(card: &Mat, field: &Field, contrast: f64) -> Result<Vec<Classified>, OcrError> {
-    classify(&line_blobs(card, field.region, field.px, contrast)?)
-}
+/// The year, month and day of a date line, as read.
+type Numbers = [Zeroizing<Vec<ReadChar>>; 3];
 
-/// Adjacent digits of a line.
-type Run = Vec<Classified>;
-
-/// Maximal runs of adjacent digits, left to right.
-fn digit_runs(line: &[Classified]) -> Vec<Vec<Classified>> {
-    let mut runs: Vec<Vec<Classified>> = Vec::new();
-    let mut in_run = false;
-    for c in line {
-        match c.glyph {
-            Glyph::Digit(_) if in_run => runs.last_mut().into_iter().for_each(|r| r.push(*c)),
-            Glyph::Digit(_) => {
-                runs.push(vec![*c]);
-                in_run = true;
-            }
-            _ => in_run = false,
-        }
-    }
-    runs
-}
-
-/// The calendar, era and the year/month/day digit runs of the birth line (type size `px`).
-///
-/// A Gregorian line starts with four digits. A 和暦 line starts with the two full-width era
-/// characters, whose pieces may look like digits, so everything within their width is era.
-fn birth_date_runs(
-    line: &[Classified],
-    px: f32,
-) -> Result<(Calendar, Option<Era>, Vec<Run>), OcrError> {
+/// The calendar, era and year / month / day of the birth line: `YYYY年M月D日生` (Gregorian) or
+/// an era name, then `YY年M月D日生` (和暦).
+fn birth_numbers(line: &[ReadChar]) -> Result<(Calendar, Option<Era>, Numbers), OcrError> {
     let unreadable = OcrError::FieldUnreadable(FieldName::BirthDate);
-    let is_digit = |c: &&Classified| matches!(c.glyph, Glyph::Digit(_));
-    let first = line.first().ok_or(unreadable.clone())?;
-    if is_digit(&first) {
-        let runs = date_runs(line, first.x, 0.0, px)
-            .filter(|r| r[0].len() == 4 && line[..4].iter().all(|c| is_digit(&c)));
-        return runs
-            .map(|r| (Calendar::Gregorian, None, r))
-            .ok_or(unreadable);
+    let era_name: String = line.iter().take(2).map(|c| c.ch).collect();
+    match Era::ALL.into_iter().find(|e| e.printed() == era_name) {
+        Some(era) => date_numbers(line, 2)
+            .filter(|n| n[0].len() <= 2)
+            .map(|n| (Calendar::Wareki, Some(era), n))
+            .ok_or(unreadable),
+        None => date_numbers(line, 0)
+            .filter(|n| n[0].len() == 4)
+            .map(|n| (Calendar::Gregorian, None, n))
+            .ok_or(unreadable),
     }
-    let era_end = first.x + (YEAR_START.start * px) as i32;
-    let (era_part, rest): (Vec<Classified>, Vec<Classified>) =
-        line.iter().partition(|c| c.x < era_end);
-    // An era name holds a confidently read kanji (a Gregorian year whose first digit was
-    // missed does not; its other digits would fall in the era's place).
-    if !era_part
-        .iter()
-        .any(|c| !is_digit(&c) && c.confidence >= ERA_CONFIDENCE)
-    {
-        return Err(unreadable);
-    }
-    let mut votes = [0usize; 3];
-    for c in &era_part {
-        if let Glyph::Era(era) = c.glyph {
-            votes[Era::ALL.iter().position(|e| *e == era).unwrap_or(0)] += 1;
-        }
-    }
-    let era = (votes.iter().sum::<usize>() > 0)
-        .then(|| Era::ALL[(0..3).max_by_key(|&i| votes[i]).unwrap_or(0)]);
-    // The year must start right after the era: a missed digit would shift it.
-    let year_at = |r: &Vec<Run>| YEAR_START.contains(&((r[0][0].x - first.x) as f32 / px));
-    let runs = date_runs(&rest, first.x, ERA_ADVANCE, px)
-        .filter(|r| r[0].len() <= 2 && year_at(r))
-        .ok_or(unreadable)?;
-    Ok((Calendar::Wareki, era, runs))
 }
 
-/// The year, month and day runs of a date line (`YYYY年 M月 D日…`): the first three digit
-/// runs, month and day of one or two digits. Digits after the day (pieces of 生 or まで有効
-/// taken for digits) are not part of the date.
-///
-/// The runs must fit the printed layout, so that a missed or extra digit is not read as a
-/// shorter or longer number: the kanji after the year starts `lead` (the era's width) plus
-/// the year's digits after `start`, and each kanji after the month and the day starts one
-/// kanji plus that number's two places (a digit or a space, then a digit) after the previous.
-fn date_runs(line: &[Classified], start: i32, lead: f32, px: f32) -> Option<Vec<Run>> {
-    let mut runs = digit_runs(line);
-    runs.truncate(3);
-    if runs.len() != 3 || !runs[1..].iter().all(|r| (1..=2).contains(&r.len())) {
-        return None;
-    }
-    let mut from = start;
-    for (i, run) in runs.iter().enumerate() {
-        let last = run.last()?.x;
-        let kanji = line.iter().find(|c| c.x > last)?.x;
-        let expected = match (i, run.len()) {
-            (0, n) => lead + n as f32 * DIGIT_ADVANCE,
-            (_, 1) => KANJI_ADVANCE + SPACE_ADVANCE + DIGIT_ADVANCE,
-            _ => KANJI_ADVANCE + 2.0 * DIGIT_ADVANCE,
-        };
-        if ((kanji - from) as f32 / px - expected).abs() > LAYOUT_TOLERANCE {
+/// The numbers of `Y年M月D日…` starting at `line[start]`: the year of one to four digits, month
+/// and day of one or two, and no digit after the day. Each number's digits are no surer than
+/// the unit kanji after it (a digit taken for a kanji would shorten the number).
+fn date_numbers(line: &[ReadChar], start: usize) -> Option<Numbers> {
+    let mut rest = line.get(start..)?;
+    let mut numbers: Numbers = Default::default();
+    for (number, unit) in numbers.iter_mut().zip(['年', '月', '日']) {
+        let len = rest.iter().take_while(|c| c.ch.is_ascii_digit()).count();
+        let kanji = rest.get(len).filter(|c| c.ch == unit)?;
+        if !(1..=4).contains(&len) {
             return None;
         }
-        from = kanji;
+        *number = Zeroizing::new(
+            rest[..len]
+                .iter()
+                .map(|c| ReadChar {
+                    confidence: c.confidence.min(kanji.confidence),
+                    ..*c
+                })
+                .collect(),
+        );
+        rest = &rest[len + 1..];
     }
-    Some(runs)
+    let tail_is_text = rest.iter().all(|c| !c.ch.is_ascii_digit());
+    (tail_is_text && numbers[1..].iter().all(|n| n.len() <= 2)).then_some(numbers)
 }
 
 /// The Gregorian birth date. On a 和暦 card the date must exist in the era read or, as the
@@ -359,17 +247,10 @@ fn birth_date(
 }
 
 /// The number a run of digits spells.
-fn value(run: &[Classified]) -> u32 {
-    run.iter()
-        .fold(0, |acc, c| acc * 10 + u32::from(digit(c) - b'0'))
-}
-
-/// The ASCII digit of a blob classified as a digit (runs hold digits only).
-fn digit(c: &Classified) -> u8 {
-    match c.glyph {
-        Glyph::Digit(d) => b'0' + d,
-        _ => b'0',
-    }
+fn value(number: &[ReadChar]) -> u32 {
+    number
+        .iter()
+        .fold(0, |acc, c| acc * 10 + c.ch.to_digit(10).unwrap_or(0))
 }
 
 /// A card expires after its holder's 10th (5th for minors) birthday since issue; foreign
@@ -427,10 +308,23 @@ mod tests {
         assert_eq!(read.min_confidence(), 0.5);
     }
 
+    /// The reader, in the ONNX Runtime that `.cargo/config.toml` points tests at.
+    pub(crate) fn reader() -> &'static CardFrontReader {
+        static READER: std::sync::OnceLock<CardFrontReader> = std::sync::OnceLock::new();
+        READER.get_or_init(|| {
+            let env = ort::init_from(env!("MYNAKIOSK_ORT_DYLIB"))
+                .unwrap()
+                .with_telemetry(false)
+                .build()
+                .unwrap();
+            CardFrontReader::new(&env).unwrap()
+        })
+    }
+
     #[test]
     fn blank_and_cardless_images_are_rejected() {
         assert!(matches!(
-            read_card_front_on(&Mat::default(), today()),
+            reader().read(&Mat::default(), today()),
             Err(OcrError::Image(_))
         ));
         let blank = Mat::new_rows_cols_with_default(
@@ -441,7 +335,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            read_card_front_on(&blank, today()).unwrap_err(),
+            reader().read(&blank, today()).unwrap_err(),
             OcrError::CardNotFound
         );
     }
@@ -454,7 +348,7 @@ mod tests {
             let card = render_card(&id, &mut rng, None).unwrap();
             let mut grey = Mat::default();
             imgproc::cvt_color_def(&card, &mut grey, imgproc::COLOR_BGR2GRAY).unwrap();
-            let read = read_rectified(&grey, today()).unwrap();
+            let read = reader().read_rectified(&grey, today()).unwrap();
             assert_eq!(read.pin_b(), id.pin_b());
             assert_eq!(read.calendar, id.calendar);
             let (y, m, d) = id.birth_date;
@@ -464,49 +358,68 @@ mod tests {
         }
     }
 
-    /// A classified blob at `x` type sizes (of 34 px) from the line's start.
-    fn blob(glyph: Glyph, x: f32) -> Classified {
-        Classified {
-            glyph,
-            confidence: 0.99,
-            x: (x * 34.0) as i32,
-        }
+    /// A line as read, every character at confidence 0.99 but those listed in `doubts`.
+    fn line(text: &str, doubts: &[(usize, f32)]) -> Vec<ReadChar> {
+        text.chars()
+            .enumerate()
+            .map(|(i, ch)| ReadChar {
+                ch,
+                confidence: doubts
+                    .iter()
+                    .find(|(at, _)| *at == i)
+                    .map_or(0.99, |(_, c)| *c),
+                column: 3 * i,
+            })
+            .collect()
+    }
+
+    fn values(numbers: &Numbers) -> [u32; 3] {
+        [0, 1, 2].map(|i| value(&numbers[i]))
     }
 
     #[test]
-    fn a_missed_year_digit_does_not_fit_the_layout() {
-        // 昭和11年 2月17日: era, year digits, 年, month (space + digit), 月, day, 日.
-        let d = |n, x| blob(Glyph::Digit(n), x);
-        let other = |x| blob(Glyph::Other, x);
-        let month = 1.381 + 2.0 * 0.395;
-        let day = month + 0.691 + 0.156 + 0.395;
-        let end = day + 0.691 + 2.0 * 0.395;
-        let tail = [
-            other(month),
-            d(2, month + 0.691 + 0.156),
-            other(day),
-            d(1, day + 0.691),
-            d(7, day + 0.691 + 0.395),
-            other(end),
-        ];
-        let line: Vec<Classified> = [
-            blob(Glyph::Era(Era::Showa), 0.0),
-            other(0.69),
-            d(1, 1.381),
-            d(1, 1.381 + 0.395),
-        ]
-        .into_iter()
-        .chain(tail)
-        .collect();
-        let (_, _, runs) = birth_date_runs(&line, 34.0).unwrap();
+    fn birth_lines_give_calendar_era_and_numbers() {
+        let (calendar, era, n) = birth_numbers(&line("昭和55年2月17日生", &[])).unwrap();
         assert_eq!(
-            runs.iter().map(|r| value(r)).collect::<Vec<_>>(),
-            [11, 2, 17]
+            (calendar, era, values(&n)),
+            (Calendar::Wareki, Some(Era::Showa), [55, 2, 17])
         );
-        let mut missed = line.clone();
-        // The year still starts right after the era; only the layout shows a digit is missing.
-        missed.remove(3);
-        assert!(birth_date_runs(&missed, 34.0).is_err());
+        let (calendar, era, n) = birth_numbers(&line("1985年12月9日生", &[])).unwrap();
+        assert_eq!(
+            (calendar, era, values(&n)),
+            (Calendar::Gregorian, None, [1985, 12, 9])
+        );
+        // The era name need not be followed by 生 at the end of the line.
+        assert!(birth_numbers(&line("令和2年1月1日", &[])).is_ok());
+    }
+
+    #[test]
+    fn lines_that_do_not_fit_the_date_layout_are_unreadable() {
+        for text in [
+            "昭成55年2月17日生",  // no such era
+            "985年2月17日生",     // a Gregorian year of three digits
+            "昭和155年2月17日生", // an era year of three digits
+            "昭和55年2月17日生1", // a digit after the day
+            "昭和55年217日生",    // the month's kanji missed
+            "昭和55年2月117日生", // a three-digit day
+            "",
+        ] {
+            assert!(birth_numbers(&line(text, &[])).is_err(), "{text}");
+        }
+        assert!(date_numbers(&line("2035年2月17日まで有効", &[]), 0).is_some());
+        assert!(date_numbers(&line("2035年2月17日まで有効", &[]), 0)
+            .is_some_and(|n| values(&n) == [2035, 2, 17]));
+    }
+
+    #[test]
+    fn a_number_is_no_surer_than_the_kanji_after_it() {
+        // 月 read at 0.4: a digit taken for it would shorten the month.
+        let (_, _, n) = birth_numbers(&line("昭和55年12月17日生", &[(7, 0.4)])).unwrap();
+        assert_eq!(
+            n[1].iter().map(|c| c.confidence).collect::<Vec<_>>(),
+            [0.4, 0.4]
+        );
+        assert!(n[0].iter().chain(n[2].iter()).all(|c| c.confidence == 0.99));
     }
 
     #[test]

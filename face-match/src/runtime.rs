@@ -84,6 +84,11 @@ impl OrtRuntime {
         Ok(Self { env, threads })
     }
 
+    /// The ONNX Runtime environment, for other models of the process (the card-front reader).
+    pub fn environment(&self) -> &Environment {
+        &self.env
+    }
+
     /// Intra-op threads per session (0: ONNX Runtime's default).
     pub fn threads(&self) -> usize {
         self.threads

@@ -111,7 +111,9 @@ pub fn run() -> anyhow::Result<()> {
             crate::face_eval::run(&config, &dir, measure, json)
         }
         Command::Ocr { images, json } => {
-            if !crate::ocr_cmd::run(&images, json)? {
+            let runtime =
+                face_match::OrtRuntime::init(&config.face.onnx_runtime, config.face.threads)?;
+            if !crate::ocr_cmd::run(&runtime, &images, json)? {
                 std::process::exit(2);
             }
             Ok(())

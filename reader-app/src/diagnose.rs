@@ -69,6 +69,7 @@ fn all_checks(config: &Config, config_path: Option<&Path>) -> Vec<Check> {
     checks.push(sound(config));
     checks.push(onnx_runtime(config));
     checks.push(models(config));
+    checks.push(ocr_model(config));
     checks.push(reception(config));
     checks.push(outbox(config));
     if !config.qualification.url.is_empty() {
@@ -237,6 +238,27 @@ fn onnx_runtime(config: &Config) -> Check {
             format!("{} loaded", path.display()),
         ),
         Err(e) => check("onnx runtime", Verdict::Fail, e.to_string()),
+    }
+}
+
+/// The card-front line recogniser, built into the binary, loads in the configured runtime.
+fn ocr_model(config: &Config) -> Check {
+    const NAME: &str = "ocr model";
+    let loaded = OrtRuntime::init(&config.face.onnx_runtime, config.face.threads)
+        .map_err(|e| e.to_string())
+        .and_then(|runtime| {
+            card_front::CardFrontReader::new(runtime.environment()).map_err(|e| e.to_string())
+        });
+    match loaded {
+        Ok(_) => check(
+            NAME,
+            Verdict::Pass,
+            format!(
+                "card-front line recogniser loaded (sha256 {})",
+                card_front::MODEL_SHA256
+            ),
+        ),
+        Err(e) => check(NAME, Verdict::Fail, e),
     }
 }
 

@@ -2,7 +2,9 @@
 //! successive camera frames (up to [`MAX_FRAMES`], [`read_card_front_frames`]), and prints the 14
 //! digits with per-digit confidence, or why the read was rejected (exit status 2).
 
-use card_front::{read_card_front_frames, Date, OcrError, PinBRead, SubmitPolicy, MAX_FRAMES};
+use card_front::{
+    read_card_front_frames, CardFrontReader, Date, OcrError, PinBRead, SubmitPolicy, MAX_FRAMES,
+};
 use opencv::core::{Mat, MatTraitConst};
 use std::path::{Path, PathBuf};
 
@@ -20,12 +22,18 @@ pub enum OcrReject {
 
 /// Reads the photos at `paths` as successive frames of one card; `Ok(false)` when the read was
 /// rejected (already reported).
-pub fn run(paths: &[PathBuf], json: bool) -> anyhow::Result<bool> {
+/// `runtime` is the ONNX Runtime the line recogniser runs in.
+pub fn run(
+    runtime: &face_match::OrtRuntime,
+    paths: &[PathBuf],
+    json: bool,
+) -> anyhow::Result<bool> {
     anyhow::ensure!(
         (1..=MAX_FRAMES).contains(&paths.len()),
         "give 1 to {MAX_FRAMES} photos of the same card front (got {})",
         paths.len()
     );
+    let reader = CardFrontReader::new(runtime.environment())?;
     let threshold = SubmitPolicy::default().min_confidence;
     // Each photo is loaded only when the reader takes it; the reader zeroes it once read (the
     // photo shows the face and the printed 照合番号B).
@@ -37,7 +45,7 @@ pub fn run(paths: &[PathBuf], json: bool) -> anyhow::Result<bool> {
             None
         }
     });
-    let read = read_card_front_frames(frames, Date::today(), threshold);
+    let read = read_card_front_frames(&reader, frames, Date::today(), threshold);
     let outcome = match unreadable {
         Some(e) => Err(e.into()),
         None => check(read, threshold),

@@ -72,7 +72,14 @@ fn with_the_virtual_reader_and_card_every_check_passes_or_warns() {
         line(&report, "models").contains("face_recognition_sface_2021dec.onnx"),
         "{report}"
     );
-    for check in ["onnx runtime", "models", "reception", "outbox", "audit"] {
+    for check in [
+        "onnx runtime",
+        "models",
+        "ocr model",
+        "reception",
+        "outbox",
+        "audit",
+    ] {
         assert!(
             line(&report, check).starts_with("PASS"),
             "{check}: {report}"

@@ -8,7 +8,7 @@
 //! frame itself zeroizes on drop. The camera is closed after every read. The digits leave only
 //! in a zeroizing [`PinB`].
 
-use card_front::{read_card_front_frames, Date};
+use card_front::{read_card_front_frames, CardFrontReader, Date};
 use face_match::Frame;
 use opencv::core::Mat;
 
@@ -19,6 +19,7 @@ use crate::session::{CardFrontReading, PinB};
 
 /// The card-front camera and the OCR.
 pub struct OcrCardFront {
+    reader: CardFrontReader,
     camera: LazyCamera,
     /// A combined read this confident ends the read early (the policy's submit threshold).
     enough: f32,
@@ -26,8 +27,9 @@ pub struct OcrCardFront {
 
 impl OcrCardFront {
     /// Reads frames until the combined read is at least `enough` confident in every digit.
-    pub fn new(open_camera: CameraOpener, enough: f32) -> Self {
+    pub fn new(reader: CardFrontReader, open_camera: CameraOpener, enough: f32) -> Self {
         Self {
+            reader,
             camera: LazyCamera::new(open_camera),
             enough,
         }
@@ -49,7 +51,7 @@ impl CardFrontPort for OcrCardFront {
                 None
             }
         });
-        let read = read_card_front_frames(images, Date::today(), self.enough);
+        let read = read_card_front_frames(&self.reader, images, Date::today(), self.enough);
         self.camera.close();
         if let Some(e) = camera_error {
             return Err(e);
@@ -123,7 +125,9 @@ mod tests {
                 seed: 0,
             }))
         });
-        (OcrCardFront::new(open, enough), opened)
+        let runtime = crate::kiosk::tests::runtime(&crate::config::Config::default());
+        let reader = CardFrontReader::new(runtime.environment()).unwrap();
+        (OcrCardFront::new(reader, open, enough), opened)
     }
 
     #[test]

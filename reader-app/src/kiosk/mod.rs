@@ -103,11 +103,12 @@ pub fn run_in(window: &ui::KioskWindow, config: &Config, mode: Mode) -> anyhow::
         }
     })?;
 
-    let face = face_port(config, mode, &choice)?;
+    let runtime = face_match::OrtRuntime::init(&config.face.onnx_runtime, config.face.threads)?;
+    let face = face_port(config, mode, &choice, &runtime)?;
     let ports = Ports {
         card: Box::new(card_port::PcscCard::new(anchors.clone())),
         staff_card: Box::new(card_port::PcscCard::new(anchors)),
-        card_front: Box::new(card_front_port(config, mode, &choice)),
+        card_front: Box::new(card_front_port(config, mode, &choice, &runtime)?),
         face: Arc::new(Mutex::new(Box::new(face))),
         hand_off: Box::new(hand_off),
         audit: Box::new(reception::AuditTrail(audit)),
@@ -134,6 +135,7 @@ fn face_port(
     config: &Config,
     mode: Mode,
     choice: &sim::SharedChoice,
+    runtime: &face_match::OrtRuntime,
 ) -> anyhow::Result<face_port::CameraFace> {
     use crate::config::{CameraKind, Liveness};
     use face_match::ImageFolderSource;
@@ -147,9 +149,8 @@ fn face_port(
             anyhow::bail!("face.liveness = \"off\" is allowed in demo mode only")
         }
     };
-    let runtime = face_match::OrtRuntime::init(&config.face.onnx_runtime, config.face.threads)?;
     let matcher = face_match::FaceMatcher::load(
-        &runtime,
+        runtime,
         &config.face.models_dir,
         config.face.quality,
         config.match_policy(),
@@ -179,7 +180,8 @@ fn card_front_port(
     config: &Config,
     mode: Mode,
     choice: &sim::SharedChoice,
-) -> card_front_port::OcrCardFront {
+    runtime: &face_match::OrtRuntime,
+) -> anyhow::Result<card_front_port::OcrCardFront> {
     let camera = config.card_front_camera.clone();
     let open: camera::CameraOpener = match (mode, camera.source) {
         (Mode::Demo, crate::config::CameraKind::V4l2) => {
@@ -196,7 +198,8 @@ fn card_front_port(
         _ => Box::new(move || camera::open(&camera)),
     };
     let enough = config.session.submit_policy().min_confidence;
-    card_front_port::OcrCardFront::new(open, enough)
+    let reader = card_front::CardFrontReader::new(runtime.environment())?;
+    Ok(card_front_port::OcrCardFront::new(reader, open, enough))
 }
 
 /// A seed from the operating system's random source, for the liveness challenge draw.
@@ -676,11 +679,17 @@ fn show(ui: &slint::Weak<ui::KioskWindow>, view: View) {
 
 #[cfg(test)]
 mod tests {
+    /// The configured ONNX Runtime (the tests' default points at `third_party`).
+    pub(crate) fn runtime(config: &crate::config::Config) -> face_match::OrtRuntime {
+        face_match::OrtRuntime::init(&config.face.onnx_runtime, config.face.threads).unwrap()
+    }
+
     #[test]
     fn liveness_off_is_refused_outside_the_demo() {
         let config = crate::config::Config::parse("[face]\nliveness = \"off\"\n").unwrap();
         let choice = super::sim::SharedChoice::default();
-        let e = super::face_port(&config, super::Mode::Production, &choice)
+        let runtime = super::tests::runtime(&config);
+        let e = super::face_port(&config, super::Mode::Production, &choice, &runtime)
             .err()
             .expect("refused");
         assert!(e.to_string().contains("demo mode only"), "{e}");
@@ -710,7 +719,8 @@ mod tests {
             );
             let config = crate::config::Config::parse(&text).unwrap();
             let choice = super::sim::SharedChoice::default();
-            let mut face = super::face_port(&config, super::Mode::Demo, &choice).unwrap();
+            let runtime = super::tests::runtime(&config);
+            let mut face = super::face_port(&config, super::Mode::Demo, &choice, &runtime).unwrap();
             face.set_reference(chip()).unwrap();
             face
         };

@@ -1,11 +1,13 @@
 //! `card-front`: writes synthetic card-front photos (a fixture tool) and benchmarks the reader.
 
-use card_front::{layout, read_rectified, rectify};
+use card_front::{layout, rectify};
 use card_front::{
-    read_card_front_on, synthetic_frames, synthetic_photo, CardFrontIdentity, Date, FrameVotes,
+    synthetic_frames, synthetic_photo, CardFrontIdentity, CardFrontReader, Date, FrameVotes,
     OcrError, PinBRead, SubmitPolicy, MAX_FRAMES,
 };
 use clap::{Parser, Subcommand};
+
+mod dataset;
 use opencv::core::{Mat, Vector};
 use opencv::imgproc;
 use std::collections::BTreeMap;
@@ -41,6 +43,20 @@ enum Command {
         #[arg(long)]
         seed: u64,
         #[arg(long, default_value_t = 200)]
+        count: u32,
+    },
+    /// Writes the line recogniser's training set (card-front/scripts/train_line_model.py): for
+    /// cards START..START+COUNT of set SEED, two photos each, every 照合番号B line as the reader
+    /// sees it, rectified at each found outline near the true corners and at jittered true
+    /// corners. Per field: `{field}.u8` (8-bit line images, row-major) and `{field}.txt` (one
+    /// label per image).
+    Dataset {
+        out_dir: PathBuf,
+        #[arg(long)]
+        seed: u64,
+        #[arg(long, default_value_t = 0)]
+        start: u32,
+        #[arg(long, default_value_t = 1000)]
         count: u32,
     },
     /// Reads COUNT synthetic cards and prints the exact-read, reject and wrong-submission rates
@@ -89,6 +105,7 @@ fn main() -> anyhow::Result<()> {
             count,
         } => {
             std::fs::create_dir_all(&out_dir)?;
+            let reader = reader()?;
             let mut truth = String::new();
             let (mut exact, mut time) = (0u32, Duration::ZERO);
             for i in 0..count {
@@ -97,7 +114,7 @@ fn main() -> anyhow::Result<()> {
                 imgproc::cvt_color_def(&shot.image, &mut grey, imgproc::COLOR_BGR2GRAY)?;
                 let card = rectify(&grey, &shot.corners)?;
                 let start = Instant::now();
-                let read = read_rectified(&card, today);
+                let read = reader.read_rectified(&card, today);
                 time += start.elapsed();
                 exact += u32::from(read.is_ok_and(|r| {
                     r.min_confidence() >= SubmitPolicy::default().min_confidence
@@ -120,12 +137,19 @@ fn main() -> anyhow::Result<()> {
                 time.as_secs_f64() * 1000.0 / f64::from(count.max(1))
             );
         }
+        Command::Dataset {
+            out_dir,
+            seed,
+            start,
+            count,
+        } => dataset::write(&out_dir, seed, start..start + count, today)?,
         Command::Bench {
             seed,
             count,
             frames,
         } => {
             let policy = SubmitPolicy::default();
+            let reader = reader()?;
             let mut single = Tally::default();
             let mut multi = Tally::default();
             for i in 0..count {
@@ -136,7 +160,7 @@ fn main() -> anyhow::Result<()> {
                 for shot in shots.take(frames as usize) {
                     let shot = shot?;
                     let start = Instant::now();
-                    votes.add(read_card_front_on(&shot.image, today));
+                    votes.add(reader.read(&shot.image, today));
                     let combined = votes.combined();
                     time += start.elapsed();
                     if votes.frames() == 1 {
@@ -158,6 +182,19 @@ fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The reader, in an ONNX Runtime loaded from `$MYNAKIOSK_ORT_DYLIB` (at run time, else as
+/// set when built: `.cargo/config.toml` points it at `third_party/onnxruntime`).
+fn reader() -> anyhow::Result<CardFrontReader> {
+    let path = std::env::var_os("MYNAKIOSK_ORT_DYLIB")
+        .map(PathBuf::from)
+        .or(option_env!("MYNAKIOSK_ORT_DYLIB").map(PathBuf::from))
+        .ok_or_else(|| anyhow::anyhow!("set MYNAKIOSK_ORT_DYLIB to libonnxruntime.so"))?;
+    // ONNX Runtime's documented telemetry opt-out, read when it loads.
+    std::env::set_var("ORT_DISABLE_TELEMETRY", "1");
+    let env = ort::init_from(&path)?.with_telemetry(false).build()?;
+    Ok(CardFrontReader::new(&env)?)
 }
 
 /// Accuracy and speed figures of a benchmark run.

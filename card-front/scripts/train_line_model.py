@@ -1,0 +1,303 @@
+#!/usr/bin/env python3
+"""Trains card-front's line recogniser and writes it as ONNX.
+
+The recogniser reads one printed 照合番号B line (birth date, expiry date or security code) of a
+rectified card, scaled to 32 px high, and gives per-column class probabilities for CTC
+decoding (class 0 is the blank, then card_front::line_input::ALPHABET). It is a small fully
+convolutional network: four 3×3 convolution stages that pool the height to one row and halve
+the width once, two 1×5 convolutions along the line for context, and a 1×1 classifier.
+
+Data comes from the synthetic card generator through `card-front dataset` (see
+card-front/scripts/train_line_model.sh, which makes the set and runs this with fixed seeds).
+
+    train_line_model.py DATA_DIR... --out model.onnx [--steps N] [--seed S]
+"""
+import argparse
+import pathlib
+import sys
+import time
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import onnx
+import optax
+from onnx import TensorProto, helper, numpy_helper
+
+LINE_H = 32
+FIELDS = ("birth", "expiry", "code")
+# Line widths of the fields (card_front::line_input::line_width).
+WIDTHS = {"birth": 187, "expiry": 252, "code": 118}
+# (out channels, kernel (h, w), pool (h, w)) of each convolution stage.
+STAGES = (
+    (16, (3, 3), (2, 2)),
+    (32, (3, 3), (2, 1)),
+    (48, (3, 3), (2, 1)),
+    (64, (3, 3), (4, 1)),
+    (96, (1, 5), (1, 1)),
+    (96, (1, 5), (1, 1)),
+)
+EPS = 1.0  # added to the line's grey-level standard deviation before dividing by it
+BN_EPS = 1e-5
+
+
+def load(dirs, alphabet):
+    """Per field: images (N, 32, W) uint8 and labels as lists of class indices."""
+    data = {}
+    for field in FIELDS:
+        images, labels = [], []
+        for d in dirs:
+            d = pathlib.Path(d)
+            text = (d / f"{field}.txt").read_text(encoding="utf-8").splitlines()
+            raw = np.fromfile(d / f"{field}.u8", dtype=np.uint8)
+            # A set cut short (an interrupted `card-front dataset`) keeps its complete lines.
+            n = min(len(text), raw.size // (LINE_H * WIDTHS[field]))
+            images.append(raw[: n * LINE_H * WIDTHS[field]].reshape(n, LINE_H, WIDTHS[field]))
+            labels += [[alphabet.index(c) + 1 for c in t] for t in text[:n]]
+        data[field] = (np.concatenate(images), labels)
+    return data
+
+
+def init(key, classes):
+    """Weights and biases of every convolution, batch-norm scales and shifts of the hidden
+    ones, and the batch-norm running statistics (state)."""
+    params, state = [], []
+    cin = 1
+    for i, (cout, (kh, kw), _) in enumerate(STAGES + ((classes, (1, 1), (1, 1)),)):
+        key, sub = jax.random.split(key)
+        fan_in = cin * kh * kw
+        w = jax.random.normal(sub, (cout, cin, kh, kw)) * np.sqrt(2.0 / fan_in)
+        layer = {"w": w, "b": jnp.zeros((cout,))}
+        if i < len(STAGES):
+            layer.update(gamma=jnp.ones((cout,)), beta=jnp.zeros((cout,)))
+            state.append({"mean": jnp.zeros((cout,)), "var": jnp.ones((cout,))})
+        params.append(layer)
+        cin = cout
+    return params, state
+
+
+def normalise(x):
+    mean = x.mean(axis=(1, 2, 3), keepdims=True)
+    d = x - mean
+    return d / (jnp.sqrt((d * d).mean(axis=(1, 2, 3), keepdims=True)) + EPS)
+
+
+def conv(x, layer, kh, kw):
+    x = jax.lax.conv_general_dilated(
+        x, layer["w"], (1, 1), ((kh // 2, kh // 2), (kw // 2, kw // 2)))
+    return x + layer["b"][None, :, None, None]
+
+
+def forward(params, state, x, train):
+    """x: (B, 1, 32, W) float grey levels → logits (B, T, classes), and each batch norm's batch
+    mean and variance. `train` normalises by the batch's statistics, else by `state`'s."""
+    x = normalise(x)
+    stats = []
+    for layer, fixed, (_, (kh, kw), (ph, pw)) in zip(params[:-1], state, STAGES):
+        x = conv(x, layer, kh, kw)
+        mean, var = x.mean(axis=(0, 2, 3)), x.var(axis=(0, 2, 3))
+        stats.append({"mean": mean, "var": var})
+        if not train:
+            mean, var = fixed["mean"], fixed["var"]
+        scale = layer["gamma"] / jnp.sqrt(var + BN_EPS)
+        x = (x - mean[None, :, None, None]) * scale[None, :, None, None] \
+            + layer["beta"][None, :, None, None]
+        x = jax.nn.relu(x)
+        if (ph, pw) != (1, 1):
+            x = jax.lax.reduce_window(
+                x, -jnp.inf, jax.lax.max, (1, 1, ph, pw), (1, 1, ph, pw), "VALID")
+    x = conv(x, params[-1], 1, 1)
+    return jnp.transpose(x[:, :, 0, :], (0, 2, 1)), stats
+
+
+def population_stats(params, state, train, rng, batches):
+    """Each batch norm's statistics over all three fields alike, from `batches` batches of
+    each: the mean of the batch means, and the mean batch variance plus the variance of the
+    batch means."""
+    per_layer = [[] for _ in state]
+    for field in FIELDS:
+        for _ in range(batches):
+            x, _, _ = batch(rng, *train[field], 64, augment=False)
+            _, stats = forward(params, state, x, train=True)
+            for acc, st in zip(per_layer, stats):
+                acc.append((np.asarray(st["mean"]), np.asarray(st["var"])))
+    out = []
+    for acc in per_layer:
+        means = np.stack([m for m, _ in acc])
+        variances = np.stack([v for _, v in acc])
+        out.append({"mean": jnp.asarray(means.mean(0)),
+                    "var": jnp.asarray(variances.mean(0) + means.var(0))})
+    return out
+
+
+def batch(rng, images, labels, size, augment):
+    idx = rng.integers(0, len(images), size)
+    x = images[idx].astype(np.float32)
+    if augment:
+        # Small shifts (rectification error), contrast and noise on top of the generator's.
+        for i in range(size):
+            dy, dx = rng.integers(-2, 3), rng.integers(-4, 5)
+            x[i] = np.roll(x[i], (dy, dx), axis=(0, 1))
+        x = x * rng.uniform(0.6, 1.3, (size, 1, 1)) + rng.uniform(-30, 30, (size, 1, 1))
+        x = x + rng.normal(0, rng.uniform(0, 6), (size, 1, 1)) * rng.standard_normal(x.shape)
+    n = max(len(labels[i]) for i in idx)
+    lab = np.zeros((size, n), np.int32)
+    pad = np.ones((size, n), np.float32)
+    for k, i in enumerate(idx):
+        lab[k, : len(labels[i])] = labels[i]
+        pad[k, : len(labels[i])] = 0
+    return x[:, None], lab, pad
+
+
+def loss_fn(params, state, x, lab, pad, train):
+    logits, _ = forward(params, state, x, train)
+    lp = jnp.zeros(logits.shape[:2])
+    return optax.ctc_loss(logits, lp, lab, pad, blank_id=0).mean()
+
+
+def greedy(probs):
+    """Best-path decode of (T, classes) → class indices without blanks and repeats."""
+    best = probs.argmax(-1)
+    out, prev = [], 0
+    for c in best:
+        if c != prev and c != 0:
+            out.append(int(c))
+        prev = c
+    return out
+
+
+def evaluate(apply, params, state, images, labels):
+    right = 0
+    for start in range(0, len(images), 256):
+        x = images[start:start + 256].astype(np.float32)[:, None]
+        logits = np.asarray(apply(params, state, x))
+        for k, row in enumerate(logits):
+            right += greedy(row) == labels[start + k]
+    return right / max(len(images), 1)
+
+
+def folded(params, state):
+    """The convolutions with their batch norms folded in: (w, b) per layer."""
+    out = []
+    for layer, stats in zip(params[:-1], state):
+        scale = np.asarray(layer["gamma"]) / np.sqrt(np.asarray(stats["var"]) + BN_EPS)
+        w = np.asarray(layer["w"]) * scale[:, None, None, None]
+        b = (np.asarray(layer["b"]) - np.asarray(stats["mean"])) * scale + np.asarray(layer["beta"])
+        out.append((w, b))
+    out.append((np.asarray(params[-1]["w"]), np.asarray(params[-1]["b"])))
+    return out
+
+
+def export(params, state, alphabet, path):
+    params = folded(params, state)
+    nodes, inits = [], []
+    tensor = lambda name, a: inits.append(numpy_helper.from_array(np.asarray(a, np.float32), name))
+    tensor("eps", [EPS])
+    nodes += [
+        helper.make_node("ReduceMean", ["line"], ["mean"], axes=[1, 2, 3]),
+        helper.make_node("Sub", ["line", "mean"], ["centred"]),
+        helper.make_node("Mul", ["centred", "centred"], ["sq"]),
+        helper.make_node("ReduceMean", ["sq"], ["var"], axes=[1, 2, 3]),
+        helper.make_node("Sqrt", ["var"], ["std"]),
+        helper.make_node("Add", ["std", "eps"], ["den"]),
+        helper.make_node("Div", ["centred", "den"], ["x0"]),
+    ]
+    x = "x0"
+    for i, ((w, b), (_, (kh, kw), (ph, pw))) in enumerate(zip(params[:-1], STAGES)):
+        tensor(f"w{i}", w)
+        tensor(f"b{i}", b)
+        nodes.append(helper.make_node(
+            "Conv", [x, f"w{i}", f"b{i}"], [f"c{i}"], kernel_shape=[kh, kw],
+            pads=[kh // 2, kw // 2, kh // 2, kw // 2]))
+        nodes.append(helper.make_node("Relu", [f"c{i}"], [f"r{i}"]))
+        x = f"r{i}"
+        if (ph, pw) != (1, 1):
+            nodes.append(helper.make_node(
+                "MaxPool", [x], [f"p{i}"], kernel_shape=[ph, pw], strides=[ph, pw]))
+            x = f"p{i}"
+    w, b = params[-1]
+    tensor("wc", w)
+    tensor("bc", b)
+    nodes += [
+        helper.make_node("Conv", [x, "wc", "bc"], ["logits"], kernel_shape=[1, 1]),
+        helper.make_node("Softmax", ["logits"], ["probs"], axis=1),
+    ]
+    graph = helper.make_graph(
+        nodes, "card_front_line",
+        [helper.make_tensor_value_info("line", TensorProto.FLOAT, [1, 1, LINE_H, "width"])],
+        [helper.make_tensor_value_info("probs", TensorProto.FLOAT, [1, len(alphabet) + 1, 1, "steps"])],
+        inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)],
+                              producer_name="card-front train_line_model.py")
+    model.ir_version = 8
+    helper.set_model_props(model, {"alphabet": alphabet, "line_height": str(LINE_H)})
+    onnx.checker.check_model(model)
+    pathlib.Path(path).write_bytes(model.SerializeToString())
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("data", nargs="+")
+    ap.add_argument("--alphabet", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--steps", type=int, default=4000)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--digits-first", type=int, default=400,
+                    help="steps on the security-code lines alone before all lines")
+    ap.add_argument("--freeze", type=int, default=600,
+                    help="final steps with the batch norms frozen at all fields' statistics")
+    ap.add_argument("--report", type=int, default=500, help="steps between progress reports")
+    ap.add_argument("--holdout", type=int, default=500, help="lines per field kept for validation")
+    args = ap.parse_args()
+
+    data = load(args.data, args.alphabet)
+    rng = np.random.default_rng(args.seed)
+    train, held = {}, {}
+    for field, (images, labels) in data.items():
+        order = rng.permutation(len(images))
+        images, labels = images[order], [labels[i] for i in order]
+        h = min(args.holdout, len(images) // 10)
+        held[field] = (images[:h], labels[:h])
+        train[field] = (images[h:], labels[h:])
+        print(f"{field}: {len(images) - h} training lines, {h} held out, width {images.shape[2]}")
+
+    params, bn_state = init(jax.random.PRNGKey(args.seed), len(args.alphabet) + 1)
+    opt = optax.adam(optax.cosine_decay_schedule(1e-3, args.steps + args.freeze, alpha=0.01))
+    state = opt.init(params)
+
+    @partial(jax.jit, static_argnames="train")
+    def step(params, bn_state, state, x, lab, pad, train):
+        loss, grads = jax.value_and_grad(loss_fn)(params, bn_state, x, lab, pad, train)
+        updates, state = opt.update(grads, state, params)
+        return optax.apply_updates(params, updates), state, loss
+
+    apply = jax.jit(lambda p, s, x: forward(p, s, x, train=False)[0])
+    start, losses = time.monotonic(), []
+    for s in range(args.steps + args.freeze):
+        # Digits first: from scratch on all lines at once, the network learns the kanji and
+        # settles on guessing the digits; after the code lines alone it reads them all.
+        field = "code" if s < args.digits_first else FIELDS[s % len(FIELDS)]
+        # Batches hold one field (one width), so their statistics differ by field: for the
+        # last steps the batch norms are frozen at the statistics of all fields alike, which
+        # inference uses, and the network adapts to them.
+        frozen = s >= args.steps
+        if s == args.steps:
+            bn_state = population_stats(params, bn_state, train, rng, batches=20)
+        x, lab, pad = batch(rng, *train[field], args.batch, augment=True)
+        params, state, loss = step(params, bn_state, state, x, lab, pad, train=not frozen)
+        losses.append(float(loss))
+        if (s + 1) % args.report == 0 or s + 1 == args.steps + args.freeze:
+            if not frozen:
+                bn_state = population_stats(params, bn_state, train, rng, batches=4)
+            acc = {f: evaluate(apply, params, bn_state, *held[f]) for f in FIELDS}
+            print(f"step {s + 1}: loss {np.mean(losses[-args.report:]):.4f}, held-out line "
+                  "accuracy " + ", ".join(f"{f} {a:.4f}" for f, a in acc.items())
+                  + f" ({time.monotonic() - start:.0f} s)", flush=True)
+    export(params, bn_state, args.alphabet, args.out)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,239 @@
+//! The line recogniser: a small convolutional network trained on the generator's lines
+//! (`card-front/scripts/train_line_model.sh`, provenance in `models/README.md`), run by ONNX
+//! Runtime, whose per-column class probabilities are decoded by CTC best path with a
+//! confidence per character.
+
+use crate::error::OcrError;
+use crate::line_input::{ALPHABET, LINE_H};
+use opencv::core::{Mat, MatTraitConst, MatTraitConstManual};
+use ort::environment::Environment;
+use ort::session::Session;
+use ort::value::TensorRef;
+use std::sync::{Mutex, PoisonError};
+use zeroize::{Zeroize, Zeroizing};
+
+/// The trained model, built into the crate so that reader and model always match.
+const MODEL: &[u8] = include_bytes!("../../models/card-front-line.onnx");
+/// sha256 of [`MODEL`], as recorded in `models/checksums.sha256`.
+pub const MODEL_SHA256: &str = "8059fc9a18c160084dff9b07ab541154aed1b2b83e38ff186f0fb917e60eb940";
+
+/// A character read on a line (zeroized when dropped inside `Zeroizing`, as the reader keeps
+/// it: the lines spell 照合番号B).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReadChar {
+    pub ch: char,
+    /// How sure the decoder is of this character and of nothing else lying between it and
+    /// the previous one: the least certain column of that stretch.
+    pub confidence: f32,
+    /// The output column where the character was read (two pixels of the line per column).
+    pub column: usize,
+}
+
+impl Zeroize for ReadChar {
+    fn zeroize(&mut self) {
+        self.ch.zeroize();
+        self.confidence.zeroize();
+        self.column.zeroize();
+    }
+}
+
+/// The loaded line recogniser. One inference at a time.
+pub struct LineModel {
+    session: Mutex<Session>,
+}
+
+impl LineModel {
+    /// Builds the recogniser's session in ONNX Runtime environment `env`, one thread.
+    pub fn load(env: &Environment) -> Result<Self, OcrError> {
+        let session = Session::builder(env)
+            .map_err(failed)?
+            .with_intra_threads(1)
+            .map_err(failed)?
+            .commit_from_memory(MODEL)
+            .map_err(failed)?;
+        let alphabet = session
+            .metadata()
+            .map_err(failed)?
+            .custom("alphabet")
+            .unwrap_or_default();
+        if alphabet != ALPHABET {
+            return Err(OcrError::Model(format!(
+                "the model reads the alphabet {alphabet:?}, the reader expects {ALPHABET:?}"
+            )));
+        }
+        Ok(Self {
+            session: Mutex::new(session),
+        })
+    }
+
+    /// Reads a line image (8-bit grey, [`LINE_H`] rows).
+    pub fn read(&self, line: &Mat) -> Result<Zeroizing<Vec<ReadChar>>, OcrError> {
+        if line.rows() != LINE_H || line.typ() != opencv::core::CV_8UC1 || !line.is_continuous() {
+            return Err(OcrError::Image(format!(
+                "a line image must be continuous 8-bit grey, {LINE_H} rows high"
+            )));
+        }
+        let width = line.cols() as usize;
+        let input: Zeroizing<Vec<f32>> =
+            Zeroizing::new(line.data_bytes()?.iter().map(|&v| f32::from(v)).collect());
+        let tensor = TensorRef::from_array_view(([1, 1, LINE_H as usize, width], &input[..]))
+            .map_err(failed)?;
+        let mut session = self.session.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut outputs = session.run(ort::inputs![tensor]).map_err(failed)?;
+        let mut probs = outputs
+            .remove("probs")
+            .ok_or_else(|| OcrError::Model("the model returned no probs".into()))?;
+        let (shape, values) = probs.try_extract_tensor_mut::<f32>().map_err(failed)?;
+        let classes = ALPHABET.chars().count() + 1;
+        let read = match **shape {
+            [1, c, 1, steps] if c as usize == classes => {
+                Ok(decode(values, classes, steps as usize))
+            }
+            _ => Err(OcrError::Model(format!(
+                "unexpected output shape {shape:?}"
+            ))),
+        };
+        // ONNX Runtime owns the output buffer: wipe it before it is released.
+        values.zeroize();
+        read
+    }
+}
+
+fn failed(e: impl std::fmt::Display) -> OcrError {
+    OcrError::Model(e.to_string())
+}
+
+/// CTC best-path decoding of `probs` (`classes` × `steps`, class-major; class 0 is the blank).
+///
+/// A character's confidence is the probability that the text around it reads as decoded: its
+/// best column's probability of being it, and for every column from the previous character's
+/// last one to its own last one, the probability of a class that leaves the text unchanged
+/// there (the blank, the character itself, or the previous one next to it). Two equal
+/// characters need a blank between them, so for those it is also the surest blank of the gap.
+fn decode(probs: &[f32], classes: usize, steps: usize) -> Zeroizing<Vec<ReadChar>> {
+    let alphabet: Vec<char> = ALPHABET.chars().collect();
+    let p = |c: usize, t: usize| probs[c * steps + t];
+    let best: Vec<usize> = (0..steps)
+        .map(|t| {
+            (0..classes)
+                .max_by(|&a, &b| p(a, t).total_cmp(&p(b, t)))
+                .unwrap_or(0)
+        })
+        .collect();
+    // (class, first column, last column) of each emitted character.
+    let mut runs: Vec<(usize, usize, usize)> = Vec::new();
+    for (t, &c) in best.iter().enumerate() {
+        match runs.last_mut() {
+            Some(run) if c != 0 && run.0 == c && run.2 + 1 == t => run.2 = t,
+            _ if c != 0 => runs.push((c, t, t)),
+            _ => {}
+        }
+    }
+    let mut out = Zeroizing::new(Vec::with_capacity(runs.len()));
+    let mut gap_start = 0;
+    let mut previous = 0;
+    for &(c, first, last) in &runs {
+        let peak = (first..=last).map(|t| p(c, t)).fold(0.0f32, f32::max);
+        let mut confidence = peak;
+        for t in gap_start..=last {
+            let mut safe = p(0, t) + p(c, t);
+            if previous != 0 && previous != c {
+                safe += p(previous, t);
+            }
+            confidence = confidence.min(safe);
+        }
+        if previous == c {
+            let blank = (gap_start..first).map(|t| p(0, t)).fold(0.0f32, f32::max);
+            confidence = confidence.min(blank);
+        }
+        out.push(ReadChar {
+            ch: alphabet[c - 1],
+            confidence: confidence.min(1.0),
+            column: last,
+        });
+        (gap_start, previous) = (last + 1, c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Probabilities for a column sequence given as (class, probability of that class); the
+    /// rest of each column is spread over the other classes.
+    fn columns(cols: &[(usize, f32)], classes: usize) -> Vec<f32> {
+        let steps = cols.len();
+        let mut probs = vec![0.0; classes * steps];
+        for (t, &(c, p)) in cols.iter().enumerate() {
+            for k in 0..classes {
+                probs[k * steps + t] = if k == c {
+                    p
+                } else {
+                    (1.0 - p) / (classes - 1) as f32
+                };
+            }
+        }
+        probs
+    }
+
+    #[test]
+    fn the_built_in_model_is_the_recorded_one() {
+        let sha: String = ring::digest::digest(&ring::digest::SHA256, MODEL)
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(sha, MODEL_SHA256);
+        let recorded = include_str!("../../models/checksums.sha256");
+        assert!(recorded
+            .lines()
+            .any(|l| l == format!("{MODEL_SHA256}  models/card-front-line.onnx")));
+    }
+
+    #[test]
+    fn repeats_collapse_blanks_separate_and_doubt_is_charged_to_the_next_character() {
+        let classes = ALPHABET.chars().count() + 1;
+        // "1", blank, "1", "1", unsure blank, "7": reads "117".
+        let probs = columns(
+            &[
+                (2, 0.99),
+                (0, 0.9),
+                (2, 0.97),
+                (2, 0.95),
+                (0, 0.6),
+                (8, 0.99),
+            ],
+            classes,
+        );
+        let read = decode(&probs, classes, 6);
+        let text: String = read.iter().map(|c| c.ch).collect();
+        assert_eq!(text, "117");
+        assert!((read[0].confidence - 0.99).abs() < 1e-6);
+        // The second "1" needed the blank before it: 0.9 sure.
+        assert!((read[1].confidence - 0.9).abs() < 1e-6);
+        // The unsure blank before "7" was 0.6 blank; a "1" or "7" there would not change the
+        // text, anything else would.
+        let spread = 0.4 / (classes - 1) as f32;
+        assert!((read[2].confidence - (0.6 + 2.0 * spread)).abs() < 1e-6);
+        assert_eq!(read[2].column, 5);
+    }
+
+    #[test]
+    fn a_boundary_column_split_between_neighbours_costs_nothing() {
+        let classes = ALPHABET.chars().count() + 1;
+        let steps = 3;
+        // "5" then "年" (class 16), the middle column torn between them.
+        let mut probs = vec![0.0; classes * steps];
+        let mut set = |c: usize, t: usize, v: f32| probs[c * steps + t] = v;
+        set(6, 0, 1.0);
+        set(6, 1, 0.45);
+        set(16, 1, 0.45);
+        set(0, 1, 0.1);
+        set(16, 2, 1.0);
+        let read = decode(&probs, classes, steps);
+        let text: String = read.iter().map(|c| c.ch).collect();
+        assert_eq!(text, "5年");
+        assert!(read.iter().all(|c| c.confidence > 0.99), "{read:?}");
+    }
+}
