@@ -22,18 +22,15 @@ pub const MODEL_SHA256: &str = "8059fc9a18c160084dff9b07ab541154aed1b2b83e38ff18
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ReadChar {
     pub ch: char,
-    /// How sure the decoder is of this character and of nothing else lying between it and
-    /// the previous one: the least certain column of that stretch.
+    /// How sure the decoder is that the line reads this character here, with nothing missed
+    /// or added since the previous one (see `decode`).
     pub confidence: f32,
-    /// The output column where the character was read (two pixels of the line per column).
-    pub column: usize,
 }
 
 impl Zeroize for ReadChar {
     fn zeroize(&mut self) {
         self.ch.zeroize();
         self.confidence.zeroize();
-        self.column.zeroize();
     }
 }
 
@@ -149,7 +146,6 @@ fn decode(probs: &[f32], classes: usize, steps: usize) -> Zeroizing<Vec<ReadChar
         out.push(ReadChar {
             ch: alphabet[c - 1],
             confidence: confidence.min(1.0),
-            column: last,
         });
         (gap_start, previous) = (last + 1, c);
     }
@@ -216,7 +212,6 @@ mod tests {
         // text, anything else would.
         let spread = 0.4 / (classes - 1) as f32;
         assert!((read[2].confidence - (0.6 + 2.0 * spread)).abs() < 1e-6);
-        assert_eq!(read[2].column, 5);
     }
 
     #[test]

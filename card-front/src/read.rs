@@ -368,7 +368,6 @@ mod tests {
                     .iter()
                     .find(|(at, _)| *at == i)
                     .map_or(0.99, |(_, c)| *c),
-                column: 3 * i,
             })
             .collect()
     }
