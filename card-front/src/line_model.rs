@@ -110,26 +110,29 @@ fn failed(e: impl std::fmt::Display) -> OcrError {
 fn decode(probs: &[f32], classes: usize, steps: usize) -> Zeroizing<Vec<ReadChar>> {
     let alphabet: Vec<char> = ALPHABET.chars().collect();
     let p = |c: usize, t: usize| probs[c * steps + t];
-    let best: Vec<usize> = (0..steps)
-        .map(|t| {
-            (0..classes)
-                .max_by(|&a, &b| p(a, t).total_cmp(&p(b, t)))
-                .unwrap_or(0)
-        })
-        .collect();
-    // (class, first column, last column) of each emitted character.
-    let mut runs: Vec<(usize, usize, usize)> = Vec::new();
+    // The best classes and runs spell the line: zeroized like the characters.
+    let best: Zeroizing<Vec<usize>> = Zeroizing::new(
+        (0..steps)
+            .map(|t| {
+                (0..classes)
+                    .max_by(|&a, &b| p(a, t).total_cmp(&p(b, t)))
+                    .unwrap_or(0)
+            })
+            .collect(),
+    );
+    // [class, first column, last column] of each emitted character.
+    let mut runs: Zeroizing<Vec<[usize; 3]>> = Zeroizing::new(Vec::new());
     for (t, &c) in best.iter().enumerate() {
         match runs.last_mut() {
-            Some(run) if c != 0 && run.0 == c && run.2 + 1 == t => run.2 = t,
-            _ if c != 0 => runs.push((c, t, t)),
+            Some(run) if c != 0 && run[0] == c && run[2] + 1 == t => run[2] = t,
+            _ if c != 0 => runs.push([c, t, t]),
             _ => {}
         }
     }
     let mut out = Zeroizing::new(Vec::with_capacity(runs.len()));
     let mut gap_start = 0;
     let mut previous = 0;
-    for &(c, first, last) in &runs {
+    for &[c, first, last] in runs.iter() {
         let peak = (first..=last).map(|t| p(c, t)).fold(0.0f32, f32::max);
         let mut confidence = peak;
         for t in gap_start..=last {
