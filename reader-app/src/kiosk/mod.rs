@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use card_io::monitor::{CardEvent, CardMonitor, ReaderFilter};
 use slint::ComponentHandle;
 
-use crate::audit::{AuditEvent, Outcome};
+use crate::audit::AuditEvent;
 use crate::config::Config;
 use crate::handoff::result::{SessionId, SessionInfo};
 use crate::session::{Effect, Event, Screen, Session, TimerId, Touch, View};
@@ -320,15 +320,8 @@ struct Runtime {
     timers: HashMap<TimerId, Instant>,
     capture_stop: Option<Arc<AtomicBool>>,
     kiosk_id: String,
-    /// The patient session in progress, from card reading until the card is released.
-    patient: Option<Patient>,
-}
-
-/// What the audit log and the hand-off need to know of the current patient.
-struct Patient {
-    info: SessionInfo,
-    serial: Option<String>,
-    delivered: bool,
+    /// The patient session the audit record is open for, from `AuditStart` to `AuditEnd`.
+    audited: Option<SessionInfo>,
 }
 
 impl Runtime {
@@ -341,65 +334,21 @@ impl Runtime {
             timers: HashMap::new(),
             capture_stop: None,
             kiosk_id,
-            patient: None,
+            audited: None,
         }
     }
 
     fn session_id(&self) -> Option<SessionId> {
-        self.patient.as_ref().map(|p| p.info.session_id)
-    }
-
-    /// A card was placed: a new patient session (ending one left open).
-    fn begin_patient(&mut self) {
-        self.end_patient();
-        let info = SessionInfo {
-            kiosk_id: self.kiosk_id.clone(),
-            session_id: SessionId::new(),
-            started_at: crate::handoff::result::now(),
-        };
-        let session_id = info.session_id;
-        self.patient = Some(Patient {
-            info,
-            serial: None,
-            delivered: false,
-        });
-        self.ports
-            .audit
-            .record(AuditEvent::SessionStarted { session_id });
-    }
-
-    fn end_patient(&mut self) {
-        if let Some(p) = self.patient.take() {
-            let outcome = if p.delivered {
-                Outcome::Verified
-            } else {
-                Outcome::Aborted
-            };
-            self.ports.audit.record(AuditEvent::SessionEnded {
-                session_id: p.info.session_id,
-                outcome,
-                certificate_serial: p.serial,
-            });
-        }
+        self.audited.as_ref().map(|info| info.session_id)
     }
 
     fn deliver(&mut self, result: &crate::session::VerificationResult) -> Event {
-        let Some(patient) = self.patient.as_mut() else {
+        let Some(info) = &self.audited else {
             return Event::Delivered(Err(crate::errors::KioskError::CardRemoved));
         };
-        let session_id = patient.info.session_id;
-        let method = match result.method {
-            crate::session::Method::Face { .. } => "face",
-            crate::session::Method::Pin(_) => "pin",
-            crate::session::Method::Visual { .. } => "visual",
-        };
-        let answer = self.ports.hand_off.deliver(&patient.info, result);
-        self.ports.audit.record(AuditEvent::MethodChosen {
-            session_id,
-            method: method.into(),
-        });
+        let answer = self.ports.hand_off.deliver(info, result);
         if answer.is_ok() {
-            patient.delivered = true;
+            let session_id = info.session_id;
             self.ports
                 .audit
                 .record(AuditEvent::ResultQueued { session_id });
@@ -463,13 +412,6 @@ impl Runtime {
                     set_pad_keys(ui, shuffled_digits());
                 }
                 self.shown = Some(view.screen);
-                if let (Screen::Error, Some(e)) = (view.screen, view.error) {
-                    let session_id = self.session_id();
-                    self.ports.audit.record(AuditEvent::ErrorShown {
-                        session_id,
-                        code: e.text().code.into(),
-                    });
-                }
                 show(ui, view);
             }
             Effect::Speak(screen, lang) => speak(ui, &p.voice, screen, lang),
@@ -481,12 +423,7 @@ impl Runtime {
                 self.timers.remove(&id);
             }
             Effect::ReadCardIdentity { reader } => {
-                self.begin_patient();
-                let identity = self.ports.card.read_identity(&reader);
-                if let (Ok(id), Some(patient)) = (&identity, self.patient.as_mut()) {
-                    patient.serial = Some(id.certificate.serial.clone());
-                }
-                return Some(Event::CardIdentityRead(identity));
+                return Some(Event::CardIdentityRead(p.card.read_identity(&reader)))
             }
             Effect::QueryPinBCounter => {
                 return Some(Event::PinBCounterRead(p.card.pin_b_retries()))
@@ -516,14 +453,34 @@ impl Runtime {
                 return Some(staff_card(p.staff_card.as_mut(), &p.staff, &reader))
             }
             Effect::DeliverResult(result) => return Some(self.deliver(&result)),
-            Effect::ReleaseCard => {
-                p.card.release();
-                self.end_patient();
-            }
+            Effect::ReleaseCard => p.card.release(),
             Effect::NotifyStaff => tracing::warn!("patient pressed call-staff"),
+            Effect::AuditStart => {
+                let info = SessionInfo {
+                    kiosk_id: self.kiosk_id.clone(),
+                    session_id: SessionId::new(),
+                    started_at: crate::handoff::result::now(),
+                };
+                let session_id = info.session_id;
+                self.audited = Some(info);
+                p.audit.record(AuditEvent::SessionStarted { session_id });
+            }
+            Effect::AuditEnd {
+                outcome,
+                certificate_serial,
+            } => {
+                if let Some(info) = self.audited.take() {
+                    p.audit.record(AuditEvent::SessionEnded {
+                        session_id: info.session_id,
+                        outcome: reception::outcome(outcome),
+                        certificate_serial,
+                    });
+                }
+            }
             Effect::Audit(record) => {
-                let event = reception::staff_event(self.session_id(), &record);
-                self.ports.audit.record(event);
+                if let Some(event) = reception::audit_event(self.session_id(), &record) {
+                    self.ports.audit.record(event);
+                }
             }
         }
         None

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::audit::{AuditEvent, AuditLog};
+use crate::audit::{AuditEvent, AuditLog, Outcome};
 use crate::config::Config;
 use crate::errors::KioskError;
 use crate::handoff::courier::Courier;
@@ -13,7 +13,7 @@ use crate::handoff::result::{
     SessionInfo, VisualEvidence,
 };
 use crate::session::{
-    AuditRecord, ConsentItem, LivenessCheck, Method, Qualification, VerificationResult,
+    AuditRecord, ConsentItem, Ending, LivenessCheck, Method, Qualification, VerificationResult,
     VisualReason,
 };
 
@@ -147,9 +147,33 @@ fn visual_reason(reason: VisualReason) -> result::VisualReason {
     }
 }
 
-/// The audit event for a staff action of the session `session`.
-pub fn staff_event(session: Option<SessionId>, record: &AuditRecord) -> AuditEvent {
+/// The audit log's outcome of a session's end.
+pub fn outcome(ending: Ending) -> Outcome {
+    match ending {
+        Ending::Completed => Outcome::Verified,
+        Ending::Failed => Outcome::Failed,
+        Ending::Aborted => Outcome::Aborted,
+    }
+}
+
+/// The audit event of `record` in the patient session `session` (`None` between patients);
+/// `None` for a record of a patient when no patient session is open.
+pub fn audit_event(session: Option<SessionId>, record: &AuditRecord) -> Option<AuditEvent> {
+    let error = |e: KioskError| AuditEvent::ErrorShown {
+        session_id: session,
+        code: e.text().code.into(),
+    };
     let (operator, action, reason) = match record {
+        AuditRecord::MethodChosen(method) => {
+            return session.map(|session_id| AuditEvent::MethodChosen {
+                session_id,
+                method: method.code().into(),
+            })
+        }
+        AuditRecord::FaceRejected { error: e, .. } => return Some(error(*e)),
+        AuditRecord::PinRejected { remaining: 0 } => return Some(error(KioskError::PinLocked)),
+        AuditRecord::PinRejected { .. } => return Some(error(KioskError::PinWrong)),
+        AuditRecord::Error(e) => return Some(error(*e)),
         AuditRecord::StaffCalled => (None, "staff_called".to_owned(), None),
         AuditRecord::StaffUnlocked {
             operator,
@@ -163,17 +187,19 @@ pub fn staff_event(session: Option<SessionId>, record: &AuditRecord) -> AuditEve
             "visual_check".to_owned(),
             Some(reason.code()),
         ),
-        AuditRecord::StaffChoseMethod { operator, method } => {
-            (Some(operator), format!("choose_method:{method}"), None)
-        }
+        AuditRecord::StaffChoseMethod { operator, method } => (
+            Some(operator),
+            format!("choose_method:{}", method.code()),
+            None,
+        ),
         AuditRecord::StaffLeft { operator } => (Some(operator), "leave".to_owned(), None),
     };
-    AuditEvent::StaffAction {
+    Some(AuditEvent::StaffAction {
         session_id: session,
         operator_id: operator.map(|o| o.0.clone()).unwrap_or_default(),
         action,
         reason_code: reason.map(str::to_owned),
-    }
+    })
 }
 
 /// Appends to the audit log; a failed write is logged (the session goes on).
@@ -310,7 +336,7 @@ mod tests {
             action,
             reason_code,
             ..
-        } = staff_event(None, &record)
+        } = audit_event(None, &record).unwrap()
         else {
             panic!("not a staff action")
         };

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use super::types::{
-    AuditRecord, Challenge, ConsentItem, Guidance, Lang, Operator, PinB, PinEntry, Qualification,
-    VerificationResult,
+    AuditRecord, Challenge, ConsentItem, Ending, Guidance, Lang, Operator, PinB, PinEntry,
+    Qualification, VerificationResult,
 };
 use crate::errors::KioskError;
 
@@ -67,6 +67,13 @@ pub enum Effect {
     ReleaseCard,
     /// Alert staff (a patient pressed 係員を呼ぶ).
     NotifyStaff,
+    /// A patient session begins (a card was placed): open its audit record.
+    AuditStart,
+    /// The patient session ends; `certificate_serial` when the card was read.
+    AuditEnd {
+        outcome: Ending,
+        certificate_serial: Option<String>,
+    },
     Audit(AuditRecord),
 }
 

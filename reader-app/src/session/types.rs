@@ -4,6 +4,8 @@
 use std::fmt;
 use zeroize::Zeroizing;
 
+use crate::errors::KioskError;
+
 /// The patient's language. Japanese is the source language of every text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Lang {
@@ -235,7 +237,7 @@ impl VisualReason {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Operator(pub String);
 
-/// How the patient was verified.
+/// How the patient was verified, with the method's evidence.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Method {
     Face {
@@ -249,6 +251,35 @@ pub enum Method {
         operator: Operator,
         reason: VisualReason,
     },
+}
+
+impl Method {
+    pub fn kind(&self) -> MethodKind {
+        match self {
+            Method::Face { .. } => MethodKind::Face,
+            Method::Pin(_) => MethodKind::Pin,
+            Method::Visual { .. } => MethodKind::Visual,
+        }
+    }
+}
+
+/// The three ways to verify a patient, without their evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MethodKind {
+    Face,
+    Pin,
+    Visual,
+}
+
+impl MethodKind {
+    /// The method's name in the audit log and the hand-off (the one place it is spelled).
+    pub fn code(self) -> &'static str {
+        match self {
+            MethodKind::Face => "face",
+            MethodKind::Pin => "pin",
+            MethodKind::Visual => "visual",
+        }
+    }
 }
 
 /// Information the patient may let the facility see (オンライン資格確認 consent items).
@@ -297,6 +328,17 @@ pub struct Consent {
 
 impl Consent {
     pub const VALID_HOURS: u32 = 24;
+
+    /// The facility defaults for `items` ([`ConsentItem::default_choice`]), not comprehensive.
+    pub fn defaults(items: &[ConsentItem]) -> Self {
+        Self {
+            comprehensive: false,
+            items: items
+                .iter()
+                .map(|&item| (item, item.default_choice()))
+                .collect(),
+        }
+    }
 }
 
 /// The reception system's answer about the patient's insurance qualification.
@@ -343,9 +385,34 @@ impl Credential {
     }
 }
 
-/// What staff did or tried, for the audit log.
+/// How a patient session ended, for the audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// The result was handed to the reception system.
+    Completed,
+    /// The card was refused or an error ended the session, or every way the patient tried was
+    /// exhausted by rejections (face not matched or not live at the last attempt, PIN locked).
+    Failed,
+    /// The patient left before a result: card removed, reader lost, cancelled.
+    Aborted,
+}
+
+/// What the audit log records of a session, as it happens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuditRecord {
+    /// A patient was verified by this method.
+    MethodChosen(MethodKind),
+    /// A capture did not match the chip photo, or was not live (an impostor, a photo).
+    FaceRejected {
+        attempt: u8,
+        error: KioskError,
+    },
+    /// The card refused the PIN.
+    PinRejected {
+        remaining: u8,
+    },
+    /// An error from the catalogue ended the session or took the kiosk out of service.
+    Error(KioskError),
     StaffCalled,
     StaffUnlocked {
         operator: Operator,
@@ -360,7 +427,7 @@ pub enum AuditRecord {
     },
     StaffChoseMethod {
         operator: Operator,
-        method: &'static str,
+        method: MethodKind,
     },
     StaffLeft {
         operator: Operator,

@@ -1,0 +1,162 @@
+//! Events every state handles first: readers and pcscd, placing and removing the card, the
+//! language, 係員を呼ぶ, staff cards and the idle timeout.
+
+use super::state::{Card, Patient, Paused, State, Step};
+use super::{face, staff};
+use super::{AuditRecord, Effect, Ending, Event, Lang, Next, Notice, Session, TimerId, Touch};
+use crate::errors::KioskError;
+
+/// Whether an event was one every state shares.
+pub(super) enum Shared {
+    Handled(Next),
+    /// Not shared: the state's own sub-flow handles it.
+    Own(State, Event),
+}
+
+pub(super) fn handle(s: &mut Session, state: State, event: Event, fx: &mut Vec<Effect>) -> Shared {
+    Shared::Handled(match event {
+        Event::ReaderAdded { .. } => match state {
+            State::Unavailable(_) => Next::Go(State::Idle),
+            state => Next::Stay(state),
+        },
+        Event::ReaderRemoved { reader } => {
+            if state.card().is_some_and(|c| c.reader != reader) {
+                tracing::info!(%reader, "a reader without the patient's card was removed");
+            }
+            unavailable(s, state, KioskError::ReaderMissing, fx)
+        }
+        Event::ServiceLost => unavailable(s, state, KioskError::PcscdDown, fx),
+        // Until a reader is added again, the reader is what is missing.
+        Event::ServiceRestored => match state {
+            State::Unavailable(KioskError::PcscdDown) => {
+                unavailable(s, state, KioskError::ReaderMissing, fx)
+            }
+            state => Next::Stay(state),
+        },
+        Event::CardInserted { reader } => match state {
+            // One patient at a time: a second card elsewhere waits; none without a reader.
+            State::Idle | State::Staff(_, Paused::NoCard) => {
+                s.idle_notices.clear();
+                fx.push(Effect::AuditStart);
+                s.go(State::Reading(Card::new(reader.clone())), fx);
+                // After the view: reading takes seconds, the patient sees it is under way.
+                fx.push(Effect::ReadCardIdentity { reader });
+                Next::Entered
+            }
+            state => Next::Stay(state),
+        },
+        Event::CardRemoved { reader } => {
+            if state.card().is_none_or(|c| c.reader != reader) {
+                return Shared::Handled(Next::Stay(state));
+            }
+            let finished = matches!(
+                state,
+                State::CardRefused { .. }
+                    | State::Patient(_, Step::Failed { .. } | Step::Result(_) | Step::RemoveCard)
+            );
+            leave_staff_mode(s, fx);
+            end_patient(s, state, fx);
+            s.idle_notices = if finished {
+                Vec::new()
+            } else {
+                vec![Notice::CardRemoved]
+            };
+            Next::Go(State::Idle)
+        }
+        Event::Touch(Touch::Language(lang)) => {
+            s.lang = lang;
+            fx.push(Effect::SetLanguage(lang));
+            let screen = state.screen();
+            s.go(state, fx);
+            fx.push(Effect::Speak(screen, lang));
+            Next::Entered
+        }
+        Event::Touch(Touch::CallStaff) => call_staff(state, fx),
+        Event::StaffCardInserted { reader } => {
+            fx.push(Effect::ReadStaffCard { reader });
+            Next::Stay(state)
+        }
+        Event::StaffCardPresented(operator) => {
+            staff::unlocked(s, state, operator, super::Credential::Card, fx)
+        }
+        Event::StaffCardRefused => staff::card_refused(state, fx),
+        Event::TimerFired(TimerId::Idle) => {
+            s.idle_armed = false;
+            if !state.waits_for_touch() {
+                return Shared::Handled(Next::Stay(state));
+            }
+            leave_staff_mode(s, fx);
+            let state = match state {
+                State::Staff(_, paused) => paused.resume(),
+                state => state,
+            };
+            match state.card() {
+                Some(_) => s.fail(state, KioskError::TimedOut, fx),
+                None => Next::Go(state),
+            }
+        }
+        event => return Shared::Own(state, event),
+    })
+}
+
+/// 係員を呼ぶ: alerts staff; the staff login comes up unless the kiosk waits for a device.
+fn call_staff(mut state: State, fx: &mut Vec<Effect>) -> Next {
+    if matches!(state, State::Staff(..)) {
+        return Next::Stay(state);
+    }
+    fx.push(Effect::NotifyStaff);
+    fx.push(Effect::Audit(AuditRecord::StaffCalled));
+    if state.is_busy() {
+        if let State::Reading(card) | State::Patient(Patient { card, .. }, _) = &mut state {
+            card.notice(Notice::StaffCalled);
+        }
+        return Next::Go(state);
+    }
+    let state = face::leave(state, fx);
+    Next::Go(State::Staff(staff::StaffStep::login(), Paused::of(state)))
+}
+
+/// The reader or pcscd is gone: the patient's session ends.
+fn unavailable(s: &mut Session, state: State, error: KioskError, fx: &mut Vec<Effect>) -> Next {
+    leave_staff_mode(s, fx);
+    end_patient(s, state, fx);
+    fx.push(Effect::Audit(AuditRecord::Error(error)));
+    Next::Go(State::Unavailable(error))
+}
+
+/// Ends staff mode, if a staff member is logged in.
+pub(super) fn leave_staff_mode(s: &mut Session, fx: &mut Vec<Effect>) {
+    if let Some(operator) = s.operator.take() {
+        fx.push(Effect::Audit(AuditRecord::StaffLeft { operator }));
+    }
+}
+
+/// The patient is gone: zeroize what they left, stop every timer, close the audit record.
+fn end_patient(s: &mut Session, state: State, fx: &mut Vec<Effect>) {
+    let state = face::leave(state, fx);
+    fx.push(Effect::CancelTimer(TimerId::FaceTick));
+    fx.push(Effect::CancelTimer(TimerId::ResultHold));
+    if let Some(end) = audit_end(state) {
+        fx.push(Effect::ReleaseCard);
+        fx.push(end);
+    }
+    s.lang = Lang::Ja;
+    fx.push(Effect::SetLanguage(Lang::Ja));
+}
+
+/// The end of the audit record of the card in `state`, if a card is in.
+fn audit_end(state: State) -> Option<Effect> {
+    match state {
+        State::Idle | State::Unavailable(_) => None,
+        State::Reading(_) => Some(Effect::AuditEnd {
+            outcome: Ending::Aborted,
+            certificate_serial: None,
+        }),
+        State::CardRefused { serial, .. } => Some(Effect::AuditEnd {
+            outcome: Ending::Failed,
+            certificate_serial: serial,
+        }),
+        State::Patient(p, step) => Some(p.audit_end(matches!(step, Step::Failed { .. }))),
+        State::Staff(_, paused) => audit_end(paused.resume()),
+    }
+}

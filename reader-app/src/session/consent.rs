@@ -1,0 +1,143 @@
+//! After verification: the consent screens (包括同意 or per item), the hand-off to the
+//! reception system, the 初回利用登録 offer and the result.
+
+use super::state::{Patient, State, Step, Verified};
+use super::{AuditRecord, Consent, Effect, Event, Method, Next, Qualification, Screen};
+use super::{Session, TimerId, Touch, VerificationResult, View};
+
+/// A consent screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ConsentStep {
+    /// 包括同意 or choose per item.
+    Choice,
+    Items,
+    Summary,
+}
+
+impl ConsentStep {
+    pub fn screen(self) -> Screen {
+        match self {
+            ConsentStep::Choice => Screen::ConsentChoice,
+            ConsentStep::Items => Screen::ConsentItems,
+            ConsentStep::Summary => Screen::ConsentSummary,
+        }
+    }
+}
+
+/// The consent answers on the screens after verification.
+pub(super) fn describe(step: &Step, view: &mut View) {
+    if let Step::Consent(v, _) | Step::Delivering(v) | Step::RegistrationOffer(v) = step {
+        view.consent = v.consent.items.clone();
+        view.comprehensive = v.consent.comprehensive;
+    }
+}
+
+/// The patient was verified by `method` (audited now): consent, or the hand-off if the
+/// facility shows no consent items.
+pub(super) fn verified(s: &mut Session, p: Patient, method: Method, fx: &mut Vec<Effect>) -> Next {
+    fx.push(Effect::Audit(AuditRecord::MethodChosen(method.kind())));
+    let v = Verified::new(method, &s.settings);
+    if s.settings.consent_items.is_empty() {
+        deliver(p, v, fx)
+    } else {
+        Next::Go(State::Patient(p, Step::Consent(v, ConsentStep::Choice)))
+    }
+}
+
+/// Events of the steps after verification.
+pub(super) fn handle(
+    s: &mut Session,
+    mut p: Patient,
+    step: Step,
+    event: Event,
+    fx: &mut Vec<Effect>,
+) -> Next {
+    match (step, event) {
+        (Step::Consent(v, screen), Event::Touch(touch)) => consent(s, p, v, screen, touch, fx),
+        (Step::Delivering(v), Event::Delivered(Ok(Qualification::NotRegistered)))
+            if !v.register =>
+        {
+            p.delivered = true;
+            Next::Go(State::Patient(p, Step::RegistrationOffer(v)))
+        }
+        (Step::Delivering(_), Event::Delivered(Ok(answer))) => {
+            p.delivered = true;
+            result(s, p, answer, fx)
+        }
+        (step @ Step::Delivering(_), Event::Delivered(Err(e))) => {
+            s.fail(State::Patient(p, step), e, fx)
+        }
+        (Step::RegistrationOffer(mut v), Event::Touch(Touch::Register(true))) => {
+            v.register = true;
+            deliver(p, v, fx)
+        }
+        (Step::RegistrationOffer(_), Event::Touch(Touch::Register(false))) => {
+            result(s, p, Qualification::NotRegistered, fx)
+        }
+        (Step::Result(_), Event::TimerFired(TimerId::ResultHold)) => {
+            Next::Go(State::Patient(p, Step::RemoveCard))
+        }
+        (step, event) => Next::ignore(State::Patient(p, step), &event),
+    }
+}
+
+fn consent(
+    s: &mut Session,
+    p: Patient,
+    mut v: Verified,
+    screen: ConsentStep,
+    touch: Touch,
+    fx: &mut Vec<Effect>,
+) -> Next {
+    let next = match (screen, touch) {
+        (ConsentStep::Choice, Touch::ConsentAll) => {
+            v.consent.comprehensive = true;
+            v.consent
+                .items
+                .iter_mut()
+                .for_each(|(_, agreed)| *agreed = true);
+            ConsentStep::Summary
+        }
+        (ConsentStep::Choice, Touch::ConsentPerItem) => {
+            v.consent.comprehensive = false;
+            ConsentStep::Items
+        }
+        (ConsentStep::Items, Touch::ConsentToggle(item)) => {
+            if let Some((_, agreed)) = v.consent.items.iter_mut().find(|(i, _)| *i == item) {
+                *agreed = !*agreed;
+            }
+            ConsentStep::Items
+        }
+        (ConsentStep::Items, Touch::ConsentReview) => ConsentStep::Summary,
+        (ConsentStep::Items | ConsentStep::Summary, Touch::Cancel) => {
+            v.consent = Consent::defaults(&s.settings.consent_items);
+            ConsentStep::Choice
+        }
+        (ConsentStep::Summary, Touch::ConsentConfirm) => return deliver(p, v, fx),
+        (screen, touch) => {
+            let state = State::Patient(p, Step::Consent(v, screen));
+            return Next::ignore(state, &Event::Touch(touch));
+        }
+    };
+    Next::Go(State::Patient(p, Step::Consent(v, next)))
+}
+
+/// Hands the verified result to the reception system.
+fn deliver(p: Patient, v: Verified, fx: &mut Vec<Effect>) -> Next {
+    fx.push(Effect::DeliverResult(VerificationResult {
+        certificate: p.identity.certificate.clone(),
+        method: v.method.clone(),
+        consent: v.consent.clone(),
+        proxy: p.proxy,
+        register: v.register,
+    }));
+    Next::Go(State::Patient(p, Step::Delivering(v)))
+}
+
+fn result(s: &mut Session, p: Patient, answer: Qualification, fx: &mut Vec<Effect>) -> Next {
+    fx.push(Effect::StartTimer(
+        TimerId::ResultHold,
+        s.settings.result_hold(),
+    ));
+    Next::Go(State::Patient(p, Step::Result(answer)))
+}

@@ -1,0 +1,149 @@
+//! The session opens and closes its audit record itself: completed, failed and aborted told
+//! apart; rejections audited as they happen.
+
+use super::*;
+
+fn end(fx: &[Effect]) -> (Ending, Option<String>) {
+    fx.iter()
+        .find_map(|e| match e {
+            Effect::AuditEnd {
+                outcome,
+                certificate_serial,
+            } => Some((*outcome, certificate_serial.clone())),
+            _ => None,
+        })
+        .expect("AuditEnd")
+}
+
+fn removed(s: &mut Session) -> (Ending, Option<String>) {
+    end(&s.handle(Event::CardRemoved { reader: R.into() }))
+}
+
+fn audited(fx: &[Effect], record: AuditRecord) -> bool {
+    fx.contains(&Effect::Audit(record))
+}
+
+#[test]
+fn a_delivered_result_completes_the_session_and_the_method_is_audited_when_chosen() {
+    let mut s = Session::default();
+    let fx = s.handle(Event::CardInserted { reader: R.into() });
+    let start = fx.iter().position(|e| *e == Effect::AuditStart);
+    let read = fx
+        .iter()
+        .position(|e| matches!(e, Effect::ReadCardIdentity { .. }));
+    assert!(start < read && start.is_some(), "{fx:?}");
+    s.handle(Event::CardIdentityRead(Ok(identity(
+        PinState::Remaining(3),
+        500,
+    ))));
+    touch(&mut s, Touch::ChoosePin);
+    type_pin(&mut s, "1234");
+    let fx = s.handle(Event::PinVerified(Ok(PinOutcome::Verified(proof()))));
+    assert!(audited(&fx, AuditRecord::MethodChosen(MethodKind::Pin)));
+    let fx = touch(&mut s, Touch::ConsentAll);
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Audit(_))));
+    touch(&mut s, Touch::ConsentConfirm);
+    s.handle(Event::Delivered(Ok(Qualification::Valid)));
+    assert_eq!(removed(&mut s), (Ending::Completed, Some("0A1B".into())));
+}
+
+#[test]
+fn an_expired_certificate_e006_fails_the_session() {
+    let mut s = Session::default();
+    s.handle(Event::CardInserted { reader: R.into() });
+    let fx = s.handle(Event::CardIdentityRead(Ok(identity(
+        PinState::Remaining(3),
+        -1,
+    ))));
+    assert!(audited(
+        &fx,
+        AuditRecord::Error(KioskError::CertificateExpired)
+    ));
+    assert_eq!(KioskError::CertificateExpired.text().code, "E006");
+    assert_eq!(removed(&mut s), (Ending::Failed, Some("0A1B".into())));
+    // A card that is not a My Number card: failed, no serial.
+    s.handle(Event::CardInserted { reader: R.into() });
+    s.handle(Event::CardIdentityRead(Err(KioskError::NotMyNumberCard)));
+    assert_eq!(removed(&mut s), (Ending::Failed, None));
+}
+
+#[test]
+fn an_impostor_rejected_at_every_attempt_fails_the_session() {
+    let mut s = at_choice(PinState::Remaining(3));
+    to_capture(&mut s);
+    for attempt in 1..=3 {
+        s.handle(Event::FaceCaptured(Ok(Capture::Captured {
+            liveness: LivenessCheck::Passed,
+        })));
+        let fx = s.handle(Event::FacesCompared(Ok(FaceMatch {
+            score: 0.1,
+            matched: false,
+        })));
+        assert!(audited(
+            &fx,
+            AuditRecord::FaceRejected {
+                attempt,
+                error: KioskError::FaceNotMatched
+            }
+        ));
+    }
+    assert_eq!(screen(&s), Screen::MethodChoice);
+    assert_eq!(removed(&mut s).0, Ending::Failed);
+}
+
+#[test]
+fn a_photo_refused_by_liveness_is_audited_as_a_rejection() {
+    let mut s = at_choice(PinState::Remaining(3));
+    to_capture(&mut s);
+    let fx = s.handle(Event::FaceCaptured(Ok(Capture::LivenessFailed)));
+    assert!(audited(
+        &fx,
+        AuditRecord::FaceRejected {
+            attempt: 1,
+            error: KioskError::LivenessFailed
+        }
+    ));
+    // One rejection, then the patient leaves: aborted, not failed.
+    assert_eq!(removed(&mut s).0, Ending::Aborted);
+}
+
+#[test]
+fn wrong_pins_are_audited_and_a_pin_locked_by_them_fails_the_session() {
+    let mut s = at_choice(PinState::Remaining(2));
+    touch(&mut s, Touch::ChoosePin);
+    type_pin(&mut s, "0000");
+    let fx = s.handle(Event::PinVerified(Ok(PinOutcome::Wrong { remaining: 1 })));
+    assert!(audited(&fx, AuditRecord::PinRejected { remaining: 1 }));
+    type_pin(&mut s, "0001");
+    let fx = s.handle(Event::PinVerified(Ok(PinOutcome::Wrong { remaining: 0 })));
+    assert!(audited(&fx, AuditRecord::PinRejected { remaining: 0 }));
+    assert_eq!(removed(&mut s).0, Ending::Failed);
+}
+
+#[test]
+fn leaving_before_a_result_aborts_the_session() {
+    // At the method choice, and after one wrong PIN (not locked).
+    let mut s = at_choice(PinState::Remaining(3));
+    assert_eq!(removed(&mut s), (Ending::Aborted, Some("0A1B".into())));
+    let mut s = at_choice(PinState::Remaining(3));
+    touch(&mut s, Touch::ChoosePin);
+    type_pin(&mut s, "0000");
+    s.handle(Event::PinVerified(Ok(PinOutcome::Wrong { remaining: 2 })));
+    assert_eq!(removed(&mut s).0, Ending::Aborted);
+    // While the card is read: no serial yet.
+    let mut s = Session::default();
+    s.handle(Event::CardInserted { reader: R.into() });
+    assert_eq!(removed(&mut s), (Ending::Aborted, None));
+}
+
+#[test]
+fn an_error_after_the_card_was_read_fails_the_session_and_losing_pcscd_ends_it() {
+    let mut s = at_choice(PinState::Remaining(3));
+    touch(&mut s, Touch::ChoosePin);
+    s.handle(Event::TimerFired(TimerId::Idle));
+    assert_eq!(removed(&mut s).0, Ending::Failed);
+    let mut s = at_choice(PinState::Remaining(3));
+    let fx = s.handle(Event::ServiceLost);
+    assert_eq!(end(&fx).0, Ending::Aborted);
+    assert!(audited(&fx, AuditRecord::Error(KioskError::PcscdDown)));
+}
