@@ -1,32 +1,34 @@
-//! The running kiosk: the Slint window, the card monitor and the session thread.
+//! The running kiosk: wires the Slint window, the card monitor and the session thread.
 //!
 //! Card, camera, timer and touch events flow into one channel; the session thread owns the
-//! [`Session`], carries out its effects through the [`ports`] and pushes views to the UI thread.
+//! [`Session`] and its [`runtime`] carries out the effects through the [`ports`]. [`devices`]
+//! maps reader events, [`bridge`] is the UI bridge, [`staff`] checks staff credentials.
 
+mod bridge;
 pub mod camera;
 pub mod card_front_port;
 pub mod card_port;
+mod devices;
 pub mod face_port;
 pub mod ports;
 pub mod reception;
+mod runtime;
 pub mod sim;
 pub mod staff;
+mod timers;
 pub mod view;
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 
-use card_io::monitor::{CardEvent, CardMonitor, ReaderFilter};
+use card_io::monitor::{CardMonitor, ReaderFilter};
 use slint::ComponentHandle;
 
-use crate::audit::AuditEvent;
 use crate::config::Config;
-use crate::handoff::result::{SessionId, SessionInfo};
-use crate::session::{Effect, Event, Screen, Session, TimerId, Touch, View};
-use ports::{AuditPort, CaptureProgress, CardFrontPort, CardPort, FacePort, HandOffPort};
+use crate::session::Session;
+use devices::{reader_status, Readers};
+use ports::{AuditPort, CardFrontPort, CardPort, FacePort, HandOffPort};
+use runtime::Runtime;
 
 /// Whether the kiosk drives a real reader only, or also offers the virtual card controls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +84,7 @@ pub fn run_in(window: &ui::KioskWindow, config: &Config, mode: Mode) -> anyhow::
     window.set_reader_status(reader_status(&reader_filter).into());
 
     let (tx, rx) = mpsc::channel();
-    connect_touches(window, &tx);
+    bridge::connect_touches(window, &tx);
     let readers = Readers {
         patient: reader_filter,
         staff: config
@@ -217,423 +219,6 @@ fn demo_trust_anchors() -> anyhow::Result<card_io::certificate::TrustAnchors> {
     Ok(anchors)
 }
 
-/// Sends the window's touches to the session.
-fn connect_touches(window: &ui::KioskWindow, tx: &mpsc::Sender<Event>) {
-    let send = tx.clone();
-    window.on_call_staff(move || {
-        let _ = send.send(Event::Touch(Touch::CallStaff));
-    });
-    let send = tx.clone();
-    window.on_select_language(move |code| {
-        if let Some(lang) = crate::session::Lang::from_code(&code) {
-            let _ = send.send(Event::Touch(Touch::Language(lang)));
-        }
-    });
-    let send = tx.clone();
-    let weak = window.as_weak();
-    window.on_act(move |action, arg| {
-        let Some(window) = weak.upgrade() else { return };
-        let rows = view::consent_items(&window);
-        if let Some(touch) = view::touch(action, arg, &rows) {
-            let _ = send.send(Event::Touch(touch));
-        }
-    });
-}
-
-/// The reader line at the bottom of the screen.
-fn reader_status(filter: &ReaderFilter) -> String {
-    match filter {
-        ReaderFilter::Any => "カードリーダー: すべて".into(),
-        ReaderFilter::Contains(name) | ReaderFilter::Exact(name) => {
-            format!("カードリーダー: {name}")
-        }
-    }
-}
-
-/// The patient reader(s) and the staff-card reader, if staff cards are configured.
-#[derive(Debug)]
-struct Readers {
-    patient: ReaderFilter,
-    staff: Option<ReaderFilter>,
-}
-
-impl Readers {
-    /// The session event of a card monitor event: a card on the staff-card reader is a staff
-    /// card (its other events do not concern the session); readers of neither kind are ignored.
-    fn event(&self, event: CardEvent) -> Option<Event> {
-        let reader = match &event {
-            CardEvent::ReaderAdded(r) | CardEvent::ReaderRemoved(r) => r,
-            CardEvent::CardInserted { reader } | CardEvent::CardRemoved { reader } => reader,
-            CardEvent::ServiceLost => return Some(Event::ServiceLost),
-            CardEvent::ServiceRestored => return Some(Event::ServiceRestored),
-        };
-        if self.staff.as_ref().is_some_and(|f| f.matches(reader)) {
-            return match event {
-                CardEvent::CardInserted { reader } => Some(Event::StaffCardInserted { reader }),
-                _ => None,
-            };
-        }
-        if !self.patient.matches(reader) {
-            return None;
-        }
-        Some(match event {
-            CardEvent::ReaderAdded(reader) => Event::ReaderAdded { reader },
-            CardEvent::ReaderRemoved(reader) => Event::ReaderRemoved { reader },
-            CardEvent::CardInserted { reader } => Event::CardInserted { reader },
-            CardEvent::CardRemoved { reader } => Event::CardRemoved { reader },
-            CardEvent::ServiceLost => Event::ServiceLost,
-            CardEvent::ServiceRestored => Event::ServiceRestored,
-        })
-    }
-}
-
-/// Reads the card on the staff-card reader and looks its certificate up among the
-/// configured staff cards.
-fn staff_card(card: &mut dyn CardPort, staff: &staff::StaffConfig, reader: &str) -> Event {
-    let identity = card.read_identity(reader);
-    card.release();
-    match identity {
-        Ok(id) => match staff.card_operator(&id.certificate.serial) {
-            Some(operator) => {
-                tracing::info!(operator = %operator.0, "staff card recognised");
-                Event::StaffCardPresented(operator)
-            }
-            None => {
-                let serial = &id.certificate.serial;
-                tracing::warn!(%serial, "not a configured staff card");
-                Event::StaffCardRefused
-            }
-        },
-        Err(e) => {
-            tracing::warn!(code = e.text().code, "staff card unreadable");
-            Event::StaffCardRefused
-        }
-    }
-}
-
-/// Carries out effects: calls the ports, runs the timers and the capture thread.
-struct Runtime {
-    ports: Ports,
-    shuffle_pad: bool,
-    shown: Option<Screen>,
-    tx: mpsc::Sender<Event>,
-    timers: HashMap<TimerId, Instant>,
-    capture_stop: Option<Arc<AtomicBool>>,
-    kiosk_id: String,
-    /// The patient session the audit record is open for, from `AuditStart` to `AuditEnd`.
-    audited: Option<SessionInfo>,
-}
-
-impl Runtime {
-    fn new(ports: Ports, tx: mpsc::Sender<Event>, shuffle_pad: bool, kiosk_id: String) -> Self {
-        Self {
-            ports,
-            shuffle_pad,
-            shown: None,
-            tx,
-            timers: HashMap::new(),
-            capture_stop: None,
-            kiosk_id,
-            audited: None,
-        }
-    }
-
-    fn session_id(&self) -> Option<SessionId> {
-        self.audited.as_ref().map(|info| info.session_id)
-    }
-
-    fn deliver(&mut self, result: &crate::session::VerificationResult) -> Event {
-        let Some(info) = &self.audited else {
-            return Event::Delivered(Err(crate::errors::KioskError::CardRemoved));
-        };
-        let answer = self.ports.hand_off.deliver(info, result);
-        if answer.is_ok() {
-            let session_id = info.session_id;
-            self.ports
-                .audit
-                .record(AuditEvent::ResultQueued { session_id });
-        }
-        Event::Delivered(answer)
-    }
-
-    /// Feeds events into the session until every sender is gone.
-    fn run(
-        mut self,
-        mut session: Session,
-        rx: &mpsc::Receiver<Event>,
-        ui: &slint::Weak<ui::KioskWindow>,
-    ) {
-        let mut pending = Vec::new();
-        loop {
-            let event = match self.next_deadline() {
-                Some((id, at)) => {
-                    match rx.recv_timeout(at.saturating_duration_since(Instant::now())) {
-                        Ok(event) => event,
-                        Err(RecvTimeoutError::Timeout) => {
-                            self.timers.remove(&id);
-                            Event::TimerFired(id)
-                        }
-                        Err(RecvTimeoutError::Disconnected) => break,
-                    }
-                }
-                None => match rx.recv() {
-                    Ok(event) => event,
-                    Err(_) => break,
-                },
-            };
-            pending.push(event);
-            while let Some(event) = pending.pop() {
-                tracing::debug!(?event, "session event");
-                for effect in session.handle(event) {
-                    if let Some(next) = self.carry_out(effect, ui) {
-                        pending.insert(0, next);
-                    }
-                }
-            }
-        }
-        self.stop_capture();
-    }
-
-    fn next_deadline(&self) -> Option<(TimerId, Instant)> {
-        self.timers
-            .iter()
-            .map(|(&id, &at)| (id, at))
-            .min_by_key(|&(_, at)| at)
-    }
-
-    /// Does one effect; a synchronous port call returns its result event.
-    fn carry_out(&mut self, effect: Effect, ui: &slint::Weak<ui::KioskWindow>) -> Option<Event> {
-        let p = &mut self.ports;
-        match effect {
-            Effect::Show(view) => {
-                let entering_pad =
-                    view.screen == Screen::PinEntry && self.shown != Some(Screen::PinEntry);
-                if entering_pad && self.shuffle_pad {
-                    set_pad_keys(ui, shuffled_digits());
-                }
-                self.shown = Some(view.screen);
-                show(ui, view);
-            }
-            Effect::Speak(screen, lang) => speak(ui, &p.voice, screen, lang),
-            Effect::SetLanguage(_) => {}
-            Effect::StartTimer(id, after) => {
-                self.timers.insert(id, Instant::now() + after);
-            }
-            Effect::CancelTimer(id) => {
-                self.timers.remove(&id);
-            }
-            Effect::ReadCardIdentity { reader } => {
-                return Some(Event::CardIdentityRead(p.card.read_identity(&reader)))
-            }
-            Effect::QueryPinBCounter => {
-                return Some(Event::PinBCounterRead(p.card.pin_b_retries()))
-            }
-            Effect::ReadCardFront => return Some(Event::CardFrontRead(p.card_front.read())),
-            Effect::SubmitPinB(pin_b) => {
-                return Some(Event::PinBSubmitted(p.card.submit_pin_b(&pin_b)))
-            }
-            Effect::ReadFacePhoto => {
-                let result = p
-                    .card
-                    .read_face_photo()
-                    .and_then(|photo| lock(&p.face).set_reference(photo));
-                return Some(Event::FacePhotoRead(result));
-            }
-            Effect::StartFaceCapture(challenge) => self.start_capture(challenge, ui),
-            Effect::StopFaceCapture => self.stop_capture(),
-            Effect::CompareFaces => return Some(Event::FacesCompared(lock(&p.face).compare())),
-            Effect::DiscardBiometrics => {
-                self.stop_capture();
-                lock(&self.ports.face).discard();
-                clear_preview(ui);
-            }
-            Effect::VerifyPin(pin) => return Some(Event::PinVerified(p.card.verify_pin(&pin))),
-            Effect::CheckStaffPin(pin) => return Some(Event::StaffPinChecked(p.staff.check(&pin))),
-            Effect::ReadStaffCard { reader } => {
-                return Some(staff_card(p.staff_card.as_mut(), &p.staff, &reader))
-            }
-            Effect::DeliverResult(result) => return Some(self.deliver(&result)),
-            Effect::ReleaseCard => p.card.release(),
-            Effect::NotifyStaff => tracing::warn!("patient pressed call-staff"),
-            Effect::AuditStart => {
-                let info = SessionInfo {
-                    kiosk_id: self.kiosk_id.clone(),
-                    session_id: SessionId::new(),
-                    started_at: crate::handoff::result::now(),
-                };
-                let session_id = info.session_id;
-                self.audited = Some(info);
-                p.audit.record(AuditEvent::SessionStarted { session_id });
-            }
-            Effect::AuditEnd {
-                outcome,
-                certificate_serial,
-            } => {
-                if let Some(info) = self.audited.take() {
-                    p.audit.record(AuditEvent::SessionEnded {
-                        session_id: info.session_id,
-                        outcome: reception::outcome(outcome),
-                        certificate_serial,
-                    });
-                }
-            }
-            Effect::Audit(record) => {
-                if let Some(event) = reception::audit_event(self.session_id(), &record) {
-                    self.ports.audit.record(event);
-                }
-            }
-        }
-        None
-    }
-
-    /// Captures on a thread of its own, so timers and card removal keep flowing.
-    fn start_capture(
-        &mut self,
-        challenge: crate::session::Challenge,
-        ui: &slint::Weak<ui::KioskWindow>,
-    ) {
-        self.stop_capture();
-        let stop = Arc::new(AtomicBool::new(false));
-        self.capture_stop = Some(stop.clone());
-        let face = self.ports.face.clone();
-        let tx = self.tx.clone();
-        let ui = ui.clone();
-        let spawned = std::thread::Builder::new()
-            .name("capture".into())
-            .spawn(move || {
-                let mut report = |progress| match progress {
-                    CaptureProgress::Guidance(g) => {
-                        let _ = tx.send(Event::FaceGuidance(g));
-                    }
-                    CaptureProgress::Preview(buffer) => {
-                        let ui = ui.clone();
-                        let _ = slint::invoke_from_event_loop(move || {
-                            if let Some(w) = ui.upgrade() {
-                                show_preview(&w, Some(buffer));
-                            }
-                        });
-                    }
-                };
-                let outcome = lock(&face).capture(challenge, &mut report, &stop);
-                if !stop.load(Ordering::Relaxed) {
-                    let _ = tx.send(Event::FaceCaptured(outcome));
-                }
-            });
-        if let Err(e) = spawned {
-            tracing::error!(error = %e, "cannot start the capture thread");
-            let _ = self.tx.send(Event::FaceCaptured(Err(
-                crate::errors::KioskError::CameraMissing,
-            )));
-        }
-    }
-
-    fn stop_capture(&mut self) {
-        if let Some(stop) = self.capture_stop.take() {
-            stop.store(true, Ordering::Relaxed);
-        }
-    }
-}
-
-fn lock(face: &Mutex<Box<dyn FacePort>>) -> std::sync::MutexGuard<'_, Box<dyn FacePort>> {
-    face.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// The ten digits in a random order (Fisher–Yates over the system RNG).
-pub fn shuffled_digits() -> [i32; 10] {
-    use ring::rand::{SecureRandom, SystemRandom};
-    let mut keys = [1, 2, 3, 4, 5, 6, 7, 8, 9, 0];
-    let mut random = [0u8; 10];
-    if SystemRandom::new().fill(&mut random).is_err() {
-        tracing::warn!("no system randomness: PIN pad keeps its order");
-        return keys;
-    }
-    for i in (1..keys.len()).rev() {
-        keys.swap(i, usize::from(random[i]) % (i + 1));
-    }
-    keys
-}
-
-fn set_pad_keys(ui: &slint::Weak<ui::KioskWindow>, keys: [i32; 10]) {
-    let ui = ui.clone();
-    let _ = slint::invoke_from_event_loop(move || {
-        if let Some(w) = ui.upgrade() {
-            w.set_pad_keys(slint::ModelRc::new(slint::VecModel::from(keys.to_vec())));
-        }
-    });
-}
-
-/// Takes the screen's prompt in `lang` from the window's translations and speaks it.
-fn speak(
-    ui: &slint::Weak<ui::KioskWindow>,
-    voice: &crate::voice::Voice,
-    screen: Screen,
-    lang: crate::session::Lang,
-) {
-    let (tx, rx) = mpsc::channel();
-    let ui = ui.clone();
-    let asked = slint::invoke_from_event_loop(move || {
-        if let Some(w) = ui.upgrade() {
-            view::select_language(lang);
-            let _ = tx.send(
-                w.global::<ui::Texts>()
-                    .invoke_prompt(view::screen(screen))
-                    .to_string(),
-            );
-        }
-    });
-    if asked.is_ok() {
-        if let Ok(text) = rx.recv_timeout(Duration::from_secs(1)) {
-            voice.say(lang, text);
-        }
-    }
-}
-
-type Preview = slint::SharedPixelBuffer<slint::Rgb8Pixel>;
-
-thread_local! {
-    /// The preview frame on screen (UI thread), kept to zeroize it once replaced.
-    static SHOWN_PREVIEW: std::cell::RefCell<Option<Preview>> = const { std::cell::RefCell::new(None) };
-}
-
-/// Shows `next` (or nothing) as the preview, then zeroizes the frame it replaced: once the
-/// window no longer shows it, this is its only reference and it is overwritten in place.
-fn show_preview(w: &ui::KioskWindow, next: Option<Preview>) {
-    let image = next.as_ref().map_or_else(slint::Image::default, |b| {
-        slint::Image::from_rgb8(b.clone())
-    });
-    w.set_preview(image);
-    if let Some(mut old) = SHOWN_PREVIEW.with(|shown| shown.replace(next)) {
-        zeroize::Zeroize::zeroize(old.make_mut_bytes());
-    }
-}
-
-/// Drops the last preview frame from the window and zeroizes it.
-fn clear_preview(ui: &slint::Weak<ui::KioskWindow>) {
-    let ui = ui.clone();
-    let _ = slint::invoke_from_event_loop(move || {
-        if let Some(w) = ui.upgrade() {
-            show_preview(&w, None);
-        }
-    });
-}
-
-/// Shows `view` on the UI thread; errors are logged with their staff cause.
-fn show(ui: &slint::Weak<ui::KioskWindow>, view: View) {
-    match view.error {
-        Some(e) if view.screen == Screen::Error => {
-            let text = e.text();
-            tracing::warn!(code = text.code, cause = text.staff, "error shown");
-        }
-        _ => tracing::info!(screen = ?view.screen, "screen shown"),
-    }
-    let ui = ui.clone();
-    let _ = slint::invoke_from_event_loop(move || {
-        if let Some(window) = ui.upgrade() {
-            view::apply(&window, &view);
-        }
-    });
-}
-
 #[cfg(test)]
 mod tests {
     /// The configured ONNX Runtime (the tests' default points at `third_party`).
@@ -715,55 +300,5 @@ mod tests {
             let result = face.compare().unwrap();
             assert_eq!(result.matched, matched, "{threshold}: {result:?}");
         }
-    }
-
-    #[test]
-    fn cards_on_the_staff_reader_are_staff_cards_and_nothing_else() {
-        use crate::session::Event;
-        use card_io::monitor::{CardEvent, ReaderFilter};
-        let readers = super::Readers {
-            patient: ReaderFilter::Any,
-            staff: Some(ReaderFilter::Contains("staff".into())),
-        };
-        let staff = || "ACS Staff Reader".to_owned();
-        assert_eq!(
-            readers.event(CardEvent::CardInserted { reader: staff() }),
-            Some(Event::StaffCardInserted { reader: staff() })
-        );
-        assert_eq!(
-            readers.event(CardEvent::CardRemoved { reader: staff() }),
-            None
-        );
-        assert_eq!(readers.event(CardEvent::ReaderRemoved(staff())), None);
-        let patient = || "Sony RC-S300".to_owned();
-        assert_eq!(
-            readers.event(CardEvent::CardInserted { reader: patient() }),
-            Some(Event::CardInserted { reader: patient() })
-        );
-        assert_eq!(
-            readers.event(CardEvent::ServiceLost),
-            Some(Event::ServiceLost)
-        );
-        let only = super::Readers {
-            patient: ReaderFilter::Exact(patient()),
-            staff: None,
-        };
-        assert_eq!(
-            only.event(CardEvent::CardInserted { reader: staff() }),
-            None
-        );
-    }
-
-    #[test]
-    fn shuffled_digits_are_a_permutation() {
-        let mut seen = std::collections::HashSet::new();
-        for _ in 0..20 {
-            let keys = super::shuffled_digits();
-            let mut sorted = keys;
-            sorted.sort_unstable();
-            assert_eq!(sorted, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-            seen.insert(keys);
-        }
-        assert!(seen.len() > 1, "20 shuffles gave one order");
     }
 }

@@ -5,7 +5,8 @@
 use serde::Deserialize;
 use std::num::NonZeroU32;
 
-use crate::session::{Operator, PinEntry};
+use super::ports::CardPort;
+use crate::session::{Event, Operator, PinEntry};
 
 /// `[staff]`: who may unlock staff mode.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -90,6 +91,30 @@ impl StaffConfig {
             let own = normalized(m.card_serial.as_deref()?);
             (!own.is_empty() && own == serial).then(|| Operator(m.id.clone()))
         })
+    }
+
+    /// Reads the card on the staff-card reader and looks its certificate up among the
+    /// configured staff cards.
+    pub fn read_card(&self, card: &mut dyn CardPort, reader: &str) -> Event {
+        let identity = card.read_identity(reader);
+        card.release();
+        match identity {
+            Ok(id) => match self.card_operator(&id.certificate.serial) {
+                Some(operator) => {
+                    tracing::info!(operator = %operator.0, "staff card recognised");
+                    Event::StaffCardPresented(operator)
+                }
+                None => {
+                    let serial = &id.certificate.serial;
+                    tracing::warn!(%serial, "not a configured staff card");
+                    Event::StaffCardRefused
+                }
+            },
+            Err(e) => {
+                tracing::warn!(code = e.text().code, "staff card unreadable");
+                Event::StaffCardRefused
+            }
+        }
     }
 
     /// The staff member whose PIN this is, compared in constant time.

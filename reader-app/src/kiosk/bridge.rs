@@ -1,0 +1,146 @@
+//! The UI bridge: views, voice prompts, the camera preview and the shuffled PIN pad go to the
+//! Slint window on its thread; the window's touches come back as session events.
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use slint::ComponentHandle;
+
+use crate::session::{Event, Screen, Touch, View};
+
+use super::view;
+
+/// Sends the window's touches to the session.
+pub(super) fn connect_touches(window: &ui::KioskWindow, tx: &mpsc::Sender<Event>) {
+    let send = tx.clone();
+    window.on_call_staff(move || {
+        let _ = send.send(Event::Touch(Touch::CallStaff));
+    });
+    let send = tx.clone();
+    window.on_select_language(move |code| {
+        if let Some(lang) = crate::session::Lang::from_code(&code) {
+            let _ = send.send(Event::Touch(Touch::Language(lang)));
+        }
+    });
+    let send = tx.clone();
+    let weak = window.as_weak();
+    window.on_act(move |action, arg| {
+        let Some(window) = weak.upgrade() else { return };
+        let rows = view::consent_items(&window);
+        if let Some(touch) = view::touch(action, arg, &rows) {
+            let _ = send.send(Event::Touch(touch));
+        }
+    });
+}
+
+/// The ten digits in a random order (Fisher–Yates over the system RNG).
+pub fn shuffled_digits() -> [i32; 10] {
+    use ring::rand::{SecureRandom, SystemRandom};
+    let mut keys = [1, 2, 3, 4, 5, 6, 7, 8, 9, 0];
+    let mut random = [0u8; 10];
+    if SystemRandom::new().fill(&mut random).is_err() {
+        tracing::warn!("no system randomness: PIN pad keeps its order");
+        return keys;
+    }
+    for i in (1..keys.len()).rev() {
+        keys.swap(i, usize::from(random[i]) % (i + 1));
+    }
+    keys
+}
+
+pub(super) fn set_pad_keys(ui: &slint::Weak<ui::KioskWindow>, keys: [i32; 10]) {
+    let ui = ui.clone();
+    let _ = slint::invoke_from_event_loop(move || {
+        if let Some(w) = ui.upgrade() {
+            w.set_pad_keys(slint::ModelRc::new(slint::VecModel::from(keys.to_vec())));
+        }
+    });
+}
+
+/// Takes the screen's prompt in `lang` from the window's translations and speaks it.
+pub(super) fn speak(
+    ui: &slint::Weak<ui::KioskWindow>,
+    voice: &crate::voice::Voice,
+    screen: Screen,
+    lang: crate::session::Lang,
+) {
+    let (tx, rx) = mpsc::channel();
+    let ui = ui.clone();
+    let asked = slint::invoke_from_event_loop(move || {
+        if let Some(w) = ui.upgrade() {
+            view::select_language(lang);
+            let _ = tx.send(
+                w.global::<ui::Texts>()
+                    .invoke_prompt(view::screen(screen))
+                    .to_string(),
+            );
+        }
+    });
+    if asked.is_ok() {
+        if let Ok(text) = rx.recv_timeout(Duration::from_secs(1)) {
+            voice.say(lang, text);
+        }
+    }
+}
+
+type Preview = slint::SharedPixelBuffer<slint::Rgb8Pixel>;
+
+thread_local! {
+    /// The preview frame on screen (UI thread), kept to zeroize it once replaced.
+    static SHOWN_PREVIEW: std::cell::RefCell<Option<Preview>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Shows `next` (or nothing) as the preview, then zeroizes the frame it replaced: once the
+/// window no longer shows it, this is its only reference and it is overwritten in place.
+pub(super) fn show_preview(w: &ui::KioskWindow, next: Option<Preview>) {
+    let image = next.as_ref().map_or_else(slint::Image::default, |b| {
+        slint::Image::from_rgb8(b.clone())
+    });
+    w.set_preview(image);
+    if let Some(mut old) = SHOWN_PREVIEW.with(|shown| shown.replace(next)) {
+        zeroize::Zeroize::zeroize(old.make_mut_bytes());
+    }
+}
+
+/// Drops the last preview frame from the window and zeroizes it.
+pub(super) fn clear_preview(ui: &slint::Weak<ui::KioskWindow>) {
+    let ui = ui.clone();
+    let _ = slint::invoke_from_event_loop(move || {
+        if let Some(w) = ui.upgrade() {
+            show_preview(&w, None);
+        }
+    });
+}
+
+/// Shows `view` on the UI thread; errors are logged with their staff cause.
+pub(super) fn show(ui: &slint::Weak<ui::KioskWindow>, view: View) {
+    match view.error {
+        Some(e) if view.screen == Screen::Error => {
+            let text = e.text();
+            tracing::warn!(code = text.code, cause = text.staff, "error shown");
+        }
+        _ => tracing::info!(screen = ?view.screen, "screen shown"),
+    }
+    let ui = ui.clone();
+    let _ = slint::invoke_from_event_loop(move || {
+        if let Some(window) = ui.upgrade() {
+            view::apply(&window, &view);
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn shuffled_digits_are_a_permutation() {
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..20 {
+            let keys = super::shuffled_digits();
+            let mut sorted = keys;
+            sorted.sort_unstable();
+            assert_eq!(sorted, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+            seen.insert(keys);
+        }
+        assert!(seen.len() > 1, "20 shuffles gave one order");
+    }
+}

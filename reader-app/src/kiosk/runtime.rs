@@ -1,0 +1,232 @@
+//! The effect interpreter: carries out the session's effects through the [`Ports`], runs its
+//! timers and the capture thread, and feeds the results back into the session.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use crate::audit::AuditEvent;
+use crate::handoff::result::{SessionId, SessionInfo};
+use crate::session::{Effect, Event, Screen, Session};
+
+use super::bridge::{clear_preview, set_pad_keys, show, show_preview, shuffled_digits, speak};
+use super::ports::{CaptureProgress, FacePort};
+use super::timers::Timers;
+use super::{reception, Ports};
+
+/// Carries out effects: calls the ports, runs the timers and the capture thread.
+pub(super) struct Runtime {
+    ports: Ports,
+    shuffle_pad: bool,
+    shown: Option<Screen>,
+    tx: mpsc::Sender<Event>,
+    timers: Timers,
+    capture_stop: Option<Arc<AtomicBool>>,
+    kiosk_id: String,
+    /// The patient session the audit record is open for, from `AuditStart` to `AuditEnd`.
+    audited: Option<SessionInfo>,
+}
+
+impl Runtime {
+    pub fn new(ports: Ports, tx: mpsc::Sender<Event>, shuffle_pad: bool, kiosk_id: String) -> Self {
+        Self {
+            ports,
+            shuffle_pad,
+            shown: None,
+            tx,
+            timers: Timers::default(),
+            capture_stop: None,
+            kiosk_id,
+            audited: None,
+        }
+    }
+
+    fn session_id(&self) -> Option<SessionId> {
+        self.audited.as_ref().map(|info| info.session_id)
+    }
+
+    fn deliver(&mut self, result: &crate::session::VerificationResult) -> Event {
+        let Some(info) = &self.audited else {
+            return Event::Delivered(Err(crate::errors::KioskError::CardRemoved));
+        };
+        let answer = self.ports.hand_off.deliver(info, result);
+        if answer.is_ok() {
+            let session_id = info.session_id;
+            self.ports
+                .audit
+                .record(AuditEvent::ResultQueued { session_id });
+        }
+        Event::Delivered(answer)
+    }
+
+    /// Feeds events into the session until every sender is gone.
+    pub fn run(
+        mut self,
+        mut session: Session,
+        rx: &mpsc::Receiver<Event>,
+        ui: &slint::Weak<ui::KioskWindow>,
+    ) {
+        let mut pending = Vec::new();
+        loop {
+            let event = match self.timers.next() {
+                Some((id, at)) => {
+                    match rx.recv_timeout(at.saturating_duration_since(Instant::now())) {
+                        Ok(event) => event,
+                        Err(RecvTimeoutError::Timeout) => {
+                            self.timers.cancel(id);
+                            Event::TimerFired(id)
+                        }
+                        Err(RecvTimeoutError::Disconnected) => break,
+                    }
+                }
+                None => match rx.recv() {
+                    Ok(event) => event,
+                    Err(_) => break,
+                },
+            };
+            pending.push(event);
+            while let Some(event) = pending.pop() {
+                tracing::debug!(?event, "session event");
+                for effect in session.handle(event) {
+                    if let Some(next) = self.carry_out(effect, ui) {
+                        pending.insert(0, next);
+                    }
+                }
+            }
+        }
+        self.stop_capture();
+    }
+
+    /// Does one effect; a synchronous port call returns its result event.
+    fn carry_out(&mut self, effect: Effect, ui: &slint::Weak<ui::KioskWindow>) -> Option<Event> {
+        let p = &mut self.ports;
+        match effect {
+            Effect::Show(view) => {
+                let entering_pad =
+                    view.screen == Screen::PinEntry && self.shown != Some(Screen::PinEntry);
+                if entering_pad && self.shuffle_pad {
+                    set_pad_keys(ui, shuffled_digits());
+                }
+                self.shown = Some(view.screen);
+                show(ui, view);
+            }
+            Effect::Speak(screen, lang) => speak(ui, &p.voice, screen, lang),
+            Effect::SetLanguage(_) => {}
+            Effect::StartTimer(id, after) => self.timers.start(id, after),
+            Effect::CancelTimer(id) => self.timers.cancel(id),
+            Effect::ReadCardIdentity { reader } => {
+                return Some(Event::CardIdentityRead(p.card.read_identity(&reader)))
+            }
+            Effect::QueryPinBCounter => {
+                return Some(Event::PinBCounterRead(p.card.pin_b_retries()))
+            }
+            Effect::ReadCardFront => return Some(Event::CardFrontRead(p.card_front.read())),
+            Effect::SubmitPinB(pin_b) => {
+                return Some(Event::PinBSubmitted(p.card.submit_pin_b(&pin_b)))
+            }
+            Effect::ReadFacePhoto => {
+                let result = p
+                    .card
+                    .read_face_photo()
+                    .and_then(|photo| lock(&p.face).set_reference(photo));
+                return Some(Event::FacePhotoRead(result));
+            }
+            Effect::StartFaceCapture(challenge) => self.start_capture(challenge, ui),
+            Effect::StopFaceCapture => self.stop_capture(),
+            Effect::CompareFaces => return Some(Event::FacesCompared(lock(&p.face).compare())),
+            Effect::DiscardBiometrics => {
+                self.stop_capture();
+                lock(&self.ports.face).discard();
+                clear_preview(ui);
+            }
+            Effect::VerifyPin(pin) => return Some(Event::PinVerified(p.card.verify_pin(&pin))),
+            Effect::CheckStaffPin(pin) => return Some(Event::StaffPinChecked(p.staff.check(&pin))),
+            Effect::ReadStaffCard { reader } => {
+                return Some(p.staff.read_card(p.staff_card.as_mut(), &reader))
+            }
+            Effect::DeliverResult(result) => return Some(self.deliver(&result)),
+            Effect::ReleaseCard => p.card.release(),
+            Effect::NotifyStaff => tracing::warn!("patient pressed call-staff"),
+            Effect::AuditStart => {
+                let info = SessionInfo {
+                    kiosk_id: self.kiosk_id.clone(),
+                    session_id: SessionId::new(),
+                    started_at: crate::handoff::result::now(),
+                };
+                let session_id = info.session_id;
+                self.audited = Some(info);
+                p.audit.record(AuditEvent::SessionStarted { session_id });
+            }
+            Effect::AuditEnd {
+                outcome,
+                certificate_serial,
+            } => {
+                if let Some(info) = self.audited.take() {
+                    p.audit.record(AuditEvent::SessionEnded {
+                        session_id: info.session_id,
+                        outcome: reception::outcome(outcome),
+                        certificate_serial,
+                    });
+                }
+            }
+            Effect::Audit(record) => {
+                if let Some(event) = reception::audit_event(self.session_id(), &record) {
+                    self.ports.audit.record(event);
+                }
+            }
+        }
+        None
+    }
+
+    /// Captures on a thread of its own, so timers and card removal keep flowing.
+    fn start_capture(
+        &mut self,
+        challenge: crate::session::Challenge,
+        ui: &slint::Weak<ui::KioskWindow>,
+    ) {
+        self.stop_capture();
+        let stop = Arc::new(AtomicBool::new(false));
+        self.capture_stop = Some(stop.clone());
+        let face = self.ports.face.clone();
+        let tx = self.tx.clone();
+        let ui = ui.clone();
+        let spawned = std::thread::Builder::new()
+            .name("capture".into())
+            .spawn(move || {
+                let mut report = |progress| match progress {
+                    CaptureProgress::Guidance(g) => {
+                        let _ = tx.send(Event::FaceGuidance(g));
+                    }
+                    CaptureProgress::Preview(buffer) => {
+                        let ui = ui.clone();
+                        let _ = slint::invoke_from_event_loop(move || {
+                            if let Some(w) = ui.upgrade() {
+                                show_preview(&w, Some(buffer));
+                            }
+                        });
+                    }
+                };
+                let outcome = lock(&face).capture(challenge, &mut report, &stop);
+                if !stop.load(Ordering::Relaxed) {
+                    let _ = tx.send(Event::FaceCaptured(outcome));
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot start the capture thread");
+            let _ = self.tx.send(Event::FaceCaptured(Err(
+                crate::errors::KioskError::CameraMissing,
+            )));
+        }
+    }
+
+    fn stop_capture(&mut self) {
+        if let Some(stop) = self.capture_stop.take() {
+            stop.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+fn lock(face: &Mutex<Box<dyn FacePort>>) -> std::sync::MutexGuard<'_, Box<dyn FacePort>> {
+    face.lock().unwrap_or_else(PoisonError::into_inner)
+}
