@@ -1,8 +1,8 @@
 //! The running kiosk: wires the Slint window, the card monitor and the session thread.
 //!
 //! Card, camera, timer and touch events flow into one channel; the session thread owns the
-//! [`Session`] and its [`runtime`] carries out the effects through the [`ports`]. [`devices`]
-//! maps reader events, [`bridge`] is the UI bridge, [`staff`] checks staff credentials.
+//! [`Session`] and its `runtime` carries out the effects through the [`ports`]. `devices`
+//! maps reader events, `bridge` is the UI bridge, [`staff`] checks staff credentials.
 
 mod bridge;
 pub mod camera;

@@ -119,26 +119,17 @@ pub fn touch(action: ui::Action, arg: i32, consent: &[(ConsentItem, bool)]) -> O
     })
 }
 
-pub fn screen(screen: Screen) -> ui::Screen {
-    match screen {
-        Screen::Waiting => ui::Screen::Waiting,
-        Screen::Reading => ui::Screen::Reading,
-        Screen::MethodChoice => ui::Screen::MethodChoice,
-        Screen::FacePreparing => ui::Screen::FacePreparing,
-        Screen::FaceCapture => ui::Screen::FaceCapture,
-        Screen::PinEntry => ui::Screen::PinEntry,
-        Screen::ConsentChoice => ui::Screen::ConsentChoice,
-        Screen::ConsentItems => ui::Screen::ConsentItems,
-        Screen::ConsentSummary => ui::Screen::ConsentSummary,
-        Screen::Delivering => ui::Screen::Delivering,
-        Screen::RegistrationOffer => ui::Screen::RegistrationOffer,
-        Screen::Result => ui::Screen::Result,
-        Screen::RemoveCard => ui::Screen::RemoveCard,
-        Screen::Error => ui::Screen::Error,
-        Screen::StaffLogin => ui::Screen::StaffLogin,
-        Screen::StaffMenu => ui::Screen::StaffMenu,
-    }
+macro_rules! ui_screen {
+    ($($screen:ident),*) => {
+        /// The window's screen showing `screen` (same names in `ui/ui/types.slint`).
+        pub fn screen(screen: Screen) -> ui::Screen {
+            match screen {
+                $(Screen::$screen => ui::Screen::$screen),*
+            }
+        }
+    };
 }
+crate::session::with_screens!(ui_screen);
 
 fn guidance(g: Guidance) -> ui::Guidance {
     match g {

@@ -1,8 +1,11 @@
 //! Reading the card (certificate and retry counters) and the patient's choice of method.
 
+use super::effect::{Effect, Notice};
+use super::event::{Event, Touch};
+use super::machine::{Next, Session};
 use super::state::{Card, Patient, State, Step};
+use super::types::{CardIdentity, PinState};
 use super::{face, pin};
-use super::{CardIdentity, Effect, Event, Next, Notice, PinState, Session, Touch};
 use crate::errors::KioskError;
 
 /// The card is being read: its identity, or why it is refused.

@@ -1,9 +1,13 @@
 //! Events every state handles first: readers and pcscd, placing and removing the card, the
 //! language, 係員を呼ぶ, staff cards and the idle timeout.
 
+use super::effect::{Effect, Notice, TimerId};
+use super::event::{Event, Touch};
+use super::machine::{Next, Session};
 use super::state::{Card, Patient, Paused, State, Step};
+use super::steps::StaffStep;
+use super::types::{AuditRecord, Credential, Ending, Lang};
 use super::{face, staff};
-use super::{AuditRecord, Effect, Ending, Event, Lang, Next, Notice, Session, TimerId, Touch};
 use crate::errors::KioskError;
 
 /// Whether an event was one every state shares.
@@ -54,7 +58,7 @@ pub(super) fn handle(s: &mut Session, state: State, event: Event, fx: &mut Vec<E
                 State::CardRefused { .. }
                     | State::Patient(_, Step::Failed { .. } | Step::Result(_) | Step::RemoveCard)
             );
-            leave_staff_mode(s, fx);
+            s.leave_staff_mode(fx);
             end_patient(s, state, fx);
             s.idle_notices = if finished {
                 Vec::new()
@@ -77,7 +81,7 @@ pub(super) fn handle(s: &mut Session, state: State, event: Event, fx: &mut Vec<E
             Next::Stay(state)
         }
         Event::StaffCardPresented(operator) => {
-            staff::unlocked(s, state, operator, super::Credential::Card, fx)
+            staff::unlocked(s, state, operator, Credential::Card, fx)
         }
         Event::StaffCardRefused => staff::card_refused(state, fx),
         Event::TimerFired(TimerId::Idle) => {
@@ -85,7 +89,7 @@ pub(super) fn handle(s: &mut Session, state: State, event: Event, fx: &mut Vec<E
             if !state.waits_for_touch() {
                 return Shared::Handled(Next::Stay(state));
             }
-            leave_staff_mode(s, fx);
+            s.leave_staff_mode(fx);
             let state = match state {
                 State::Staff(_, paused) => paused.resume(),
                 state => state,
@@ -113,22 +117,15 @@ fn call_staff(mut state: State, fx: &mut Vec<Effect>) -> Next {
         return Next::Go(state);
     }
     let state = face::leave(state, fx);
-    Next::Go(State::Staff(staff::StaffStep::login(), Paused::of(state)))
+    Next::Go(State::Staff(StaffStep::login(), Paused::of(state)))
 }
 
 /// The reader or pcscd is gone: the patient's session ends.
 fn unavailable(s: &mut Session, state: State, error: KioskError, fx: &mut Vec<Effect>) -> Next {
-    leave_staff_mode(s, fx);
+    s.leave_staff_mode(fx);
     end_patient(s, state, fx);
     fx.push(Effect::Audit(AuditRecord::Error(error)));
     Next::Go(State::Unavailable(error))
-}
-
-/// Ends staff mode, if a staff member is logged in.
-pub(super) fn leave_staff_mode(s: &mut Session, fx: &mut Vec<Effect>) {
-    if let Some(operator) = s.operator.take() {
-        fx.push(Effect::Audit(AuditRecord::StaffLeft { operator }));
-    }
 }
 
 /// The patient is gone: zeroize what they left, stop every timer, close the audit record.

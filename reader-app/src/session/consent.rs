@@ -1,36 +1,12 @@
 //! After verification: the consent screens (包括同意 or per item), the hand-off to the
 //! reception system, the 初回利用登録 offer and the result.
 
+use super::effect::{Effect, TimerId};
+use super::event::{Event, Touch};
+use super::machine::{Next, Session};
 use super::state::{Patient, State, Step, Verified};
-use super::{AuditRecord, Consent, Effect, Event, Method, Next, Qualification, Screen};
-use super::{Session, TimerId, Touch, VerificationResult, View};
-
-/// A consent screen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum ConsentStep {
-    /// 包括同意 or choose per item.
-    Choice,
-    Items,
-    Summary,
-}
-
-impl ConsentStep {
-    pub fn screen(self) -> Screen {
-        match self {
-            ConsentStep::Choice => Screen::ConsentChoice,
-            ConsentStep::Items => Screen::ConsentItems,
-            ConsentStep::Summary => Screen::ConsentSummary,
-        }
-    }
-}
-
-/// The consent answers on the screens after verification.
-pub(super) fn describe(step: &Step, view: &mut View) {
-    if let Step::Consent(v, _) | Step::Delivering(v) | Step::RegistrationOffer(v) = step {
-        view.consent = v.consent.items.clone();
-        view.comprehensive = v.consent.comprehensive;
-    }
-}
+use super::steps::ConsentStep;
+use super::types::{AuditRecord, Consent, Method, Qualification, VerificationResult};
 
 /// The patient was verified by `method` (audited now): consent, or the hand-off if the
 /// facility shows no consent items.

@@ -77,47 +77,33 @@ pub enum Effect {
     Audit(AuditRecord),
 }
 
-/// Screens, in the order of a session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Screen {
-    Waiting,
-    Reading,
-    MethodChoice,
-    FacePreparing,
-    FaceCapture,
-    PinEntry,
-    ConsentChoice,
-    ConsentItems,
-    ConsentSummary,
-    Delivering,
-    RegistrationOffer,
-    Result,
-    RemoveCard,
-    Error,
-    StaffLogin,
-    StaffMenu,
+/// Calls `$then!` with every screen, in the order of a session: the one list of screens, from
+/// which [`Screen`], [`Screen::ALL`] and the window's screen (`kiosk::view::screen`) are made.
+macro_rules! with_screens {
+    ($then:ident) => {
+        $then! {
+            Waiting, Reading, MethodChoice, FacePreparing, FaceCapture, PinEntry, ConsentChoice,
+            ConsentItems, ConsentSummary, Delivering, RegistrationOffer, Result, RemoveCard,
+            Error, StaffLogin, StaffMenu
+        }
+    };
 }
+pub(crate) use with_screens;
 
-impl Screen {
-    pub const ALL: [Screen; 16] = [
-        Screen::Waiting,
-        Screen::Reading,
-        Screen::MethodChoice,
-        Screen::FacePreparing,
-        Screen::FaceCapture,
-        Screen::PinEntry,
-        Screen::ConsentChoice,
-        Screen::ConsentItems,
-        Screen::ConsentSummary,
-        Screen::Delivering,
-        Screen::RegistrationOffer,
-        Screen::Result,
-        Screen::RemoveCard,
-        Screen::Error,
-        Screen::StaffLogin,
-        Screen::StaffMenu,
-    ];
+macro_rules! screen_enum {
+    ($($screen:ident),*) => {
+        /// Screens, in the order of a session.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Screen {
+            $($screen),*
+        }
+
+        impl Screen {
+            pub const ALL: [Screen; [$(stringify!($screen)),*].len()] = [$(Screen::$screen),*];
+        }
+    };
 }
+with_screens!(screen_enum);
 
 /// A short line shown above a screen's content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,10 +1,10 @@
 //! Everything that can happen to a session: devices, results of effects, timers, touches.
 
+use super::effect::TimerId;
 use super::types::{
     Capture, CardFrontReading, CardIdentity, ConsentItem, FaceMatch, Guidance, Lang, Operator,
     PinBOutcome, PinOutcome, Qualification, VisualReason,
 };
-use super::TimerId;
 use crate::errors::KioskError;
 
 /// One input to [`super::Session::handle`].

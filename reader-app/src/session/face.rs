@@ -7,72 +7,14 @@ use std::time::Duration;
 use card_front::{Decision, FallbackReason, ReadQuality, RetryCounter};
 use rand_chacha::rand_core::RngCore;
 
+use super::consent;
+use super::effect::{Effect, Notice, TimerId};
+use super::event::{Event, Touch};
+use super::machine::{Next, Session};
 use super::state::{Card, Patient, State, Step};
-use super::{consent, AuditRecord, Capture, CardFrontReading, Challenge, Effect, Event, Guidance};
-use super::{LivenessCheck, Method, Next, Notice, PinB, PinBOutcome, Screen, Session, TimerId};
-use super::{Touch, View};
+use super::steps::Face;
+use super::types::{AuditRecord, Capture, CardFrontReading, Challenge, Method, PinB, PinBOutcome};
 use crate::errors::KioskError;
-
-/// A step of face authentication.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) enum Face {
-    /// Card-front OCR, 照合番号B and the photo read; `replace_card` while the patient is asked
-    /// to place the card again before the next read.
-    Preparing { replace_card: bool },
-    /// The camera is on for attempt `attempt` (from 1).
-    Capture {
-        attempt: u8,
-        challenge: Option<Challenge>,
-        seconds_left: u32,
-        guidance: Option<Guidance>,
-    },
-    /// The captured face is compared with the chip photo.
-    Comparing {
-        attempt: u8,
-        challenge: Option<Challenge>,
-        liveness: LivenessCheck,
-    },
-}
-
-impl Face {
-    pub fn is_busy(self) -> bool {
-        matches!(self, Face::Preparing { .. } | Face::Comparing { .. })
-    }
-
-    pub fn screen(self) -> Screen {
-        match self {
-            Face::Preparing { .. } => Screen::FacePreparing,
-            Face::Capture { .. } | Face::Comparing { .. } => Screen::FaceCapture,
-        }
-    }
-
-    pub fn describe(self, view: &mut View) {
-        match self {
-            Face::Preparing { replace_card } => {
-                if replace_card {
-                    view.notices.push(Notice::ReplaceCardFront);
-                }
-            }
-            Face::Capture {
-                attempt,
-                challenge,
-                seconds_left,
-                guidance,
-            } => {
-                view.attempt = attempt;
-                view.challenge = challenge;
-                view.seconds_left = seconds_left;
-                view.guidance = guidance;
-            }
-            Face::Comparing {
-                attempt, challenge, ..
-            } => {
-                view.attempt = attempt;
-                view.challenge = challenge;
-            }
-        }
-    }
-}
 
 /// Starts face authentication: the 照合番号B counter is queried before the card front is read.
 pub(super) fn start(p: Patient, fx: &mut Vec<Effect>) -> Next {

@@ -1,34 +1,17 @@
 //! The patient PIN: the pad, then the card's VERIFY and signature. A wrong PIN is audited;
 //! the card's retry counter is the only count.
 
+use super::consent;
+use super::effect::Effect;
+use super::event::{Event, Touch};
+use super::machine::{Next, Session};
 use super::state::{Patient, State, Step};
-use super::{consent, AuditRecord, Effect, Event, Next, PinEntry, PinOutcome, PinState};
-use super::{Secret, Session, Touch, View};
+use super::steps::Pin;
+use super::types::{AuditRecord, Method, PinEntry, PinOutcome, PinState, Secret};
 use crate::errors::KioskError;
 
 /// Digits of the patient PIN.
 const PIN_LEN: usize = 4;
-
-/// A step of PIN authentication.
-#[derive(Debug)]
-pub(super) enum Pin {
-    /// The pad, with the digits typed so far.
-    Entry { pad: PinEntry },
-    /// The card is checking the PIN.
-    Verifying,
-}
-
-impl Pin {
-    pub fn is_busy(&self) -> bool {
-        matches!(self, Pin::Verifying)
-    }
-
-    pub fn describe(&self, view: &mut View) {
-        if let Pin::Entry { pad } = self {
-            view.digits_entered = pad.len() as u8;
-        }
-    }
-}
 
 /// The PIN pad, empty.
 pub(super) fn start(p: Patient) -> Next {
@@ -70,9 +53,7 @@ pub(super) fn handle(
 
 fn verified(s: &mut Session, mut p: Patient, outcome: PinOutcome, fx: &mut Vec<Effect>) -> Next {
     let remaining = match outcome {
-        PinOutcome::Verified(proof) => {
-            return consent::verified(s, p, super::Method::Pin(proof), fx)
-        }
+        PinOutcome::Verified(proof) => return consent::verified(s, p, Method::Pin(proof), fx),
         PinOutcome::Wrong { remaining } => remaining,
         PinOutcome::Locked => 0,
     };

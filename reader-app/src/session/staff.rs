@@ -1,66 +1,17 @@
 //! Staff mode over any screen: the staff login (PIN pad or staff card), then the staff menu —
 //! 目視確認, or face or PIN chosen for the patient. Every unlock, refusal and choice is audited.
 
-use super::common::leave_staff_mode;
+use super::effect::Effect;
+use super::event::{Event, Touch};
+use super::machine::{Next, Session};
 use super::state::{Paused, State};
+use super::steps::StaffStep;
+use super::types::{AuditRecord, Credential, Method, MethodKind, Operator, Secret};
 use super::{consent, face, pin};
-use super::{AuditRecord, Credential, Effect, Event, Method, MethodKind, Next, Notice, Operator};
-use super::{Secret, Session, Touch, View};
 
 /// Longest staff PIN.
 const STAFF_PIN_MAX: usize = 8;
 const STAFF_PIN_MIN: usize = 4;
-
-/// A step of staff mode.
-#[derive(Debug)]
-pub(super) enum StaffStep {
-    /// The staff login, with the staff PIN typed so far and the last refused credential.
-    Login {
-        pad: Secret,
-        refused: Option<Credential>,
-    },
-    /// The staff PIN is being checked.
-    Checking,
-    /// Unlocked: the staff menu.
-    Menu,
-}
-
-impl StaffStep {
-    pub fn login() -> Self {
-        StaffStep::Login {
-            pad: Secret::default(),
-            refused: None,
-        }
-    }
-
-    pub fn waits_for_touch(&self) -> bool {
-        !matches!(self, StaffStep::Checking)
-    }
-
-    pub fn screen(&self) -> super::Screen {
-        match self {
-            StaffStep::Login { .. } | StaffStep::Checking => super::Screen::StaffLogin,
-            StaffStep::Menu => super::Screen::StaffMenu,
-        }
-    }
-
-    pub fn describe(&self, view: &mut View) {
-        let refused = match self {
-            StaffStep::Login { pad, refused } => {
-                view.digits_entered = pad.len() as u8;
-                *refused
-            }
-            StaffStep::Checking => None,
-            StaffStep::Menu => return,
-        };
-        view.notices.push(Notice::StaffCalled);
-        match refused {
-            Some(Credential::Pin) => view.notices.push(Notice::StaffRefused),
-            Some(Credential::Card) => view.notices.push(Notice::StaffCardRefused),
-            None => {}
-        }
-    }
-}
 
 pub(super) fn handle(
     s: &mut Session,
@@ -127,7 +78,7 @@ fn menu(s: &mut Session, paused: Paused, touch: Touch, fx: &mut Vec<Effect>) -> 
             pin::start(p)
         }
         (Touch::StaffExit, paused, _) => {
-            leave_staff_mode(s, fx);
+            s.leave_staff_mode(fx);
             Next::Go(paused.resume())
         }
         (touch, paused, _) => {

@@ -4,12 +4,11 @@
 
 use card_front::{PinBAttempts, RetryCounter};
 
-use super::consent::ConsentStep;
-use super::face::Face;
-use super::pin::Pin;
-use super::staff::StaffStep;
-use super::{CardIdentity, Consent, Ending, KioskError, Method, PinState, Qualification};
-use super::{Effect, Notice, Screen, Settings};
+use super::effect::{Effect, Notice, Screen, View};
+use super::settings::Settings;
+use super::steps::{ConsentStep, Face, Pin, StaffStep};
+use super::types::{CardIdentity, Consent, Ending, Method, PinState, Qualification};
+use crate::errors::KioskError;
 
 /// Where the session is.
 #[derive(Debug)]
@@ -54,6 +53,14 @@ pub(super) enum Step {
 }
 
 impl Step {
+    /// The consent answers on the screens after verification.
+    pub fn describe(&self, view: &mut View) {
+        if let Step::Consent(v, _) | Step::Delivering(v) | Step::RegistrationOffer(v) = self {
+            view.consent = v.consent.items.clone();
+            view.comprehensive = v.consent.comprehensive;
+        }
+    }
+
     /// The verified method and choices this step holds, if the patient was verified.
     pub fn into_verified(self) -> Option<Verified> {
         match self {

@@ -2,6 +2,7 @@
 //! through the flow, and a module of tests per sub-flow.
 
 use super::*;
+use crate::errors::KioskError;
 
 mod audit;
 mod face;

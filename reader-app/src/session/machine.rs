@@ -1,0 +1,176 @@
+//! The session's own data between events, and what every sub-flow uses: entering a state,
+//! failing, the view.
+
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use super::effect::{Effect, Notice, Screen, TimerId, View};
+use super::event::Event;
+use super::settings::Settings;
+use super::state::{State, Step};
+use super::types::{AuditRecord, Lang, Operator, PinState};
+use crate::errors::KioskError;
+
+/// One kiosk's session state.
+#[derive(Debug)]
+pub struct Session {
+    pub(super) settings: Settings,
+    pub(super) state: State,
+    /// The screen last shown: entering another one speaks its prompt.
+    pub(super) shown: Screen,
+    pub(super) lang: Lang,
+    /// The staff member logged in, from unlocking until they leave or the card is removed.
+    pub(super) operator: Option<Operator>,
+    /// The last error, in staff wording on the staff screen.
+    pub(super) last_error: Option<KioskError>,
+    /// Notices on the waiting screen (e.g. the last card was removed too early).
+    pub(super) idle_notices: Vec<Notice>,
+    pub(super) idle_armed: bool,
+    /// Draws each capture's liveness challenge, so the next one cannot be predicted; the
+    /// runtime seeds it from the operating system ([`Session::with_challenge_seed`]).
+    pub(super) challenge_draw: ChaCha8Rng,
+}
+
+/// What a transition leaves the session in.
+pub(super) enum Next {
+    /// Enter the state: show it, speak its prompt if the screen changed, (re)arm the idle timer.
+    Go(State),
+    /// Stay without showing anything (waiting for a device, or the event did not apply).
+    Stay(State),
+    /// The handler entered its state itself, with effects that must follow the view.
+    Entered,
+}
+
+impl Next {
+    /// Late results of cancelled effects, touches on buttons not shown, stale timers.
+    pub(super) fn ignore(state: State, event: &Event) -> Next {
+        tracing::debug!(screen = ?state.screen(), ?event, "event ignored");
+        Next::Stay(state)
+    }
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Self::new(Settings::default())
+    }
+}
+
+impl Session {
+    pub fn new(settings: Settings) -> Self {
+        Self {
+            settings,
+            state: State::Idle,
+            shown: Screen::Waiting,
+            lang: Lang::Ja,
+            operator: None,
+            last_error: None,
+            idle_notices: Vec::new(),
+            idle_armed: false,
+            challenge_draw: ChaCha8Rng::seed_from_u64(0),
+        }
+    }
+
+    /// Seeds the draw of liveness challenges (a fixed seed makes tests reproducible).
+    pub fn with_challenge_seed(mut self, seed: u64) -> Self {
+        self.challenge_draw = ChaCha8Rng::seed_from_u64(seed);
+        self
+    }
+
+    pub(super) fn apply(&mut self, next: Next, fx: &mut Vec<Effect>) {
+        match next {
+            Next::Go(state) => self.go(state, fx),
+            Next::Stay(state) => self.state = state,
+            Next::Entered => {}
+        }
+    }
+
+    /// Enters `state`: shows it, speaks its prompt if the screen changed, arms the idle timer.
+    pub(super) fn go(&mut self, state: State, fx: &mut Vec<Effect>) {
+        let screen = state.screen();
+        self.state = state;
+        if self.state.waits_for_touch() {
+            self.idle_armed = true;
+            fx.push(Effect::StartTimer(TimerId::Idle, self.settings.idle()));
+        } else if std::mem::take(&mut self.idle_armed) {
+            fx.push(Effect::CancelTimer(TimerId::Idle));
+        }
+        fx.push(Effect::Show(self.view()));
+        if screen != std::mem::replace(&mut self.shown, screen) {
+            fx.push(Effect::Speak(screen, self.lang));
+        }
+    }
+
+    /// Ends staff mode, if a staff member is logged in.
+    pub(super) fn leave_staff_mode(&mut self, fx: &mut Vec<Effect>) {
+        if let Some(operator) = self.operator.take() {
+            fx.push(Effect::Audit(AuditRecord::StaffLeft { operator }));
+        }
+    }
+
+    /// An error ends what the card's session was doing: shown until the card is removed.
+    pub(super) fn fail(&mut self, state: State, error: KioskError, fx: &mut Vec<Effect>) -> Next {
+        let text = error.text();
+        tracing::warn!(code = text.code, cause = text.staff, "session error");
+        self.last_error = Some(error);
+        fx.push(Effect::Audit(AuditRecord::Error(error)));
+        Next::Go(match state {
+            State::Reading(card) => State::CardRefused {
+                card,
+                error,
+                serial: None,
+            },
+            State::CardRefused { card, serial, .. } => State::CardRefused {
+                card,
+                error,
+                serial,
+            },
+            State::Patient(p, step) => {
+                let verified = step.into_verified();
+                State::Patient(p, Step::Failed { error, verified })
+            }
+            State::Staff(_, paused) => return self.fail(paused.resume(), error, fx),
+            state @ (State::Idle | State::Unavailable(_)) => state,
+        })
+    }
+
+    /// The screen and everything on it now.
+    pub fn view(&self) -> View {
+        let mut view = View::new(self.state.screen(), self.lang);
+        view.operator = self.operator.clone();
+        view.last_error = self.last_error;
+        view.max_attempts = self.settings.face_attempts;
+        match &self.state {
+            State::Unavailable(e)
+            | State::CardRefused { error: e, .. }
+            | State::Patient(_, Step::Failed { error: e, .. }) => view.error = Some(*e),
+            State::Patient(_, Step::Result(q)) => view.answer = Some(*q),
+            State::Staff(step, _) => step.describe(&mut view),
+            _ => {}
+        }
+        match self.state.card() {
+            Some(card) => view.notices.extend(card.notices.iter().copied()),
+            None => view.notices.extend(self.idle_notices.iter().copied()),
+        }
+        let Some(p) = self.state.patient() else {
+            return view;
+        };
+        match &self.state {
+            State::Patient(_, Step::Face(face)) => face.describe(&mut view),
+            State::Patient(_, Step::Pin(pin)) => pin.describe(&mut view),
+            State::Patient(_, step) => step.describe(&mut view),
+            _ => {}
+        }
+        if p.proxy {
+            view.notices.push(Notice::Proxy);
+        }
+        view.pin_retries = match p.identity.pin {
+            PinState::Remaining(n) => Some(n),
+            PinState::NotSet => None,
+        };
+        view.face_available = p.face_available(&self.settings);
+        view.pin_available = p.pin_available();
+        view.proxy = p.proxy;
+        view.visual_available = true;
+        view
+    }
+}
