@@ -344,4 +344,63 @@ mod tests {
         assert_eq!(action, "visual_check");
         assert_eq!(reason_code.as_deref(), Some("pin_locked"));
     }
+
+    #[test]
+    fn the_hand_off_spells_the_method_as_the_session_does() {
+        let methods = [
+            Method::Face {
+                score: 0.6,
+                liveness: LivenessCheck::Passed,
+                attempts: 1,
+            },
+            Method::Pin(crate::session::PinProof {
+                challenge: vec![1; 32],
+                signature: vec![2; 256],
+            }),
+            Method::Visual {
+                operator: Operator("nurse-7".into()),
+                reason: VisualReason::Other,
+            },
+        ];
+        for method in methods {
+            let code = method.kind().code();
+            let out = to_handoff(&session(), &result(method), 0.42).unwrap();
+            assert_eq!(out.evidence.method(), code);
+        }
+    }
+
+    #[test]
+    fn rejections_methods_and_endings_reach_the_audit_log() {
+        let id = SessionId::new();
+        let code = |record| match audit_event(Some(id), &record) {
+            Some(AuditEvent::ErrorShown { code, session_id }) => {
+                assert_eq!(session_id, Some(id));
+                code
+            }
+            other => panic!("{other:?}"),
+        };
+        let face = AuditRecord::FaceRejected {
+            attempt: 1,
+            error: KioskError::FaceNotMatched,
+        };
+        assert_eq!(code(face), KioskError::FaceNotMatched.text().code);
+        let wrong = AuditRecord::PinRejected { remaining: 2 };
+        assert_eq!(code(wrong), KioskError::PinWrong.text().code);
+        let locked = AuditRecord::PinRejected { remaining: 0 };
+        assert_eq!(code(locked), KioskError::PinLocked.text().code);
+        let chosen = AuditRecord::MethodChosen(crate::session::MethodKind::Face);
+        assert_eq!(
+            audit_event(Some(id), &chosen),
+            Some(AuditEvent::MethodChosen {
+                session_id: id,
+                method: "face".into()
+            })
+        );
+        assert_eq!(audit_event(None, &chosen), None, "no patient session open");
+        let endings = [Ending::Completed, Ending::Failed, Ending::Aborted].map(outcome);
+        assert_eq!(
+            endings,
+            [Outcome::Verified, Outcome::Failed, Outcome::Aborted]
+        );
+    }
 }
