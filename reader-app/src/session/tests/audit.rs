@@ -25,17 +25,7 @@ fn audited(fx: &[Effect], record: AuditRecord) -> bool {
 
 #[test]
 fn a_delivered_result_completes_the_session_and_the_method_is_audited_when_chosen() {
-    let mut s = Session::default();
-    let fx = s.handle(Event::CardInserted { reader: R.into() });
-    let start = fx.iter().position(|e| *e == Effect::AuditStart);
-    let read = fx
-        .iter()
-        .position(|e| matches!(e, Effect::ReadCardIdentity { .. }));
-    assert!(start < read && start.is_some(), "{fx:?}");
-    s.handle(Event::CardIdentityRead(Ok(identity(
-        PinState::Remaining(3),
-        500,
-    ))));
+    let mut s = at_choice(PinState::Remaining(3));
     touch(&mut s, Touch::ChoosePin);
     type_pin(&mut s, "1234");
     let fx = s.handle(Event::PinVerified(Ok(PinOutcome::Verified(proof()))));
@@ -130,9 +120,14 @@ fn leaving_before_a_result_aborts_the_session() {
     type_pin(&mut s, "0000");
     s.handle(Event::PinVerified(Ok(PinOutcome::Wrong { remaining: 2 })));
     assert_eq!(removed(&mut s).0, Ending::Aborted);
-    // While the card is read: no serial yet.
+    // While the card is read: no serial yet. The record opens before the card is read.
     let mut s = Session::default();
-    s.handle(Event::CardInserted { reader: R.into() });
+    let fx = s.handle(Event::CardInserted { reader: R.into() });
+    let start = fx.iter().position(|e| *e == Effect::AuditStart);
+    let read = fx
+        .iter()
+        .position(|e| matches!(e, Effect::ReadCardIdentity { .. }));
+    assert!(start.is_some() && start < read, "{fx:?}");
     assert_eq!(removed(&mut s), (Ending::Aborted, None));
 }
 
