@@ -23,12 +23,8 @@ pub(super) fn handle(s: &mut Session, state: State, event: Event, fx: &mut Vec<E
             State::Unavailable(_) => Next::Go(State::Idle),
             state => Next::Stay(state),
         },
-        Event::ReaderRemoved { reader } => {
-            if state.card().is_some_and(|c| c.reader != reader) {
-                tracing::info!(%reader, "a reader without the patient's card was removed");
-            }
-            unavailable(s, state, KioskError::ReaderMissing, fx)
-        }
+        // Without its reader the kiosk takes no card: a patient's session ends.
+        Event::ReaderRemoved { .. } => unavailable(s, state, KioskError::ReaderMissing, fx),
         Event::ServiceLost => unavailable(s, state, KioskError::PcscdDown, fx),
         // Until a reader is added again, the reader is what is missing.
         Event::ServiceRestored => match state {
