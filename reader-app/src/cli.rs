@@ -89,6 +89,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::DetectFaces { source } => crate::commands::detect_faces::run(&config, &source),
         Command::Diagnose => crate::commands::diagnose::run(&config, cli.config.as_deref()),
         Command::CheckConfig => {
+            Config::check(cli.config.as_deref())?;
             println!("configuration valid");
             Ok(())
         }

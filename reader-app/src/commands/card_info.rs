@@ -12,7 +12,7 @@ use card_io::pcsc_transport::{list_readers, PcscTransport};
 use card_io::transport::{CardTransport, TransportError};
 use serde_json::{json, Value};
 
-use crate::config::Config;
+use crate::config::{CardConfig, Config};
 
 /// 照合番号B is presented only while more than this many tries remain.
 const PIN_B_MIN_TRIES: u8 = 2;
@@ -41,16 +41,12 @@ pub struct Args {
 }
 
 pub fn run(config: &Config, args: Args) -> anyhow::Result<()> {
-    let mut anchors = TrustAnchors::new();
-    for path in &args.trust_anchors {
-        anchors.add_file(path)?;
+    let anchors = CardConfig {
+        trust_anchors: args.trust_anchors,
+        intermediates: args.intermediates,
+        crls: args.crl,
     }
-    for path in &args.intermediates {
-        anchors.add_intermediate_file(path)?;
-    }
-    for path in &args.crl {
-        anchors.add_crl_file(path)?;
-    }
+    .trust_anchors()?;
     let cvc_ca = match &args.cvc_ca_key {
         Some(path) => Some(
             std::fs::read_to_string(path)
