@@ -11,6 +11,7 @@ use card_io::mynumber::{CardKind, MyNumberCard, PinB, RetryCounter, RsaPublicKey
 use card_io::pcsc_transport::{list_readers, PcscTransport};
 use card_io::transport::{CardTransport, TransportError};
 use serde_json::{json, Value};
+use zeroize::Zeroizing;
 
 use crate::config::{CardConfig, Config};
 
@@ -35,9 +36,10 @@ pub struct Args {
     /// PEM public key of the CA of the 券面 AP certificate chain, to check the card-face signature.
     #[arg(long)]
     cvc_ca_key: Option<PathBuf>,
-    /// 照合番号B (14 digits) to open the card face; refused when 2 or fewer tries remain.
+    /// Read 照合番号B (14 digits) from the first line of standard input, never from the command
+    /// line where `ps` shows it, to open the card face; refused when 2 or fewer tries remain.
     #[arg(long)]
-    pin_b: Option<String>,
+    pin_b_stdin: bool,
 }
 
 pub fn run(config: &Config, args: Args) -> anyhow::Result<()> {
@@ -56,12 +58,15 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<()> {
         ),
         None => None,
     };
-    let pin_b = args
-        .pin_b
-        .as_deref()
-        .map(PinB::new)
-        .transpose()
-        .context("--pin-b")?;
+    let pin_b = if args.pin_b_stdin {
+        let mut line = Zeroizing::new(String::new());
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("--pin-b-stdin: cannot read standard input")?;
+        Some(PinB::new(line.trim_end()).context("--pin-b-stdin")?)
+    } else {
+        None
+    };
     let pattern = args.reader.as_deref().unwrap_or(&config.reader.name);
     let (reader, mut transport) = connect(pattern)?;
     let transaction = transport

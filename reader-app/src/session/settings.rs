@@ -76,9 +76,7 @@ impl Settings {
             ..card_front::SubmitPolicy::default()
         }
     }
-}
 
-impl Settings {
     /// Every count and duration within its range: a timer must fit an `Instant`, and staff must
     /// have time to log in before a waiting screen gives up.
     pub(crate) fn validate(&self) -> Result<(), Invalid> {
