@@ -11,6 +11,7 @@ pub mod errors;
 pub mod handoff;
 pub mod kiosk;
 pub mod session;
+pub mod setting;
 pub mod voice;
 
 // The command line and its tools.

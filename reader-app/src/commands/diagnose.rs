@@ -1,8 +1,9 @@
 //! `mynakiosk diagnose`: a self-test of everything the kiosk needs, one PASS/WARN/FAIL line
 //! per check and a summary; exits non-zero when a check fails.
 
-use crate::config::{redact_credentials, Config, SinkKind};
+use crate::config::{Config, SinkKind};
 use crate::handoff::{http, outbox::Outbox, sink};
+use crate::setting::redact_credentials;
 use card_io::mynumber::{self, CardKind};
 use card_io::pcsc_transport::{list_readers, PcscTransport};
 use card_io::transport::TransportError;

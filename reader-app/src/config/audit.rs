@@ -4,7 +4,7 @@ use serde::Deserialize;
 use std::path::PathBuf;
 
 use super::absolute;
-use super::error::Invalid;
+use crate::setting::Invalid;
 
 /// The hash-chained audit log.
 #[derive(Debug, Clone, Deserialize, PartialEq)]

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use std::path::PathBuf;
 
-use super::error::Invalid;
+use crate::setting::Invalid;
 
 /// A camera: the patient camera (`[camera]`) or the card-front camera (`[card_front_camera]`).
 /// Keys left out take the patient camera's defaults (`/dev/video0`, 640×480, 15 fps).

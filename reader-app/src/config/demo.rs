@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use std::path::PathBuf;
 
-use super::error::Invalid;
+use crate::setting::Invalid;
 
 /// The demo's virtual card (a simulator, never used by `run`).
 #[derive(Debug, Clone, Deserialize, PartialEq)]

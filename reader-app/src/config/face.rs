@@ -6,8 +6,8 @@ use serde::Deserialize;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::error::Invalid;
 use crate::session::Challenge;
+use crate::setting::Invalid;
 
 /// ONNX Runtime and the face models.
 #[derive(Debug, Clone, Deserialize, PartialEq)]

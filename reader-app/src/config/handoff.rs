@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use super::absolute;
-use super::error::Invalid;
+use crate::setting::Invalid;
 
 /// Where verified results go and how they wait for the reception system.
 #[derive(Debug, Clone, Deserialize, PartialEq)]

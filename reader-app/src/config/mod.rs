@@ -18,10 +18,11 @@ pub use audit::AuditConfig;
 pub use camera::{CameraConfig, CameraKind};
 pub use card::{first_expiry, CardConfig, ReaderConfig, TrustFileError};
 pub use demo::DemoConfig;
-pub use error::{redact_credentials, ConfigError, Invalid, Located, ParseError};
+pub use error::{ConfigError, Located, ParseError};
 pub use face::{ChallengeConfig, ChallengeKind, FaceConfig, Liveness};
 pub use handoff::{check_url, HandoffConfig, QualificationConfig, SinkKind};
 
+use crate::setting::Invalid;
 use file::MAX_CONFIG_BYTES;
 
 /// Everything an integrator can set. Unknown keys are errors, so typos never pass silently.
@@ -94,7 +95,7 @@ impl Config {
             let expected = "CA certificates (PEM or DER) and CRLs signed by them";
             return Err(ConfigError::Invalid {
                 path: path.to_owned(),
-                error: Invalid::new(bad.key, expected, &bad).locate(&text),
+                error: error::locate(Invalid::new(bad.key, expected, &bad), &text),
             });
         }
         Ok(config)
@@ -139,7 +140,9 @@ impl Config {
     /// Parses TOML text; the error names line, key and what was expected.
     pub fn parse(text: &str) -> Result<Self, ParseError> {
         let config: Self = toml::from_str(text).map_err(|e| ParseError::syntax(&e.to_string()))?;
-        config.validate().map_err(|invalid| invalid.locate(text))?;
+        config
+            .validate()
+            .map_err(|invalid| error::locate(invalid, text))?;
         Ok(config)
     }
 

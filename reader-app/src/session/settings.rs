@@ -4,7 +4,7 @@ use serde::Deserialize;
 use std::time::Duration;
 
 use super::types::{Challenge, ConsentItem};
-use crate::config::Invalid;
+use crate::setting::Invalid;
 
 /// How sessions run at this facility. Every key is optional.
 #[derive(Debug, Clone, Deserialize, PartialEq)]

@@ -43,8 +43,8 @@ impl Default for VoiceConfig {
 
 impl VoiceConfig {
     /// The volume is a percentage.
-    pub(crate) fn validate(&self) -> Result<(), crate::config::Invalid> {
-        crate::config::Invalid::check_range("voice.volume", self.volume, 0..=100)
+    pub(crate) fn validate(&self) -> Result<(), crate::setting::Invalid> {
+        crate::setting::Invalid::check_range("voice.volume", self.volume, 0..=100)
     }
 }
 
