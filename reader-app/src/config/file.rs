@@ -4,7 +4,8 @@
 use std::io::Read;
 use std::path::Path;
 
-/// The largest configuration file read (the shipped example is about 10 KiB).
+/// The largest configuration file read (the shipped example is about 10 KiB); also the cap of
+/// the other small text files the commands read (qual-sim's data, a PEM key).
 pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
 /// The largest certificate or CRL file read (a J-LIS CRL is a few MiB at most).
