@@ -230,6 +230,14 @@ impl TrustAnchors {
         self.anchors.is_empty()
     }
 
+    /// The trust anchors and intermediate CAs (DER), e.g. to show when they expire.
+    pub fn certificates(&self) -> impl Iterator<Item = &[u8]> {
+        self.anchors
+            .iter()
+            .chain(&self.intermediates)
+            .map(Vec::as_slice)
+    }
+
     fn parsed_anchors(&self) -> impl Iterator<Item = X509Certificate<'_>> {
         parsed(&self.anchors)
     }

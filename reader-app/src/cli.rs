@@ -45,9 +45,9 @@ enum Command {
         command: crate::handoff::commands::OutboxCommand,
     },
     /// A SIMULATOR of the qualification service and reception sink, for demos and tests.
-    QualSim(crate::qual_sim::QualSimArgs),
+    QualSim(crate::commands::qual_sim::QualSimArgs),
     /// Reads the card on a PC/SC reader and prints what the kiosk learned as JSON.
-    CardInfo(crate::card_info::Args),
+    CardInfo(crate::commands::card_info::Args),
     /// Renders every screen in each language to PNG files in OUTDIR (headless).
     Screenshots { outdir: PathBuf },
     /// Face matching accuracy on a folder of identity/image files (FMR, FNMR, EER, FTA).
@@ -86,17 +86,18 @@ pub fn run() -> anyhow::Result<()> {
     match cli.command {
         Command::Run => crate::kiosk::run(&config, crate::kiosk::Mode::Production),
         Command::Demo => crate::kiosk::run(&config, crate::kiosk::Mode::Demo),
-        Command::DetectFaces { source } => crate::detect_faces::run(&config, &source),
-        Command::Diagnose => crate::diagnose::run(&config, cli.config.as_deref()),
+        Command::DetectFaces { source } => crate::commands::detect_faces::run(&config, &source),
+        Command::Diagnose => crate::commands::diagnose::run(&config, cli.config.as_deref()),
         Command::CheckConfig => {
+            Config::check(cli.config.as_deref())?;
             println!("configuration valid");
             Ok(())
         }
         Command::AuditVerify { files } => crate::audit::run_verify(&files),
         Command::Outbox { command } => crate::handoff::commands::run(&config, &command),
-        Command::QualSim(args) => crate::qual_sim::run(&args),
-        Command::CardInfo(args) => crate::card_info::run(&config, args),
-        Command::Screenshots { outdir } => crate::screenshots::run(&outdir),
+        Command::QualSim(args) => crate::commands::qual_sim::run(&args),
+        Command::CardInfo(args) => crate::commands::card_info::run(&config, args),
+        Command::Screenshots { outdir } => crate::commands::screenshots::run(&outdir),
         Command::FaceEval {
             dir,
             chip,
@@ -104,16 +105,16 @@ pub fn run() -> anyhow::Result<()> {
             json,
         } => {
             let measure = if eyes {
-                crate::face_eval::Measure::Eyes
+                crate::commands::face_eval::Measure::Eyes
             } else {
-                crate::face_eval::Measure::Accuracy { chip }
+                crate::commands::face_eval::Measure::Accuracy { chip }
             };
-            crate::face_eval::run(&config, &dir, measure, json)
+            crate::commands::face_eval::run(&config, &dir, measure, json)
         }
         Command::Ocr { images, json } => {
             let runtime =
                 face_match::OrtRuntime::init(&config.face.onnx_runtime, config.face.threads)?;
-            if !crate::ocr_cmd::run(&runtime, &images, json)? {
+            if !crate::commands::ocr::run(&runtime, &images, json)? {
                 std::process::exit(2);
             }
             Ok(())

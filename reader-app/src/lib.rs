@@ -1,22 +1,23 @@
-//! The `mynakiosk` application: session flow, runtime, configuration, CLI, demo, the hand-off to
-//! the reception system, the audit log, the self-test and the qualification simulator. The
-//! binary only calls [`cli::run`]; end-to-end tests use the library directly.
+//! The `mynakiosk` application. The kiosk itself: the session flow, its runtime, the hand-off
+//! to the reception system, the audit log, the configuration and the voice guidance. Beside it,
+//! in [`commands`], the tools integrators use (self-test, card-info, OCR, qualification
+//! simulator …). The binary only calls [`cli::run`]; end-to-end tests use the library directly.
 
+// The kiosk.
 pub mod audit;
-pub mod card_info;
-pub mod cli;
 pub mod config;
-pub mod demo;
-pub mod detect_faces;
-pub mod diagnose;
 pub mod display;
 pub mod errors;
-pub mod face_eval;
 pub mod handoff;
 pub mod kiosk;
-pub mod logging;
-pub mod ocr_cmd;
-pub mod qual_sim;
-pub mod screenshots;
 pub mod session;
+pub mod setting;
 pub mod voice;
+
+// The command line and its tools.
+pub mod cli;
+pub mod commands;
+pub mod logging;
+
+/// The kiosk runtime's demo mode plugs the virtual card in through `crate::demo`.
+pub(crate) use commands::demo;

@@ -1,7 +1,8 @@
 //! `mynakiosk card-info` as a black box, against the simulator in vpcd slot 0 through pcscd.
 
+use std::io::Write;
 use std::path::Path;
-use std::process::Output;
+use std::process::{Output, Stdio};
 
 use card_io::sim::vpcd::VpcdCard;
 use card_io::sim::{pki, Profile, VirtualCard};
@@ -11,16 +12,37 @@ use rsa::pkcs8::{EncodePublicKey, LineEnding};
 
 /// Runs `card-info` with `args` on slot 0 while `card` is inserted.
 fn card_info(card: Option<VirtualCard>, args: &[&str]) -> (Output, Option<VirtualCard>) {
+    card_info_with_pin_b(card, args, None)
+}
+
+/// [`card_info`], with `pin_b` given on standard input (`--pin-b-stdin`), never in argv.
+fn card_info_with_pin_b(
+    card: Option<VirtualCard>,
+    args: &[&str],
+    pin_b: Option<&str>,
+) -> (Output, Option<VirtualCard>) {
     let inserted = card.map(|c| VpcdCard::insert(c, pcscd::slot0_addr()).expect("insert"));
     if inserted.is_some() {
         // Wait for pcscd to see the card.
         drop(pcscd::connect_when_present(SLOT0_READER));
     }
-    let out = binary::command()
-        .args(["card-info", "--reader", SLOT0_READER])
-        .args(args)
-        .output()
+    let mut cmd = binary::command();
+    cmd.args(["card-info", "--reader", SLOT0_READER]).args(args);
+    if pin_b.is_some() {
+        cmd.arg("--pin-b-stdin");
+    }
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("run mynakiosk");
+    let mut stdin = child.stdin.take().unwrap();
+    if let Some(pin_b) = pin_b {
+        writeln!(stdin, "{pin_b}").unwrap();
+    }
+    drop(stdin);
+    let out = child.wait_with_output().expect("run mynakiosk");
     let card = inserted.map(|c| c.remove().expect("remove"));
     pcscd::require_empty_slot0();
     (out, card)
@@ -55,16 +77,10 @@ fn normal_card_reports_certificate_counters_and_photo_but_no_secrets() {
     let dir = tempfile::tempdir().unwrap();
     let (anchor, cvc) = write_anchor_and_cvc_key(dir.path());
     let profile = Profile::load("normal").unwrap();
-    let (out, card) = card_info(
+    let (out, card) = card_info_with_pin_b(
         Some(profile.card()),
-        &[
-            "--trust-anchor",
-            &anchor,
-            "--cvc-ca-key",
-            &cvc,
-            "--pin-b",
-            &profile.pin_b,
-        ],
+        &["--trust-anchor", &anchor, "--cvc-ca-key", &cvc],
+        Some(&profile.pin_b),
     );
     let report = json(&out);
     assert_eq!(report["card_type"], "my-number-card", "{report}");
@@ -98,7 +114,7 @@ fn pin_b_is_not_presented_with_two_tries_left() {
     let _lock = pcscd::lock();
     let mut profile = Profile::load("normal").unwrap();
     profile.retries.pin_b.left = Some(2);
-    let (out, card) = card_info(Some(profile.card()), &["--pin-b", &profile.pin_b]);
+    let (out, card) = card_info_with_pin_b(Some(profile.card()), &[], Some(&profile.pin_b));
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -147,8 +163,15 @@ fn no_card_and_no_reader_fail_with_a_clear_message() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no card reader matches"));
+    // 照合番号B is never taken from the command line, where `ps` would show it.
+    let out = binary::command()
+        .args(["card-info", "--pin-b", "12345678901234"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unexpected argument '--pin-b'"));
     let profile = Profile::load("corrupt-tlv").unwrap();
-    let (out, _) = card_info(Some(profile.card()), &["--pin-b", &profile.pin_b]);
+    let (out, _) = card_info_with_pin_b(Some(profile.card()), &[], Some(&profile.pin_b));
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("cannot read the card"),

@@ -70,3 +70,19 @@ fn missing_models_are_a_clear_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("face_detection_yunet_2023mar.onnx"), "{err}");
 }
+
+#[test]
+fn devices_given_as_data_or_key_files_are_refused_at_once() {
+    for args in [
+        ["qual-sim", "--listen", "127.0.0.1:0", "--data", "/dev/zero"],
+        ["card-info", "--reader", "none", "--cvc-ca-key", "/dev/zero"],
+    ] {
+        let out = binary::command()
+            .args(args)
+            .output()
+            .expect("run mynakiosk");
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("/dev/zero"), "{args:?}: {err}");
+    }
+}

@@ -14,19 +14,12 @@ fn check_config(text: &str) -> (bool, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("mynakiosk.toml");
     std::fs::write(&path, text).unwrap();
-    let out = binary::command()
-        .arg("--config")
-        .arg(&path)
-        .arg("check-config")
-        .output()
-        .expect("run mynakiosk");
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let (ok, text) = check_config_at(&path);
     assert!(
-        out.status.success() || text.contains(&path.display().to_string()),
+        ok || text.contains(&path.display().to_string()),
         "the error names the file: {text}"
     );
-    (out.status.success(), text)
+    (ok, text)
 }
 
 /// `text` fails with a message containing every one of `parts`.
@@ -202,5 +195,124 @@ fn missing_file_is_named() {
     assert!(
         err.contains("cannot read config file /nonexistent/mynakiosk.toml"),
         "{err}"
+    );
+}
+
+/// Runs `mynakiosk --config <path> check-config`: (success, stdout + stderr).
+fn check_config_at(path: &Path) -> (bool, String) {
+    let out = binary::command()
+        .arg("--config")
+        .arg(path)
+        .arg("check-config")
+        .output()
+        .expect("run mynakiosk");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+#[test]
+fn an_idle_timeout_that_overflows_a_timer_or_locks_staff_out_is_refused() {
+    fails_with(
+        "[session]\nidle_seconds = 9223372036854775807\n",
+        &["line 2, key session.idle_seconds: expected 15 to 3600, found 9223372036854775807"],
+    );
+    fails_with(
+        "[session]\nidle_seconds = 0\n",
+        &["line 2, key session.idle_seconds: expected 15 to 3600, found 0"],
+    );
+    fails_with(
+        "[session]\nresult_seconds = 9223372036854775807\n",
+        &["line 2, key session.result_seconds: expected 1 to 600"],
+    );
+}
+
+#[test]
+fn a_config_from_dev_zero_or_a_fifo_is_refused_at_once() {
+    let (ok, message) = check_config_at(Path::new("/dev/zero"));
+    assert!(!ok, "{message}");
+    assert!(
+        message.contains("config file /dev/zero: not a regular file"),
+        "{message}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("mynakiosk.toml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let (ok, message) = check_config_at(&fifo);
+    assert!(!ok && message.contains("not a regular file"), "{message}");
+}
+
+#[test]
+fn a_50_mb_value_is_refused_and_never_echoed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mynakiosk.toml");
+    let value = "k".repeat(50 << 20);
+    std::fs::write(&path, format!("kiosk_id = \"{value}\"\n")).unwrap();
+    let (ok, message) = check_config_at(&path);
+    assert!(!ok);
+    assert!(
+        message.contains("more than the 1048576 allowed") && message.len() < 1000,
+        "{}",
+        &message[..message.len().min(2000)]
+    );
+    // Under the cap, a long value is cut in the message.
+    let value = "k".repeat(900_000);
+    let (ok, message) = check_config(&format!("kiosk_id = \"{value}\"\n"));
+    assert!(!ok);
+    assert!(
+        message.contains("line 1, key kiosk_id") && message.len() < 1000,
+        "{}",
+        &message[..message.len().min(2000)]
+    );
+}
+
+#[test]
+fn trust_anchor_files_are_loaded_by_check_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let anchor = dir.path().join("jlis-ca.der");
+    std::fs::write(&anchor, card_io::sim::pki::test_trust_anchor_der()).unwrap();
+    let (ok, message) = check_config(&format!("[card]\ntrust_anchors = [{anchor:?}]\n"));
+    assert!(ok, "{message}");
+
+    let junk = dir.path().join("junk.pem");
+    std::fs::write(&junk, "-----BEGIN CERTIFICATE-----\nnot base64\n").unwrap();
+    let random = dir.path().join("random.der");
+    let bytes: Vec<u8> = (0..2048u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(&random, bytes).unwrap();
+    let missing = dir.path().join("missing.pem");
+    for (file, why) in [
+        (&missing, "No such file"),
+        (&junk, "is not a DER or PEM certificate"),
+        (&random, "is not a DER or PEM certificate"),
+    ] {
+        fails_with(
+            &format!("kiosk_id = \"k\"\n[card]\ntrust_anchors = [{file:?}]\n"),
+            &[
+                "line 3, key card.trust_anchors",
+                &file.display().to_string(),
+                why,
+            ],
+        );
+    }
+    fails_with(
+        &format!("[card]\ntrust_anchors = [{anchor:?}]\ncrls = [\"/dev/zero\"]\n"),
+        &["line 3, key card.crls", "/dev/zero: not a regular file"],
+    );
+}
+
+#[test]
+fn sink_credentials_are_redacted() {
+    let (ok, message) =
+        check_config("[handoff]\nhttp_url = \"http://clinic:hunter2@192.168.10.5/results\"\n");
+    assert!(!ok);
+    assert!(
+        message.contains("http://***@192.168.10.5/results") && !message.contains("hunter2"),
+        "{message}"
     );
 }

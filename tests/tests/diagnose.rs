@@ -196,3 +196,66 @@ fn a_corrupt_or_missing_model_fails_the_models_check() {
         );
     }
 }
+
+#[test]
+fn trust_anchors_are_shown_with_their_expiry_and_a_bad_one_fails() {
+    let _slots = pcscd::lock();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), SLOT0_READER);
+    let (_, report) = diagnose(&cfg);
+    assert!(
+        line(&report, "trust anchors").starts_with("WARN"),
+        "none configured: {report}"
+    );
+
+    let anchor = dir.path().join("jlis-ca.der");
+    std::fs::write(&anchor, card_io::sim::pki::test_trust_anchor_der()).unwrap();
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(
+        &cfg,
+        format!("{text}[card]\ntrust_anchors = [{anchor:?}]\n"),
+    )
+    .unwrap();
+    let (_, report) = diagnose(&cfg);
+    let trust = line(&report, "trust anchors");
+    assert!(
+        trust.starts_with("PASS") && trust.contains("1 anchor file(s)") && trust.contains(" days"),
+        "{report}"
+    );
+
+    let junk = dir.path().join("junk.der");
+    std::fs::write(&junk, [0x30, 0x82, 0xff, 0x00, 0x13, 0x37]).unwrap();
+    std::fs::write(&cfg, format!("{text}[card]\ntrust_anchors = [{junk:?}]\n")).unwrap();
+    let (ok, report) = diagnose(&cfg);
+    assert!(!ok, "{report}");
+    let trust = line(&report, "trust anchors");
+    assert!(
+        trust.starts_with("FAIL")
+            && trust.contains("card.trust_anchors")
+            && trust.contains("junk.der"),
+        "{report}"
+    );
+}
+
+#[test]
+fn sink_credentials_are_not_shown() {
+    let _slots = pcscd::lock();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), SLOT0_READER);
+    // A listener, so the reception check passes and names the URL.
+    let receiver = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = receiver.local_addr().unwrap().port();
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        "sink = \"file\"",
+        &format!("sink = \"http\"\nhttp_url = \"http://clinic:hunter2@127.0.0.1:{port}/results\""),
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let (_, report) = diagnose(&cfg);
+    assert!(!report.contains("hunter2"), "{report}");
+    let reception = line(&report, "reception");
+    assert!(
+        reception.starts_with("PASS")
+            && reception.contains(&format!("http://***@127.0.0.1:{port}/results")),
+        "{report}"
+    );
+}

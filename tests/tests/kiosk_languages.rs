@@ -4,8 +4,8 @@
 use std::sync::Mutex;
 
 use i_slint_backend_testing::ElementHandle;
+use mynakiosk::commands::screenshots::{headline_id, sample, HEIGHT, WIDTH};
 use mynakiosk::kiosk::view;
-use mynakiosk::screenshots::{headline_id, sample, HEIGHT, WIDTH};
 use mynakiosk::session::{Lang, Screen};
 use slint::Rgb8Pixel;
 use ui::snapshot::Snapshot;

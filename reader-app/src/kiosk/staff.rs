@@ -196,7 +196,9 @@ mod tests {
 
     #[test]
     fn a_member_without_any_credential_is_refused() {
-        let e = crate::config::Config::parse("[[staff.members]]\nid = \"ghost\"\n").unwrap_err();
+        let e = crate::config::Config::parse("[[staff.members]]\nid = \"ghost\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.ends_with("found member \"ghost\""), "{e}");
     }
 
@@ -217,7 +219,8 @@ mod tests {
         let e = crate::config::Config::parse(
             "[[staff.members]]\nid = \"nurse-7\"\npin_hash = \"plain-1234\"\n",
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(
             e.starts_with("line 1, key staff.members: expected pin_hash = pbkdf2-sha256$"),
             "{e}"

@@ -4,6 +4,7 @@ use serde::Deserialize;
 use std::time::Duration;
 
 use super::types::{Challenge, ConsentItem};
+use crate::setting::Invalid;
 
 /// How sessions run at this facility. Every key is optional.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -75,6 +76,24 @@ impl Settings {
             ..card_front::SubmitPolicy::default()
         }
     }
+
+    /// Every count and duration within its range: a timer must fit an `Instant`, and staff must
+    /// have time to log in before a waiting screen gives up.
+    pub(crate) fn validate(&self) -> Result<(), Invalid> {
+        Invalid::check_range("session.face_attempts", self.face_attempts, 1..=10)?;
+        Invalid::check_range("session.face_seconds", self.face_seconds, 5..=120)?;
+        if !(3..=15).contains(&self.pin_b_min_retries) {
+            let expected = "3 to 15 (the last two tries are never spent automatically)";
+            let found = self.pin_b_min_retries;
+            return Err(Invalid::new("session.pin_b_min_retries", expected, found));
+        }
+        let seconds = self.card_front_reread_seconds;
+        Invalid::check_range("session.card_front_reread_seconds", seconds, 1..=60)?;
+        Invalid::check_range("session.idle_seconds", self.idle_seconds, 15..=3600)?;
+        Invalid::check_range("session.result_seconds", self.result_seconds, 1..=600)?;
+        let days = self.expiry_warning_days;
+        Invalid::check_range("session.expiry_warning_days", days, 0..=365)
+    }
 }
 
 fn consent_items<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ConsentItem>, D::Error> {
@@ -117,7 +136,9 @@ mod tests {
 
     #[test]
     fn unknown_consent_item_is_named() {
-        let e = Config::parse("[session]\nconsent_items = [\"xray\"]\n").unwrap_err();
+        let e = Config::parse("[session]\nconsent_items = [\"xray\"]\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("unknown consent item `xray`"), "{e}");
         assert!(e.contains("line 2"), "{e}");
     }

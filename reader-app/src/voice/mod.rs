@@ -41,6 +41,13 @@ impl Default for VoiceConfig {
     }
 }
 
+impl VoiceConfig {
+    /// The volume is a percentage.
+    pub(crate) fn validate(&self) -> Result<(), crate::setting::Invalid> {
+        crate::setting::Invalid::check_range("voice.volume", self.volume, 0..=100)
+    }
+}
+
 /// Why a prompt could not be rendered or played.
 #[derive(Debug, thiserror::Error)]
 pub enum VoiceError {
@@ -254,7 +261,9 @@ mod tests {
         let c = Config::parse("[voice]\nenabled = false\nvolume = 40\n").unwrap();
         assert!(!c.voice.enabled);
         assert_eq!(c.voice.volume, 40);
-        let e = Config::parse("[voice]\nvolume = 120\n").unwrap_err();
+        let e = Config::parse("[voice]\nvolume = 120\n")
+            .unwrap_err()
+            .to_string();
         assert_eq!(e, "line 2, key voice.volume: expected 0 to 100, found 120");
     }
 

@@ -67,7 +67,7 @@ pub fn run(args: &QualSimArgs) -> anyhow::Result<()> {
         "qual-sim listens on loopback only, not {}",
         args.listen
     );
-    let text = std::fs::read_to_string(&args.data)
+    let text = crate::config::file::read_text(&args.data, crate::config::file::MAX_CONFIG_BYTES)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.data.display()))?;
     let data: SimData =
         toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", args.data.display()))?;
@@ -152,8 +152,20 @@ impl Received {
             .read(true)
             .open(path)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        for line in BufReader::new(&file).lines() {
-            let value: serde_json::Value = serde_json::from_str(&line?)?;
+        let mut complete = 0;
+        for (number, line) in BufReader::new(&file).split(b'\n').enumerate() {
+            let line = line.map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let value: serde_json::Value = match serde_json::from_slice(&line) {
+                Ok(value) => value,
+                Err(e) if file.metadata()?.len() == complete + line.len() as u64 => {
+                    // Written up to a crash and never acknowledged: the sender sends it again.
+                    tracing::warn!(file = %path.display(), line = number + 1, "dropping a torn last line: {e}");
+                    file.set_len(complete)?;
+                    break;
+                }
+                Err(e) => anyhow::bail!("{}:{}: {e}", path.display(), number + 1),
+            };
+            complete += line.len() as u64 + 1;
             if let Some(key) = value["idempotency_key"].as_str() {
                 received.remember(key);
             }
@@ -214,5 +226,28 @@ fn respond(request: Request, code: u16, body: &serde_json::Value) {
     }
     if let Err(e) = request.respond(response) {
         tracing::warn!(error = %e, "qual-sim could not answer");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Received;
+
+    #[test]
+    fn a_torn_last_line_is_dropped_and_a_corrupt_one_named() {
+        let dir = std::env::temp_dir().join(format!("mynakiosk-qualsim-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("received.jsonl");
+        let good = "{\"idempotency_key\":\"a\"}\n{\"idempotency_key\":\"b\"}\n";
+        std::fs::write(&path, format!("{good}{{\"idempotency_key\":\"c")).unwrap();
+        let received = Received::load(Some(&path)).unwrap();
+        assert_eq!(received.order, ["a", "b"]);
+        drop(received);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), good);
+
+        std::fs::write(&path, "{\"idempotency_key\":\"a\"}\n{torn\n{}\n").unwrap();
+        let e = Received::load(Some(&path)).err().unwrap().to_string();
+        assert!(e.starts_with(&format!("{}:2: ", path.display())), "{e}");
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::config::{Config, SinkKind};
 use crate::handoff::{http, outbox::Outbox, sink};
+use crate::setting::redact_credentials;
 use card_io::mynumber::{self, CardKind};
 use card_io::pcsc_transport::{list_readers, PcscTransport};
 use card_io::transport::TransportError;
@@ -45,7 +46,8 @@ pub fn run(config: &Config, config_path: Option<&Path>) -> anyhow::Result<()> {
             Verdict::Warn => "WARN",
             Verdict::Fail => "FAIL",
         };
-        println!("{tag}  {:<14} {}", c.name, c.detail);
+        let detail = redact_credentials(&c.detail);
+        println!("{tag}  {:<14} {detail}", c.name);
     }
     let count = |v| checks.iter().filter(|c| c.verdict == v).count();
     let failed = count(Verdict::Fail);
@@ -64,6 +66,7 @@ fn all_checks(config: &Config, config_path: Option<&Path>) -> Vec<Check> {
     });
     let mut checks = vec![check("config", Verdict::Pass, detail)];
     checks.extend(readers(config));
+    checks.push(trust_anchors(config));
     checks.push(cameras());
     checks.push(card_front_camera(config));
     checks.push(sound(config));
@@ -144,6 +147,40 @@ fn readers(config: &Config) -> Vec<Check> {
         Err(e) => check("card", Verdict::Fail, format!("{reader}: {e}")),
     });
     checks
+}
+
+/// The CA certificates and CRLs of `[card]`, and when the first CA certificate expires.
+fn trust_anchors(config: &Config) -> Check {
+    const NAME: &str = "trust anchors";
+    let card = &config.card;
+    if card.trust_anchors.is_empty() {
+        let detail = "none configured ([card] trust_anchors): every card is refused as untrusted";
+        return check(NAME, Verdict::Warn, detail);
+    }
+    let anchors = match card.trust_anchors() {
+        Ok(anchors) => anchors,
+        Err(e) => return check(NAME, Verdict::Fail, format!("{}: {e}", e.key)),
+    };
+    let now = chrono::Utc::now().timestamp();
+    let loaded = format!(
+        "{} anchor file(s), {} intermediate(s), {} CRL(s)",
+        card.trust_anchors.len(),
+        card.intermediates.len(),
+        card.crls.len()
+    );
+    let Some((first, days)) = crate::config::first_expiry(&anchors, now) else {
+        return check(NAME, Verdict::Fail, format!("{loaded}: no CA certificate"));
+    };
+    let expiry = format!(
+        "{loaded}; the first CA certificate to expire (issued by {}) does in {days} days",
+        first.issuer
+    );
+    let verdict = match days {
+        ..0 => Verdict::Fail,
+        0..card_io::certificate::EXPIRY_WARNING_DAYS => Verdict::Warn,
+        _ => Verdict::Pass,
+    };
+    check(NAME, verdict, expiry)
 }
 
 /// A sound device for the voice guidance.

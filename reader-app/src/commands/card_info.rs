@@ -11,8 +11,9 @@ use card_io::mynumber::{CardKind, MyNumberCard, PinB, RetryCounter, RsaPublicKey
 use card_io::pcsc_transport::{list_readers, PcscTransport};
 use card_io::transport::{CardTransport, TransportError};
 use serde_json::{json, Value};
+use zeroize::Zeroizing;
 
-use crate::config::Config;
+use crate::config::{file, CardConfig, Config};
 
 /// 照合番号B is presented only while more than this many tries remain.
 const PIN_B_MIN_TRIES: u8 = 2;
@@ -35,37 +36,37 @@ pub struct Args {
     /// PEM public key of the CA of the 券面 AP certificate chain, to check the card-face signature.
     #[arg(long)]
     cvc_ca_key: Option<PathBuf>,
-    /// 照合番号B (14 digits) to open the card face; refused when 2 or fewer tries remain.
+    /// Read 照合番号B (14 digits) from the first line of standard input, never from the command
+    /// line where `ps` shows it, to open the card face; refused when 2 or fewer tries remain.
     #[arg(long)]
-    pin_b: Option<String>,
+    pin_b_stdin: bool,
 }
 
 pub fn run(config: &Config, args: Args) -> anyhow::Result<()> {
-    let mut anchors = TrustAnchors::new();
-    for path in &args.trust_anchors {
-        anchors.add_file(path)?;
+    let anchors = CardConfig {
+        trust_anchors: args.trust_anchors,
+        intermediates: args.intermediates,
+        crls: args.crl,
     }
-    for path in &args.intermediates {
-        anchors.add_intermediate_file(path)?;
-    }
-    for path in &args.crl {
-        anchors.add_crl_file(path)?;
-    }
+    .trust_anchors()?;
     let cvc_ca = match &args.cvc_ca_key {
         Some(path) => Some(
-            std::fs::read_to_string(path)
+            file::read_text(path, file::MAX_CONFIG_BYTES)
                 .ok()
                 .and_then(|text| RsaPublicKey::from_pem(&text))
                 .ok_or_else(|| anyhow!("{} is not a PEM RSA public key", path.display()))?,
         ),
         None => None,
     };
-    let pin_b = args
-        .pin_b
-        .as_deref()
-        .map(PinB::new)
-        .transpose()
-        .context("--pin-b")?;
+    let pin_b = if args.pin_b_stdin {
+        let mut line = Zeroizing::new(String::new());
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("--pin-b-stdin: cannot read standard input")?;
+        Some(PinB::new(line.trim_end()).context("--pin-b-stdin")?)
+    } else {
+        None
+    };
     let pattern = args.reader.as_deref().unwrap_or(&config.reader.name);
     let (reader, mut transport) = connect(pattern)?;
     let transaction = transport

@@ -1,0 +1,75 @@
+//! Reading the files a configuration names: regular files only, and no larger than a cap, so a
+//! FIFO, a device such as `/dev/zero` or a runaway file cannot hang or exhaust the kiosk.
+
+use std::io::Read;
+use std::path::Path;
+
+/// The largest configuration file read (the shipped example is about 10 KiB); also the cap of
+/// the other small text files the commands read (qual-sim's data, a PEM key).
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// The largest certificate or CRL file read (a J-LIS CRL is a few MiB at most).
+pub const MAX_TRUST_FILE_BYTES: u64 = 16 << 20;
+
+/// Why a file was not read.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    #[error("not a regular file (a FIFO, device or folder is never read)")]
+    NotRegular,
+    #[error("{size} bytes, more than the {limit} allowed")]
+    TooLarge { size: u64, limit: u64 },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Checks, without opening it, that `path` is a regular file of at most `limit` bytes.
+pub fn check(path: &Path, limit: u64) -> Result<(), Refusal> {
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(Refusal::NotRegular);
+    }
+    if meta.len() > limit {
+        return Err(Refusal::TooLarge {
+            size: meta.len(),
+            limit,
+        });
+    }
+    Ok(())
+}
+
+/// The text of `path`, a regular file of at most `limit` bytes (also if it grows meanwhile).
+pub fn read_text(path: &Path, limit: u64) -> Result<String, Refusal> {
+    check(path, limit)?;
+    let mut text = String::new();
+    let read = std::fs::File::open(path)?
+        .take(limit + 1)
+        .read_to_string(&mut text)?;
+    if read as u64 > limit {
+        return Err(Refusal::TooLarge {
+            size: read as u64,
+            limit,
+        });
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices_folders_and_large_files_are_refused() {
+        let e = read_text(Path::new("/dev/zero"), MAX_CONFIG_BYTES).unwrap_err();
+        assert!(matches!(e, Refusal::NotRegular), "{e}");
+        let e = read_text(Path::new("/"), MAX_CONFIG_BYTES).unwrap_err();
+        assert!(matches!(e, Refusal::NotRegular), "{e}");
+        let dir = std::env::temp_dir().join(format!("mynakiosk-cap-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let big = dir.join("big.toml");
+        std::fs::write(&big, "a".repeat(2048)).unwrap();
+        let e = read_text(&big, 1024).unwrap_err();
+        assert_eq!(e.to_string(), "2048 bytes, more than the 1024 allowed");
+        assert_eq!(read_text(&big, 4096).unwrap().len(), 2048);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
