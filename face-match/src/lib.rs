@@ -16,6 +16,7 @@ pub mod embedder;
 pub mod error;
 pub mod eval;
 pub mod frame;
+pub mod image_file;
 pub mod liveness;
 pub mod matcher;
 pub mod pose;
@@ -36,6 +37,7 @@ pub use detector::{
 pub use embedder::{Embedding, FaceEmbedder, SFACE_2021DEC_FILE, SFACE_2021DEC_SHA256};
 pub use error::FaceError;
 pub use frame::{Frame, FrameError, GreyImage, RgbImage};
+pub use image_file::{decode_image_file, ImageFileError};
 pub use matcher::{
     Decision, FaceMatcher, FrameCheck, MatchError, MatchOutcome, MatchPolicy, MatchSession,
     MatchTimings,

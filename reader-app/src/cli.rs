@@ -38,6 +38,9 @@ enum Command {
     AuditVerify {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// The audit key file (default: audit.key beside the audit folder).
+        #[arg(long)]
+        key: Option<PathBuf>,
     },
     /// The hand-off outbox: status, deliver now, queue test results.
     Outbox {
@@ -93,7 +96,7 @@ pub fn run() -> anyhow::Result<()> {
             println!("configuration valid");
             Ok(())
         }
-        Command::AuditVerify { files } => crate::audit::run_verify(&files),
+        Command::AuditVerify { files, key } => crate::audit::run_verify(&files, key.as_deref()),
         Command::Outbox { command } => crate::handoff::commands::run(&config, &command),
         Command::QualSim(args) => crate::commands::qual_sim::run(&args),
         Command::CardInfo(args) => crate::commands::card_info::run(&config, args),

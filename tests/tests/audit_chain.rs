@@ -1,12 +1,32 @@
-//! The hash-chained audit log: written through the library, checked by `audit-verify`, and
-//! every kind of tampering (edit, delete, reorder, truncate) found and located.
+//! The keyed, hash-chained audit log: written through the library, checked by `audit-verify`,
+//! and every kind of tampering (edit, delete, reorder, truncate, cut start, rewrite with later
+//! hashes recomputed, a replaced key or head) found and located.
 
-use mynakiosk::audit::{verify, AuditEvent, AuditLog, Outcome};
-use mynakiosk::config::AuditConfig;
+use mynakiosk::audit::{verify, verify_with_key, AuditEvent, AuditLog, Outcome};
+use mynakiosk::config::{AuditConfig, Config};
 use mynakiosk::handoff::result::SessionId;
 use mynakiosk_tests::binary;
 use std::fs;
 use std::path::{Path, PathBuf};
+
+/// An audit folder `audit/` in a fresh state folder, where its key `audit.key` goes.
+struct Folder(tempfile::TempDir, PathBuf);
+
+impl Folder {
+    fn path(&self) -> &Path {
+        &self.1
+    }
+
+    fn key(&self) -> PathBuf {
+        self.0.path().join("audit.key")
+    }
+}
+
+fn folder() -> Folder {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("audit");
+    Folder(root, dir)
+}
 
 /// Writes `sessions` sessions of four events each into `dir`, rotating at `max_file_bytes`.
 fn write_log(dir: &Path, sessions: usize, max_file_bytes: u64) -> AuditLog {
@@ -15,8 +35,7 @@ fn write_log(dir: &Path, sessions: usize, max_file_bytes: u64) -> AuditLog {
         max_file_bytes,
     };
     let log = AuditLog::open(&config, "kiosk-7").expect("open audit log");
-    log.record(AuditEvent::config_loaded(None).unwrap())
-        .unwrap();
+    log.record_start(&Config::default()).unwrap();
     for i in 0..sessions {
         let session_id = SessionId::new();
         log.record(AuditEvent::SessionStarted { session_id })
@@ -81,7 +100,7 @@ fn audit_verify(dir: &Path) -> (bool, String) {
 
 #[test]
 fn intact_log_verifies_across_rotation_and_reopening() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = folder();
     drop(write_log(dir.path(), 30, 4096));
     // Reopening continues the same chain.
     drop(write_log(dir.path(), 5, 4096));
@@ -94,35 +113,35 @@ fn intact_log_verifies_across_rotation_and_reopening() {
         .count();
     assert!(rotated >= 2, "expected rotated files, found {rotated}");
     let v = verify(&[dir.path().to_owned()]).unwrap();
-    assert_eq!((v.events, v.first_seq, v.last_seq), (142, 1, 142));
-    assert!(v.head_checked && !v.continues_earlier, "{v:?}");
+    assert_eq!((v.events, v.first_seq, v.last_seq), (144, 1, 144));
+    assert!(v.head_checked, "{v:?}");
     let (ok, text) = audit_verify(dir.path());
     assert!(ok, "{text}");
-    assert!(text.contains("142 events"), "{text}");
+    assert!(text.contains("144 events"), "{text}");
 }
 
 #[test]
 fn edited_line_is_named() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = folder();
     drop(write_log(dir.path(), 3, 1 << 20));
     let path = current(dir.path());
     let mut l = lines(&path);
-    l[7] = l[7].replace("E001", "E002");
+    l[8] = l[8].replace("E001", "E002");
     write_lines(&path, &l);
     let f = verify(&[dir.path().to_owned()]).unwrap_err();
-    assert_eq!((f.file.clone(), f.line), (path.clone(), 8), "{f}");
+    assert_eq!((f.file.clone(), f.line), (path.clone(), 9), "{f}");
     assert!(f.problem.contains("edited"), "{f}");
     let (ok, text) = audit_verify(dir.path());
     assert!(!ok);
     assert!(
-        text.contains(&format!("{}:8: edited", path.display())),
+        text.contains(&format!("{}:9: edited", path.display())),
         "{text}"
     );
 }
 
 #[test]
 fn removed_line_is_named() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = folder();
     drop(write_log(dir.path(), 3, 1 << 20));
     let path = current(dir.path());
     let mut l = lines(&path);
@@ -135,7 +154,7 @@ fn removed_line_is_named() {
 
 #[test]
 fn reordered_lines_are_named() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = folder();
     drop(write_log(dir.path(), 3, 1 << 20));
     let path = current(dir.path());
     let mut l = lines(&path);
@@ -148,7 +167,7 @@ fn reordered_lines_are_named() {
 
 #[test]
 fn truncation_and_last_line_edit_are_found_through_the_head() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = folder();
     drop(write_log(dir.path(), 3, 1 << 20));
     let path = current(dir.path());
     let original = lines(&path);
@@ -158,7 +177,7 @@ fn truncation_and_last_line_edit_are_found_through_the_head() {
     let f = verify(&[dir.path().to_owned()]).unwrap_err();
     assert_eq!(f.line, 9, "{f}");
     assert!(
-        f.problem.contains("truncated") && f.problem.contains("seq 13"),
+        f.problem.contains("truncated") && f.problem.contains("seq 14"),
         "{f}"
     );
     let config = AuditConfig {
@@ -166,27 +185,27 @@ fn truncation_and_last_line_edit_are_found_through_the_head() {
         max_file_bytes: 1 << 20,
     };
     let err = AuditLog::open(&config, "kiosk-7").err().expect("refused");
-    assert!(err.to_string().contains("records seq 13"), "{err}");
+    assert!(err.to_string().contains("records seq 14"), "{err}");
 
     // Cut mid-line.
     let text = original.join("\n");
     fs::write(&path, &text[..text.len() - 10]).unwrap();
     let f = verify(&[dir.path().to_owned()]).unwrap_err();
-    assert_eq!(f.line, 13, "{f}");
+    assert_eq!(f.line, 14, "{f}");
     assert!(f.problem.contains("incomplete"), "{f}");
 
     // The last line, which no later line vouches for.
     let mut l = original.clone();
-    l[12] = l[12].replace("verified", "failed");
+    l[13] = l[13].replace("verified", "failed");
     write_lines(&path, &l);
     let f = verify(&[dir.path().to_owned()]).unwrap_err();
-    assert_eq!(f.line, 13, "{f}");
+    assert_eq!(f.line, 14, "{f}");
     assert!(f.problem.contains("edited"), "{f}");
 }
 
 #[test]
 fn removing_a_whole_rotated_file_or_its_first_line_is_found() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = folder();
     drop(write_log(dir.path(), 30, 4096));
     let mut rotated: Vec<PathBuf> = fs::read_dir(dir.path())
         .unwrap()
@@ -213,7 +232,7 @@ fn removing_a_whole_rotated_file_or_its_first_line_is_found() {
 
 #[test]
 fn torn_last_line_is_cut_and_recorded_on_reopen() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = folder();
     drop(write_log(dir.path(), 2, 1 << 20));
     let path = current(dir.path());
     let mut bytes = fs::read(&path).unwrap();
@@ -221,7 +240,7 @@ fn torn_last_line_is_cut_and_recorded_on_reopen() {
     fs::write(&path, bytes).unwrap();
     drop(write_log(dir.path(), 1, 1 << 20));
     let v = verify(&[dir.path().to_owned()]).unwrap();
-    assert_eq!(v.events, 15);
+    assert_eq!(v.events, 17);
     assert!(fs::read_to_string(&path)
         .unwrap()
         .contains("\"event\":\"torn_line_removed\",\"bytes\":12"));
@@ -229,7 +248,7 @@ fn torn_last_line_is_cut_and_recorded_on_reopen() {
 
 #[test]
 fn log_holds_no_personal_data_beyond_the_serial() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = folder();
     drop(write_log(dir.path(), 6, 1 << 20));
     for line in lines(&current(dir.path())) {
         let value: serde_json::Value = serde_json::from_str(&line).unwrap();
@@ -250,7 +269,7 @@ fn log_holds_no_personal_data_beyond_the_serial() {
                     "reason_code",
                     "outcome",
                     "certificate_serial",
-                    "path",
+                    "version",
                     "sha256",
                 ]
                 .contains(&key.as_str()),
@@ -271,4 +290,221 @@ fn log_holds_no_personal_data_beyond_the_serial() {
             .unwrap();
         assert!(longest < 12, "{line}");
     }
+}
+
+/// Runs `audit-verify --key KEY PATH...` and returns (success, stdout + stderr).
+fn audit_verify_with_key(key: &Path, paths: &[&Path]) -> (bool, String) {
+    let out = binary::command()
+        .arg("audit-verify")
+        .arg("--key")
+        .arg(key)
+        .args(paths)
+        .output()
+        .expect("run mynakiosk");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+#[test]
+fn start_records_kiosk_started_and_the_config_hash() {
+    let dir = folder();
+    drop(write_log(dir.path(), 0, 1 << 20));
+    let l = lines(&current(dir.path()));
+    let first: serde_json::Value = serde_json::from_str(&l[0]).unwrap();
+    let second: serde_json::Value = serde_json::from_str(&l[1]).unwrap();
+    assert_eq!(first["event"], "kiosk_started", "{}", l[0]);
+    assert_eq!(first["version"], env!("CARGO_PKG_VERSION"), "{}", l[0]);
+    assert_eq!(second["event"], "config_loaded", "{}", l[1]);
+    let changed = Config {
+        kiosk_id: "kiosk-8".into(),
+        ..Config::default()
+    };
+    let AuditEvent::ConfigLoaded { sha256 } = AuditEvent::config_loaded(&changed) else {
+        unreachable!()
+    };
+    assert_eq!(sha256.len(), 64);
+    assert_ne!(
+        second["sha256"],
+        sha256.as_str(),
+        "a changed config changes the hash"
+    );
+}
+
+#[test]
+fn a_cut_start_is_found() {
+    let dir = folder();
+    drop(write_log(dir.path(), 3, 1 << 20));
+    let path = current(dir.path());
+    let l = lines(&path);
+    write_lines(&path, &l[3..]);
+    let f = verify(&[dir.path().to_owned()]).unwrap_err();
+    assert_eq!((f.file.clone(), f.line), (path.clone(), 1), "{f}");
+    assert!(f.problem.contains("starts at seq 4"), "{f}");
+    let (ok, text) = audit_verify(dir.path());
+    assert!(!ok && text.contains("starts at seq 4"), "{text}");
+}
+
+#[test]
+fn a_removed_current_file_or_head_is_found() {
+    let dir = folder();
+    drop(write_log(dir.path(), 30, 4096));
+    fs::remove_file(current(dir.path())).unwrap();
+    let f = verify(&[dir.path().to_owned()]).unwrap_err();
+    assert_eq!(f.file, current(dir.path()), "{f}");
+    assert!(f.problem.contains("missing"), "{f}");
+
+    let dir = folder();
+    drop(write_log(dir.path(), 3, 1 << 20));
+    fs::remove_file(dir.path().join("audit.head")).unwrap();
+    let f = verify(&[dir.path().to_owned()]).unwrap_err();
+    assert!(f.to_string().contains("audit.head:0: missing"), "{f}");
+    // Naming the current file alone still compares the head beside it.
+    let f = verify(&[current(dir.path())]).unwrap_err();
+    assert!(f.to_string().contains("audit.head:0: missing"), "{f}");
+}
+
+#[test]
+fn an_empty_or_unrelated_folder_is_no_log() {
+    let dir = folder();
+    drop(write_log(dir.path(), 1, 1 << 20));
+    // Only the head left.
+    fs::write(current(dir.path()), "").unwrap();
+    let f = verify(&[dir.path().to_owned()]).unwrap_err();
+    assert!(f.problem.contains("no audit events"), "{f}");
+    let (ok, text) = audit_verify(dir.path());
+    assert!(!ok && text.contains("no audit events"), "{text}");
+    fs::remove_file(current(dir.path())).unwrap();
+    let (ok, text) = audit_verify(dir.path());
+    assert!(!ok && text.contains("missing"), "{text}");
+
+    // An unrelated folder (its parent holds a key) and an empty one.
+    let unrelated = folder();
+    fs::create_dir_all(unrelated.path()).unwrap();
+    fs::write(unrelated.path().join("notes.txt"), "hello\n").unwrap();
+    let f = verify_with_key(&[unrelated.path().to_owned()], &dir.key()).unwrap_err();
+    assert!(f.problem.contains("missing"), "{f}");
+    let (ok, text) = audit_verify_with_key(&dir.key(), &[unrelated.path()]);
+    assert!(!ok && text.contains("missing"), "{text}");
+    fs::remove_file(unrelated.path().join("notes.txt")).unwrap();
+    let (ok, text) = audit_verify_with_key(&dir.key(), &[unrelated.path()]);
+    assert!(!ok && text.contains("missing"), "{text}");
+}
+
+/// Lower-case hex SHA-256, as an attacker without the key would recompute the chain.
+fn sha256_hex(bytes: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA256, bytes)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn a_rewritten_line_with_every_later_hash_recomputed_fails_without_the_key() {
+    let dir = folder();
+    drop(write_log(dir.path(), 3, 1 << 20));
+    let path = current(dir.path());
+    let mut l = lines(&path);
+    l[4] = l[4].replace("E001", "E002");
+    for i in 5..l.len() {
+        let mut value: serde_json::Value = serde_json::from_str(&l[i]).unwrap();
+        value["prev"] = sha256_hex(l[i - 1].as_bytes()).into();
+        l[i] = value.to_string();
+    }
+    write_lines(&path, &l);
+    let f = verify(&[dir.path().to_owned()]).unwrap_err();
+    assert_eq!(f.line, 5, "{f}");
+    assert!(f.problem.contains("edited"), "{f}");
+
+    // A whole log written with another key, copied over the real one: the real key refuses
+    // it, at the head that key did not write.
+    let forged = folder();
+    drop(write_log(forged.path(), 3, 1 << 20));
+    for name in ["audit.jsonl", "audit.head"] {
+        fs::copy(forged.path().join(name), dir.path().join(name)).unwrap();
+    }
+    let (ok, text) = audit_verify(dir.path());
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("edited") || text.contains("not written with the key"),
+        "{text}"
+    );
+    let (ok, text) = audit_verify_with_key(&forged.key(), &[dir.path()]);
+    assert!(ok, "the forger's own key vouches for its log: {text}");
+}
+
+#[test]
+fn the_key_lives_outside_the_log_readable_by_its_owner_only() {
+    let dir = folder();
+    drop(write_log(dir.path(), 1, 1 << 20));
+    let key = dir.key();
+    let mode =
+        |p: &Path| std::os::unix::fs::PermissionsExt::mode(&fs::metadata(p).unwrap().permissions());
+    assert_eq!(mode(&key) & 0o777, 0o600);
+    let config = AuditConfig {
+        dir: dir.path().to_owned(),
+        max_file_bytes: 1 << 20,
+    };
+
+    let inside = dir.path().join("audit.key");
+    let err = AuditLog::open_with_key(&config, "kiosk-7", &inside)
+        .err()
+        .expect("refused");
+    assert!(
+        err.to_string().contains("outside the audit folder"),
+        "{err}"
+    );
+
+    fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let err = AuditLog::open(&config, "kiosk-7").err().expect("refused");
+    assert!(err.to_string().contains("readable by others"), "{err}");
+    let (ok, text) = audit_verify(dir.path());
+    assert!(!ok && text.contains("readable by others"), "{text}");
+
+    // A removed key is not silently replaced: the chain can no longer be continued.
+    fs::remove_file(&key).unwrap();
+    let err = AuditLog::open(&config, "kiosk-7").err().expect("refused");
+    assert!(err.to_string().contains("cannot read"), "{err}");
+    assert!(!key.exists());
+    let (ok, text) = audit_verify(dir.path());
+    assert!(!ok && text.contains("audit.key"), "{text}");
+}
+
+#[test]
+fn a_head_set_back_or_a_rotated_file_renamed_is_found() {
+    let dir = folder();
+    drop(write_log(dir.path(), 3, 1 << 20));
+    let head = dir.path().join("audit.head");
+    let path = current(dir.path());
+    let l = lines(&path);
+    // Cut the last four lines and point the head at the new last line, using the hash the
+    // first cut line recorded: the head's own tag gives it away.
+    write_lines(&path, &l[..l.len() - 4]);
+    let mut value: serde_json::Value = serde_json::from_slice(&fs::read(&head).unwrap()).unwrap();
+    let cut: serde_json::Value = serde_json::from_str(&l[l.len() - 4]).unwrap();
+    value["seq"] = (l.len() as u64 - 4).into();
+    value["hash"] = cut["prev"].clone();
+    fs::write(&head, value.to_string()).unwrap();
+    let f = verify(&[dir.path().to_owned()]).unwrap_err();
+    assert!(f.problem.contains("not written with the key"), "{f}");
+
+    let dir = folder();
+    drop(write_log(dir.path(), 30, 4096));
+    let mut rotated: Vec<PathBuf> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("audit-")
+        })
+        .collect();
+    rotated.sort();
+    let renamed = rotated[0].with_file_name("audit-000000000001-000000000002.jsonl");
+    fs::rename(&rotated[0], &renamed).unwrap();
+    let f = verify(&[dir.path().to_owned()]).unwrap_err();
+    assert_eq!(f.file, renamed, "{f}");
+    assert!(f.problem.contains("renamed"), "{f}");
 }

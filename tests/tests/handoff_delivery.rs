@@ -3,7 +3,7 @@
 //! the receiver, deduplicating by idempotency key, processes each result exactly once.
 
 use mynakiosk::config::{HandoffConfig, SinkKind};
-use mynakiosk::handoff::courier::{Backoff, Courier};
+use mynakiosk::handoff::courier::{Backoff, Courier, RetryPolicy, DEAD_AFTER};
 use mynakiosk::handoff::outbox::Outbox;
 use mynakiosk::handoff::sink;
 use mynakiosk_tests::binary::{self, Running};
@@ -173,7 +173,7 @@ fn kiosk_killed_during_http_delivery_loses_and_duplicates_nothing() {
     // 40 ms after an answer: before it reads the ack, before it updates the outbox, in the
     // middle of the next request.
     let mut receiver = Receiver::start(dir.path(), port, 25);
-    let outbox = Outbox::open(&dir.path().join("outbox")).unwrap();
+    let outbox = Outbox::create(&dir.path().join("outbox")).unwrap();
     let delays_ms = [0, 3, 8, 15, 25, 40];
     let mut kills = 0;
     for delay in delays_ms.iter().cycle().take(24) {
@@ -334,12 +334,15 @@ fn courier_reports_unreachable_then_delivers_when_the_drop_folder_appears() {
     };
     let cfg = config(dir.path(), "sink = \"none\"");
     let keys = send_test(&cfg, 2);
-    let outbox = Outbox::open(&handoff.outbox_dir).unwrap();
-    let backoff = Backoff {
-        initial: Duration::from_millis(50),
-        max: Duration::from_millis(200),
+    let outbox = Outbox::create(&handoff.outbox_dir).unwrap();
+    let policy = RetryPolicy {
+        backoff: Backoff {
+            initial: Duration::from_millis(50),
+            max: Duration::from_millis(200),
+        },
+        dead_after: DEAD_AFTER,
     };
-    let courier = Courier::spawn(outbox, sink::from_config(&handoff), backoff).unwrap();
+    let courier = Courier::spawn(outbox, sink::from_config(&handoff), policy).unwrap();
     let wait_until = |what: &str, done: &dyn Fn() -> bool| {
         let deadline = Instant::now() + TIMEOUT;
         while !done() {

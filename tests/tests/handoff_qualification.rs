@@ -2,7 +2,7 @@
 //! qualification client and the outbox see it: answers by certificate serial, injected
 //! latency and failures, duplicates acknowledged, malformed results refused.
 
-use mynakiosk::handoff::courier::deliver_queued;
+use mynakiosk::handoff::courier::{deliver_queued, RetryPolicy};
 use mynakiosk::handoff::http::HttpSink;
 use mynakiosk::handoff::outbox::Outbox;
 use mynakiosk::handoff::qualification::{query, Qualification, QualificationError};
@@ -88,7 +88,7 @@ fn receiver_acknowledges_duplicates_and_refuses_malformed_results() {
     let dir = tempfile::tempdir().unwrap();
     let (_sim, url) = simulator(dir.path(), CARDS);
     let sink = HttpSink::new(&format!("{url}/results"), TIMEOUT);
-    let outbox = Outbox::open(&dir.path().join("outbox")).unwrap();
+    let outbox = Outbox::create(&dir.path().join("outbox")).unwrap();
 
     let out = binary::command()
         .arg("--config")
@@ -122,7 +122,8 @@ fn receiver_acknowledges_duplicates_and_refuses_malformed_results() {
         &body,
     )
     .unwrap();
-    let pass = deliver_queued(&outbox, &sink).unwrap();
+    let policy = RetryPolicy::from_config(&Default::default());
+    let pass = deliver_queued(&outbox, &sink, &policy).unwrap();
     assert_eq!((pass.delivered, pass.refused), (1, 1));
     assert_eq!(outbox.counts().unwrap(), (0, 1));
 }

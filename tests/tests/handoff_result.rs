@@ -148,7 +148,7 @@ fn results_of_every_method_follow_the_schema() {
 #[test]
 fn outbox_refuses_a_my_number_or_an_image() {
     let dir = tempfile::tempdir().unwrap();
-    let outbox = Outbox::open(dir.path()).unwrap();
+    let outbox = Outbox::create(dir.path()).unwrap();
     let mut r = all_methods().remove(2);
     if let Evidence::Visual(v) = &mut r.evidence {
         v.operator_id = "123456789012".into();
@@ -177,7 +177,7 @@ fn outbox_refuses_a_my_number_or_an_image() {
 #[test]
 fn queued_files_hold_exactly_the_result_once_per_session() {
     let dir = tempfile::tempdir().unwrap();
-    let outbox = Outbox::open(dir.path()).unwrap();
+    let outbox = Outbox::create(dir.path()).unwrap();
     let results = all_methods();
     for r in &results {
         outbox.enqueue(r).unwrap();
@@ -195,7 +195,7 @@ fn queued_files_hold_exactly_the_result_once_per_session() {
 #[test]
 fn a_registration_request_is_queued_after_the_sessions_result() {
     let dir = tempfile::tempdir().unwrap();
-    let outbox = Outbox::open(dir.path()).unwrap();
+    let outbox = Outbox::create(dir.path()).unwrap();
     let first = all_methods().remove(1);
     let follow_up = first.clone().requesting_registration();
     outbox.enqueue(&first).unwrap();

@@ -2,11 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use opencv::core::MatTraitConst;
 use opencv::imgcodecs;
 
 use super::{CameraError, CameraSource};
 use crate::frame::Frame;
+use crate::image_file::{decode_image_file, ImageFileError};
 use crate::scrubbed_mat::ScrubbedMat;
 
 /// File extensions OpenCV's image decoders read (compared case-insensitively).
@@ -63,18 +63,17 @@ impl CameraSource for ImageFolderSource {
             origin: path.display().to_string(),
             reason,
         };
-        let decoded = imgcodecs::imread(path, imgcodecs::IMREAD_COLOR)
-            .map(ScrubbedMat::from)
-            .map_err(|e| decode_error(e.message))?;
-        if decoded.mat().empty() {
-            return Err(if path.exists() {
-                decode_error("not a readable image".into())
-            } else {
-                CameraError::NotFound {
+        let decoded = match decode_image_file(path, imgcodecs::IMREAD_COLOR) {
+            Ok(mat) => ScrubbedMat::from(mat),
+            Err(ImageFileError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                return Err(CameraError::NotFound {
                     origin: path.display().to_string(),
-                }
-            });
-        }
+                })
+            }
+            Err(e) => return Err(decode_error(e.to_string())),
+        };
         Frame::from_mat(decoded.mat()).map_err(|e| decode_error(e.to_string()))
     }
 }

@@ -2,7 +2,7 @@
 //! container). The bytes come from an untrusted chip, so the decoder is the memory-safe,
 //! pure-Rust `hayro-jpeg2000`; OpenCV's decoder is only a cross-check in the tests.
 
-mod jp2_header;
+pub(crate) mod jp2_header;
 
 use hayro_jpeg2000::{ColorSpace, DecodeSettings, DecoderContext, Image};
 use zeroize::Zeroizing;

@@ -11,9 +11,9 @@ pub enum AuditEvent {
     KioskStarted {
         version: String,
     },
-    /// The configuration in force; a changed hash between starts is a configuration change.
+    /// The configuration in force (SHA-256 of its parsed form, defaults included); a changed
+    /// hash between starts is a configuration change.
     ConfigLoaded {
-        path: Option<String>,
         sha256: String,
     },
     SessionStarted {
@@ -52,13 +52,12 @@ pub enum AuditEvent {
 }
 
 impl AuditEvent {
-    /// [`AuditEvent::ConfigLoaded`] for the file at `path` (`None`: built-in defaults).
-    pub fn config_loaded(path: Option<&std::path::Path>) -> std::io::Result<Self> {
-        let bytes = path.map(std::fs::read).transpose()?.unwrap_or_default();
-        Ok(Self::ConfigLoaded {
-            path: path.map(|p| p.display().to_string()),
-            sha256: super::sha256_hex(&bytes),
-        })
+    /// [`AuditEvent::ConfigLoaded`] for `config` as parsed (so comments and layout do not
+    /// count, every value and default does).
+    pub fn config_loaded(config: &crate::config::Config) -> Self {
+        Self::ConfigLoaded {
+            sha256: super::sha256_hex(format!("{config:?}").as_bytes()),
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! Writing the audit log.
 
-use super::{sha256_hex, AuditEvent, Head, CURRENT, GENESIS, HEAD};
-use crate::config::AuditConfig;
+use super::key::{default_key_path, AuditKey, KeyError};
+use super::{AuditEvent, Head, CURRENT, HEAD};
+use crate::config::{AuditConfig, Config};
 use crate::handoff::result::now;
 use crate::handoff::{create_private_dir, sync_dir, write_atomically};
 use chrono::{DateTime, Utc};
@@ -18,6 +19,8 @@ pub enum AuditError {
     Io { path: PathBuf, source: io::Error },
     #[error("audit log {path}: {problem}; run `mynakiosk audit-verify` and archive the folder")]
     Inconsistent { path: PathBuf, problem: String },
+    #[error(transparent)]
+    Key(#[from] KeyError),
 }
 
 /// One line as written.
@@ -37,6 +40,7 @@ pub struct AuditLog(Arc<Mutex<Writer>>);
 
 struct Writer {
     dir: PathBuf,
+    key: AuditKey,
     kiosk_id: String,
     max_bytes: u64,
     file: File,
@@ -47,12 +51,31 @@ struct Writer {
 }
 
 impl AuditLog {
-    /// Opens the log in `config.dir`, continuing its chain. A torn last line (crash
-    /// mid-write) is cut off and recorded; a log shorter than `audit.head` says is refused.
+    /// [`AuditLog::open_with_key`] with the key at [`default_key_path`].
     pub fn open(config: &AuditConfig, kiosk_id: &str) -> Result<Self, AuditError> {
+        Self::open_with_key(config, kiosk_id, &default_key_path(&config.dir))
+    }
+
+    /// Opens the log in `config.dir`, continuing its chain keyed by the key at `key_path`
+    /// (outside `config.dir`; created with a new log, required to continue one). A torn
+    /// last line (crash mid-write) is cut off and recorded; a log shorter than `audit.head`
+    /// says, or whose head or last line the key does not vouch for, is refused.
+    pub fn open_with_key(
+        config: &AuditConfig,
+        kiosk_id: &str,
+        key_path: &Path,
+    ) -> Result<Self, AuditError> {
         let dir = config.dir.clone();
+        if key_path.parent().is_some_and(|p| same_dir(p, &dir)) {
+            return Err(KeyError {
+                path: key_path.to_owned(),
+                problem: "must live outside the audit folder".into(),
+            }
+            .into());
+        }
         create_private_dir(&dir).map_err(io_error(&dir))?;
         let path = dir.join(CURRENT);
+        let fresh = is_fresh(&dir)?;
         let file = open_append(&path)?;
         let mut text = fs::read(&path).map_err(io_error(&path))?;
         let torn = text.len() - text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
@@ -61,7 +84,17 @@ impl AuditLog {
             file.set_len(text.len() as u64).map_err(io_error(&path))?;
             file.sync_all().map_err(io_error(&path))?;
         }
+        let key = match AuditKey::load(key_path) {
+            Err(_) if fresh && !key_path.exists() => AuditKey::create(key_path)?,
+            key => key?,
+        };
         let recorded = read_head(&dir)?;
+        if recorded.as_ref().is_some_and(|r| !r.is_keyed_by(&key)) {
+            return Err(AuditError::Inconsistent {
+                path: dir.join(HEAD),
+                problem: format!("not written with the key {}", key_path.display()),
+            });
+        }
         let lines: Vec<&[u8]> = text
             .split(|&b| b == b'\n')
             .filter(|l| !l.is_empty())
@@ -72,30 +105,33 @@ impl AuditLog {
         };
         let (first_seq, head) = match (lines.first(), lines.last()) {
             (Some(first), Some(last)) => {
-                let head = Head {
-                    seq: seq_of(last).ok_or_else(|| inconsistent("last line has no seq".into()))?,
-                    hash: sha256_hex(last),
-                };
-                if recorded.as_ref().is_some_and(|r| r.seq > head.seq) {
-                    return Err(inconsistent(format!(
-                        "ends at seq {} but {HEAD} records seq {}",
-                        head.seq,
-                        recorded.map_or(0, |r| r.seq)
-                    )));
+                let head = Head::new(
+                    seq_of(last).ok_or_else(|| inconsistent("last line has no seq".into()))?,
+                    key.tag(last),
+                    &key,
+                );
+                match &recorded {
+                    Some(r) if r.seq > head.seq => {
+                        return Err(inconsistent(format!(
+                            "ends at seq {} but {HEAD} records seq {}",
+                            head.seq, r.seq
+                        )))
+                    }
+                    Some(r) if r.seq == head.seq && r.hash != head.hash => {
+                        return Err(inconsistent(format!(
+                            "its last line differs from the one {HEAD} records (edited)"
+                        )))
+                    }
+                    _ => {}
                 }
                 (seq_of(first).unwrap_or(0), head)
             }
-            _ => (
-                0,
-                recorded.unwrap_or(Head {
-                    seq: 0,
-                    hash: GENESIS.into(),
-                }),
-            ),
+            _ => (0, recorded.unwrap_or_else(|| Head::genesis(&key))),
         };
         let log = Self(Arc::new(Mutex::new(Writer {
             size: text.len() as u64,
             dir,
+            key,
             kiosk_id: kiosk_id.into(),
             max_bytes: config.max_file_bytes,
             file,
@@ -106,6 +142,15 @@ impl AuditLog {
             log.record(AuditEvent::TornLineRemoved { bytes: torn as u64 })?;
         }
         Ok(log)
+    }
+
+    /// Records the start of the kiosk: [`AuditEvent::KioskStarted`] with this build's version,
+    /// then [`AuditEvent::ConfigLoaded`] with the hash of the configuration in force.
+    pub fn record_start(&self, config: &Config) -> Result<(), AuditError> {
+        self.record(AuditEvent::KioskStarted {
+            version: env!("CARGO_PKG_VERSION").into(),
+        })?;
+        self.record(AuditEvent::config_loaded(config))
     }
 
     /// Appends `event` and fsyncs it before returning.
@@ -139,10 +184,7 @@ impl Writer {
         if self.first_seq == 0 {
             self.first_seq = seq;
         }
-        self.head = Head {
-            seq,
-            hash: sha256_hex(line.as_bytes()),
-        };
+        self.head = Head::new(seq, self.key.tag(line.as_bytes()), &self.key);
         let head = serde_json::to_vec(&self.head).map_err(|e| self.io(io::Error::other(e)))?;
         write_atomically(&self.dir, HEAD, &head).map_err(|e| self.io(e))
     }
@@ -177,6 +219,33 @@ fn open_append(path: &Path) -> Result<File, AuditError> {
         .mode(0o600)
         .open(path)
         .map_err(io_error(path))
+}
+
+/// Whether `dir` holds no log yet: no head, no rotated file, an empty current file.
+fn is_fresh(dir: &Path) -> Result<bool, AuditError> {
+    let mut entries = fs::read_dir(dir).map_err(io_error(dir))?;
+    let occupied = entries.try_fold(false, |found, entry| {
+        let entry = entry.map_err(io_error(dir))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let used = match name.as_ref() {
+            CURRENT => entry.metadata().map_err(io_error(dir))?.len() > 0,
+            HEAD => true,
+            n => n.starts_with("audit-") && n.ends_with(".jsonl"),
+        };
+        Ok::<_, AuditError>(found || used)
+    })?;
+    Ok(!occupied)
+}
+
+/// Whether `a` and `b` name the same folder (as written, or once resolved).
+fn same_dir(a: &Path, b: &Path) -> bool {
+    let a = if a.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        a
+    };
+    a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
 }
 
 fn read_head(dir: &Path) -> Result<Option<Head>, AuditError> {

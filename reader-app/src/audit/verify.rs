@@ -1,7 +1,9 @@
-//! Checking a chain of audit files: every line must carry the hash of the line before it and
-//! the next seq; the last line must match `audit.head` when the folder has one.
+//! Checking a chain of audit files: it must start at seq 1, every line must carry the keyed
+//! hash of the line before it and the next seq, a rotated file's name must match its seqs, and
+//! a folder's chain must end where its keyed `audit.head` says.
 
-use super::{sha256_hex, Head, CURRENT, GENESIS, HEAD};
+use super::key::{default_key_path, AuditKey};
+use super::{Head, CURRENT, GENESIS, HEAD};
 use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -10,7 +12,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     pub file: PathBuf,
-    /// 1-based line number in `file`.
+    /// 1-based line number in `file` (0: the file as a whole).
     pub line: usize,
     pub problem: String,
 }
@@ -28,9 +30,9 @@ pub struct Verified {
     pub events: u64,
     pub first_seq: u64,
     pub last_seq: u64,
-    /// The first file continues a chain from files not given.
-    pub continues_earlier: bool,
-    /// Whether `audit.head` was compared.
+    /// The key every link was checked with.
+    pub key: PathBuf,
+    /// Whether `audit.head` was compared (always, for a folder).
     pub head_checked: bool,
 }
 
@@ -38,12 +40,13 @@ impl fmt::Display for Verified {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "audit chain intact: {} events (seq {}–{}) in {} file(s)",
-            self.events, self.first_seq, self.last_seq, self.files
+            "audit chain intact: {} events (seq {}–{}) in {} file(s), keyed by {}",
+            self.events,
+            self.first_seq,
+            self.last_seq,
+            self.files,
+            self.key.display()
         )?;
-        if self.continues_earlier {
-            write!(f, ", continuing an earlier file not given")?;
-        }
         if self.head_checked {
             write!(f, "; {HEAD} matches")?;
         }
@@ -51,7 +54,7 @@ impl fmt::Display for Verified {
     }
 }
 
-/// A line already checked: where it is, its seq and hash.
+/// A line already checked: where it is, its seq and keyed hash.
 struct Link {
     file: PathBuf,
     line: usize,
@@ -59,14 +62,29 @@ struct Link {
     hash: String,
 }
 
-/// Verifies `paths` in order as one chain. A folder stands for its rotated files and
-/// `audit.jsonl`, in order.
+/// [`verify_with_key`] with the key at [`default_key_path`] of the first folder given (or of
+/// the first file's folder).
 pub fn verify(paths: &[PathBuf]) -> Result<Verified, Finding> {
-    let files = expand(paths)?;
+    let dir = paths.first().map_or(PathBuf::from("."), |p| {
+        if p.is_dir() {
+            p.clone()
+        } else {
+            p.parent().unwrap_or(Path::new(".")).to_owned()
+        }
+    });
+    verify_with_key(paths, &default_key_path(&dir))
+}
+
+/// Verifies `paths` in order as one whole chain from seq 1, keyed by the key at `key_path`.
+/// A folder stands for its rotated files and `audit.jsonl`, in order, and must hold both
+/// `audit.jsonl` and `audit.head`; a list ending in `audit.jsonl` is compared with the head
+/// beside it.
+pub fn verify_with_key(paths: &[PathBuf], key_path: &Path) -> Result<Verified, Finding> {
+    let key = AuditKey::load(key_path).map_err(|e| finding(&e.path, 0, e.problem))?;
+    let (files, head) = expand(paths)?;
     let mut links: Vec<Link> = Vec::new();
-    let mut continues_earlier = false;
     for file in &files {
-        let bytes = fs::read(file).map_err(|e| finding(file, 0, format!("cannot read: {e}")))?;
+        let bytes = read_regular(file)?;
         let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
         if lines.last().is_some_and(|l| l.is_empty()) {
             lines.pop();
@@ -77,20 +95,32 @@ pub fn verify(paths: &[PathBuf]) -> Result<Verified, Finding> {
                 "incomplete last line (truncated mid-line)".into(),
             ));
         }
+        let before = links.len();
         for (i, raw) in lines.into_iter().enumerate() {
-            let n = i + 1;
-            let link = check_line(file, n, raw, links.last(), &mut continues_earlier)?;
+            let link = check_line(file, i + 1, raw, links.last(), &key)?;
             links.push(link);
         }
+        check_rotated_name(file, &links[before..])?;
     }
-    let head_checked = check_head(&files, &links)?;
+    let Some(first) = links.first() else {
+        let place = paths.first().map_or(Path::new("."), PathBuf::as_path);
+        return Err(finding(
+            place,
+            0,
+            "no audit events: not an audit log, or every file was emptied or removed".into(),
+        ));
+    };
+    let (first_seq, last_seq) = (first.seq, links.last().map_or(0, |l| l.seq));
+    if let Some(head) = &head {
+        check_head(head, &links, &key)?;
+    }
     Ok(Verified {
         files: files.len(),
         events: links.len() as u64,
-        first_seq: links.first().map_or(0, |l| l.seq),
-        last_seq: links.last().map_or(0, |l| l.seq),
-        continues_earlier,
-        head_checked,
+        first_seq,
+        last_seq,
+        key: key.path().to_owned(),
+        head_checked: head.is_some(),
     })
 }
 
@@ -99,7 +129,7 @@ fn check_line(
     n: usize,
     raw: &[u8],
     before: Option<&Link>,
-    continues_earlier: &mut bool,
+    key: &AuditKey,
 ) -> Result<Link, Finding> {
     let value: serde_json::Value = serde_json::from_slice(raw)
         .map_err(|_| finding(file, n, "not a JSON line (edited or damaged)".into()))?;
@@ -109,10 +139,17 @@ fn check_line(
         return Err(finding(file, n, "missing seq or prev (edited)".into()));
     };
     match before {
-        None if seq == 1 && prev != GENESIS => {
+        None if seq != 1 => {
+            return Err(finding(
+                file,
+                n,
+                format!("the chain starts at seq {seq}, not 1: its start was cut or earlier files are missing"),
+            ))
+        }
+        None if prev != GENESIS => {
             return Err(finding(file, n, "first event does not start the chain (edited)".into()))
         }
-        None => *continues_earlier = seq != 1,
+        None => {}
         Some(b) if seq != b.seq + 1 => {
             return Err(finding(
                 file,
@@ -130,7 +167,7 @@ fn check_line(
                 &b.file,
                 b.line,
                 format!(
-                    "edited: its hash differs from the one {}:{n} records",
+                    "edited: its keyed hash differs from the one {}:{n} records",
                     file.display()
                 ),
             ))
@@ -141,41 +178,75 @@ fn check_line(
         file: file.to_owned(),
         line: n,
         seq,
-        hash: sha256_hex(raw),
+        hash: key.tag(raw),
     })
 }
 
-/// Compares the chain with `audit.head` beside the last file, when that file is the
-/// current `audit.jsonl`. Returns whether a head was compared.
-fn check_head(files: &[PathBuf], links: &[Link]) -> Result<bool, Finding> {
-    let Some(last_file) = files
-        .last()
-        .filter(|f| f.file_name().is_some_and(|n| n == CURRENT))
+/// A rotated file `audit-<first>-<last>.jsonl` must hold exactly those seqs (a renamed,
+/// emptied or swapped file is found even where the seqs happen to continue).
+fn check_rotated_name(file: &Path, links: &[Link]) -> Result<(), Finding> {
+    let Some(name) = file.file_name().and_then(|n| n.to_str()) else {
+        return Ok(());
+    };
+    let Some(range) = name
+        .strip_prefix("audit-")
+        .and_then(|n| n.strip_suffix(".jsonl"))
     else {
-        return Ok(false);
+        return Ok(());
     };
-    let head_path = last_file.with_file_name(HEAD);
-    let Ok(bytes) = fs::read(&head_path) else {
-        return Ok(false);
+    let held = match (links.first(), links.last()) {
+        (Some(a), Some(b)) => format!("{:012}-{:012}", a.seq, b.seq),
+        _ => "no events".into(),
     };
+    if held == range {
+        Ok(())
+    } else {
+        Err(finding(
+            file,
+            0,
+            format!("its name says seq {range} but it holds {held} (renamed, emptied or replaced)"),
+        ))
+    }
+}
+
+/// Compares the chain with the keyed `head`: the head's tag must verify, and its seq must be
+/// the last line's (or the one before: a crash between appending and updating the head).
+fn check_head(head_path: &Path, links: &[Link], key: &AuditKey) -> Result<(), Finding> {
+    let bytes = read_regular(head_path)?;
     let head: Head = serde_json::from_slice(&bytes)
-        .map_err(|e| finding(&head_path, 1, format!("unreadable: {e}")))?;
+        .map_err(|e| finding(head_path, 1, format!("unreadable: {e}")))?;
+    if !head.is_keyed_by(key) {
+        return Err(finding(
+            head_path,
+            1,
+            format!(
+                "not written with the key {} (edited or replaced)",
+                key.path().display()
+            ),
+        ));
+    }
+    let last = links.last().map_or(0, |l| l.seq);
     match links.iter().find(|l| l.seq == head.seq) {
-        Some(l) if l.hash == head.hash => Ok(true),
-        Some(l) => Err(finding(
+        Some(l) if l.hash != head.hash => Err(finding(
             &l.file,
             l.line,
-            format!("edited: its hash differs from the one {HEAD} records"),
+            format!("edited: its keyed hash differs from the one {HEAD} records"),
+        )),
+        Some(_) if head.seq + 1 >= last => Ok(()),
+        Some(_) => Err(finding(
+            head_path,
+            1,
+            format!("records seq {} but the log goes on to seq {last}", head.seq),
         )),
         None => {
-            let (file, line, seq) = links.last().map_or((last_file.as_path(), 0, 0), |l| {
-                (l.file.as_path(), l.line, l.seq)
-            });
+            let (file, line) = links
+                .last()
+                .map_or((head_path, 0), |l| (l.file.as_path(), l.line));
             Err(finding(
                 file,
                 line,
                 format!(
-                    "truncated: the log ends at seq {seq} but {HEAD} records seq {}",
+                    "truncated: the log ends at seq {last} but {HEAD} records seq {}",
                     head.seq
                 ),
             ))
@@ -183,8 +254,21 @@ fn check_head(files: &[PathBuf], links: &[Link]) -> Result<bool, Finding> {
     }
 }
 
-/// Folders become their audit files: rotated ones by name, then `audit.jsonl`.
-fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Finding> {
+/// Reads `path`, a regular file (a FIFO or device would hang or never end).
+fn read_regular(path: &Path) -> Result<Vec<u8>, Finding> {
+    match fs::metadata(path) {
+        Ok(m) if m.is_file() => {
+            fs::read(path).map_err(|e| finding(path, 0, format!("cannot read: {e}")))
+        }
+        Ok(_) => Err(finding(path, 0, "not a regular file".into())),
+        Err(e) => Err(finding(path, 0, format!("cannot read: {e}"))),
+    }
+}
+
+/// The files to check in order, and the head to compare: a folder becomes its rotated files
+/// by name, then `audit.jsonl` (both it and `audit.head` must exist); when the last file is an
+/// `audit.jsonl`, the `audit.head` beside it must exist and is compared.
+fn expand(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Option<PathBuf>), Finding> {
     let mut files = Vec::new();
     for path in paths {
         if !path.is_dir() {
@@ -202,12 +286,29 @@ fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Finding> {
             .collect();
         rotated.sort();
         files.extend(rotated);
-        let current = path.join(CURRENT);
-        if current.exists() {
-            files.push(current);
+        for name in [CURRENT, HEAD] {
+            if !path.join(name).exists() {
+                return Err(finding(
+                    &path.join(name),
+                    0,
+                    "missing: removed, or not an audit log folder".into(),
+                ));
+            }
         }
+        files.push(path.join(CURRENT));
     }
-    Ok(files)
+    let head = files
+        .last()
+        .filter(|f| f.file_name().is_some_and(|n| n == CURRENT))
+        .map(|f| f.with_file_name(HEAD));
+    if let Some(head) = head.as_ref().filter(|h| !h.exists()) {
+        return Err(finding(
+            head,
+            0,
+            "missing beside the current file (removed)".into(),
+        ));
+    }
+    Ok((files, head))
 }
 
 fn finding(file: &Path, line: usize, problem: String) -> Finding {

@@ -5,7 +5,7 @@
 use card_front::{
     read_card_front_frames, CardFrontReader, Date, OcrError, PinBRead, SubmitPolicy, MAX_FRAMES,
 };
-use opencv::core::{Mat, MatTraitConst};
+use opencv::core::Mat;
 use std::path::{Path, PathBuf};
 
 /// Why `mynakiosk ocr` printed no 照合番号B.
@@ -77,13 +77,10 @@ pub fn run(
     }
 }
 
-/// The photo at `path` in colour.
+/// The photo at `path` in colour (size-capped before decoding).
 fn load(path: &Path) -> Result<Mat, OcrError> {
-    let not_an_image = || OcrError::Image(format!("{} is not a readable image", path.display()));
-    match opencv::imgcodecs::imread(path, opencv::imgcodecs::IMREAD_COLOR) {
-        Ok(image) if !image.empty() => Ok(image),
-        _ => Err(not_an_image()),
-    }
+    face_match::decode_image_file(path, opencv::imgcodecs::IMREAD_COLOR)
+        .map_err(|e| OcrError::Image(e.to_string()))
 }
 
 /// Applies the submit policy's confidence rule: a read that the kiosk would not submit is a reject.

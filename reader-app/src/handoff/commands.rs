@@ -1,6 +1,6 @@
 //! `mynakiosk outbox …`: what an integrator runs to check and drive the hand-off.
 
-use super::courier::deliver_queued;
+use super::courier::{deliver_queued, RetryPolicy};
 use super::outbox::Outbox;
 use super::result::{
     now, Certificate, Consent, ConsentItems, Evidence, FaceEvidence, Liveness, SessionId,
@@ -13,10 +13,14 @@ use chrono::Duration;
 
 #[derive(clap::Subcommand)]
 pub enum OutboxCommand {
-    /// Prints how many results wait and how many the receiver refused, as JSON.
+    /// Prints how many results wait, were refused, were given up on (`dead`), and the entries
+    /// in `pending/` that are not results (`foreign`), as JSON.
     Status,
-    /// Delivers every queued result now; fails if the reception system cannot be reached.
+    /// Delivers every queued result that is due now (after another deliverer, if one runs);
+    /// fails if the reception system cannot be reached.
     Deliver,
+    /// Moves the results given up on (`dead/`) back into the queue.
+    RequeueDead,
     /// Queues sample results marked `"test": true` (not patients), printing their keys.
     SendTest {
         #[arg(long, default_value_t = 1)]
@@ -25,23 +29,31 @@ pub enum OutboxCommand {
 }
 
 pub fn run(config: &Config, command: &OutboxCommand) -> anyhow::Result<()> {
-    let outbox = Outbox::open(&config.handoff.outbox_dir)?;
+    let dir = &config.handoff.outbox_dir;
     match command {
         OutboxCommand::Status => {
-            let (queued, rejected) = outbox.counts()?;
+            let census = Outbox::open(dir)?.census()?;
+            let foreign: Vec<String> = census
+                .foreign
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
             println!(
                 "{}",
-                serde_json::json!({"queued": queued, "rejected": rejected})
+                serde_json::json!({"queued": census.queued, "rejected": census.rejected,
+                    "dead": census.dead, "foreign": foreign})
             );
         }
         OutboxCommand::Deliver => {
             let Some(sink) = sink::from_config(&config.handoff) else {
                 anyhow::bail!("handoff.sink is \"none\": results stay in the outbox");
             };
-            match deliver_queued(&outbox, sink.as_ref()) {
+            let policy = RetryPolicy::from_config(&config.handoff);
+            match deliver_queued(&Outbox::create(dir)?, sink.as_ref(), &policy) {
                 Ok(pass) => println!(
                     "{}",
-                    serde_json::json!({"delivered": pass.delivered, "refused": pass.refused})
+                    serde_json::json!({"delivered": pass.delivered, "refused": pass.refused,
+                        "failed": pass.failed, "dead": pass.dead, "waiting": pass.waiting})
                 ),
                 Err(e) => {
                     let text = KioskError::ReceptionUnreachable.text();
@@ -49,7 +61,12 @@ pub fn run(config: &Config, command: &OutboxCommand) -> anyhow::Result<()> {
                 }
             }
         }
+        OutboxCommand::RequeueDead => {
+            let moved = Outbox::create(dir)?.requeue_dead()?;
+            println!("{}", serde_json::json!({"requeued": moved}));
+        }
         OutboxCommand::SendTest { count } => {
+            let outbox = Outbox::create(dir)?;
             for _ in 0..*count {
                 let result = sample(&config.kiosk_id);
                 outbox.enqueue(&result)?;

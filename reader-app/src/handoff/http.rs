@@ -88,10 +88,7 @@ impl Sink for HttpSink {
             400 | 413 | 415 | 422 => {
                 Err(SinkError::Refused(format!("{}: HTTP {status}", self.url)))
             }
-            _ => Err(SinkError::Unreachable(format!(
-                "{}: HTTP {status}",
-                self.url
-            ))),
+            _ => Err(SinkError::Failed(format!("{}: HTTP {status}", self.url))),
         }
     }
 

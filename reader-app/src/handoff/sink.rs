@@ -15,6 +15,10 @@ pub enum SinkError {
     /// The receiver could not be reached or did not acknowledge: the result stays queued.
     #[error("reception system unreachable: {0}")]
     Unreachable(String),
+    /// The receiver answered but did not take this result (HTTP 5xx, a wrong ack): retried
+    /// with its own backoff, given up on (`dead/`) after repeated failures.
+    #[error("reception system failed to take the result: {0}")]
+    Failed(String),
     /// The receiver answered that the result is malformed: retrying cannot help.
     #[error("reception system refused the result: {0}")]
     Refused(String),
@@ -89,7 +93,7 @@ impl Sink for UnixSink {
         }
         match ack.get("ack").and_then(|a| a.as_str()) {
             Some(k) if k == key => Ok(()),
-            _ => Err(SinkError::Unreachable(format!(
+            _ => Err(SinkError::Failed(format!(
                 "{} acknowledged {ack} instead of {key}",
                 self.path.display()
             ))),

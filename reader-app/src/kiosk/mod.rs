@@ -77,6 +77,7 @@ pub fn run_in(window: &ui::KioskWindow, config: &Config, mode: Mode) -> anyhow::
         tracing::warn!("no [card] trust_anchors configured: every card will be refused");
     }
     let audit = crate::audit::AuditLog::open(&config.audit, &config.kiosk_id)?;
+    audit.record_start(config)?;
     let hand_off = reception::Reception::start(config)?;
     let choice = sim::SharedChoice::default();
     let _demo_card = (mode == Mode::Demo)
