@@ -20,7 +20,7 @@ pub use card::{first_expiry, CardConfig, ReaderConfig, TrustFileError};
 pub use demo::DemoConfig;
 pub use error::{ConfigError, Located, ParseError};
 pub use face::{ChallengeConfig, ChallengeKind, FaceConfig, Liveness};
-pub use handoff::{check_url, HandoffConfig, QualificationConfig, SinkKind};
+pub use handoff::{HandoffConfig, QualificationConfig, SinkKind};
 
 use crate::setting::Invalid;
 use file::MAX_CONFIG_BYTES;
