@@ -77,8 +77,13 @@ pub fn run(
     }
 }
 
-/// The photo at `path` in colour.
+/// The largest photo file read (a 4000×3000 camera JPEG is a few MiB).
+const MAX_PHOTO_BYTES: u64 = 32 << 20;
+
+/// The photo at `path` (a regular file of at most [`MAX_PHOTO_BYTES`]) in colour.
 fn load(path: &Path) -> Result<Mat, OcrError> {
+    crate::config::file::check(path, MAX_PHOTO_BYTES)
+        .map_err(|refusal| OcrError::Image(format!("{}: {refusal}", path.display())))?;
     let not_an_image = || OcrError::Image(format!("{} is not a readable image", path.display()));
     match opencv::imgcodecs::imread(path, opencv::imgcodecs::IMREAD_COLOR) {
         Ok(image) if !image.empty() => Ok(image),
