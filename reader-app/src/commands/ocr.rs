@@ -8,6 +8,8 @@ use card_front::{
 use opencv::core::{Mat, MatTraitConst};
 use std::path::{Path, PathBuf};
 
+use super::MAX_PHOTO_BYTES;
+
 /// Why `mynakiosk ocr` printed no 照合番号B.
 #[derive(Debug, thiserror::Error)]
 pub enum OcrReject {
@@ -77,12 +79,9 @@ pub fn run(
     }
 }
 
-/// The largest photo file read (a 4000×3000 camera JPEG is a few MiB).
-const MAX_PHOTO_BYTES: u64 = 32 << 20;
-
 /// The photo at `path` (a regular file of at most [`MAX_PHOTO_BYTES`]) in colour.
 fn load(path: &Path) -> Result<Mat, OcrError> {
-    crate::config::file::check(path, MAX_PHOTO_BYTES)
+    crate::capped_file::check(path, MAX_PHOTO_BYTES)
         .map_err(|refusal| OcrError::Image(format!("{}: {refusal}", path.display())))?;
     let not_an_image = || OcrError::Image(format!("{} is not a readable image", path.display()));
     match opencv::imgcodecs::imread(path, opencv::imgcodecs::IMREAD_COLOR) {
