@@ -5,6 +5,7 @@
 
 // The kiosk.
 pub mod audit;
+pub mod capped_file;
 pub mod config;
 pub mod display;
 pub mod errors;

@@ -86,3 +86,28 @@ fn devices_given_as_data_or_key_files_are_refused_at_once() {
         assert!(err.contains("/dev/zero"), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn ocr_and_detect_faces_refuse_a_fifo_named_png_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("card.png");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let out = binary::command()
+        .args(["ocr".as_ref(), fifo.as_os_str()])
+        .output()
+        .expect("run mynakiosk");
+    assert_eq!(out.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("card.png: not a regular file"), "{said}");
+    let out = binary::command()
+        .args(["detect-faces".as_ref(), fifo.as_os_str()])
+        .output()
+        .expect("run mynakiosk");
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("card.png: not a regular file"), "{said}");
+}

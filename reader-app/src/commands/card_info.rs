@@ -13,7 +13,8 @@ use card_io::transport::{CardTransport, TransportError};
 use serde_json::{json, Value};
 use zeroize::Zeroizing;
 
-use crate::config::{file, CardConfig, Config};
+use crate::capped_file;
+use crate::config::{CardConfig, Config, MAX_CONFIG_BYTES};
 
 /// 照合番号B is presented only while more than this many tries remain.
 const PIN_B_MIN_TRIES: u8 = 2;
@@ -51,7 +52,7 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<()> {
     .trust_anchors()?;
     let cvc_ca = match &args.cvc_ca_key {
         Some(path) => Some(
-            file::read_text(path, file::MAX_CONFIG_BYTES)
+            capped_file::read_text(path, MAX_CONFIG_BYTES)
                 .ok()
                 .and_then(|text| RsaPublicKey::from_pem(&text))
                 .ok_or_else(|| anyhow!("{} is not a PEM RSA public key", path.display()))?,

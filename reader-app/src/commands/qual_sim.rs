@@ -67,7 +67,7 @@ pub fn run(args: &QualSimArgs) -> anyhow::Result<()> {
         "qual-sim listens on loopback only, not {}",
         args.listen
     );
-    let text = crate::config::file::read_text(&args.data, crate::config::file::MAX_CONFIG_BYTES)
+    let text = crate::capped_file::read_text(&args.data, crate::config::MAX_CONFIG_BYTES)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.data.display()))?;
     let data: SimData =
         toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", args.data.display()))?;

@@ -5,7 +5,10 @@ use card_io::certificate::{CertificateSummary, TrustAnchors, TrustError};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
-use super::file::{self, Refusal, MAX_TRUST_FILE_BYTES};
+use crate::capped_file::{self, Refusal};
+
+/// The largest certificate or CRL file read (a J-LIS CRL is a few MiB at most).
+const MAX_TRUST_FILE_BYTES: u64 = 16 << 20;
 
 /// Which PC/SC reader the kiosk uses.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -90,7 +93,7 @@ impl CardConfig {
 type AddFile = fn(&mut TrustAnchors, &Path) -> Result<(), TrustError>;
 
 fn load(anchors: &mut TrustAnchors, path: &Path, add: AddFile) -> Result<(), TrustFileReason> {
-    file::check(path, MAX_TRUST_FILE_BYTES).map_err(|refusal| TrustFileReason::Refused {
+    capped_file::check(path, MAX_TRUST_FILE_BYTES).map_err(|refusal| TrustFileReason::Refused {
         path: path.display().to_string(),
         refusal,
     })?;

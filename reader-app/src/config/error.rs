@@ -20,7 +20,7 @@ pub enum ConfigError {
     #[error("config file {path}: {refusal}")]
     Refused {
         path: PathBuf,
-        refusal: super::file::Refusal,
+        refusal: crate::capped_file::Refusal,
     },
     #[error("config file {path}: {error}")]
     Invalid { path: PathBuf, error: ParseError },

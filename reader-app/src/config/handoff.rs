@@ -76,21 +76,9 @@ impl HandoffConfig {
             SinkKind::None => {}
         }
         absolute("handoff.outbox_dir", &self.outbox_dir)?;
-        if !(100..=120_000).contains(&self.timeout_ms) {
-            return Err(Invalid::new(
-                "handoff.timeout_ms",
-                "100 to 120000",
-                self.timeout_ms,
-            ));
-        }
-        if !(100..=3_600_000).contains(&self.retry_initial_ms) {
-            let found = self.retry_initial_ms;
-            return Err(Invalid::new(
-                "handoff.retry_initial_ms",
-                "100 to 3600000",
-                found,
-            ));
-        }
+        Invalid::check_range("handoff.timeout_ms", self.timeout_ms, 100..=120_000)?;
+        let initial = self.retry_initial_ms;
+        Invalid::check_range("handoff.retry_initial_ms", initial, 100..=3_600_000)?;
         if !(self.retry_initial_ms..=3_600_000).contains(&self.retry_max_ms) {
             let expected = format!("{} (retry_initial_ms) to 3600000", self.retry_initial_ms);
             return Err(Invalid::new(
@@ -119,7 +107,7 @@ fn http_url(key: &'static str, url: &str, allow_non_loopback: bool) -> Result<()
 
 /// Whether `url` is an `http://` URL with a host, on loopback unless `allow_non_loopback`; the
 /// error says what was expected.
-pub fn check_url(url: &str, allow_non_loopback: bool) -> Result<(), &'static str> {
+fn check_url(url: &str, allow_non_loopback: bool) -> Result<(), &'static str> {
     let expected_http = "an http:// URL with a host, e.g. http://127.0.0.1:8750/results";
     let uri: ureq::http::Uri = url.parse().map_err(|_| expected_http)?;
     let host = match (uri.scheme_str(), uri.host()) {

@@ -1,6 +1,6 @@
 //! The kiosk's TOML configuration: it composes the sections, each with its type, defaults and
 //! validation beside the code that uses it or in a file of its own here, and locates an error
-//! at its line and key. Files are read with a size cap ([`file`]).
+//! at its line and key. Files are read with a size cap ([`MAX_CONFIG_BYTES`]).
 
 use serde::Deserialize;
 use std::path::Path;
@@ -11,7 +11,6 @@ mod card;
 mod demo;
 mod error;
 mod face;
-pub mod file;
 mod handoff;
 
 pub use audit::AuditConfig;
@@ -20,10 +19,14 @@ pub use card::{first_expiry, CardConfig, ReaderConfig, TrustFileError};
 pub use demo::DemoConfig;
 pub use error::{ConfigError, Located, ParseError};
 pub use face::{ChallengeConfig, ChallengeKind, FaceConfig, Liveness};
-pub use handoff::{check_url, HandoffConfig, QualificationConfig, SinkKind};
+pub use handoff::{HandoffConfig, QualificationConfig, SinkKind};
 
+use crate::capped_file;
 use crate::setting::Invalid;
-use file::MAX_CONFIG_BYTES;
+
+/// The largest configuration file read (the shipped example is about 10 KiB); also the cap of
+/// the other small text files the commands read (qual-sim's data, a PEM key).
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
 /// Everything an integrator can set. Unknown keys are errors, so typos never pass silently.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -102,16 +105,17 @@ impl Config {
     }
 
     fn read(path: &Path) -> Result<(Self, String), ConfigError> {
-        let text = file::read_text(path, MAX_CONFIG_BYTES).map_err(|refusal| match refusal {
-            file::Refusal::Io(source) => ConfigError::Read {
-                path: path.to_owned(),
-                source,
-            },
-            refusal => ConfigError::Refused {
-                path: path.to_owned(),
-                refusal,
-            },
-        })?;
+        let text =
+            capped_file::read_text(path, MAX_CONFIG_BYTES).map_err(|refusal| match refusal {
+                capped_file::Refusal::Io(source) => ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                },
+                refusal => ConfigError::Refused {
+                    path: path.to_owned(),
+                    refusal,
+                },
+            })?;
         let config = Self::parse(&text).map_err(|error| ConfigError::Invalid {
             path: path.to_owned(),
             error,
