@@ -12,6 +12,7 @@ pub mod diagnose;
 pub mod display;
 pub mod errors;
 pub mod face_eval;
+pub mod fatal;
 pub mod handoff;
 pub mod kiosk;
 pub mod logging;
