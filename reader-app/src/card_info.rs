@@ -1,7 +1,7 @@
 //! `mynakiosk card-info`: reads the card on a PC/SC reader and prints, as JSON, what the kiosk
 //! learned. Never the My Number (the card layer cannot read it) and never a PIN.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, bail, Context};
@@ -35,9 +35,32 @@ pub struct Args {
     /// PEM public key of the CA of the 券面 AP certificate chain, to check the card-face signature.
     #[arg(long)]
     cvc_ca_key: Option<PathBuf>,
-    /// 照合番号B (14 digits) to open the card face; refused when 2 or fewer tries remain.
-    #[arg(long)]
-    pin_b: Option<String>,
+    /// File holding 照合番号B (14 digits) to open the card face, `-` for stdin (never on the
+    /// command line, where `ps` shows it); refused when 2 or fewer tries remain.
+    #[arg(long, value_name = "FILE|-")]
+    pin_b_file: Option<PathBuf>,
+}
+
+/// Longest 照合番号B input read: 14 digits and a line end, with room for spaces.
+const MAX_PIN_B_INPUT: u64 = 64;
+
+/// Reads 照合番号B from `path` (`-`: stdin): one line, at most [`MAX_PIN_B_INPUT`] bytes.
+fn read_pin_b(path: &Path) -> anyhow::Result<PinB> {
+    use std::io::Read;
+    let mut text = zeroize::Zeroizing::new(String::new());
+    let read = if path == Path::new("-") {
+        std::io::stdin()
+            .take(MAX_PIN_B_INPUT)
+            .read_to_string(&mut text)
+    } else {
+        match std::fs::metadata(path) {
+            Ok(meta) if !meta.is_file() => Err(std::io::Error::other("not a regular file")),
+            _ => std::fs::File::open(path)
+                .and_then(|f| f.take(MAX_PIN_B_INPUT).read_to_string(&mut text)),
+        }
+    };
+    read.with_context(|| format!("--pin-b-file {}", path.display()))?;
+    PinB::new(text.trim()).with_context(|| format!("--pin-b-file {}", path.display()))
 }
 
 pub fn run(config: &Config, args: Args) -> anyhow::Result<()> {
@@ -60,12 +83,7 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<()> {
         ),
         None => None,
     };
-    let pin_b = args
-        .pin_b
-        .as_deref()
-        .map(PinB::new)
-        .transpose()
-        .context("--pin-b")?;
+    let pin_b = args.pin_b_file.as_deref().map(read_pin_b).transpose()?;
     let pattern = args.reader.as_deref().unwrap_or(&config.reader.name);
     let (reader, mut transport) = connect(pattern)?;
     let transaction = transport

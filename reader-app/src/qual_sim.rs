@@ -9,7 +9,7 @@ use crate::handoff::result::SCHEMA_VERSION;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -152,8 +152,13 @@ impl Received {
             .read(true)
             .open(path)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        for line in BufReader::new(&file).lines() {
-            let value: serde_json::Value = serde_json::from_str(&line?)?;
+        let lines = complete_lines(&file, path)?;
+        for (n, line) in lines.split(|&b| b == b'\n').enumerate() {
+            if line.is_empty() {
+                continue;
+            }
+            let value: serde_json::Value = serde_json::from_slice(line)
+                .map_err(|e| anyhow::anyhow!("{}:{}: {e}", path.display(), n + 1))?;
             if let Some(key) = value["idempotency_key"].as_str() {
                 received.remember(key);
             }
@@ -215,4 +220,20 @@ fn respond(request: Request, code: u16, body: &serde_json::Value) {
     if let Err(e) = request.respond(response) {
         tracing::warn!(error = %e, "qual-sim could not answer");
     }
+}
+
+/// The complete lines of the received file: a torn last line (a crash before its newline, so
+/// never acknowledged) is cut off and logged; the sender sends that result again.
+fn complete_lines(mut file: &File, path: &Path) -> anyhow::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    if complete < bytes.len() {
+        tracing::warn!(file = %path.display(), bytes = bytes.len() - complete, "torn last line removed");
+        file.set_len(complete as u64)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        bytes.truncate(complete);
+    }
+    Ok(bytes)
 }
