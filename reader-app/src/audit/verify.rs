@@ -34,6 +34,9 @@ pub struct Verified {
     pub key: PathBuf,
     /// Whether `audit.head` was compared (always, for a folder).
     pub head_checked: bool,
+    /// Events after the one `audit.head` names: written while the head could not be
+    /// updated (a crash between the two writes, a full disk). Each is still keyed.
+    pub head_lag: u64,
 }
 
 impl fmt::Display for Verified {
@@ -47,8 +50,14 @@ impl fmt::Display for Verified {
             self.files,
             self.key.display()
         )?;
-        if self.head_checked {
-            write!(f, "; {HEAD} matches")?;
+        match (self.head_checked, self.head_lag) {
+            (false, _) => {}
+            (true, 0) => write!(f, "; {HEAD} matches")?,
+            (true, lag) => write!(
+                f,
+                "; {HEAD} matches seq {}, {lag} later event(s) written while it could not be updated",
+                self.last_seq - lag
+            )?,
         }
         Ok(())
     }
@@ -111,9 +120,10 @@ pub fn verify_with_key(paths: &[PathBuf], key_path: &Path) -> Result<Verified, F
         ));
     };
     let (first_seq, last_seq) = (first.seq, links.last().map_or(0, |l| l.seq));
-    if let Some(head) = &head {
-        check_head(head, &links, &key)?;
-    }
+    let head_lag = match &head {
+        Some(head) => check_head(head, &links, &key)?,
+        None => 0,
+    };
     Ok(Verified {
         files: files.len(),
         events: links.len() as u64,
@@ -121,6 +131,7 @@ pub fn verify_with_key(paths: &[PathBuf], key_path: &Path) -> Result<Verified, F
         last_seq,
         key: key.path().to_owned(),
         head_checked: head.is_some(),
+        head_lag,
     })
 }
 
@@ -209,9 +220,10 @@ fn check_rotated_name(file: &Path, links: &[Link]) -> Result<(), Finding> {
     }
 }
 
-/// Compares the chain with the keyed `head`: the head's tag must verify, and its seq must be
-/// the last line's (or the one before: a crash between appending and updating the head).
-fn check_head(head_path: &Path, links: &[Link], key: &AuditKey) -> Result<(), Finding> {
+/// Compares the chain with the keyed `head`: the head's tag must verify and it must name a
+/// line of the chain with that line's hash. Returns how many lines follow that one (the head
+/// lags after a crash between appending and updating it, or while the disk is full).
+fn check_head(head_path: &Path, links: &[Link], key: &AuditKey) -> Result<u64, Finding> {
     let bytes = read_regular(head_path)?;
     let head: Head = serde_json::from_slice(&bytes)
         .map_err(|e| finding(head_path, 1, format!("unreadable: {e}")))?;
@@ -232,12 +244,7 @@ fn check_head(head_path: &Path, links: &[Link], key: &AuditKey) -> Result<(), Fi
             l.line,
             format!("edited: its keyed hash differs from the one {HEAD} records"),
         )),
-        Some(_) if head.seq + 1 >= last => Ok(()),
-        Some(_) => Err(finding(
-            head_path,
-            1,
-            format!("records seq {} but the log goes on to seq {last}", head.seq),
-        )),
+        Some(_) => Ok(last - head.seq),
         None => {
             let (file, line) = links
                 .last()
