@@ -493,3 +493,22 @@ fn a_head_set_back_or_a_rotated_file_renamed_is_found() {
     assert_eq!(f.file, renamed, "{f}");
     assert!(f.problem.contains("renamed"), "{f}");
 }
+
+#[test]
+fn a_fifo_or_an_endless_line_is_refused_without_reading_it_whole() {
+    let dir = folder();
+    drop(write_log(dir.path(), 1, 1 << 20));
+    let path = current(dir.path());
+    let mut l = lines(&path);
+    l[2] = format!("{{\"seq\":3,\"pad\":\"{}\"}}", "x".repeat(100_000));
+    write_lines(&path, &l);
+    let f = verify(&[dir.path().to_owned()]).unwrap_err();
+    assert_eq!(f.line, 3, "{f}");
+    assert!(f.problem.contains("longer than any audit line"), "{f}");
+
+    fs::remove_file(&path).unwrap();
+    mynakiosk_tests::mkfifo(&path);
+    let f = verify(&[dir.path().to_owned()]).unwrap_err();
+    assert_eq!(f.file, path, "{f}");
+    assert!(f.problem.contains("not a regular file"), "{f}");
+}
