@@ -5,7 +5,7 @@ use std::ffi::CString;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use pcsc::{Context, Protocols, Scope, ShareMode, Status, MAX_BUFFER_SIZE_EXTENDED};
+use pcsc::{Context, Disposition, Protocols, Scope, ShareMode, Status, MAX_BUFFER_SIZE_EXTENDED};
 use zeroize::Zeroize;
 
 use crate::transport::{RawTransport, TransportError};
@@ -14,6 +14,8 @@ use crate::transport::{RawTransport, TransportError};
 /// ~400 ms; a physical reader reports at once).
 const REMOVAL_GRACE: Duration = Duration::from_millis(1500);
 const REMOVAL_POLL: Duration = Duration::from_millis(50);
+/// Reconnections in a row when another application keeps resetting the card.
+const RESET_RECONNECTS: u32 = 3;
 
 /// A shared-mode connection to the card in one reader.
 ///
@@ -45,7 +47,29 @@ impl PcscTransport {
     /// Starts an exclusive PC/SC transaction: no other application can send APDUs (or reset the
     /// card) until the returned transport is dropped. Wrap every multi-APDU sequence that relies
     /// on card state (selected DF, verified PIN) in one.
+    ///
+    /// If another application reset the card since the last transaction, this reconnects to the
+    /// card still in the reader (a reset clears its selection and verified PINs, which the
+    /// sequence sets up again; no APDU was lost, so no try is spent twice). A removed card stays
+    /// [`TransportError::CardRemoved`].
     pub fn transaction(&mut self) -> Result<PcscTransaction<'_>, TransportError> {
+        // Probe with a transaction that ends at once: returning the first one from inside a
+        // `match` and reconnecting in another arm is beyond the borrow checker.
+        let mut reconnects = 0;
+        while let Err(err) = self.card.transaction().map(drop) {
+            if err != pcsc::Error::ResetCard || reconnects == RESET_RECONNECTS {
+                return Err(err.into());
+            }
+            reconnects += 1;
+            self.card
+                .reconnect(
+                    ShareMode::Shared,
+                    Protocols::T1 | Protocols::T0,
+                    Disposition::LeaveCard,
+                )
+                .map_err(TransportError::from)?;
+            tracing::warn!(reader = %self.reader, "card reset by another application; reconnected");
+        }
         Ok(PcscTransaction {
             transaction: self.card.transaction()?,
             receive: &mut self.receive,

@@ -31,7 +31,7 @@ pub enum ImageFileError {
     #[error("{path}: {bytes} bytes, more than an image file may have ({MAX_FILE_BYTES})")]
     TooManyBytes { path: PathBuf, bytes: u64 },
     #[error(
-        "{path}: not an image in a format read here (PNG, JPEG, BMP, PNM, TIFF, WebP, JPEG 2000)"
+        "{path} is not a readable image (formats read: PNG, JPEG, BMP, PNM, TIFF, WebP, JPEG 2000)"
     )]
     UnknownFormat { path: PathBuf },
     #[error(
@@ -42,7 +42,7 @@ pub enum ImageFileError {
         width: u64,
         height: u64,
     },
-    #[error("{path}: not a readable image")]
+    #[error("{path} is not a readable image")]
     Undecodable { path: PathBuf },
 }
 

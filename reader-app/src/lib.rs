@@ -9,6 +9,7 @@ pub mod capped_file;
 pub mod config;
 pub mod display;
 pub mod errors;
+pub mod fatal;
 pub mod handoff;
 pub mod kiosk;
 pub mod session;

@@ -1,6 +1,7 @@
 //! `mynakiosk`: the face-recognition card-reader kiosk.
 
 fn main() -> std::process::ExitCode {
+    mynakiosk::fatal::install();
     mynakiosk::logging::init();
     match mynakiosk::cli::run() {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -184,6 +184,16 @@ pub mod pcscd {
 }
 
 pub mod freed_memory;
+
+/// Makes a FIFO at `path` (coreutils `mkfifo`): a file name that blocks whoever opens it.
+pub fn mkfifo(path: &std::path::Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap_or_else(|e| panic!("mkfifo: {e}"));
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
 pub mod private_pcscd;
 
 pub mod binary {

@@ -70,6 +70,22 @@ fn write_log(dir: &Path, sessions: usize, max_file_bytes: u64) -> AuditLog {
     log
 }
 
+/// The rotated files `audit-<first>-<last>.jsonl` in `dir`, in order.
+fn rotated_files(dir: &Path) -> Vec<PathBuf> {
+    let mut rotated: Vec<PathBuf> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("audit-")
+        })
+        .collect();
+    rotated.sort();
+    rotated
+}
+
 fn current(dir: &Path) -> PathBuf {
     dir.join("audit.jsonl")
 }
@@ -88,9 +104,20 @@ fn write_lines(path: &Path, lines: &[String]) {
 
 /// Runs `audit-verify` on `dir` and returns (success, stdout + stderr).
 fn audit_verify(dir: &Path) -> (bool, String) {
+    audit_verify_args(&[dir.as_os_str()])
+}
+
+/// Runs `audit-verify --key KEY PATH...` and returns (success, stdout + stderr).
+fn audit_verify_with_key(key: &Path, paths: &[&Path]) -> (bool, String) {
+    let mut args = vec!["--key".as_ref(), key.as_os_str()];
+    args.extend(paths.iter().map(|p| p.as_os_str()));
+    audit_verify_args(&args)
+}
+
+fn audit_verify_args(args: &[&std::ffi::OsStr]) -> (bool, String) {
     let out = binary::command()
         .arg("audit-verify")
-        .arg(dir)
+        .args(args)
         .output()
         .expect("run mynakiosk");
     let text =
@@ -104,13 +131,7 @@ fn intact_log_verifies_across_rotation_and_reopening() {
     drop(write_log(dir.path(), 30, 4096));
     // Reopening continues the same chain.
     drop(write_log(dir.path(), 5, 4096));
-    let rotated = fs::read_dir(dir.path())
-        .unwrap()
-        .filter(|e| {
-            let name = e.as_ref().unwrap().file_name();
-            name.to_string_lossy().starts_with("audit-")
-        })
-        .count();
+    let rotated = rotated_files(dir.path()).len();
     assert!(rotated >= 2, "expected rotated files, found {rotated}");
     let v = verify(&[dir.path().to_owned()]).unwrap();
     assert_eq!((v.events, v.first_seq, v.last_seq), (144, 1, 144));
@@ -207,17 +228,7 @@ fn truncation_and_last_line_edit_are_found_through_the_head() {
 fn removing_a_whole_rotated_file_or_its_first_line_is_found() {
     let dir = folder();
     drop(write_log(dir.path(), 30, 4096));
-    let mut rotated: Vec<PathBuf> = fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("audit-")
-        })
-        .collect();
-    rotated.sort();
+    let rotated = rotated_files(dir.path());
 
     let mut l = lines(&rotated[1]);
     l.remove(0);
@@ -290,20 +301,6 @@ fn log_holds_no_personal_data_beyond_the_serial() {
             .unwrap();
         assert!(longest < 12, "{line}");
     }
-}
-
-/// Runs `audit-verify --key KEY PATH...` and returns (success, stdout + stderr).
-fn audit_verify_with_key(key: &Path, paths: &[&Path]) -> (bool, String) {
-    let out = binary::command()
-        .arg("audit-verify")
-        .arg("--key")
-        .arg(key)
-        .args(paths)
-        .output()
-        .expect("run mynakiosk");
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.success(), text)
 }
 
 #[test]
@@ -391,15 +388,6 @@ fn an_empty_or_unrelated_folder_is_no_log() {
     assert!(!ok && text.contains("missing"), "{text}");
 }
 
-/// Lower-case hex SHA-256, as an attacker without the key would recompute the chain.
-fn sha256_hex(bytes: &[u8]) -> String {
-    ring::digest::digest(&ring::digest::SHA256, bytes)
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 #[test]
 fn a_rewritten_line_with_every_later_hash_recomputed_fails_without_the_key() {
     let dir = folder();
@@ -409,7 +397,14 @@ fn a_rewritten_line_with_every_later_hash_recomputed_fails_without_the_key() {
     l[4] = l[4].replace("E001", "E002");
     for i in 5..l.len() {
         let mut value: serde_json::Value = serde_json::from_str(&l[i]).unwrap();
-        value["prev"] = sha256_hex(l[i - 1].as_bytes()).into();
+        // Plain SHA-256: what an attacker without the key can compute.
+        let digest = ring::digest::digest(&ring::digest::SHA256, l[i - 1].as_bytes());
+        value["prev"] = digest
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+            .into();
         l[i] = value.to_string();
     }
     write_lines(&path, &l);
@@ -491,20 +486,29 @@ fn a_head_set_back_or_a_rotated_file_renamed_is_found() {
 
     let dir = folder();
     drop(write_log(dir.path(), 30, 4096));
-    let mut rotated: Vec<PathBuf> = fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("audit-")
-        })
-        .collect();
-    rotated.sort();
+    let rotated = rotated_files(dir.path());
     let renamed = rotated[0].with_file_name("audit-000000000001-000000000002.jsonl");
     fs::rename(&rotated[0], &renamed).unwrap();
     let f = verify(&[dir.path().to_owned()]).unwrap_err();
     assert_eq!(f.file, renamed, "{f}");
     assert!(f.problem.contains("renamed"), "{f}");
+}
+
+#[test]
+fn a_fifo_or_an_endless_line_is_refused_without_reading_it_whole() {
+    let dir = folder();
+    drop(write_log(dir.path(), 1, 1 << 20));
+    let path = current(dir.path());
+    let mut l = lines(&path);
+    l[2] = format!("{{\"seq\":3,\"pad\":\"{}\"}}", "x".repeat(100_000));
+    write_lines(&path, &l);
+    let f = verify(&[dir.path().to_owned()]).unwrap_err();
+    assert_eq!(f.line, 3, "{f}");
+    assert!(f.problem.contains("longer than any audit line"), "{f}");
+
+    fs::remove_file(&path).unwrap();
+    mynakiosk_tests::mkfifo(&path);
+    let f = verify(&[dir.path().to_owned()]).unwrap_err();
+    assert_eq!(f.file, path, "{f}");
+    assert!(f.problem.contains("not a regular file"), "{f}");
 }

@@ -1,6 +1,5 @@
 //! `mynakiosk card-info` as a black box, against the simulator in vpcd slot 0 through pcscd.
 
-use std::io::Write;
 use std::path::Path;
 use std::process::{Output, Stdio};
 
@@ -12,40 +11,49 @@ use rsa::pkcs8::{EncodePublicKey, LineEnding};
 
 /// Runs `card-info` with `args` on slot 0 while `card` is inserted.
 fn card_info(card: Option<VirtualCard>, args: &[&str]) -> (Output, Option<VirtualCard>) {
-    card_info_with_pin_b(card, args, None)
+    card_info_with_input(card, args, "")
 }
 
-/// [`card_info`], with `pin_b` given on standard input (`--pin-b-stdin`), never in argv.
-fn card_info_with_pin_b(
+/// [`card_info`] with `input` on its standard input.
+fn card_info_with_input(
     card: Option<VirtualCard>,
     args: &[&str],
-    pin_b: Option<&str>,
+    input: &str,
 ) -> (Output, Option<VirtualCard>) {
     let inserted = card.map(|c| VpcdCard::insert(c, pcscd::slot0_addr()).expect("insert"));
     if inserted.is_some() {
         // Wait for pcscd to see the card.
         drop(pcscd::connect_when_present(SLOT0_READER));
     }
-    let mut cmd = binary::command();
-    cmd.args(["card-info", "--reader", SLOT0_READER]).args(args);
-    if pin_b.is_some() {
-        cmd.arg("--pin-b-stdin");
-    }
-    let mut child = cmd
+    let mut child = binary::command()
+        .args(["card-info", "--reader", SLOT0_READER])
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("run mynakiosk");
     let mut stdin = child.stdin.take().unwrap();
-    if let Some(pin_b) = pin_b {
-        writeln!(stdin, "{pin_b}").unwrap();
-    }
+    std::io::Write::write_all(&mut stdin, input.as_bytes()).unwrap();
     drop(stdin);
-    let out = child.wait_with_output().expect("run mynakiosk");
+    let out = child.wait_with_output().unwrap();
     let card = inserted.map(|c| c.remove().expect("remove"));
     pcscd::require_empty_slot0();
     (out, card)
+}
+
+/// 照合番号B in a file of its own (mode 0600) under `dir`, for `--pin-b-file`.
+fn pin_b_file(dir: &Path, pin_b: &str) -> String {
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = dir.join("pin-b");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .unwrap();
+    std::io::Write::write_all(&mut file, format!("{pin_b}\n").as_bytes()).unwrap();
+    path.display().to_string()
 }
 
 fn json(out: &Output) -> serde_json::Value {
@@ -77,10 +85,16 @@ fn normal_card_reports_certificate_counters_and_photo_but_no_secrets() {
     let dir = tempfile::tempdir().unwrap();
     let (anchor, cvc) = write_anchor_and_cvc_key(dir.path());
     let profile = Profile::load("normal").unwrap();
-    let (out, card) = card_info_with_pin_b(
+    let (out, card) = card_info(
         Some(profile.card()),
-        &["--trust-anchor", &anchor, "--cvc-ca-key", &cvc],
-        Some(&profile.pin_b),
+        &[
+            "--trust-anchor",
+            &anchor,
+            "--cvc-ca-key",
+            &cvc,
+            "--pin-b-file",
+            &pin_b_file(dir.path(), &profile.pin_b),
+        ],
     );
     let report = json(&out);
     assert_eq!(report["card_type"], "my-number-card", "{report}");
@@ -114,7 +128,12 @@ fn pin_b_is_not_presented_with_two_tries_left() {
     let _lock = pcscd::lock();
     let mut profile = Profile::load("normal").unwrap();
     profile.retries.pin_b.left = Some(2);
-    let (out, card) = card_info_with_pin_b(Some(profile.card()), &[], Some(&profile.pin_b));
+    // 照合番号B on stdin, never in argv.
+    let (out, card) = card_info_with_input(
+        Some(profile.card()),
+        &["--pin-b-file", "-"],
+        &format!("{}\n", profile.pin_b),
+    );
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -171,7 +190,9 @@ fn no_card_and_no_reader_fail_with_a_clear_message() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unexpected argument '--pin-b'"));
     let profile = Profile::load("corrupt-tlv").unwrap();
-    let (out, _) = card_info_with_pin_b(Some(profile.card()), &[], Some(&profile.pin_b));
+    let dir = tempfile::tempdir().unwrap();
+    let pin_b = pin_b_file(dir.path(), &profile.pin_b);
+    let (out, _) = card_info(Some(profile.card()), &["--pin-b-file", &pin_b]);
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("cannot read the card"),

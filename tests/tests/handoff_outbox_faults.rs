@@ -190,11 +190,7 @@ fn foreign_entries_in_pending_are_ignored_and_reported() {
     std::fs::create_dir(pending.join("00000000000000000001-folder.json")).unwrap();
     std::fs::write(pending.join("notes.txt"), "junk").unwrap();
     let fifo = pending.join("00000000000000000002-fifo.json");
-    assert!(std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap()
-        .success());
+    mynakiosk_tests::mkfifo(&fifo);
 
     let started = Instant::now();
     let out = run(&cfg, &["outbox", "deliver"]);

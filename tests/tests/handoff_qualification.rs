@@ -137,3 +137,37 @@ fn write_config(dir: &Path, url: &str) -> std::path::PathBuf {
     std::fs::write(&path, text).unwrap();
     path
 }
+
+/// `qual-sim` keeping its received results in `received`.
+fn receiving_simulator(dir: &Path, received: &Path) -> std::process::Command {
+    let data = dir.join("sim.toml");
+    std::fs::write(&data, CARDS).unwrap();
+    let mut cmd = binary::command();
+    cmd.args(["qual-sim", "--listen", "127.0.0.1:0", "--data"])
+        .arg(&data)
+        .arg("--received")
+        .arg(received);
+    cmd
+}
+
+#[test]
+fn a_torn_last_received_line_is_cut_and_a_damaged_one_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let received = dir.path().join("received.jsonl");
+    let whole = "{\"idempotency_key\":\"k1\"}\n";
+    std::fs::write(&received, format!("{whole}{{\"idempotency_key\":\"k")).unwrap();
+    let mut sim = Running::spawn(receiving_simulator(dir.path(), &received));
+    let seen = sim.lines_until("listening on http://", TIMEOUT).join("\n");
+    assert!(
+        seen.contains("torn last line removed") && seen.contains("received.jsonl"),
+        "{seen}"
+    );
+    assert_eq!(std::fs::read_to_string(&received).unwrap(), whole);
+    drop(sim);
+
+    std::fs::write(&received, format!("{whole}not json\n{whole}")).unwrap();
+    let out = receiving_simulator(dir.path(), &received).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("{}:2:", received.display())), "{err}");
+}

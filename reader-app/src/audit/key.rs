@@ -59,7 +59,8 @@ impl AuditKey {
         let text = fs::read_to_string(path).map_err(|e| problem(format!("cannot read: {e}")))?;
         let text = zeroize::Zeroizing::new(text);
         let bytes = zeroize::Zeroizing::new(
-            decode_hex(text.trim())
+            hex::decode(text.trim())
+                .ok()
                 .filter(|b| b.len() == KEY_BYTES)
                 .ok_or_else(|| {
                     problem("not a key file (a regular file of 64 hex digits)".into())
@@ -86,7 +87,7 @@ impl AuditKey {
             .mode(0o600)
             .open(path)
             .map_err(problem)?;
-        let text = zeroize::Zeroizing::new(format!("{}\n", super::hex(bytes.as_ref())));
+        let text = zeroize::Zeroizing::new(format!("{}\n", hex::encode(bytes.as_ref())));
         file.write_all(text.as_bytes())
             .and_then(|()| file.sync_all())
             .map_err(problem)?;
@@ -106,16 +107,6 @@ impl AuditKey {
 
     /// Lower-case hex HMAC-SHA256 of `bytes`.
     pub(super) fn tag(&self, bytes: &[u8]) -> String {
-        super::hex(ring::hmac::sign(&self.key, bytes).as_ref())
+        hex::encode(ring::hmac::sign(&self.key, bytes))
     }
-}
-
-fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
 }

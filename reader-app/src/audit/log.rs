@@ -178,15 +178,30 @@ impl Writer {
         .map_err(|e| self.io(io::Error::other(e)))?;
         let mut bytes = line.clone().into_bytes();
         bytes.push(b'\n');
-        self.file.write_all(&bytes).map_err(|e| self.io(e))?;
-        self.file.sync_data().map_err(|e| self.io(e))?;
+        if let Err(e) = self
+            .file
+            .write_all(&bytes)
+            .and_then(|()| self.file.sync_data())
+        {
+            // A disk full mid-line must not leave a stump that the next line would follow:
+            // cut back to the last whole line (best effort; reopening cuts a torn line too).
+            let _ = self.file.set_len(self.size);
+            return Err(self.io(e));
+        }
         self.size += bytes.len() as u64;
         if self.first_seq == 0 {
             self.first_seq = seq;
         }
         self.head = Head::new(seq, self.key.tag(line.as_bytes()), &self.key);
-        let head = serde_json::to_vec(&self.head).map_err(|e| self.io(io::Error::other(e)))?;
-        write_atomically(&self.dir, HEAD, &head).map_err(|e| self.io(e))
+        // The event is recorded; a head that cannot be rewritten (a full disk) lags behind
+        // until the next event rewrites it, which `audit-verify` reports.
+        let written = serde_json::to_vec(&self.head)
+            .map_err(io::Error::other)
+            .and_then(|head| write_atomically(&self.dir, HEAD, &head));
+        if let Err(e) = written {
+            tracing::error!(error = %e, seq, "audit.head not updated; the event itself is recorded");
+        }
+        Ok(())
     }
 
     /// Renames the current file to `audit-<first seq>-<last seq>.jsonl` and starts a new one;

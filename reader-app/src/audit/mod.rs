@@ -20,14 +20,9 @@ const HEAD: &str = "audit.head";
 /// `prev` of the very first line.
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// Lower-case hex of `bytes`.
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Lower-case hex SHA-256 of `bytes`.
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, bytes))
 }
 
 /// What `audit.head` holds: the last line's seq and keyed hash, and a tag over both so the

@@ -5,8 +5,12 @@
 use super::key::{default_key_path, AuditKey};
 use super::{Head, CURRENT, GENESIS, HEAD};
 use std::fmt;
-use std::fs;
+use std::fs::{self, File};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+
+/// Longest line read: audit lines are a few hundred bytes.
+const MAX_LINE_BYTES: u64 = 64 * 1024;
 
 /// Where the chain breaks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +38,9 @@ pub struct Verified {
     pub key: PathBuf,
     /// Whether `audit.head` was compared (always, for a folder).
     pub head_checked: bool,
+    /// Events after the one `audit.head` names: written while the head could not be
+    /// updated (a crash between the two writes, a full disk). Each is still keyed.
+    pub head_lag: u64,
 }
 
 impl fmt::Display for Verified {
@@ -47,14 +54,21 @@ impl fmt::Display for Verified {
             self.files,
             self.key.display()
         )?;
-        if self.head_checked {
-            write!(f, "; {HEAD} matches")?;
+        match (self.head_checked, self.head_lag) {
+            (false, _) => {}
+            (true, 0) => write!(f, "; {HEAD} matches")?,
+            (true, lag) => write!(
+                f,
+                "; {HEAD} matches seq {}, {lag} later event(s) written while it could not be updated",
+                self.last_seq - lag
+            )?,
         }
         Ok(())
     }
 }
 
 /// A line already checked: where it is, its seq and keyed hash.
+#[derive(Clone)]
 struct Link {
     file: PathBuf,
     line: usize,
@@ -78,31 +92,26 @@ pub fn verify(paths: &[PathBuf]) -> Result<Verified, Finding> {
 /// Verifies `paths` in order as one whole chain from seq 1, keyed by the key at `key_path`.
 /// A folder stands for its rotated files and `audit.jsonl`, in order, and must hold both
 /// `audit.jsonl` and `audit.head`; a list ending in `audit.jsonl` is compared with the head
-/// beside it.
+/// beside it. Files are read a line at a time, so memory stays flat however long the log.
 pub fn verify_with_key(paths: &[PathBuf], key_path: &Path) -> Result<Verified, Finding> {
     let key = AuditKey::load(key_path).map_err(|e| finding(&e.path, 0, e.problem))?;
-    let (files, head) = expand(paths)?;
-    let mut links: Vec<Link> = Vec::new();
+    let (files, head_path) = expand(paths)?;
+    let head = head_path
+        .as_deref()
+        .map(|path| read_head(path, &key))
+        .transpose()?;
+    let mut walk = Walk::default();
     for file in &files {
-        let bytes = read_regular(file)?;
-        let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
-        if lines.last().is_some_and(|l| l.is_empty()) {
-            lines.pop();
-        } else if !bytes.is_empty() {
-            return Err(finding(
-                file,
-                lines.len(),
-                "incomplete last line (truncated mid-line)".into(),
-            ));
-        }
-        let before = links.len();
-        for (i, raw) in lines.into_iter().enumerate() {
-            let link = check_line(file, i + 1, raw, links.last(), &key)?;
-            links.push(link);
-        }
-        check_rotated_name(file, &links[before..])?;
+        let mut seqs: Option<(u64, u64)> = None;
+        for_each_line(file, |n, raw| {
+            let link = check_line(file, n, raw, walk.last.as_ref(), &key)?;
+            seqs = Some((seqs.map_or(link.seq, |(first, _)| first), link.seq));
+            walk.push(link, head.as_ref());
+            Ok(())
+        })?;
+        check_rotated_name(file, seqs)?;
     }
-    let Some(first) = links.first() else {
+    let (Some(first_seq), Some(last)) = (walk.first_seq, &walk.last) else {
         let place = paths.first().map_or(Path::new("."), PathBuf::as_path);
         return Err(finding(
             place,
@@ -110,18 +119,40 @@ pub fn verify_with_key(paths: &[PathBuf], key_path: &Path) -> Result<Verified, F
             "no audit events: not an audit log, or every file was emptied or removed".into(),
         ));
     };
-    let (first_seq, last_seq) = (first.seq, links.last().map_or(0, |l| l.seq));
-    if let Some(head) = &head {
-        check_head(head, &links, &key)?;
-    }
+    let head_lag = match (&head, &head_path) {
+        (Some(head), Some(path)) => check_head(path, head, walk.at_head.as_ref(), last)?,
+        _ => 0,
+    };
     Ok(Verified {
         files: files.len(),
-        events: links.len() as u64,
+        events: walk.events,
         first_seq,
-        last_seq,
+        last_seq: last.seq,
         key: key.path().to_owned(),
         head_checked: head.is_some(),
+        head_lag,
     })
+}
+
+/// What a pass over the chain keeps: the last line, the first seq, the count, and the line the
+/// head names.
+#[derive(Default)]
+struct Walk {
+    last: Option<Link>,
+    first_seq: Option<u64>,
+    events: u64,
+    at_head: Option<Link>,
+}
+
+impl Walk {
+    fn push(&mut self, link: Link, head: Option<&Head>) {
+        self.first_seq.get_or_insert(link.seq);
+        self.events += 1;
+        if head.is_some_and(|h| h.seq == link.seq) {
+            self.at_head = Some(link.clone());
+        }
+        self.last = Some(link);
+    }
 }
 
 fn check_line(
@@ -184,7 +215,7 @@ fn check_line(
 
 /// A rotated file `audit-<first>-<last>.jsonl` must hold exactly those seqs (a renamed,
 /// emptied or swapped file is found even where the seqs happen to continue).
-fn check_rotated_name(file: &Path, links: &[Link]) -> Result<(), Finding> {
+fn check_rotated_name(file: &Path, seqs: Option<(u64, u64)>) -> Result<(), Finding> {
     let Some(name) = file.file_name().and_then(|n| n.to_str()) else {
         return Ok(());
     };
@@ -194,9 +225,9 @@ fn check_rotated_name(file: &Path, links: &[Link]) -> Result<(), Finding> {
     else {
         return Ok(());
     };
-    let held = match (links.first(), links.last()) {
-        (Some(a), Some(b)) => format!("{:012}-{:012}", a.seq, b.seq),
-        _ => "no events".into(),
+    let held = match seqs {
+        Some((first, last)) => format!("{first:012}-{last:012}"),
+        None => "no events".into(),
     };
     if held == range {
         Ok(())
@@ -209,15 +240,18 @@ fn check_rotated_name(file: &Path, links: &[Link]) -> Result<(), Finding> {
     }
 }
 
-/// Compares the chain with the keyed `head`: the head's tag must verify, and its seq must be
-/// the last line's (or the one before: a crash between appending and updating the head).
-fn check_head(head_path: &Path, links: &[Link], key: &AuditKey) -> Result<(), Finding> {
-    let bytes = read_regular(head_path)?;
-    let head: Head = serde_json::from_slice(&bytes)
-        .map_err(|e| finding(head_path, 1, format!("unreadable: {e}")))?;
+/// `audit.head` at `path`, whose tag `key` must verify.
+fn read_head(path: &Path, key: &AuditKey) -> Result<Head, Finding> {
+    let mut bytes = Vec::new();
+    open_regular(path)?
+        .take(MAX_LINE_BYTES)
+        .read_to_end(&mut bytes)
+        .map_err(|e| finding(path, 0, format!("cannot read: {e}")))?;
+    let head: Head =
+        serde_json::from_slice(&bytes).map_err(|e| finding(path, 1, format!("unreadable: {e}")))?;
     if !head.is_keyed_by(key) {
         return Err(finding(
-            head_path,
+            path,
             1,
             format!(
                 "not written with the key {} (edited or replaced)",
@@ -225,40 +259,78 @@ fn check_head(head_path: &Path, links: &[Link], key: &AuditKey) -> Result<(), Fi
             ),
         ));
     }
-    let last = links.last().map_or(0, |l| l.seq);
-    match links.iter().find(|l| l.seq == head.seq) {
+    Ok(head)
+}
+
+/// Compares the chain with the keyed `head`: it must name a line of the chain (`at_head`)
+/// with that line's hash. Returns how many lines follow that one (the head lags after a crash
+/// between appending and updating it, or while the disk is full).
+fn check_head(
+    path: &Path,
+    head: &Head,
+    at_head: Option<&Link>,
+    last: &Link,
+) -> Result<u64, Finding> {
+    match at_head {
         Some(l) if l.hash != head.hash => Err(finding(
             &l.file,
             l.line,
             format!("edited: its keyed hash differs from the one {HEAD} records"),
         )),
-        Some(_) if head.seq + 1 >= last => Ok(()),
-        Some(_) => Err(finding(
-            head_path,
-            1,
-            format!("records seq {} but the log goes on to seq {last}", head.seq),
+        Some(l) => Ok(last.seq - l.seq),
+        None if head.seq == 0 => Err(finding(path, 1, "records no event".into())),
+        None => Err(finding(
+            &last.file,
+            last.line,
+            format!(
+                "truncated: the log ends at seq {} but {HEAD} records seq {}",
+                last.seq, head.seq
+            ),
         )),
-        None => {
-            let (file, line) = links
-                .last()
-                .map_or((head_path, 0), |l| (l.file.as_path(), l.line));
-            Err(finding(
-                file,
-                line,
-                format!(
-                    "truncated: the log ends at seq {last} but {HEAD} records seq {}",
-                    head.seq
-                ),
-            ))
-        }
     }
 }
 
-/// Reads `path`, a regular file (a FIFO or device would hang or never end).
-fn read_regular(path: &Path) -> Result<Vec<u8>, Finding> {
+/// Calls `each` with the 1-based number and bytes (without the newline) of every line of
+/// `path`, a regular file, reading one line at a time.
+fn for_each_line(
+    path: &Path,
+    mut each: impl FnMut(usize, &[u8]) -> Result<(), Finding>,
+) -> Result<(), Finding> {
+    let mut reader = BufReader::new(open_regular(path)?);
+    let mut line = Vec::new();
+    for n in 1.. {
+        line.clear();
+        (&mut reader)
+            .take(MAX_LINE_BYTES + 1)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| finding(path, n, format!("cannot read: {e}")))?;
+        match line.pop() {
+            None => return Ok(()),
+            Some(b'\n') => each(n, &line)?,
+            Some(_) if line.len() as u64 >= MAX_LINE_BYTES => {
+                return Err(finding(
+                    path,
+                    n,
+                    "longer than any audit line (edited)".into(),
+                ))
+            }
+            Some(_) => {
+                return Err(finding(
+                    path,
+                    n,
+                    "incomplete last line (truncated mid-line)".into(),
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Opens `path`, a regular file (a FIFO or device would hang or never end).
+fn open_regular(path: &Path) -> Result<File, Finding> {
     match fs::metadata(path) {
         Ok(m) if m.is_file() => {
-            fs::read(path).map_err(|e| finding(path, 0, format!("cannot read: {e}")))
+            File::open(path).map_err(|e| finding(path, 0, format!("cannot read: {e}")))
         }
         Ok(_) => Err(finding(path, 0, "not a regular file".into())),
         Err(e) => Err(finding(path, 0, format!("cannot read: {e}"))),

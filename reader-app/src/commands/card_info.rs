@@ -1,7 +1,7 @@
 //! `mynakiosk card-info`: reads the card on a PC/SC reader and prints, as JSON, what the kiosk
 //! learned. Never the My Number (the card layer cannot read it) and never a PIN.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, bail, Context};
@@ -11,7 +11,6 @@ use card_io::mynumber::{CardKind, MyNumberCard, PinB, RetryCounter, RsaPublicKey
 use card_io::pcsc_transport::{list_readers, PcscTransport};
 use card_io::transport::{CardTransport, TransportError};
 use serde_json::{json, Value};
-use zeroize::Zeroizing;
 
 use crate::capped_file;
 use crate::config::{CardConfig, Config, MAX_CONFIG_BYTES};
@@ -37,10 +36,32 @@ pub struct Args {
     /// PEM public key of the CA of the 券面 AP certificate chain, to check the card-face signature.
     #[arg(long)]
     cvc_ca_key: Option<PathBuf>,
-    /// Read 照合番号B (14 digits) from the first line of standard input, never from the command
-    /// line where `ps` shows it, to open the card face; refused when 2 or fewer tries remain.
-    #[arg(long)]
-    pin_b_stdin: bool,
+    /// File holding 照合番号B (14 digits) to open the card face, `-` for stdin (never on the
+    /// command line, where `ps` shows it); refused when 2 or fewer tries remain.
+    #[arg(long, value_name = "FILE|-")]
+    pin_b_file: Option<PathBuf>,
+}
+
+/// Longest 照合番号B input read: 14 digits and a line end, with room for spaces.
+const MAX_PIN_B_INPUT: u64 = 64;
+
+/// Reads 照合番号B from `path` (`-`: stdin): one line, at most [`MAX_PIN_B_INPUT`] bytes.
+fn read_pin_b(path: &Path) -> anyhow::Result<PinB> {
+    use std::io::Read;
+    let mut text = zeroize::Zeroizing::new(String::new());
+    let read = if path == Path::new("-") {
+        std::io::stdin()
+            .take(MAX_PIN_B_INPUT)
+            .read_to_string(&mut text)
+    } else {
+        match std::fs::metadata(path) {
+            Ok(meta) if !meta.is_file() => Err(std::io::Error::other("not a regular file")),
+            _ => std::fs::File::open(path)
+                .and_then(|f| f.take(MAX_PIN_B_INPUT).read_to_string(&mut text)),
+        }
+    };
+    read.with_context(|| format!("--pin-b-file {}", path.display()))?;
+    PinB::new(text.trim()).with_context(|| format!("--pin-b-file {}", path.display()))
 }
 
 pub fn run(config: &Config, args: Args) -> anyhow::Result<()> {
@@ -59,15 +80,7 @@ pub fn run(config: &Config, args: Args) -> anyhow::Result<()> {
         ),
         None => None,
     };
-    let pin_b = if args.pin_b_stdin {
-        let mut line = Zeroizing::new(String::new());
-        std::io::stdin()
-            .read_line(&mut line)
-            .context("--pin-b-stdin: cannot read standard input")?;
-        Some(PinB::new(line.trim_end()).context("--pin-b-stdin")?)
-    } else {
-        None
-    };
+    let pin_b = args.pin_b_file.as_deref().map(read_pin_b).transpose()?;
     let pattern = args.reader.as_deref().unwrap_or(&config.reader.name);
     let (reader, mut transport) = connect(pattern)?;
     let transaction = transport

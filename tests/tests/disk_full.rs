@@ -1,0 +1,143 @@
+//! A full disk (a small tmpfs) under the audit log and the outbox: writes fail with a clear
+//! error, leave no stump or temporary file behind, and once space is back the chain goes on
+//! intact and results queue again. Mounting needs root (the suite's container runs as root).
+
+use mynakiosk::audit::{verify, AuditEvent, AuditLog};
+use mynakiosk::config::AuditConfig;
+use mynakiosk::handoff::outbox::Outbox;
+use mynakiosk::handoff::result::SessionId;
+use mynakiosk_tests::binary;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A tmpfs of `kib` KiB mounted in a fresh folder; unmounted on drop.
+struct SmallDisk {
+    _dir: tempfile::TempDir,
+    mount: PathBuf,
+}
+
+impl SmallDisk {
+    fn mount(kib: u32) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mount = dir.path().join("disk");
+        std::fs::create_dir(&mount).unwrap();
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={kib}k"), "tmpfs"])
+            .arg(&mount)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "mounting a tmpfs needs root: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Self { _dir: dir, mount }
+    }
+
+    /// Fills the disk with `filler` until a write fails.
+    fn fill(&self) -> PathBuf {
+        let filler = self.mount.join("filler");
+        let mut file = std::fs::File::create(&filler).unwrap();
+        let block = [0u8; 1024];
+        while std::io::Write::write_all(&mut file, &block).is_ok() {}
+        filler
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.mount).status();
+    }
+}
+
+fn leftovers(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect()
+}
+
+#[test]
+fn a_full_disk_fails_audit_writes_cleanly_and_the_chain_goes_on() {
+    let disk = SmallDisk::mount(256);
+    let config = AuditConfig {
+        dir: disk.mount.join("audit"),
+        max_file_bytes: 1 << 20,
+    };
+    let log = AuditLog::open(&config, "kiosk-7").unwrap();
+    let session_id = SessionId::new();
+    log.record(AuditEvent::SessionStarted { session_id })
+        .unwrap();
+    let filler = disk.fill();
+    // Lines still fit in the current file's last page for a while (each recorded, the head
+    // not rewritten), then the line itself fails.
+    let mut failures = 0;
+    for _ in 0..50 {
+        if let Err(e) = log.record(AuditEvent::SessionStarted { session_id }) {
+            assert!(e.to_string().contains("No space left"), "{e}");
+            failures += 1;
+        }
+    }
+    assert!(failures > 0, "the disk never filled");
+    assert!(
+        leftovers(&config.dir).is_empty(),
+        "{:?}",
+        leftovers(&config.dir)
+    );
+    let v = verify(std::slice::from_ref(&config.dir)).expect("intact while full");
+    assert!(v.head_lag > 0, "{v:?}");
+    assert!(
+        v.to_string()
+            .contains("written while it could not be updated"),
+        "{v}"
+    );
+    std::fs::remove_file(filler).unwrap();
+    log.record(AuditEvent::SessionStarted { session_id })
+        .unwrap();
+    let after = verify(std::slice::from_ref(&config.dir)).expect("intact after space is back");
+    assert_eq!(
+        (after.last_seq, after.head_lag),
+        (v.last_seq + 1, 0),
+        "{after:?}"
+    );
+    drop(log);
+    // Reopening continues the same chain.
+    AuditLog::open(&config, "kiosk-7").unwrap();
+}
+
+#[test]
+fn a_full_disk_refuses_a_result_without_leaving_a_partial_one() {
+    let disk = SmallDisk::mount(256);
+    let outbox_dir = disk.mount.join("outbox");
+    let cfg = disk.mount.join("mynakiosk.toml");
+    std::fs::write(
+        &cfg,
+        format!("kiosk_id = \"k\"\n[handoff]\nsink = \"none\"\noutbox_dir = {outbox_dir:?}\n"),
+    )
+    .unwrap();
+    let send_test = || {
+        binary::command()
+            .arg("--config")
+            .arg(&cfg)
+            .args(["outbox", "send-test"])
+            .output()
+            .unwrap()
+    };
+    assert!(send_test().status.success());
+    let filler = disk.fill();
+    let out = send_test();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("No space left") && err.contains("outbox"),
+        "{err}"
+    );
+    let pending = outbox_dir.join("pending");
+    assert!(leftovers(&pending).is_empty(), "{:?}", leftovers(&pending));
+    let outbox = Outbox::open(&outbox_dir).unwrap();
+    assert_eq!(outbox.counts().unwrap(), (1, 0));
+    std::fs::remove_file(filler).unwrap();
+    assert!(send_test().status.success());
+    assert_eq!(outbox.counts().unwrap(), (2, 0));
+}
