@@ -2,32 +2,10 @@
 //! loopback only unless the configuration allows another host, no proxy, no redirects.
 
 use super::sink::{Sink, SinkError};
-use std::net::{IpAddr, TcpStream, ToSocketAddrs};
+use crate::setting::redact_credentials;
+use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 use ureq::http::Uri;
-
-/// Parses `url` and checks it is `http://` to a loopback host (any host when
-/// `allow_non_loopback`). The error says what was expected.
-pub fn check_url(url: &str, allow_non_loopback: bool) -> Result<Uri, String> {
-    let expected_http = "an http:// URL with a host, e.g. http://127.0.0.1:8750/results";
-    let uri: Uri = url.parse().map_err(|_| expected_http.to_owned())?;
-    if uri.scheme_str() != Some("http") || uri.host().is_none() {
-        return Err(expected_http.into());
-    }
-    if !allow_non_loopback && !is_loopback(uri.host().unwrap_or_default()) {
-        return Err(
-            "a loopback host (127.0.0.1, [::1] or localhost); set handoff.allow_non_loopback = true to send elsewhere"
-                .into(),
-        );
-    }
-    Ok(uri)
-}
-
-fn is_loopback(host: &str) -> bool {
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    bare.eq_ignore_ascii_case("localhost")
-        || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
 
 /// A blocking client bounded by `timeout` per request.
 pub fn agent(timeout: Duration) -> ureq::Agent {
@@ -42,7 +20,9 @@ pub fn agent(timeout: Duration) -> ureq::Agent {
 
 /// Opens and closes a TCP connection to the host and port of `url`.
 pub fn probe_tcp(url: &str, timeout: Duration) -> Result<(), String> {
-    let uri: Uri = url.parse().map_err(|e| format!("{url}: {e}"))?;
+    let uri: Uri = url
+        .parse()
+        .map_err(|e| format!("{}: {e}", redact_credentials(url)))?;
     let host = uri.host().unwrap_or_default();
     let port = uri.port_u16().unwrap_or(80);
     let addr = (host.trim_start_matches('[').trim_end_matches(']'), port)
@@ -59,6 +39,8 @@ pub fn probe_tcp(url: &str, timeout: Duration) -> Result<(), String> {
 /// acknowledges it, 400/413/415/422 refuse it, anything else is retried.
 pub struct HttpSink {
     url: String,
+    /// The URL as messages show it: credentials redacted.
+    shown: String,
     timeout: Duration,
     agent: ureq::Agent,
 }
@@ -67,6 +49,7 @@ impl HttpSink {
     pub fn new(url: &str, timeout: Duration) -> Self {
         Self {
             url: url.into(),
+            shown: redact_credentials(url),
             timeout,
             agent: agent(timeout),
         }
@@ -81,14 +64,14 @@ impl Sink for HttpSink {
             .header("Content-Type", "application/json")
             .header("Idempotency-Key", key)
             .send(body)
-            .map_err(|e| SinkError::Unreachable(format!("{}: {e}", self.url)))?;
+            .map_err(|e| SinkError::Unreachable(format!("{}: {e}", self.shown)))?;
         let status = response.status().as_u16();
         match status {
             200..=299 => Ok(()),
             400 | 413 | 415 | 422 => {
-                Err(SinkError::Refused(format!("{}: HTTP {status}", self.url)))
+                Err(SinkError::Refused(format!("{}: HTTP {status}", self.shown)))
             }
-            _ => Err(SinkError::Failed(format!("{}: HTTP {status}", self.url))),
+            _ => Err(SinkError::Failed(format!("{}: HTTP {status}", self.shown))),
         }
     }
 
@@ -97,7 +80,7 @@ impl Sink for HttpSink {
     }
 
     fn describe(&self) -> String {
-        format!("HTTP POST {}", self.url)
+        format!("HTTP POST {}", self.shown)
     }
 }
 
@@ -106,22 +89,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn loopback_urls_pass_and_others_need_permission() {
-        for ok in [
-            "http://127.0.0.1:8750/results",
-            "http://[::1]/r",
-            "http://localhost:9/",
-        ] {
-            assert!(check_url(ok, false).is_ok(), "{ok}");
-        }
-        let e = check_url("http://192.168.1.20/results", false).unwrap_err();
-        assert!(e.contains("allow_non_loopback"), "{e}");
-        assert!(check_url("http://192.168.1.20/results", true).is_ok());
-        for bad in ["https://127.0.0.1/", "127.0.0.1:80", "ftp://localhost/", ""] {
-            assert!(
-                check_url(bad, true).unwrap_err().contains("http://"),
-                "{bad}"
-            );
-        }
+    fn delivery_messages_never_show_url_credentials() {
+        let sink = HttpSink::new(
+            "http://clinic:s3cret@127.0.0.1:9/results",
+            Duration::from_millis(200),
+        );
+        assert!(!sink.describe().contains("s3cret"), "{}", sink.describe());
+        let failure = sink.send("k", b"{}").unwrap_err();
+        assert!(!format!("{failure:?}").contains("s3cret"), "{failure:?}");
     }
 }
