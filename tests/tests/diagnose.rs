@@ -259,3 +259,22 @@ fn sink_credentials_are_not_shown() {
         "{report}"
     );
 }
+
+#[test]
+fn undeliverable_results_and_foreign_entries_in_the_outbox_are_reported() {
+    let _slots = pcscd::lock();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), SLOT0_READER);
+    let outbox = dir.path().join("outbox");
+    mynakiosk::handoff::outbox::Outbox::create(&outbox).unwrap();
+    std::fs::write(outbox.join("dead").join("1-key.json"), b"{}").unwrap();
+    std::fs::create_dir(outbox.join("pending").join("stray-folder")).unwrap();
+    let (_, report) = diagnose(&cfg);
+    let line = line(&report, "outbox");
+    assert!(
+        line.starts_with("WARN")
+            && line.contains("1 undeliverable in dead/")
+            && line.contains("1 foreign"),
+        "{report}"
+    );
+}

@@ -359,14 +359,33 @@ fn reception(config: &Config) -> Check {
 }
 
 fn outbox(config: &Config) -> Check {
-    match Outbox::open(&config.handoff.outbox_dir).and_then(|o| o.counts()) {
-        Ok((0, 0)) => check("outbox", Verdict::Pass, "empty"),
-        Ok((queued, rejected)) => check(
-            "outbox",
-            Verdict::Warn,
-            format!("{queued} result(s) waiting, {rejected} refused by the receiver"),
-        ),
-        Err(e) => check("outbox", Verdict::Fail, e.to_string()),
+    let census = match Outbox::open(&config.handoff.outbox_dir).and_then(|o| o.census()) {
+        Ok(census) => census,
+        Err(e) => return check("outbox", Verdict::Fail, e.to_string()),
+    };
+    let mut parts = Vec::new();
+    if census.queued > 0 {
+        parts.push(format!("{} result(s) waiting", census.queued));
+    }
+    if census.rejected > 0 {
+        parts.push(format!("{} refused by the receiver", census.rejected));
+    }
+    if census.dead > 0 {
+        parts.push(format!(
+            "{} undeliverable in dead/ (mynakiosk outbox requeue-dead)",
+            census.dead
+        ));
+    }
+    if !census.foreign.is_empty() {
+        parts.push(format!(
+            "{} foreign entr(ies) in pending/, ignored",
+            census.foreign.len()
+        ));
+    }
+    if parts.is_empty() {
+        check("outbox", Verdict::Pass, "empty")
+    } else {
+        check("outbox", Verdict::Warn, parts.join(", "))
     }
 }
 
