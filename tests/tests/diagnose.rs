@@ -1,8 +1,8 @@
 //! `mynakiosk diagnose` on this machine: the real pcscd with vpcd's readers, the virtual card,
 //! the real ONNX Runtime and models, a reception sink and an audit log.
 
-use card_io::sim::vpcd::VpcdCard;
-use card_io::sim::VirtualCard;
+use card_sim::vpcd::VpcdCard;
+use card_sim::VirtualCard;
 use mynakiosk::audit::{AuditEvent, AuditLog};
 use mynakiosk::config::AuditConfig;
 use mynakiosk_tests::binary;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use card_io::certificate::CertificateSummary;
-use card_io::sim::Profile;
+use card_sim::Profile;
 use common::{insert, remove, Driver, POLL, TIMEOUT};
 use mynakiosk::config::Config;
 use mynakiosk::kiosk::Mode;
@@ -31,7 +31,7 @@ fn serial_of(profile: &str) -> String {
 
 fn config(dir: &Path) -> Config {
     let anchor = dir.join("test-ca.der");
-    std::fs::write(&anchor, card_io::sim::pki::test_trust_anchor_der()).unwrap();
+    std::fs::write(&anchor, card_sim::pki::test_trust_anchor_der()).unwrap();
     let extra = format!(
         "[reader]\nname = \"{}\"\n[card]\ntrust_anchors = [\"{}\"]\n",
         pcscd::SLOT0_READER,

@@ -7,7 +7,7 @@
 mod common;
 
 use card_io::certificate::CertificateSummary;
-use card_io::sim::Profile;
+use card_sim::Profile;
 use common::{insert, remove, Driver};
 use mynakiosk::kiosk::Mode;
 use mynakiosk_tests::binary;

@@ -5,8 +5,8 @@
 
 mod common;
 
-use card_io::sim::vpcd::VpcdCard;
-use card_io::sim::Profile;
+use card_sim::vpcd::VpcdCard;
+use card_sim::Profile;
 use common::{insert, notices, remove, Driver};
 use mynakiosk::kiosk::Mode;
 use mynakiosk_tests::pcscd;

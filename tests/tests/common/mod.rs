@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use card_io::sim::vpcd::VpcdCard;
-use card_io::sim::{Profile, VirtualCard};
+use card_sim::vpcd::VpcdCard;
+use card_sim::{Profile, VirtualCard};
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
 use mynakiosk::config::Config;
 use mynakiosk::kiosk::{self, Mode};
@@ -207,7 +207,7 @@ pub fn remove(d: &Driver, card: VpcdCard) -> VirtualCard {
 pub fn pin_b_tries(card: &VirtualCard) -> Option<u8> {
     card.tries_left(
         &card_io::mynumber::aid::KENMEN_KAKUNIN,
-        card_io::sim::layout::fid::kenmen::PIN_B,
+        card_sim::layout::fid::kenmen::PIN_B,
     )
 }
 

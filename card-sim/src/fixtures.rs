@@ -1,12 +1,12 @@
 //! TEST-ONLY fixture files embedded in the binary (keys, certificates, photos, profiles), so
 //! that `card-sim` works from any directory.
 
-/// Embeds `card-io/profiles/<path>` for each path.
+/// Embeds `card-sim/profiles/<path>` for each path.
 macro_rules! embed {
     ($($path:literal),* $(,)?) => {
-        /// Every embedded fixture, by its path under `card-io/profiles/`.
+        /// Every embedded fixture, by its path under `card-sim/profiles/`.
         const FILES: &[(&str, &[u8])] = &[
-            $(($path, include_bytes!(concat!("../../profiles/", $path)))),*
+            $(($path, include_bytes!(concat!("../profiles/", $path)))),*
         ];
     };
 }
@@ -55,7 +55,7 @@ embed!(
     "photos/hopper.jp2",
 );
 
-/// The embedded fixture at `path` (relative to `card-io/profiles/`).
+/// The embedded fixture at `path` (relative to `card-sim/profiles/`).
 pub(crate) fn embedded(path: &str) -> Option<&'static [u8]> {
     FILES
         .iter()

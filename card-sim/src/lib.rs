@@ -3,7 +3,7 @@
 //!
 //! [`VirtualCard`] models the chip as applications (DFs) holding data EFs, IEFs (PINs with
 //! retry counters) and keys, and answers APDU bytes. [`Profile`] describes a card as a data file
-//! (`card-io/profiles/*.toml`). [`SimTransport`] talks to a card in-process;
+//! (`card-sim/profiles/*.toml`). [`SimTransport`] talks to a card in-process;
 //! [`vpcd::VpcdCard`] inserts it into a vpcd reader so that it goes through the real pcscd.
 //! [`Fault`]s (removal, slowness, wrong status words) work with both.
 

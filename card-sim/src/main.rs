@@ -8,8 +8,8 @@ use std::thread;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use card_io::sim::vpcd::VpcdCard;
-use card_io::sim::{Fault, Profile, Quirks};
+use card_sim::vpcd::VpcdCard;
+use card_sim::{Fault, Profile, Quirks};
 use clap::Parser;
 
 /// Insert a SIMULATED card (test data only) into vpcd ("Virtual PCD 00 00" listens on 35963,

@@ -3,7 +3,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::apdu::StatusWord;
+use card_io::apdu::StatusWord;
 
 /// A misbehaviour of the card or of its contact with the reader.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,4 +1,4 @@
-//! Simulated cards described by data files: `card-io/profiles/<name>.toml` (embedded), or any
+//! Simulated cards described by data files: `card-sim/profiles/<name>.toml` (embedded), or any
 //! file through [`Profile::from_file`].
 //!
 //! A profile names a card type, the (fictional, TEST) holder, the PIN, retry counters,
@@ -10,17 +10,17 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::card::Quirks;
-use super::date::{Calendar, Date};
-use super::fixtures;
-use super::pki::SigningKey;
-use super::{SimError, VirtualCard};
+use crate::card::Quirks;
+use crate::date::{Calendar, Date};
+use crate::fixtures;
+use crate::pki::SigningKey;
+use crate::{SimError, VirtualCard};
 
 /// Embeds the profile files and lists their names.
 macro_rules! embedded_profiles {
     ($($name:literal),* $(,)?) => {
         const NAMES: &[&str] = &[$($name),*];
-        const TEXTS: &[&str] = &[$(include_str!(concat!("../../profiles/", $name, ".toml"))),*];
+        const TEXTS: &[&str] = &[$(include_str!(concat!("../profiles/", $name, ".toml"))),*];
     };
 }
 
@@ -303,7 +303,7 @@ impl Profile {
 
     /// The card this profile describes, freshly issued (retry counters as in the profile).
     pub fn card(&self) -> VirtualCard {
-        super::layout::card(self)
+        crate::layout::card(self)
     }
 
     fn parse(name: &str, text: &str, base: &Base) -> Result<Self, SimError> {

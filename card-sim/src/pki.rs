@@ -1,8 +1,8 @@
 //! The simulator's **TEST-ONLY** public-key infrastructure: RSA-2048 keys, the test JPKI
 //! user-authentication CA, and the card-verifiable-certificate (CVC) chain of the 券面 APs.
 //!
-//! Keys and certificates are committed under `card-io/profiles/{keys,certs}` (made once by
-//! `card-io/profiles/make-fixtures.sh` with openssl) and embedded in the binary. None of them is
+//! Keys and certificates are committed under `card-sim/profiles/{keys,certs}` (made once by
+//! `card-sim/profiles/make-fixtures.sh` with openssl) and embedded in the binary. None of them is
 //! a J-LIS key; every issuer name says TEST. Key IDs use a private hierarchy whose leading digit
 //! is 7 (J-LIS uses 5 for production and 6 for its test cards).
 
@@ -15,10 +15,10 @@ use rsa::pkcs8::DecodePrivateKey;
 use rsa::traits::PublicKeyParts;
 use rsa::{Pkcs1v15Sign, RsaPrivateKey};
 
-use super::fixtures;
-use super::SimError;
-use crate::mynumber::jpki::SHA256_DIGEST_INFO_PREFIX;
-use crate::mynumber::RsaPublicKey;
+use crate::fixtures;
+use crate::SimError;
+use card_io::mynumber::jpki::SHA256_DIGEST_INFO_PREFIX;
+use card_io::mynumber::RsaPublicKey;
 
 /// Size of an RSA-2048 signature or modulus.
 pub(crate) const RSA_LEN: usize = 256;
@@ -249,11 +249,11 @@ pub(crate) fn card_verifiable_certificate(
         return cert.clone();
     }
     let signature = cvc_ca().sign_sha256(&body);
-    let cert = super::tlv::encode(
+    let cert = crate::tlv::encode(
         &[0x7F, 0x21],
         &[
-            super::tlv::encode(&[0x5F, 0x4E], &body),
-            super::tlv::encode(&[0x5F, 0x37], &signature),
+            crate::tlv::encode(&[0x5F, 0x4E], &body),
+            crate::tlv::encode(&[0x5F, 0x37], &signature),
         ]
         .concat(),
     );

@@ -5,14 +5,14 @@ use ring::digest::{digest, SHA256};
 use ring::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use super::card::sw;
-use super::layout::fid;
-use super::pki;
-use super::{Profile, Quirks, SimTransport, VirtualCard};
-use crate::apdu::{Command, Response, StatusWord};
-use crate::mynumber::jpki::SHA256_DIGEST_INFO_PREFIX;
-use crate::mynumber::{aid, CardVerifiableCertificate, RsaPublicKey};
-use crate::transport::CardTransport;
+use crate::card::sw;
+use crate::layout::fid;
+use crate::pki;
+use crate::{Profile, Quirks, SimTransport, VirtualCard};
+use card_io::apdu::{Command, Response, StatusWord};
+use card_io::mynumber::jpki::SHA256_DIGEST_INFO_PREFIX;
+use card_io::mynumber::{aid, CardVerifiableCertificate, RsaPublicKey};
+use card_io::transport::CardTransport;
 
 fn card(name: &str) -> VirtualCard {
     Profile::load(name).unwrap().card()
@@ -162,7 +162,7 @@ fn pin_gates_the_user_auth_signature_which_verifies_against_the_certificate() {
     digest_info.extend_from_slice(digest(&SHA256, challenge).as_ref());
     assert_eq!(
         sign(&mut c, 0x97, &digest_info).sw(),
-        sw::SECURITY_NOT_SATISFIED
+        StatusWord::SECURITY_NOT_SATISFIED
     );
     assert_eq!(verify(&mut c, 0x98, b""), sw::retries(3));
     assert_eq!(verify(&mut c, 0x98, b"1234"), StatusWord::OK);
@@ -186,7 +186,7 @@ fn pin_gates_the_user_auth_signature_which_verifies_against_the_certificate() {
     assert_eq!(sign(&mut c, 0x80, &[0; 246]).sw(), StatusWord::WRONG_LENGTH);
     assert_eq!(
         sign(&mut c, 0x00, &digest_info).sw(),
-        sw::REFERENCED_DATA_NOT_FOUND
+        StatusWord::REFERENCED_DATA_NOT_FOUND
     );
     assert_eq!(
         run(&mut c, &[0x80, 0x2A, 0x01, 0x97, 0x01, 0x00]).sw(),
@@ -198,7 +198,7 @@ fn pin_gates_the_user_auth_signature_which_verifies_against_the_certificate() {
     select(&mut c, &aid::JPKI);
     assert_eq!(
         sign(&mut c, 0x97, &digest_info).sw(),
-        sw::SECURITY_NOT_SATISFIED
+        StatusWord::SECURITY_NOT_SATISFIED
     );
     assert_eq!(verify(&mut c, 0x98, b""), sw::retries(3));
 }
@@ -214,7 +214,7 @@ fn pin_b_opens_the_card_face_whose_layout_and_signature_check_out() {
     );
     assert_eq!(
         run(&mut c, &Command::read_binary(0, 16).unwrap().to_bytes()).sw(),
-        sw::SECURITY_NOT_SATISFIED
+        StatusWord::SECURITY_NOT_SATISFIED
     );
     assert_eq!(verify(&mut c, 0x92, b""), sw::retries(10));
     assert_eq!(verify(&mut c, 0x92, b"55021720352286"), sw::retries(9));
@@ -281,12 +281,12 @@ fn birth_record_needs_the_birth_key_and_is_signed() {
     );
     assert_eq!(
         run(&mut c, &[0x00, 0xB0, 0x00, 0x00, 0x00]).sw(),
-        sw::SECURITY_NOT_SATISFIED
+        StatusWord::SECURITY_NOT_SATISFIED
     );
     assert_eq!(verify(&mut c, 0x92, b"55021720352285"), StatusWord::OK);
     assert_eq!(
         run(&mut c, &[0x00, 0xB0, 0x00, 0x00, 0x00]).sw(),
-        sw::SECURITY_NOT_SATISFIED,
+        StatusWord::SECURITY_NOT_SATISFIED,
         "照合番号B does not open EF 0001"
     );
     assert_eq!(verify(&mut c, 0x91, b"550217"), StatusWord::OK);
@@ -309,7 +309,7 @@ fn support_ap_records_hash_and_sign_as_the_spec_says() {
         sw::retries(0),
         "IEF 0012 issued blocked"
     );
-    assert_eq!(verify(&mut c, 0x92, b"0000"), sw::IEF_LOCKED);
+    assert_eq!(verify(&mut c, 0x92, b"0000"), StatusWord::KEY_LOCKED);
     assert_eq!(verify(&mut c, 0x95, b"55021720352285"), StatusWord::OK);
     let attributes = read_ef(&mut c, fid::hojo::ATTRIBUTES);
     let (fields, record_len) = fields_by_offset_table(attributes.data(), 0x22, 4);
@@ -336,7 +336,7 @@ fn support_ap_records_hash_and_sign_as_the_spec_says() {
     run(&mut c, &Command::select_ef(fid::hojo::MY_NUMBER).to_bytes());
     assert_eq!(
         run(&mut c, &[0x00, 0xB0, 0x00, 0x00, 0x00]).sw(),
-        sw::SECURITY_NOT_SATISFIED
+        StatusWord::SECURITY_NOT_SATISFIED
     );
     assert_eq!(verify(&mut c, 0x91, b"1234"), StatusWord::OK);
     let my_number = run(&mut c, &[0x00, 0xB0, 0x81, 0x00, 0x00]);
@@ -370,7 +370,7 @@ fn pin_a_and_the_my_number_image_are_counted() {
     );
     assert_eq!(
         run(&mut c, &[0x00, 0xB0, 0x00, 0x00, 0x01]).sw(),
-        sw::SECURITY_NOT_SATISFIED,
+        StatusWord::SECURITY_NOT_SATISFIED,
         "照合番号B does not open EF 0005"
     );
 }
@@ -381,7 +381,7 @@ fn pin_1_try_left_then_locked() {
     select(&mut c, &aid::JPKI);
     assert_eq!(verify(&mut c, 0x98, b""), sw::retries(1));
     assert_eq!(verify(&mut c, 0x98, b"9999"), sw::retries(0));
-    assert_eq!(verify(&mut c, 0x98, b"1234"), sw::IEF_LOCKED);
+    assert_eq!(verify(&mut c, 0x98, b"1234"), StatusWord::KEY_LOCKED);
     let mut c = card("pin-1-try-left");
     select(&mut c, &aid::JPKI);
     assert_eq!(verify(&mut c, 0x98, b"1234"), StatusWord::OK);
@@ -394,10 +394,10 @@ fn pin_locked_card_refuses_even_the_right_pin() {
     select(&mut c, &aid::JPKI);
     run(&mut c, &Command::select_ef(fid::jpki::AUTH_PIN).to_bytes());
     assert_eq!(verify(&mut c, 0x80, b""), sw::retries(0));
-    assert_eq!(verify(&mut c, 0x80, b"1234"), sw::IEF_LOCKED);
+    assert_eq!(verify(&mut c, 0x80, b"1234"), StatusWord::KEY_LOCKED);
     assert_eq!(
         sign(&mut c, 0x97, &[1; 51]).sw(),
-        sw::SECURITY_NOT_SATISFIED
+        StatusWord::SECURITY_NOT_SATISFIED
     );
 }
 
@@ -411,11 +411,17 @@ fn face_card_has_no_pin_and_no_signature_certificate() {
         read_ef(&mut c, fid::jpki::AVAILABILITY).data(),
         [0x00, 0x8F, 0x00]
     );
-    assert_eq!(verify(&mut c, 0x98, b""), sw::REFERENCED_DATA_NOT_FOUND);
-    assert_eq!(verify(&mut c, 0x98, b"1234"), sw::REFERENCED_DATA_NOT_FOUND);
+    assert_eq!(
+        verify(&mut c, 0x98, b""),
+        StatusWord::REFERENCED_DATA_NOT_FOUND
+    );
+    assert_eq!(
+        verify(&mut c, 0x98, b"1234"),
+        StatusWord::REFERENCED_DATA_NOT_FOUND
+    );
     assert_eq!(
         sign(&mut c, 0x97, &[1; 51]).sw(),
-        sw::SECURITY_NOT_SATISFIED
+        StatusWord::SECURITY_NOT_SATISFIED
     );
     assert!(
         read_ef(&mut c, fid::jpki::AUTH_CERT).sw().is_ok(),

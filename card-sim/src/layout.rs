@@ -3,13 +3,13 @@
 
 use ring::digest::{digest, SHA256};
 
-use super::card::{Access, Application, VirtualCard};
-use super::ief::Ief;
-use super::pki::{self, key_id, SigningKey, RSA_LEN};
-use super::profile::{CardType, Holder, Profile};
-use super::{images, tlv};
-use crate::mynumber::aid;
-use crate::mynumber::jpki::{label, TOKEN_INFO_EF, TOKEN_INFO_LEN, TOKEN_LABEL_LEN};
+use crate::card::{Access, Application, VirtualCard};
+use crate::ief::Ief;
+use crate::pki::{self, key_id, SigningKey, RSA_LEN};
+use crate::profile::{CardType, Holder, Profile};
+use crate::{images, tlv};
+use card_io::mynumber::aid;
+use card_io::mynumber::jpki::{label, TOKEN_INFO_EF, TOKEN_INFO_LEN, TOKEN_LABEL_LEN};
 
 /// ATR of a card that is not a My Number card: T=1, no historical bytes.
 const OTHER_ATR: [u8; 5] = [0x3B, 0x80, 0x80, 0x01, 0x01];
@@ -40,7 +40,7 @@ pub mod fid {
     pub mod jpki {
         /// Certificate availability (3 bytes).
         pub const AVAILABILITY: u16 = 0x0008;
-        pub use crate::mynumber::jpki::{
+        pub use card_io::mynumber::jpki::{
             USER_AUTH_CA_EF as AUTH_CA_CERT, USER_AUTH_CERT_EF as AUTH_CERT,
             USER_AUTH_PIN_IEF as AUTH_PIN,
         };
@@ -120,7 +120,7 @@ pub(crate) fn token_info(label: &str) -> Vec<u8> {
     info
 }
 
-fn pin_ief(pin: Option<&str>, tries: super::profile::Tries) -> Ief {
+fn pin_ief(pin: Option<&str>, tries: crate::profile::Tries) -> Ief {
     match pin {
         Some(pin) => Ief::new(pin, tries.max, tries.left()),
         None => Ief::unset(),

@@ -4,8 +4,8 @@ use std::fmt;
 
 use zeroize::Zeroizing;
 
-use super::card::sw;
-use crate::apdu::StatusWord;
+use crate::card::sw;
+use card_io::apdu::StatusWord;
 
 /// Highest retry count a `63Cx` status word can report.
 pub const MAX_TRIES: u8 = 15;
@@ -67,7 +67,7 @@ impl Ief {
     /// Answer to the empty VERIFY.
     pub(crate) fn query(&self, verified: bool) -> StatusWord {
         match self.secret {
-            None => sw::REFERENCED_DATA_NOT_FOUND,
+            None => StatusWord::REFERENCED_DATA_NOT_FOUND,
             Some(_) if self.left == 0 => sw::retries(0),
             Some(_) if verified => StatusWord::OK,
             Some(_) => sw::retries(self.left),
@@ -77,10 +77,10 @@ impl Ief {
     /// Checks `attempt`: `9000` (and the counter reset) when it matches.
     pub(crate) fn verify(&mut self, attempt: &[u8]) -> StatusWord {
         let Some(secret) = &self.secret else {
-            return sw::REFERENCED_DATA_NOT_FOUND;
+            return StatusWord::REFERENCED_DATA_NOT_FOUND;
         };
         if self.left == 0 {
-            sw::IEF_LOCKED
+            StatusWord::KEY_LOCKED
         } else if secret.as_slice() == attempt {
             self.left = self.max;
             StatusWord::OK
@@ -103,8 +103,12 @@ mod tests {
         assert_eq!(ief.query(false), sw::retries(2), "query does not spend");
         assert_eq!(ief.verify(b"0000"), sw::retries(1));
         assert_eq!(ief.verify(b"0000"), sw::retries(0), "exhausting try");
-        assert_eq!(ief.verify(b"1234"), sw::IEF_LOCKED, "even the right PIN");
-        assert_eq!(ief.verify(b"0000"), sw::IEF_LOCKED);
+        assert_eq!(
+            ief.verify(b"1234"),
+            StatusWord::KEY_LOCKED,
+            "even the right PIN"
+        );
+        assert_eq!(ief.verify(b"0000"), StatusWord::KEY_LOCKED);
         assert_eq!(ief.query(false), sw::retries(0));
         assert_eq!(ief.tries_left(), Some(0));
     }
@@ -120,8 +124,8 @@ mod tests {
     #[test]
     fn unset_credential_answers_6a88_and_spends_nothing() {
         let mut ief = Ief::unset();
-        assert_eq!(ief.query(false), sw::REFERENCED_DATA_NOT_FOUND);
-        assert_eq!(ief.verify(b"1234"), sw::REFERENCED_DATA_NOT_FOUND);
+        assert_eq!(ief.query(false), StatusWord::REFERENCED_DATA_NOT_FOUND);
+        assert_eq!(ief.verify(b"1234"), StatusWord::REFERENCED_DATA_NOT_FOUND);
         assert_eq!(ief.tries_left(), None);
     }
 

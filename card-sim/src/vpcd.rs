@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
-use super::VirtualCard;
-use crate::apdu::StatusWord;
+use crate::VirtualCard;
+use card_io::apdu::StatusWord;
 
 /// How long to wait for vpcd to accept the connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -110,7 +110,7 @@ fn serve(mut socket: TcpStream, mut card: VirtualCard) -> VirtualCard {
     card
 }
 
-/// Serves frames until vpcd closes the connection or a [`Fault::RemoveAfter`](super::Fault)
+/// Serves frames until vpcd closes the connection or a [`Fault::RemoveAfter`](crate::Fault)
 /// takes the card out, which closes the connection from this side.
 fn serve_frames(socket: &mut TcpStream, card: &mut VirtualCard) -> io::Result<()> {
     while !card.is_removed() {
@@ -180,8 +180,8 @@ mod tests {
     use std::net::TcpListener;
 
     use super::*;
-    use crate::apdu::Command;
-    use crate::mynumber::aid;
+    use card_io::apdu::Command;
+    use card_io::mynumber::aid;
 
     /// A stand-in for vpcd: accepts one card and talks to it.
     struct FakeVpcd {
@@ -252,7 +252,7 @@ mod tests {
 
     #[test]
     fn remove_after_fault_closes_the_connection() {
-        let card = VirtualCard::my_number().with_fault(crate::sim::Fault::RemoveAfter(1));
+        let card = VirtualCard::my_number().with_fault(crate::Fault::RemoveAfter(1));
         let (card, mut vpcd) = insert(card);
         vpcd.send(&[control::GET_ATR]);
         assert_eq!(vpcd.receive(), VirtualCard::CONTACT_ATR);

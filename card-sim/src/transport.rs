@@ -3,8 +3,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use super::VirtualCard;
-use crate::transport::{RawTransport, TransportError};
+use crate::VirtualCard;
+use card_io::transport::{RawTransport, TransportError};
 
 /// Talks to a [`VirtualCard`] directly.
 #[derive(Debug)]
@@ -63,9 +63,9 @@ impl RemovalSwitch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apdu::Command;
-    use crate::mynumber::aid;
-    use crate::transport::CardTransport;
+    use card_io::apdu::Command;
+    use card_io::mynumber::aid;
+    use card_io::transport::CardTransport;
 
     #[test]
     fn commands_reach_the_card_until_it_is_removed() {
@@ -79,7 +79,7 @@ mod tests {
 
     #[test]
     fn remove_after_fault_removes_the_card_after_n_apdus() {
-        let card = VirtualCard::my_number().with_fault(crate::sim::Fault::RemoveAfter(2));
+        let card = VirtualCard::my_number().with_fault(crate::Fault::RemoveAfter(2));
         let mut t = SimTransport::new(card);
         let select = Command::select_df(&aid::JPKI).unwrap();
         assert!(t.transmit(&select).unwrap().sw().is_ok());

@@ -1,9 +1,9 @@
 //! Ready-made virtual cards (shortcuts for the embedded profiles).
 
-use super::layout::token_info;
-use super::{Application, Profile, VirtualCard};
-use crate::mynumber::aid;
-use crate::mynumber::jpki::TOKEN_INFO_EF;
+use crate::layout::token_info;
+use crate::{Application, Profile, VirtualCard};
+use card_io::mynumber::aid;
+use card_io::mynumber::jpki::TOKEN_INFO_EF;
 
 impl VirtualCard {
     /// Contact ATR of the My Number card: `3B E0 00 FF 81 31 FE 45 14`.

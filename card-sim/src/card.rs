@@ -8,40 +8,26 @@ use std::sync::Arc;
 use ring::rand::{SecureRandom, SystemRandom};
 use zeroize::Zeroizing;
 
-use super::fault::Fault;
-use super::ief::Ief;
-use super::pki::SigningKey;
-use crate::apdu::{ins, Command, Response, StatusWord};
+use crate::fault::Fault;
+use crate::ief::Ief;
+use crate::pki::SigningKey;
+use card_io::apdu::{ins, Command, Response, StatusWord};
 
 /// Status words the simulator answers beyond those named in [`StatusWord`].
 pub(crate) mod sw {
-    use crate::apdu::StatusWord;
+    use card_io::apdu::StatusWord;
 
     /// `6881`: logical channel not supported.
     pub const CHANNEL_NOT_SUPPORTED: StatusWord = StatusWord::new(0x68, 0x81);
     /// `6981`: command incompatible with the file structure.
     pub const INCOMPATIBLE_FILE: StatusWord = StatusWord::new(0x69, 0x81);
-    /// `6982`: security status not satisfied.
-    pub const SECURITY_NOT_SATISFIED: StatusWord = StatusWord::new(0x69, 0x82);
-    /// `6984`: referenced IEF locked.
-    pub const IEF_LOCKED: StatusWord = StatusWord::new(0x69, 0x84);
     /// `6985`: conditions of use not satisfied.
     pub const CONDITIONS_NOT_SATISFIED: StatusWord = StatusWord::new(0x69, 0x85);
-    /// `6A88`: referenced data not found.
-    pub const REFERENCED_DATA_NOT_FOUND: StatusWord = StatusWord::new(0x6A, 0x88);
 
     /// `63Cx`: verification failed or queried, `left` tries left.
     pub const fn retries(left: u8) -> StatusWord {
         StatusWord::new(0x63, 0xC0 | (left & 0x0F))
     }
-}
-
-/// INS bytes the simulator implements beyond those in [`ins`].
-mod extra_ins {
-    pub const VERIFY: u8 = 0x20;
-    pub const GET_CHALLENGE: u8 = 0x84;
-    /// `80 2A`: COMPUTE DIGITAL SIGNATURE (JICSAP).
-    pub const SIGN: u8 = 0x2A;
 }
 
 /// Longest input `80 2A` signs: k − 11 bytes of an RSA-2048 key.
@@ -330,10 +316,10 @@ impl VirtualCard {
             (0x01..=0x03 | 0x81..=0x83, _) => Response::status(sw::CHANNEL_NOT_SUPPORTED),
             (0x00, ins::SELECT) => Response::status(self.select(&cmd)),
             (0x00, ins::READ_BINARY) => self.read_binary(&cmd),
-            (0x00, extra_ins::VERIFY) => Response::status(self.verify(&cmd)),
-            (0x00, extra_ins::GET_CHALLENGE) => get_challenge(&cmd),
+            (0x00, ins::VERIFY) => Response::status(self.verify(&cmd)),
+            (0x00, ins::GET_CHALLENGE) => get_challenge(&cmd),
             (0x00, ins::GET_RESPONSE) => return self.get_response(&cmd),
-            (0x80, extra_ins::SIGN) => self.sign(&cmd),
+            (0x80, ins::SIGN) => self.sign(&cmd),
             (0x00 | 0x80, _) => Response::status(StatusWord::INS_NOT_SUPPORTED),
             _ => Response::status(StatusWord::CLA_NOT_SUPPORTED),
         };
@@ -434,7 +420,7 @@ impl VirtualCard {
             return Response::status(sw::INCOMPATIBLE_FILE);
         };
         if !self.allowed(&file.access) {
-            return Response::status(sw::SECURITY_NOT_SATISFIED);
+            return Response::status(StatusWord::SECURITY_NOT_SATISFIED);
         }
         if offset >= data.len() {
             return Response::status(StatusWord::WRONG_OFFSET);
@@ -468,7 +454,7 @@ impl VirtualCard {
         match self.file(fid).map(|file| &file.node) {
             Some(Node::Ief(_)) => {}
             Some(_) if cmd.p2() == 0x80 => return sw::INCOMPATIBLE_FILE,
-            _ => return sw::REFERENCED_DATA_NOT_FOUND,
+            _ => return StatusWord::REFERENCED_DATA_NOT_FOUND,
         }
         let verified = self.verified.contains(&fid);
         let Some(Node::Ief(ief)) = self
@@ -477,7 +463,7 @@ impl VirtualCard {
             .and_then(|app| app.files.get_mut(&fid))
             .map(|file| &mut file.node)
         else {
-            return sw::REFERENCED_DATA_NOT_FOUND;
+            return StatusWord::REFERENCED_DATA_NOT_FOUND;
         };
         if cmd.data().is_empty() {
             return ief.query(verified);
@@ -505,7 +491,7 @@ impl VirtualCard {
                 .and_then(|app| app.self_signing_key.as_ref())
             {
                 Some(key) => key,
-                None => return Response::status(sw::REFERENCED_DATA_NOT_FOUND),
+                None => return Response::status(StatusWord::REFERENCED_DATA_NOT_FOUND),
             }
         } else {
             let fid = match self.referenced(cmd.p2()) {
@@ -520,9 +506,9 @@ impl VirtualCard {
                 }) if self.allowed(access) => key,
                 Some(File {
                     node: Node::Key(_), ..
-                }) => return Response::status(sw::SECURITY_NOT_SATISFIED),
+                }) => return Response::status(StatusWord::SECURITY_NOT_SATISFIED),
                 Some(_) if cmd.p2() == 0x80 => return Response::status(sw::INCOMPATIBLE_FILE),
-                _ => return Response::status(sw::REFERENCED_DATA_NOT_FOUND),
+                _ => return Response::status(StatusWord::REFERENCED_DATA_NOT_FOUND),
             }
         };
         match key.sign_raw(input) {
@@ -725,7 +711,7 @@ mod tests {
         assert_eq!(select_ef(&mut c, 0x000A), StatusWord::FILE_NOT_FOUND);
         select(&mut c, &AID);
         select_ef(&mut c, 0x0002);
-        assert_eq!(read(&mut c, 0, 1).sw(), sw::SECURITY_NOT_SATISFIED);
+        assert_eq!(read(&mut c, 0, 1).sw(), StatusWord::SECURITY_NOT_SATISFIED);
     }
 
     #[test]
@@ -733,10 +719,10 @@ mod tests {
         let mut c = card();
         select(&mut c, &AID);
         select_ef(&mut c, 0x0002);
-        assert_eq!(read(&mut c, 0, 8).sw(), sw::SECURITY_NOT_SATISFIED);
+        assert_eq!(read(&mut c, 0, 8).sw(), StatusWord::SECURITY_NOT_SATISFIED);
         assert_eq!(
             run(&mut c, &[0x00, 0xB0, 0x82, 0x00, 0x01]).sw(),
-            sw::SECURITY_NOT_SATISFIED,
+            StatusWord::SECURITY_NOT_SATISFIED,
             "SFI form too"
         );
         select_ef(&mut c, 0x0012);
@@ -754,7 +740,7 @@ mod tests {
         select(&mut c, &AID);
         assert_eq!(
             run(&mut c, &[0x00, 0xB0, 0x82, 0x00, 0x08]).sw(),
-            sw::SECURITY_NOT_SATISFIED,
+            StatusWord::SECURITY_NOT_SATISFIED,
             "another DF in between clears it"
         );
     }
@@ -766,14 +752,17 @@ mod tests {
         assert_eq!(verify(&mut c, 0x80, b"1234"), StatusWord::NO_CURRENT_EF);
         select_ef(&mut c, 0x000A);
         assert_eq!(verify(&mut c, 0x80, b"1234"), sw::INCOMPATIBLE_FILE);
-        assert_eq!(verify(&mut c, 0x9A, b"1234"), sw::REFERENCED_DATA_NOT_FOUND);
+        assert_eq!(
+            verify(&mut c, 0x9A, b"1234"),
+            StatusWord::REFERENCED_DATA_NOT_FOUND
+        );
         assert_eq!(verify(&mut c, 0x92, b""), sw::retries(3));
         assert_eq!(verify(&mut c, 0x92, b"9999"), sw::retries(2));
         select_ef(&mut c, 0x0012);
         assert_eq!(verify(&mut c, 0x80, b""), sw::retries(2));
         assert_eq!(verify(&mut c, 0x80, b"9999"), sw::retries(1));
         assert_eq!(verify(&mut c, 0x92, b"9999"), sw::retries(0));
-        assert_eq!(verify(&mut c, 0x92, b"1234"), sw::IEF_LOCKED);
+        assert_eq!(verify(&mut c, 0x92, b"1234"), StatusWord::KEY_LOCKED);
         assert_eq!(verify(&mut c, 0x80, b""), sw::retries(0));
         assert_eq!(c.tries_left(&AID, 0x0012), Some(0));
         assert_eq!(verify(&mut c, 0x40, b""), StatusWord::INCORRECT_P1_P2);
