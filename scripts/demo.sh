@@ -29,7 +29,7 @@ step "writing the qualification SIMULATOR's data ($demo/qual-sim.toml)"
   for pair in normal:valid face-card:valid pin-locked:valid no-photo:valid \
     pin-1-try-left:invalid foreign-resident:unregistered; do
     profile=${pair%%:*}
-    serial=$(openssl x509 -inform der -noout -serial -in "card-io/profiles/certs/auth-$profile.der")
+    serial=$(openssl x509 -inform der -noout -serial -in "card-sim/profiles/certs/auth-$profile.der")
     serial=$(printf '%s' "${serial#serial=}" | tr 'A-F' 'a-f')
     echo "\"$serial\" = \"${pair#*:}\" # $profile"
   done

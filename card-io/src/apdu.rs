@@ -63,6 +63,8 @@ impl StatusWord {
     pub const SECURITY_NOT_SATISFIED: Self = Self(0x6982);
     /// `6984`: referenced key (IEF) locked.
     pub const KEY_LOCKED: Self = Self(0x6984);
+    /// `6A88`: referenced data (key, IEF) not found.
+    pub const REFERENCED_DATA_NOT_FOUND: Self = Self(0x6A88);
     /// `6F00`: no precise diagnosis.
     pub const UNKNOWN_ERROR: Self = Self(0x6F00);
 

@@ -1,5 +1,5 @@
-//! The My Number card over PC/SC: APDUs, transports, reader events, card detection, and a card
-//! simulator for development.
+//! The My Number card over PC/SC: APDUs, transports, reader events and card detection. The card
+//! simulator for development and tests is the `card-sim` crate.
 //!
 //! A reader application watches readers with [`monitor::CardMonitor`], connects with
 //! [`pcsc_transport::PcscTransport`] and talks to the card through the
@@ -12,6 +12,5 @@ pub mod guard;
 pub mod monitor;
 pub mod mynumber;
 pub mod pcsc_transport;
-pub mod sim;
 pub mod trace;
 pub mod transport;

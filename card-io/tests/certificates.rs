@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use card_io::certificate::{
     CaDefect, CertificateSummary, ChainVerdict, TrustAnchors, TrustError, EXPIRY_WARNING_DAYS,
 };
-use card_io::sim::pki::{self, ChainFixture};
-use card_io::sim::Profile;
+use card_sim::pki::{self, ChainFixture};
+use card_sim::Profile;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

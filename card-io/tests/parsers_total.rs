@@ -5,8 +5,8 @@
 use card_io::apdu::Command;
 use card_io::fuzzing;
 use card_io::mynumber::aid;
-use card_io::sim::{Profile, SimTransport};
 use card_io::transport::CardTransport;
+use card_sim::{Profile, SimTransport};
 
 /// A small deterministic generator (xorshift64*), so a failure reproduces.
 struct Rng(u64);

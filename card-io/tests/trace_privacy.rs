@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use card_io::apdu::Command;
 use card_io::mynumber::{MyNumberCard, Pin, PinB, VerifyOutcome};
-use card_io::sim::{Profile, SimTransport};
 use card_io::transport::{CardTransport, RawTransport, TransportError};
+use card_sim::{Profile, SimTransport};
 
 /// Everything a tracing subscriber writes.
 #[derive(Clone, Default)]

@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 
 use card_io::apdu::Command;
 use card_io::mynumber::{MyNumberCard, Pin, PinB, VerifyOutcome};
-use card_io::sim::vpcd::VpcdCard;
-use card_io::sim::{Profile, Quirks, SimTransport};
 use card_io::transport::{CardTransport, RawTransport, TransportError};
+use card_sim::vpcd::VpcdCard;
+use card_sim::{Profile, Quirks, SimTransport};
 use mynakiosk_tests::pcscd::{self, connect_when_present, SLOT0_READER};
 
 /// Bits per byte on the air (start bit, 8 data bits, stop bit).

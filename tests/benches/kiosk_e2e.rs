@@ -48,7 +48,7 @@ fn main() {
 /// Photos of the front of `profile`'s virtual card (TEST holder), as the demo renders them
 /// (a few camera-distortion seeds), written to a folder for the card-front camera.
 fn card_fronts(dir: &Path, profile: &str) -> PathBuf {
-    let holder = card_io::sim::Profile::load(profile)
+    let holder = card_sim::Profile::load(profile)
         .unwrap()
         .holder
         .expect("a holder");

@@ -20,8 +20,8 @@ use std::sync::Mutex;
 use std::thread;
 use std::time::Instant;
 
-use card_io::sim::vpcd::VpcdCard;
-use card_io::sim::VirtualCard;
+use card_sim::vpcd::VpcdCard;
+use card_sim::VirtualCard;
 
 use crate::pcscd::{PcscdLock, EVENT_TIMEOUT, POLL};
 

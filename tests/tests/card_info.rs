@@ -3,8 +3,8 @@
 use std::path::Path;
 use std::process::{Output, Stdio};
 
-use card_io::sim::vpcd::VpcdCard;
-use card_io::sim::{pki, Profile, VirtualCard};
+use card_sim::vpcd::VpcdCard;
+use card_sim::{pki, Profile, VirtualCard};
 use mynakiosk_tests::binary;
 use mynakiosk_tests::pcscd::{self, SLOT0_READER};
 use rsa::pkcs8::{EncodePublicKey, LineEnding};

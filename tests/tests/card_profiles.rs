@@ -9,9 +9,9 @@ use card_io::mynumber::{
     aid, CardError, CardKind, MyNumberCard, Pin, PinB, ReadMode, RecordVerdict, RetryCounter,
     RsaPublicKey, VerifyOutcome,
 };
-use card_io::sim::vpcd::VpcdCard;
-use card_io::sim::{pki, Fault, Profile, Quirks, SimTransport, VirtualCard};
 use card_io::transport::{CardTransport, TransportError};
+use card_sim::vpcd::VpcdCard;
+use card_sim::{pki, Fault, Profile, Quirks, SimTransport, VirtualCard};
 use mynakiosk_tests::pcscd::{self, connect_when_present, SLOT0_READER};
 
 /// IEF ids of the keys whose counters the tests watch.

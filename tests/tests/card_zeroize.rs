@@ -12,8 +12,8 @@
 
 use card_io::apdu::Command;
 use card_io::mynumber::{aid, CardError, MyNumberCard, Pin, PinB, SurfaceRecord, VerifyOutcome};
-use card_io::sim::{Fault, Profile, SimTransport};
 use card_io::transport::{CardTransport, TransportError};
+use card_sim::{Fault, Profile, SimTransport};
 use mynakiosk_tests::freed_memory::{needles_from, record, stop, InspectingAllocator};
 
 #[global_allocator]

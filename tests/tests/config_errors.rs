@@ -274,7 +274,7 @@ fn a_50_mb_value_is_refused_and_never_echoed() {
 fn trust_anchor_files_are_loaded_by_check_config() {
     let dir = tempfile::tempdir().unwrap();
     let anchor = dir.path().join("jlis-ca.der");
-    std::fs::write(&anchor, card_io::sim::pki::test_trust_anchor_der()).unwrap();
+    std::fs::write(&anchor, card_sim::pki::test_trust_anchor_der()).unwrap();
     let (ok, message) = check_config(&format!("[card]\ntrust_anchors = [{anchor:?}]\n"));
     assert!(ok, "{message}");
 

@@ -1,8 +1,8 @@
 //! `mynakiosk diagnose` on this machine: the real pcscd with vpcd's readers, the virtual card,
 //! the real ONNX Runtime and models, a reception sink and an audit log.
 
-use card_io::sim::vpcd::VpcdCard;
-use card_io::sim::VirtualCard;
+use card_sim::vpcd::VpcdCard;
+use card_sim::VirtualCard;
 use mynakiosk::audit::{AuditEvent, AuditLog};
 use mynakiosk::config::AuditConfig;
 use mynakiosk_tests::binary;
@@ -209,7 +209,7 @@ fn trust_anchors_are_shown_with_their_expiry_and_a_bad_one_fails() {
     );
 
     let anchor = dir.path().join("jlis-ca.der");
-    std::fs::write(&anchor, card_io::sim::pki::test_trust_anchor_der()).unwrap();
+    std::fs::write(&anchor, card_sim::pki::test_trust_anchor_der()).unwrap();
     let text = std::fs::read_to_string(&cfg).unwrap();
     std::fs::write(
         &cfg,

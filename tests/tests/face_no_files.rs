@@ -10,7 +10,8 @@ use face_match::{Decision, QualityConfig, Zeroizing};
 use mynakiosk_tests::face::{face_eval, kiosk_frame, load, matcher, unhurried};
 
 const CHILD: &str = "MYNAKIOSK_FACE_NO_FILES_CHIP";
-const TEST_NAME: &str = "a_whole_comparison_writes_no_file";
+/// The test's name in the harness (`tests/main.rs`), for `--exact`.
+const TEST_NAME: &str = "face_no_files::a_whole_comparison_writes_no_file";
 
 /// In the child: load the models, compare the chip photo at `chip` with two frames.
 fn compare_in_child(chip: &Path) {

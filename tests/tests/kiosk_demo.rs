@@ -1,8 +1,8 @@
 //! The kiosk binary end to end: `mynakiosk demo` in a real X window (Xvfb from
 //! scripts/test.sh), the virtual card plugged into vpcd, the real pcscd between them.
 
-use card_io::sim::vpcd::VpcdCard;
-use card_io::sim::VirtualCard;
+use card_sim::vpcd::VpcdCard;
+use card_sim::VirtualCard;
 use mynakiosk_tests::binary::{self, Running};
 use mynakiosk_tests::pcscd;
 use std::time::Duration;

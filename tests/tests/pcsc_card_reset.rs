@@ -3,9 +3,9 @@
 //! of calling it removed, and the retry counter shows no try spent.
 
 use card_io::mynumber::{MyNumberCard, RetryCounter};
-use card_io::sim::vpcd::VpcdCard;
-use card_io::sim::VirtualCard;
 use card_io::transport::TransportError;
+use card_sim::vpcd::VpcdCard;
+use card_sim::VirtualCard;
 use mynakiosk_tests::pcscd::{self, connect_when_present, SLOT0_READER};
 use pcsc::{Context, Disposition, Protocols, Scope, ShareMode};
 use std::ffi::CString;

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use card_io::apdu::Command;
 use card_io::monitor::{CardEvent, ReaderFilter};
 use card_io::mynumber::{detect, CardKind};
-use card_io::sim::vpcd::VpcdCard;
-use card_io::sim::VirtualCard;
 use card_io::transport::{CardTransport, TransportError};
+use card_sim::vpcd::VpcdCard;
+use card_sim::VirtualCard;
 use mynakiosk_tests::pcscd::{self, connect_when_present, EventProbe, SLOT0_READER};
 
 /// APDUs sent back to back over pcscd (timing figures are in `benches/card_paths.rs`).

@@ -9,7 +9,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use card_io::sim::VirtualCard;
+use card_sim::VirtualCard;
 use mynakiosk_tests::binary::Running;
 use mynakiosk_tests::private_pcscd::{PrivatePcscd, VpcdReader, OTHER, PRIVATE};
 
@@ -28,10 +28,7 @@ fn added(reader: &VpcdReader, slot: u8) -> String {
 }
 
 /// Inserts a My Number card in slot 0 and returns the certificate serial the probe read.
-fn insert_and_read(
-    probe: &mut Running,
-    reader: &VpcdReader,
-) -> (String, card_io::sim::vpcd::VpcdCard) {
+fn insert_and_read(probe: &mut Running, reader: &VpcdReader) -> (String, card_sim::vpcd::VpcdCard) {
     let card = reader.insert(VirtualCard::my_number());
     let slot0 = reader.slot0();
     probe.wait_for_line(&format!("event CardInserted {{ reader: {slot0:?} }}"), WAIT);

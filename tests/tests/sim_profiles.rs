@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 use card_io::apdu::{Command, Response, StatusWord};
 use card_io::mynumber::aid;
 use card_io::pcsc_transport::PcscTransport;
-use card_io::sim::vpcd::VpcdCard;
-use card_io::sim::{Fault, Profile, SimTransport, VirtualCard};
 use card_io::transport::{CardTransport, TransportError};
+use card_sim::vpcd::VpcdCard;
+use card_sim::{Fault, Profile, SimTransport, VirtualCard};
 use mynakiosk_tests::binary;
 use mynakiosk_tests::pcscd::{self, connect_when_present, SLOT0_READER};
 

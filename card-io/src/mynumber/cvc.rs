@@ -62,12 +62,7 @@ impl RsaPublicKey {
 
     /// Whether `signature` is an RSA PKCS#1 v1.5 signature of the DigestInfo `prefix ‖ hashed`
     /// (for DigestInfos ring does not know, such as the card face's 96-byte one).
-    pub(crate) fn verifies_digest_info(
-        &self,
-        prefix: &[u8],
-        hashed: &[u8],
-        signature: &[u8],
-    ) -> bool {
+    pub fn verifies_digest_info(&self, prefix: &[u8], hashed: &[u8], signature: &[u8]) -> bool {
         let Ok(key) = rsa::RsaPublicKey::new(
             rsa::BigUint::from_bytes_be(&self.modulus),
             rsa::BigUint::from_bytes_be(&self.exponent),

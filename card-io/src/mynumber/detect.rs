@@ -64,39 +64,9 @@ fn kind_of_label(label: &str) -> CardKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::{SimTransport, VirtualCard};
-    use crate::transport::TransportError;
 
-    fn detect_card(card: VirtualCard) -> Result<CardKind, CardError> {
-        crate::mynumber::MyNumberCard::new(SimTransport::new(card)).detect()
-    }
-
-    #[test]
-    fn each_profile_is_recognised() {
-        assert_eq!(
-            detect_card(VirtualCard::my_number()),
-            Ok(CardKind::MyNumberCard)
-        );
-        assert_eq!(detect_card(VirtualCard::juki()), Ok(CardKind::JukiCard));
-        assert_eq!(
-            detect_card(VirtualCard::not_my_number()),
-            Ok(CardKind::NotMyNumberCard)
-        );
-    }
-
-    #[test]
-    fn phone_and_unknown_tokens_are_recognised() {
-        for phone in [label::ANDROID, label::IPHONE] {
-            assert_eq!(
-                detect_card(VirtualCard::jpki_token(phone)),
-                Ok(CardKind::PhoneToken)
-            );
-        }
-        assert_eq!(
-            detect_card(VirtualCard::jpki_token("SOMETOKEN")),
-            Ok(CardKind::UnknownToken("SOMETOKEN".into()))
-        );
-    }
+    // Detection of simulated cards: `tests/detect.rs` (the simulator, `card-sim`, builds on
+    // this crate).
 
     #[test]
     fn label_padding_with_nul_is_trimmed() {
@@ -104,28 +74,5 @@ mod tests {
         info.resize(TOKEN_LABEL_LEN, 0);
         assert_eq!(token_label(&info), label::MY_NUMBER_CARD);
         assert_eq!(token_label(b"JPKIAPICCTOKEN  "), label::JUKI_CARD);
-    }
-
-    #[test]
-    fn removed_card_is_a_transport_error() {
-        let mut t = SimTransport::new(VirtualCard::my_number());
-        t.removal_switch().remove();
-        assert_eq!(
-            detect(&mut t),
-            Err(CardError::Transport(TransportError::CardRemoved))
-        );
-    }
-
-    #[test]
-    fn unexpected_status_is_reported_with_its_step() {
-        let card = VirtualCard::new(VirtualCard::CONTACT_ATR.to_vec())
-            .with_application(crate::sim::Application::new(aid::JPKI.to_vec()));
-        assert_eq!(
-            detect_card(card),
-            Err(CardError::Status {
-                step: "SELECT JPKI EF 0006",
-                sw: StatusWord::FILE_NOT_FOUND
-            })
-        );
     }
 }

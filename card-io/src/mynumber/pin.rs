@@ -134,7 +134,7 @@ pub(crate) fn retries(
         (Some(0), _) | (None, StatusWord::KEY_LOCKED) => Ok(RetryCounter::Locked),
         (Some(n), _) => Ok(RetryCounter::Remaining(n)),
         (None, StatusWord::OK) => Ok(RetryCounter::AlreadyVerified),
-        (None, sw) if sw.value() == 0x6A88 || sw == StatusWord::FILE_NOT_FOUND => {
+        (None, StatusWord::REFERENCED_DATA_NOT_FOUND | StatusWord::FILE_NOT_FOUND) => {
             Ok(RetryCounter::NotSet)
         }
         (None, sw) => Err(CardError::Status { step, sw }),

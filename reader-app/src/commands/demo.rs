@@ -1,10 +1,10 @@
 //! Demo controls: plug the virtual My Number card (a simulator) into a vpcd slot so the
 //! real pcscd sees it, as it would a physical card; pick the card profile and who stands in
 //! front of the (simulated) camera. The card's profile is one of the card simulator's
-//! (`card-io/profiles/*.toml`, TEST keys and certificates from the simulator's TEST CA).
+//! (`card-sim/profiles/*.toml`, TEST keys and certificates from the simulator's TEST CA).
 
 use crate::kiosk::sim::SharedChoice;
-use card_io::sim::{vpcd::VpcdCard, Profile};
+use card_sim::{vpcd::VpcdCard, Profile};
 use slint::ComponentHandle;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, PoisonError};

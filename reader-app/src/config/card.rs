@@ -122,7 +122,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("mynakiosk-anchors-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let anchor = dir.join("ca.der");
-        std::fs::write(&anchor, card_io::sim::pki::test_trust_anchor_der()).unwrap();
+        std::fs::write(&anchor, card_sim::pki::test_trust_anchor_der()).unwrap();
         let text = format!(
             "[card]\ntrust_anchors = [{:?}]\n",
             anchor.display().to_string()
@@ -142,7 +142,7 @@ mod tests {
         assert!(e.to_string().contains("missing.pem"), "{e}");
         assert_eq!(e.key, "card.crls");
         let not_a_ca = dir.join("not-a-ca.der");
-        std::fs::write(&not_a_ca, card_io::sim::pki::ChainFixture::NotACa.der()).unwrap();
+        std::fs::write(&not_a_ca, card_sim::pki::ChainFixture::NotACa.der()).unwrap();
         for key in ["trust_anchors", "intermediates"] {
             let text = format!("[card]\n{key} = [{:?}]\n", not_a_ca.display().to_string());
             let e = Config::parse(&text)

@@ -107,7 +107,7 @@ mod tests {
             }
             self.left -= 1;
             self.seed += 1;
-            let holder = card_io::sim::Profile::load("normal").unwrap().holder;
+            let holder = card_sim::Profile::load("normal").unwrap().holder;
             let front = super::super::sim::card_front_identity(&holder.unwrap()).unwrap();
             let shot = card_front::identity_photo(&front, self.seed).unwrap();
             Ok(Frame::from_mat(&shot.image).unwrap())
@@ -134,7 +134,7 @@ mod tests {
     fn a_read_combines_the_frames_and_closes_the_camera() {
         // Never confident enough to stop early: every frame up to MAX_FRAMES is read.
         let (mut ocr, opened) = port(card_front::MAX_FRAMES, 1.01);
-        let pin_b = PinB::new(&card_io::sim::Profile::load("normal").unwrap().pin_b);
+        let pin_b = PinB::new(&card_sim::Profile::load("normal").unwrap().pin_b);
         for reads in 1..=2 {
             match ocr.read().unwrap() {
                 CardFrontReading::Read { pin_b: read, .. } => assert!(read == pin_b),

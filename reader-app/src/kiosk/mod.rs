@@ -216,7 +216,7 @@ fn random_seed() -> anyhow::Result<u64> {
 /// The demo's trust anchor: the card simulator's TEST CA (never a real J-LIS CA).
 fn demo_trust_anchors() -> anyhow::Result<card_io::certificate::TrustAnchors> {
     let mut anchors = card_io::certificate::TrustAnchors::new();
-    anchors.add_der(&card_io::sim::pki::test_trust_anchor_der())?;
+    anchors.add_der(&card_sim::pki::test_trust_anchor_der())?;
     Ok(anchors)
 }
 

@@ -219,7 +219,7 @@ mod tests {
     use crate::session::{Certificate, Consent as Answers, Operator};
 
     fn result(method: Method) -> VerificationResult {
-        let der = card_io::sim::Profile::load("normal")
+        let der = card_sim::Profile::load("normal")
             .unwrap()
             .certificate
             .unwrap();

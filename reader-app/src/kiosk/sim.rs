@@ -12,7 +12,7 @@ use opencv::core::MatTrait;
 /// What the demo strip picked: the next card's profile and who faces the camera.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DemoChoice {
-    /// The virtual card's profile (`card_io::sim::Profile::names()`): TEST data.
+    /// The virtual card's profile (`card_sim::Profile::names()`): TEST data.
     pub profile: &'static str,
     /// The card holder (true) or an impostor (false).
     pub holder: bool,
@@ -81,7 +81,7 @@ impl CameraSource for DemoCardFront {
 
 /// Photo `seed` of the front of `profile`'s virtual card.
 fn render_front(profile: &str, seed: u64) -> Result<Frame, String> {
-    let profile = card_io::sim::Profile::load(profile).map_err(|e| e.to_string())?;
+    let profile = card_sim::Profile::load(profile).map_err(|e| e.to_string())?;
     let identity = profile
         .holder
         .as_ref()
@@ -98,8 +98,8 @@ fn render_front(profile: &str, seed: u64) -> Result<Frame, String> {
 
 /// The card front of a virtual card's holder (TEST data): what card-front prints and reads.
 /// `None` for a sex the card front cannot print (not known / not applicable).
-pub fn card_front_identity(holder: &card_io::sim::Holder) -> Option<CardFrontIdentity> {
-    let date = |d: card_io::sim::Date| (d.year, d.month, d.day);
+pub fn card_front_identity(holder: &card_sim::Holder) -> Option<CardFrontIdentity> {
+    let date = |d: card_sim::Date| (d.year, d.month, d.day);
     let security_code: Vec<u8> = holder
         .security_code
         .bytes()
@@ -109,8 +109,8 @@ pub fn card_front_identity(holder: &card_io::sim::Holder) -> Option<CardFrontIde
     Some(CardFrontIdentity {
         birth_date: date(holder.birth_date),
         calendar: match holder.calendar {
-            card_io::sim::Calendar::Wareki => Calendar::Wareki,
-            card_io::sim::Calendar::Gregorian => Calendar::Gregorian,
+            card_sim::Calendar::Wareki => Calendar::Wareki,
+            card_sim::Calendar::Gregorian => Calendar::Gregorian,
         },
         expiry: date(holder.card_expiry),
         security_code: security_code.try_into().ok()?,
@@ -149,8 +149,8 @@ mod tests {
     #[test]
     fn every_printable_profile_front_gives_the_cards_pin_b() {
         let mut printable = 0;
-        for name in card_io::sim::Profile::names() {
-            let profile = card_io::sim::Profile::load(name).unwrap();
+        for name in card_sim::Profile::names() {
+            let profile = card_sim::Profile::load(name).unwrap();
             let Some(front) = profile.holder.as_ref().and_then(card_front_identity) else {
                 continue;
             };

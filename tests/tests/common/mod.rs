@@ -1,13 +1,14 @@
-#![allow(dead_code)] // each test binary uses part of it
+#![allow(dead_code)] // the kiosk_e2e bench uses part of it
 //! The running kiosk driven from a test thread: the real window on the headless testing
 //! backend with an event loop, virtual cards in vpcd slot 0, results from the file-drop sink.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use card_io::sim::vpcd::VpcdCard;
-use card_io::sim::{Profile, VirtualCard};
+use card_sim::vpcd::VpcdCard;
+use card_sim::{Profile, VirtualCard};
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
 use mynakiosk::config::Config;
 use mynakiosk::kiosk::{self, Mode};
@@ -207,7 +208,7 @@ pub fn remove(d: &Driver, card: VpcdCard) -> VirtualCard {
 pub fn pin_b_tries(card: &VirtualCard) -> Option<u8> {
     card.tries_left(
         &card_io::mynumber::aid::KENMEN_KAKUNIN,
-        card_io::sim::layout::fid::kenmen::PIN_B,
+        card_sim::layout::fid::kenmen::PIN_B,
     )
 }
 
@@ -217,6 +218,35 @@ pub fn notices(d: &Driver) -> Vec<ui::Notice> {
         use slint::Model;
         w.get_notices().iter().collect()
     })
+}
+
+/// Set in the child process that runs one kiosk test alone (see [`reran_alone`]).
+const ALONE: &str = "MYNAKIOSK_TEST_ALONE";
+
+/// Slint's event-loop backend can be set up once per process, so a test that runs the kiosk
+/// starts with `if common::reran_alone() { return; }`. In the harness this runs the current test
+/// again, alone, in a child process of the same binary, fails if the child failed and returns
+/// true; in that child it returns false, and the test goes on.
+pub fn reran_alone() -> bool {
+    if std::env::var_os(ALONE).is_some() {
+        return false;
+    }
+    let test = std::thread::current()
+        .name()
+        .expect("the test harness names each test's thread")
+        .to_owned();
+    let child = Command::new(std::env::current_exe().expect("test executable path"))
+        .args(["--exact", &test, "--nocapture", "--test-threads=1"])
+        .env(ALONE, "1")
+        .output()
+        .expect("run the test in a child process");
+    let stdout = String::from_utf8_lossy(&child.stdout);
+    assert!(
+        child.status.success() && stdout.contains("1 passed"),
+        "{test} failed in its child process:\n{stdout}\n{}",
+        String::from_utf8_lossy(&child.stderr)
+    );
+    true
 }
 
 /// Runs the kiosk in `mode` with `config` on the headless backend (set up once per process)
