@@ -16,10 +16,6 @@ pub fn run(config: &Config, source: &Path) -> anyhow::Result<()> {
         YUNET_2023MAR_SHA256,
         DetectorConfig::default(),
     )?;
-    if !source.is_dir() {
-        crate::capped_file::check(source, super::MAX_PHOTO_BYTES)
-            .map_err(|refusal| anyhow::anyhow!("{}: {refusal}", source.display()))?;
-    }
     let mut camera = ImageFolderSource::open(source)?;
     let files = camera.files().to_vec();
     for file in files {

@@ -9,6 +9,3 @@ pub mod face_eval;
 pub mod ocr;
 pub mod qual_sim;
 pub mod screenshots;
-
-/// The largest photo file a command reads (a 4000×3000 camera JPEG is a few MiB).
-const MAX_PHOTO_BYTES: u64 = 32 << 20;
