@@ -60,6 +60,7 @@ pub fn headline_id(screen: Screen) -> &'static str {
         Screen::MethodChoice => "MethodChoiceScreen::title",
         Screen::FacePreparing => "FacePreparingScreen::message",
         Screen::FaceCapture => "FaceCaptureScreen::title",
+        Screen::Verified => "VerifiedScreen::message",
         Screen::PinEntry => "PinEntryScreen::title",
         Screen::ConsentChoice => "ConsentChoiceScreen::title",
         Screen::ConsentItems => "ConsentItemsScreen::title",
@@ -95,7 +96,7 @@ pub fn run(outdir: &Path) -> anyhow::Result<()> {
             let path = outdir.join(file_name(screen, lang));
             let view = sample(screen, lang);
             ui::snapshot::render_png(&path, WIDTH, HEIGHT, |w| {
-                w.set_reader_status("カードリーダー: Virtual PCD 00 00".into());
+                w.set_reader_name("Virtual PCD 00 00".into());
                 crate::kiosk::view::apply(w, &view);
             })?;
             println!("{}", path.display());

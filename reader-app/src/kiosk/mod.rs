@@ -26,7 +26,7 @@ use slint::ComponentHandle;
 
 use crate::config::Config;
 use crate::session::Session;
-use devices::{reader_status, Readers};
+use devices::{reader_name, Readers};
 use ports::{AuditPort, CardFrontPort, CardPort, FacePort, HandOffPort};
 use runtime::Runtime;
 
@@ -81,7 +81,7 @@ pub fn run_in(window: &ui::KioskWindow, config: &Config, mode: Mode) -> anyhow::
     let choice = sim::SharedChoice::default();
     let _demo_card = (mode == Mode::Demo)
         .then(|| crate::demo::attach(window, config.demo.vpcd_port, choice.clone()));
-    window.set_reader_status(reader_status(&reader_filter).into());
+    window.set_reader_name(reader_name(&reader_filter).into());
 
     let (tx, rx) = mpsc::channel();
     bridge::connect_touches(window, &tx);
