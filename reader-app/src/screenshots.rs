@@ -3,9 +3,7 @@
 use std::path::Path;
 
 use crate::errors::KioskError;
-use crate::session::{
-    Challenge, ConsentItem, Guidance, Lang, Notice, Operator, Qualification, Screen, View,
-};
+use crate::session::{ConsentItem, Guidance, Lang, Notice, Operator, Qualification, Screen, View};
 
 /// Size of the kiosk's screen.
 pub const WIDTH: u32 = 1280;
@@ -30,14 +28,20 @@ pub fn sample(screen: Screen, language: Lang) -> View {
         }
         Screen::FaceCapture => {
             v.guidance = Some(Guidance::MoveCloser);
-            v.challenge = Some(Challenge::TurnLeft);
             v.seconds_left = 14;
         }
-        Screen::PinEntry => v.digits_entered = 2,
+        Screen::PinEntry => {
+            v.digits_entered = 2;
+            v.pin_retries = Some(2);
+            v.notices = vec![Notice::PinWrong, Notice::EnterPinAgain];
+        }
         Screen::ConsentChoice => v.notices = vec![Notice::ImagesDeleted],
         Screen::ConsentSummary => v.comprehensive = false,
         Screen::Result => v.answer = Some(Qualification::Valid),
-        Screen::Error => v.error = Some(KioskError::NotMyNumberCard),
+        Screen::Error => {
+            v.error = Some(KioskError::NotMyNumberCard);
+            v.notices = vec![Notice::TakeCardPlaceAgain];
+        }
         Screen::StaffLogin => {
             v.digits_entered = 3;
             v.notices = vec![Notice::StaffCalled];

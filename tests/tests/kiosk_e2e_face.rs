@@ -88,10 +88,7 @@ fn impostor_is_refused(d: &Driver) {
     d.click("MethodChoiceScreen::face");
     wait_for_face_withdrawn(d);
     let notices = notices(d);
-    assert!(
-        notices.contains(&ui::Notice::FaceUnavailable),
-        "{notices:?}"
-    );
+    assert!(notices.contains(&ui::Notice::FaceFailed), "{notices:?}");
     assert!(notices.contains(&ui::Notice::ImagesDeleted), "{notices:?}");
     assert_eq!(d.delivered().len(), 1, "nothing delivered for the impostor");
     remove(d, card);
