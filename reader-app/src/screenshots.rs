@@ -92,20 +92,50 @@ pub fn file_name(screen: Screen, lang: Lang) -> String {
     format!("{kebab}.{}.png", lang.code())
 }
 
-/// Renders every screen in each language into `outdir`.
+/// A small panel, where the notices make the content scroll.
+pub const SMALL: (u32, u32) = (800, 480);
+
+/// Japanese screens with notices, also shown at [`SMALL`].
+const SMALL_SCREENS: [Screen; 3] = [Screen::MethodChoice, Screen::PinEntry, Screen::Error];
+
+/// Renders every screen in each language into `outdir`, and the Japanese screens with notices
+/// at 800×480 (e.g. `pin-entry.ja.800x480.png`).
 pub fn run(outdir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(outdir)?;
     for lang in Lang::ALL {
         for screen in Screen::ALL {
-            let path = outdir.join(file_name(screen, lang));
-            let view = sample(screen, lang);
-            ui::snapshot::render_png(&path, WIDTH, HEIGHT, |w| {
-                w.set_reader_name("Virtual PCD 00 00".into());
-                crate::kiosk::view::apply(w, &view);
-            })?;
-            println!("{}", path.display());
+            render(
+                outdir,
+                file_name(screen, lang),
+                screen,
+                lang,
+                (WIDTH, HEIGHT),
+            )?;
         }
     }
+    for screen in SMALL_SCREENS {
+        let name =
+            file_name(screen, Lang::Ja).replace(".png", &format!(".{}x{}.png", SMALL.0, SMALL.1));
+        render(outdir, name, screen, Lang::Ja, SMALL)?;
+    }
+    Ok(())
+}
+
+/// Renders the sample of `screen` in `lang` at `size` to `outdir/name`.
+fn render(
+    outdir: &Path,
+    name: String,
+    screen: Screen,
+    lang: Lang,
+    (width, height): (u32, u32),
+) -> anyhow::Result<()> {
+    let path = outdir.join(name);
+    let view = sample(screen, lang);
+    ui::snapshot::render_png(&path, width, height, |w| {
+        w.set_reader_name("Virtual PCD 00 00".into());
+        crate::kiosk::view::apply(w, &view);
+    })?;
+    println!("{}", path.display());
     Ok(())
 }
 

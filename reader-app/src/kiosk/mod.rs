@@ -140,7 +140,6 @@ fn face_port(
     runtime: &face_match::OrtRuntime,
 ) -> anyhow::Result<face_port::CameraFace> {
     use crate::config::{CameraKind, Liveness};
-    use face_match::ImageFolderSource;
     let liveness = match (config.face.liveness, mode) {
         (Liveness::On, _) => Some(config.face.challenge.judge_config()),
         (Liveness::Off, Mode::Demo) => {
@@ -161,11 +160,11 @@ fn face_port(
     let impostor = config.demo.impostor_folder.clone();
     let demo = (mode == Mode::Demo && !impostor.as_os_str().is_empty()).then(|| choice.clone());
     let open: camera::CameraOpener = Box::new(move || match (camera.source, &demo) {
-        (CameraKind::Images, Some(choice)) => Ok(Box::new(sim::DemoCamera {
-            choice: choice.clone(),
-            holder: ImageFolderSource::open(&camera.folder)?,
-            impostor: ImageFolderSource::open(&impostor)?,
-        })),
+        (CameraKind::Images, Some(choice)) => Ok(Box::new(sim::DemoCamera::open(
+            choice.clone(),
+            camera.folder.clone(),
+            impostor.clone(),
+        )?)),
         _ => camera::open(&camera),
     });
     Ok(face_port::CameraFace::new(
