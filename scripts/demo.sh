@@ -34,14 +34,22 @@ step "writing the qualification SIMULATOR's data ($demo/qual-sim.toml)"
     echo "\"$serial\" = \"${pair#*:}\" # $profile"
   done
 } >"$demo/qual-sim.toml"
-# The SIMULATED patient camera: other photos of the person on the `normal` card's chip photo
-# (made from obama.jpg), and an impostor; the demo strip switches between them.
+# The SIMULATED patient camera: the chosen card's holder (本人) or an impostor (別人), as the
+# demo strip picks. Default: other photos of the person on the `normal` card's chip photo (made
+# from obama.jpg) and biden.jpg; a profile whose chip photo shows someone else has its own
+# subfolder (holder/<profile>/, impostor/<profile>/).
 portraits=$(cd "$root/../shared/face-eval/portraits" 2>/dev/null && pwd) ||
   die "../shared/face-eval/portraits is missing (the demo's camera images)"
 rm -rf "$demo/camera"
 mkdir -p "$demo/camera/holder" "$demo/camera/impostor"
 ln -s "$portraits/obama2.jpg" "$portraits/obama3.jpg" "$demo/camera/holder/"
 ln -s "$portraits/biden.jpg" "$demo/camera/impostor/"
+for pair in pin-locked:biden.jpg foreign-resident:biden.jpg face-card:grace_hopper_512x512.jpg; do
+  profile=${pair%%:*}
+  mkdir -p "$demo/camera/holder/$profile" "$demo/camera/impostor/$profile"
+  ln -s "$portraits/${pair#*:}" "$demo/camera/holder/$profile/"
+  ln -s "$portraits/obama2.jpg" "$demo/camera/impostor/$profile/"
+done
 cat >"$demo/demo.toml" <<TOML
 # Demo configuration written by scripts/demo.sh. Trust anchor: in demo mode the kiosk trusts
 # only the card simulator's TEST CA.

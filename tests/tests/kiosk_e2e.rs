@@ -15,7 +15,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use card_io::certificate::CertificateSummary;
 use card_sim::Profile;
-use common::{insert, remove, Driver, POLL, TIMEOUT};
+use common::{insert, notices, remove, Driver, POLL, TIMEOUT};
 use mynakiosk::config::Config;
 use mynakiosk::kiosk::Mode;
 use mynakiosk_tests::pcscd;
@@ -128,9 +128,9 @@ fn pin_locked_goes_to_staff(d: &Driver) {
     let card = insert("pin-locked");
     d.wait_for(ui::Screen::MethodChoice);
     assert_eq!(d.on_ui(|w| w.get_pin_retries()), 0);
-    assert!(d
-        .label("MethodChoiceScreen::retries")
-        .contains("市区町村の窓口"));
+    // Said neutrally: a 顔認証マイナンバーカード may answer like a locked PIN.
+    assert!(notices(d).contains(&ui::Notice::PinUnusable));
+    assert!(!d.shown("MethodChoiceScreen::retries"));
     assert!(!d.shown("MethodChoiceScreen::pin"));
     d.click("TopBar::call-staff");
     d.wait_for(ui::Screen::StaffLogin);
@@ -143,6 +143,7 @@ fn face_card_has_no_pin(d: &Driver) {
     d.wait_for(ui::Screen::MethodChoice);
     assert!(!d.shown("MethodChoiceScreen::pin"));
     assert!(d.shown("MethodChoiceScreen::face"));
+    assert_eq!(notices(d), [ui::Notice::PinUnusable, ui::Notice::UseFace]);
     remove(d, card);
 }
 

@@ -258,7 +258,11 @@ fn face_success_is_handed_off_and_the_card_taken() {
         k.label("FaceCaptureScreen::guidance"),
         "マスクを外してください"
     );
+    // One prompt at a time: the face problem first, then the challenge alone.
+    assert!(k.element("FaceCaptureScreen::challenge").is_none());
+    k.send(Event::FaceGuidance(Guidance::HoldStill));
     assert!(!k.label("FaceCaptureScreen::challenge").is_empty());
+    assert!(k.element("FaceCaptureScreen::guidance").is_none());
     assert!(k.label("FaceCaptureScreen::height-hint").contains("車いす"));
     k.send(Event::TimerFired(TimerId::FaceTick));
     assert_eq!(k.window.get_seconds_left(), 19);
@@ -268,6 +272,8 @@ fn face_success_is_handed_off_and_the_card_taken() {
     k.face_attempt(true);
     assert!(k.take().contains(&Effect::DiscardBiometrics));
     assert!(k.notices().contains(&ui::Notice::ImagesDeleted));
+    assert_eq!(k.label("VerifiedScreen::message"), "本人確認ができました");
+    k.send(Event::TimerFired(TimerId::VerifiedHold));
     let result = k.consent_all();
     assert_eq!(result.certificate.serial, "1A2B3C");
     assert_eq!(
@@ -303,8 +309,14 @@ fn face_fails_then_pin_succeeds() {
     assert_eq!(k.screen(), ui::Screen::MethodChoice);
     assert!(k.element("MethodChoiceScreen::face").is_none());
     let notices = k.notices();
-    assert!(notices.contains(&ui::Notice::FaceUnavailable));
-    assert!(notices.contains(&ui::Notice::ImagesDeleted));
+    assert_eq!(
+        notices,
+        [
+            ui::Notice::ImagesDeleted,
+            ui::Notice::FaceFailed,
+            ui::Notice::UsePin
+        ]
+    );
     k.click("MethodChoiceScreen::pin");
     assert_eq!(k.screen(), ui::Screen::PinEntry);
     assert_eq!(k.type_pin("1234").expose(), "1234");
@@ -356,9 +368,12 @@ fn pin_locked_then_staff_visual_check() {
         }],
     };
     k.place_card(Ok(identity(PinState::Remaining(0), 800)));
-    assert!(k
-        .label("MethodChoiceScreen::retries")
-        .contains("市区町村の窓口"));
+    // Neutral: a 顔認証マイナンバーカード may answer like a locked PIN.
+    assert_eq!(
+        k.notices(),
+        [ui::Notice::PinUnusable, ui::Notice::CallStaff]
+    );
+    assert!(k.element("MethodChoiceScreen::retries").is_none());
     assert!(k.element("MethodChoiceScreen::pin").is_none());
     assert!(k.element("MethodChoiceScreen::face").is_none());
     k.click("TopBar::call-staff");
@@ -408,11 +423,10 @@ fn face_only_card_offers_face_only() {
     k.place_card(Ok(identity(PinState::NotSet, 800)));
     assert!(k.element("MethodChoiceScreen::face").is_some());
     assert!(k.element("MethodChoiceScreen::pin").is_none());
-    assert!(k
-        .label("MethodChoiceScreen::no-pin")
-        .contains("顔認証マイナンバーカード"));
+    assert_eq!(k.notices(), [ui::Notice::PinUnusable, ui::Notice::UseFace]);
     k.start_face();
     k.face_attempt(true);
+    k.send(Event::TimerFired(TimerId::VerifiedHold));
     assert!(matches!(k.consent_all().method, Method::Face { .. }));
 }
 
@@ -477,8 +491,8 @@ fn consent_item_by_item_with_summary() {
     k.click("ConsentChoiceScreen::per-item");
     assert_eq!(k.screen(), ui::Screen::ConsentItems);
     // Facility defaults: 薬剤・特定健診 提供する, 診療・手術 提供しない.
-    k.press("薬剤情報: 提供する");
-    k.press("手術情報: 提供しない");
+    k.press("薬剤情報: 提供をやめる");
+    k.press("手術情報: 提供する");
     k.click("ConsentItemsScreen::review");
     assert_eq!(k.screen(), ui::Screen::ConsentSummary);
     let lines: Vec<String> =

@@ -7,7 +7,7 @@ use ui::{KioskWindow, Screen};
 fn main() -> Result<(), slint::PlatformError> {
     let kiosk = KioskWindow::new()?;
     kiosk.set_demo_mode(true);
-    kiosk.set_reader_status("カードリーダー: Virtual PCD 00 00".into());
+    kiosk.set_reader_name("Virtual PCD 00 00".into());
 
     let weak = kiosk.as_weak();
     kiosk.on_demo_place_card(move || {

@@ -14,12 +14,13 @@ const SIZES: [(f32, f32); 4] = [
     (1080.0, 1920.0),
 ];
 
-const SCREENS: [Screen; 16] = [
+const SCREENS: [Screen; 17] = [
     Screen::Waiting,
     Screen::Reading,
     Screen::MethodChoice,
     Screen::FacePreparing,
     Screen::FaceCapture,
+    Screen::Verified,
     Screen::PinEntry,
     Screen::ConsentChoice,
     Screen::ConsentItems,
@@ -40,7 +41,7 @@ fn kiosk() -> KioskWindow {
     }
     BACKEND.with(|_| ());
     let k = KioskWindow::new().unwrap();
-    k.set_reader_status("カードリーダー: Virtual PCD 00 00".into());
+    k.set_reader_name("Virtual PCD 00 00".into());
     k.set_error_message("このカードは読み取れません。係員にお知らせください".into());
     k.set_error_code("E004".into());
     k.set_face_available(true);

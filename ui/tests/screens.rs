@@ -124,13 +124,20 @@ fn call_staff_is_on_every_screen() {
 }
 
 #[test]
-fn reader_status_is_shown() {
+fn reader_status_follows_the_language() {
     let kiosk = kiosk();
-    kiosk.set_reader_status("カードリーダー: Virtual PCD 00 00".into());
+    kiosk.set_reader_name("Virtual PCD 00 00".into());
     assert_eq!(
         label(&kiosk, "StatusBar::status"),
         "カードリーダー: Virtual PCD 00 00"
     );
+    slint::select_bundled_translation("en").unwrap();
+    let english = label(&kiosk, "StatusBar::status");
+    kiosk.set_reader_name("".into());
+    let any = label(&kiosk, "StatusBar::status");
+    slint::select_bundled_translation("").unwrap();
+    assert_eq!(english, "Card reader: Virtual PCD 00 00");
+    assert_eq!(any, "Card reader: any");
 }
 
 #[test]

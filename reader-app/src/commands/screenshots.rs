@@ -3,9 +3,7 @@
 use std::path::Path;
 
 use crate::errors::KioskError;
-use crate::session::{
-    Challenge, ConsentItem, Guidance, Lang, Notice, Operator, Qualification, Screen, View,
-};
+use crate::session::{ConsentItem, Guidance, Lang, Notice, Operator, Qualification, Screen, View};
 
 /// Size of the kiosk's screen.
 pub const WIDTH: u32 = 1280;
@@ -30,14 +28,20 @@ pub fn sample(screen: Screen, language: Lang) -> View {
         }
         Screen::FaceCapture => {
             v.guidance = Some(Guidance::MoveCloser);
-            v.challenge = Some(Challenge::TurnLeft);
             v.seconds_left = 14;
         }
-        Screen::PinEntry => v.digits_entered = 2,
+        Screen::PinEntry => {
+            v.digits_entered = 2;
+            v.pin_retries = Some(2);
+            v.notices = vec![Notice::PinWrong, Notice::EnterPinAgain];
+        }
         Screen::ConsentChoice => v.notices = vec![Notice::ImagesDeleted],
         Screen::ConsentSummary => v.comprehensive = false,
         Screen::Result => v.answer = Some(Qualification::Valid),
-        Screen::Error => v.error = Some(KioskError::NotMyNumberCard),
+        Screen::Error => {
+            v.error = Some(KioskError::NotMyNumberCard);
+            v.notices = vec![Notice::TakeCardPlaceAgain];
+        }
         Screen::StaffLogin => {
             v.digits_entered = 3;
             v.notices = vec![Notice::StaffCalled];
@@ -60,6 +64,7 @@ pub fn headline_id(screen: Screen) -> &'static str {
         Screen::MethodChoice => "MethodChoiceScreen::title",
         Screen::FacePreparing => "FacePreparingScreen::message",
         Screen::FaceCapture => "FaceCaptureScreen::title",
+        Screen::Verified => "VerifiedScreen::message",
         Screen::PinEntry => "PinEntryScreen::title",
         Screen::ConsentChoice => "ConsentChoiceScreen::title",
         Screen::ConsentItems => "ConsentItemsScreen::title",
@@ -87,20 +92,50 @@ pub fn file_name(screen: Screen, lang: Lang) -> String {
     format!("{kebab}.{}.png", lang.code())
 }
 
-/// Renders every screen in each language into `outdir`.
+/// A small panel, where the notices make the content scroll.
+pub const SMALL: (u32, u32) = (800, 480);
+
+/// Japanese screens with notices, also shown at [`SMALL`].
+const SMALL_SCREENS: [Screen; 3] = [Screen::MethodChoice, Screen::PinEntry, Screen::Error];
+
+/// Renders every screen in each language into `outdir`, and the Japanese screens with notices
+/// at 800×480 (e.g. `pin-entry.ja.800x480.png`).
 pub fn run(outdir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(outdir)?;
     for lang in Lang::ALL {
         for screen in Screen::ALL {
-            let path = outdir.join(file_name(screen, lang));
-            let view = sample(screen, lang);
-            ui::snapshot::render_png(&path, WIDTH, HEIGHT, |w| {
-                w.set_reader_status("カードリーダー: Virtual PCD 00 00".into());
-                crate::kiosk::view::apply(w, &view);
-            })?;
-            println!("{}", path.display());
+            render(
+                outdir,
+                file_name(screen, lang),
+                screen,
+                lang,
+                (WIDTH, HEIGHT),
+            )?;
         }
     }
+    for screen in SMALL_SCREENS {
+        let name =
+            file_name(screen, Lang::Ja).replace(".png", &format!(".{}x{}.png", SMALL.0, SMALL.1));
+        render(outdir, name, screen, Lang::Ja, SMALL)?;
+    }
+    Ok(())
+}
+
+/// Renders the sample of `screen` in `lang` at `size` to `outdir/name`.
+fn render(
+    outdir: &Path,
+    name: String,
+    screen: Screen,
+    lang: Lang,
+    (width, height): (u32, u32),
+) -> anyhow::Result<()> {
+    let path = outdir.join(name);
+    let view = sample(screen, lang);
+    ui::snapshot::render_png(&path, width, height, |w| {
+        w.set_reader_name("Virtual PCD 00 00".into());
+        crate::kiosk::view::apply(w, &view);
+    })?;
+    println!("{}", path.display());
     Ok(())
 }
 

@@ -123,10 +123,14 @@ impl Config {
         Ok((config, text))
     }
 
-    /// The session's settings, with the liveness challenges of `[face.challenge]`.
+    /// The session's settings, with the liveness challenges of `[face.challenge]` (none when
+    /// liveness is off: the patient is never asked to turn).
     pub fn session_settings(&self) -> crate::session::Settings {
         crate::session::Settings {
-            challenges: self.face.challenge.session_challenges(),
+            challenges: match self.face.liveness {
+                Liveness::On => self.face.challenge.session_challenges(),
+                Liveness::Off => Vec::new(),
+            },
             ..self.session.clone()
         }
     }
@@ -305,6 +309,13 @@ mod tests {
         assert_eq!(judge.completion_window, Duration::from_millis(6500));
         assert_eq!(judge.return_window, None);
         judge.validate().unwrap();
+    }
+
+    #[test]
+    fn liveness_off_asks_for_no_challenge() {
+        let mut c = Config::default();
+        c.face.liveness = Liveness::Off;
+        assert!(c.session_settings().challenges.is_empty());
     }
 
     #[test]

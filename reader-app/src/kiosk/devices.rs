@@ -5,13 +5,11 @@ use card_io::monitor::{CardEvent, ReaderFilter};
 
 use crate::session::Event;
 
-/// The reader line at the bottom of the screen.
-pub(super) fn reader_status(filter: &ReaderFilter) -> String {
+/// The reader named on the status line (in the patient's language); empty for any reader.
+pub(super) fn reader_name(filter: &ReaderFilter) -> &str {
     match filter {
-        ReaderFilter::Any => "カードリーダー: すべて".into(),
-        ReaderFilter::Contains(name) | ReaderFilter::Exact(name) => {
-            format!("カードリーダー: {name}")
-        }
+        ReaderFilter::Any => "",
+        ReaderFilter::Contains(name) | ReaderFilter::Exact(name) => name,
     }
 }
 

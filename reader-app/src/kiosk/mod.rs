@@ -26,7 +26,7 @@ use slint::ComponentHandle;
 
 use crate::config::Config;
 use crate::session::Session;
-use devices::{reader_status, Readers};
+use devices::{reader_name, Readers};
 use ports::{AuditPort, CardFrontPort, CardPort, FacePort, HandOffPort};
 use runtime::Runtime;
 
@@ -82,7 +82,7 @@ pub fn run_in(window: &ui::KioskWindow, config: &Config, mode: Mode) -> anyhow::
     let choice = sim::SharedChoice::default();
     let _demo_card = (mode == Mode::Demo)
         .then(|| crate::demo::attach(window, config.demo.vpcd_port, choice.clone()));
-    window.set_reader_status(reader_status(&reader_filter).into());
+    window.set_reader_name(reader_name(&reader_filter).into());
 
     let (tx, rx) = mpsc::channel();
     bridge::connect_touches(window, &tx);
@@ -141,7 +141,6 @@ fn face_port(
     runtime: &face_match::OrtRuntime,
 ) -> anyhow::Result<face_port::CameraFace> {
     use crate::config::{CameraKind, Liveness};
-    use face_match::ImageFolderSource;
     let liveness = match (config.face.liveness, mode) {
         (Liveness::On, _) => Some(config.face.challenge.judge_config()),
         (Liveness::Off, Mode::Demo) => {
@@ -162,11 +161,11 @@ fn face_port(
     let impostor = config.demo.impostor_folder.clone();
     let demo = (mode == Mode::Demo && !impostor.as_os_str().is_empty()).then(|| choice.clone());
     let open: camera::CameraOpener = Box::new(move || match (camera.source, &demo) {
-        (CameraKind::Images, Some(choice)) => Ok(Box::new(sim::DemoCamera {
-            choice: choice.clone(),
-            holder: ImageFolderSource::open(&camera.folder)?,
-            impostor: ImageFolderSource::open(&impostor)?,
-        })),
+        (CameraKind::Images, Some(choice)) => Ok(Box::new(sim::DemoCamera::open(
+            choice.clone(),
+            camera.folder.clone(),
+            impostor.clone(),
+        )?)),
         _ => camera::open(&camera),
     });
     Ok(face_port::CameraFace::new(

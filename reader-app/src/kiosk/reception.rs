@@ -74,6 +74,12 @@ impl HandOffPort for Reception {
     }
 }
 
+/// Whether a TEST CA issued the certificate (every issuer name of the card simulator says
+/// TEST; J-LIS's never do): the result of such a card is marked `"test": true`.
+fn issued_for_tests(issuer: &str) -> bool {
+    issuer.contains("TEST")
+}
+
 /// The hand-off JSON for the session's result.
 pub fn to_handoff(
     session: &SessionInfo,
@@ -87,6 +93,7 @@ pub fn to_handoff(
         .map_err(|_| KioskError::CertificateUntrusted)?;
     let not_after = chrono::DateTime::from_timestamp(summary.not_after, 0)
         .ok_or(KioskError::CertificateUntrusted)?;
+    let test = issued_for_tests(&summary.issuer);
     let certificate = result::Certificate::new(&cert.der, &serial, summary.issuer, not_after);
     let evidence = match &result.method {
         Method::Face {
@@ -131,6 +138,7 @@ pub fn to_handoff(
     let mut outgoing =
         result::VerificationResult::new(session, now, certificate, evidence, consent);
     outgoing.proxy = result.proxy;
+    outgoing.test = test;
     Ok(if result.register {
         outgoing.requesting_registration()
     } else {
@@ -249,6 +257,20 @@ mod tests {
     }
 
     #[test]
+    fn only_test_issuers_mark_results_as_tests() {
+        let issuer = |profile| {
+            let der = card_sim::Profile::load(profile).unwrap().certificate;
+            card_io::certificate::CertificateSummary::of(&der.unwrap())
+                .unwrap()
+                .issuer
+        };
+        assert!(issued_for_tests(&issuer("normal")));
+        assert!(issued_for_tests(&issuer("face-card")));
+        let jlis = "C=JP, O=JPKI, OU=JPKI for user authentication, OU=Japan Agency for Local Authority Information Systems";
+        assert!(!issued_for_tests(jlis));
+    }
+
+    #[test]
     fn visual_check_and_consent_items_reach_the_hand_off() {
         let method = Method::Visual {
             operator: Operator("nurse-7".into()),
@@ -257,6 +279,7 @@ mod tests {
         let out = to_handoff(&session(), &result(method), 0.42).unwrap();
         assert_eq!(out.certificate.serial, "1001");
         assert_eq!(out.kiosk_id, "k-1");
+        assert!(out.test, "the virtual card's certificate is TEST data");
         let Evidence::Visual(visual) = &out.evidence else {
             panic!("{:?}", out.evidence)
         };

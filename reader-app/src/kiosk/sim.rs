@@ -2,6 +2,7 @@
 //! the demo card's front, the patient camera as image folders, and what the demo strip picked.
 
 use std::collections::hash_map::{Entry, HashMap};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -124,27 +125,96 @@ pub fn card_front_identity(holder: &card_sim::Holder) -> Option<CardFrontIdentit
     })
 }
 
-/// The patient camera in the demo: SIMULATED by two image folders, the card holder's or an
-/// impostor's, as the demo strip picks.
+/// The patient camera in the demo: SIMULATED by image folders, the chosen card's holder or an
+/// impostor, as the demo strip picks. A profile whose holder is someone else has its own
+/// subfolder, `<folder>/<profile>/` (e.g. `holder/pin-locked/`), used when it exists.
 pub struct DemoCamera {
-    pub choice: SharedChoice,
-    pub holder: ImageFolderSource,
-    pub impostor: ImageFolderSource,
+    choice: SharedChoice,
+    holder: PathBuf,
+    impostor: PathBuf,
+    /// The folder being shown and the pick it shows.
+    shown: (DemoChoice, ImageFolderSource),
+}
+
+impl DemoCamera {
+    /// The camera on the `holder` and `impostor` folders, showing the current pick.
+    pub fn open(
+        choice: SharedChoice,
+        holder: PathBuf,
+        impostor: PathBuf,
+    ) -> Result<Self, CameraError> {
+        let pick = self::choice(&choice);
+        let source = ImageFolderSource::open(&folder_of(&holder, &impostor, pick))?;
+        Ok(Self {
+            choice,
+            holder,
+            impostor,
+            shown: (pick, source),
+        })
+    }
+}
+
+/// The folder showing `pick`: the profile's own subfolder of the holder's or the impostor's
+/// folder when there is one, else that folder.
+fn folder_of(holder: &Path, impostor: &Path, pick: DemoChoice) -> PathBuf {
+    let folder = if pick.holder { holder } else { impostor };
+    let own = folder.join(pick.profile);
+    if own.is_dir() {
+        own
+    } else {
+        folder.to_path_buf()
+    }
 }
 
 impl CameraSource for DemoCamera {
     fn next_frame(&mut self) -> Result<Frame, CameraError> {
-        if choice(&self.choice).holder {
-            self.holder.next_frame()
-        } else {
-            self.impostor.next_frame()
+        let pick = choice(&self.choice);
+        if pick != self.shown.0 {
+            let folder = folder_of(&self.holder, &self.impostor, pick);
+            self.shown = (pick, ImageFolderSource::open(&folder)?);
         }
+        self.shown.1.next_frame()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A folder holding one `width`×8 image.
+    fn folder_with_image(path: &Path, width: i32) {
+        std::fs::create_dir_all(path).unwrap();
+        let image = opencv::core::Mat::new_rows_cols_with_default(
+            8,
+            width,
+            opencv::core::CV_8UC3,
+            opencv::core::Scalar::all(128.0),
+        )
+        .unwrap();
+        let file = path.join("face.png");
+        opencv::imgcodecs::imwrite(file.to_str().unwrap(), &image, &opencv::core::Vector::new())
+            .unwrap();
+    }
+
+    #[test]
+    fn the_demo_camera_shows_the_chosen_cards_holder() {
+        let dir = std::env::temp_dir().join(format!("demo-camera-{}", std::process::id()));
+        let (holder, impostor) = (dir.join("holder"), dir.join("impostor"));
+        folder_with_image(&holder, 10);
+        folder_with_image(&holder.join("pin-locked"), 20);
+        folder_with_image(&impostor, 30);
+        let shared = SharedChoice::default();
+        let mut camera = DemoCamera::open(shared.clone(), holder, impostor).unwrap();
+        let mut width_for = |profile, holder| {
+            *shared.lock().unwrap() = DemoChoice { profile, holder };
+            camera.next_frame().unwrap().width()
+        };
+        assert_eq!(width_for("normal", true), 10);
+        assert_eq!(width_for("pin-locked", true), 20, "its own holder");
+        assert_eq!(width_for("pin-locked", false), 30);
+        assert_eq!(width_for("face-card", true), 10, "no own folder");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 
     #[test]
     fn every_printable_profile_front_gives_the_cards_pin_b() {

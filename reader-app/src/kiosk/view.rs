@@ -29,12 +29,22 @@ pub fn apply(window: &ui::KioskWindow, view: &View) {
                 days = d;
                 ui::Notice::ExpiresSoon
             }
+            Notice::FaceFailed => ui::Notice::FaceFailed,
             Notice::FaceUnavailable => ui::Notice::FaceUnavailable,
+            Notice::PinWrong => ui::Notice::PinWrong,
+            Notice::PinLocked => ui::Notice::PinLocked,
+            Notice::PinUnusable => ui::Notice::PinUnusable,
             Notice::Proxy => ui::Notice::Proxy,
             Notice::StaffRefused => ui::Notice::StaffRefused,
             Notice::StaffCardRefused => ui::Notice::StaffCardRefused,
             Notice::ReplaceCardFront => ui::Notice::ReplaceCardFront,
             Notice::StaffCalled => ui::Notice::StaffCalled,
+            Notice::UseFace => ui::Notice::UseFace,
+            Notice::UsePin => ui::Notice::UsePin,
+            Notice::EnterPinAgain => ui::Notice::EnterPinAgain,
+            Notice::CallStaff => ui::Notice::CallStaff,
+            Notice::TakeCardPlaceAgain => ui::Notice::TakeCardPlaceAgain,
+            Notice::TakeCardAskReception => ui::Notice::TakeCardAskReception,
         })
         .collect();
     window.set_notices(ModelRc::new(VecModel::from(notices)));
@@ -180,4 +190,121 @@ pub fn consent_items(window: &ui::KioskWindow) -> Vec<(ConsentItem, bool)> {
             (item, row.agreed)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use i_slint_backend_testing::ElementHandle;
+    use slint::{ComponentHandle, LogicalSize};
+
+    use super::*;
+    use crate::session::{CardIdentity, Certificate, Event, PinOutcome, PinState, Session};
+
+    fn window() -> ui::KioskWindow {
+        thread_local! {
+            static BACKEND: () = i_slint_backend_testing::init_no_event_loop();
+        }
+        BACKEND.with(|_| ());
+        let w = ui::KioskWindow::new().unwrap();
+        w.window().set_size(LogicalSize::new(1280.0, 800.0));
+        w
+    }
+
+    /// Whether `text` is on the window.
+    fn shows(w: &ui::KioskWindow, text: &str) -> bool {
+        ElementHandle::find_by_accessible_label(w, text)
+            .next()
+            .is_some()
+    }
+
+    /// A session at the method choice with a card whose PIN is `pin`.
+    fn at_choice(pin: PinState) -> Session {
+        let mut s = Session::default();
+        s.handle(Event::CardInserted { reader: "r".into() });
+        s.handle(Event::CardIdentityRead(Ok(CardIdentity {
+            certificate: Certificate {
+                serial: "01".into(),
+                not_after: String::new(),
+                days_left: 500,
+                der: Vec::new(),
+            },
+            pin,
+            pin_b_retries: Some(10),
+        })));
+        s
+    }
+
+    fn wrong_pin(s: &mut Session, remaining: u8) {
+        s.handle(Event::Touch(Touch::ChoosePin));
+        for d in [1, 2, 3, 4] {
+            s.handle(Event::Touch(Touch::Digit(d)));
+        }
+        s.handle(Event::Touch(Touch::Submit));
+        s.handle(Event::PinVerified(Ok(PinOutcome::Wrong { remaining })));
+    }
+
+    #[test]
+    fn a_wrong_pin_is_said_with_the_tries_left_and_what_to_do_in_the_patients_language() {
+        let w = window();
+        let mut s = at_choice(PinState::Remaining(3));
+        wrong_pin(&mut s, 2);
+        apply(&w, &s.view());
+        assert!(shows(&w, "暗証番号が違います"));
+        assert!(shows(&w, "暗証番号はあと2回入力できます"));
+        assert!(shows(&w, "もう一度入力してください"));
+        s.handle(Event::Touch(Touch::Language(Lang::En)));
+        apply(&w, &s.view());
+        let english = shows(&w, "The PIN is incorrect") && shows(&w, "Please enter it again");
+        select_language(Lang::Ja);
+        assert!(english);
+    }
+
+    #[test]
+    fn a_locked_pin_is_never_told_to_unlock_or_use_it() {
+        let w = window();
+        let mut s = at_choice(PinState::Remaining(1));
+        wrong_pin(&mut s, 0);
+        apply(&w, &s.view());
+        assert!(shows(&w, "暗証番号がロックされました"));
+        assert!(shows(&w, "顔認証をお使いください"));
+        let s = at_choice(PinState::Remaining(0));
+        apply(&w, &s.view());
+        assert!(shows(&w, "このカードでは暗証番号は使えません"));
+        for stale in [
+            "暗証番号をお使いください",
+            "係員を呼ぶボタンを押してください",
+        ] {
+            assert!(!shows(&w, stale), "{stale}");
+        }
+    }
+
+    #[test]
+    fn the_error_screen_says_what_happens_next() {
+        let w = window();
+        let mut s = Session::default();
+        s.handle(Event::CardInserted { reader: "r".into() });
+        s.handle(Event::CardIdentityRead(Err(
+            crate::errors::KioskError::CertificateRevoked,
+        )));
+        apply(&w, &s.view());
+        assert!(shows(&w, "カードをお取りになり、受付にお声がけください"));
+    }
+
+    #[test]
+    fn consent_item_buttons_say_what_a_tap_does() {
+        let w = window();
+        let mut v = View::new(Screen::ConsentItems, Lang::Ja);
+        v.consent = vec![(ConsentItem::Drug, true), (ConsentItem::Surgery, false)];
+        apply(&w, &v);
+        assert!(shows(&w, "薬剤情報: 提供する"));
+        assert!(
+            shows(&w, "薬剤情報: 提供をやめる"),
+            "agreed: a tap stops it"
+        );
+        assert!(shows(&w, "手術情報: 提供しない"));
+        assert!(
+            shows(&w, "手術情報: 提供する"),
+            "not agreed: a tap gives it"
+        );
+    }
 }

@@ -4,7 +4,7 @@
 use super::effect::{Effect, Notice, TimerId};
 use super::event::{Event, Touch};
 use super::machine::{Next, Session};
-use super::state::{Card, Patient, Paused, State, Step};
+use super::state::{Card, Paused, State, Step};
 use super::steps::StaffStep;
 use super::types::{AuditRecord, Credential, Ending, Lang};
 use super::{face, staff};
@@ -71,7 +71,7 @@ pub(super) fn handle(s: &mut Session, state: State, event: Event, fx: &mut Vec<E
             fx.push(Effect::Speak(screen, lang));
             Next::Entered
         }
-        Event::Touch(Touch::CallStaff) => call_staff(state, fx),
+        Event::Touch(Touch::CallStaff) => call_staff(s, state, fx),
         Event::StaffCardInserted { reader } => {
             fx.push(Effect::ReadStaffCard { reader });
             Next::Stay(state)
@@ -100,16 +100,14 @@ pub(super) fn handle(s: &mut Session, state: State, event: Event, fx: &mut Vec<E
 }
 
 /// 係員を呼ぶ: alerts staff; the staff login comes up unless the kiosk waits for a device.
-fn call_staff(mut state: State, fx: &mut Vec<Effect>) -> Next {
+fn call_staff(s: &mut Session, state: State, fx: &mut Vec<Effect>) -> Next {
     if matches!(state, State::Staff(..)) {
         return Next::Stay(state);
     }
     fx.push(Effect::NotifyStaff);
     fx.push(Effect::Audit(AuditRecord::StaffCalled));
     if state.is_busy() {
-        if let State::Reading(card) | State::Patient(Patient { card, .. }, _) = &mut state {
-            card.notice(Notice::StaffCalled);
-        }
+        s.raise(state.screen(), Notice::StaffCalled);
         return Next::Go(state);
     }
     let state = face::leave(state, fx);
@@ -129,6 +127,7 @@ fn end_patient(s: &mut Session, state: State, fx: &mut Vec<Effect>) {
     let state = face::leave(state, fx);
     fx.push(Effect::CancelTimer(TimerId::FaceTick));
     fx.push(Effect::CancelTimer(TimerId::ResultHold));
+    fx.push(Effect::CancelTimer(TimerId::VerifiedHold));
     if let Some(end) = audit_end(state) {
         fx.push(Effect::ReleaseCard);
         fx.push(end);

@@ -1,6 +1,8 @@
 //! After verification: the consent screens (包括同意 or per item), the hand-off to the
 //! reception system, the 初回利用登録 offer and the result.
 
+use std::time::Duration;
+
 use super::effect::{Effect, TimerId};
 use super::event::{Event, Touch};
 use super::machine::{Next, Session};
@@ -8,11 +10,31 @@ use super::state::{Patient, State, Step, Verified};
 use super::steps::ConsentStep;
 use super::types::{AuditRecord, Consent, Method, Qualification, VerificationResult};
 
+/// How long 本人確認ができました stays before the consent: about as long as it is spoken.
+const VERIFIED_HOLD: Duration = Duration::from_secs(2);
+
 /// The patient was verified by `method` (audited now): consent, or the hand-off if the
 /// facility shows no consent items.
 pub(super) fn verified(s: &mut Session, p: Patient, method: Method, fx: &mut Vec<Effect>) -> Next {
+    let v = audited(s, method, fx);
+    to_consent(s, p, v, fx)
+}
+
+/// The face matched (audited now): 本人確認ができました is shown and spoken, then the consent.
+pub(super) fn confirm(p: Patient, method: Method, s: &Session, fx: &mut Vec<Effect>) -> Next {
+    let v = audited(s, method, fx);
+    fx.push(Effect::StartTimer(TimerId::VerifiedHold, VERIFIED_HOLD));
+    Next::Go(State::Patient(p, Step::Confirmed(v)))
+}
+
+/// The verified patient's choices, the method audited.
+fn audited(s: &Session, method: Method, fx: &mut Vec<Effect>) -> Verified {
     fx.push(Effect::Audit(AuditRecord::MethodChosen(method.kind())));
-    let v = Verified::new(method, &s.settings);
+    Verified::new(method, &s.settings)
+}
+
+/// Consent, or the hand-off if the facility shows no consent items.
+fn to_consent(s: &Session, p: Patient, v: Verified, fx: &mut Vec<Effect>) -> Next {
     if s.settings.consent_items.is_empty() {
         deliver(p, v, fx)
     } else {
@@ -29,6 +51,7 @@ pub(super) fn handle(
     fx: &mut Vec<Effect>,
 ) -> Next {
     match (step, event) {
+        (Step::Confirmed(v), Event::TimerFired(TimerId::VerifiedHold)) => to_consent(s, p, v, fx),
         (Step::Consent(v, screen), Event::Touch(touch)) => consent(s, p, v, screen, touch, fx),
         (Step::Delivering(v), Event::Delivered(Ok(Qualification::NotRegistered)))
             if !v.register =>

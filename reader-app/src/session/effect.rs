@@ -20,6 +20,8 @@ pub enum TimerId {
     ResultHold,
     /// Time to re-place the card on the card-front camera before the next read.
     CardFrontReread,
+    /// 本人確認ができました stays on screen this long before the consent.
+    VerifiedHold,
 }
 
 /// One output of [`super::Session::handle`], carried out in order.
@@ -82,7 +84,7 @@ pub enum Effect {
 macro_rules! with_screens {
     ($then:ident) => {
         $then! {
-            Waiting, Reading, MethodChoice, FacePreparing, FaceCapture, PinEntry, ConsentChoice,
+            Waiting, Reading, MethodChoice, FacePreparing, FaceCapture, Verified, PinEntry, ConsentChoice,
             ConsentItems, ConsentSummary, Delivering, RegistrationOffer, Result, RemoveCard,
             Error, StaffLogin, StaffMenu
         }
@@ -105,7 +107,9 @@ macro_rules! screen_enum {
 }
 with_screens!(screen_enum);
 
-/// A short line shown above a screen's content.
+/// A short line shown above a screen's content: a fact (what happened, what the card is) or an
+/// instruction (what to do next). A view holds at most one instruction, and only one the
+/// patient can follow ([`Notice::is_instruction`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Notice {
     /// The previous card was removed before the end.
@@ -114,8 +118,17 @@ pub enum Notice {
     ImagesDeleted,
     /// The certificate expires within 30 days.
     CertificateExpiresSoon { days: u32 },
-    /// Face authentication is not available for this card; use the PIN or ask staff.
+    /// 顔認証できませんでした: no match, not live or no face in time, at the last attempt.
+    FaceFailed,
+    /// Face authentication cannot be done with this card (card front, 照合番号B, photo).
     FaceUnavailable,
+    /// 暗証番号が違います (the tries left are on the pad).
+    PinWrong,
+    /// The PIN was locked by wrong entries in this session.
+    PinLocked,
+    /// このカードでは暗証番号は使えません: no PIN, or blocked when the card was placed (a
+    /// 顔認証マイナンバーカード may answer either way; said neutrally).
+    PinUnusable,
     /// 代理の方が操作しています.
     Proxy,
     /// The staff PIN was not accepted.
@@ -126,6 +139,35 @@ pub enum Notice {
     ReplaceCardFront,
     /// Staff were called.
     StaffCalled,
+    /// Instruction: 顔認証をお使いください.
+    UseFace,
+    /// Instruction: 暗証番号をお使いください.
+    UsePin,
+    /// Instruction: もう一度入力してください.
+    EnterPinAgain,
+    /// Instruction: 係員を呼ぶボタンを押してください.
+    CallStaff,
+    /// Instruction: カードをお取りになり、もう一度置いてください.
+    TakeCardPlaceAgain,
+    /// Instruction: カードをお取りになり、受付にお声がけください.
+    TakeCardAskReception,
+}
+
+impl Notice {
+    /// Whether the notice tells the patient what to do (at most one per view).
+    pub fn is_instruction(self) -> bool {
+        matches!(
+            self,
+            Notice::UseFace
+                | Notice::UsePin
+                | Notice::EnterPinAgain
+                | Notice::CallStaff
+                | Notice::TakeCardPlaceAgain
+                | Notice::TakeCardAskReception
+                | Notice::ReplaceCardFront
+                | Notice::StaffCalled
+        )
+    }
 }
 
 /// Everything a screen shows: the UI is a function of this value.

@@ -8,7 +8,7 @@ use card_front::{Decision, FallbackReason, ReadQuality, RetryCounter};
 use rand_chacha::rand_core::RngCore;
 
 use super::consent;
-use super::effect::{Effect, Notice, TimerId};
+use super::effect::{Effect, Notice, Screen, TimerId};
 use super::event::{Event, Touch};
 use super::machine::{Next, Session};
 use super::state::{Card, Patient, State, Step};
@@ -188,7 +188,7 @@ pub(super) fn handle(
                 liveness,
                 attempts: attempt,
             };
-            consent::verified(s, p, method, fx)
+            consent::confirm(p, method, s, fx)
         }
         (Face::Comparing { .. }, Event::FacesCompared(Err(e))) => unavailable(s, p, face, e, fx),
         (face, event) => Next::ignore(State::Patient(p, Step::Face(face)), &event),
@@ -306,6 +306,12 @@ fn unavailable(
     s.last_error = Some(error);
     stop(face, &mut p.card, fx);
     p.face_blocked = true;
-    p.card.notice(Notice::FaceUnavailable);
+    let notice = match error {
+        KioskError::FaceNotMatched | KioskError::LivenessFailed | KioskError::FaceTimedOut => {
+            Notice::FaceFailed
+        }
+        _ => Notice::FaceUnavailable,
+    };
+    s.raise(Screen::MethodChoice, notice);
     Next::Go(State::Patient(p, Step::MethodChoice))
 }

@@ -25,6 +25,9 @@ pub struct Session {
     pub(super) last_error: Option<KioskError>,
     /// Notices on the waiting screen (e.g. the last card was removed too early).
     pub(super) idle_notices: Vec<Notice>,
+    /// What the last step said happened, with the screen it is shown on: cleared as soon as
+    /// another screen is entered.
+    pub(super) step_notice: Option<(Screen, Notice)>,
     pub(super) idle_armed: bool,
     /// Draws each capture's liveness challenge, so the next one cannot be predicted; the
     /// runtime seeds it from the operating system ([`Session::with_challenge_seed`]).
@@ -65,6 +68,7 @@ impl Session {
             operator: None,
             last_error: None,
             idle_notices: Vec::new(),
+            step_notice: None,
             idle_armed: false,
             challenge_draw: ChaCha8Rng::seed_from_u64(0),
         }
@@ -84,10 +88,18 @@ impl Session {
         }
     }
 
+    /// Says `notice` on `screen` (the screen the step goes to) until another screen is entered.
+    pub(super) fn raise(&mut self, screen: Screen, notice: Notice) {
+        self.step_notice = Some((screen, notice));
+    }
+
     /// Enters `state`: shows it, speaks its prompt if the screen changed, arms the idle timer.
     pub(super) fn go(&mut self, state: State, fx: &mut Vec<Effect>) {
         let screen = state.screen();
         self.state = state;
+        if self.step_notice.is_some_and(|(raised, _)| raised != screen) {
+            self.step_notice = None;
+        }
         if self.state.waits_for_touch() {
             self.idle_armed = true;
             fx.push(Effect::StartTimer(TimerId::Idle, self.settings.idle()));
@@ -133,6 +145,33 @@ impl Session {
         })
     }
 
+    /// The one thing to do next on `view`, when the screen alone does not say it; always one
+    /// the patient can do there.
+    fn instruction(&self, view: &View) -> Option<Notice> {
+        match &self.state {
+            State::CardRefused { error, .. } | State::Patient(_, Step::Failed { error, .. }) => {
+                Some(match error {
+                    KioskError::CardNotRecognised
+                    | KioskError::NotMyNumberCard
+                    | KioskError::CardRemoved => Notice::TakeCardPlaceAgain,
+                    _ => Notice::TakeCardAskReception,
+                })
+            }
+            State::Patient(_, Step::MethodChoice) => {
+                match (view.face_available, view.pin_available) {
+                    (true, true) => None,
+                    (true, false) => Some(Notice::UseFace),
+                    (false, true) => Some(Notice::UsePin),
+                    (false, false) => Some(Notice::CallStaff),
+                }
+            }
+            State::Patient(_, Step::Pin(_)) if view.notices.contains(&Notice::PinWrong) => {
+                Some(Notice::EnterPinAgain)
+            }
+            _ => None,
+        }
+    }
+
     /// The screen and everything on it now.
     pub fn view(&self) -> View {
         let mut view = View::new(self.state.screen(), self.lang);
@@ -151,26 +190,35 @@ impl Session {
             Some(card) => view.notices.extend(card.notices.iter().copied()),
             None => view.notices.extend(self.idle_notices.iter().copied()),
         }
-        let Some(p) = self.state.patient() else {
-            return view;
-        };
-        match &self.state {
-            State::Patient(_, Step::Face(face)) => face.describe(&mut view),
-            State::Patient(_, Step::Pin(pin)) => pin.describe(&mut view),
-            State::Patient(_, step) => step.describe(&mut view),
-            _ => {}
+        view.notices.extend(self.step_notice.map(|(_, n)| n));
+        if let Some(p) = self.state.patient() {
+            match &self.state {
+                State::Patient(_, Step::Face(face)) => face.describe(&mut view),
+                State::Patient(_, Step::Pin(pin)) => pin.describe(&mut view),
+                State::Patient(_, step) => step.describe(&mut view),
+                _ => {}
+            }
+            if p.proxy {
+                view.notices.push(Notice::Proxy);
+            }
+            view.pin_retries = match p.identity.pin {
+                PinState::Remaining(n) => Some(n),
+                PinState::NotSet => None,
+            };
+            view.face_available = p.face_available(&self.settings);
+            view.pin_available = p.pin_available();
+            view.proxy = p.proxy;
+            view.visual_available = true;
+            if view.screen == Screen::MethodChoice
+                && !p.pin_available()
+                && !view.notices.contains(&Notice::PinLocked)
+            {
+                view.notices.push(Notice::PinUnusable);
+            }
         }
-        if p.proxy {
-            view.notices.push(Notice::Proxy);
+        if !view.notices.iter().any(|n| n.is_instruction()) {
+            view.notices.extend(self.instruction(&view));
         }
-        view.pin_retries = match p.identity.pin {
-            PinState::Remaining(n) => Some(n),
-            PinState::NotSet => None,
-        };
-        view.face_available = p.face_available(&self.settings);
-        view.pin_available = p.pin_available();
-        view.proxy = p.proxy;
-        view.visual_available = true;
         view
     }
 }

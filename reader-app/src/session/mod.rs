@@ -4,8 +4,8 @@
 //!
 //! 待機 → read (certificate + retry counters) → method choice → face (照合番号B counter →
 //! card-front OCR → 照合番号B → photo → live capture with guidance and a liveness challenge →
-//! compare) / PIN / staff 目視 → consent → hand-off → result (初回利用登録 offer when 未登録) →
-//! カードをお取りください → 待機.
+//! compare → 本人確認ができました) / PIN / staff 目視 → consent → hand-off → result
+//! (初回利用登録 offer when 未登録) → カードをお取りください → 待機.
 //!
 //! Each sub-flow is a module with its transitions: `common` (card, reader, language,
 //! 係員を呼ぶ and idle timeouts, handled first in every state), `choice` (reading the card,

@@ -2,7 +2,7 @@
 //! the card's retry counter is the only count.
 
 use super::consent;
-use super::effect::Effect;
+use super::effect::{Effect, Notice, Screen};
 use super::event::{Event, Touch};
 use super::machine::{Next, Session};
 use super::state::{Patient, State, Step};
@@ -62,9 +62,11 @@ fn verified(s: &mut Session, mut p: Patient, outcome: PinOutcome, fx: &mut Vec<E
     if remaining == 0 {
         s.last_error = Some(KioskError::PinLocked);
         p.rejected = true;
+        s.raise(Screen::MethodChoice, Notice::PinLocked);
         Next::Go(State::Patient(p, Step::MethodChoice))
     } else {
         s.last_error = Some(KioskError::PinWrong);
+        s.raise(Screen::PinEntry, Notice::PinWrong);
         start(p)
     }
 }

@@ -38,6 +38,8 @@ pub(super) enum Step {
     MethodChoice,
     Face(Face),
     Pin(Pin),
+    /// 本人確認ができました, shown and spoken for a moment before the consent.
+    Confirmed(Verified),
     Consent(Verified, ConsentStep),
     Delivering(Verified),
     /// 未登録: the result was queued; the patient may ask for 初回利用登録.
@@ -64,7 +66,10 @@ impl Step {
     /// The verified method and choices this step holds, if the patient was verified.
     pub fn into_verified(self) -> Option<Verified> {
         match self {
-            Step::Consent(v, _) | Step::Delivering(v) | Step::RegistrationOffer(v) => Some(v),
+            Step::Confirmed(v)
+            | Step::Consent(v, _)
+            | Step::Delivering(v)
+            | Step::RegistrationOffer(v) => Some(v),
             Step::Failed { verified, .. } => verified,
             _ => None,
         }
@@ -239,6 +244,7 @@ impl State {
                 Step::MethodChoice => Screen::MethodChoice,
                 Step::Face(face) => face.screen(),
                 Step::Pin(_) => Screen::PinEntry,
+                Step::Confirmed(_) => Screen::Verified,
                 Step::Consent(_, consent) => consent.screen(),
                 Step::Delivering(_) => Screen::Delivering,
                 Step::RegistrationOffer(_) => Screen::RegistrationOffer,

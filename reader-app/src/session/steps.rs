@@ -51,16 +51,16 @@ impl Face {
                 guidance,
             } => {
                 view.attempt = attempt;
-                view.challenge = challenge;
                 view.seconds_left = seconds_left;
-                view.guidance = guidance;
+                // One prompt at a time: a problem with the face first, else the challenge,
+                // else "hold still".
+                match (guidance, challenge) {
+                    (Some(g), _) if g != Guidance::HoldStill => view.guidance = Some(g),
+                    (_, Some(c)) => view.challenge = Some(c),
+                    (g, None) => view.guidance = g,
+                }
             }
-            Face::Comparing {
-                attempt, challenge, ..
-            } => {
-                view.attempt = attempt;
-                view.challenge = challenge;
-            }
+            Face::Comparing { attempt, .. } => view.attempt = attempt,
         }
     }
 }

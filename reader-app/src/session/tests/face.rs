@@ -18,6 +18,7 @@ fn face_success_then_consent_result_and_removal() {
     })));
     assert!(fx.contains(&Effect::DiscardBiometrics));
     assert!(last_view(&fx).notices.contains(&Notice::ImagesDeleted));
+    past_confirmation(&mut s, &fx);
     let result = consent_all(&mut s);
     assert_eq!(
         result.method,
@@ -57,10 +58,11 @@ fn face_evidence_counts_the_attempts_and_says_when_liveness_did_not_run() {
     })));
     assert_eq!(s.view().attempt, 2);
     s.handle(Event::FaceCaptured(Ok(captured)));
-    s.handle(Event::FacesCompared(Ok(FaceMatch {
+    let fx = s.handle(Event::FacesCompared(Ok(FaceMatch {
         score: 0.6,
         matched: true,
     })));
+    past_confirmation(&mut s, &fx);
     assert_eq!(
         consent_all(&mut s).method,
         Method::Face {
@@ -88,8 +90,10 @@ fn face_fails_every_attempt_then_pin_succeeds() {
     let v = s.view();
     assert_eq!(v.screen, Screen::MethodChoice);
     assert!(!v.face_available && v.pin_available);
-    assert!(v.notices.contains(&Notice::FaceUnavailable));
-    assert!(v.notices.contains(&Notice::ImagesDeleted));
+    assert_eq!(
+        v.notices,
+        vec![Notice::ImagesDeleted, Notice::FaceFailed, Notice::UsePin]
+    );
     assert_eq!(v.last_error, Some(KioskError::FaceNotMatched));
     touch(&mut s, Touch::ChoosePin);
     let fx = type_pin(&mut s, "1234");
@@ -149,8 +153,14 @@ fn assert_fallback(s: &Session, fx: &[Effect], error: KioskError) {
     assert_eq!(v.screen, Screen::MethodChoice);
     assert_eq!(v.last_error, Some(error));
     assert!(!v.face_available && v.pin_available);
-    assert!(v.notices.contains(&Notice::FaceUnavailable));
-    assert!(!v.notices.contains(&Notice::ReplaceCardFront));
+    assert_eq!(
+        v.notices,
+        vec![
+            Notice::ImagesDeleted,
+            Notice::FaceUnavailable,
+            Notice::UsePin
+        ]
+    );
 }
 
 #[test]

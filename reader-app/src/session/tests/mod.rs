@@ -7,6 +7,7 @@ use crate::errors::KioskError;
 mod audit;
 mod face;
 mod flows;
+mod notices;
 
 const R: &str = "Virtual PCD 00 00";
 
@@ -119,6 +120,16 @@ fn delivered(fx: &[Effect]) -> VerificationResult {
             _ => None,
         })
         .expect("DeliverResult")
+}
+
+/// After a face match: 本人確認ができました is shown and spoken, the consent follows its timer.
+fn past_confirmation(s: &mut Session, fx: &[Effect]) {
+    assert_eq!(last_view(fx).screen, Screen::Verified);
+    assert!(fx.contains(&Effect::Speak(Screen::Verified, Lang::Ja)));
+    assert!(fx
+        .iter()
+        .any(|e| matches!(e, Effect::StartTimer(TimerId::VerifiedHold, _))));
+    s.handle(Event::TimerFired(TimerId::VerifiedHold));
 }
 
 fn consent_all(s: &mut Session) -> VerificationResult {
