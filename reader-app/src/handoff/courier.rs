@@ -6,8 +6,8 @@
 //! [`RetryPolicy::dead_after`] failures.
 
 use super::outbox::{now_ms, Outbox, OutboxError, Queued};
-use super::result::VerificationResult;
 use super::sink::{self, Sink, SinkError};
+use super::Outgoing;
 use crate::config::HandoffConfig;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -268,8 +268,8 @@ impl Courier {
         })
     }
 
-    /// Queues `result` durably and wakes the delivery thread.
-    pub fn enqueue(&self, result: &VerificationResult) -> Result<(), OutboxError> {
+    /// Queues `result` (or a staff call) durably and wakes the delivery thread.
+    pub fn enqueue(&self, result: &impl Outgoing) -> Result<(), OutboxError> {
         self.outbox.enqueue(result)?;
         update(&self.status, &self.outbox, self.status().last_error);
         let _ = self.signal.send(Signal::Wake);

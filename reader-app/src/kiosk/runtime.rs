@@ -8,7 +8,8 @@ use std::time::Instant;
 
 use crate::audit::AuditEvent;
 use crate::handoff::result::{SessionId, SessionInfo};
-use crate::session::{Effect, Event, Screen, Session};
+use crate::handoff::staff_call::StaffCall;
+use crate::session::{Effect, Event, Screen, Session, View};
 
 use super::bridge::{clear_preview, set_pad_keys, show, show_preview, shuffled_digits, speak};
 use super::ports::{CaptureProgress, FacePort};
@@ -20,6 +21,8 @@ pub(super) struct Runtime {
     ports: Ports,
     shuffle_pad: bool,
     shown: Option<Screen>,
+    /// The view last shown: what a staff call reports (screen, error, tries left).
+    last_view: Option<View>,
     tx: mpsc::Sender<Event>,
     timers: Timers,
     capture_stop: Option<Arc<AtomicBool>>,
@@ -34,6 +37,7 @@ impl Runtime {
             ports,
             shuffle_pad,
             shown: None,
+            last_view: None,
             tx,
             timers: Timers::default(),
             capture_stop: None,
@@ -109,6 +113,7 @@ impl Runtime {
                     set_pad_keys(ui, shuffled_digits());
                 }
                 self.shown = Some(view.screen);
+                self.last_view = Some(view.clone());
                 show(ui, view);
             }
             Effect::Speak(screen, lang) => speak(ui, &p.voice, screen, lang),
@@ -147,7 +152,10 @@ impl Runtime {
             }
             Effect::DeliverResult(result) => return Some(self.deliver(&result)),
             Effect::ReleaseCard => p.card.release(),
-            Effect::NotifyStaff => tracing::warn!("patient pressed call-staff"),
+            Effect::NotifyStaff => {
+                let call = staff_call(&self.kiosk_id, self.last_view.as_ref());
+                p.hand_off.call_staff(&call);
+            }
             Effect::AuditStart => {
                 let info = SessionInfo {
                     kiosk_id: self.kiosk_id.clone(),
@@ -224,6 +232,21 @@ impl Runtime {
         if let Some(stop) = self.capture_stop.take() {
             stop.store(true, Ordering::Relaxed);
         }
+    }
+}
+
+/// The staff call for a press on `view` (none shown yet: 待機): screen, error code and tries
+/// left, nothing else.
+fn staff_call(kiosk_id: &str, view: Option<&View>) -> StaffCall {
+    let Some(view) = view else {
+        return StaffCall::new(kiosk_id, &format!("{:?}", Screen::Waiting));
+    };
+    let face = matches!(view.screen, Screen::FacePreparing | Screen::FaceCapture);
+    StaffCall {
+        error_code: view.error.map(|e| e.text().code.to_owned()),
+        pin_retries_left: view.pin_retries,
+        face_attempts_left: face.then(|| view.max_attempts.saturating_sub(view.attempt)),
+        ..StaffCall::new(kiosk_id, &format!("{:?}", view.screen))
     }
 }
 

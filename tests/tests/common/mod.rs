@@ -149,9 +149,11 @@ impl Driver {
         self.on_ui(|w| w.get_error_code().to_string())
     }
 
-    /// Results the file-drop sink received so far.
+    /// Results the file-drop sink received so far (staff calls aside).
     pub fn delivered(&self) -> Vec<Value> {
-        json_files(&self.drop_dir)
+        let mut results = json_files(&self.drop_dir);
+        results.retain(|r| r["event"] != "staff_call");
+        results
     }
 
     /// Waits until the sink holds `n` results and returns the last one.
