@@ -11,6 +11,7 @@ pub mod display;
 pub mod errors;
 pub mod handoff;
 pub mod kiosk;
+pub mod metrics;
 pub mod session;
 pub mod setting;
 pub mod voice;

@@ -143,6 +143,7 @@ fn refuse(
 ) -> Result<(), OutboxError> {
     tracing::error!(key = %queued.key, %reason, "result refused by the reception system; kept in rejected/");
     outbox.rejected(queued)?;
+    crate::metrics::global().delivery_failures.inc();
     pass.refused += 1;
     Ok(())
 }
@@ -157,6 +158,7 @@ fn fail(
     pass: &mut Pass,
 ) -> Result<(), OutboxError> {
     let failures = failures_before.saturating_add(1);
+    crate::metrics::global().delivery_failures.inc();
     if failures >= policy.dead_after {
         tracing::error!(
             key = %queued.key, failures, %reason,

@@ -167,6 +167,14 @@ impl Outbox {
         })
     }
 
+    /// When the oldest queued entry was queued (milliseconds since the Unix epoch), if any.
+    pub fn oldest_queued_ms(&self) -> Result<Option<u64>, OutboxError> {
+        Ok(self.queued_names()?.first().and_then(|(path, _)| {
+            let nanos: u128 = path.file_name()?.to_str()?.get(..20)?.parse().ok()?;
+            u64::try_from(nanos / 1_000_000).ok()
+        }))
+    }
+
     /// Path and idempotency key of each queued file (`<nanos>-<key>.json`, a regular file of
     /// at most [`MAX_RESULT_BYTES`]), oldest first.
     fn queued_names(&self) -> Result<Vec<(PathBuf, String)>, OutboxError> {

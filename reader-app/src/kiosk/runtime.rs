@@ -9,6 +9,7 @@ use std::time::Instant;
 use crate::audit::AuditEvent;
 use crate::handoff::result::{SessionId, SessionInfo};
 use crate::handoff::staff_call::StaffCall;
+use crate::metrics::SessionObserver;
 use crate::session::{Effect, Event, Screen, Session, View};
 
 use super::bridge::{clear_preview, set_pad_keys, show, show_preview, shuffled_digits, speak};
@@ -27,6 +28,8 @@ pub(super) struct Runtime {
     timers: Timers,
     capture_stop: Option<Arc<AtomicBool>>,
     kiosk_id: String,
+    /// Feeds the metrics from the effects and events.
+    observer: SessionObserver,
     /// The patient session the audit record is open for, from `AuditStart` to `AuditEnd`.
     audited: Option<SessionInfo>,
 }
@@ -43,6 +46,7 @@ impl Runtime {
             capture_stop: None,
             kiosk_id,
             audited: None,
+            observer: SessionObserver::default(),
         }
     }
 
@@ -92,7 +96,9 @@ impl Runtime {
             pending.push(event);
             while let Some(event) = pending.pop() {
                 tracing::debug!(?event, "session event");
+                self.observer.event(&event);
                 for effect in session.handle(event) {
+                    self.observer.effect(&effect);
                     if let Some(next) = self.carry_out(effect, ui) {
                         pending.insert(0, next);
                     }
