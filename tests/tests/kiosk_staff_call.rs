@@ -9,7 +9,6 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use common::{insert, remove, Driver, POLL, TIMEOUT};
-use mynakiosk::config::Config;
 use mynakiosk::kiosk::Mode;
 use mynakiosk_tests::binary::{self, Running};
 use mynakiosk_tests::pcscd;
@@ -17,6 +16,22 @@ use serde_json::Value;
 
 /// The receiver's JSON-lines file of what it kept, one line per idempotency key.
 static RECEIVED: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+/// The receiver's port.
+static PORT: std::sync::OnceLock<u16> = std::sync::OnceLock::new();
+
+/// How many deliveries the receiver answered, new or repeated.
+fn attempts() -> u64 {
+    let url = format!("http://127.0.0.1:{}/results", PORT.get().unwrap());
+    let text = ureq::get(url)
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    serde_json::from_str::<Value>(&text).unwrap()["attempts"]
+        .as_u64()
+        .unwrap()
+}
 
 fn received() -> Vec<Value> {
     std::fs::read_to_string(RECEIVED.get().unwrap())
@@ -35,6 +50,7 @@ fn a_staff_call_reaches_the_receiver_exactly_once() {
         .and_then(|l| l.local_addr())
         .unwrap()
         .port();
+    PORT.set(port).unwrap();
     let data = d.join("sim.toml");
     std::fs::write(&data, "").unwrap();
     RECEIVED.set(d.join("received.jsonl")).unwrap();
@@ -47,26 +63,9 @@ fn a_staff_call_reaches_the_receiver_exactly_once() {
         .arg(RECEIVED.get().unwrap());
     let mut sim = Running::spawn(cmd);
     sim.wait_for_line("listening on http://", TIMEOUT);
-    std::fs::create_dir(d.join("drop")).unwrap();
-    let text = format!(
-        r#"kiosk_id = "desk-2"
-[handoff]
-sink = "http"
-http_url = "http://127.0.0.1:{port}/results"
-outbox_dir = "{dir}/outbox"
-retry_initial_ms = 100
-retry_max_ms = 200
-[audit]
-dir = "{dir}/audit"
-[voice]
-enabled = false
-[demo]
-vpcd_port = {vpcd}
-"#,
-        dir = d.display(),
-        vpcd = pcscd::SLOT0_PORT,
-    );
-    let config = Config::parse(&text).unwrap();
+    let sink = format!("sink = \"http\"\nhttp_url = \"http://127.0.0.1:{port}/results\"");
+    let extra = format!("[demo]\nvpcd_port = {}\n", pcscd::SLOT0_PORT);
+    let config = common::config_with_sink(d, &sink, &extra);
     common::run_kiosk(&config, Mode::Demo, d, scenario);
     let outbox = std::fs::read_dir(d.join("outbox/pending")).unwrap().count();
     assert_eq!(
@@ -90,9 +89,10 @@ fn scenario(d: &Driver) {
     std::thread::sleep(Duration::from_millis(500));
     let calls = received();
     assert_eq!(calls.len(), 1, "exactly one staff call: {calls:?}");
+    assert_eq!(attempts(), 1, "delivered once, not repeated");
     let call = &calls[0];
     assert_eq!(call["event"], "staff_call");
-    assert_eq!(call["kiosk_id"], "desk-2");
+    assert_eq!(call["kiosk_id"], "e2e-test");
     assert_eq!(call["screen"], "MethodChoice");
     assert_eq!(call["pin_retries_left"], 0);
     let mut fields: Vec<&str> = call

@@ -260,12 +260,17 @@ pub fn portraits(dir: &Path, folder: &str, names: &[&str]) -> PathBuf {
 /// The configuration every end-to-end test shares (file sink, audit log in `dir`, no voice),
 /// followed by `extra` TOML.
 pub fn config(dir: &Path, extra: &str) -> Config {
+    let sink = format!("sink = \"file\"\ndrop_dir = \"{}/drop\"", dir.display());
+    config_with_sink(dir, &sink, extra)
+}
+
+/// [`config`] with the `[handoff]` sink lines `sink` instead of the file sink.
+pub fn config_with_sink(dir: &Path, sink: &str, extra: &str) -> Config {
     std::fs::create_dir(dir.join("drop")).unwrap();
     let text = format!(
         r#"kiosk_id = "e2e-test"
 [handoff]
-sink = "file"
-drop_dir = "{dir}/drop"
+{sink}
 outbox_dir = "{dir}/outbox"
 retry_initial_ms = 100
 retry_max_ms = 200
