@@ -142,14 +142,10 @@ impl Metrics {
             "Patient card readers present",
             self.reader_up.clone(),
         );
-        r.register(
-            "pcscd_up",
-            "1 once pcscd answered, 0 after it was lost",
-            self.pcscd_up.clone(),
-        );
+        r.register("pcscd_up", "1 when pcscd answers", self.pcscd_up.clone());
         r.register(
             "camera_up",
-            "1 when the patient camera's device is present",
+            "1 when the patient camera's device (or image folder) is present",
             self.camera_up.clone(),
         );
         r.register(

@@ -1,5 +1,5 @@
 //! The session's series, from the effects the runtime carries out and the events it feeds
-//! back: sessions, face, OCR, PIN, latencies, readers and pcscd.
+//! back: sessions, face, OCR, PIN, latencies and the patient readers.
 
 use std::collections::BTreeSet;
 use std::time::Instant;
@@ -74,18 +74,11 @@ impl SessionObserver {
         match event {
             Event::ReaderAdded { reader } => {
                 self.readers.insert(reader.clone());
-                m.pcscd_up.set(1);
             }
             Event::ReaderRemoved { reader } => {
                 self.readers.remove(reader);
             }
-            Event::ServiceLost => {
-                self.readers.clear();
-                m.pcscd_up.set(0);
-            }
-            Event::ServiceRestored => {
-                m.pcscd_up.set(1);
-            }
+            Event::ServiceLost => self.readers.clear(),
             Event::CardIdentityRead(_) => {
                 if let Some(started) = self.card_read.take() {
                     m.card_read_seconds.observe(started.elapsed().as_secs_f64());

@@ -1,10 +1,11 @@
-//! The series read when Prometheus scrapes: the outbox, the audit chain, the trust anchors and
-//! the camera device.
+//! The series read when Prometheus scrapes: pcscd, the camera, the outbox, the audit chain and
+//! the trust anchors.
 
 use std::path::Path;
 use std::time::Duration;
 
 use card_io::certificate::TrustAnchors;
+use card_io::transport::TransportError;
 
 use crate::config::{CameraKind, Config};
 use crate::handoff::outbox::{now_ms, Outbox};
@@ -15,7 +16,8 @@ use super::Metrics;
 pub struct Probe {
     outbox_dir: std::path::PathBuf,
     audit_dir: std::path::PathBuf,
-    camera: Option<std::path::PathBuf>,
+    /// The camera's device node, or its folder of images.
+    camera: std::path::PathBuf,
     anchors: Option<TrustAnchors>,
 }
 
@@ -24,8 +26,10 @@ impl Probe {
         Self {
             outbox_dir: config.handoff.outbox_dir.clone(),
             audit_dir: config.audit.dir.clone(),
-            camera: (config.camera.source == CameraKind::V4l2)
-                .then(|| config.camera.device.clone()),
+            camera: match config.camera.source {
+                CameraKind::V4l2 => config.camera.device.clone(),
+                CameraKind::Images => config.camera.folder.clone(),
+            },
             anchors: config.card.trust_anchors().ok(),
         }
     }
@@ -46,8 +50,10 @@ impl Probe {
         }
         m.audit_chain_ok
             .set(i64::from(audit_chain_ok(&self.audit_dir)));
-        m.camera_up
-            .set(i64::from(self.camera.as_deref().is_none_or(Path::exists)));
+        m.camera_up.set(i64::from(self.camera.exists()));
+        let pcscd = card_io::pcsc_transport::list_readers();
+        m.pcscd_up
+            .set(i64::from(!matches!(pcscd, Err(TransportError::NoService))));
         let now = chrono::Utc::now().timestamp();
         if let Some((_, days)) = self
             .anchors
