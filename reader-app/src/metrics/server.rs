@@ -26,15 +26,15 @@ pub fn start(config: &Config) -> anyhow::Result<Option<Endpoint>> {
         return Ok(None);
     }
     let server = Server::http(listen).map_err(|e| anyhow::anyhow!("metrics on {listen}: {e}"))?;
-    let probe = Probe::new(config);
+    let mut probe = Probe::new(config);
     let thread = std::thread::Builder::new()
         .name("metrics".into())
-        .spawn(move || serve(&server, &probe))?;
+        .spawn(move || serve(&server, &mut probe))?;
     tracing::info!(%listen, "metrics served on http://{listen}/metrics");
     Ok(Some(Endpoint { _thread: thread }))
 }
 
-fn serve(server: &Server, probe: &Probe) {
+fn serve(server: &Server, probe: &mut Probe) {
     for request in server.incoming_requests() {
         let response = if *request.method() == Method::Get && request.url() == "/metrics" {
             probe.update(global());
