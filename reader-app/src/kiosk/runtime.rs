@@ -21,8 +21,7 @@ use super::{reception, Ports};
 pub(super) struct Runtime {
     ports: Ports,
     shuffle_pad: bool,
-    shown: Option<Screen>,
-    /// The view last shown: what a staff call reports (screen, error, tries left).
+    /// The view last shown; a staff call reports its screen, error and tries left.
     last_view: Option<View>,
     tx: mpsc::Sender<Event>,
     timers: Timers,
@@ -39,7 +38,6 @@ impl Runtime {
         Self {
             ports,
             shuffle_pad,
-            shown: None,
             last_view: None,
             tx,
             timers: Timers::default(),
@@ -48,6 +46,10 @@ impl Runtime {
             audited: None,
             observer: SessionObserver::default(),
         }
+    }
+
+    fn shown(&self) -> Option<Screen> {
+        self.last_view.as_ref().map(|v| v.screen)
     }
 
     fn session_id(&self) -> Option<SessionId> {
@@ -114,11 +116,10 @@ impl Runtime {
         match effect {
             Effect::Show(view) => {
                 let entering_pad =
-                    view.screen == Screen::PinEntry && self.shown != Some(Screen::PinEntry);
+                    view.screen == Screen::PinEntry && self.shown() != Some(Screen::PinEntry);
                 if entering_pad && self.shuffle_pad {
                     set_pad_keys(ui, shuffled_digits());
                 }
-                self.shown = Some(view.screen);
                 self.last_view = Some(view.clone());
                 show(ui, view);
             }
