@@ -30,7 +30,7 @@ pub struct StaffCall {
     pub error_code: Option<String>,
     /// PIN tries the card has left, when a card with a PIN was read.
     pub pin_retries_left: Option<u8>,
-    /// Face capture attempts left, on the face screens.
+    /// Face capture attempts left after the current one, on the face screens.
     pub face_attempts_left: Option<u8>,
 }
 

@@ -260,3 +260,39 @@ fn staff_call(kiosk_id: &str, view: Option<&View>) -> StaffCall {
 fn lock(face: &Mutex<Box<dyn FacePort>>) -> std::sync::MutexGuard<'_, Box<dyn FacePort>> {
     face.lock().unwrap_or_else(PoisonError::into_inner)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::errors::KioskError;
+    use crate::session::Lang;
+
+    #[test]
+    fn a_staff_call_reports_the_screen_error_and_tries_left() {
+        let waiting = staff_call("k1", None);
+        assert_eq!(
+            (waiting.screen.as_str(), waiting.error_code),
+            ("Waiting", None)
+        );
+        let mut error = View::new(Screen::Error, Lang::Ja);
+        error.error = Some(KioskError::CardRemoved);
+        error.pin_retries = Some(2);
+        let call = staff_call("k1", Some(&error));
+        assert_eq!(call.screen, "Error");
+        assert_eq!(
+            call.error_code.as_deref(),
+            Some(KioskError::CardRemoved.text().code)
+        );
+        assert_eq!(
+            (call.pin_retries_left, call.face_attempts_left),
+            (Some(2), None)
+        );
+        let mut face = View::new(Screen::FaceCapture, Lang::Ja);
+        (face.attempt, face.max_attempts) = (1, 3);
+        assert_eq!(staff_call("k1", Some(&face)).face_attempts_left, Some(2));
+        assert_ne!(
+            call.idempotency_key, waiting.idempotency_key,
+            "one key per press"
+        );
+    }
+}
