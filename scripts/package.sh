@@ -68,6 +68,8 @@ install -D -m 0644 packaging/debian/tmpfiles.conf "$pkg/usr/lib/tmpfiles.d/mynak
 install -D -m 0644 packaging/mynakiosk.toml.example "$pkg/etc/mynakiosk/mynakiosk.toml"
 install -D -m 0644 -t "$pkg/usr/share/doc/mynakiosk" packaging/debian/copyright docs/handoff.md
 install -m 0644 packaging/README.md "$pkg/usr/share/doc/mynakiosk/README.install.md"
+install -D -m 0644 -t "$pkg/usr/share/doc/mynakiosk/examples/prometheus" packaging/prometheus/prometheus.yml packaging/prometheus/mynakiosk-alerts.yml
+install -D -m 0644 -t "$pkg/usr/share/doc/mynakiosk/examples/grafana" packaging/grafana/mynakiosk-dashboard.json
 install -D -m 0644 packaging/debian/lintian-overrides "$pkg/usr/share/lintian/overrides/mynakiosk"
 printf 'mynakiosk (%s) unstable; urgency=medium\n\n  * Built from %s.\n\n -- %s  %s\n' \
   "$version" "$(git describe --always --dirty 2>/dev/null || echo "a source tree")" "$maintainer" \

@@ -11,7 +11,7 @@ command -v cargo >/dev/null || die "cargo not found: install Rust 1.92 or newer 
 
 # System packages (Debian 12). OpenCV: only the modules the project uses; libinput, libudev
 # and libxkbcommon for Slint's linuxkms backend (cargo feature reader-app/linuxkms).
-# dpkg-dev: dpkg-shlibdeps for scripts/package.sh.
+# dpkg-dev: dpkg-shlibdeps for scripts/package.sh. prometheus: the metrics test's server and promtool.
 apt_packages=(
   pcscd libpcsclite-dev vsmartcard-vpcd
   clang libclang-dev
@@ -22,6 +22,7 @@ apt_packages=(
   libegl1 libgl1 libgl1-mesa-dri libxkbcommon-x11-0 libx11-xcb1 libxcursor1 libxi6 libxrandr2
   python3 python3-venv python3-pip unzip openssl libopenjp2-tools dpkg-dev
   open-jtalk open-jtalk-mecab-naist-jdic espeak-ng alsa-utils strace
+  prometheus
 )
 missing=()
 for p in "${apt_packages[@]}"; do

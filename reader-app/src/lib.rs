@@ -12,6 +12,7 @@ pub mod errors;
 pub mod fatal;
 pub mod handoff;
 pub mod kiosk;
+pub mod metrics;
 pub mod session;
 pub mod setting;
 pub mod voice;

@@ -79,6 +79,14 @@ fn the_package_holds_the_kiosk_its_unit_rules_config_and_verified_models() {
         ("-rw-r--r-- root/root", "./etc/mynakiosk/mynakiosk.toml"),
         (
             "-rw-r--r-- root/root",
+            "./usr/share/doc/mynakiosk/examples/prometheus/mynakiosk-alerts.yml",
+        ),
+        (
+            "-rw-r--r-- root/root",
+            "./usr/share/doc/mynakiosk/examples/grafana/mynakiosk-dashboard.json",
+        ),
+        (
+            "-rw-r--r-- root/root",
             "./usr/share/doc/mynakiosk/copyright",
         ),
     ] {

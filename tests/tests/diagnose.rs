@@ -86,6 +86,7 @@ fn with_the_virtual_reader_and_card_every_check_passes_or_warns() {
         );
     }
     assert!(line(&report, "audit").contains("1 events"), "{report}");
+    assert!(line(&report, "metrics").contains("off"), "{report}");
     assert!(report.trim_end().ends_with("0 failed"), "{report}");
     // The default card-front camera is /dev/video1: without it face authentication is off.
     let front = line(&report, "front camera");
@@ -275,6 +276,20 @@ fn undeliverable_results_and_foreign_entries_in_the_outbox_are_reported() {
         line.starts_with("WARN")
             && line.contains("1 undeliverable in dead/")
             && line.contains("1 foreign"),
+        "{report}"
+    );
+}
+
+#[test]
+fn the_metrics_endpoint_is_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), SLOT0_READER);
+    let mut text = std::fs::read_to_string(&cfg).unwrap();
+    text.push_str("[metrics]\nenabled = true\nlisten = \"127.0.0.1:19464\"\n");
+    std::fs::write(&cfg, text).unwrap();
+    let (_, report) = diagnose(&cfg);
+    assert!(
+        line(&report, "metrics").contains("http://127.0.0.1:19464/metrics"),
         "{report}"
     );
 }

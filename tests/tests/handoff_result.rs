@@ -7,6 +7,7 @@ use mynakiosk::handoff::result::{
     now, Certificate, Consent, ConsentItems, Evidence, FaceEvidence, Liveness, PinEvidence,
     SessionId, SessionInfo, VerificationResult, VisualEvidence, VisualReason,
 };
+use mynakiosk::handoff::staff_call::{self, StaffCall};
 use std::path::Path;
 
 /// Pseudo-random bytes (xorshift), standing in for a certificate or a signature.
@@ -217,6 +218,9 @@ fn documented_examples_are_valid_results() {
     let mut methods = Vec::new();
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
+        if path.ends_with("staff-call.json") {
+            continue;
+        }
         let json = std::fs::read_to_string(&path).unwrap();
         let r: VerificationResult =
             serde_json::from_str(&json).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -240,4 +244,15 @@ fn documented_examples_are_valid_results() {
             ("visual", false, false)
         ]
     );
+}
+
+#[test]
+fn documented_staff_call_is_valid_and_private() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples/staff-call.json");
+    let json = std::fs::read_to_string(path).unwrap();
+    let call: StaffCall = serde_json::from_str(&json).unwrap();
+    assert_eq!(call.event, staff_call::EVENT);
+    assert_eq!(call.schema_version, staff_call::SCHEMA_VERSION);
+    assert!(call.idempotency_key.starts_with("staff-call-"));
+    assert_private(&json);
 }

@@ -87,6 +87,7 @@ fn all_checks(config: &Config, config_path: Option<&Path>) -> Vec<Check> {
         });
     }
     checks.push(audit(config));
+    checks.push(check("metrics", Verdict::Pass, config.metrics.describe()));
     checks
 }
 

@@ -6,6 +6,7 @@
 use crate::handoff::qualification::{Qualification, QualificationAnswer};
 use crate::handoff::result::VerificationResult;
 use crate::handoff::result::SCHEMA_VERSION;
+use crate::handoff::staff_call::{self, StaffCall};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
 use std::fs::{File, OpenOptions};
@@ -178,15 +179,11 @@ impl Received {
     /// Keeps a new result (durably, before answering) and acknowledges repeats.
     fn accept(&mut self, body: &[u8], header: Option<&str>) -> (u16, serde_json::Value) {
         self.attempts += 1;
-        let result: VerificationResult = match serde_json::from_slice(body) {
-            Ok(r) => r,
-            Err(e) => return (422, serde_json::json!({"error": e.to_string()})),
+        let (key, test) = match parse(body) {
+            Ok(parsed) => parsed,
+            Err(error) => return (422, serde_json::json!({ "error": error })),
         };
-        if result.schema_version != SCHEMA_VERSION {
-            let error = format!("unknown schema_version {}", result.schema_version);
-            return (422, serde_json::json!({ "error": error }));
-        }
-        let key = result.idempotency_key.as_str();
+        let key = key.as_str();
         if header.is_some_and(|h| h != key) {
             return (
                 400,
@@ -205,9 +202,26 @@ impl Received {
             }
         }
         self.remember(key);
-        tracing::info!(key, test = result.test, "qual-sim received a result");
+        tracing::info!(key, test, "qual-sim received a result");
         (201, serde_json::json!({"status": "accepted", "key": key}))
     }
+}
+
+/// The idempotency key and test flag of a result or a staff call, or why it is refused.
+fn parse(body: &[u8]) -> Result<(String, bool), String> {
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    if value["event"] == staff_call::EVENT {
+        let call: StaffCall = serde_json::from_value(value).map_err(|e| e.to_string())?;
+        if call.schema_version != staff_call::SCHEMA_VERSION {
+            return Err(format!("unknown schema_version {}", call.schema_version));
+        }
+        return Ok((call.idempotency_key, false));
+    }
+    let result: VerificationResult = serde_json::from_value(value).map_err(|e| e.to_string())?;
+    if result.schema_version != SCHEMA_VERSION {
+        return Err(format!("unknown schema_version {}", result.schema_version));
+    }
+    Ok((result.idempotency_key, result.test))
 }
 
 fn respond(request: Request, code: u16, body: &serde_json::Value) {

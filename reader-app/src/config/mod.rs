@@ -44,6 +44,7 @@ pub struct Config {
     pub handoff: HandoffConfig,
     pub qualification: QualificationConfig,
     pub audit: AuditConfig,
+    pub metrics: crate::metrics::MetricsConfig,
     pub session: crate::session::Settings,
     pub staff: crate::kiosk::staff::StaffConfig,
     pub voice: crate::voice::VoiceConfig,
@@ -67,6 +68,7 @@ impl Default for Config {
             handoff: HandoffConfig::default(),
             qualification: QualificationConfig::default(),
             audit: AuditConfig::default(),
+            metrics: Default::default(),
             session: Default::default(),
             staff: Default::default(),
             voice: Default::default(),
@@ -169,6 +171,7 @@ impl Config {
         self.handoff.validate()?;
         self.qualification.validate()?;
         self.audit.validate()?;
+        self.metrics.validate()?;
         if let Err(bad) = self.staff.validate() {
             let expected =
                 "pin_hash = pbkdf2-sha256$<iterations>$<salt hex>$<hash hex>, or card_serial";

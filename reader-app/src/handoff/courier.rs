@@ -6,8 +6,8 @@
 //! [`RetryPolicy::dead_after`] failures.
 
 use super::outbox::{now_ms, Outbox, OutboxError, Queued};
-use super::result::VerificationResult;
 use super::sink::{self, Sink, SinkError};
+use super::Outgoing;
 use crate::config::HandoffConfig;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -143,6 +143,7 @@ fn refuse(
 ) -> Result<(), OutboxError> {
     tracing::error!(key = %queued.key, %reason, "result refused by the reception system; kept in rejected/");
     outbox.rejected(queued)?;
+    crate::metrics::global().delivery_failures.inc();
     pass.refused += 1;
     Ok(())
 }
@@ -157,6 +158,7 @@ fn fail(
     pass: &mut Pass,
 ) -> Result<(), OutboxError> {
     let failures = failures_before.saturating_add(1);
+    crate::metrics::global().delivery_failures.inc();
     if failures >= policy.dead_after {
         tracing::error!(
             key = %queued.key, failures, %reason,
@@ -268,8 +270,8 @@ impl Courier {
         })
     }
 
-    /// Queues `result` durably and wakes the delivery thread.
-    pub fn enqueue(&self, result: &VerificationResult) -> Result<(), OutboxError> {
+    /// Queues `result` (or a staff call) durably and wakes the delivery thread.
+    pub fn enqueue(&self, result: &impl Outgoing) -> Result<(), OutboxError> {
         self.outbox.enqueue(result)?;
         update(&self.status, &self.outbox, self.status().last_error);
         let _ = self.signal.send(Signal::Wake);

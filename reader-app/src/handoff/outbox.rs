@@ -1,5 +1,5 @@
 //! The durable outbox: each queued result is one JSON file, written with fsync and rename,
-//! removed only after the sink acknowledged it. Results only — never an image.
+//! removed only after the sink acknowledged it. Results and staff calls only — never an image.
 //!
 //! Folders: `pending/` (waiting, oldest first), `retry/` (per result: failed attempts and when
 //! to try again), `dead/` (given up after repeated failures, for staff), `rejected/` (refused as
@@ -7,7 +7,7 @@
 
 use super::durable::{create_private_dir, sync_dir, write_atomically};
 use super::privacy::{self, PrivacyViolation};
-use super::result::VerificationResult;
+use super::Outgoing;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read};
 use std::os::unix::fs::OpenOptionsExt;
@@ -107,8 +107,8 @@ impl Outbox {
         Ok(outbox)
     }
 
-    /// Queues `result` durably; queueing the same session twice keeps one copy.
-    pub fn enqueue(&self, result: &VerificationResult) -> Result<(), OutboxError> {
+    /// Queues `result` (or a staff call) durably; queueing the same key twice keeps one copy.
+    pub fn enqueue(&self, result: &impl Outgoing) -> Result<(), OutboxError> {
         let body = result.to_json();
         let value: serde_json::Value =
             serde_json::from_slice(&body).map_err(|e| self.io(io::Error::other(e)))?;
@@ -116,7 +116,7 @@ impl Outbox {
         if self
             .queued_names()?
             .iter()
-            .any(|(_, key)| *key == result.idempotency_key)
+            .any(|(_, key)| key == result.idempotency_key())
         {
             return Ok(());
         }
@@ -124,7 +124,7 @@ impl Outbox {
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
             .as_nanos();
-        let name = format!("{nanos:020}-{}.json", result.idempotency_key);
+        let name = format!("{nanos:020}-{}.json", result.idempotency_key());
         write_atomically(&self.pending, &name, &body).map_err(|e| self.io(e))
     }
 
@@ -165,6 +165,14 @@ impl Outbox {
                 .count(),
             foreign,
         })
+    }
+
+    /// When the oldest queued entry was queued (milliseconds since the Unix epoch), if any.
+    pub fn oldest_queued_ms(&self) -> Result<Option<u64>, OutboxError> {
+        Ok(self.queued_names()?.first().and_then(|(path, _)| {
+            let nanos: u128 = path.file_name()?.to_str()?.get(..20)?.parse().ok()?;
+            u64::try_from(nanos / 1_000_000).ok()
+        }))
     }
 
     /// Path and idempotency key of each queued file (`<nanos>-<key>.json`, a regular file of

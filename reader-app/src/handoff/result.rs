@@ -265,3 +265,13 @@ impl VerificationResult {
         serde_json::to_vec(self).unwrap_or_default()
     }
 }
+
+impl super::Outgoing for VerificationResult {
+    fn idempotency_key(&self) -> &str {
+        &self.idempotency_key
+    }
+
+    fn to_json(&self) -> Vec<u8> {
+        VerificationResult::to_json(self)
+    }
+}

@@ -79,6 +79,7 @@ pub fn run_in(window: &ui::KioskWindow, config: &Config, mode: Mode) -> anyhow::
     let audit = crate::audit::AuditLog::open(&config.audit, &config.kiosk_id)?;
     audit.record_start(config)?;
     let hand_off = reception::Reception::start(config)?;
+    let _metrics = crate::metrics::server::start(config)?;
     let choice = sim::SharedChoice::default();
     let _demo_card = (mode == Mode::Demo)
         .then(|| crate::demo::attach(window, config.demo.vpcd_port, choice.clone()));

@@ -2,6 +2,7 @@
 //! the hand-off and audit log ([`super::reception`]), the face pipeline and the card-front
 //! OCR; [`super::sim`] holds the demo's labelled simulators (cameras, virtual card choice).
 
+use crate::handoff::staff_call::StaffCall;
 use std::sync::atomic::AtomicBool;
 
 use slint::{Rgb8Pixel, SharedPixelBuffer};
@@ -71,6 +72,8 @@ pub trait HandOffPort: Send {
         session: &SessionInfo,
         result: &VerificationResult,
     ) -> Result<Qualification, KioskError>;
+    /// Queues a 係員を呼ぶ press for the reception system.
+    fn call_staff(&mut self, call: &StaffCall);
 }
 
 /// The append-only audit log.

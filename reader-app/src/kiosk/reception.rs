@@ -12,6 +12,7 @@ use crate::handoff::result::{
     self, Consent, ConsentItems, Evidence, FaceEvidence, Liveness, PinEvidence, SessionId,
     SessionInfo, VisualEvidence,
 };
+use crate::handoff::staff_call::StaffCall;
 use crate::session::{
     AuditRecord, ConsentItem, Ending, LivenessCheck, Method, Qualification, VerificationResult,
     VisualReason,
@@ -69,6 +70,17 @@ impl HandOffPort for Reception {
             Err(e) => {
                 tracing::warn!(error = %e, "qualification query failed");
                 Err(KioskError::ReceptionUnreachable)
+            }
+        }
+    }
+
+    fn call_staff(&mut self, call: &StaffCall) {
+        match self.courier.enqueue(call) {
+            Ok(()) => {
+                tracing::warn!(key = %call.idempotency_key, screen = %call.screen, "patient pressed call-staff; staff call queued")
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "patient pressed call-staff; cannot queue the staff call")
             }
         }
     }

@@ -8,7 +8,9 @@ use std::time::Instant;
 
 use crate::audit::AuditEvent;
 use crate::handoff::result::{SessionId, SessionInfo};
-use crate::session::{Effect, Event, Screen, Session};
+use crate::handoff::staff_call::StaffCall;
+use crate::metrics::SessionObserver;
+use crate::session::{Effect, Event, Screen, Session, View};
 
 use super::bridge::{clear_preview, set_pad_keys, show, show_preview, shuffled_digits, speak};
 use super::ports::{CaptureProgress, FacePort};
@@ -19,11 +21,14 @@ use super::{reception, Ports};
 pub(super) struct Runtime {
     ports: Ports,
     shuffle_pad: bool,
-    shown: Option<Screen>,
+    /// The view last shown; a staff call reports its screen, error and tries left.
+    last_view: Option<View>,
     tx: mpsc::Sender<Event>,
     timers: Timers,
     capture_stop: Option<Arc<AtomicBool>>,
     kiosk_id: String,
+    /// Feeds the metrics from the effects and events.
+    observer: SessionObserver,
     /// The patient session the audit record is open for, from `AuditStart` to `AuditEnd`.
     audited: Option<SessionInfo>,
 }
@@ -33,13 +38,18 @@ impl Runtime {
         Self {
             ports,
             shuffle_pad,
-            shown: None,
+            last_view: None,
             tx,
             timers: Timers::default(),
             capture_stop: None,
             kiosk_id,
             audited: None,
+            observer: SessionObserver::default(),
         }
+    }
+
+    fn shown(&self) -> Option<Screen> {
+        self.last_view.as_ref().map(|v| v.screen)
     }
 
     fn session_id(&self) -> Option<SessionId> {
@@ -88,7 +98,9 @@ impl Runtime {
             pending.push(event);
             while let Some(event) = pending.pop() {
                 tracing::debug!(?event, "session event");
+                self.observer.event(&event);
                 for effect in session.handle(event) {
+                    self.observer.effect(&effect);
                     if let Some(next) = self.carry_out(effect, ui) {
                         pending.insert(0, next);
                     }
@@ -104,11 +116,11 @@ impl Runtime {
         match effect {
             Effect::Show(view) => {
                 let entering_pad =
-                    view.screen == Screen::PinEntry && self.shown != Some(Screen::PinEntry);
+                    view.screen == Screen::PinEntry && self.shown() != Some(Screen::PinEntry);
                 if entering_pad && self.shuffle_pad {
                     set_pad_keys(ui, shuffled_digits());
                 }
-                self.shown = Some(view.screen);
+                self.last_view = Some(view.clone());
                 show(ui, view);
             }
             Effect::Speak(screen, lang) => speak(ui, &p.voice, screen, lang),
@@ -147,7 +159,10 @@ impl Runtime {
             }
             Effect::DeliverResult(result) => return Some(self.deliver(&result)),
             Effect::ReleaseCard => p.card.release(),
-            Effect::NotifyStaff => tracing::warn!("patient pressed call-staff"),
+            Effect::NotifyStaff => {
+                let call = staff_call(&self.kiosk_id, self.last_view.as_ref());
+                p.hand_off.call_staff(&call);
+            }
             Effect::AuditStart => {
                 let info = SessionInfo {
                     kiosk_id: self.kiosk_id.clone(),
@@ -227,6 +242,57 @@ impl Runtime {
     }
 }
 
+/// The staff call for a press on `view` (none shown yet: 待機): screen, error code and tries
+/// left, nothing else.
+fn staff_call(kiosk_id: &str, view: Option<&View>) -> StaffCall {
+    let Some(view) = view else {
+        return StaffCall::new(kiosk_id, &format!("{:?}", Screen::Waiting));
+    };
+    let face = matches!(view.screen, Screen::FacePreparing | Screen::FaceCapture);
+    StaffCall {
+        error_code: view.error.map(|e| e.text().code.to_owned()),
+        pin_retries_left: view.pin_retries,
+        face_attempts_left: face.then(|| view.max_attempts.saturating_sub(view.attempt)),
+        ..StaffCall::new(kiosk_id, &format!("{:?}", view.screen))
+    }
+}
+
 fn lock(face: &Mutex<Box<dyn FacePort>>) -> std::sync::MutexGuard<'_, Box<dyn FacePort>> {
     face.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::errors::KioskError;
+    use crate::session::Lang;
+
+    #[test]
+    fn a_staff_call_reports_the_screen_error_and_tries_left() {
+        let waiting = staff_call("k1", None);
+        assert_eq!(
+            (waiting.screen.as_str(), waiting.error_code),
+            ("Waiting", None)
+        );
+        let mut error = View::new(Screen::Error, Lang::Ja);
+        error.error = Some(KioskError::CardRemoved);
+        error.pin_retries = Some(2);
+        let call = staff_call("k1", Some(&error));
+        assert_eq!(call.screen, "Error");
+        assert_eq!(
+            call.error_code.as_deref(),
+            Some(KioskError::CardRemoved.text().code)
+        );
+        assert_eq!(
+            (call.pin_retries_left, call.face_attempts_left),
+            (Some(2), None)
+        );
+        let mut face = View::new(Screen::FaceCapture, Lang::Ja);
+        (face.attempt, face.max_attempts) = (1, 3);
+        assert_eq!(staff_call("k1", Some(&face)).face_attempts_left, Some(2));
+        assert_ne!(
+            call.idempotency_key, waiting.idempotency_key,
+            "one key per press"
+        );
+    }
 }

@@ -150,9 +150,11 @@ impl Driver {
         self.on_ui(|w| w.get_error_code().to_string())
     }
 
-    /// Results the file-drop sink received so far.
+    /// Results the file-drop sink received so far (staff calls aside).
     pub fn delivered(&self) -> Vec<Value> {
-        json_files(&self.drop_dir)
+        let mut results = json_files(&self.drop_dir);
+        results.retain(|r| r["event"] != "staff_call");
+        results
     }
 
     /// Waits until the sink holds `n` results and returns the last one.
@@ -288,12 +290,17 @@ pub fn portraits(dir: &Path, folder: &str, names: &[&str]) -> PathBuf {
 /// The configuration every end-to-end test shares (file sink, audit log in `dir`, no voice),
 /// followed by `extra` TOML.
 pub fn config(dir: &Path, extra: &str) -> Config {
+    let sink = format!("sink = \"file\"\ndrop_dir = \"{}/drop\"", dir.display());
+    config_with_sink(dir, &sink, extra)
+}
+
+/// [`config`] with the `[handoff]` sink lines `sink` instead of the file sink.
+pub fn config_with_sink(dir: &Path, sink: &str, extra: &str) -> Config {
     std::fs::create_dir(dir.join("drop")).unwrap();
     let text = format!(
         r#"kiosk_id = "e2e-test"
 [handoff]
-sink = "file"
-drop_dir = "{dir}/drop"
+{sink}
 outbox_dir = "{dir}/outbox"
 retry_initial_ms = 100
 retry_max_ms = 200
