@@ -8,6 +8,7 @@
 
 mod chip_sim;
 pub mod eyes;
+pub mod liveness;
 mod metrics;
 
 use std::path::{Path, PathBuf};
@@ -20,7 +21,8 @@ pub use metrics::{ErrorRates, OperatingPoint, Scores, FMR_TARGETS};
 use crate::camera::{is_image, CameraError, CameraSource, ImageFolderSource};
 use crate::embedder::Embedding;
 use crate::error::FaceError;
-use crate::frame::Frame;
+use crate::frame::{Frame, FrameError};
+use crate::liveness::LivenessError;
 use crate::matcher::{FaceMatcher, MatchError};
 
 /// One image of the evaluation set.
@@ -50,6 +52,10 @@ pub enum EvalError {
     ChipSim(#[from] ChipSimError),
     #[error(transparent)]
     Match(MatchError),
+    #[error(transparent)]
+    Frame(#[from] FrameError),
+    #[error(transparent)]
+    Liveness(#[from] LivenessError),
 }
 
 /// The images of `dir`: each subfolder is an identity, each image file in it a sample
