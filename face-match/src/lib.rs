@@ -38,7 +38,7 @@ pub use error::FaceError;
 pub use frame::{Frame, FrameError, GreyImage, RgbImage};
 pub use matcher::{
     Decision, FaceMatcher, FrameCheck, MatchError, MatchOutcome, MatchPolicy, MatchSession,
-    MatchTimings,
+    MatchTimings, NotAcquired,
 };
 pub use pose::HeadPose;
 pub use quality::{Guidance, GuideOval, QualityConfig, QualityMeasures};

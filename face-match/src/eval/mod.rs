@@ -7,6 +7,7 @@
 //! eyes-covered check and eye openness on the same kind of folder.
 
 mod chip_sim;
+pub mod degrade;
 pub mod eyes;
 pub mod liveness;
 mod metrics;
