@@ -288,8 +288,9 @@ impl FaceMatcher {
         frame: &Frame,
     ) -> Result<Result<(DetectedFace, RgbImage), NotAcquired>, FaceError> {
         let started = Instant::now();
-        let faces = self.detector.detect_with_retries(frame)?;
+        let (faces, prepared) = self.detector.detect_with_retries(frame)?;
         self.timings.detect += started.elapsed();
+        let frame = prepared.as_ref().unwrap_or(frame);
         let Some(face) = faces
             .into_iter()
             .max_by(|a, b| a.bbox.2.total_cmp(&b.bbox.2))

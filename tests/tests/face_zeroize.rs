@@ -178,7 +178,7 @@ fn no_face_data_survives_a_comparison_or_its_errors() {
     )
     .unwrap();
     assert!(detector.detect(&hard).unwrap().is_empty());
-    assert_eq!(detector.detect_with_retries(&hard).unwrap().len(), 1);
+    assert_eq!(detector.detect_with_retries(&hard).unwrap().0.len(), 1);
     drop(detector);
     let lit = retry::equalised(&hard).unwrap();
     let mut retry_needles = needles_from(&frame_bytes(&hard), 8);

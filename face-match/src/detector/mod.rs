@@ -94,39 +94,46 @@ impl FaceDetector {
     /// [`FaceDetector::detect`], and when it finds nothing (and [`DetectorConfig::retries`]
     /// is on): again on the frame with its light equalised if it is poorly lit, then on that
     /// frame smoothed (noise), then turned in its plane by ±35° and ±70°. Faces are in
-    /// `frame`'s coordinates. For single pictures (the chip photo, evaluation); up to seven
+    /// `frame`'s coordinates; with them the equalised or smoothed copy they were found in, if
+    /// any, to align them from. For single pictures (the chip photo, evaluation); up to seven
     /// detections when there is no face.
-    pub fn detect_with_retries(&mut self, frame: &Frame) -> Result<Vec<DetectedFace>, FaceError> {
+    pub fn detect_with_retries(
+        &mut self,
+        frame: &Frame,
+    ) -> Result<(Vec<DetectedFace>, Option<Frame>), FaceError> {
         let faces = self.detect(frame)?;
         if !faces.is_empty() || !self.config.retries {
-            return Ok(faces);
+            return Ok((faces, None));
         }
         let lit = match retry::poorly_lit(frame)? {
             true => Some(retry::equalised(frame)?),
             false => None,
         };
-        let base = lit.as_ref().unwrap_or(frame);
-        if lit.is_some() {
-            let faces = self.detect(base)?;
+        if let Some(equalised) = &lit {
+            let faces = self.detect(equalised)?;
             if !faces.is_empty() {
-                return Ok(faces);
+                return Ok((faces, lit));
             }
         }
-        let faces = self.detect(&retry::smoothed(base)?)?;
+        let base = lit.as_ref().unwrap_or(frame);
+        let smooth = retry::smoothed(base)?;
+        let faces = self.detect(&smooth)?;
         if !faces.is_empty() {
-            return Ok(faces);
+            return Ok((faces, Some(smooth)));
         }
+        drop(smooth);
         for degrees in retry::ROLLS {
             let (turned, inverse) = retry::rotated(base, degrees)?;
             let faces = self.detect(&turned)?;
             if !faces.is_empty() {
-                return Ok(faces
+                let faces = faces
                     .into_iter()
                     .map(|face| retry::mapped_back(face, &inverse))
-                    .collect());
+                    .collect();
+                return Ok((faces, lit));
             }
         }
-        Ok(Vec::new())
+        Ok((Vec::new(), None))
     }
 
     /// Finds the faces in `frame`, best score first.
