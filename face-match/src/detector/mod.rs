@@ -43,8 +43,7 @@ pub struct DetectorConfig {
     /// Overlapping boxes above this intersection-over-union are merged into the best one.
     pub nms_iou_threshold: f32,
     /// [`FaceDetector::detect_with_retries`] tries again when nothing is found: with the light
-    /// equalised (dim, washed-out or flat frames), smoothed, sharpened, then turned in the
-    /// image plane.
+    /// equalised (dim, washed-out or flat frames), smoothed, then turned in the image plane.
     pub retries: bool,
 }
 
@@ -94,10 +93,10 @@ impl FaceDetector {
 
     /// [`FaceDetector::detect`], and when it finds nothing (and [`DetectorConfig::retries`]
     /// is on): again on the frame with its light equalised if it is poorly lit, then on that
-    /// frame smoothed (noise), sharpened (blur), then turned in its plane by ±35° and ±70°.
-    /// Faces are in `frame`'s coordinates; with them the equalised, smoothed or sharpened copy
-    /// they were found in, if any, to align them from. For single pictures (the chip photo,
-    /// evaluation); up to eight detections when there is no face.
+    /// frame smoothed (noise), then turned in its plane by ±35° and ±70°. Faces are in
+    /// `frame`'s coordinates; with them the equalised or smoothed copy they were found in, if
+    /// any, to align them from. For single pictures (the chip photo, evaluation); up to seven
+    /// detections when there is no face.
     pub fn detect_with_retries(
         &mut self,
         frame: &Frame,
@@ -123,12 +122,6 @@ impl FaceDetector {
             return Ok((faces, Some(smooth)));
         }
         drop(smooth);
-        let sharp = retry::sharpened(base)?;
-        let faces = self.detect(&sharp)?;
-        if !faces.is_empty() {
-            return Ok((faces, Some(sharp)));
-        }
-        drop(sharp);
         for degrees in retry::ROLLS {
             let (turned, inverse) = retry::rotated(base, degrees)?;
             let faces = self.detect(&turned)?;

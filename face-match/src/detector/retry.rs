@@ -66,26 +66,6 @@ pub fn smoothed(frame: &Frame) -> Result<Frame, FrameError> {
     Ok(out)
 }
 
-/// `frame` sharpened by an unsharp mask (1.6 × the frame − 0.6 × its Gaussian blur of σ 2 px):
-/// edges a blurred face lost come back enough for the detector.
-pub fn sharpened(frame: &Frame) -> Result<Frame, FrameError> {
-    let src = frame.as_mat()?;
-    let mut blurred = ScrubbedMat::default();
-    imgproc::gaussian_blur(
-        &src,
-        blurred.mat_mut(),
-        Size::default(),
-        2.0,
-        2.0,
-        core::BORDER_REPLICATE,
-    )?;
-    let mut out = Frame::zeroed(frame.width(), frame.height())?;
-    out.write_region(out.full_region(), |dst| {
-        core::add_weighted(&src, 1.6, blurred.mat(), -0.6, 0.0, dst, -1)
-    })?;
-    Ok(out)
-}
-
 /// `frame` turned by `degrees` (counter-clockwise) on a canvas that holds all of it, and the
 /// affine map from the turned picture back to `frame`.
 pub fn rotated(frame: &Frame, degrees: f64) -> Result<(Frame, [f64; 6]), FrameError> {
@@ -186,22 +166,6 @@ mod tests {
             mean(&even),
             mean(&dim)
         );
-    }
-
-    #[test]
-    fn smoothing_and_sharpening_keep_the_size_and_move_the_contrast_opposite_ways() {
-        let frame = gradient(64, 48, 1.0, 0.0);
-        let contrast = |f: &Frame| {
-            let row = f.row(20).unwrap();
-            row.chunks_exact(3)
-                .zip(row.chunks_exact(3).skip(1))
-                .map(|(a, b)| a[0].abs_diff(b[0]) as u32)
-                .sum::<u32>()
-        };
-        let (soft, sharp) = (smoothed(&frame).unwrap(), sharpened(&frame).unwrap());
-        assert_eq!((soft.width(), sharp.height()), (64, 48));
-        assert!(contrast(&soft) < contrast(&frame), "smoothing");
-        assert!(contrast(&sharp) > contrast(&frame), "sharpening");
     }
 
     #[test]
