@@ -11,6 +11,11 @@ use crate::frame::{Frame, FrameError, RgbImage};
 /// Side of the aligned crop, in pixels.
 pub const CROP_SIDE: u32 = 112;
 
+/// Largest root-mean-square distance, in crop pixels, between the aligned landmarks and
+/// [`ARCFACE_TEMPLATE`] that is still embedded; beyond it the crop would not be a face aligned
+/// as SFace expects.
+pub const MAX_LANDMARK_RESIDUAL: f64 = 12.0;
+
 /// Where the five landmarks land in the 112×112 crop (right eye, left eye, nose tip, right
 /// and left mouth corners), as used to train ArcFace-style models such as SFace.
 pub const ARCFACE_TEMPLATE: [(f64, f64); 5] = [
@@ -70,6 +75,19 @@ impl Similarity {
         )
     }
 
+    /// Root-mean-square distance between `to` and `from` mapped by this transform.
+    pub fn rms_residual(&self, from: &[(f64, f64); 5], to: &[(f64, f64); 5]) -> f64 {
+        let squares: f64 = from
+            .iter()
+            .zip(to)
+            .map(|(&p, &(qx, qy))| {
+                let (x, y) = self.apply(p);
+                (x - qx).powi(2) + (y - qy).powi(2)
+            })
+            .sum();
+        (squares / 5.0).sqrt()
+    }
+
     /// Uniform scale factor.
     pub fn scale(&self) -> f64 {
         self.a.hypot(self.b)
@@ -92,6 +110,10 @@ pub enum AlignError {
     /// The landmarks are degenerate (all in one point, or not finite).
     #[error("the face landmarks are degenerate")]
     DegenerateLandmarks,
+    /// The five points are too far from a face's layout to align (e.g. a detection on
+    /// something else, or landmarks thrown off by a strong turn or occlusion).
+    #[error("the face landmarks do not fit a face's layout (residual {residual:.1} px)")]
+    ImplausibleLandmarks { residual: f64 },
     #[error(transparent)]
     Image(#[from] FrameError),
 }
@@ -102,6 +124,10 @@ pub fn align_face(frame: &Frame, face: &DetectedFace) -> Result<RgbImage, AlignE
     let from = face.landmarks.map(|(x, y)| (f64::from(x), f64::from(y)));
     let transform =
         Similarity::estimate(&from, &ARCFACE_TEMPLATE).ok_or(AlignError::DegenerateLandmarks)?;
+    let residual = transform.rms_residual(&from, &ARCFACE_TEMPLATE);
+    if residual.is_nan() || residual > MAX_LANDMARK_RESIDUAL {
+        return Err(AlignError::ImplausibleLandmarks { residual });
+    }
     let matrix = transform.to_mat().map_err(FrameError::from)?;
     let src = frame.as_mat()?;
     let mut bgr = Frame::zeroed(CROP_SIDE, CROP_SIDE)?;
@@ -173,6 +199,27 @@ mod tests {
             })
             .fold(0.0, f64::max);
         assert!(worst > 5.0, "a reflection slipped through: error {worst}");
+    }
+
+    #[test]
+    fn landmarks_far_from_a_face_layout_are_refused() {
+        let frame = Frame::from_raw(112, 112, 336, Zeroizing::new(vec![90; 112 * 336])).unwrap();
+        let face = |nose: (f32, f32)| {
+            let mut landmarks = ARCFACE_TEMPLATE.map(|(x, y)| (x as f32, y as f32));
+            landmarks[2] = nose;
+            DetectedFace {
+                bbox: (20.0, 20.0, 72.0, 90.0),
+                landmarks,
+                score: 0.9,
+            }
+        };
+        // A nose a little off (a turned head) still aligns; one below the chin does not.
+        assert!(align_face(&frame, &face((66.0, 72.0))).is_ok());
+        let err = align_face(&frame, &face((56.0, 150.0))).err();
+        assert!(
+            matches!(err, Some(AlignError::ImplausibleLandmarks { residual }) if residual > MAX_LANDMARK_RESIDUAL),
+            "{err:?}"
+        );
     }
 
     #[test]

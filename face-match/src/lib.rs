@@ -40,7 +40,7 @@ pub use frame::{Frame, FrameError, GreyImage, RgbImage};
 pub use image_file::{decode_image_file, ImageFileError};
 pub use matcher::{
     Decision, FaceMatcher, FrameCheck, MatchError, MatchOutcome, MatchPolicy, MatchSession,
-    MatchTimings,
+    MatchTimings, NotAcquired,
 };
 pub use pose::HeadPose;
 pub use quality::{Guidance, GuideOval, QualityConfig, QualityMeasures};

@@ -121,6 +121,18 @@ pub struct FrameCheck {
     pub at: Instant,
 }
 
+/// Why no face was embedded from a picture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, thiserror::Error)]
+#[serde(rename_all = "snake_case")]
+pub enum NotAcquired {
+    /// No face was found, also after the detector's retries.
+    #[error("no face found")]
+    NoFace,
+    /// A face was found but its landmarks are degenerate or do not fit a face's layout.
+    #[error("face landmarks refused by the alignment check")]
+    BadLandmarks,
+}
+
 /// The detector, the embedder and the policy, loaded once at start.
 pub struct FaceMatcher {
     detector: FaceDetector,
@@ -174,9 +186,17 @@ impl FaceMatcher {
     /// Embeds the largest face of `frame` without any quality gate (chip photos, evaluation);
     /// `None` when there is no face.
     pub fn embed_largest_face(&mut self, frame: &Frame) -> Result<Option<Embedding>, FaceError> {
+        Ok(self.acquire_largest_face(frame)?.ok())
+    }
+
+    /// As [`FaceMatcher::embed_largest_face`], with the reason when nothing was embedded.
+    pub fn acquire_largest_face(
+        &mut self,
+        frame: &Frame,
+    ) -> Result<Result<Embedding, NotAcquired>, FaceError> {
         match self.largest_face_crop(frame)? {
-            Some((_, crop)) => self.timed_embed(&crop).map(Some),
-            None => Ok(None),
+            Ok((_, crop)) => self.timed_embed(&crop).map(Ok),
+            Err(why) => Ok(Err(why)),
         }
     }
 
@@ -188,6 +208,7 @@ impl FaceMatcher {
     ) -> Result<Option<(DetectedFace, QualityMeasures)>, FaceError> {
         Ok(self
             .largest_face_crop(frame)?
+            .ok()
             .map(|(face, crop)| (face, QualityMeasures::of(&crop))))
     }
 
@@ -260,22 +281,29 @@ impl FaceMatcher {
         Ok(faces)
     }
 
-    /// The largest face of `frame` and its aligned crop; `None` when there is none.
+    /// The largest face of `frame` (detected with retries) and its aligned crop, or why there
+    /// is none.
     fn largest_face_crop(
         &mut self,
         frame: &Frame,
-    ) -> Result<Option<(DetectedFace, RgbImage)>, FaceError> {
-        let faces = self.timed_detect(frame)?;
+    ) -> Result<Result<(DetectedFace, RgbImage), NotAcquired>, FaceError> {
+        let started = Instant::now();
+        let (faces, prepared) = self.detector.detect_with_retries(frame)?;
+        self.timings.detect += started.elapsed();
+        let frame = prepared.as_ref().unwrap_or(frame);
         let Some(face) = faces
             .into_iter()
             .max_by(|a, b| a.bbox.2.total_cmp(&b.bbox.2))
         else {
-            return Ok(None);
+            return Ok(Err(NotAcquired::NoFace));
         };
-        Ok(self.timed_align(frame, &face)?.map(|crop| (face, crop)))
+        Ok(self
+            .timed_align(frame, &face)?
+            .map(|crop| (face, crop))
+            .ok_or(NotAcquired::BadLandmarks))
     }
 
-    /// The aligned crop of `face`; `None` when its landmarks are degenerate.
+    /// The aligned crop of `face`; `None` when its landmarks are degenerate or implausible.
     fn timed_align(
         &mut self,
         frame: &Frame,
@@ -284,7 +312,9 @@ impl FaceMatcher {
         let started = Instant::now();
         let crop = match align_face(frame, face) {
             Ok(crop) => crop,
-            Err(AlignError::DegenerateLandmarks) => return Ok(None),
+            Err(AlignError::DegenerateLandmarks | AlignError::ImplausibleLandmarks { .. }) => {
+                return Ok(None)
+            }
             Err(AlignError::Image(e)) => return Err(e.into()),
         };
         self.timings.align += started.elapsed();

@@ -23,6 +23,9 @@ fn compare_in_child(chip: &Path) {
         .compare(jp2, frames.into_iter().map(Ok), |_, _| {})
         .unwrap();
     assert_eq!(outcome.decision, Decision::Match);
+    // A dark frame without a face runs every detector retry (equalised, smoothed, turned).
+    let dark = face_match::Frame::zeroed(640, 480).unwrap();
+    assert!(matcher.embed_largest_face(&dark).unwrap().is_none());
     println!("child compared: {:?}", outcome.best_score);
 }
 

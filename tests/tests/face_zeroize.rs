@@ -11,11 +11,15 @@
 //! results into zeroizing Rust buffers; ONNX Runtime's activations are not pixels), and
 //! `hayro-jpeg2000`'s internal wavelet coefficients (floats, not the 8-bit pixels checked).
 
+use face_match::detector::retry;
 use face_match::eval::ChipSimulator;
 use face_match::{
-    align_face, decode_jp2, CameraError, Frame, MatchError, QualityConfig, Zeroizing,
+    align_face, decode_jp2, CameraError, DetectorConfig, FaceDetector, Frame, MatchError,
+    QualityConfig, Zeroizing, YUNET_2023MAR_FILE, YUNET_2023MAR_SHA256,
 };
-use mynakiosk_tests::face::{face_eval, kiosk_frame, load, matcher, unhurried};
+use mynakiosk_tests::face::{
+    face_eval, kiosk_frame, load, matcher, model_path, runtime, unhurried,
+};
 use mynakiosk_tests::freed_memory::{needles_from, record, stop, InspectingAllocator};
 
 #[global_allocator]
@@ -76,6 +80,24 @@ fn chip_of(name: &str) -> Zeroizing<Vec<u8>> {
         .unwrap()
         .encode(&load(&face_eval(&format!("portraits/{name}"))))
         .unwrap()
+}
+
+/// A portrait darkened to a fourteenth and turned by 60°: YuNet finds it only after the detector's
+/// retries (light equalised, smoothed, turned back), so every retry buffer holds face data.
+fn dim_turned_frame() -> Frame {
+    let portrait = portrait_frame("obama2.jpg");
+    let mut bytes = frame_bytes(&portrait);
+    for byte in &mut bytes {
+        *byte /= 14;
+    }
+    let dim = Frame::from_raw(
+        portrait.width(),
+        portrait.height(),
+        portrait.width() as usize * 3,
+        bytes.into(),
+    )
+    .unwrap();
+    retry::rotated(&dim, 60.0).unwrap().0
 }
 
 /// Copies of the frames (the originals stay with the test to build the needles).
@@ -142,6 +164,50 @@ fn no_face_data_survives_a_comparison_or_its_errors() {
     assert_eq!(
         leaks, 0,
         "{leaks} freed blocks held face data after a camera error"
+    );
+
+    // A face found only by the detector's retries: the frame, its equalised and smoothed
+    // copies and its turned copies leave nothing behind.
+    let hard = dim_turned_frame();
+    assert!(retry::poorly_lit(&hard).unwrap());
+    let mut detector = FaceDetector::new(
+        &runtime(),
+        &model_path(YUNET_2023MAR_FILE),
+        YUNET_2023MAR_SHA256,
+        DetectorConfig::default(),
+    )
+    .unwrap();
+    assert!(detector.detect(&hard).unwrap().is_empty());
+    assert_eq!(detector.detect_with_retries(&hard).unwrap().0.len(), 1);
+    drop(detector);
+    let lit = retry::equalised(&hard).unwrap();
+    let mut retry_needles = needles_from(&frame_bytes(&hard), 8);
+    retry_needles.extend(needles_from(&frame_bytes(&lit), 8));
+    retry_needles.extend(needles_from(
+        &frame_bytes(&retry::smoothed(&lit).unwrap()),
+        8,
+    ));
+    for degrees in retry::ROLLS {
+        let turned = retry::rotated(&lit, degrees).unwrap().0;
+        retry_needles.extend(needles_from(&frame_bytes(&turned), 8));
+    }
+    let embedding = matcher.embed_largest_face(&hard).unwrap();
+    let embedding = embedding.expect("the retries find the dim, turned face");
+    retry_needles.extend(needles_from(&floats(embedding.values()), 4));
+    drop(embedding);
+    assert!(
+        retry_needles.len() >= 16,
+        "only {} needles",
+        retry_needles.len()
+    );
+    let hard_copy = copies(std::slice::from_ref(&hard)).remove(0);
+    record(retry_needles);
+    let found = matcher.embed_largest_face(&hard_copy).unwrap();
+    drop((found, hard_copy));
+    let leaks = stop();
+    assert_eq!(
+        leaks, 0,
+        "{leaks} freed blocks held face data after the detector's retries"
     );
 
     // A chip photo without a face: the frames are never looked at, only dropped.

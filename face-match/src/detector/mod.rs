@@ -3,6 +3,7 @@
 mod decode;
 mod letterbox;
 mod nms;
+pub mod retry;
 
 use std::path::{Path, PathBuf};
 
@@ -41,6 +42,9 @@ pub struct DetectorConfig {
     pub score_threshold: f32,
     /// Overlapping boxes above this intersection-over-union are merged into the best one.
     pub nms_iou_threshold: f32,
+    /// [`FaceDetector::detect_with_retries`] tries again when nothing is found: with the light
+    /// equalised (dim, washed-out or flat frames), smoothed, then turned in the image plane.
+    pub retries: bool,
 }
 
 impl Default for DetectorConfig {
@@ -48,6 +52,7 @@ impl Default for DetectorConfig {
         Self {
             score_threshold: 0.6,
             nms_iou_threshold: 0.3,
+            retries: true,
         }
     }
 }
@@ -75,9 +80,60 @@ impl FaceDetector {
         Ok(Self { session, config })
     }
 
+    /// This detector with [`DetectorConfig::retries`] set to `retries`.
+    pub fn with_retries(mut self, retries: bool) -> Self {
+        self.config.retries = retries;
+        self
+    }
+
     /// The thresholds in use.
     pub fn config(&self) -> DetectorConfig {
         self.config
+    }
+
+    /// [`FaceDetector::detect`], and when it finds nothing (and [`DetectorConfig::retries`]
+    /// is on): again on the frame with its light equalised if it is poorly lit, then on that
+    /// frame smoothed (noise), then turned in its plane by ±35° and ±70°. Faces are in
+    /// `frame`'s coordinates; with them the equalised or smoothed copy they were found in, if
+    /// any, to align them from. For single pictures (the chip photo, evaluation); up to seven
+    /// detections when there is no face.
+    pub fn detect_with_retries(
+        &mut self,
+        frame: &Frame,
+    ) -> Result<(Vec<DetectedFace>, Option<Frame>), FaceError> {
+        let faces = self.detect(frame)?;
+        if !faces.is_empty() || !self.config.retries {
+            return Ok((faces, None));
+        }
+        let lit = match retry::poorly_lit(frame)? {
+            true => Some(retry::equalised(frame)?),
+            false => None,
+        };
+        if let Some(equalised) = &lit {
+            let faces = self.detect(equalised)?;
+            if !faces.is_empty() {
+                return Ok((faces, lit));
+            }
+        }
+        let base = lit.as_ref().unwrap_or(frame);
+        let smooth = retry::smoothed(base)?;
+        let faces = self.detect(&smooth)?;
+        if !faces.is_empty() {
+            return Ok((faces, Some(smooth)));
+        }
+        drop(smooth);
+        for degrees in retry::ROLLS {
+            let (turned, inverse) = retry::rotated(base, degrees)?;
+            let faces = self.detect(&turned)?;
+            if !faces.is_empty() {
+                let faces = faces
+                    .into_iter()
+                    .map(|face| retry::mapped_back(face, &inverse))
+                    .collect();
+                return Ok((faces, lit));
+            }
+        }
+        Ok((Vec::new(), None))
     }
 
     /// Finds the faces in `frame`, best score first.

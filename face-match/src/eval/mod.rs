@@ -7,7 +7,9 @@
 //! eyes-covered check and eye openness on the same kind of folder.
 
 mod chip_sim;
+pub mod degrade;
 pub mod eyes;
+pub mod liveness;
 mod metrics;
 
 use std::path::{Path, PathBuf};
@@ -20,7 +22,8 @@ pub use metrics::{ErrorRates, OperatingPoint, Scores, FMR_TARGETS};
 use crate::camera::{is_image, CameraError, CameraSource, ImageFolderSource};
 use crate::embedder::Embedding;
 use crate::error::FaceError;
-use crate::frame::Frame;
+use crate::frame::{Frame, FrameError};
+use crate::liveness::LivenessError;
 use crate::matcher::{FaceMatcher, MatchError};
 
 /// One image of the evaluation set.
@@ -50,6 +53,10 @@ pub enum EvalError {
     ChipSim(#[from] ChipSimError),
     #[error(transparent)]
     Match(MatchError),
+    #[error(transparent)]
+    Frame(#[from] FrameError),
+    #[error(transparent)]
+    Liveness(#[from] LivenessError),
 }
 
 /// The images of `dir`: each subfolder is an identity, each image file in it a sample

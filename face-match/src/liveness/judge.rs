@@ -787,8 +787,9 @@ mod tests {
     #[test]
     fn random_judges_draw_challenge_and_hold_from_the_source() {
         let config = LivenessConfig::default();
-        let judge = LivenessJudge::random(config.clone(), &mut Script(vec![2, 0])).unwrap();
-        assert_eq!(judge.challenge(), MoveCloser);
+        assert_eq!(config.challenges, [TurnLeft, TurnRight]);
+        let judge = LivenessJudge::random(config.clone(), &mut Script(vec![1, 0])).unwrap();
+        assert_eq!(judge.challenge(), TurnRight);
         assert_eq!(judge.neutral_hold(), config.min_neutral_hold);
         let judge = LivenessJudge::random(config.clone(), &mut Script(vec![0, 600])).unwrap();
         assert_eq!(judge.challenge(), TurnLeft);

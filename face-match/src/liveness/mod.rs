@@ -1,4 +1,5 @@
-//! Active liveness: a random challenge (turn the head left or right, move closer) judged from
+//! Active liveness: a random challenge (turn the head left or right; move closer is not offered
+//! by default, see [`LivenessConfig::challenges`]) judged from
 //! face landmarks over a sequence of frames, with time limits and consistency checks against
 //! photos, frozen frames and replayed clips.
 //!
@@ -48,6 +49,8 @@ impl LivenessChallenge {
     ];
     /// The challenges judged from YuNet's landmarks alone.
     pub const HEAD_MOVES: [Self; 3] = [Self::TurnLeft, Self::TurnRight, Self::MoveCloser];
+    /// The head turns: their nose parallax is what a flat picture cannot show.
+    pub const TURNS: [Self; 2] = [Self::TurnLeft, Self::TurnRight];
 
     /// Picks one of `offered` uniformly with `rng`.
     pub fn choose(offered: &[Self], rng: &mut impl RandomSource) -> Result<Self, LivenessError> {
@@ -76,7 +79,9 @@ impl fmt::Display for LivenessChallenge {
 #[derive(Debug, Clone, PartialEq)]
 pub struct LivenessConfig {
     /// The challenges [`LivenessJudge::random`] chooses from (add
-    /// [`LivenessChallenge::Blink`] when an [`EyeMeter`] is loaded).
+    /// [`LivenessChallenge::Blink`] when an [`EyeMeter`] is loaded). The default offers the
+    /// head turns only: "move closer" is judged from the face's growth alone, which a printed
+    /// photo brought towards the camera fakes (`liveness_eval`: 100 % of such attacks pass it).
     pub challenges: Vec<LivenessChallenge>,
     /// |yaw| at most this counts as looking straight.
     pub neutral_yaw: f32,
@@ -127,7 +132,7 @@ pub struct LivenessConfig {
 impl Default for LivenessConfig {
     fn default() -> Self {
         Self {
-            challenges: LivenessChallenge::HEAD_MOVES.to_vec(),
+            challenges: LivenessChallenge::TURNS.to_vec(),
             neutral_yaw: 0.18,
             turn_yaw: 0.3,
             closer_ratio: 1.3,

@@ -65,11 +65,8 @@ impl Default for ChallengeConfig {
     fn default() -> Self {
         let judge = LivenessConfig::default();
         Self {
-            offered: vec![
-                ChallengeKind::TurnLeft,
-                ChallengeKind::TurnRight,
-                ChallengeKind::Closer,
-            ],
+            // Not `closer`: a photo brought towards the camera passes it (face-match README).
+            offered: vec![ChallengeKind::TurnLeft, ChallengeKind::TurnRight],
             neutral_seconds: judge.neutral_window.as_secs_f32(),
             start_seconds: judge.start_window.as_secs_f32(),
             complete_seconds: judge.completion_window.as_secs_f32(),

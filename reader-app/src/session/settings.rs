@@ -51,7 +51,7 @@ impl Default for Settings {
             expiry_warning_days: 30,
             consent_items: ConsentItem::ALL.to_vec(),
             shuffle_pin_pad: false,
-            challenges: vec![Challenge::TurnLeft, Challenge::TurnRight, Challenge::Closer],
+            challenges: vec![Challenge::TurnLeft, Challenge::TurnRight],
         }
     }
 }

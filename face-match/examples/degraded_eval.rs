@@ -1,0 +1,93 @@
+//! Match accuracy on seeded degraded copies of evaluation folders (rotation, dim, washed out,
+//! gamma, noise, blur, downscale, heavy JPEG; `face_match::eval::degrade`), with the failures
+//! to acquire by degradation and cause. Without `--seed` the images are used as they are.
+//!
+//! ```sh
+//! cargo run -p face-match --example degraded_eval -- [--seed N] [--no-retries] [--threads T] \
+//!     [--json] DIR...          # e.g. ../shared/face-eval/orl ../shared/face-eval/bbt
+//! ```
+
+#[allow(dead_code)]
+#[path = "../benches/support/mod.rs"]
+mod support;
+
+use face_match::eval::degrade::{degraded_report, DegradedReport};
+use face_match::eval::scan;
+use face_match::{FaceMatcher, MatchPolicy, QualityConfig};
+
+fn main() {
+    let (mut seed, mut retries, mut threads, mut json) = (None, true, 2, false);
+    let mut dirs = Vec::new();
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--seed" => seed = it.next().and_then(|v| v.parse().ok()),
+            "--threads" => threads = it.next().and_then(|v| v.parse().ok()).expect("--threads N"),
+            "--no-retries" => retries = false,
+            "--json" => json = true,
+            dir => dirs.push(std::path::PathBuf::from(dir)),
+        }
+    }
+    assert!(!dirs.is_empty(), "name at least one identity/image folder");
+    let mut samples = Vec::new();
+    for dir in &dirs {
+        samples.extend(scan(dir).unwrap_or_else(|e| panic!("{e}")));
+    }
+    let runtime = support::runtime(threads);
+    let (mut detector, embedder) = support::models(&runtime);
+    if !retries {
+        detector = detector.with_retries(false);
+    }
+    let mut matcher = FaceMatcher::new(
+        detector,
+        embedder,
+        QualityConfig::default(),
+        MatchPolicy::default(),
+    );
+    let report = degraded_report(&mut matcher, &samples, seed).unwrap_or_else(|e| panic!("{e}"));
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("report as JSON")
+        );
+    } else {
+        print(&report, retries);
+    }
+}
+
+fn print(degraded: &DegradedReport, retries: bool) {
+    let report = &degraded.report;
+    let rates = &report.rates;
+    let seed = degraded
+        .seed
+        .map_or("none (clean)".into(), |s| s.to_string());
+    println!(
+        "seed {seed}, detector retries {}: {} identities, {} images",
+        if retries { "on" } else { "off" },
+        report.identities,
+        report.images
+    );
+    println!(
+        "FTA {:.2} % ({} images), EER {:.2} % ({} genuine / {} impostor pairs)",
+        100.0 * report.fta,
+        report.failed_to_acquire.len(),
+        100.0 * rates.eer,
+        rates.genuine_pairs,
+        rates.impostor_pairs
+    );
+    for point in &rates.at_fmr {
+        println!(
+            "  FMR target {:.0e}: threshold {:.3}, FNMR {:.2} %",
+            point.target_fmr.unwrap_or(0.0),
+            point.threshold,
+            100.0 * point.fnmr
+        );
+    }
+    for kind in &degraded.by_kind {
+        let name = kind.kind.map_or("clean".into(), |k| format!("{k:?}"));
+        println!(
+            "  {name:<10} tried {:>3}: no face {:>2}, landmarks refused {:>2}",
+            kind.tried, kind.no_face, kind.bad_landmarks
+        );
+    }
+}
