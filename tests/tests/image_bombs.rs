@@ -128,9 +128,10 @@ fn the_library_refuses_before_decoding() {
 }
 
 /// Runs `mynakiosk ARGS…` and returns its status, output (stdout, then stderr) and peak
-/// resident memory in bytes;
+/// resident memory in bytes (the child's own `VmHWM`, read every 20 ms while it runs: wait4's
+/// `ru_maxrss` would count the test binary's memory, which the child shared until its exec);
 /// a child still running after [`DEADLINE`] is killed and fails the test.
-#[allow(clippy::zombie_processes)] // reaped by wait4, which also gives its peak memory
+#[allow(clippy::zombie_processes)] // reaped by wait4
 fn run_measured(args: &[&std::ffi::OsStr]) -> (ExitStatus, String, u64) {
     let mut child = binary::command()
         .args(args)
@@ -145,14 +146,14 @@ fn run_measured(args: &[&std::ffi::OsStr]) -> (ExitStatus, String, u64) {
     });
     let pid = child.id() as libc::pid_t;
     let started = Instant::now();
+    let mut peak = 0;
     loop {
+        peak = peak.max(resident_peak(pid));
         let mut status = 0;
-        // SAFETY: rusage is plain data; wait4 writes it for our own child.
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        let done = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        // SAFETY: wait4 writes only the status of our own child.
+        let done = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, std::ptr::null_mut()) };
         if done == pid {
-            let rss = usage.ru_maxrss as u64 * 1024;
-            return (ExitStatus::from_raw(status), reader.join().unwrap(), rss);
+            return (ExitStatus::from_raw(status), reader.join().unwrap(), peak);
         }
         if started.elapsed() > DEADLINE {
             child.kill().unwrap();
@@ -162,6 +163,16 @@ fn run_measured(args: &[&std::ffi::OsStr]) -> (ExitStatus, String, u64) {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// The peak resident memory of running process `pid` in bytes (0 once it has ended).
+fn resident_peak(pid: libc::pid_t) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
 }
 
 #[test]
