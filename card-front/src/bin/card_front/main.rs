@@ -72,6 +72,9 @@ enum Command {
             )
         )]
         frames: u32,
+        /// Read with the project's own line CNN instead of PP-OCR's recogniser.
+        #[arg(long)]
+        line_cnn: bool,
     },
 }
 
@@ -104,7 +107,7 @@ fn main() -> anyhow::Result<()> {
         } => dataset::write(&out_dir, seed, start..start + count, today)?,
         Command::Unreadable { seed, count } => {
             let policy = SubmitPolicy::default();
-            let reader = reader()?;
+            let reader = reader(false)?;
             for defect in Defect::ALL {
                 let mut submitted = 0u32;
                 for i in 0..count {
@@ -123,9 +126,10 @@ fn main() -> anyhow::Result<()> {
             seed,
             count,
             frames,
+            line_cnn,
         } => {
             let policy = SubmitPolicy::default();
-            let reader = reader()?;
+            let reader = reader(line_cnn)?;
             let mut single = Tally::default();
             let mut multi = Tally::default();
             for i in 0..count {
@@ -160,9 +164,9 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The reader, in an ONNX Runtime loaded from `$MYNAKIOSK_ORT_DYLIB` (at run time, else as
+/// The reader (with PP-OCR's recogniser, or the own line CNN), in an ONNX Runtime loaded from `$MYNAKIOSK_ORT_DYLIB` (at run time, else as
 /// set when built: `.cargo/config.toml` points it at `third_party/onnxruntime`).
-fn reader() -> anyhow::Result<CardFrontReader> {
+fn reader(line_cnn: bool) -> anyhow::Result<CardFrontReader> {
     let path = std::env::var_os("MYNAKIOSK_ORT_DYLIB")
         .map(PathBuf::from)
         .or(option_env!("MYNAKIOSK_ORT_DYLIB").map(PathBuf::from))
@@ -170,7 +174,11 @@ fn reader() -> anyhow::Result<CardFrontReader> {
     // ONNX Runtime's documented telemetry opt-out, read when it loads.
     std::env::set_var("ORT_DISABLE_TELEMETRY", "1");
     let env = ort::init_from(&path)?.with_telemetry(false).build()?;
-    Ok(CardFrontReader::new(&env)?)
+    Ok(if line_cnn {
+        CardFrontReader::with_line_cnn(&env)?
+    } else {
+        CardFrontReader::new(&env)?
+    })
 }
 
 /// Accuracy and speed figures of a benchmark run.
