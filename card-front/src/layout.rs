@@ -293,6 +293,22 @@ fn labelled(
     Ok(x + lw)
 }
 
+/// The 住所 rows: the label and the address on two lines, split after the municipality.
+fn address(
+    p: &mut Printer,
+    id: &CardFrontIdentity,
+    px: f32,
+    x: f32,
+    (y1, y2): (f32, f32),
+    right: f32,
+) -> Result<(), OcrError> {
+    let (line1, line2) = split_address(&id.address);
+    let indent = labelled(p, "住所", line1, px, (x, y1), right)?;
+    let px = p.fit(px, line2, right - indent);
+    p.text(Item::Other, px, (indent, y2), line2, false)?;
+    Ok(())
+}
+
 /// The specimen-like family: photo on the right, rows on the left.
 fn specimen(
     p: &mut Printer,
@@ -356,11 +372,8 @@ fn specimen(
         bottom,
     );
     let x = m + rng.random_range(0.0..14.0);
-    let (line1, line2) = split_address(&id.address);
     labelled(p, "氏名", &id.name, name_px, (x, ys[0]), right)?;
-    let indent = labelled(p, "住所", line1, addr_px, (x, ys[1]), right)?;
-    let px = p.fit(addr_px, line2, right - indent);
-    p.text(Item::Other, px, (indent, ys[2]), line2, false)?;
+    address(p, id, addr_px, x, (ys[1], ys[2]), right)?;
     let birth_px = p.fit(birth_px, &birth, right - x);
     let bw = p.text(Item::Birth, birth_px, (x, ys[3]), &birth, false)?;
     sex_after(p, id, birth_px, (x + bw, ys[3]), right, rng)?;
@@ -434,10 +447,7 @@ fn photo_left(
     let birth_px = p.fit(birth_px, &birth, (right - birth_x) * 0.75);
     let bw = p.text(Item::Birth, birth_px, (birth_x, ys[1]), &birth, false)?;
     sex_after(p, id, birth_px, (birth_x + bw, ys[1]), right, rng)?;
-    let (line1, line2) = split_address(&id.address);
-    let indent = labelled(p, "住所", line1, addr_px, (x, ys[2]), right)?;
-    let px = p.fit(addr_px, line2, right - indent);
-    p.text(Item::Other, px, (indent, ys[3]), line2, false)?;
+    address(p, id, addr_px, x, (ys[2], ys[3]), right)?;
     let expiry_px = p.fit(expiry_px, &expiry, (right - x) * 0.8);
     expiry_row(
         p,
