@@ -60,10 +60,12 @@ pub fn find_lines(card: &Mat) -> Result<Vec<Rect>, OcrError> {
         core::BORDER_CONSTANT,
         imgproc::morphology_default_border_value()?,
     )?;
-    let (mut labels, mut stats, mut centroids) = (Mat::default(), Mat::default(), Mat::default());
+    // The label image holds the shapes of the text: zeroed like the ink.
+    let mut labels = ScrubbedMat::default();
+    let (mut stats, mut centroids) = (Mat::default(), Mat::default());
     let n = imgproc::connected_components_with_stats(
         &*joined,
-        &mut labels,
+        &mut *labels,
         &mut stats,
         &mut centroids,
         8,
