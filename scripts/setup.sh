@@ -17,6 +17,11 @@ apt_packages=(
   clang libclang-dev
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev libopencv-videoio-dev
   fonts-noto-cjk libfontconfig-dev
+  # Typefaces of card-front's synthetic cards (card-front/src/glyphs.rs).
+  fonts-ipafont-gothic fonts-ipafont-mincho fonts-ipaexfont-gothic fonts-ipaexfont-mincho
+  fonts-takao-gothic fonts-takao-mincho fonts-vlgothic fonts-horai-umefont fonts-hanazono
+  fonts-sawarabi-gothic fonts-morisawa-bizud-gothic fonts-morisawa-bizud-mincho
+  fonts-motoya-l-cedar fonts-motoya-l-maruberi fonts-kiloji fonts-komatuna fonts-konatu
   xvfb xauth xdotool x11-apps x11-utils imagemagick
   libinput-dev libudev-dev libxkbcommon-dev
   libegl1 libgl1 libgl1-mesa-dri libxkbcommon-x11-0 libx11-xcb1 libxcursor1 libxi6 libxrandr2

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Trains card-front's line recogniser and writes it as ONNX.
 
-The recogniser reads one printed 照合番号B line (birth date, expiry date or security code) of a
-rectified card, scaled to 32 px high, and gives per-column class probabilities for CTC
+The recogniser reads one text line found on a rectified card (the 照合番号B lines — birth date,
+expiry date, security code — and every other line, whose other characters are one class),
+scaled to 32 px high, and gives per-column class probabilities for CTC
 decoding (class 0 is the blank, then card_front::line_input::ALPHABET). It is a small fully
 convolutional network: four 3×3 convolution stages that pool the height to one row and halve
 the width once, two 1×5 convolutions along the line for context, and a 1×1 classifier.
@@ -26,9 +27,10 @@ import optax
 from onnx import TensorProto, helper, numpy_helper
 
 LINE_H = 32
-FIELDS = ("birth", "expiry", "code")
-# Line widths of the fields (card_front::line_input::line_width).
-WIDTHS = {"birth": 187, "expiry": 252, "code": 118}
+# Kinds of lines (`card-front dataset`): the 照合番号B fields and every other text line.
+FIELDS = ("birth", "expiry", "code", "other")
+# Lines are stored padded to this width (card-front dataset's STORED_W).
+WIDTH = 400
 # (out channels, kernel (h, w), pool (h, w)) of each convolution stage.
 STAGES = (
     (16, (3, 3), (2, 2)),
@@ -52,8 +54,8 @@ def load(dirs, alphabet):
             text = (d / f"{field}.txt").read_text(encoding="utf-8").splitlines()
             raw = np.fromfile(d / f"{field}.u8", dtype=np.uint8)
             # A set cut short (an interrupted `card-front dataset`) keeps its complete lines.
-            n = min(len(text), raw.size // (LINE_H * WIDTHS[field]))
-            images.append(raw[: n * LINE_H * WIDTHS[field]].reshape(n, LINE_H, WIDTHS[field]))
+            n = min(len(text), raw.size // (LINE_H * WIDTH))
+            images.append(raw[: n * LINE_H * WIDTH].reshape(n, LINE_H, WIDTH))
             labels += [[alphabet.index(c) + 1 for c in t] for t in text[:n]]
         data[field] = (np.concatenate(images), labels)
     return data
@@ -75,6 +77,24 @@ def init(key, classes):
         params.append(layer)
         cin = cout
     return params, state
+
+
+def warm_start(params, path, alphabet, old_alphabet):
+    """Convolutions from an earlier model (batch norms folded in, so they start as identity
+    scaling here); classifier rows of characters both alphabets share."""
+    model = onnx.load(path)
+    weights = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    for i, layer in enumerate(params[:-1]):
+        layer["w"] = jnp.asarray(weights[f"w{i}"])
+        layer["b"] = jnp.asarray(weights[f"b{i}"])
+    wc, bc = np.array(params[-1]["w"]), np.array(params[-1]["b"])
+    for new, ch in enumerate(alphabet, start=1):
+        if ch in old_alphabet:
+            old = old_alphabet.index(ch) + 1
+            wc[new], bc[new] = weights["wc"][old], weights["bc"][old]
+    wc[0], bc[0] = weights["wc"][0], weights["bc"][0]
+    params[-1] = {"w": jnp.asarray(wc), "b": jnp.asarray(bc)}
+    return params
 
 
 def normalise(x):
@@ -249,6 +269,7 @@ def main():
     ap.add_argument("--freeze", type=int, default=600,
                     help="final steps with the batch norms frozen at all fields' statistics")
     ap.add_argument("--report", type=int, default=500, help="steps between progress reports")
+    ap.add_argument("--init", help="an earlier model (ONNX) to start from")
     ap.add_argument("--holdout", type=int, default=500, help="lines per field kept for validation")
     args = ap.parse_args()
 
@@ -264,6 +285,10 @@ def main():
         print(f"{field}: {len(images) - h} training lines, {h} held out, width {images.shape[2]}")
 
     params, bn_state = init(jax.random.PRNGKey(args.seed), len(args.alphabet) + 1)
+    if args.init:
+        old = onnx.load(args.init).metadata_props
+        old_alphabet = next(p.value for p in old if p.key == "alphabet")
+        params = warm_start(params, args.init, args.alphabet, old_alphabet)
     opt = optax.adam(optax.cosine_decay_schedule(1e-3, args.steps + args.freeze, alpha=0.01))
     state = opt.init(params)
 

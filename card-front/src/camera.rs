@@ -17,10 +17,9 @@ pub struct CameraShot {
 
 /// Photographs a canonical card (BGR, [`CARD_W`] × [`CARD_H`]).
 pub fn photograph(card: &Mat, rng: &mut ChaCha8Rng) -> Result<CameraShot, OcrError> {
-    let low_res = rng.random_bool(0.2);
-    let (w, h) = if low_res { (640, 480) } else { (1280, 960) };
+    let (w, h) = FRAME_SIZES[rng.random_range(0..FRAME_SIZES.len())];
     let mut image = busy_background(rng, w, h)?;
-    let corners = place(rng, w as f32, h as f32, low_res);
+    let corners = place(rng, w as f32, h as f32);
     let src = [
         Point2f::new(0.0, 0.0),
         Point2f::new(CARD_W as f32, 0.0),
@@ -45,17 +44,18 @@ pub fn photograph(card: &Mat, rng: &mut ChaCha8Rng) -> Result<CameraShot, OcrErr
     Ok(CameraShot { image, corners })
 }
 
+/// The camera's frame sizes (width, height).
+const FRAME_SIZES: [(i32, i32); 3] = [(1280, 720), (1920, 1080), (1280, 960)];
+
 /// Where the card's corners go: scaled, rotated, shifted, with perspective jitter.
-fn place(rng: &mut ChaCha8Rng, w: f32, h: f32, low_res: bool) -> [Point2f; 4] {
-    let width_frac = if low_res {
-        rng.random_range(0.62..0.85)
-    } else {
-        rng.random_range(0.45..0.8)
-    };
-    let cw = w * width_frac;
-    let ch = cw * CARD_H as f32 / CARD_W as f32;
+fn place(rng: &mut ChaCha8Rng, w: f32, h: f32) -> [Point2f; 4] {
+    let aspect = CARD_H as f32 / CARD_W as f32;
     let angle = rng.random_range(-18.0f32..18.0).to_radians();
     let (s, c) = angle.sin_cos();
+    // 30–80 % of the frame's width, as far as the turned card fits the frame's height.
+    let fits = 0.85 * h / (s.abs() + aspect * c.abs());
+    let cw = (w * rng.random_range(0.3..0.8)).min(fits);
+    let ch = cw * aspect;
     let half_extent_x = (cw * c.abs() + ch * s.abs()) / 2.0;
     let half_extent_y = (cw * s.abs() + ch * c.abs()) / 2.0;
     let margin = 0.06 * cw;
@@ -132,14 +132,15 @@ fn random_colour(rng: &mut ChaCha8Rng) -> Scalar {
     )
 }
 
-/// A finger over the card's left edge or a corner, away from the 照合番号B fields.
+/// A finger holding the card by its left or right edge near the top, short of the text.
 fn finger(image: &mut Mat, rng: &mut ChaCha8Rng, corners: &[Point2f; 4]) -> Result<(), OcrError> {
     // Card-relative anchor (u, v in 0..1) and direction pointing into the card.
-    let (u, v, dir) = match rng.random_range(0..3) {
-        0 => (0.0, rng.random_range(0.05..0.3), 0.0f32),
-        1 => (0.0, rng.random_range(0.8..0.95), 20.0),
-        _ => (rng.random_range(0.05..0.5), 1.0, -80.0),
+    let (u, dir) = if rng.random_bool(0.5) {
+        (0.0, 0.0f32)
+    } else {
+        (1.0, 180.0)
     };
+    let v = rng.random_range(0.04..0.28);
     let at = |u: f32, v: f32| {
         let top = corners[0] + (corners[1] - corners[0]) * u;
         let bottom = corners[3] + (corners[2] - corners[3]) * u;
@@ -152,7 +153,7 @@ fn finger(image: &mut Mat, rng: &mut ChaCha8Rng, corners: &[Point2f; 4]) -> Resu
         .atan2(corners[1].x - corners[0].x)
         .to_degrees();
     let angle = edge_angle + dir + rng.random_range(-15.0..15.0);
-    let length = card_w * rng.random_range(0.25..0.4);
+    let length = card_w * rng.random_range(0.12..0.22);
     let width = card_w * rng.random_range(0.05..0.07);
     let skin = Scalar::new(
         rng.random_range(120.0..170.0),

@@ -5,7 +5,7 @@
 pub enum OcrError {
     #[error("the image could not be read: {0}")]
     Image(String),
-    #[error("the card-front fonts are missing (install fonts-noto-cjk): {0}")]
+    #[error("the card-front fonts are missing (run scripts/setup.sh): {0}")]
     Fonts(String),
     #[error("no card found in the image")]
     CardNotFound,

@@ -1,12 +1,12 @@
-//! Synthetic card fronts (a fixture generator): random but valid identities printed on the
-//! canonical layout. [`crate::camera`] then photographs them. Seeded and reproducible.
+//! Synthetic card fronts (a fixture generator): random but valid identities printed in random
+//! layouts and typefaces, split into training and held-out sets. [`crate::camera`] then photographs them. Seeded and reproducible.
 
 use crate::camera::{photograph, CameraShot};
 use crate::date::{days_in_month, Date};
 use crate::error::OcrError;
-use crate::glyphs::{draw_text, fonts, text_width};
+use crate::glyphs::{faces_of, font, Split};
 use crate::identity::{Calendar, CardFrontIdentity, Sex};
-use crate::layout::{self, CARD_H, CARD_W};
+use crate::layout::{print_items, LayoutFamily, PrintedGlyph, CARD_H, CARD_W};
 use opencv::core::{Mat, MatTraitConst, Point, Rect, Scalar, Size, CV_8UC3};
 use opencv::imgproc::{self, LINE_AA};
 use rand::{Rng, SeedableRng};
@@ -101,8 +101,8 @@ pub fn random_identity(rng: &mut ChaCha8Rng, today: Date) -> CardFrontIdentity {
     }
 }
 
-/// Card `index` of the synthetic set `seed`: its identity and a photo of its front. Every
-/// (seed, index) pair always gives the same card.
+/// Card `index` of the held-out synthetic set `seed`: its identity and a photo of its front.
+/// Every (seed, index) pair always gives the same card.
 pub fn synthetic_photo(
     seed: u64,
     index: u32,
@@ -114,17 +114,18 @@ pub fn synthetic_photo(
 }
 
 /// A photo of the front of `id`'s card (a given, synthetic identity, e.g. a virtual card's
-/// holder), printed and photographed with the camera distortions that `seed` draws: the same
-/// (identity, seed) always gives the same photo.
+/// holder), printed in a held-out typeface and layout and photographed with the camera
+/// distortions that `seed` draws: the same (identity, seed) always gives the same photo.
 pub fn identity_photo(id: &CardFrontIdentity, seed: u64) -> Result<CameraShot, OcrError> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let card = render_card(id, &mut rng, None)?;
     photograph(&card, &mut rng)
 }
 
-/// Card `index` of the synthetic set `seed` and an endless stream of photos of it, as the
-/// successive frames of the kiosk's card-front camera: each frame has fresh camera distortions
-/// and is made only when taken. The first frame is the photo [`synthetic_photo`] gives.
+/// Card `index` of the held-out synthetic set `seed` (typefaces and layout family never used
+/// in training) and an endless stream of photos of it, as the successive frames of the
+/// kiosk's card-front camera: each frame has fresh camera distortions and is made only when
+/// taken. The first frame is the photo [`synthetic_photo`] gives.
 pub fn synthetic_frames(
     seed: u64,
     index: u32,
@@ -136,12 +137,33 @@ pub fn synthetic_frames(
     ),
     OcrError,
 > {
+    let (id, _, frames) = synthetic_card(Split::HeldOut, seed, index, today)?;
+    Ok((id, frames))
+}
+
+/// Card `index` of synthetic set `seed` of `split`: its identity, the printed card and an
+/// endless stream of photos of it.
+pub fn synthetic_card(
+    split: Split,
+    seed: u64,
+    index: u32,
+    today: Date,
+) -> Result<
+    (
+        CardFrontIdentity,
+        PrintedCard,
+        impl Iterator<Item = Result<CameraShot, OcrError>>,
+    ),
+    OcrError,
+> {
     let mut rng =
         ChaCha8Rng::seed_from_u64(seed.wrapping_mul(1_000_003).wrapping_add(u64::from(index)));
     let id = random_identity(&mut rng, today);
-    let card = render_card(&id, &mut rng, None)?;
+    let printed = print_card(&id, split, &mut rng, None)?;
+    let card = printed.image.clone();
     Ok((
         id,
+        printed,
         std::iter::repeat_with(move || photograph(&card, &mut rng)),
     ))
 }
@@ -150,15 +172,31 @@ fn pick<'a>(rng: &mut ChaCha8Rng, list: &[&'a str]) -> &'a str {
     list[rng.random_range(0..list.len())]
 }
 
-/// Prints `id` on a blank card of the canonical size (BGR). The photo area holds a grey
-/// silhouette, or `portrait` (any BGR image) scaled into the box.
+/// A printed card front (BGR, canonical size) and where each character went.
+pub struct PrintedCard {
+    pub image: Mat,
+    pub glyphs: Vec<PrintedGlyph>,
+}
+
+/// Prints `id` on a blank card of the canonical size (BGR) in a held-out typeface and layout.
+/// The photo area holds a grey silhouette, or `portrait` (any BGR image) scaled into the box.
 pub fn render_card(
     id: &CardFrontIdentity,
     rng: &mut ChaCha8Rng,
     portrait: Option<&Mat>,
 ) -> Result<Mat, OcrError> {
-    let fonts = fonts()?;
-    let font = &fonts[rng.random_range(0..fonts.len())];
+    Ok(print_card(id, Split::HeldOut, rng, portrait)?.image)
+}
+
+/// Prints `id` on a blank card in a typeface and a layout of `split`, drawn from `rng`.
+pub fn print_card(
+    id: &CardFrontIdentity,
+    split: Split,
+    rng: &mut ChaCha8Rng,
+    portrait: Option<&Mat>,
+) -> Result<PrintedCard, OcrError> {
+    let faces = faces_of(split);
+    let font = font(faces[rng.random_range(0..faces.len())])?;
     let tint: [f64; 3] = std::array::from_fn(|_| rng.random_range(-12.0..12.0));
     let mut card = Mat::new_rows_cols_with_default(
         CARD_H,
@@ -172,79 +210,15 @@ pub fn render_card(
         let shade = Scalar::new(220.0 + tint[0], 214.0 + tint[1], 236.0 + tint[2], 0.0);
         imgproc::circle(&mut card, c, 40 + i * 9, shade, 1, LINE_AA, 0)?;
     }
-    let ink = {
-        let k = rng.random_range(10..50);
-        [k, k, k + rng.random_range(0..20)]
-    };
-    let label = [90, 90, 90];
-    draw_text(&mut card, font, 18.0, (28.0, 52.0), "氏名", label)?;
-    draw_text(&mut card, font, 34.0, (96.0, 58.0), &id.name, ink)?;
-    draw_text(&mut card, font, 18.0, (28.0, 118.0), "住所", label)?;
-    let (line1, line2) = split_address(&id.address);
-    draw_text(&mut card, font, 26.0, (96.0, 120.0), line1, ink)?;
-    draw_text(&mut card, font, 26.0, (96.0, 156.0), line2, ink)?;
-    let (bx, by) = layout::BIRTH.origin;
-    draw_text(
-        &mut card,
-        font,
-        layout::BIRTH.px,
-        (bx, by),
-        &id.printed_birth(),
-        ink,
-    )?;
-    let (sx, sy) = layout::SEX_ORIGIN;
-    draw_text(&mut card, font, 18.0, (sx, sy), "性別", label)?;
-    draw_text(
-        &mut card,
-        font,
-        30.0,
-        (sx + 44.0, sy),
-        id.sex.printed(),
-        ink,
-    )?;
-    let (ex, ey) = layout::EXPIRY.origin;
-    draw_text(
-        &mut card,
-        font,
-        layout::EXPIRY.px,
-        (ex, ey),
-        &id.printed_expiry(),
-        ink,
-    )?;
-    let code = id.printed_security_code();
-    let (cx, cy) = layout::SECURITY_CODE.origin;
-    let half = text_width(font, layout::SECURITY_CODE.px, &code) / 2.0;
-    draw_text(
-        &mut card,
-        font,
-        layout::SECURITY_CODE.px,
-        (cx - half, cy),
-        &code,
-        ink,
-    )?;
-    draw_text(
-        &mut card,
-        font,
-        26.0,
-        (28.0, 505.0),
-        "個人番号カード",
-        [120, 60, 20],
-    )?;
-    draw_photo(&mut card, portrait)?;
-    Ok(card)
+    let (glyphs, photo) = print_items(&mut card, font, id, LayoutFamily::of(split), rng)?;
+    draw_photo(&mut card, photo, portrait)?;
+    Ok(PrintedCard {
+        image: card,
+        glyphs,
+    })
 }
 
-/// Splits an address into two printed lines after the municipality.
-fn split_address(address: &str) -> (&str, &str) {
-    let at = address
-        .char_indices()
-        .find(|&(_, c)| c == '区' || c == '市')
-        .map_or(address.len(), |(i, c)| i + c.len_utf8());
-    address.split_at(at)
-}
-
-fn draw_photo(card: &mut Mat, portrait: Option<&Mat>) -> Result<(), OcrError> {
-    let r = layout::PHOTO;
+fn draw_photo(card: &mut Mat, r: Rect, portrait: Option<&Mat>) -> Result<(), OcrError> {
     match portrait {
         Some(p) => {
             let mut scaled = Mat::default();
@@ -264,11 +238,12 @@ fn draw_photo(card: &mut Mat, portrait: Option<&Mat>) -> Result<(), OcrError> {
             imgproc::rectangle(card, r, bg, -1, LINE_AA, 0)?;
             let grey = Scalar::new(120.0, 120.0, 120.0, 0.0);
             let (cx, top) = (r.x + r.width / 2, r.y);
-            imgproc::circle(card, Point::new(cx, top + 100), 55, grey, -1, LINE_AA, 0)?;
+            let head = Point::new(cx, top + r.height * 2 / 5);
+            imgproc::circle(card, head, r.width / 4, grey, -1, LINE_AA, 0)?;
             imgproc::ellipse(
                 card,
                 Point::new(cx, top + r.height),
-                Size::new(100, 95),
+                Size::new(r.width * 9 / 20, r.height * 7 / 20),
                 0.0,
                 180.0,
                 360.0,
@@ -346,14 +321,5 @@ mod tests {
             bytes(&again.next().unwrap().unwrap().image)
         );
         assert_ne!(first.corners, second.corners);
-    }
-
-    #[test]
-    fn addresses_split_after_the_municipality() {
-        assert_eq!(
-            split_address("東京都千代田区霞が関1丁目"),
-            ("東京都千代田区", "霞が関1丁目")
-        );
-        assert_eq!(split_address("どこか"), ("どこか", ""));
     }
 }

@@ -1,30 +1,221 @@
-//! Japanese fonts from Debian's `fonts-noto-cjk` and text rendering into OpenCV images.
+//! Japanese typefaces from Debian's font packages and text rendering into OpenCV images.
 
 use crate::error::OcrError;
 use ab_glyph::{Font, FontVec, PxScale, ScaleFont};
-use opencv::core::{Mat, MatTrait, MatTraitConst, Vec3b};
+use opencv::core::{Mat, MatTrait, MatTraitConst, Rect, Vec3b};
 use std::path::Path;
 use std::sync::OnceLock;
 
-/// The card-front typefaces: Noto Sans CJK JP, regular and bold.
-const FONT_FILES: [&str; 2] = [
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+/// Which synthetic cards may use a typeface: training lines, or only the held-out sets that
+/// measure the reader (whole families are held out, Gothic and Mincho alike).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Split {
+    Training,
+    HeldOut,
+}
+
+/// A typeface: a font file (and face index in a collection), its family and split.
+pub struct Face {
+    pub file: &'static str,
+    pub index: u32,
+    pub family: &'static str,
+    pub split: Split,
+}
+
+const fn face(file: &'static str, index: u32, family: &'static str, split: Split) -> Face {
+    Face {
+        file,
+        index,
+        family,
+        split,
+    }
+}
+
+use Split::{HeldOut, Training};
+
+/// Every typeface the generator prints with (Debian packages in `scripts/setup.sh`). IPA,
+/// IPAex and Takao share one design, so they are one family.
+pub const FACES: [Face; 26] = [
+    face(
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+        0,
+        "Noto Sans CJK",
+        Training,
+    ),
+    face(
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+        0,
+        "Noto Sans CJK",
+        Training,
+    ),
+    face(
+        "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf",
+        0,
+        "IPA",
+        Training,
+    ),
+    face(
+        "/usr/share/fonts/opentype/ipafont-mincho/ipam.ttf",
+        0,
+        "IPA",
+        Training,
+    ),
+    face(
+        "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf",
+        0,
+        "IPA",
+        Training,
+    ),
+    face(
+        "/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf",
+        0,
+        "IPA",
+        Training,
+    ),
+    face(
+        "/usr/share/fonts/truetype/takao-gothic/TakaoGothic.ttf",
+        0,
+        "IPA",
+        Training,
+    ),
+    face(
+        "/usr/share/fonts/truetype/takao-mincho/TakaoMincho.ttf",
+        0,
+        "IPA",
+        Training,
+    ),
+    face(
+        "/usr/share/fonts/truetype/horai-umefont/ume-tgo4.ttf",
+        0,
+        "Ume",
+        Training,
+    ),
+    face(
+        "/usr/share/fonts/truetype/horai-umefont/ume-tmo3.ttf",
+        0,
+        "Ume",
+        Training,
+    ),
+    face(
+        "/usr/share/fonts/truetype/horai-umefont/ume-tgc5.ttf",
+        0,
+        "Ume",
+        Training,
+    ),
+    face(
+        "/usr/share/fonts/truetype/horai-umefont/ume-tms3.ttf",
+        0,
+        "Ume",
+        Training,
+    ),
+    face(
+        "/usr/share/fonts/truetype/vlgothic/VL-Gothic-Regular.ttf",
+        0,
+        "VL Gothic",
+        Training,
+    ),
+    face(
+        "/usr/share/fonts/truetype/hanazono/HanaMinA.ttf",
+        0,
+        "Hanazono",
+        Training,
+    ),
+    face(
+        "/usr/share/fonts/truetype/kiloji/kiloji.ttf",
+        0,
+        "Kiloji",
+        Training,
+    ),
+    face(
+        "/usr/share/fonts/truetype/komatuna/komatuna.ttf",
+        0,
+        "Komatuna",
+        Training,
+    ),
+    face(
+        "/usr/share/fonts/truetype/konatu/Konatu.ttf",
+        0,
+        "Konatu",
+        Training,
+    ),
+    face(
+        "/usr/share/fonts/truetype/motoya-l-maruberi/MTLmr3m.ttf",
+        0,
+        "Motoya L Maruberi",
+        Training,
+    ),
+    face(
+        "/usr/share/fonts/truetype/bizud-gothic/BIZUDGothic-Regular.ttf",
+        0,
+        "BIZ UD",
+        HeldOut,
+    ),
+    face(
+        "/usr/share/fonts/truetype/bizud-gothic/BIZUDGothic-Bold.ttf",
+        0,
+        "BIZ UD",
+        HeldOut,
+    ),
+    face(
+        "/usr/share/fonts/truetype/bizud-mincho/BIZUDMincho-Regular.ttf",
+        0,
+        "BIZ UD",
+        HeldOut,
+    ),
+    face(
+        "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+        0,
+        "Noto Serif CJK",
+        HeldOut,
+    ),
+    face(
+        "/usr/share/fonts/opentype/noto/NotoSerifCJK-Bold.ttc",
+        0,
+        "Noto Serif CJK",
+        HeldOut,
+    ),
+    face(
+        "/usr/share/fonts/truetype/motoya-l-cedar/MTLc3m.ttf",
+        0,
+        "Motoya L Cedar",
+        HeldOut,
+    ),
+    face(
+        "/usr/share/fonts/truetype/sawarabi-gothic/sawarabi-gothic-medium.ttf",
+        0,
+        "Sawarabi",
+        HeldOut,
+    ),
+    face(
+        "/usr/share/fonts/truetype/horai-umefont/ume-pgs4.ttf",
+        0,
+        "Ume",
+        Training,
+    ),
 ];
 
-/// The loaded card-front fonts (loaded once per process).
-pub fn fonts() -> Result<&'static [FontVec], OcrError> {
-    static FONTS: OnceLock<Result<Vec<FontVec>, String>> = OnceLock::new();
-    FONTS
-        .get_or_init(|| FONT_FILES.iter().map(|p| load(Path::new(p))).collect())
-        .as_deref()
+/// The indices into [`FACES`] of `split`'s typefaces.
+pub fn faces_of(split: Split) -> Vec<usize> {
+    (0..FACES.len())
+        .filter(|&i| FACES[i].split == split)
+        .collect()
+}
+
+/// Typeface `i` of [`FACES`], loaded once per process.
+pub fn font(i: usize) -> Result<&'static FontVec, OcrError> {
+    static LOADED: [OnceLock<Result<FontVec, String>>; FACES.len()] =
+        [const { OnceLock::new() }; FACES.len()];
+    let face = &FACES[i];
+    LOADED[i]
+        .get_or_init(|| load(Path::new(face.file), face.index))
+        .as_ref()
         .map_err(|e| OcrError::Fonts(e.clone()))
 }
 
-fn load(path: &Path) -> Result<FontVec, String> {
+fn load(path: &Path, index: u32) -> Result<FontVec, String> {
     let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     // Face 0 of Debian's Noto CJK collections is the Japanese one.
-    FontVec::try_from_vec_and_index(data, 0).map_err(|e| format!("{}: {e}", path.display()))
+    FontVec::try_from_vec_and_index(data, index).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Width in pixels of `text` set in `font` at `px`.
@@ -35,8 +226,16 @@ pub fn text_width(font: &FontVec, px: f32, text: &str) -> f32 {
         .sum()
 }
 
+/// A printed character and the box of its ink on the card.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Glyph {
+    pub ch: char,
+    pub bounds: Rect,
+}
+
 /// Draws `text` into a BGR image with its baseline starting at (`x`, `baseline`), blending
-/// `colour` by glyph coverage. Pixels outside the image are skipped.
+/// `colour` by glyph coverage, and returns each inked character's box. Pixels outside the
+/// image are skipped.
 pub fn draw_text(
     img: &mut Mat,
     font: &FontVec,
@@ -44,10 +243,11 @@ pub fn draw_text(
     (x, baseline): (f32, f32),
     text: &str,
     colour: [u8; 3],
-) -> opencv::Result<()> {
+) -> opencv::Result<Vec<Glyph>> {
     let scaled = font.as_scaled(PxScale::from(px));
     let (rows, cols) = (img.rows(), img.cols());
     let mut pen = x;
+    let mut glyphs = Vec::new();
     for c in text.chars() {
         let id = font.glyph_id(c);
         let glyph = id.with_scale_and_position(px, ab_glyph::point(pen, baseline));
@@ -56,6 +256,15 @@ pub fn draw_text(
             continue;
         };
         let bounds = outlined.px_bounds();
+        glyphs.push(Glyph {
+            ch: c,
+            bounds: Rect::new(
+                bounds.min.x as i32,
+                bounds.min.y as i32,
+                bounds.width().ceil() as i32,
+                bounds.height().ceil() as i32,
+            ),
+        });
         let mut result = Ok(());
         outlined.draw(|gx, gy, coverage| {
             let (px_x, px_y) = (
@@ -77,5 +286,23 @@ pub fn draw_text(
         });
         result?;
     }
-    Ok(())
+    Ok(glyphs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_face_prints_every_character_of_the_cards() {
+        let needed = "0123456789０１２３４５６７８９昭和平成令年月日生まで有効個人番号カード氏名住所性別男女\
+                      東京都千代田区霞が関丁目番号臓器提供意思";
+        for (i, face) in FACES.iter().enumerate() {
+            let f = font(i).unwrap();
+            for c in needed.chars() {
+                assert_ne!(f.glyph_id(c).0, 0, "{} lacks {c}", face.file);
+            }
+        }
+        assert!(faces_of(Split::HeldOut).len() >= 5);
+    }
 }

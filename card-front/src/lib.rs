@@ -14,23 +14,30 @@ pub mod identity;
 pub mod layout;
 pub mod line_input;
 mod line_model;
+pub mod lines;
 mod locate;
 pub mod policy;
+mod ppocr;
 mod read;
 mod scrub;
+pub mod unreadable;
 
 pub use camera::{photograph, CameraShot};
 pub use date::{Date, Era};
 pub use error::{FieldName, OcrError};
 pub use frames::{read_card_front_frames, FrameVotes, MAX_FRAMES};
 pub use generator::{
-    identity_photo, random_identity, render_card, synthetic_frames, synthetic_photo,
+    identity_photo, print_card, random_identity, render_card, synthetic_card, synthetic_frames,
+    synthetic_photo, PrintedCard,
 };
+pub use glyphs::Split;
 pub use identity::{Calendar, CardFrontIdentity, Sex};
 pub use line_model::MODEL_SHA256;
 pub use locate::{card_outlines, rectify};
 pub use policy::{
     Decision, FallbackReason, PinBAttempts, ReadQuality, RereadReason, RetryCounter, SubmitPolicy,
 };
+pub use ppocr::{models_dir, PPOCR_REC_FILE, PPOCR_REC_SHA256};
 pub use read::{CardFrontReader, PinBRead};
 pub use scrub::ScrubbedMat;
+pub use unreadable::{unreadable_photo, Defect};

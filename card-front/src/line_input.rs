@@ -1,79 +1,103 @@
-//! What the line recogniser sees: one printed field of a rectified card, grey, scaled to a
-//! fixed height. The training set (`card-front dataset`) is made by the same function.
+//! What the line recogniser sees: one text line of a rectified card, grey, scaled to a fixed
+//! height, and the label it is trained on. The training set (`card-front dataset`) is made by
+//! the same functions.
 
 use crate::error::OcrError;
-use crate::layout::Field;
 use crate::scrub::ScrubbedMat;
-use opencv::core::{Mat, MatTraitConst, Size};
+use opencv::core::{Mat, MatTraitConst, Rect, Size};
 use opencv::imgproc;
 
-/// Height of a line image in pixels; its width keeps the field region's aspect.
+/// Height of a line image in pixels; its width keeps the line's aspect.
 pub const LINE_H: i32 = 32;
 
 /// The characters the recogniser tells apart, in output-class order after the CTC blank
-/// (class 0). Everything printed on the three 照合番号B lines but the spaces.
+/// (class 0): everything printed on the three 照合番号B lines but the spaces.
 pub const ALPHABET: &str = "0123456789昭平成令和年月日生まで有効";
 
-/// Width of `field`'s line image.
-pub fn line_width(field: &Field) -> i32 {
-    (field.region.width * LINE_H + field.region.height / 2) / field.region.height
+/// Room around a found line's ink box, as fractions of its height (above and below, left and
+/// right).
+const PAD_V: f32 = 0.7;
+const PAD_H: f32 = 0.6;
+
+/// The region of the card a line box is read from: the box with some room, inside the card.
+pub fn line_region(card: &Mat, line: Rect) -> Rect {
+    let (dv, dh) = (
+        (line.height as f32 * PAD_V).round() as i32,
+        (line.height as f32 * PAD_H).round() as i32,
+    );
+    let r = Rect::new(
+        line.x - dh,
+        line.y - dv,
+        line.width + 2 * dh,
+        line.height + 2 * dv,
+    );
+    r & Rect::new(0, 0, card.cols(), card.rows())
 }
 
-/// `field`'s region of a grey rectified card, scaled to [`LINE_H`] × [`line_width`] (8-bit).
-pub fn line_image(card: &Mat, field: &Field) -> Result<ScrubbedMat, OcrError> {
-    let roi = Mat::roi(card, field.region)?;
-    let mut line = ScrubbedMat::default();
+/// Line `line` (a box of [`crate::lines::find_lines`]) of a grey rectified card, scaled to
+/// [`LINE_H`] rows (8-bit).
+pub fn line_image(card: &Mat, line: Rect) -> Result<ScrubbedMat, OcrError> {
+    let region = line_region(card, line);
+    let roi = Mat::roi(card, region)?;
+    let width = ((region.width * LINE_H + region.height / 2) / region.height.max(1)).max(LINE_H);
+    let mut out = ScrubbedMat::default();
     imgproc::resize(
         &roi,
-        &mut *line,
-        Size::new(line_width(field), LINE_H),
+        &mut *out,
+        Size::new(width, LINE_H),
         0.0,
         0.0,
         imgproc::INTER_AREA,
     )?;
-    if line.typ() != opencv::core::CV_8UC1 {
+    if out.typ() != opencv::core::CV_8UC1 {
         return Err(OcrError::Image(
             "the rectified card is not 8-bit grey".into(),
         ));
     }
-    Ok(line)
+    Ok(out)
 }
 
-/// The label a line is trained on: its printed text without spaces.
-pub fn line_label(printed: &str) -> String {
-    printed.chars().filter(|c| !c.is_whitespace()).collect()
+/// The label of printed characters: full-width digits as digits, spaces and every character
+/// outside [`ALPHABET`] dropped.
+pub fn line_label(printed: impl IntoIterator<Item = char>) -> String {
+    printed
+        .into_iter()
+        .map(|c| match c {
+            '０'..='９' => char::from_u32(u32::from(c) - 0xFF10 + u32::from('0')).unwrap_or(c),
+            c => c,
+        })
+        .filter(|c| ALPHABET.contains(*c))
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::layout;
     use opencv::core::{Scalar, CV_8UC1};
 
     #[test]
-    fn lines_keep_the_region_aspect_at_the_fixed_height() {
-        assert_eq!(line_width(&layout::BIRTH), 187);
-        assert_eq!(line_width(&layout::EXPIRY), 252);
-        assert_eq!(line_width(&layout::SECURITY_CODE), 118);
-        let card = Mat::new_rows_cols_with_default(
-            layout::CARD_H,
-            layout::CARD_W,
-            CV_8UC1,
-            Scalar::all(200.0),
-        )
-        .unwrap();
-        let line = line_image(&card, &layout::EXPIRY).unwrap();
-        assert_eq!((line.rows(), line.cols()), (LINE_H, 252));
+    fn lines_keep_their_aspect_at_the_fixed_height_with_room_inside_the_card() {
+        let card = Mat::new_rows_cols_with_default(540, 856, CV_8UC1, Scalar::all(200.0)).unwrap();
+        let line = line_image(&card, Rect::new(100, 100, 200, 30)).unwrap();
+        // 200 + 2 × 18 wide, 30 + 2 × 21 high.
+        assert_eq!((line.rows(), line.cols()), (LINE_H, 105));
         assert_eq!(*line.at_2d::<u8>(5, 5).unwrap(), 200);
+        assert_eq!(
+            line_region(&card, Rect::new(0, 530, 100, 10)),
+            Rect::new(0, 523, 106, 17)
+        );
     }
 
     #[test]
-    fn labels_drop_spaces_and_use_only_the_alphabet() {
-        let label = line_label("昭和55年 2月17日生");
-        assert_eq!(label, "昭和55年2月17日生");
-        assert!(line_label("2035年 2月17日まで有効")
+    fn labels_map_full_width_digits_and_other_characters() {
+        assert_eq!(
+            line_label("昭和55年 2月17日生".chars()),
+            "昭和55年2月17日生"
+        );
+        assert_eq!(line_label("２０３５年\u{3000}２月".chars()), "2035年2月");
+        assert_eq!(line_label("有効期限 男".chars()), "有効");
+        assert!(line_label("2035年 2月17日まで有効".chars())
             .chars()
-            .chain(label.chars())
             .all(|c| ALPHABET.contains(c)));
     }
 }

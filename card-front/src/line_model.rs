@@ -84,7 +84,8 @@ impl LineModel {
         let classes = ALPHABET.chars().count() + 1;
         let read = match **shape {
             [1, c, 1, steps] if c as usize == classes => {
-                Ok(decode(values, classes, steps as usize))
+                let alphabet: Vec<char> = ALPHABET.chars().collect();
+                Ok(decode(values, &alphabet, steps as usize))
             }
             _ => Err(OcrError::Model(format!(
                 "unexpected output shape {shape:?}"
@@ -96,19 +97,20 @@ impl LineModel {
     }
 }
 
-fn failed(e: impl std::fmt::Display) -> OcrError {
+pub(crate) fn failed(e: impl std::fmt::Display) -> OcrError {
     OcrError::Model(e.to_string())
 }
 
-/// CTC best-path decoding of `probs` (`classes` × `steps`, class-major; class 0 is the blank).
+/// CTC best-path decoding of `probs` (`alphabet.len() + 1` classes × `steps`, class-major;
+/// class 0 is the blank, class `i` is `alphabet[i - 1]`).
 ///
 /// A character's confidence is the probability that the text around it reads as decoded: its
 /// best column's probability of being it, and for every column from the previous character's
 /// last one to its own last one, the probability of a class that leaves the text unchanged
 /// there (the blank, the character itself, or the previous one next to it). Two equal
 /// characters need a blank between them, so for those it is also the surest blank of the gap.
-fn decode(probs: &[f32], classes: usize, steps: usize) -> Zeroizing<Vec<ReadChar>> {
-    let alphabet: Vec<char> = ALPHABET.chars().collect();
+pub(crate) fn decode(probs: &[f32], alphabet: &[char], steps: usize) -> Zeroizing<Vec<ReadChar>> {
+    let classes = alphabet.len() + 1;
     let p = |c: usize, t: usize| probs[c * steps + t];
     // The best classes and runs spell the line: zeroized like the characters.
     let best: Zeroizing<Vec<usize>> = Zeroizing::new(
@@ -205,7 +207,7 @@ mod tests {
             ],
             classes,
         );
-        let read = decode(&probs, classes, 6);
+        let read = decode(&probs, &ALPHABET.chars().collect::<Vec<_>>(), 6);
         let text: String = read.iter().map(|c| c.ch).collect();
         assert_eq!(text, "117");
         assert!((read[0].confidence - 0.99).abs() < 1e-6);
@@ -229,7 +231,7 @@ mod tests {
         set(16, 1, 0.45);
         set(0, 1, 0.1);
         set(16, 2, 1.0);
-        let read = decode(&probs, classes, steps);
+        let read = decode(&probs, &ALPHABET.chars().collect::<Vec<_>>(), steps);
         let text: String = read.iter().map(|c| c.ch).collect();
         assert_eq!(text, "5年");
         assert!(read.iter().all(|c| c.confidence > 0.99), "{read:?}");

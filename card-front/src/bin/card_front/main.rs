@@ -1,15 +1,13 @@
 //! `card-front`: writes synthetic card-front photos (a fixture tool) and benchmarks the reader.
 
-use card_front::{layout, rectify};
 use card_front::{
-    synthetic_frames, synthetic_photo, CardFrontIdentity, CardFrontReader, Date, FrameVotes,
-    OcrError, PinBRead, SubmitPolicy, MAX_FRAMES,
+    synthetic_frames, synthetic_photo, unreadable_photo, CardFrontIdentity, CardFrontReader, Date,
+    Defect, FrameVotes, OcrError, PinBRead, SubmitPolicy, MAX_FRAMES,
 };
 use clap::{Parser, Subcommand};
 
 mod dataset;
-use opencv::core::{Mat, Vector};
-use opencv::imgproc;
+use opencv::core::Vector;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -26,7 +24,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Writes COUNT synthetic card-front photos (PNG) and prints each file with its identity's
+    /// Writes COUNT held-out synthetic card-front photos (PNG) and prints each file with its identity's
     /// printed birth date and 照合番号B (synthetic identities, not real people).
     Generate {
         out_dir: PathBuf,
@@ -35,21 +33,11 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         count: u32,
     },
-    /// Writes the 照合番号B field crops (birth, expiry, security code) of COUNT synthetic cards
-    /// rectified at their true corners, for comparing recognisers (scripts/compare_tesseract.py),
-    /// and prints how many the built-in recogniser reads exactly from the same rectified cards.
-    Fields {
-        out_dir: PathBuf,
-        #[arg(long)]
-        seed: u64,
-        #[arg(long, default_value_t = 200)]
-        count: u32,
-    },
     /// Writes the line recogniser's training set (card-front/scripts/train_line_model.py): for
-    /// cards START..START+COUNT of set SEED, two photos each, every 照合番号B line as the reader
-    /// sees it, rectified at each found outline near the true corners and at jittered true
-    /// corners. Per field: `{field}.u8` (8-bit line images, row-major) and `{field}.txt` (one
-    /// label per image).
+    /// training cards START..START+COUNT of set SEED, two photos each, every text line the
+    /// reader finds, rectified at a found outline near the true corners and at jittered true
+    /// corners. Per kind (birth, expiry, code, other): `{kind}.u8` (8-bit line images padded
+    /// to 400 columns, row-major) and `{kind}.txt` (one label per image).
     Dataset {
         out_dir: PathBuf,
         #[arg(long)]
@@ -59,7 +47,16 @@ enum Command {
         #[arg(long, default_value_t = 1000)]
         count: u32,
     },
-    /// Reads COUNT synthetic cards and prints the exact-read, reject and wrong-submission rates
+    /// Reads COUNT held-out cards made unreadable by design per defect (a key digit under a
+    /// thumb, saturated by glare, cut off; the card blurred) and prints how many were rejected
+    /// under the default submit policy (all must be).
+    Unreadable {
+        #[arg(long)]
+        seed: u64,
+        #[arg(long, default_value_t = 250)]
+        count: u32,
+    },
+    /// Reads COUNT held-out synthetic cards (typefaces and layout family never trained on) and prints the exact-read, reject and wrong-submission rates
     /// under the default submit policy, and the time per read.
     Bench {
         #[arg(long)]
@@ -75,6 +72,9 @@ enum Command {
             )
         )]
         frames: u32,
+        /// Read with the project's own line CNN instead of PP-OCR's recogniser.
+        #[arg(long)]
+        line_cnn: bool,
     },
 }
 
@@ -99,57 +99,37 @@ fn main() -> anyhow::Result<()> {
                 );
             }
         }
-        Command::Fields {
-            out_dir,
-            seed,
-            count,
-        } => {
-            std::fs::create_dir_all(&out_dir)?;
-            let reader = reader()?;
-            let mut truth = String::new();
-            let (mut exact, mut time) = (0u32, Duration::ZERO);
-            for i in 0..count {
-                let (id, shot) = synthetic_photo(seed, i, today)?;
-                let mut grey = Mat::default();
-                imgproc::cvt_color_def(&shot.image, &mut grey, imgproc::COLOR_BGR2GRAY)?;
-                let card = rectify(&grey, &shot.corners)?;
-                let start = Instant::now();
-                let read = reader.read_rectified(&card, today);
-                time += start.elapsed();
-                exact += u32::from(read.is_ok_and(|r| {
-                    r.min_confidence() >= SubmitPolicy::default().min_confidence
-                        && r.pin_b() == id.pin_b()
-                }));
-                for (name, field) in [
-                    ("birth", layout::BIRTH),
-                    ("expiry", layout::EXPIRY),
-                    ("code", layout::SECURITY_CODE),
-                ] {
-                    let path = out_dir.join(format!("{i:05}-{name}.png"));
-                    let crop = Mat::roi(&*card, field.region)?;
-                    opencv::imgcodecs::imwrite(&path, &crop, &Vector::new())?;
-                }
-                truth.push_str(&format!("{i:05}\t{}\n", id.pin_b().as_str()));
-            }
-            std::fs::write(out_dir.join("truth.tsv"), truth)?;
-            println!(
-                "built-in recogniser on true-corner crops: {exact} of {count} exact, {:.1} ms per card",
-                time.as_secs_f64() * 1000.0 / f64::from(count.max(1))
-            );
-        }
         Command::Dataset {
             out_dir,
             seed,
             start,
             count,
         } => dataset::write(&out_dir, seed, start..start + count, today)?,
+        Command::Unreadable { seed, count } => {
+            let policy = SubmitPolicy::default();
+            let reader = reader(false)?;
+            for defect in Defect::ALL {
+                let mut submitted = 0u32;
+                for i in 0..count {
+                    let (_, shot) = unreadable_photo(defect, seed, i, today)?;
+                    let read = reader.read(&shot.image, today);
+                    submitted +=
+                        u32::from(read.is_ok_and(|r| r.min_confidence() >= policy.min_confidence));
+                }
+                println!(
+                    "{defect:?}: {} of {count} rejected, {submitted} submitted",
+                    count - submitted
+                );
+            }
+        }
         Command::Bench {
             seed,
             count,
             frames,
+            line_cnn,
         } => {
             let policy = SubmitPolicy::default();
-            let reader = reader()?;
+            let reader = reader(line_cnn)?;
             let mut single = Tally::default();
             let mut multi = Tally::default();
             for i in 0..count {
@@ -184,9 +164,9 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The reader, in an ONNX Runtime loaded from `$MYNAKIOSK_ORT_DYLIB` (at run time, else as
+/// The reader (with PP-OCR's recogniser, or the own line CNN), in an ONNX Runtime loaded from `$MYNAKIOSK_ORT_DYLIB` (at run time, else as
 /// set when built: `.cargo/config.toml` points it at `third_party/onnxruntime`).
-fn reader() -> anyhow::Result<CardFrontReader> {
+fn reader(line_cnn: bool) -> anyhow::Result<CardFrontReader> {
     let path = std::env::var_os("MYNAKIOSK_ORT_DYLIB")
         .map(PathBuf::from)
         .or(option_env!("MYNAKIOSK_ORT_DYLIB").map(PathBuf::from))
@@ -194,7 +174,11 @@ fn reader() -> anyhow::Result<CardFrontReader> {
     // ONNX Runtime's documented telemetry opt-out, read when it loads.
     std::env::set_var("ORT_DISABLE_TELEMETRY", "1");
     let env = ort::init_from(&path)?.with_telemetry(false).build()?;
-    Ok(CardFrontReader::new(&env)?)
+    Ok(if line_cnn {
+        CardFrontReader::with_line_cnn(&env)?
+    } else {
+        CardFrontReader::new(&env)?
+    })
 }
 
 /// Accuracy and speed figures of a benchmark run.

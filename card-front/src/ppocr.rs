@@ -1,0 +1,151 @@
+//! PP-OCRv4's text-line recogniser (Apache-2.0, from the pinned `rapidocr-onnxruntime` wheel;
+//! fetched and checked by `models/fetch.py`), run by ONNX Runtime. Its 6,623 characters are
+//! reduced to the ones 照合番号B lines need ([`PP_ALPHABET`], everything else one class) and
+//! decoded by this crate's own CTC decoding.
+
+use crate::error::OcrError;
+use crate::line_model::{decode, failed, ReadChar};
+use opencv::core::{Mat, MatTraitConst, MatTraitConstManual, Size};
+use opencv::imgproc;
+use ort::environment::Environment;
+use ort::session::Session;
+use ort::value::TensorRef;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+use zeroize::{Zeroize, Zeroizing};
+
+/// File name of the model under the models directory, and its sha256 (`models/checksums.sha256`).
+pub const PPOCR_REC_FILE: &str = "ppocr_v4_rec.onnx";
+pub const PPOCR_REC_SHA256: &str =
+    "48fc40f24f6d2a207a2b1091d3437eb3cc3eb6b676dc3ef9c37384005483683b";
+/// Height PP-OCR reads lines at.
+const REC_H: i32 = 48;
+/// The characters kept, then the class of every other one. まで and 効 are not in PP-OCR's
+/// character set (it reads 有效 for 有効); 有 marks the expiry line.
+pub const PP_ALPHABET: &str = "0123456789昭平成令和年月日生有※";
+
+/// The models directory: `$MYNAKIOSK_MODELS_DIR`, else the repository's `models/generated`.
+pub fn models_dir() -> PathBuf {
+    std::env::var_os("MYNAKIOSK_MODELS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/generated"))
+}
+
+/// The loaded recogniser. One inference at a time.
+pub struct PpOcrRec {
+    session: Mutex<Session>,
+    /// Reduced class of each model class (0 = blank).
+    reduce: Vec<usize>,
+}
+
+impl PpOcrRec {
+    /// Loads the model from `dir` into `env` (one thread), checking its sha256.
+    pub fn load(env: &Environment, dir: &Path) -> Result<Self, OcrError> {
+        let path = dir.join(PPOCR_REC_FILE);
+        let bytes = std::fs::read(&path).map_err(|e| {
+            OcrError::Model(format!("{}: {e} (run models/fetch.py)", path.display()))
+        })?;
+        let sha: String = ring::digest::digest(&ring::digest::SHA256, &bytes)
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        if sha != PPOCR_REC_SHA256 {
+            return Err(OcrError::Model(format!(
+                "{}: unexpected sha256",
+                path.display()
+            )));
+        }
+        let session = Session::builder(env)
+            .map_err(failed)?
+            .with_intra_threads(1)
+            .map_err(failed)?
+            .commit_from_memory(&bytes)
+            .map_err(failed)?;
+        let characters = session
+            .metadata()
+            .map_err(failed)?
+            .custom("character")
+            .unwrap_or_default();
+        let kept: Vec<char> = PP_ALPHABET.chars().collect();
+        let other = kept.len();
+        let mut reduce = vec![0];
+        for entry in characters.split('\n') {
+            let mut chars = entry.chars();
+            let ch = match (chars.next(), chars.next()) {
+                (Some(c @ '０'..='９'), None) => {
+                    char::from_u32(u32::from(c) - 0xFF10 + u32::from('0')).unwrap_or(c)
+                }
+                (Some(c), None) => c,
+                _ => '\u{0}',
+            };
+            let class = kept[..other - 1]
+                .iter()
+                .position(|&k| k == ch)
+                .map_or(other, |i| i + 1);
+            reduce.push(class);
+        }
+        if reduce.len() < 6000 {
+            return Err(OcrError::Model("PP-OCR's character list is missing".into()));
+        }
+        // The last class is the space: like the blank, it changes no digit.
+        reduce.push(0);
+        Ok(Self {
+            session: Mutex::new(session),
+            reduce,
+        })
+    }
+
+    /// Reads a line image (8-bit grey, any height).
+    pub fn read(&self, line: &Mat) -> Result<Zeroizing<Vec<ReadChar>>, OcrError> {
+        let width = ((line.cols() * REC_H + line.rows() / 2) / line.rows().max(1)).max(REC_H);
+        let mut scaled = crate::scrub::ScrubbedMat::default();
+        imgproc::resize(
+            line,
+            &mut *scaled,
+            Size::new(width, REC_H),
+            0.0,
+            0.0,
+            imgproc::INTER_LINEAR,
+        )?;
+        let pixels = scaled.data_bytes()?;
+        let plane = pixels.len();
+        let mut input: Zeroizing<Vec<f32>> = Zeroizing::new(vec![0.0; 3 * plane]);
+        for (i, &v) in pixels.iter().enumerate() {
+            let x = f32::from(v) / 127.5 - 1.0;
+            for c in 0..3 {
+                input[c * plane + i] = x;
+            }
+        }
+        let tensor =
+            TensorRef::from_array_view(([1, 3, REC_H as usize, width as usize], &input[..]))
+                .map_err(failed)?;
+        let mut session = self.session.lock().unwrap_or_else(PoisonError::into_inner);
+        let outputs = session.run(ort::inputs![tensor]).map_err(failed)?;
+        let (_, mut output) = outputs
+            .into_iter()
+            .next()
+            .ok_or_else(|| OcrError::Model("PP-OCR returned nothing".into()))?;
+        let (shape, values) = output.try_extract_tensor_mut::<f32>().map_err(failed)?;
+        let read = match **shape {
+            [1, steps, classes] if classes as usize == self.reduce.len() => {
+                let (steps, classes) = (steps as usize, classes as usize);
+                let kept = PP_ALPHABET.chars().count() + 1;
+                // Class-major probabilities of the reduced classes.
+                let mut reduced = Zeroizing::new(vec![0.0f32; kept * steps]);
+                for t in 0..steps {
+                    for (k, &r) in self.reduce.iter().enumerate() {
+                        reduced[r * steps + t] += values[t * classes + k];
+                    }
+                }
+                let alphabet: Vec<char> = PP_ALPHABET.chars().collect();
+                Ok(decode(&reduced, &alphabet, steps))
+            }
+            _ => Err(OcrError::Model(format!(
+                "unexpected output shape {shape:?}"
+            ))),
+        };
+        values.zeroize();
+        read
+    }
+}
