@@ -7,11 +7,12 @@ use crate::line_input::line_image;
 use crate::line_model::{LineModel, ReadChar};
 use crate::lines::find_lines;
 use crate::locate::{card_outlines, rectify};
-use crate::ppocr::{models_dir, PpOcrRec};
+use crate::ppocr::PpOcrRec;
 use crate::scrub::ScrubbedMat;
 use opencv::core::{Mat, MatTraitConst};
 use opencv::imgproc;
 use ort::environment::Environment;
+use std::path::Path;
 use zeroize::Zeroizing;
 
 /// The widest a line of four digits (full-width, spaced) is for its height; longer lines
@@ -89,11 +90,12 @@ enum Recogniser {
 }
 
 impl CardFrontReader {
-    /// Loads the default line recogniser (PP-OCRv4, from [`models_dir`]) into ONNX Runtime
-    /// environment `env`.
-    pub fn new(env: &Environment) -> Result<Self, OcrError> {
+    /// Loads the default line recogniser (PP-OCRv4, [`crate::PPOCR_REC_FILE`] in `models_dir`, the
+    /// kiosk's `[face] models_dir`; tools use [`crate::models_dir`]) into ONNX Runtime environment
+    /// `env`.
+    pub fn new(env: &Environment, models_dir: &Path) -> Result<Self, OcrError> {
         Ok(Self {
-            recogniser: Recogniser::PpOcr(PpOcrRec::load(env, &models_dir())?),
+            recogniser: Recogniser::PpOcr(PpOcrRec::load(env, models_dir)?),
         })
     }
 
@@ -396,7 +398,7 @@ mod tests {
                 .with_telemetry(false)
                 .build()
                 .unwrap();
-            CardFrontReader::new(&env).unwrap()
+            CardFrontReader::new(&env, &crate::models_dir()).unwrap()
         })
     }
 

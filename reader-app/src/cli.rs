@@ -117,7 +117,7 @@ pub fn run() -> anyhow::Result<()> {
         Command::Ocr { images, json } => {
             let runtime =
                 face_match::OrtRuntime::init(&config.face.onnx_runtime, config.face.threads)?;
-            if !crate::commands::ocr::run(&runtime, &images, json)? {
+            if !crate::commands::ocr::run(&runtime, &config.face.models_dir, &images, json)? {
                 std::process::exit(2);
             }
             Ok(())

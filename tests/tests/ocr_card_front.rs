@@ -25,7 +25,11 @@ fn today() -> Date {
 }
 
 fn reader() -> CardFrontReader {
-    CardFrontReader::new(mynakiosk_tests::face::runtime().environment()).expect("reader")
+    CardFrontReader::new(
+        mynakiosk_tests::face::runtime().environment(),
+        &card_front::models_dir(),
+    )
+    .expect("reader")
 }
 
 /// Exact and wrong submissions of the floor set, reading up to `frames` frames of each card.

@@ -279,21 +279,23 @@ fn onnx_runtime(config: &Config) -> Check {
     }
 }
 
-/// The card-front line recogniser, built into the binary, loads in the configured runtime.
+/// The card-front line recogniser loads from the models folder in the configured runtime.
 fn ocr_model(config: &Config) -> Check {
     const NAME: &str = "ocr model";
     let loaded = OrtRuntime::init(&config.face.onnx_runtime, config.face.threads)
         .map_err(|e| e.to_string())
         .and_then(|runtime| {
-            card_front::CardFrontReader::new(runtime.environment()).map_err(|e| e.to_string())
+            card_front::CardFrontReader::new(runtime.environment(), &config.face.models_dir)
+                .map_err(|e| e.to_string())
         });
     match loaded {
         Ok(_) => check(
             NAME,
             Verdict::Pass,
             format!(
-                "card-front line recogniser loaded (sha256 {})",
-                card_front::MODEL_SHA256
+                "card-front line recogniser {} loaded (sha256 {})",
+                card_front::PPOCR_REC_FILE,
+                card_front::PPOCR_REC_SHA256
             ),
         ),
         Err(e) => check(NAME, Verdict::Fail, e),

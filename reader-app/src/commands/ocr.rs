@@ -25,6 +25,7 @@ pub enum OcrReject {
 /// `runtime` is the ONNX Runtime the line recogniser runs in.
 pub fn run(
     runtime: &face_match::OrtRuntime,
+    models_dir: &Path,
     paths: &[PathBuf],
     json: bool,
 ) -> anyhow::Result<bool> {
@@ -33,7 +34,7 @@ pub fn run(
         "give 1 to {MAX_FRAMES} photos of the same card front (got {})",
         paths.len()
     );
-    let reader = CardFrontReader::new(runtime.environment())?;
+    let reader = CardFrontReader::new(runtime.environment(), models_dir)?;
     let threshold = SubmitPolicy::default().min_confidence;
     // Each photo is loaded only when the reader takes it; the reader zeroes it once read (the
     // photo shows the face and the printed 照合番号B).

@@ -125,8 +125,9 @@ mod tests {
                 seed: 0,
             }))
         });
-        let runtime = crate::kiosk::tests::runtime(&crate::config::Config::default());
-        let reader = CardFrontReader::new(runtime.environment()).unwrap();
+        let config = crate::config::Config::default();
+        let runtime = crate::kiosk::tests::runtime(&config);
+        let reader = CardFrontReader::new(runtime.environment(), &config.face.models_dir).unwrap();
         (OcrCardFront::new(reader, open, enough), opened)
     }
 

@@ -201,7 +201,7 @@ fn card_front_port(
         _ => Box::new(move || camera::open(&camera)),
     };
     let enough = config.session.submit_policy().min_confidence;
-    let reader = card_front::CardFrontReader::new(runtime.environment())?;
+    let reader = card_front::CardFrontReader::new(runtime.environment(), &config.face.models_dir)?;
     Ok(card_front_port::OcrCardFront::new(reader, open, enough))
 }
 

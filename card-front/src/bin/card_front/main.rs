@@ -177,7 +177,7 @@ fn reader(line_cnn: bool) -> anyhow::Result<CardFrontReader> {
     Ok(if line_cnn {
         CardFrontReader::with_line_cnn(&env)?
     } else {
-        CardFrontReader::new(&env)?
+        CardFrontReader::new(&env, &card_front::models_dir())?
     })
 }
 
