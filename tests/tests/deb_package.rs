@@ -105,7 +105,12 @@ fn the_package_holds_the_kiosk_its_unit_rules_config_and_verified_models() {
     let sums = std::fs::read_to_string(root.join("usr/share/mynakiosk/models/SHA256SUMS")).unwrap();
     assert_eq!(
         sums,
-        format!("{YUNET_2023MAR_SHA256}  {YUNET_2023MAR_FILE}\n{SFACE_2021DEC_SHA256}  {SFACE_2021DEC_FILE}\n")
+        format!(
+            "{YUNET_2023MAR_SHA256}  {YUNET_2023MAR_FILE}\n{SFACE_2021DEC_SHA256}  {SFACE_2021DEC_FILE}\n\
+             {}  {}\n",
+            card_front::PPOCR_REC_SHA256,
+            card_front::PPOCR_REC_FILE
+        )
     );
     for (shipped, source) in [
         (
