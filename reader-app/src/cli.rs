@@ -45,7 +45,7 @@ enum Command {
     /// The hand-off outbox: status, deliver now, queue test results.
     Outbox {
         #[command(subcommand)]
-        command: crate::handoff::commands::OutboxCommand,
+        command: crate::commands::outbox::OutboxCommand,
     },
     /// A SIMULATOR of the qualification service and reception sink, for demos and tests.
     QualSim(crate::commands::qual_sim::QualSimArgs),
@@ -97,7 +97,7 @@ pub fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::AuditVerify { files, key } => crate::audit::run_verify(&files, key.as_deref()),
-        Command::Outbox { command } => crate::handoff::commands::run(&config, &command),
+        Command::Outbox { command } => crate::commands::outbox::run(&config, &command),
         Command::QualSim(args) => crate::commands::qual_sim::run(&args),
         Command::CardInfo(args) => crate::commands::card_info::run(&config, args),
         Command::Screenshots { outdir } => crate::commands::screenshots::run(&outdir),

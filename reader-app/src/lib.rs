@@ -12,9 +12,11 @@ pub mod errors;
 pub mod fatal;
 pub mod handoff;
 pub mod kiosk;
+pub mod lang;
 pub mod metrics;
 pub mod session;
 pub mod setting;
+pub mod staff;
 pub mod voice;
 
 // The command line and its tools.

@@ -2,6 +2,7 @@
 //! with, and how a value is echoed back (cut when long, never with URL credentials).
 
 use std::fmt;
+use std::path::Path;
 
 /// Longest stretch of a configured value an error repeats.
 const MAX_VALUE_CHARS: usize = 120;
@@ -71,6 +72,15 @@ pub fn redact_credentials(text: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// `path` is absolute.
+pub fn absolute(key: &'static str, path: &Path) -> Result<(), Invalid> {
+    if path.is_absolute() {
+        Ok(())
+    } else {
+        Err(Invalid::new(key, "an absolute path", format!("{path:?}")))
+    }
 }
 
 #[cfg(test)]

@@ -8,9 +8,9 @@ use std::rc::Rc;
 
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
 use mynakiosk::errors::KioskError;
-use mynakiosk::kiosk::staff::{hash_pin, StaffConfig, StaffMember};
 use mynakiosk::kiosk::view;
 use mynakiosk::session::*;
+use mynakiosk::staff::{hash_pin, StaffConfig, StaffMember};
 use slint::platform::PointerEventButton;
 use slint::{ComponentHandle, LogicalSize};
 

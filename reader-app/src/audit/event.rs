@@ -54,7 +54,7 @@ pub enum AuditEvent {
 impl AuditEvent {
     /// [`AuditEvent::ConfigLoaded`] for `config` as parsed (so comments and layout do not
     /// count, every value and default does).
-    pub fn config_loaded(config: &crate::config::Config) -> Self {
+    pub fn config_loaded(config: &impl std::fmt::Debug) -> Self {
         Self::ConfigLoaded {
             sha256: super::sha256_hex(format!("{config:?}").as_bytes()),
         }

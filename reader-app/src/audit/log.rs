@@ -1,8 +1,8 @@
 //! Writing the audit log.
 
+use super::config::AuditConfig;
 use super::key::{default_key_path, AuditKey, KeyError};
 use super::{AuditEvent, Head, CURRENT, HEAD};
-use crate::config::{AuditConfig, Config};
 use crate::handoff::result::now;
 use crate::handoff::{create_private_dir, sync_dir, write_atomically};
 use chrono::{DateTime, Utc};
@@ -146,7 +146,7 @@ impl AuditLog {
 
     /// Records the start of the kiosk: [`AuditEvent::KioskStarted`] with this build's version,
     /// then [`AuditEvent::ConfigLoaded`] with the hash of the configuration in force.
-    pub fn record_start(&self, config: &Config) -> Result<(), AuditError> {
+    pub fn record_start(&self, config: &impl std::fmt::Debug) -> Result<(), AuditError> {
         self.record(AuditEvent::KioskStarted {
             version: env!("CARGO_PKG_VERSION").into(),
         })?;

@@ -3,6 +3,7 @@
 //! numbered files without breaking the chain. `audit.head` records the last line's seq and
 //! keyed hash, itself keyed, so a cut-off end is detected too. See `docs/audit.md`.
 
+pub mod config;
 mod event;
 mod key;
 mod log;

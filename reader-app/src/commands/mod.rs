@@ -7,5 +7,6 @@ pub mod detect_faces;
 pub mod diagnose;
 pub mod face_eval;
 pub mod ocr;
+pub mod outbox;
 pub mod qual_sim;
 pub mod screenshots;

@@ -5,21 +5,19 @@
 use serde::Deserialize;
 use std::path::Path;
 
-mod audit;
 mod camera;
 mod card;
 mod demo;
 mod error;
 mod face;
-mod handoff;
 
-pub use audit::AuditConfig;
+pub use crate::audit::config::AuditConfig;
+pub use crate::handoff::config::{HandoffConfig, QualificationConfig, SinkKind};
 pub use camera::{CameraConfig, CameraKind};
 pub use card::{first_expiry, CardConfig, ReaderConfig, TrustFileError};
 pub use demo::DemoConfig;
 pub use error::{ConfigError, Located, ParseError};
 pub use face::{ChallengeConfig, ChallengeKind, FaceConfig, Liveness};
-pub use handoff::{HandoffConfig, QualificationConfig, SinkKind};
 
 use crate::capped_file;
 use crate::setting::Invalid;
@@ -46,7 +44,7 @@ pub struct Config {
     pub audit: AuditConfig,
     pub metrics: crate::metrics::MetricsConfig,
     pub session: crate::session::Settings,
-    pub staff: crate::kiosk::staff::StaffConfig,
+    pub staff: crate::staff::StaffConfig,
     pub voice: crate::voice::VoiceConfig,
 }
 
@@ -209,15 +207,6 @@ impl Config {
             return Err(Invalid::new("kiosk_id", expected, found));
         }
         Ok(())
-    }
-}
-
-/// `path` is absolute.
-fn absolute(key: &'static str, path: &Path) -> Result<(), Invalid> {
-    if path.is_absolute() {
-        Ok(())
-    } else {
-        Err(Invalid::new(key, "an absolute path", format!("{path:?}")))
     }
 }
 

@@ -2,7 +2,7 @@
 //! the cause in staff wording and what staff do.
 
 use super::KioskError;
-use crate::session::Lang;
+use crate::lang::Lang;
 
 /// The Markdown of `docs/error-codes.md`.
 pub fn markdown() -> String {

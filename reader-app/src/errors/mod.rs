@@ -6,7 +6,7 @@ mod translations;
 
 pub use codes_doc::markdown;
 
-use crate::session::Lang;
+use crate::lang::Lang;
 
 /// A failure the kiosk can show. Codes are stable: integrators and staff manuals refer to them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

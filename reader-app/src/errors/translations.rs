@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use crate::session::Lang;
+use crate::lang::Lang;
 
 /// One catalogue entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,10 +5,10 @@
 //! it, and is moved to `dead/` (with an error in the log and the status) after
 //! [`RetryPolicy::dead_after`] failures.
 
+use super::config::HandoffConfig;
 use super::outbox::{now_ms, Outbox, OutboxError, Queued};
 use super::sink::{self, Sink, SinkError};
 use super::Outgoing;
-use crate::config::HandoffConfig;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;

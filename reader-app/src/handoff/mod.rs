@@ -6,7 +6,7 @@
 //! receiver acknowledged it, so after a crash it may be sent again; the receiver keeps the
 //! first result per `idempotency_key` and acknowledges repeats. Together: exactly once.
 
-pub mod commands;
+pub mod config;
 pub mod courier;
 mod durable;
 pub mod http;

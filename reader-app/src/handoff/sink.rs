@@ -1,9 +1,9 @@
 //! Where results go: an HTTP endpoint, a Unix socket or a drop folder. A sink either
 //! acknowledges a result, cannot be reached (retry later), or refuses it (never retried).
 
+use super::config::{HandoffConfig, SinkKind};
 use super::durable::write_atomically;
 use super::http::HttpSink;
-use crate::config::{HandoffConfig, SinkKind};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;

@@ -2,7 +2,7 @@
 //!
 //! Card, camera, timer and touch events flow into one channel; the session thread owns the
 //! [`Session`] and its `runtime` carries out the effects through the [`ports`]. `devices`
-//! maps reader events, `bridge` is the UI bridge, [`staff`] checks staff credentials.
+//! maps reader events, `bridge` is the UI bridge, [`staff_card`] reads staff cards.
 
 mod bridge;
 pub mod camera;
@@ -10,11 +10,13 @@ pub mod card_front_port;
 pub mod card_port;
 mod devices;
 pub mod face_port;
+pub mod health_probe;
+mod metrics_server;
 pub mod ports;
 pub mod reception;
 mod runtime;
 pub mod sim;
-pub mod staff;
+mod staff_card;
 mod timers;
 pub mod view;
 
@@ -46,7 +48,7 @@ pub struct Ports {
     pub face: Arc<Mutex<Box<dyn FacePort>>>,
     pub hand_off: Box<dyn HandOffPort>,
     pub audit: Box<dyn AuditPort>,
-    pub staff: staff::StaffConfig,
+    pub staff: crate::staff::StaffConfig,
     pub voice: crate::voice::Voice,
 }
 
@@ -79,7 +81,7 @@ pub fn run_in(window: &ui::KioskWindow, config: &Config, mode: Mode) -> anyhow::
     let audit = crate::audit::AuditLog::open(&config.audit, &config.kiosk_id)?;
     audit.record_start(config)?;
     let hand_off = reception::Reception::start(config)?;
-    let _metrics = crate::metrics::server::start(config)?;
+    let _metrics = metrics_server::start(config)?;
     let choice = sim::SharedChoice::default();
     let _demo_card = (mode == Mode::Demo)
         .then(|| crate::demo::attach(window, config.demo.vpcd_port, choice.clone()));

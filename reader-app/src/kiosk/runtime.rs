@@ -155,7 +155,11 @@ impl Runtime {
             Effect::VerifyPin(pin) => return Some(Event::PinVerified(p.card.verify_pin(&pin))),
             Effect::CheckStaffPin(pin) => return Some(Event::StaffPinChecked(p.staff.check(&pin))),
             Effect::ReadStaffCard { reader } => {
-                return Some(p.staff.read_card(p.staff_card.as_mut(), &reader))
+                return Some(super::staff_card::read(
+                    &p.staff,
+                    p.staff_card.as_mut(),
+                    &reader,
+                ))
             }
             Effect::DeliverResult(result) => return Some(self.deliver(&result)),
             Effect::ReleaseCard => p.card.release(),

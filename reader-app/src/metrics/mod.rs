@@ -5,8 +5,6 @@
 
 pub mod config;
 mod observe;
-mod probe;
-pub mod server;
 
 use std::sync::atomic::AtomicU64;
 use std::sync::LazyLock;

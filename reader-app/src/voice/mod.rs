@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 
-use crate::session::Lang;
+use crate::lang::Lang;
 
 /// `[voice]`: guidance through the kiosk's speaker.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -287,7 +287,7 @@ mod tests {
             ..Default::default()
         };
         let out = std::env::temp_dir().join("mynakiosk-voice-test.wav");
-        let e = super::render(&config, crate::session::Lang::Ja, "テスト", &out).unwrap_err();
+        let e = super::render(&config, crate::lang::Lang::Ja, "テスト", &out).unwrap_err();
         assert!(matches!(e, super::VoiceError::NoVoice(_)), "{e}");
         assert!(e.to_string().contains("scripts/setup.sh"));
     }

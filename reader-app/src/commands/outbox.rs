@@ -1,14 +1,14 @@
 //! `mynakiosk outbox …`: what an integrator runs to check and drive the hand-off.
 
-use super::courier::{deliver_queued, RetryPolicy};
-use super::outbox::Outbox;
-use super::result::{
+use crate::config::Config;
+use crate::errors::KioskError;
+use crate::handoff::courier::{deliver_queued, RetryPolicy};
+use crate::handoff::outbox::Outbox;
+use crate::handoff::result::{
     now, Certificate, Consent, ConsentItems, Evidence, FaceEvidence, Liveness, SessionId,
     SessionInfo, VerificationResult,
 };
-use super::sink;
-use crate::config::Config;
-use crate::errors::KioskError;
+use crate::handoff::sink;
 use chrono::Duration;
 
 #[derive(clap::Subcommand)]

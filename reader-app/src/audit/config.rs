@@ -3,8 +3,7 @@
 use serde::Deserialize;
 use std::path::PathBuf;
 
-use super::absolute;
-use crate::setting::Invalid;
+use crate::setting::{absolute, Invalid};
 
 /// The hash-chained audit log.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -32,7 +31,7 @@ const MIN_AUDIT_FILE_BYTES: u64 = 4096;
 const MAX_AUDIT_FILE_BYTES: u64 = 1 << 30;
 
 impl AuditConfig {
-    pub(super) fn validate(&self) -> Result<(), Invalid> {
+    pub(crate) fn validate(&self) -> Result<(), Invalid> {
         absolute("audit.dir", &self.dir)?;
         let found = self.max_file_bytes;
         if found < MIN_AUDIT_FILE_BYTES {

@@ -10,7 +10,7 @@ use card_io::transport::TransportError;
 use crate::config::{CameraKind, Config};
 use crate::handoff::outbox::{now_ms, Outbox};
 
-use super::Metrics;
+use crate::metrics::Metrics;
 
 /// What a scrape looks at, taken from the configuration at start.
 pub struct Probe {

@@ -1,12 +1,11 @@
-//! Staff credentials: PINs stored as PBKDF2-HMAC-SHA256 hashes in the config file, and staff
-//! cards: a card on the staff-card reader whose user-authentication certificate (checked
-//! against the trust anchors like a patient's) has a configured serial number.
+//! `[staff]`: who may unlock staff mode. PINs are stored as PBKDF2-HMAC-SHA256 hashes in the
+//! config file; staff cards are known by their certificate's serial number (read by
+//! `kiosk::staff_card`).
 
 use serde::Deserialize;
 use std::num::NonZeroU32;
 
-use super::ports::CardPort;
-use crate::session::{Event, Operator, PinEntry};
+use crate::session::{Operator, PinEntry};
 
 /// `[staff]`: who may unlock staff mode.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -91,30 +90,6 @@ impl StaffConfig {
             let own = normalized(m.card_serial.as_deref()?);
             (!own.is_empty() && own == serial).then(|| Operator(m.id.clone()))
         })
-    }
-
-    /// Reads the card on the staff-card reader and looks its certificate up among the
-    /// configured staff cards.
-    pub fn read_card(&self, card: &mut dyn CardPort, reader: &str) -> Event {
-        let identity = card.read_identity(reader);
-        card.release();
-        match identity {
-            Ok(id) => match self.card_operator(&id.certificate.serial) {
-                Some(operator) => {
-                    tracing::info!(operator = %operator.0, "staff card recognised");
-                    Event::StaffCardPresented(operator)
-                }
-                None => {
-                    let serial = &id.certificate.serial;
-                    tracing::warn!(%serial, "not a configured staff card");
-                    Event::StaffCardRefused
-                }
-            },
-            Err(e) => {
-                tracing::warn!(code = e.text().code, "staff card unreadable");
-                Event::StaffCardRefused
-            }
-        }
     }
 
     /// The staff member whose PIN this is, compared in constant time.

@@ -5,8 +5,7 @@ use serde::Deserialize;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use super::absolute;
-use crate::setting::Invalid;
+use crate::setting::{absolute, Invalid};
 
 /// Where verified results go and how they wait for the reception system.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -66,7 +65,7 @@ impl Default for HandoffConfig {
 }
 
 impl HandoffConfig {
-    pub(super) fn validate(&self) -> Result<(), Invalid> {
+    pub(crate) fn validate(&self) -> Result<(), Invalid> {
         match self.sink {
             SinkKind::Http => {
                 http_url("handoff.http_url", &self.http_url, self.allow_non_loopback)?
@@ -92,7 +91,7 @@ impl HandoffConfig {
 }
 
 impl QualificationConfig {
-    pub(super) fn validate(&self) -> Result<(), Invalid> {
+    pub(crate) fn validate(&self) -> Result<(), Invalid> {
         if self.url.is_empty() {
             return Ok(());
         }

@@ -5,9 +5,9 @@ use std::thread::JoinHandle;
 
 use tiny_http::{Header, Method, Response, Server};
 
-use super::probe::Probe;
-use super::{global, MetricsConfig};
+use super::health_probe::Probe;
 use crate::config::Config;
+use crate::metrics::{global, MetricsConfig};
 
 /// The content type of the OpenMetrics text format.
 const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
