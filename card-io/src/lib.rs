@@ -5,8 +5,10 @@
 //! [`pcsc_transport::PcscTransport`] and talks to the card through the
 //! [`transport::CardTransport`] trait (for example [`mynumber::detect`]).
 
+pub mod aid;
 pub mod apdu;
 pub mod certificate;
+pub mod forbidden;
 pub mod fuzzing;
 pub mod guard;
 pub mod monitor;

@@ -64,8 +64,8 @@ pub(crate) fn exchange(cmd: &Command, response: &Response) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aid;
     use crate::apdu::StatusWord;
-    use crate::mynumber::aid;
 
     #[test]
     fn select_shows_the_name_and_verify_hides_the_secret() {

@@ -37,7 +37,7 @@ pub enum TransportError {
     Protocol(String),
     /// The privacy guard refused the command (it would touch the My Number or 照合番号A).
     #[error(transparent)]
-    Forbidden(#[from] crate::guard::Forbidden),
+    Forbidden(#[from] crate::forbidden::Forbidden),
     /// Any other failure.
     #[error("card transport error: {0}")]
     Other(String),

@@ -5,9 +5,9 @@ use ring::digest::{digest, SHA256};
 use ring::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use crate::card::sw;
 use crate::layout::fid;
 use crate::pki;
+use crate::sw;
 use crate::{Profile, Quirks, SimTransport, VirtualCard};
 use card_io::apdu::{Command, Response, StatusWord};
 use card_io::mynumber::jpki::SHA256_DIGEST_INFO_PREFIX;

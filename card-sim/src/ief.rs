@@ -4,7 +4,7 @@ use std::fmt;
 
 use zeroize::Zeroizing;
 
-use crate::card::sw;
+use crate::sw;
 use card_io::apdu::StatusWord;
 
 /// Highest retry count a `63Cx` status word can report.

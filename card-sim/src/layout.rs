@@ -92,7 +92,14 @@ pub mod fid {
 }
 
 /// The card of `profile`.
-pub(crate) fn card(profile: &Profile) -> VirtualCard {
+impl Profile {
+    /// The card this profile describes, freshly issued (retry counters as in the profile).
+    pub fn card(&self) -> VirtualCard {
+        card(self)
+    }
+}
+
+fn card(profile: &Profile) -> VirtualCard {
     let card = match (profile.card_type, &profile.holder) {
         (CardType::NotMyNumber, _) => {
             return VirtualCard::new(OTHER_ATR.to_vec())

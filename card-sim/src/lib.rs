@@ -19,6 +19,7 @@ pub mod layout;
 pub mod pki;
 mod presets;
 mod profile;
+mod sw;
 mod tlv;
 mod transport;
 pub mod vpcd;

@@ -14,7 +14,7 @@ use crate::card::Quirks;
 use crate::date::{Calendar, Date};
 use crate::fixtures;
 use crate::pki::SigningKey;
-use crate::{SimError, VirtualCard};
+use crate::SimError;
 
 /// Embeds the profile files and lists their names.
 macro_rules! embedded_profiles {
@@ -299,11 +299,6 @@ impl Profile {
             .unwrap_or_default();
         let dir = path.parent().unwrap_or(Path::new("."));
         Self::parse(&name, &text, &Base::Dir(dir))
-    }
-
-    /// The card this profile describes, freshly issued (retry counters as in the profile).
-    pub fn card(&self) -> VirtualCard {
-        crate::layout::card(self)
     }
 
     fn parse(name: &str, text: &str, base: &Base) -> Result<Self, SimError> {

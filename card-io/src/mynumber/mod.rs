@@ -3,7 +3,7 @@
 //! [`MyNumberCard`] is one card session. Everything it does goes through a
 //! [`PrivacyGuard`], and nothing in this API reads the 12-digit My Number.
 
-pub mod aid;
+pub use crate::aid;
 mod cvc;
 mod detect;
 pub mod jpki;
