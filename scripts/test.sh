@@ -14,6 +14,8 @@ start_display
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
+step "module cycles"
+python3 scripts/module-cycles.py
 step "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo build (binaries the end-to-end tests run)"

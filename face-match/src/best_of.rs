@@ -1,7 +1,7 @@
 //! Best of N frames: the decision of one attempt from the scores of its usable frames, shared
 //! by [`crate::MatchSession::attempt`] and the kiosk's capture loop.
 
-use crate::matcher::{Decision, MatchPolicy};
+use crate::policy::{Decision, MatchPolicy};
 
 /// The best cosine score over the usable frames of one attempt against one reference.
 ///

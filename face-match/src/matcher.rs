@@ -9,7 +9,6 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use crate::align::{align_face, AlignError};
@@ -21,33 +20,9 @@ use crate::detector::{DetectedFace, DetectorConfig, FaceDetector, YUNET_2023MAR_
 use crate::embedder::{Embedding, FaceEmbedder, SFACE_2021DEC_FILE, SFACE_2021DEC_SHA256};
 use crate::error::FaceError;
 use crate::frame::{Frame, RgbImage};
+pub use crate::policy::{Decision, MatchPolicy};
 use crate::quality::{Guidance, QualityConfig, QualityMeasures};
 use crate::runtime::OrtRuntime;
-
-/// The decision policy; every key is optional in the kiosk's TOML.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct MatchPolicy {
-    /// Cosine score at or above which the faces match (ORL: FMR 1e-3 at ≈0.38, 1e-4 at ≈0.46).
-    pub threshold: f32,
-    /// Best of this many usable frames per attempt (an attempt stops early on a match).
-    pub frames_per_attempt: u32,
-    /// Longest time one attempt may take, in seconds.
-    pub attempt_seconds: f32,
-    /// Attempts per chip photo before the caller falls back to the PIN.
-    pub max_attempts: u32,
-}
-
-impl Default for MatchPolicy {
-    fn default() -> Self {
-        Self {
-            threshold: 0.42,
-            frames_per_attempt: 5,
-            attempt_seconds: 10.0,
-            max_attempts: 3,
-        }
-    }
-}
 
 /// Why a comparison could not be completed.
 #[derive(Debug, thiserror::Error)]
@@ -67,17 +42,6 @@ pub enum MatchError {
     /// Every attempt allowed by the policy has been used.
     #[error("all {0} face matching attempts have been used")]
     AttemptsExhausted(u32),
-}
-
-/// The verdict of one attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
-    /// The best score reached the threshold.
-    Match,
-    /// Usable frames were compared and none reached the threshold.
-    NoMatch,
-    /// No frame passed the quality gate before the time limit or the end of the frames.
-    NoUsableFrame,
 }
 
 /// Where the time of an attempt went (sums over its frames).
