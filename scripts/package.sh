@@ -41,10 +41,10 @@ for m in "${models[@]}"; do
 done
 
 if [ -z "$binary" ]; then
-  step "building the release binary (linuxkms backend, installed paths)"
+  step "building the release binary (linuxkms backend, installed paths, no demo)"
   MYNAKIOSK_ORT_DYLIB="$ort_dir/$ort_name" MYNAKIOSK_MODELS_DIR="$models_dir" \
     MYNAKIOSK_HTSVOICE="$voices_dir/mei_normal.htsvoice" \
-    cargo build --release --locked -p reader-app --features linuxkms
+    cargo build --release --locked -p reader-app --no-default-features --features linuxkms
   binary="$root/target/release/mynakiosk"
 fi
 

@@ -18,6 +18,8 @@ step "module cycles"
 python3 scripts/module-cycles.py
 step "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+step "cargo clippy (the packaged kiosk: no demo, no simulator)"
+cargo clippy -p reader-app --all-targets --locked --no-default-features --features linuxkms -- -D warnings
 step "cargo build (binaries the end-to-end tests run)"
 cargo build --workspace --bins --locked
 step "cargo test"

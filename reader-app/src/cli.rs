@@ -23,6 +23,7 @@ enum Command {
     /// Runs the kiosk on the configured card reader.
     Run,
     /// Runs the kiosk with on-screen controls that plug a virtual card (a simulator) into vpcd.
+    #[cfg(feature = "demo")]
     Demo,
     /// Detects faces in images from a file camera (an image or a folder) and prints JSON lines.
     DetectFaces {
@@ -88,7 +89,8 @@ pub fn run() -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
         Command::Run => crate::kiosk::run(&config, crate::kiosk::Mode::Production),
-        Command::Demo => crate::kiosk::run(&config, crate::kiosk::Mode::Demo),
+        #[cfg(feature = "demo")]
+        Command::Demo => crate::kiosk::run(&config, crate::kiosk::Mode::demo()),
         Command::DetectFaces { source } => crate::commands::detect_faces::run(&config, &source),
         Command::Diagnose => crate::commands::diagnose::run(&config, cli.config.as_deref()),
         Command::CheckConfig => {

@@ -25,4 +25,5 @@ pub mod commands;
 pub mod logging;
 
 /// The kiosk runtime's demo mode plugs the virtual card in through `crate::demo`.
+#[cfg(feature = "demo")]
 pub(crate) use commands::demo;

@@ -41,7 +41,7 @@ fn main() {
     );
     let config = common::config(dir.path(), &extra);
     *STARTED.lock().unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
-    common::run_kiosk(&config, Mode::Demo, dir.path(), patients);
+    common::run_kiosk(&config, Mode::demo(), dir.path(), patients);
     println!("peak resident memory (VmHWM): {}", peak_memory());
 }
 

@@ -35,7 +35,7 @@ fn an_unreadable_card_front_asks_to_replace_the_card_then_offers_pin_without_a_t
         pcscd::SLOT0_PORT,
     );
     let config = common::config(dir.path(), &extra);
-    common::run_kiosk(&config, Mode::Demo, dir.path(), scenario);
+    common::run_kiosk(&config, Mode::demo(), dir.path(), scenario);
 }
 
 fn scenario(d: &Driver) {

@@ -35,7 +35,7 @@ fn face_path_reads_the_card_front_matches_the_holder_and_refuses_an_impostor() {
         other.display()
     );
     let config = common::config(dir.path(), &extra);
-    common::run_kiosk(&config, Mode::Demo, dir.path(), scenarios);
+    common::run_kiosk(&config, Mode::demo(), dir.path(), scenarios);
 }
 
 fn scenarios(d: &Driver) {

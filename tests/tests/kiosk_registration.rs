@@ -33,7 +33,7 @@ fn a_carer_registers_an_unregistered_card() {
         pcscd::SLOT0_PORT
     );
     let config = common::config(dir.path(), &extra);
-    common::run_kiosk(&config, Mode::Demo, dir.path(), scenario);
+    common::run_kiosk(&config, Mode::demo(), dir.path(), scenario);
 }
 
 fn scenario(d: &Driver) {

@@ -68,7 +68,7 @@ fn a_staff_call_reaches_the_receiver_exactly_once() {
     let sink = format!("sink = \"http\"\nhttp_url = \"http://127.0.0.1:{port}/results\"");
     let extra = format!("[demo]\nvpcd_port = {}\n", pcscd::SLOT0_PORT);
     let config = common::config_with_sink(d, &sink, &extra);
-    common::run_kiosk(&config, Mode::Demo, d, scenario);
+    common::run_kiosk(&config, Mode::demo(), d, scenario);
     let outbox = std::fs::read_dir(d.join("outbox/pending")).unwrap().count();
     assert_eq!(
         outbox, 0,

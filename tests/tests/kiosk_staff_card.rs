@@ -38,7 +38,7 @@ fn a_configured_staff_card_unlocks_staff_mode_and_an_unknown_one_is_refused() {
     // The longest idle timeout there is: the method choice and 係員を呼ぶ arm it, and the
     // runtime must not overflow the clock doing so (it used to panic, freezing the kiosk).
     config.session.idle_seconds = 9_223_372_036_854_775_807;
-    common::run_kiosk(&config, Mode::Demo, dir.path(), scenario);
+    common::run_kiosk(&config, Mode::demo(), dir.path(), scenario);
 }
 
 /// A virtual card of `profile` on the staff-card reader.

@@ -2,6 +2,7 @@
 //! detect-faces, ocr, qual-sim, diagnose, screenshots and the demo's virtual card.
 
 pub mod card_info;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod detect_faces;
 pub mod diagnose;

@@ -85,7 +85,8 @@ fn image_of(frame: &Frame) -> Mat {
     }
 }
 
-#[cfg(test)]
+/// The demo card's fronts come from the demo's simulator.
+#[cfg(all(test, feature = "demo"))]
 mod tests {
     use super::*;
     use face_match::{CameraError, CameraSource};

@@ -15,6 +15,7 @@ mod metrics_server;
 pub mod ports;
 pub mod reception;
 mod runtime;
+#[cfg(feature = "demo")]
 pub mod sim;
 mod staff_card;
 mod timers;
@@ -32,11 +33,30 @@ use devices::{reader_name, Readers};
 use ports::{AuditPort, CardFrontPort, CardPort, FacePort, HandOffPort};
 use runtime::Runtime;
 
-/// Whether the kiosk drives a real reader only, or also offers the virtual card controls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Whether the kiosk drives a real reader only, or also offers the virtual card controls
+/// (the `demo` feature, left out of the package).
+#[derive(Debug, Clone)]
 pub enum Mode {
     Production,
-    Demo,
+    /// The virtual card and SIMULATED cameras, following the demo strip's choice.
+    #[cfg(feature = "demo")]
+    Demo(sim::SharedChoice),
+}
+
+impl Mode {
+    /// The demo, starting on the `normal` card's holder.
+    #[cfg(feature = "demo")]
+    pub fn demo() -> Self {
+        Self::Demo(sim::SharedChoice::default())
+    }
+
+    pub fn is_demo(&self) -> bool {
+        match self {
+            #[cfg(feature = "demo")]
+            Self::Demo(_) => true,
+            Self::Production => false,
+        }
+    }
 }
 
 /// The implementations the runtime calls for the session's effects.
@@ -60,16 +80,18 @@ pub fn run(config: &Config, mode: Mode) -> anyhow::Result<()> {
 /// Runs the kiosk in `window` (made by the caller, e.g. a test on the headless backend)
 /// until the event loop ends.
 pub fn run_in(window: &ui::KioskWindow, config: &Config, mode: Mode) -> anyhow::Result<()> {
-    window.set_demo_mode(mode == Mode::Demo);
+    window.set_demo_mode(mode.is_demo());
     window.set_face_enabled(config.session.face_enabled);
 
     let reader_filter = match mode {
-        Mode::Demo => ReaderFilter::Exact(crate::demo::reader_name(config.demo.vpcd_port)),
+        #[cfg(feature = "demo")]
+        Mode::Demo(_) => ReaderFilter::Exact(crate::demo::reader_name(config.demo.vpcd_port)),
         Mode::Production if config.reader.name.is_empty() => ReaderFilter::Any,
         Mode::Production => ReaderFilter::Contains(config.reader.name.clone()),
     };
     let anchors = match mode {
-        Mode::Demo => {
+        #[cfg(feature = "demo")]
+        Mode::Demo(_) => {
             tracing::warn!("DEMO: trusting only the card simulator's TEST CA");
             demo_trust_anchors()?
         }
@@ -82,9 +104,15 @@ pub fn run_in(window: &ui::KioskWindow, config: &Config, mode: Mode) -> anyhow::
     audit.record_start(config)?;
     let hand_off = reception::Reception::start(config)?;
     let _metrics = metrics_server::start(config)?;
-    let choice = sim::SharedChoice::default();
-    let _demo_card = (mode == Mode::Demo)
-        .then(|| crate::demo::attach(window, config.demo.vpcd_port, choice.clone()));
+    #[cfg(feature = "demo")]
+    let _demo_card = match &mode {
+        Mode::Demo(choice) => Some(crate::demo::attach(
+            window,
+            config.demo.vpcd_port,
+            choice.clone(),
+        )),
+        Mode::Production => None,
+    };
     window.set_reader_name(reader_name(&reader_filter).into());
 
     let (tx, rx) = mpsc::channel();
@@ -110,11 +138,11 @@ pub fn run_in(window: &ui::KioskWindow, config: &Config, mode: Mode) -> anyhow::
     })?;
 
     let runtime = face_match::OrtRuntime::init(&config.face.onnx_runtime, config.face.threads)?;
-    let face = face_port(config, mode, &choice, &runtime)?;
+    let face = face_port(config, &mode, &runtime)?;
     let ports = Ports {
         card: Box::new(card_port::PcscCard::new(anchors.clone())),
         staff_card: Box::new(card_port::PcscCard::new(anchors)),
-        card_front: Box::new(card_front_port(config, mode, &choice, &runtime)?),
+        card_front: Box::new(card_front_port(config, &mode, &runtime)?),
         face: Arc::new(Mutex::new(Box::new(face))),
         hand_off: Box::new(hand_off),
         audit: Box::new(reception::AuditTrail(audit)),
@@ -139,14 +167,14 @@ pub fn run_in(window: &ui::KioskWindow, config: &Config, mode: Mode) -> anyhow::
 /// and of an impostor (SIMULATED camera) and, if configured, no liveness check.
 fn face_port(
     config: &Config,
-    mode: Mode,
-    choice: &sim::SharedChoice,
+    mode: &Mode,
     runtime: &face_match::OrtRuntime,
 ) -> anyhow::Result<face_port::CameraFace> {
-    use crate::config::{CameraKind, Liveness};
+    use crate::config::Liveness;
     let liveness = match (config.face.liveness, mode) {
         (Liveness::On, _) => Some(config.face.challenge.judge_config()),
-        (Liveness::Off, Mode::Demo) => {
+        #[cfg(feature = "demo")]
+        (Liveness::Off, Mode::Demo(_)) => {
             tracing::warn!("DEMO: face.liveness = \"off\": no liveness check (still images)");
             None
         }
@@ -160,20 +188,15 @@ fn face_port(
         config.face.quality,
         config.match_policy(),
     )?;
+    let demo_camera = match mode {
+        #[cfg(feature = "demo")]
+        Mode::Demo(choice) => sim::face_camera(config, choice),
+        Mode::Production => None,
+    };
     let camera = config.camera.clone();
-    let impostor = config.demo.impostor_folder.clone();
-    let demo = (mode == Mode::Demo && !impostor.as_os_str().is_empty()).then(|| choice.clone());
-    let open: camera::CameraOpener = Box::new(move || match (camera.source, &demo) {
-        (CameraKind::Images, Some(choice)) => Ok(Box::new(sim::DemoCamera::open(
-            choice.clone(),
-            camera.folder.clone(),
-            impostor.clone(),
-        )?)),
-        _ => camera::open(&camera),
-    });
     Ok(face_port::CameraFace::new(
         matcher,
-        open,
+        demo_camera.unwrap_or_else(|| Box::new(move || camera::open(&camera))),
         liveness,
         config.camera.fps,
     ))
@@ -183,25 +206,16 @@ fn face_port(
 /// folder is configured, photos of the demo card's front rendered in memory (SIMULATED camera).
 fn card_front_port(
     config: &Config,
-    mode: Mode,
-    choice: &sim::SharedChoice,
+    mode: &Mode,
     runtime: &face_match::OrtRuntime,
 ) -> anyhow::Result<card_front_port::OcrCardFront> {
-    let camera = config.card_front_camera.clone();
-    let open: camera::CameraOpener = match (mode, camera.source) {
-        (Mode::Demo, crate::config::CameraKind::V4l2) => {
-            tracing::warn!("DEMO: the card-front camera shows the demo card's rendered front");
-            let choice = choice.clone();
-            let fronts = Arc::new(sim::RenderedFronts::default());
-            Box::new(move || {
-                Ok(Box::new(sim::DemoCardFront {
-                    choice: choice.clone(),
-                    fronts: fronts.clone(),
-                }))
-            })
-        }
-        _ => Box::new(move || camera::open(&camera)),
+    let demo_camera = match mode {
+        #[cfg(feature = "demo")]
+        Mode::Demo(choice) => sim::card_front_camera(config, choice),
+        Mode::Production => None,
     };
+    let camera = config.card_front_camera.clone();
+    let open = demo_camera.unwrap_or_else(|| Box::new(move || camera::open(&camera)));
     let enough = config.session.submit_policy().min_confidence;
     let reader = card_front::CardFrontReader::new(runtime.environment(), &config.face.models_dir)?;
     Ok(card_front_port::OcrCardFront::new(reader, open, enough))
@@ -216,6 +230,7 @@ fn random_seed() -> anyhow::Result<u64> {
 }
 
 /// The demo's trust anchor: the card simulator's TEST CA (never a real J-LIS CA).
+#[cfg(feature = "demo")]
 fn demo_trust_anchors() -> anyhow::Result<card_io::certificate::TrustAnchors> {
     let mut anchors = card_io::certificate::TrustAnchors::new();
     anchors.add_der(&card_sim::pki::test_trust_anchor_der())?;
@@ -232,9 +247,8 @@ mod tests {
     #[test]
     fn liveness_off_is_refused_outside_the_demo() {
         let config = crate::config::Config::parse("[face]\nliveness = \"off\"\n").unwrap();
-        let choice = super::sim::SharedChoice::default();
         let runtime = super::tests::runtime(&config);
-        let e = super::face_port(&config, super::Mode::Production, &choice, &runtime)
+        let e = super::face_port(&config, &super::Mode::Production, &runtime)
             .err()
             .expect("refused");
         assert!(e.to_string().contains("demo mode only"), "{e}");
@@ -243,6 +257,7 @@ mod tests {
     /// `[face]` and `[face.quality]` reach the camera pipeline: the quality gate's size limit
     /// decides the guidance, the threshold decides the match (real models, still images).
     #[test]
+    #[cfg(feature = "demo")]
     fn face_settings_reach_the_camera_pipeline() {
         use super::ports::{CaptureProgress, FacePort};
         use crate::session::{Capture, Challenge, Guidance, LivenessCheck};
@@ -263,9 +278,8 @@ mod tests {
                 portraits.join("obama2.jpg").display().to_string()
             );
             let config = crate::config::Config::parse(&text).unwrap();
-            let choice = super::sim::SharedChoice::default();
             let runtime = super::tests::runtime(&config);
-            let mut face = super::face_port(&config, super::Mode::Demo, &choice, &runtime).unwrap();
+            let mut face = super::face_port(&config, &super::Mode::demo(), &runtime).unwrap();
             face.set_reference(chip()).unwrap();
             face
         };

@@ -10,6 +10,9 @@ use card_front::{Calendar, CardFrontIdentity, Sex};
 use face_match::{CameraError, CameraSource, Frame, ImageFolderSource};
 use opencv::core::MatTrait;
 
+use super::camera::CameraOpener;
+use crate::config::{CameraKind, Config};
+
 /// What the demo strip picked: the next card's profile and who faces the camera.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DemoChoice {
@@ -30,6 +33,41 @@ impl Default for DemoChoice {
 
 /// Shared between the demo strip and the simulators.
 pub type SharedChoice = Arc<Mutex<DemoChoice>>;
+
+/// The patient camera in the demo: image folders of the card holder and of an impostor
+/// (SIMULATED), when the camera is an image folder and `[demo] impostor_folder` is set.
+pub fn face_camera(config: &Config, choice: &SharedChoice) -> Option<CameraOpener> {
+    let camera = config.camera.clone();
+    let impostor = config.demo.impostor_folder.clone();
+    if camera.source != CameraKind::Images || impostor.as_os_str().is_empty() {
+        return None;
+    }
+    let choice = choice.clone();
+    Some(Box::new(move || {
+        Ok(Box::new(DemoCamera::open(
+            choice.clone(),
+            camera.folder.clone(),
+            impostor.clone(),
+        )?))
+    }))
+}
+
+/// The card-front camera in the demo, unless an image folder is configured: photos of the
+/// demo card's front rendered in memory (SIMULATED).
+pub fn card_front_camera(config: &Config, choice: &SharedChoice) -> Option<CameraOpener> {
+    if config.card_front_camera.source != CameraKind::V4l2 {
+        return None;
+    }
+    tracing::warn!("DEMO: the card-front camera shows the demo card's rendered front");
+    let choice = choice.clone();
+    let fronts = Arc::new(RenderedFronts::default());
+    Some(Box::new(move || {
+        Ok(Box::new(DemoCardFront {
+            choice: choice.clone(),
+            fronts: fronts.clone(),
+        }))
+    }))
+}
 
 /// The current pick.
 pub fn choice(shared: &SharedChoice) -> DemoChoice {
