@@ -147,17 +147,23 @@ fn face_card_has_no_pin(d: &Driver) {
     remove(d, card);
 }
 
-/// Cards the kiosk must refuse, each with its catalogue code.
+/// Cards the kiosk must refuse, each with its catalogue code; staff see the code with the
+/// adapter's cause.
 fn card_errors(d: &Driver) {
-    for (profile, code) in [
-        ("expired-cert", "E006"),
-        ("untrusted-issuer", "E008"),
-        ("not-my-number", "E002"),
-        ("juki", "E002"),
+    for (profile, code, cause) in [
+        ("expired-cert", "E006", "(certificate refused: "),
+        ("untrusted-issuer", "E008", "(certificate refused: "),
+        ("not-my-number", "E002", "(the card answers as "),
+        ("juki", "E002", "(the card answers as "),
     ] {
         let card = insert(profile);
         d.wait_for(ui::Screen::Error);
         assert_eq!(d.error_code(), code, "{profile}");
+        let staff = d.on_ui(|w| w.get_staff_cause().to_string());
+        assert!(
+            staff.starts_with(code) && staff.contains(cause),
+            "{profile}: {staff}"
+        );
         remove(d, card);
     }
 }

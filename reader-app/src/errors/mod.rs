@@ -2,9 +2,11 @@
 //! languages in the `.po` catalogues by code), the staff, the logs and `docs/error-codes.md`.
 
 mod codes_doc;
+mod failure;
 mod translations;
 
 pub use codes_doc::markdown;
+pub use failure::Failure;
 
 use crate::lang::Lang;
 

@@ -1,6 +1,7 @@
 //! The UI bridge: views, voice prompts, the camera preview and the shuffled PIN pad go to the
 //! Slint window on its thread; the window's touches come back as session events.
 
+use crate::errors::Failure;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -125,6 +126,18 @@ pub(super) fn show(ui: &slint::Weak<ui::KioskWindow>, view: View) {
     let _ = slint::invoke_from_event_loop(move || {
         if let Some(window) = ui.upgrade() {
             view::apply(&window, &view);
+        }
+    });
+}
+
+/// Shows staff the cause of the error on screen in the adapter's words ([`Failure`]'s text),
+/// in place of the catalogue's cause alone.
+pub(super) fn show_staff_cause(ui: &slint::Weak<ui::KioskWindow>, failure: &Failure) {
+    let text = failure.to_string();
+    let ui = ui.clone();
+    let _ = slint::invoke_from_event_loop(move || {
+        if let Some(window) = ui.upgrade() {
+            window.set_staff_cause(text.into());
         }
     });
 }

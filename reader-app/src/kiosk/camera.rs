@@ -4,7 +4,7 @@
 use face_match::{CameraError, CameraSource, Frame};
 
 use crate::config::{CameraConfig, CameraKind};
-use crate::errors::KioskError;
+use crate::errors::{Failure, KioskError};
 
 /// Opens a camera when a capture starts (a missing camera is the patient's error, not a
 /// start-up failure).
@@ -23,7 +23,7 @@ impl LazyCamera {
     }
 
     /// The next frame, opening the camera first if needed.
-    pub fn next_frame(&mut self) -> Result<Frame, KioskError> {
+    pub fn next_frame(&mut self) -> Result<Frame, Failure> {
         let camera = match &mut self.camera {
             Some(camera) => camera,
             None => self.camera.insert((self.open)().map_err(camera_error)?),
@@ -53,7 +53,6 @@ pub fn open(config: &CameraConfig) -> Result<Box<dyn CameraSource + Send>, Camer
     })
 }
 
-fn camera_error(e: CameraError) -> KioskError {
-    tracing::warn!(error = %e, "camera failed");
-    KioskError::CameraMissing
+fn camera_error(e: CameraError) -> Failure {
+    Failure::new(KioskError::CameraMissing, format!("camera failed: {e}"))
 }

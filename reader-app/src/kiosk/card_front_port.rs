@@ -14,7 +14,7 @@ use opencv::core::Mat;
 
 use super::camera::{CameraOpener, LazyCamera};
 use super::ports::CardFrontPort;
-use crate::errors::KioskError;
+use crate::errors::Failure;
 use crate::session::{CardFrontReading, PinB};
 
 /// The card-front camera and the OCR.
@@ -37,7 +37,7 @@ impl OcrCardFront {
 }
 
 impl CardFrontPort for OcrCardFront {
-    fn read(&mut self) -> Result<CardFrontReading, KioskError> {
+    fn read(&mut self) -> Result<CardFrontReading, Failure> {
         let mut camera_error = None;
         let mut frames = 0usize;
         let camera = &mut self.camera;
@@ -89,6 +89,7 @@ fn image_of(frame: &Frame) -> Mat {
 #[cfg(all(test, feature = "demo"))]
 mod tests {
     use super::*;
+    use crate::errors::KioskError;
     use face_match::{CameraError, CameraSource};
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
@@ -149,8 +150,20 @@ mod tests {
     #[test]
     fn a_camera_that_stops_mid_read_is_an_error_not_a_partial_read() {
         let (mut ocr, opened) = port(1, 1.01);
-        assert!(matches!(ocr.read(), Err(KioskError::CameraMissing)));
-        assert!(matches!(ocr.read(), Err(KioskError::CameraMissing)));
+        assert!(matches!(
+            ocr.read(),
+            Err(Failure {
+                error: KioskError::CameraMissing,
+                ..
+            })
+        ));
+        assert!(matches!(
+            ocr.read(),
+            Err(Failure {
+                error: KioskError::CameraMissing,
+                ..
+            })
+        ));
         assert_eq!(
             opened.load(Ordering::Relaxed),
             2,

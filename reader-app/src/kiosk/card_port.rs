@@ -13,7 +13,7 @@ use card_io::transport::TransportError;
 use zeroize::Zeroizing;
 
 use super::ports::CardPort;
-use crate::errors::KioskError;
+use crate::errors::{Failure, KioskError};
 use crate::session::{
     CardIdentity, Certificate, PinB, PinBOutcome, PinEntry, PinOutcome, PinProof, PinState,
 };
@@ -43,13 +43,14 @@ impl PcscCard {
         }
     }
 
-    fn connection(&mut self) -> Result<&mut Connection, KioskError> {
-        self.connection.as_mut().ok_or(KioskError::CardRemoved)
+    fn connection(&mut self) -> Result<&mut Connection, Failure> {
+        let gone = || Failure::new(KioskError::CardRemoved, "no card session is open");
+        self.connection.as_mut().ok_or_else(gone)
     }
 }
 
 impl CardPort for PcscCard {
-    fn read_identity(&mut self, reader: &str) -> Result<CardIdentity, KioskError> {
+    fn read_identity(&mut self, reader: &str) -> Result<CardIdentity, Failure> {
         self.connection = None;
         let mut transport = PcscTransport::connect(reader).map_err(transport_error)?;
         let (certificate, pin, pin_b) = {
@@ -57,8 +58,8 @@ impl CardPort for PcscCard {
             match card.detect().map_err(card_error)? {
                 CardKind::MyNumberCard => {}
                 kind => {
-                    tracing::info!(?kind, "not a My Number card");
-                    return Err(KioskError::NotMyNumberCard);
+                    let cause = format!("the card answers as {kind:?}");
+                    return Err(Failure::new(KioskError::NotMyNumberCard, cause));
                 }
             }
             let mut jpki = card.jpki().map_err(card_error)?;
@@ -81,15 +82,17 @@ impl CardPort for PcscCard {
         Ok(identity)
     }
 
-    fn pin_b_retries(&mut self) -> Result<Option<u8>, KioskError> {
+    fn pin_b_retries(&mut self) -> Result<Option<u8>, Failure> {
         let connection = self.connection()?;
         pin_b_counter(&mut session(&mut connection.transport)?)
     }
 
-    fn submit_pin_b(&mut self, pin_b: &PinB) -> Result<PinBOutcome, KioskError> {
+    fn submit_pin_b(&mut self, pin_b: &PinB) -> Result<PinBOutcome, Failure> {
         let digits = mynumber::PinB::new(pin_b.expose()).map_err(|e| {
-            tracing::info!(error = %e, "照合番号B not presented");
-            KioskError::PinBUnreadable
+            Failure::new(
+                KioskError::PinBUnreadable,
+                format!("照合番号B not presented: {e}"),
+            )
         })?;
         let connection = self.connection()?;
         let mut card = session(&mut connection.transport)?;
@@ -107,19 +110,17 @@ impl CardPort for PcscCard {
         Ok(outcome)
     }
 
-    fn read_face_photo(&mut self) -> Result<Zeroizing<Vec<u8>>, KioskError> {
+    fn read_face_photo(&mut self) -> Result<Zeroizing<Vec<u8>>, Failure> {
         self.connection()?
             .photo
             .take()
-            .ok_or(KioskError::NoFaceInPhoto)
+            .ok_or_else(|| Failure::new(KioskError::NoFaceInPhoto, "the card record has no photo"))
     }
 
-    fn verify_pin(&mut self, pin: &PinEntry) -> Result<PinOutcome, KioskError> {
+    fn verify_pin(&mut self, pin: &PinEntry) -> Result<PinOutcome, Failure> {
         // A malformed entry never reaches the card, so it spends no try.
-        let digits = mynumber::Pin::new(pin.expose()).map_err(|e| {
-            tracing::info!(error = %e, "PIN not presented");
-            KioskError::PinWrong
-        })?;
+        let digits = mynumber::Pin::new(pin.expose())
+            .map_err(|e| Failure::new(KioskError::PinWrong, format!("PIN not presented: {e}")))?;
         let connection = self.connection()?;
         let mut card = session(&mut connection.transport)?;
         let mut jpki = card.jpki().map_err(card_error)?;
@@ -145,7 +146,7 @@ impl CardPort for PcscCard {
 
 /// 照合番号B tries left on the 券面事項確認AP (an empty VERIFY); `None` when the card has no
 /// such application or does not report a count.
-fn pin_b_counter(card: &mut MyNumberCard<PcscTransaction<'_>>) -> Result<Option<u8>, KioskError> {
+fn pin_b_counter(card: &mut MyNumberCard<PcscTransaction<'_>>) -> Result<Option<u8>, Failure> {
     match card.surface() {
         Ok(mut surface) => Ok(surface.pin_b_retries().map_err(card_error)?.remaining()),
         Err(CardError::NoApplication(_)) => Ok(None),
@@ -154,7 +155,7 @@ fn pin_b_counter(card: &mut MyNumberCard<PcscTransaction<'_>>) -> Result<Option<
 }
 
 /// One card session inside an exclusive PC/SC transaction.
-fn session(transport: &mut PcscTransport) -> Result<MyNumberCard<PcscTransaction<'_>>, KioskError> {
+fn session(transport: &mut PcscTransport) -> Result<MyNumberCard<PcscTransaction<'_>>, Failure> {
     Ok(MyNumberCard::new(
         transport.transaction().map_err(transport_error)?,
     ))
@@ -168,17 +169,14 @@ pub fn unix_now() -> i64 {
 }
 
 /// The certificate as the session sees it, or the catalogue error for its verdict.
-fn check_certificate(
-    anchors: &TrustAnchors,
-    der: &[u8],
-    now: i64,
-) -> Result<Certificate, KioskError> {
+fn check_certificate(anchors: &TrustAnchors, der: &[u8], now: i64) -> Result<Certificate, Failure> {
     let verdict = anchors.check(der, now);
     if !verdict.is_acceptable() {
-        tracing::warn!(verdict = verdict.code(), "certificate refused");
-        return Err(verdict_error(verdict));
+        let cause = format!("certificate refused: {}", verdict.code());
+        return Err(Failure::new(verdict_error(verdict), cause));
     }
-    let summary = CertificateSummary::of(der).ok_or(KioskError::CertificateUntrusted)?;
+    let summary = CertificateSummary::of(der)
+        .ok_or_else(|| Failure::new(KioskError::CertificateUntrusted, "certificate unreadable"))?;
     let not_after = chrono::DateTime::from_timestamp(summary.not_after, 0)
         .map(|t| t.date_naive().to_string())
         .unwrap_or_default();
@@ -191,7 +189,7 @@ fn check_certificate(
 }
 
 /// The catalogue error for a certificate that may not be relied on.
-pub fn verdict_error(verdict: ChainVerdict) -> KioskError {
+fn verdict_error(verdict: ChainVerdict) -> KioskError {
     match verdict {
         ChainVerdict::Expired => KioskError::CertificateExpired,
         ChainVerdict::Revoked => KioskError::CertificateRevoked,
@@ -199,47 +197,39 @@ pub fn verdict_error(verdict: ChainVerdict) -> KioskError {
     }
 }
 
-fn pin_state(counter: RetryCounter) -> Result<PinState, KioskError> {
+fn pin_state(counter: RetryCounter) -> Result<PinState, Failure> {
     match counter {
         RetryCounter::Remaining(n) => Ok(PinState::Remaining(n)),
         RetryCounter::Locked => Ok(PinState::Remaining(0)),
         RetryCounter::NotSet => Ok(PinState::NotSet),
         // A fresh connection has verified nothing: another application holds the card.
-        RetryCounter::AlreadyVerified => {
-            tracing::warn!("the PIN is already verified on a fresh connection");
-            Err(KioskError::CardNotRecognised)
-        }
+        RetryCounter::AlreadyVerified => Err(Failure::new(
+            KioskError::CardNotRecognised,
+            "the PIN is already verified on a fresh connection",
+        )),
     }
 }
 
-/// The catalogue error for a failed card operation.
-pub fn card_error(e: CardError) -> KioskError {
-    match e {
-        CardError::Transport(t) => transport_error(t),
-        CardError::NoApplication(ap) => {
-            tracing::info!(ap, "application missing");
-            KioskError::NotMyNumberCard
-        }
-        CardError::BadSignature => {
-            tracing::warn!("the card's signature does not match its certificate");
-            KioskError::CertificateUntrusted
-        }
-        e => {
-            tracing::warn!(error = %e, "card read failed");
-            KioskError::CardNotRecognised
-        }
-    }
+/// The catalogue error for a failed card operation, with its cause.
+fn card_error(e: CardError) -> Failure {
+    let error = match e {
+        CardError::Transport(t) => return transport_error(t),
+        CardError::NoApplication(_) => KioskError::NotMyNumberCard,
+        CardError::BadSignature => KioskError::CertificateUntrusted,
+        _ => KioskError::CardNotRecognised,
+    };
+    Failure::new(error, format!("card read failed: {e}"))
 }
 
-/// The catalogue error for a failed exchange with the reader.
-pub fn transport_error(e: TransportError) -> KioskError {
-    tracing::warn!(error = %e, "card exchange failed");
-    match e {
+/// The catalogue error for a failed exchange with the reader, with its cause.
+fn transport_error(e: TransportError) -> Failure {
+    let error = match e {
         TransportError::CardRemoved | TransportError::CardReset => KioskError::CardRemoved,
         TransportError::NoService => KioskError::PcscdDown,
         TransportError::ReaderUnavailable => KioskError::ReaderMissing,
         _ => KioskError::CardNotRecognised,
-    }
+    };
+    Failure::new(error, format!("card exchange failed: {e}"))
 }
 
 #[cfg(test)]
@@ -275,29 +265,29 @@ mod tests {
         );
         assert_eq!(pin_state(RetryCounter::Locked), Ok(PinState::Remaining(0)));
         assert_eq!(pin_state(RetryCounter::NotSet), Ok(PinState::NotSet));
-        assert_eq!(
-            pin_state(RetryCounter::AlreadyVerified),
-            Err(KioskError::CardNotRecognised)
-        );
+        let refused = pin_state(RetryCounter::AlreadyVerified).unwrap_err();
+        assert_eq!(refused.error, KioskError::CardNotRecognised);
+        assert!(refused.cause.unwrap().contains("already verified"));
     }
 
+    /// Each failure keeps its code and, for staff, the cause in the layer's own words.
     #[test]
-    fn transport_failures_map_to_the_catalogue() {
+    fn transport_failures_map_to_the_catalogue_with_their_cause() {
+        let removed = card_error(CardError::Transport(TransportError::CardRemoved));
+        assert_eq!(removed.error, KioskError::CardRemoved);
+        let pcscd = transport_error(TransportError::NoService);
+        assert_eq!(pcscd.error, KioskError::PcscdDown);
         assert_eq!(
-            card_error(CardError::Transport(TransportError::CardRemoved)),
-            KioskError::CardRemoved
+            pcscd.cause.as_deref(),
+            Some("card exchange failed: the PC/SC service (pcscd) is not running")
         );
-        assert_eq!(
-            transport_error(TransportError::NoService),
-            KioskError::PcscdDown
-        );
-        assert_eq!(
-            transport_error(TransportError::ReaderUnavailable),
-            KioskError::ReaderMissing
-        );
-        assert_eq!(
-            card_error(CardError::NoApplication("JPKI AP")),
-            KioskError::NotMyNumberCard
+        let reader = transport_error(TransportError::ReaderUnavailable);
+        assert_eq!(reader.error, KioskError::ReaderMissing);
+        let missing = card_error(CardError::NoApplication("JPKI AP"));
+        assert_eq!(missing.error, KioskError::NotMyNumberCard);
+        assert!(
+            missing.cause.unwrap().contains("JPKI AP"),
+            "the missing AP is named"
         );
     }
 }

@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 
 use super::camera::{CameraOpener, LazyCamera};
 use super::ports::{CaptureProgress, FacePort};
-use crate::errors::KioskError;
+use crate::errors::{Failure, KioskError};
 use crate::session::{Capture, Challenge, FaceMatch, Guidance, LivenessCheck};
 
 /// Size of the on-screen preview.
@@ -54,7 +54,7 @@ impl CameraFace {
 }
 
 impl FacePort for CameraFace {
-    fn set_reference(&mut self, photo: Zeroizing<Vec<u8>>) -> Result<(), KioskError> {
+    fn set_reference(&mut self, photo: Zeroizing<Vec<u8>>) -> Result<(), Failure> {
         self.reference = None;
         match self.matcher.chip_embedding(photo) {
             Ok(embedding) => {
@@ -62,11 +62,11 @@ impl FacePort for CameraFace {
                 Ok(())
             }
             Err(e) => {
-                tracing::warn!(error = %e, "chip photo unusable");
-                Err(match e {
+                let error = match e {
                     MatchError::Camera(_) => KioskError::CameraMissing,
                     _ => KioskError::NoFaceInPhoto,
-                })
+                };
+                Err(Failure::new(error, format!("chip photo unusable: {e}")))
             }
         }
     }
@@ -76,14 +76,16 @@ impl FacePort for CameraFace {
         challenge: Challenge,
         report: &mut dyn FnMut(CaptureProgress),
         stop: &AtomicBool,
-    ) -> Result<Capture, KioskError> {
+    ) -> Result<Capture, Failure> {
         self.captured = None;
         let reference = self.reference.as_ref().ok_or(KioskError::NoFaceInPhoto)?;
         let mut judge = match &self.liveness {
             Some(config) => Some(
                 LivenessJudge::new(liveness_challenge(challenge), config.clone()).map_err(|e| {
-                    tracing::error!(error = %e, "liveness configuration");
-                    KioskError::ModelMissing
+                    Failure::new(
+                        KioskError::ModelMissing,
+                        format!("liveness configuration: {e}"),
+                    )
                 })?,
             ),
             None => None,
@@ -99,8 +101,10 @@ impl FacePort for CameraFace {
             }
             let frame = self.camera.next_frame()?;
             let (check, embedding) = self.matcher.check_frame(&frame).map_err(|e| {
-                tracing::warn!(error = %e, "face pipeline failed");
-                KioskError::ModelMissing
+                Failure::new(
+                    KioskError::ModelMissing,
+                    format!("face pipeline failed: {e}"),
+                )
             })?;
             if let Some(buffer) = preview(&frame) {
                 report(CaptureProgress::Preview(buffer));
@@ -140,7 +144,7 @@ impl FacePort for CameraFace {
         }
     }
 
-    fn compare(&mut self) -> Result<FaceMatch, KioskError> {
+    fn compare(&mut self) -> Result<FaceMatch, Failure> {
         let best = self.captured.take().ok_or(KioskError::FaceTimedOut)?;
         let score = best.best_score().ok_or(KioskError::FaceTimedOut)?;
         Ok(FaceMatch {

@@ -9,7 +9,7 @@ use slint::{Rgb8Pixel, SharedPixelBuffer};
 use zeroize::Zeroizing;
 
 use crate::audit::AuditEvent;
-use crate::errors::KioskError;
+use crate::errors::Failure;
 use crate::handoff::result::SessionInfo;
 use crate::session::{
     Capture, CardFrontReading, CardIdentity, Challenge, FaceMatch, Guidance, PinB, PinBOutcome,
@@ -20,23 +20,23 @@ use crate::session::{
 pub trait CardPort: Send {
     /// Detects the card (JPKI token), reads and checks the user-authentication certificate
     /// and queries the PIN and 照合番号B counters without spending a try.
-    fn read_identity(&mut self, reader: &str) -> Result<CardIdentity, KioskError>;
+    fn read_identity(&mut self, reader: &str) -> Result<CardIdentity, Failure>;
     /// Queries the 照合番号B retry counter of the 券面事項確認AP without spending a try;
     /// `None` when the card does not report it.
-    fn pin_b_retries(&mut self) -> Result<Option<u8>, KioskError>;
+    fn pin_b_retries(&mut self) -> Result<Option<u8>, Failure>;
     /// Presents 照合番号B to the 券面事項確認AP.
-    fn submit_pin_b(&mut self, pin_b: &PinB) -> Result<PinBOutcome, KioskError>;
+    fn submit_pin_b(&mut self, pin_b: &PinB) -> Result<PinBOutcome, Failure>;
     /// Reads the JPEG 2000 face photo (DF27) from the unlocked 券面事項確認AP.
-    fn read_face_photo(&mut self) -> Result<Zeroizing<Vec<u8>>, KioskError>;
+    fn read_face_photo(&mut self) -> Result<Zeroizing<Vec<u8>>, Failure>;
     /// VERIFY, then a signature over a fresh challenge checked against the certificate.
-    fn verify_pin(&mut self, pin: &PinEntry) -> Result<PinOutcome, KioskError>;
+    fn verify_pin(&mut self, pin: &PinEntry) -> Result<PinOutcome, Failure>;
     /// The session is over: disconnect.
     fn release(&mut self);
 }
 
 /// The card-front camera and its OCR of 照合番号B.
 pub trait CardFrontPort: Send {
-    fn read(&mut self) -> Result<CardFrontReading, KioskError>;
+    fn read(&mut self) -> Result<CardFrontReading, Failure>;
 }
 
 /// Progress of a capture, reported as it happens.
@@ -49,7 +49,7 @@ pub enum CaptureProgress {
 /// The user camera and the face pipeline (detection, quality, liveness, embedding, match).
 pub trait FacePort: Send {
     /// Decodes the chip photo and keeps its embedding; `photo` is zeroized on drop.
-    fn set_reference(&mut self, photo: Zeroizing<Vec<u8>>) -> Result<(), KioskError>;
+    fn set_reference(&mut self, photo: Zeroizing<Vec<u8>>) -> Result<(), Failure>;
     /// Captures a live face meeting `challenge`, reporting guidance and previews, until a
     /// result or until `stop` becomes true (then any outcome is ignored).
     fn capture(
@@ -57,9 +57,9 @@ pub trait FacePort: Send {
         challenge: Challenge,
         report: &mut dyn FnMut(CaptureProgress),
         stop: &AtomicBool,
-    ) -> Result<Capture, KioskError>;
+    ) -> Result<Capture, Failure>;
     /// The match decision of the last capture: its best score against the reference.
-    fn compare(&mut self) -> Result<FaceMatch, KioskError>;
+    fn compare(&mut self) -> Result<FaceMatch, Failure>;
     /// Zeroizes the reference, every frame, crop and embedding.
     fn discard(&mut self);
 }
@@ -71,7 +71,7 @@ pub trait HandOffPort: Send {
         &mut self,
         session: &SessionInfo,
         result: &VerificationResult,
-    ) -> Result<Qualification, KioskError>;
+    ) -> Result<Qualification, Failure>;
     /// Queues a 係員を呼ぶ press for the reception system.
     fn call_staff(&mut self, call: &StaffCall);
 }

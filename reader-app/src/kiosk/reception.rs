@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::audit::{AuditEvent, AuditLog, Outcome};
 use crate::config::Config;
-use crate::errors::KioskError;
+use crate::errors::{Failure, KioskError};
 use crate::handoff::courier::Courier;
 use crate::handoff::qualification::{self, Qualification as Answer};
 use crate::handoff::result::{
@@ -49,11 +49,13 @@ impl HandOffPort for Reception {
         &mut self,
         session: &SessionInfo,
         result: &VerificationResult,
-    ) -> Result<Qualification, KioskError> {
+    ) -> Result<Qualification, Failure> {
         let outgoing = to_handoff(session, result, self.match_threshold)?;
         self.courier.enqueue(&outgoing).map_err(|e| {
-            tracing::error!(error = %e, "cannot queue the result");
-            KioskError::ReceptionUnreachable
+            Failure::new(
+                KioskError::ReceptionUnreachable,
+                format!("cannot queue the result: {e}"),
+            )
         })?;
         if self.qualification_url.is_empty() {
             // No qualification service configured: the reception system answers itself.
@@ -67,10 +69,10 @@ impl HandOffPort for Reception {
                 Answer::NoRecord => Qualification::NotFound,
                 Answer::Unregistered => Qualification::NotRegistered,
             }),
-            Err(e) => {
-                tracing::warn!(error = %e, "qualification query failed");
-                Err(KioskError::ReceptionUnreachable)
-            }
+            Err(e) => Err(Failure::new(
+                KioskError::ReceptionUnreachable,
+                format!("qualification query failed: {e}"),
+            )),
         }
     }
 

@@ -7,12 +7,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use crate::audit::AuditEvent;
+use crate::errors::{Failure, KioskError};
 use crate::handoff::result::{SessionId, SessionInfo};
 use crate::handoff::staff_call::StaffCall;
 use crate::metrics::SessionObserver;
 use crate::session::{Effect, Event, Screen, Session, View};
 
-use super::bridge::{clear_preview, set_pad_keys, show, show_preview, shuffled_digits, speak};
+use super::bridge::{
+    clear_preview, set_pad_keys, show, show_preview, show_staff_cause, shuffled_digits, speak,
+};
 use super::ports::{CaptureProgress, FacePort};
 use super::timers::Timers;
 use super::{reception, Ports};
@@ -31,6 +34,23 @@ pub(super) struct Runtime {
     observer: SessionObserver,
     /// The patient session the audit record is open for, from `AuditStart` to `AuditEnd`.
     audited: Option<SessionInfo>,
+    /// The last failure a port reported, with its cause (the capture thread reports too).
+    last_failure: LastFailure,
+}
+
+type LastFailure = Arc<Mutex<Option<Failure>>>;
+
+/// A port's result as the session takes it: the catalogue code. The cause goes to the log,
+/// and to the staff screen while that code is shown.
+fn settle<T>(last: &LastFailure, result: Result<T, Failure>) -> Result<T, KioskError> {
+    result.map_err(|failure| {
+        let text = failure.error.text();
+        let cause = failure.cause.as_deref().unwrap_or(text.staff);
+        tracing::warn!(code = text.code, error = text.log, cause, "failure");
+        let error = failure.error;
+        *last.lock().unwrap_or_else(PoisonError::into_inner) = Some(failure);
+        error
+    })
 }
 
 impl Runtime {
@@ -45,6 +65,7 @@ impl Runtime {
             kiosk_id,
             audited: None,
             observer: SessionObserver::default(),
+            last_failure: LastFailure::default(),
         }
     }
 
@@ -58,9 +79,12 @@ impl Runtime {
 
     fn deliver(&mut self, result: &crate::session::VerificationResult) -> Event {
         let Some(info) = &self.audited else {
-            return Event::Delivered(Err(crate::errors::KioskError::CardRemoved));
+            return Event::Delivered(Err(KioskError::CardRemoved));
         };
-        let answer = self.ports.hand_off.deliver(info, result);
+        let answer = settle(
+            &self.last_failure,
+            self.ports.hand_off.deliver(info, result),
+        );
         if answer.is_ok() {
             let session_id = info.session_id;
             self.ports
@@ -113,6 +137,7 @@ impl Runtime {
     /// Does one effect; a synchronous port call returns its result event.
     fn carry_out(&mut self, effect: Effect, ui: &slint::Weak<ui::KioskWindow>) -> Option<Event> {
         let p = &mut self.ports;
+        let last = &self.last_failure;
         match effect {
             Effect::Show(view) => {
                 let entering_pad =
@@ -121,38 +146,56 @@ impl Runtime {
                     set_pad_keys(ui, shuffled_digits());
                 }
                 self.last_view = Some(view.clone());
+                let error = view.last_error;
                 show(ui, view);
+                let failure = self
+                    .last_failure
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                if let Some(failure) = failure.as_ref().filter(|f| Some(f.error) == error) {
+                    show_staff_cause(ui, failure);
+                }
             }
             Effect::Speak(screen, lang) => speak(ui, &p.voice, screen, lang),
             Effect::SetLanguage(_) => {}
             Effect::StartTimer(id, after) => self.timers.start(id, after),
             Effect::CancelTimer(id) => self.timers.cancel(id),
             Effect::ReadCardIdentity { reader } => {
-                return Some(Event::CardIdentityRead(p.card.read_identity(&reader)))
+                let identity = settle(last, p.card.read_identity(&reader));
+                return Some(Event::CardIdentityRead(identity));
             }
             Effect::QueryPinBCounter => {
-                return Some(Event::PinBCounterRead(p.card.pin_b_retries()))
+                return Some(Event::PinBCounterRead(settle(last, p.card.pin_b_retries())))
             }
-            Effect::ReadCardFront => return Some(Event::CardFrontRead(p.card_front.read())),
+            Effect::ReadCardFront => {
+                return Some(Event::CardFrontRead(settle(last, p.card_front.read())))
+            }
             Effect::SubmitPinB(pin_b) => {
-                return Some(Event::PinBSubmitted(p.card.submit_pin_b(&pin_b)))
+                return Some(Event::PinBSubmitted(settle(
+                    last,
+                    p.card.submit_pin_b(&pin_b),
+                )))
             }
             Effect::ReadFacePhoto => {
                 let result = p
                     .card
                     .read_face_photo()
                     .and_then(|photo| lock(&p.face).set_reference(photo));
-                return Some(Event::FacePhotoRead(result));
+                return Some(Event::FacePhotoRead(settle(last, result)));
             }
             Effect::StartFaceCapture(challenge) => self.start_capture(challenge, ui),
             Effect::StopFaceCapture => self.stop_capture(),
-            Effect::CompareFaces => return Some(Event::FacesCompared(lock(&p.face).compare())),
+            Effect::CompareFaces => {
+                return Some(Event::FacesCompared(settle(last, lock(&p.face).compare())))
+            }
             Effect::DiscardBiometrics => {
                 self.stop_capture();
                 lock(&self.ports.face).discard();
                 clear_preview(ui);
             }
-            Effect::VerifyPin(pin) => return Some(Event::PinVerified(p.card.verify_pin(&pin))),
+            Effect::VerifyPin(pin) => {
+                return Some(Event::PinVerified(settle(last, p.card.verify_pin(&pin))))
+            }
             Effect::CheckStaffPin(pin) => return Some(Event::StaffPinChecked(p.staff.check(&pin))),
             Effect::ReadStaffCard { reader } => {
                 return Some(super::staff_card::read(
@@ -210,6 +253,7 @@ impl Runtime {
         let face = self.ports.face.clone();
         let tx = self.tx.clone();
         let ui = ui.clone();
+        let last = self.last_failure.clone();
         let spawned = std::thread::Builder::new()
             .name("capture".into())
             .spawn(move || {
@@ -226,16 +270,16 @@ impl Runtime {
                         });
                     }
                 };
-                let outcome = lock(&face).capture(challenge, &mut report, &stop);
+                let outcome = settle(&last, lock(&face).capture(challenge, &mut report, &stop));
                 if !stop.load(Ordering::Relaxed) {
                     let _ = tx.send(Event::FaceCaptured(outcome));
                 }
             });
         if let Err(e) = spawned {
             tracing::error!(error = %e, "cannot start the capture thread");
-            let _ = self.tx.send(Event::FaceCaptured(Err(
-                crate::errors::KioskError::CameraMissing,
-            )));
+            let _ = self
+                .tx
+                .send(Event::FaceCaptured(Err(KioskError::CameraMissing)));
         }
     }
 

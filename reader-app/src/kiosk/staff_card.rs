@@ -23,7 +23,7 @@ pub(super) fn read(staff: &StaffConfig, card: &mut dyn CardPort, reader: &str) -
             }
         },
         Err(e) => {
-            tracing::warn!(code = e.text().code, "staff card unreadable");
+            tracing::warn!(failure = %e, "staff card unreadable");
             Event::StaffCardRefused
         }
     }
