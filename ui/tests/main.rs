@@ -3,6 +3,7 @@
 //! layout::`.
 
 mod layout;
+mod line_breaks;
 mod screens;
 mod snapshot;
 mod translations;
