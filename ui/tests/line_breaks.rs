@@ -3,6 +3,7 @@
 //! every supported window: no line starts with a small kana or a closing mark, none ends with
 //! an opening bracket, and no phrase (Japanese, Chinese) or word is split across lines.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use i_slint_backend_testing::ElementHandle;
@@ -13,6 +14,7 @@ use slint::{ComponentHandle, LogicalSize};
 use ui::phrases::{keep_phrases, phrase_starts, WORD_JOINER};
 use ui::{KioskWindow, Theme};
 
+use crate::layout::{kiosk, SCREENS};
 use crate::translations::catalogue;
 
 const LANGUAGES: [&str; 5] = ["ja", "en", "zh-Hans", "ko", "vi"];
@@ -68,7 +70,8 @@ struct Style {
     width: f32,
 }
 
-/// The wrapping styles at the window's current size, from the real window's theme and layout.
+/// The wrapping styles at the window's current size and their full width, from the real
+/// window's theme and layout.
 fn styles(k: &KioskWindow, type_scale: f32) -> Vec<Style> {
     let theme = k.global::<Theme>();
     let content = ElementHandle::find_by_element_id(k, "KioskWindow::content")
@@ -76,7 +79,6 @@ fn styles(k: &KioskWindow, type_scale: f32) -> Vec<Style> {
         .expect("content")
         .size()
         .width;
-    let unit = theme.get_unit();
     let width = content - 2.0 * theme.get_margin();
     let style = |name, size: f32, bold, width| Style {
         name,
@@ -84,21 +86,22 @@ fn styles(k: &KioskWindow, type_scale: f32) -> Vec<Style> {
         bold,
         width,
     };
+    let (headline, body) = (theme.get_headline_size(), theme.get_body_size());
     vec![
-        style("headline", theme.get_headline_size(), true, width),
-        style("guidance", theme.get_body_size(), false, width),
+        style("headline", headline, true, width),
+        style("guidance", body, false, width),
         style(
             "notice",
-            theme.get_body_size() * 0.8,
+            body * 0.8,
             true,
-            content - 24.0 * unit,
+            content - 24.0 * theme.get_unit(),
         ),
         style("staff", theme.get_status_size(), false, width),
     ]
 }
 
-/// The lines of `text` laid out the way Slint lays out a `wrap: word-wrap` Text: Slint's font
-/// context and family fallbacks, `WordBreak::Normal`, `OverflowWrap::Anywhere`.
+/// The lines of `text` laid out the way Slint lays out a `wrap: word-wrap` Text: the system
+/// fonts through fontique, the theme's family with Slint's fallbacks, `WordBreak::Normal`, `OverflowWrap::Anywhere`.
 fn lines(
     fonts: &mut FontContext,
     layouts: &mut LayoutContext<()>,
@@ -159,39 +162,87 @@ fn faults(lang: &str, lines: &[String]) -> Vec<String> {
     faults
 }
 
+/// Lays out `text` in `style` and records what is wrong with its line breaks.
+struct Checker {
+    fonts: FontContext,
+    layouts: LayoutContext<()>,
+    problems: BTreeSet<String>,
+    laid_out: usize,
+}
+
+impl Checker {
+    fn check(&mut self, lang: &str, text: &str, style: &Style, at: &str) {
+        let lines = lines(&mut self.fonts, &mut self.layouts, text, style);
+        self.laid_out += 1;
+        for fault in faults(lang, &lines) {
+            self.problems
+                .insert(format!("{lang} {at} {}: {fault}", style.name));
+        }
+    }
+}
+
 #[test]
 fn no_text_breaks_inside_a_phrase_or_against_kinsoku_at_any_size() {
-    thread_local! {
-        static BACKEND: () = i_slint_backend_testing::init_no_event_loop();
-    }
-    BACKEND.with(|_| ());
-    let k = KioskWindow::new().unwrap();
-    let mut fonts = FontContext::new();
-    let mut layouts = LayoutContext::new();
-    let mut problems = std::collections::BTreeSet::new();
-    let mut laid_out = 0;
+    let k = kiosk();
+    let mut on_screens = 0;
+    let mut checker = Checker {
+        fonts: FontContext::new(),
+        layouts: LayoutContext::new(),
+        problems: BTreeSet::new(),
+        laid_out: 0,
+    };
     for lang in LANGUAGES {
         let texts = texts(lang);
         assert!(texts.len() > 100, "{lang}: only {} texts", texts.len());
+        slint::select_bundled_translation(lang).unwrap();
         for size in SIZES {
             k.window().set_size(LogicalSize::new(size.0, size.1));
             for type_scale in TYPE_SCALES {
+                let at = format!("{}×{} type ×{type_scale}", size.0, size.1);
+                // Every text across the full width, in every style.
                 for style in styles(&k, type_scale) {
                     for text in &texts {
-                        let lines = lines(&mut fonts, &mut layouts, text, &style);
-                        laid_out += 1;
-                        for fault in faults(lang, &lines) {
-                            problems.insert(format!(
-                                "{lang} {}×{} type ×{type_scale} {}: {fault}",
-                                size.0, size.1, style.name
-                            ));
+                        checker.check(lang, text, &style, &at);
+                    }
+                }
+                // Each screen's own headline and guidance in their columns.
+                let theme = k.global::<Theme>();
+                for screen in SCREENS {
+                    k.set_screen(screen);
+                    for (kind, size, bold) in [
+                        ("Headline", theme.get_headline_size(), true),
+                        ("Guidance", theme.get_body_size(), false),
+                    ] {
+                        for e in ElementHandle::find_by_element_type_name(&k, kind) {
+                            let style = Style {
+                                name: kind,
+                                size: size * type_scale,
+                                bold,
+                                width: e.size().width,
+                            };
+                            let shown =
+                                keep_phrases(lang, &e.accessible_label().unwrap_or_default());
+                            checker.check(lang, &shown, &style, &format!("{at} {screen:?}"));
+                            on_screens += 1;
                         }
                     }
                 }
             }
         }
     }
-    assert!(laid_out > 10_000, "only {laid_out} layouts");
+    slint::select_bundled_translation("").unwrap();
+    assert!(
+        checker.laid_out > 10_000,
+        "only {} layouts",
+        checker.laid_out
+    );
+    // Each screen has a headline, some a guidance too.
+    let passes = LANGUAGES.len() * SIZES.len() * TYPE_SCALES.len();
+    assert!(
+        on_screens > passes * SCREENS.len(),
+        "{on_screens} on-screen texts"
+    );
+    let problems = checker.problems;
     assert!(
         problems.is_empty(),
         "{} bad line breaks:\n{}",
