@@ -3,7 +3,6 @@
 use std::path::Path;
 
 #[path = "src/phrases.rs"]
-#[allow(dead_code)]
 mod phrases;
 
 /// The catalogue `po` for `lang` with every msgstr through [`phrases::keep_phrases`]; for

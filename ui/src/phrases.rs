@@ -4,7 +4,7 @@
 //!
 //! Japanese and Chinese phrases come from BudouX's published models (the `budouy` crate);
 //! Korean keeps each space-separated word whole (CSS `word-break: keep-all`); English and
-//! Vietnamese already break only at spaces. Used by the build script on the translation
+//! Vietnamese break at spaces, hyphenated words kept whole. Used by the build script on the translation
 //! catalogues and at run time on texts the app sets (error messages).
 
 use std::sync::LazyLock;
@@ -22,21 +22,16 @@ static CHINESE: LazyLock<Parser> = LazyLock::new(load_default_simplified_chinese
 /// "zh-Hans", "ko", "vi"): the char indices at which a new phrase begins.
 pub fn phrase_starts(lang: &str, text: &str) -> Vec<usize> {
     let chars: Vec<char> = text.chars().collect();
+    // After a run of spaces, in every language.
+    let mut starts: Vec<usize> = (1..chars.len())
+        .filter(|&i| chars[i - 1].is_whitespace() && !chars[i].is_whitespace())
+        .collect();
     let parser = match lang {
         "ja" => &*JAPANESE,
         "zh-Hans" => &*CHINESE,
-        _ => {
-            // Space-separated words: a phrase starts after each run of spaces.
-            return (1..chars.len())
-                .filter(|&i| chars[i - 1].is_whitespace() && !chars[i].is_whitespace())
-                .collect();
-        }
+        _ => return starts,
     };
-    let mut starts = parser.parse_boundaries(text);
-    // A space inside a CJK sentence is also a place to break.
-    starts.extend(
-        (1..chars.len()).filter(|&i| chars[i - 1].is_whitespace() && !chars[i].is_whitespace()),
-    );
+    starts.extend(parser.parse_boundaries(text));
     starts.sort_unstable();
     starts.dedup();
     starts
