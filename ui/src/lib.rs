@@ -7,6 +7,7 @@
 //! Translations are bundled from `translations/<lang>/LC_MESSAGES/mynakiosk-ui.po` (msgids in
 //! Japanese) and switched with `slint::select_bundled_translation`.
 
+pub mod phrases;
 pub mod snapshot;
 
 slint::include_modules!();

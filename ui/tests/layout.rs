@@ -14,7 +14,7 @@ const SIZES: [(f32, f32); 4] = [
     (1080.0, 1920.0),
 ];
 
-const SCREENS: [Screen; 17] = [
+pub const SCREENS: [Screen; 17] = [
     Screen::Waiting,
     Screen::Reading,
     Screen::MethodChoice,
@@ -35,7 +35,7 @@ const SCREENS: [Screen; 17] = [
 ];
 
 /// The window with every optional part of every screen shown.
-fn kiosk() -> KioskWindow {
+pub fn kiosk() -> KioskWindow {
     thread_local! {
         static BACKEND: () = i_slint_backend_testing::init_no_event_loop();
     }

@@ -2,7 +2,9 @@
 //! is linked once). Run one subject with e.g. `cargo test -p mynakiosk-ui --test integration
 //! layout::`.
 
+mod accessibility;
 mod layout;
+mod line_breaks;
 mod screens;
 mod snapshot;
 mod translations;

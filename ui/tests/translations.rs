@@ -20,12 +20,16 @@ fn msgids(dir: &Path, out: &mut BTreeSet<String>) {
     }
 }
 
-/// msgid → msgstr of a .po file (single-line entries).
+/// msgid → msgstr of the screens' catalogue of `lang`.
 fn po(lang: &str) -> Vec<(String, String)> {
-    let path = format!(
-        "{}/translations/{lang}/LC_MESSAGES/mynakiosk-ui.po",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    catalogue(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("translations/{lang}/LC_MESSAGES/mynakiosk-ui.po")),
+    )
+}
+
+/// msgid → msgstr of a .po file (single-line entries).
+pub fn catalogue(path: &Path) -> Vec<(String, String)> {
     let text = std::fs::read_to_string(path).unwrap();
     let unquote = |s: &str| s.trim().trim_matches('"').to_owned();
     let mut entries = Vec::new();

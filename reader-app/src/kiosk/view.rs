@@ -15,7 +15,9 @@ pub fn apply(window: &ui::KioskWindow, view: &View) {
     let lang = view.language;
     if let Some(e) = view.error {
         let text = e.text();
-        window.set_error_message(text.patient_in(lang).into());
+        window.set_error_message(
+            ui::phrases::keep_phrases(lang.code(), text.patient_in(lang)).into(),
+        );
         window.set_error_code(text.code.into());
     }
     let mut days = 0;
@@ -94,10 +96,9 @@ pub fn apply(window: &ui::KioskWindow, view: &View) {
     window.set_visual_available(view.visual_available);
 }
 
-/// Switches the bundled translation; Japanese is the source text.
+/// Switches the bundled translation (Japanese too: its bundle has the phrase breaks).
 pub fn select_language(lang: Lang) {
-    let code = if lang == Lang::Ja { "" } else { lang.code() };
-    if let Err(e) = slint::select_bundled_translation(code) {
+    if let Err(e) = slint::select_bundled_translation(lang.code()) {
         tracing::warn!(error = %e, language = lang.code(), "translation not available");
     }
 }
