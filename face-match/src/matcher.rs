@@ -17,7 +17,7 @@ use crate::best_of::BestOfFrames;
 use crate::camera::CameraError;
 use crate::chip_photo::{decode_jp2, PhotoError};
 use crate::detector::YUNET_2023MAR_SHA256;
-use crate::detector::{DetectedFace, DetectorConfig, FaceDetector, YUNET_2023MAR_FILE};
+use crate::detector::{DetectedFace, DetectorConfig, FaceDetector, FaceTrack, YUNET_2023MAR_FILE};
 use crate::embedder::{Embedding, FaceEmbedder, SFACE_2021DEC_FILE, SFACE_2021DEC_SHA256};
 use crate::error::FaceError;
 use crate::frame::{Frame, RgbImage};
@@ -140,6 +140,8 @@ pub struct FaceMatcher {
     quality: QualityConfig,
     policy: MatchPolicy,
     timings: MatchTimings,
+    /// The face followed across live frames ([`FaceMatcher::check_frame`]).
+    track: FaceTrack,
 }
 
 impl FaceMatcher {
@@ -155,6 +157,7 @@ impl FaceMatcher {
             quality,
             policy,
             timings: MatchTimings::default(),
+            track: FaceTrack::new(),
         }
     }
 
@@ -251,7 +254,10 @@ impl FaceMatcher {
         self.session(jp2)?.attempt(frames, observer)
     }
 
-    /// Runs the detector and the quality gate on `frame`; the embedding of an accepted face.
+    /// Runs the detector and the quality gate on `frame`, a live camera frame following the
+    /// previous ones (the detector looks around the face found last,
+    /// [`FaceDetector::detect_tracked`]); the embedding of an accepted face. A frame the gate
+    /// refuses is not embedded.
     pub fn check_frame(
         &mut self,
         frame: &Frame,
@@ -276,7 +282,7 @@ impl FaceMatcher {
 
     fn timed_detect(&mut self, frame: &Frame) -> Result<Vec<DetectedFace>, FaceError> {
         let started = Instant::now();
-        let faces = self.detector.detect(frame)?;
+        let faces = self.detector.detect_tracked(frame, &mut self.track)?;
         self.timings.detect += started.elapsed();
         Ok(faces)
     }
@@ -364,6 +370,7 @@ impl MatchSession<'_> {
             ));
         }
         self.attempts_used += 1;
+        self.matcher.track = FaceTrack::new();
         let policy = self.matcher.policy;
         let limit = Duration::from_secs_f32(policy.attempt_seconds.max(0.0));
         self.matcher.timings = MatchTimings {
