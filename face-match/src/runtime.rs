@@ -68,7 +68,7 @@ impl Default for SessionTuning {
             optimisation: GraphOptimisation::All,
             cpu_arena: false,
             memory_pattern: false,
-            prepacking: true,
+            prepacking: false,
         }
     }
 }
