@@ -140,7 +140,7 @@ pub struct FaceMatcher {
     quality: QualityConfig,
     policy: MatchPolicy,
     timings: MatchTimings,
-    /// The face followed across live frames ([`FaceMatcher::check_frame`]).
+    /// The face followed across live frames ([`FaceMatcher::check_followed_frame`]).
     track: FaceTrack,
 }
 
@@ -254,15 +254,39 @@ impl FaceMatcher {
         self.session(jp2)?.attempt(frames, observer)
     }
 
-    /// Runs the detector and the quality gate on `frame`, a live camera frame following the
-    /// previous ones (the detector looks around the face found last,
-    /// [`FaceDetector::detect_tracked`]); the embedding of an accepted face. A frame the gate
-    /// refuses is not embedded.
+    /// Runs the detector on the whole of `frame` (every face in it, as the liveness judge
+    /// needs) and the quality gate; the embedding of an accepted face. A frame the gate refuses
+    /// is not embedded. The face found is followed by [`FaceMatcher::check_followed_frame`].
     pub fn check_frame(
         &mut self,
         frame: &Frame,
     ) -> Result<(FrameCheck, Option<Embedding>), FaceError> {
-        let faces = self.timed_detect(frame)?;
+        let started = Instant::now();
+        let faces = self.detector.detect(frame)?;
+        self.timings.detect += started.elapsed();
+        self.track.follow(&faces);
+        self.gate_and_embed(frame, faces)
+    }
+
+    /// As [`FaceMatcher::check_frame`] for a live frame that follows the previous ones: the
+    /// detector looks only around the face found last, at a reduced size
+    /// ([`FaceDetector::detect_tracked`]), so a face elsewhere in the frame is not seen.
+    pub fn check_followed_frame(
+        &mut self,
+        frame: &Frame,
+    ) -> Result<(FrameCheck, Option<Embedding>), FaceError> {
+        let started = Instant::now();
+        let faces = self.detector.detect_tracked(frame, &mut self.track)?;
+        self.timings.detect += started.elapsed();
+        self.gate_and_embed(frame, faces)
+    }
+
+    /// The quality gate on the chosen one of `faces`, and the embedding if it passes.
+    fn gate_and_embed(
+        &mut self,
+        frame: &Frame,
+        faces: Vec<DetectedFace>,
+    ) -> Result<(FrameCheck, Option<Embedding>), FaceError> {
         let at = Instant::now();
         let chosen = self
             .quality
@@ -278,13 +302,6 @@ impl FaceMatcher {
             },
         };
         Ok((FrameCheck { faces, verdict, at }, embedding))
-    }
-
-    fn timed_detect(&mut self, frame: &Frame) -> Result<Vec<DetectedFace>, FaceError> {
-        let started = Instant::now();
-        let faces = self.detector.detect_tracked(frame, &mut self.track)?;
-        self.timings.detect += started.elapsed();
-        Ok(faces)
     }
 
     /// The largest face of `frame` (detected with retries) and its aligned crop, or why there
@@ -386,7 +403,7 @@ impl MatchSession<'_> {
             }
             let frame = frame?;
             seen += 1;
-            let (check, embedding) = self.matcher.check_frame(&frame)?;
+            let (check, embedding) = self.matcher.check_followed_frame(&frame)?;
             observer(&frame, &check);
             drop(frame);
             if let Err(guidance) = check.verdict {

@@ -98,7 +98,13 @@ impl FacePort for CameraFace {
                 return Ok(Capture::LivenessFailed);
             }
             let frame = self.camera.next_frame()?;
-            let (check, embedding) = self.matcher.check_frame(&frame).map_err(|e| {
+            // The liveness judge needs every face in the frame; once it is done, the detector
+            // only follows the face.
+            let checked = match liveness_done {
+                false => self.matcher.check_frame(&frame),
+                true => self.matcher.check_followed_frame(&frame),
+            };
+            let (check, embedding) = checked.map_err(|e| {
                 tracing::warn!(error = %e, "face pipeline failed");
                 KioskError::ModelMissing
             })?;
