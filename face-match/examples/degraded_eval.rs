@@ -75,6 +75,7 @@ fn print(degraded: &DegradedReport, retries: bool) {
         rates.genuine_pairs,
         rates.impostor_pairs
     );
+    println!("  failures to acquire by cause: {:?}", report.fta_by_cause);
     for point in &rates.at_fmr {
         println!(
             "  FMR target {:.0e}: threshold {:.3}, FNMR {:.2} %",

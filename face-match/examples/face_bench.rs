@@ -1,12 +1,17 @@
 //! The face pipeline's speed at 640×480 next to OpenCV's own (FaceDetectorYN + FaceRecognizerSF
-//! on the same model files and frames), with the process's peak memory.
+//! on the same model files and frames), with the process's memory at each step.
 //!
 //! ```sh
 //! cargo run --release -p face-match --example face_bench -- [--runs N] [--threads T] \
+//!     [--opt off|basic|extended|all] [--arena on|off] [--mem-pattern on|off] \
+//!     [--prepacking on|off] \
 //!     [--opencv .cache/bench-venv/bin/python]
 //! ```
-//! The OpenCV side needs the venv of `benches/requirements-opencv.txt`. The frames (public
-//! evaluation portraits, not patients) are written as PNG to a temporary folder for it.
+//! Two ways of ours are timed: every frame on its own with the whole frame searched (as
+//! OpenCV does), and the live camera path, where each portrait is held for `SEQUENCE` frames
+//! and the detector follows the face (`FaceDetector::detect_tracked`). The OpenCV side needs
+//! the venv of `benches/requirements-opencv.txt`. The frames (public evaluation portraits, not
+//! patients) are written as PNG to a temporary folder for it.
 
 #[path = "../benches/support/mod.rs"]
 mod support;
@@ -17,22 +22,36 @@ use std::time::{Duration, Instant};
 
 use face_match::eval::ChipSimulator;
 use face_match::{
-    align_face, Embedding, FaceDetector, FaceEmbedder, FaceMatcher, Frame, MatchPolicy,
-    QualityConfig, SFACE_2021DEC_FILE, YUNET_2023MAR_FILE,
+    align_face, DetectedFace, Embedding, FaceEmbedder, FaceMatcher, FaceTrack, Frame,
+    GraphOptimisation, MatchPolicy, QualityConfig, SessionTuning, SFACE_2021DEC_FILE,
+    YUNET_2023MAR_FILE,
 };
 use opencv::core::Vector;
 use opencv::imgcodecs;
 
+/// Frames a portrait is held for in the live camera path.
+const SEQUENCE: usize = 5;
+
 struct Args {
     runs: u32,
     threads: usize,
+    tuning: SessionTuning,
     opencv_python: Option<PathBuf>,
+}
+
+fn on_off(value: &str) -> bool {
+    match value {
+        "on" => true,
+        "off" => false,
+        other => panic!("on or off, not {other}"),
+    }
 }
 
 fn args() -> Args {
     let mut args = Args {
         runs: 10,
         threads: 2,
+        tuning: SessionTuning::default(),
         opencv_python: None,
     };
     let mut it = std::env::args().skip(1);
@@ -41,6 +60,18 @@ fn args() -> Args {
         match arg.as_str() {
             "--runs" => args.runs = value().parse().expect("--runs N"),
             "--threads" => args.threads = value().parse().expect("--threads N"),
+            "--opt" => {
+                args.tuning.optimisation = match value().as_str() {
+                    "off" => GraphOptimisation::Off,
+                    "basic" => GraphOptimisation::Basic,
+                    "extended" => GraphOptimisation::Extended,
+                    "all" => GraphOptimisation::All,
+                    other => panic!("--opt off|basic|extended|all, not {other}"),
+                }
+            }
+            "--arena" => args.tuning.cpu_arena = on_off(&value()),
+            "--mem-pattern" => args.tuning.memory_pattern = on_off(&value()),
+            "--prepacking" => args.tuning.prepacking = on_off(&value()),
             "--opencv" => args.opencv_python = Some(PathBuf::from(value())),
             other => panic!("unknown argument {other}"),
         }
@@ -66,39 +97,47 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// Our pipeline over every frame, `runs` times after one warm-up round; the warm-up's
-/// embeddings are returned for the score comparison.
+/// Our pipeline over every frame, `runs` times after one warm-up round, each portrait held for
+/// `held` frames; `detect` finds the faces of a frame given the portrait's track. The
+/// warm-up's embeddings (the last of each portrait) are returned for the score comparison.
 fn ours(
-    detector: &mut FaceDetector,
+    mut detect_faces: impl FnMut(&Frame, &mut FaceTrack) -> Vec<DetectedFace>,
     embedder: &mut FaceEmbedder,
     frames: &[(String, Frame)],
+    held: usize,
     runs: u32,
 ) -> (Stages, Vec<Embedding>) {
     let (mut detect, mut align, mut embed) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
     let mut embeddings = Vec::new();
     for run in 0..=runs {
         for (name, frame) in frames {
-            let started = Instant::now();
-            let faces = detector.detect(frame).unwrap_or_else(|e| panic!("{e}"));
-            let detected = Instant::now();
-            let face = faces
-                .iter()
-                .max_by(|a, b| a.bbox.2.total_cmp(&b.bbox.2))
-                .unwrap_or_else(|| panic!("no face in {name}"));
-            let crop = align_face(frame, face).unwrap_or_else(|e| panic!("{e}"));
-            let aligned = Instant::now();
-            let embedding = embedder.embed(&crop).unwrap_or_else(|e| panic!("{e}"));
-            let embedded = Instant::now();
-            if run == 0 {
-                embeddings.push(embedding);
-                continue;
+            let mut track = FaceTrack::new();
+            for _ in 0..held {
+                let started = Instant::now();
+                let faces = detect_faces(frame, &mut track);
+                let detected = Instant::now();
+                let face = faces
+                    .iter()
+                    .max_by(|a, b| a.bbox.2.total_cmp(&b.bbox.2))
+                    .unwrap_or_else(|| panic!("no face in {name}"));
+                let crop = align_face(frame, face).unwrap_or_else(|e| panic!("{e}"));
+                let aligned = Instant::now();
+                let embedding = embedder.embed(&crop).unwrap_or_else(|e| panic!("{e}"));
+                let embedded = Instant::now();
+                if run == 0 {
+                    embeddings.push(embedding);
+                    continue;
+                }
+                detect += detected - started;
+                align += aligned - detected;
+                embed += embedded - aligned;
             }
-            detect += detected - started;
-            align += aligned - detected;
-            embed += embedded - aligned;
+            if run == 0 {
+                embeddings.drain(embeddings.len() - held..embeddings.len() - 1);
+            }
         }
     }
-    let count = f64::from(runs) * frames.len() as f64;
+    let count = f64::from(runs) * (frames.len() * held) as f64;
     let stages = Stages {
         detect: ms(detect) / count,
         align: ms(align) / count,
@@ -153,44 +192,89 @@ fn theirs(python: &PathBuf, frames: &[(String, Frame)], args: &Args) -> (Stages,
     )
 }
 
-/// `VmHWM` (peak resident memory) of this process, from /proc.
-fn peak_memory() -> String {
+/// `field` of /proc/self/status (`VmRSS`: resident memory now, `VmHWM`: its peak).
+fn memory(field: &str) -> String {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(|l| l["VmHWM:".len()..].trim().to_string())
+                .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+                .map(|v| v.trim().to_string())
         })
         .unwrap_or_else(|| "unknown".into())
 }
 
-fn main() {
-    let args = args();
-    let runtime = support::runtime(args.threads);
-    let frames = support::portrait_frames();
-    let models = support::configured("MYNAKIOSK_MODELS_DIR");
-    let (mut detector, mut embedder) = support::models(&runtime);
-    let (stages, embeddings) = ours(&mut detector, &mut embedder, &frames, args.runs);
+/// Prints the resident memory after `step`.
+fn memory_after(step: &str) {
     println!(
-        "mynakiosk  ({} frames 640×480, {} runs, {} threads): detect {:.2} ms, align {:.3} ms, \
-         embed {:.2} ms, total {:.2} ms per frame",
-        frames.len(),
-        args.runs,
-        args.threads,
+        "memory after {step}: VmRSS {}, peak {}",
+        memory("VmRSS"),
+        memory("VmHWM")
+    );
+}
+
+fn print_stages(label: &str, stages: Stages) {
+    println!(
+        "{label}: detect {:.2} ms, align {:.3} ms, embed {:.2} ms, total {:.2} ms per frame",
         stages.detect,
         stages.align,
         stages.embed,
         stages.total()
     );
+}
 
-    let mut matcher = FaceMatcher::load(
-        &runtime,
-        &models,
+fn main() {
+    let args = args();
+    memory_after("start");
+    let runtime = support::runtime(args.threads).with_tuning(args.tuning);
+    let frames = support::portrait_frames();
+    memory_after("loading ONNX Runtime and the frames");
+    let (mut detector, mut embedder) = support::models(&runtime);
+    memory_after("loading YuNet and SFace");
+    println!(
+        "mynakiosk: {} frames 640×480, {} runs, {} threads, {:?}",
+        frames.len(),
+        args.runs,
+        args.threads,
+        args.tuning
+    );
+    let (stages, embeddings) = ours(
+        |frame, _| detector.detect(frame).unwrap_or_else(|e| panic!("{e}")),
+        &mut embedder,
+        &frames,
+        1,
+        args.runs,
+    );
+    print_stages("mynakiosk, whole frame   ", stages);
+    let (live, live_embeddings) = ours(
+        |frame, track| {
+            detector
+                .detect_tracked(frame, track)
+                .unwrap_or_else(|e| panic!("{e}"))
+        },
+        &mut embedder,
+        &frames,
+        SEQUENCE,
+        args.runs,
+    );
+    print_stages(
+        &format!("mynakiosk, live ({SEQUENCE} frames each, face followed)"),
+        live,
+    );
+    let agreement = embeddings
+        .iter()
+        .zip(&live_embeddings)
+        .map(|(a, b)| a.cosine(b))
+        .fold(1.0f32, f32::min);
+    println!("live vs whole frame: lowest cosine of the same portrait's embeddings {agreement:.4}");
+    memory_after("timing ours");
+
+    let mut matcher = FaceMatcher::new(
+        detector,
+        embedder,
         QualityConfig::default(),
         MatchPolicy::default(),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    );
     let (_, portrait) = frames
         .iter()
         .find(|(name, _)| name.starts_with("grace_hopper"))
@@ -219,22 +303,21 @@ fn main() {
         ms(decision) / f64::from(args.runs)
     );
 
+    memory_after("the chip decisions");
     if let Some(python) = &args.opencv_python {
         let (cv, scores, version) = theirs(python, &frames, &args);
-        println!(
-            "OpenCV {version} FaceDetectorYN+FaceRecognizerSF: detect {:.2} ms, align {:.3} ms, \
-             embed {:.2} ms, total {:.2} ms per frame",
-            cv.detect,
-            cv.align,
-            cv.embed,
-            cv.total()
+        print_stages(
+            &format!("OpenCV {version} FaceDetectorYN+FaceRecognizerSF"),
+            cv,
         );
-        println!(
-            "ratio mynakiosk / OpenCV: detect {:.2}, embed {:.2}, total {:.2}",
-            stages.detect / cv.detect,
-            stages.embed / cv.embed,
-            stages.total() / cv.total()
-        );
+        for (label, ours) in [("whole frame", stages), ("live", live)] {
+            println!(
+                "ratio mynakiosk {label} / OpenCV: detect {:.2}, embed {:.2}, total {:.2}",
+                ours.detect / cv.detect,
+                ours.embed / cv.embed,
+                ours.total() / cv.total()
+            );
+        }
         let worst = embeddings
             .iter()
             .zip(&scores)
@@ -244,5 +327,5 @@ fn main() {
             "score agreement: largest |cosine ours − cosine OpenCV| over the frames {worst:.4}"
         );
     }
-    println!("peak memory (VmHWM): {}", peak_memory());
+    println!("peak memory (VmHWM): {}", memory("VmHWM"));
 }

@@ -33,7 +33,7 @@ pub use camera::{
 };
 pub use chip_photo::{decode_jp2, PhotoError};
 pub use detector::{
-    DetectedFace, DetectorConfig, FaceDetector, YUNET_2023MAR_FILE, YUNET_2023MAR_SHA256,
+    DetectedFace, DetectorConfig, FaceDetector, FaceTrack, YUNET_2023MAR_FILE, YUNET_2023MAR_SHA256,
 };
 pub use embedder::{Embedding, FaceEmbedder, SFACE_2021DEC_FILE, SFACE_2021DEC_SHA256};
 pub use error::FaceError;
@@ -45,5 +45,5 @@ pub use matcher::{
 };
 pub use pose::HeadPose;
 pub use quality::{Guidance, GuideOval, QualityConfig, QualityMeasures};
-pub use runtime::OrtRuntime;
+pub use runtime::{GraphOptimisation, OrtRuntime, SessionTuning};
 pub use zeroize::Zeroizing;

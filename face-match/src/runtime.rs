@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
 use ort::environment::Environment;
+use ort::ep;
+use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
 
 use crate::error::FaceError;
@@ -21,12 +23,63 @@ struct Loaded {
     env: Environment,
 }
 
-/// A handle to the process-wide ONNX Runtime environment, with the thread count that sessions
-/// built through it use. Cheap to clone.
+/// How far ONNX Runtime rewrites a model's graph when it builds a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GraphOptimisation {
+    /// No rewrites.
+    Off,
+    /// Constant folding and redundant-node removal.
+    Basic,
+    /// Basic and node fusions.
+    Extended,
+    /// Everything, including layout changes for the CPU (ONNX Runtime's own default).
+    All,
+}
+
+impl GraphOptimisation {
+    fn level(self) -> GraphOptimizationLevel {
+        match self {
+            Self::Off => GraphOptimizationLevel::Disable,
+            Self::Basic => GraphOptimizationLevel::Level1,
+            Self::Extended => GraphOptimizationLevel::Level2,
+            Self::All => GraphOptimizationLevel::All,
+        }
+    }
+}
+
+/// Session options besides the thread count. The defaults were chosen with `face_bench`
+/// (face-match/README.md, "Speed and memory").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionTuning {
+    /// Graph rewrites when a session is built.
+    pub optimisation: GraphOptimisation,
+    /// ONNX Runtime's CPU memory arena: keeps freed tensor memory for reuse instead of
+    /// returning it, which trades resident memory for fewer allocations.
+    pub cpu_arena: bool,
+    /// Pre-planned buffer layout for fixed input shapes (needs the arena to have an effect).
+    pub memory_pattern: bool,
+    /// Weights re-laid out once for the CPU kernels at load, beside the originals.
+    pub prepacking: bool,
+}
+
+impl Default for SessionTuning {
+    fn default() -> Self {
+        Self {
+            optimisation: GraphOptimisation::All,
+            cpu_arena: false,
+            memory_pattern: false,
+            prepacking: false,
+        }
+    }
+}
+
+/// A handle to the process-wide ONNX Runtime environment, with the thread count and options
+/// that sessions built through it use. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct OrtRuntime {
     env: Environment,
     threads: usize,
+    tuning: SessionTuning,
 }
 
 impl OrtRuntime {
@@ -81,7 +134,22 @@ impl OrtRuntime {
                 env
             }
         };
-        Ok(Self { env, threads })
+        Ok(Self {
+            env,
+            threads,
+            tuning: SessionTuning::default(),
+        })
+    }
+
+    /// This handle with other session options for the sessions built through it.
+    pub fn with_tuning(mut self, tuning: SessionTuning) -> Self {
+        self.tuning = tuning;
+        self
+    }
+
+    /// The session options in use.
+    pub fn tuning(&self) -> SessionTuning {
+        self.tuning
     }
 
     /// The ONNX Runtime environment, for other models of the process (the card-front reader).
@@ -114,6 +182,16 @@ impl OrtRuntime {
             // Idle worker threads sleep instead of spinning: on a small kiosk CPU shared with
             // the camera and the UI, spinning costs more than it saves.
             .with_intra_op_spinning(false)
+            .map_err(|e| invalid(e.to_string()))?
+            .with_optimization_level(self.tuning.optimisation.level())
+            .map_err(|e| invalid(e.to_string()))?
+            .with_memory_pattern(self.tuning.memory_pattern)
+            .map_err(|e| invalid(e.to_string()))?
+            .with_prepacking(self.tuning.prepacking)
+            .map_err(|e| invalid(e.to_string()))?
+            .with_execution_providers([ep::CPU::default()
+                .with_arena_allocator(self.tuning.cpu_arena)
+                .build()])
             .map_err(|e| invalid(e.to_string()))?
             .commit_from_memory(&bytes)
             .map_err(|e| invalid(e.to_string()))?;

@@ -68,7 +68,7 @@ fn missing_models_are_a_clear_error() {
         .expect("run mynakiosk");
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("face_detection_yunet_2023mar.onnx"), "{err}");
+    assert!(err.contains(face_match::YUNET_2023MAR_FILE), "{err}");
 }
 
 #[test]

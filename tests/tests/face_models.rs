@@ -11,7 +11,7 @@ use face_match::{
 
 use mynakiosk_tests::face::{face_eval, load, model_path, runtime};
 
-const YUNET_FILE: &str = "face_detection_yunet_2023mar.onnx";
+const YUNET_FILE: &str = "face_detection_yunet_2023mar_any_size.onnx";
 
 fn detector() -> FaceDetector {
     FaceDetector::new(

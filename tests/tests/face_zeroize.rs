@@ -59,7 +59,7 @@ fn face_data_needles(
     add(&floats(chip_embedding.values()), 4, "chip embedding");
     for frame in frames {
         add(&frame_bytes(frame), 8, "frame");
-        let (check, embedding) = matcher.check_frame(frame).unwrap();
+        let (check, embedding) = matcher.check_followed_frame(frame).unwrap();
         let embedding = embedding.expect("a usable face in every test frame");
         add(&floats(embedding.values()), 4, "live embedding");
         let crop = align_face(frame, &check.faces[0]).unwrap();

@@ -1,14 +1,14 @@
 //! Turning YuNet 2023mar's per-stride output heads into faces in frame coordinates.
 
-use super::letterbox::{Letterbox, INPUT_SIDE};
+use super::letterbox::Letterbox;
 use super::DetectedFace;
 use crate::error::FaceError;
 
 /// The feature-map strides of YuNet's three heads.
 pub(crate) const STRIDES: [u32; 3] = [8, 16, 32];
 
-/// One stride's outputs, each flattened from `[1, N, k]` with N = (640/stride)² anchors in
-/// row-major order (index = row·cols + col).
+/// One stride's outputs, each flattened from `[1, N, k]` with N = (H/stride)·(W/stride)
+/// anchors of the H×W input in row-major order (index = row·cols + col).
 pub(crate) struct Head<'a> {
     pub(crate) stride: u32,
     /// `cls_<stride>`: one class score per anchor.
@@ -30,8 +30,8 @@ impl Head<'_> {
         letterbox: Letterbox,
         faces: &mut Vec<DetectedFace>,
     ) -> Result<(), FaceError> {
-        let cols = (INPUT_SIDE / self.stride) as usize;
-        let anchors = cols * cols;
+        let cols = (letterbox.input_width / self.stride) as usize;
+        let anchors = cols * (letterbox.input_height / self.stride) as usize;
         for (name, values, per_anchor) in [
             ("cls", self.cls, 1),
             ("obj", self.obj, 1),
@@ -111,7 +111,7 @@ mod tests {
     }
 
     fn unit_letterbox() -> Letterbox {
-        Letterbox::for_frame(640, 640)
+        Letterbox::for_frame(640, 640, 640)
     }
 
     #[test]
@@ -157,8 +157,8 @@ mod tests {
         out.cls[0] = 1.0;
         out.obj[0] = 1.0;
         let mut faces = Vec::new();
-        // A 1280×960 frame is scaled by 0.5.
-        let letterbox = Letterbox::for_frame(1280, 960);
+        // A 1280×1280 frame is scaled by 0.5.
+        let letterbox = Letterbox::for_frame(1280, 1280, 640);
         out.head().decode_into(0.5, letterbox, &mut faces).unwrap();
         // cx = cy = 0, w = h = 32 in the input → (-32, -32, 64, 64) in the frame.
         assert_eq!(faces[0].bbox, (-32.0, -32.0, 64.0, 64.0));

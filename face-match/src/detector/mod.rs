@@ -4,6 +4,7 @@ mod decode;
 mod letterbox;
 mod nms;
 pub mod retry;
+mod track;
 
 use std::path::{Path, PathBuf};
 
@@ -15,13 +16,15 @@ use crate::frame::Frame;
 use crate::runtime::OrtRuntime;
 use decode::{Head, STRIDES};
 use letterbox::{Letterbox, INPUT_SIDE};
+pub use track::FaceTrack;
 
-/// sha256 of `face_detection_yunet_2023mar.onnx` as folded by `models/fetch.py`.
-/// File name of the folded YuNet model in the models folder (see `models/README.md`).
-pub const YUNET_2023MAR_FILE: &str = "face_detection_yunet_2023mar.onnx";
+/// File name of the folded YuNet model, with a free input size, in the models folder (see
+/// `models/README.md`).
+pub const YUNET_2023MAR_FILE: &str = "face_detection_yunet_2023mar_any_size.onnx";
 
+/// sha256 of [`YUNET_2023MAR_FILE`] as folded by `models/fetch.py`.
 pub const YUNET_2023MAR_SHA256: &str =
-    "12c5d29835a200be33493a41adcad5fe20776bee5489d1dfb2d96cca851388e3";
+    "a82ff196f0af2806f99917586b50caa76d0cdd6ebe6754eb3d73b28b990b10ec";
 
 /// A face found in a frame. Coordinates are frame pixels; it holds no pixels itself.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -136,12 +139,47 @@ impl FaceDetector {
         Ok((Vec::new(), None))
     }
 
-    /// Finds the faces in `frame`, best score first.
+    /// Finds the faces in `frame`, best score first, with the frame fitted into YuNet's usual
+    /// 640 px (small pictures enlarged to it).
     pub fn detect(&mut self, frame: &Frame) -> Result<Vec<DetectedFace>, FaceError> {
-        let letterbox = Letterbox::for_frame(frame.width(), frame.height());
+        let letterbox = Letterbox::for_frame(frame.width(), frame.height(), INPUT_SIDE);
+        self.detect_region(frame, letterbox)
+    }
+
+    /// Finds the faces in a live camera frame: only around the face `track` follows, at a
+    /// small size, and in the whole frame at a reduced size when it follows none or lost it.
+    /// A face outside the followed region is not seen while the followed one stays found.
+    pub fn detect_tracked(
+        &mut self,
+        frame: &Frame,
+        track: &mut FaceTrack,
+    ) -> Result<Vec<DetectedFace>, FaceError> {
+        if let Some(region) = track.region(frame.width(), frame.height()) {
+            let faces =
+                self.detect_region(frame, Letterbox::for_region(region, track::REGION_SIDE))?;
+            if !faces.is_empty() {
+                track.follow(&faces);
+                return Ok(faces);
+            }
+        }
+        let letterbox = Letterbox::for_frame(frame.width(), frame.height(), track::FRAME_SIDE);
+        let faces = self.detect_region(frame, letterbox)?;
+        track.follow(&faces);
+        Ok(faces)
+    }
+
+    /// The faces in the part of `frame` that `letterbox` fits into the model input.
+    fn detect_region(
+        &mut self,
+        frame: &Frame,
+        letterbox: Letterbox,
+    ) -> Result<Vec<DetectedFace>, FaceError> {
         let input = letterbox.input_tensor(frame)?;
-        let side = INPUT_SIDE as usize;
-        let tensor = TensorRef::from_array_view(([1, 3, side, side], &input[..]))
+        let (rows, cols) = (
+            letterbox.input_height as usize,
+            letterbox.input_width as usize,
+        );
+        let tensor = TensorRef::from_array_view(([1, 3, rows, cols], &input[..]))
             .map_err(|e| FaceError::Inference(e.to_string()))?;
         let outputs = self
             .session
@@ -171,18 +209,18 @@ impl FaceDetector {
     }
 }
 
-/// Checks that `session` takes one 1×3×640×640 input and has YuNet's twelve outputs.
+/// Checks that `session` takes one 1×3×H×W input of free height and width (-1) and has
+/// YuNet's twelve outputs.
 fn check_interface(session: &Session) -> Result<(), String> {
-    let side = i64::from(INPUT_SIDE);
     match session.inputs() {
-        [input] if input.dtype().tensor_shape().map(|s| &s[..]) == Some(&[1, 3, side, side]) => {}
+        [input] if input.dtype().tensor_shape().map(|s| &s[..]) == Some(&[1, 3, -1, -1]) => {}
         inputs => {
             let shapes: Vec<String> = inputs
                 .iter()
                 .map(|i| format!("{} {:?}", i.name(), i.dtype().tensor_shape()))
                 .collect();
             return Err(format!(
-                "expected one input of shape [1, 3, {side}, {side}], found {shapes:?}"
+                "expected one input of shape [1, 3, height, width], found {shapes:?}"
             ));
         }
     }

@@ -10,9 +10,9 @@ use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-use super::{load, report, EvalError, EvalReport, Sample};
+use super::{acquire, load, report, EvalError, EvalReport, FtaCause, Sample};
 use crate::frame::{Frame, FrameError};
-use crate::matcher::{FaceMatcher, NotAcquired};
+use crate::matcher::FaceMatcher;
 use crate::scrubbed_mat::ScrubbedMat;
 
 /// One kind of degradation.
@@ -203,13 +203,13 @@ pub fn degraded_report(
             None => clean,
         };
         tally.tried += 1;
-        let acquired = matcher.acquire_largest_face(&frame)?;
+        let acquired = acquire(matcher, &frame)?;
         match acquired {
-            Err(NotAcquired::NoFace) => tally.no_face += 1,
-            Err(NotAcquired::BadLandmarks) => tally.bad_landmarks += 1,
+            Err(FtaCause::LandmarksRefused) => tally.bad_landmarks += 1,
+            Err(_) => tally.no_face += 1,
             Ok(_) => {}
         }
-        probes.push(acquired.ok());
+        probes.push(acquired);
     }
     let threshold = matcher.policy().threshold;
     Ok(DegradedReport {

@@ -12,6 +12,7 @@ pub mod eyes;
 pub mod liveness;
 mod metrics;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -20,11 +21,49 @@ pub use chip_sim::{ChipSimError, ChipSimulator};
 pub use metrics::{ErrorRates, OperatingPoint, Scores, FMR_TARGETS};
 
 use crate::camera::{is_image, CameraError, CameraSource, ImageFolderSource};
+use crate::detector::retry;
 use crate::embedder::Embedding;
 use crate::error::FaceError;
 use crate::frame::{Frame, FrameError};
 use crate::liveness::LivenessError;
-use crate::matcher::{FaceMatcher, MatchError};
+use crate::matcher::{FaceMatcher, MatchError, NotAcquired};
+
+/// A picture shorter than this on its short side is "small" in [`FtaCause`], in pixels.
+const SMALL_PICTURE: u32 = 128;
+
+/// Why an image (or chip photo) gave no embedding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FtaCause {
+    /// No face, in a picture that is dim, washed out or flat (the detector's light retry
+    /// ran and found nothing either).
+    NoFacePoorLight,
+    /// No face, in a picture under [`SMALL_PICTURE`] pixels on its short side.
+    NoFaceSmallPicture,
+    /// No face, in a well lit picture of ordinary size (turned, blurred, noisy, no face…).
+    NoFace,
+    /// A face was found, but the alignment check refused its landmarks.
+    LandmarksRefused,
+    /// No face in the simulated chip photo.
+    NoFaceInChipPhoto,
+}
+
+impl FtaCause {
+    /// The cause of `why` for `frame`.
+    fn of(why: NotAcquired, frame: &Frame) -> Result<Self, FrameError> {
+        Ok(match why {
+            NotAcquired::BadLandmarks => Self::LandmarksRefused,
+            NotAcquired::NoFace if retry::poorly_lit(frame)? => Self::NoFacePoorLight,
+            NotAcquired::NoFace if frame.width().min(frame.height()) < SMALL_PICTURE => {
+                Self::NoFaceSmallPicture
+            }
+            NotAcquired::NoFace => Self::NoFace,
+        })
+    }
+}
+
+/// The embedding of one image, or why there is none.
+pub type Acquired = Result<Embedding, FtaCause>;
 
 /// One image of the evaluation set.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,6 +143,8 @@ pub struct EvalReport {
     pub images: usize,
     /// Images (or chip photos) in which no face was found; pairs with them are left out.
     pub failed_to_acquire: Vec<PathBuf>,
+    /// The failures to acquire by cause.
+    pub fta_by_cause: BTreeMap<FtaCause, usize>,
     /// `failed_to_acquire` over every image (and chip photo) tried.
     pub fta: f64,
     pub rates: ErrorRates,
@@ -111,30 +152,38 @@ pub struct EvalReport {
     pub at_policy_threshold: OperatingPoint,
 }
 
-/// The embedding of every sample (`None`: no face found).
+/// The embedding of every sample, or why there is none.
 pub fn embed_all(
     matcher: &mut FaceMatcher,
     samples: &[Sample],
-) -> Result<Vec<Option<Embedding>>, EvalError> {
+) -> Result<Vec<Acquired>, EvalError> {
     samples
         .iter()
-        .map(|sample| Ok(matcher.embed_largest_face(&load(&sample.path)?)?))
+        .map(|sample| acquire(matcher, &load(&sample.path)?))
         .collect()
 }
 
-/// The embedding of every sample as a simulated chip photo (`None`: no face found).
+/// The embedding of the largest face of `frame`, or why there is none.
+fn acquire(matcher: &mut FaceMatcher, frame: &Frame) -> Result<Acquired, EvalError> {
+    Ok(match matcher.acquire_largest_face(frame)? {
+        Ok(embedding) => Ok(embedding),
+        Err(why) => Err(FtaCause::of(why, frame)?),
+    })
+}
+
+/// The embedding of every sample as a simulated chip photo, or why there is none.
 pub fn embed_all_as_chip(
     matcher: &mut FaceMatcher,
     samples: &[Sample],
     simulator: &ChipSimulator,
-) -> Result<Vec<Option<Embedding>>, EvalError> {
+) -> Result<Vec<Acquired>, EvalError> {
     samples
         .iter()
         .map(|sample| {
             let jp2 = simulator.encode(&load(&sample.path)?)?;
             match matcher.chip_embedding(jp2) {
-                Ok(embedding) => Ok(Some(embedding)),
-                Err(MatchError::NoFaceInChipPhoto) => Ok(None),
+                Ok(embedding) => Ok(Ok(embedding)),
+                Err(MatchError::NoFaceInChipPhoto) => Ok(Err(FtaCause::NoFaceInChipPhoto)),
                 Err(e) => Err(EvalError::Match(e)),
             }
         })
@@ -145,15 +194,15 @@ pub fn embed_all_as_chip(
 /// `probes` once; chip mode compares each gallery entry with every *other* probe.
 pub fn report(
     samples: &[Sample],
-    probes: &[Option<Embedding>],
-    gallery: Option<&[Option<Embedding>]>,
+    probes: &[Acquired],
+    gallery: Option<&[Acquired]>,
     policy_threshold: f32,
 ) -> Result<EvalReport, EvalError> {
     let (mut genuine, mut impostor) = (Vec::new(), Vec::new());
     for (i, a) in gallery.unwrap_or(probes).iter().enumerate() {
         for (j, b) in probes.iter().enumerate() {
             let wanted = if gallery.is_some() { i != j } else { i < j };
-            if let (true, Some(a), Some(b)) = (wanted, a, b) {
+            if let (true, Ok(a), Ok(b)) = (wanted, a, b) {
                 let score = a.cosine(b);
                 if samples[i].identity == samples[j].identity {
                     genuine.push(score);
@@ -165,18 +214,16 @@ pub fn report(
     }
     let mode = if gallery.is_some() { "chip" } else { "normal" };
     let scores = Scores::new(genuine, impostor).ok_or(EvalError::TooFewPairs(mode))?;
-    let failures = |set: &[Option<Embedding>]| -> Vec<PathBuf> {
-        set.iter()
-            .zip(samples)
-            .filter(|(e, _)| e.is_none())
-            .map(|(_, s)| s.path.clone())
-            .collect()
-    };
-    let mut failed_to_acquire = failures(probes);
-    let mut tried = probes.len();
-    if let Some(gallery) = gallery {
-        failed_to_acquire.extend(failures(gallery));
-        tried += gallery.len();
+    let (mut failed_to_acquire, mut fta_by_cause) = (Vec::new(), BTreeMap::new());
+    let mut tried = 0;
+    for set in [Some(probes), gallery].into_iter().flatten() {
+        tried += set.len();
+        for (acquired, sample) in set.iter().zip(samples) {
+            if let Err(cause) = acquired {
+                failed_to_acquire.push(sample.path.clone());
+                *fta_by_cause.entry(*cause).or_insert(0) += 1;
+            }
+        }
     }
     let mut identities: Vec<&str> = samples.iter().map(|s| s.identity.as_str()).collect();
     identities.dedup();
@@ -186,6 +233,7 @@ pub fn report(
         images: samples.len(),
         fta: failed_to_acquire.len() as f64 / tried as f64,
         failed_to_acquire,
+        fta_by_cause,
         rates: scores.error_rates(&FMR_TARGETS),
         at_policy_threshold: scores.at(policy_threshold),
     })
@@ -200,10 +248,10 @@ fn load(path: &Path) -> Result<Frame, CameraError> {
 mod tests {
     use super::*;
 
-    fn unit(values: [f32; 2]) -> Option<Embedding> {
+    fn unit(values: [f32; 2]) -> Acquired {
         let mut raw = [0.0; crate::embedder::EMBEDDING_LEN];
         raw[..2].copy_from_slice(&values);
-        Embedding::normalised(raw)
+        Embedding::normalised(raw).ok_or(FtaCause::NoFace)
     }
 
     fn samples(identities: &[&str]) -> Vec<Sample> {
@@ -225,7 +273,7 @@ mod tests {
             unit([0.9, 0.1]),
             unit([0.0, 1.0]),
             unit([0.1, 0.9]),
-            None,
+            Err(FtaCause::NoFaceSmallPicture),
         ];
         let normal = report(&samples, &probes, None, 0.42).unwrap();
         assert_eq!(normal.rates.genuine_pairs, 2);
@@ -233,11 +281,19 @@ mod tests {
         assert_eq!(normal.rates.eer, 0.0);
         assert_eq!(normal.fta, 0.2);
         assert_eq!(normal.failed_to_acquire, [PathBuf::from("c/4.pgm")]);
+        assert_eq!(
+            normal.fta_by_cause,
+            BTreeMap::from([(FtaCause::NoFaceSmallPicture, 1)])
+        );
         assert_eq!(normal.identities, 3);
         let chip = report(&samples, &probes, Some(&probes), 0.42).unwrap();
         assert_eq!(chip.rates.genuine_pairs, 4);
         assert_eq!(chip.rates.impostor_pairs, 8);
         assert_eq!(chip.fta, 0.2);
+        assert_eq!(
+            chip.fta_by_cause,
+            BTreeMap::from([(FtaCause::NoFaceSmallPicture, 2)])
+        );
     }
 
     #[test]

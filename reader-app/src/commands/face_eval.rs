@@ -67,7 +67,7 @@ fn accuracy_text(report: &EvalReport) -> String {
     let rates = &report.rates;
     let mut out = format!(
         "{} mode: {} identities, {} images, {} genuine / {} impostor pairs\n\
-         FTA  {:.2} % ({} images without a face)\n\
+         FTA  {:.2} % ({} images without a face{})\n\
          EER  {:.2} % at threshold {:.3}\n",
         report.mode,
         report.identities,
@@ -76,6 +76,7 @@ fn accuracy_text(report: &EvalReport) -> String {
         rates.impostor_pairs,
         report.fta * 100.0,
         report.failed_to_acquire.len(),
+        fta_causes(report),
         rates.eer * 100.0,
         rates.eer_threshold,
     );
@@ -92,6 +93,25 @@ fn accuracy_text(report: &EvalReport) -> String {
         ));
     }
     out
+}
+
+/// The failures to acquire by cause, as ": cause n, …" (empty when there are none).
+fn fta_causes(report: &EvalReport) -> String {
+    let causes: Vec<String> = report
+        .fta_by_cause
+        .iter()
+        .map(|(cause, count)| {
+            let name = serde_json::to_value(cause)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            format!("{} {count}", name.replace('_', " "))
+        })
+        .collect();
+    match causes.is_empty() {
+        true => String::new(),
+        false => format!(": {}", causes.join(", ")),
+    }
 }
 
 /// The eyes report as a table and a few lines for a terminal.

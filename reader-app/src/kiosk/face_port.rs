@@ -100,11 +100,14 @@ impl FacePort for CameraFace {
                 return Ok(Capture::LivenessFailed);
             }
             let frame = self.camera.next_frame()?;
-            let (check, embedding) = self.matcher.check_frame(&frame).map_err(|e| {
-                Failure::new(
-                    KioskError::ModelMissing,
-                    format!("face pipeline failed: {e}"),
-                )
+            // The liveness judge needs every face in the frame; once it is done, the detector
+            // only follows the face.
+            let checked = match liveness_done {
+                false => self.matcher.check_frame(&frame),
+                true => self.matcher.check_followed_frame(&frame),
+            };
+            let (check, embedding) = checked.map_err(|e| {
+                Failure::new(KioskError::ModelMissing, format!("face pipeline failed: {e}"))
             })?;
             if let Some(buffer) = preview(&frame) {
                 report(CaptureProgress::Preview(buffer));
