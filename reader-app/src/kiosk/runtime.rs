@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use crate::audit::AuditEvent;
+use crate::console::Feed;
 use crate::handoff::result::{SessionId, SessionInfo};
 use crate::handoff::staff_call::StaffCall;
 use crate::metrics::SessionObserver;
@@ -31,6 +32,8 @@ pub(super) struct Runtime {
     observer: SessionObserver,
     /// The patient session the audit record is open for, from `AuditStart` to `AuditEnd`.
     audited: Option<SessionInfo>,
+    /// Keeps the reception console current, when it is on.
+    console: Option<Feed>,
 }
 
 impl Runtime {
@@ -45,7 +48,13 @@ impl Runtime {
             kiosk_id,
             audited: None,
             observer: SessionObserver::default(),
+            console: None,
         }
+    }
+
+    pub fn with_console(mut self, feed: Option<Feed>) -> Self {
+        self.console = feed;
+        self
     }
 
     fn shown(&self) -> Option<Screen> {
@@ -99,8 +108,10 @@ impl Runtime {
             while let Some(event) = pending.pop() {
                 tracing::debug!(?event, "session event");
                 self.observer.event(&event);
+                self.console.iter().for_each(|c| c.event(&event));
                 for effect in session.handle(event) {
                     self.observer.effect(&effect);
+                    self.console.iter().for_each(|c| c.effect(&effect));
                     if let Some(next) = self.carry_out(effect, ui) {
                         pending.insert(0, next);
                     }
@@ -166,6 +177,7 @@ impl Runtime {
             Effect::NotifyStaff => {
                 let call = staff_call(&self.kiosk_id, self.last_view.as_ref());
                 p.hand_off.call_staff(&call);
+                self.console.iter().for_each(|c| c.called(&call));
             }
             Effect::AuditStart => {
                 let info = SessionInfo {
