@@ -87,13 +87,12 @@ impl Status {
 pub struct Feed(watch::Sender<Status>);
 
 impl Feed {
-    /// A feed for `kiosk_id` and the console's receiver of it.
-    pub fn new(kiosk_id: &str) -> (Self, watch::Receiver<Status>) {
-        let (tx, rx) = watch::channel(Status {
+    /// A feed for `kiosk_id`.
+    pub fn new(kiosk_id: &str) -> Self {
+        Self(watch::Sender::new(Status {
             kiosk_id: kiosk_id.into(),
             ..Status::default()
-        });
-        (Self(tx), rx)
+        }))
     }
 
     /// The sender, for the console's own readings ([`Devices`]).
@@ -150,7 +149,8 @@ mod tests {
 
     #[test]
     fn the_feed_follows_screens_calls_and_acknowledgements() {
-        let (feed, rx) = Feed::new("k1");
+        let feed = Feed::new("k1");
+        let rx = feed.sender().subscribe();
         assert_eq!(rx.borrow().activity(), Activity::Idle);
         let mut view = View::new(Screen::Error, Lang::Ja);
         view.error = Some(KioskError::ReaderMissing);

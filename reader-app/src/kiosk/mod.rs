@@ -153,7 +153,7 @@ fn console(
     if !config.console.enabled {
         return Ok((None, None));
     }
-    let (feed, _) = crate::console::Feed::new(&config.kiosk_id);
+    let feed = crate::console::Feed::new(&config.kiosk_id);
     let camera = health_probe::camera_path(config);
     let outbox = config.handoff.outbox_dir.clone();
     let devices = move || {
