@@ -3,13 +3,14 @@
 //! Chromium (Debian's `chromium` and `chromium-driver`, driven over WebDriver with fantoccini)
 //! refuses a wrong token (audited), signs in with a staff PIN, sees the patient's staff call
 //! within a second, and acknowledges it; the kiosk then shows 係員が向かっています. Plain HTTP
-//! gets nothing, and the page shows no PIN, 照合番号B, My Number, name or birth date.
+//! gets nothing, nor do the events or the acknowledgement without a sign-in, and the page shows
+//! no PIN, 照合番号B, My Number, name or birth date.
 //!
 //! `MYNAKIOSK_CONSOLE_SCREENSHOTS=1` also saves `docs/screenshots/console-{ja,en}.png`.
 
 use crate::common;
 use std::num::NonZeroU32;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -36,7 +37,8 @@ fn staff_see_a_call_in_chromium_and_acknowledge_it_on_the_kiosk() {
     let _slots = pcscd::lock();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let (cert, key) = self_signed(d);
+    let (cert, key) = (d.join("console.crt"), d.join("console.key"));
+    mynakiosk_tests::self_signed_certificate(&cert, &key);
     let token = d.join("reception.token");
     std::fs::write(&token, format!("{}\n", "r".repeat(48))).unwrap();
     let port = free_port();
@@ -76,7 +78,19 @@ fn scenario(d: &Driver) {
 
 async fn in_browser(b: &Client, d: &Driver, address: &str) {
     let url = format!("https://{address}/");
+    b.goto(&format!("{url}events")).await.unwrap();
+    let body = b.find(Locator::Css("body")).await.unwrap();
+    assert_eq!(
+        body.text().await.unwrap(),
+        "sign in first",
+        "no events without a sign-in"
+    );
     b.goto(&url).await.unwrap();
+    let post =
+        "return fetch('/acknowledge', {method: 'POST', body: new URLSearchParams({csrf: 'x'})})\
+                .then((r) => r.status)";
+    let status = b.execute(post, Vec::new()).await.unwrap();
+    assert_eq!(status, json!(403), "no acknowledgement without a sign-in");
     sign_in(b, None, Some("wrong-token-wrong-token-wrong-token")).await;
     let problem = b.find(Locator::Id("problem")).await.unwrap();
     assert_eq!(problem.text().await.unwrap(), "サインインできませんでした");
@@ -222,30 +236,6 @@ async fn screenshot(b: &Client, lang: &str) {
         .join("../docs/screenshots")
         .join(format!("console-{lang}.png"));
     std::fs::write(&out, png).unwrap();
-}
-
-/// A self-signed certificate for 127.0.0.1 and its key (openssl, from scripts/setup.sh).
-fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
-    let (cert, key) = (dir.join("console.crt"), dir.join("console.key"));
-    let status = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-        ])
-        .args(["-nodes", "-days", "2", "-subj", "/CN=127.0.0.1"])
-        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .unwrap();
-    assert!(status.status.success(), "openssl: {status:?}");
-    (cert, key)
 }
 
 fn free_port() -> u16 {

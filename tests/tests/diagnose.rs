@@ -308,22 +308,7 @@ fn the_console_and_its_tls_files_are_checked() {
         "[console]\nenabled = true\nlisten = \"127.0.0.1:18443\"\ntls_cert = {cert:?}\ntls_key = {key:?}\n"
     );
     std::fs::write(&cfg, format!("{base}{console}")).unwrap();
-    let made = std::process::Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-        ])
-        .args(["-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-out"])
-        .arg(&cert)
-        .arg("-keyout")
-        .arg(d.join("other.key"))
-        .output()
-        .unwrap();
-    assert!(made.status.success(), "{made:?}");
+    mynakiosk_tests::self_signed_certificate(&cert, &d.join("other.key"));
 
     let (ok, report) = diagnose(&cfg);
     assert!(!ok, "{report}");

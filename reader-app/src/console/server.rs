@@ -40,6 +40,16 @@ impl App {
         self.gate.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Audits what `operator_id` did at the console.
+    fn staff_action(&self, operator_id: String, action: &str) {
+        self.record(AuditEvent::StaffAction {
+            session_id: None,
+            operator_id,
+            action: action.into(),
+            reason_code: None,
+        });
+    }
+
     fn record(&self, event: AuditEvent) {
         if let Err(e) = self.audit.record(event) {
             tracing::error!(error = %e, "audit log unwritable");
@@ -182,12 +192,7 @@ async fn sign_in(
     match verdict {
         Verdict::Accepted(cookie) => {
             let operator_id = app.gate().session(&cookie).map(|s| s.operator.clone());
-            app.record(AuditEvent::StaffAction {
-                session_id: None,
-                operator_id: operator_id.unwrap_or_default(),
-                action: "console_sign_in".into(),
-                reason_code: None,
-            });
+            app.staff_action(operator_id.unwrap_or_default(), "console_sign_in");
             let set = format!("{COOKIE}={cookie}; Secure; HttpOnly; SameSite=Strict; Path=/");
             ([(header::SET_COOKIE, set)], Redirect::to("/")).into_response()
         }
@@ -251,12 +256,7 @@ async fn acknowledge(
     if app.kiosk.send(Event::StaffAcknowledged).is_err() {
         return (StatusCode::SERVICE_UNAVAILABLE, "the kiosk is stopping\n").into_response();
     }
-    app.record(AuditEvent::StaffAction {
-        session_id: None,
-        operator_id: operator,
-        action: "staff_call_acknowledged".into(),
-        reason_code: None,
-    });
+    app.staff_action(operator, "staff_call_acknowledged");
     Redirect::to("/").into_response()
 }
 
