@@ -12,6 +12,7 @@ command -v cargo >/dev/null || die "cargo not found: install Rust 1.92 or newer 
 # System packages (Debian 12). OpenCV: only the modules the project uses; libinput, libudev
 # and libxkbcommon for Slint's linuxkms backend (cargo feature reader-app/linuxkms).
 # dpkg-dev: dpkg-shlibdeps for scripts/package.sh. prometheus: the metrics test's server and promtool.
+# chromium, chromium-driver: the reception console's browser test (headless, over WebDriver).
 apt_packages=(
   pcscd libpcsclite-dev vsmartcard-vpcd
   clang libclang-dev
@@ -28,6 +29,7 @@ apt_packages=(
   python3 python3-venv python3-pip unzip openssl libopenjp2-tools dpkg-dev
   open-jtalk open-jtalk-mecab-naist-jdic espeak-ng alsa-utils strace
   prometheus
+  chromium chromium-driver
 )
 missing=()
 for p in "${apt_packages[@]}"; do

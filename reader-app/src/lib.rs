@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod capped_file;
 pub mod config;
+pub mod console;
 pub mod display;
 pub mod errors;
 pub mod fatal;

@@ -194,6 +194,28 @@ pub fn mkfifo(path: &std::path::Path) {
     assert!(status.success(), "mkfifo {}", path.display());
 }
 
+/// Writes a self-signed P-256 certificate for 127.0.0.1 to `cert` and its key to `key`
+/// (the `openssl` command, from scripts/setup.sh).
+pub fn self_signed_certificate(cert: &std::path::Path, key: &std::path::Path) {
+    let out = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
+        .args(["-nodes", "-days", "2", "-subj", "/CN=127.0.0.1"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1", "-out"])
+        .arg(cert)
+        .arg("-keyout")
+        .arg(key)
+        .output()
+        .unwrap_or_else(|e| panic!("openssl: {e}"));
+    assert!(out.status.success(), "openssl: {out:?}");
+}
+
 pub mod private_pcscd;
 
 pub mod binary {

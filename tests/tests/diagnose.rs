@@ -87,6 +87,7 @@ fn with_the_virtual_reader_and_card_every_check_passes_or_warns() {
     }
     assert!(line(&report, "audit").contains("1 events"), "{report}");
     assert!(line(&report, "metrics").contains("off"), "{report}");
+    assert!(line(&report, "console").contains("off"), "{report}");
     assert!(report.trim_end().ends_with("0 failed"), "{report}");
     // The default card-front camera is /dev/video1: without it face authentication is off.
     let front = line(&report, "front camera");
@@ -290,6 +291,49 @@ fn the_metrics_endpoint_is_shown() {
     let (_, report) = diagnose(&cfg);
     assert!(
         line(&report, "metrics").contains("http://127.0.0.1:19464/metrics"),
+        "{report}"
+    );
+}
+
+/// The console's TLS files and token are checked by `diagnose` and `check-config`: a missing
+/// key fails both; usable files show the console's address.
+#[test]
+fn the_console_and_its_tls_files_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cfg = config(d, SLOT0_READER);
+    let base = std::fs::read_to_string(&cfg).unwrap();
+    let (cert, key) = (d.join("console.crt"), d.join("console.key"));
+    let console = format!(
+        "[console]\nenabled = true\nlisten = \"127.0.0.1:18443\"\ntls_cert = {cert:?}\ntls_key = {key:?}\n"
+    );
+    std::fs::write(&cfg, format!("{base}{console}")).unwrap();
+    mynakiosk_tests::self_signed_certificate(&cert, &d.join("other.key"));
+
+    let (ok, report) = diagnose(&cfg);
+    assert!(!ok, "{report}");
+    let console = line(&report, "console");
+    assert!(
+        console.starts_with("FAIL") && console.contains("console.tls_key"),
+        "{report}"
+    );
+    let checked = binary::command()
+        .arg("--config")
+        .arg(&cfg)
+        .arg("check-config")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&checked.stderr);
+    assert!(
+        !checked.status.success() && err.contains("console.tls_key"),
+        "{err}"
+    );
+
+    std::fs::rename(d.join("other.key"), &key).unwrap();
+    let (_, report) = diagnose(&cfg);
+    let console = line(&report, "console");
+    assert!(
+        console.starts_with("PASS") && console.contains("https://127.0.0.1:18443 (staff PINs)"),
         "{report}"
     );
 }

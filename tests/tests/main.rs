@@ -15,6 +15,7 @@ mod card_profiles;
 mod cli;
 mod config_errors;
 mod config_packaging;
+mod console_browser;
 mod deb_package;
 mod diagnose;
 mod disk_full;

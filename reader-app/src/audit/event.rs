@@ -45,6 +45,12 @@ pub enum AuditEvent {
     ResultQueued {
         session_id: SessionId,
     },
+    /// A sign-in at the reception console was refused (`credential`: `staff` or `token`),
+    /// from the reception PC at `address`.
+    ConsoleSignInRefused {
+        address: String,
+        credential: String,
+    },
     /// Bytes of a torn last line (a crash mid-write) cut off when the log was reopened.
     TornLineRemoved {
         bytes: u64,

@@ -88,6 +88,10 @@ fn all_checks(config: &Config, config_path: Option<&Path>) -> Vec<Check> {
     }
     checks.push(audit(config));
     checks.push(check("metrics", Verdict::Pass, config.metrics.describe()));
+    checks.push(match config.console.describe() {
+        Ok(detail) => check("console", Verdict::Pass, detail),
+        Err(e) => check("console", Verdict::Fail, e.to_string()),
+    });
     checks
 }
 

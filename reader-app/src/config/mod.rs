@@ -43,6 +43,7 @@ pub struct Config {
     pub qualification: QualificationConfig,
     pub audit: AuditConfig,
     pub metrics: crate::metrics::MetricsConfig,
+    pub console: crate::console::ConsoleConfig,
     pub session: crate::session::Settings,
     pub staff: crate::staff::StaffConfig,
     pub voice: crate::voice::VoiceConfig,
@@ -67,6 +68,7 @@ impl Default for Config {
             qualification: QualificationConfig::default(),
             audit: AuditConfig::default(),
             metrics: Default::default(),
+            console: Default::default(),
             session: Default::default(),
             staff: Default::default(),
             voice: Default::default(),
@@ -99,6 +101,13 @@ impl Config {
             return Err(ConfigError::Invalid {
                 path: path.to_owned(),
                 error: error::locate(Invalid::new(bad.key, expected, &bad), &text),
+            });
+        }
+        if let Err(bad) = config.console.describe() {
+            let expected = "the console's TLS certificate and key, and its token file, usable";
+            return Err(ConfigError::Invalid {
+                path: path.to_owned(),
+                error: error::locate(Invalid::new("console", expected, &bad), &text),
             });
         }
         Ok(config)
@@ -170,6 +179,7 @@ impl Config {
         self.qualification.validate()?;
         self.audit.validate()?;
         self.metrics.validate()?;
+        self.console.validate()?;
         if let Err(bad) = self.staff.validate() {
             let expected =
                 "pin_hash = pbkdf2-sha256$<iterations>$<salt hex>$<hash hex>, or card_serial";

@@ -107,7 +107,10 @@ impl FacePort for CameraFace {
                 true => self.matcher.check_followed_frame(&frame),
             };
             let (check, embedding) = checked.map_err(|e| {
-                Failure::new(KioskError::ModelMissing, format!("face pipeline failed: {e}"))
+                Failure::new(
+                    KioskError::ModelMissing,
+                    format!("face pipeline failed: {e}"),
+                )
             })?;
             if let Some(buffer) = preview(&frame) {
                 report(CaptureProgress::Preview(buffer));

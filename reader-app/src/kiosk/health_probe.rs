@@ -25,15 +25,32 @@ pub struct Probe {
 
 type FileStamp = (std::path::PathBuf, u64, Option<std::time::SystemTime>);
 
+/// The camera's device node, or its folder of images: there while the camera is.
+pub fn camera_path(config: &Config) -> std::path::PathBuf {
+    match config.camera.source {
+        CameraKind::V4l2 => config.camera.device.clone(),
+        CameraKind::Images => config.camera.folder.clone(),
+    }
+}
+
+/// What the outbox in `dir` holds, and how long its oldest queued entry has waited.
+pub fn backlog(
+    dir: &Path,
+) -> Result<(crate::handoff::outbox::Census, Duration), crate::handoff::outbox::OutboxError> {
+    let outbox = Outbox::open(dir)?;
+    let oldest = outbox.oldest_queued_ms()?;
+    let age = oldest.map_or(Duration::ZERO, |ms| {
+        Duration::from_millis(now_ms().saturating_sub(ms))
+    });
+    Ok((outbox.census()?, age))
+}
+
 impl Probe {
     pub fn new(config: &Config) -> Self {
         Self {
             outbox_dir: config.handoff.outbox_dir.clone(),
             audit_dir: config.audit.dir.clone(),
-            camera: match config.camera.source {
-                CameraKind::V4l2 => config.camera.device.clone(),
-                CameraKind::Images => config.camera.folder.clone(),
-            },
+            camera: camera_path(config),
             anchors: config.card.trust_anchors().ok(),
             audit: None,
         }
@@ -41,14 +58,10 @@ impl Probe {
 
     /// Sets the scraped gauges of `m` to what is there now.
     pub fn update(&mut self, m: &Metrics) {
-        match Outbox::open(&self.outbox_dir).and_then(|o| Ok((o.census()?, o.oldest_queued_ms()?)))
-        {
-            Ok((census, oldest)) => {
+        match backlog(&self.outbox_dir) {
+            Ok((census, age)) => {
                 m.outbox_queued.set(to_i64(census.queued));
                 m.outbox_dead.set(to_i64(census.dead));
-                let age = oldest.map_or(Duration::ZERO, |ms| {
-                    Duration::from_millis(now_ms().saturating_sub(ms))
-                });
                 m.outbox_oldest_age_seconds.set(age.as_secs_f64());
             }
             Err(e) => tracing::warn!(error = %e, "metrics: cannot count the outbox"),

@@ -117,6 +117,7 @@ pub fn run_in(window: &ui::KioskWindow, config: &Config, mode: Mode) -> anyhow::
 
     let (tx, rx) = mpsc::channel();
     bridge::connect_touches(window, &tx);
+    let (feed, _console) = console(config, &tx, &audit)?;
     let readers = Readers {
         patient: reader_filter,
         staff: config
@@ -157,10 +158,49 @@ pub fn run_in(window: &ui::KioskWindow, config: &Config, mode: Mode) -> anyhow::
     // never sees the channel close: it is left to end with the process.
     std::thread::Builder::new()
         .name("session".into())
-        .spawn(move || Runtime::new(ports, tx, shuffle, kiosk_id).run(session, &rx, &view))?;
+        .spawn(move || {
+            Runtime::new(ports, tx, shuffle, kiosk_id)
+                .with_console(feed)
+                .run(session, &rx, &view)
+        })?;
     window.run()?;
     drop(monitor);
     Ok(())
+}
+
+/// The reception console when `[console] enabled`, and the feed the runtime keeps it current
+/// with; the console reads the camera and the outbox itself, as the metrics probe does.
+fn console(
+    config: &Config,
+    tx: &mpsc::Sender<crate::session::Event>,
+    audit: &crate::audit::AuditLog,
+) -> anyhow::Result<(
+    Option<crate::console::Feed>,
+    Option<crate::console::Console>,
+)> {
+    if !config.console.enabled {
+        return Ok((None, None));
+    }
+    let feed = crate::console::Feed::new(&config.kiosk_id);
+    let camera = health_probe::camera_path(config);
+    let outbox = config.handoff.outbox_dir.clone();
+    let devices = move || {
+        let (census, age) = health_probe::backlog(&outbox).unwrap_or_default();
+        crate::console::Devices {
+            camera_missing: !camera.exists(),
+            outbox_queued: census.queued as u64,
+            outbox_oldest_seconds: age.as_secs(),
+        }
+    };
+    let running = crate::console::start(
+        &config.console,
+        &config.staff,
+        &feed,
+        tx.clone(),
+        audit.clone(),
+        devices,
+    )?;
+    Ok((Some(feed), running))
 }
 
 /// The face pipeline on the configured camera; in the demo, image folders of the card holder

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use crate::audit::AuditEvent;
+use crate::console::Feed;
 use crate::errors::{Failure, KioskError};
 use crate::handoff::result::{SessionId, SessionInfo};
 use crate::handoff::staff_call::StaffCall;
@@ -36,6 +37,8 @@ pub(super) struct Runtime {
     audited: Option<SessionInfo>,
     /// The last failure a port reported, with its cause (the capture thread reports too).
     last_failure: LastFailure,
+    /// Keeps the reception console current, when it is on.
+    console: Option<Feed>,
 }
 
 type LastFailure = Arc<Mutex<Option<Failure>>>;
@@ -66,7 +69,13 @@ impl Runtime {
             audited: None,
             observer: SessionObserver::default(),
             last_failure: LastFailure::default(),
+            console: None,
         }
+    }
+
+    pub fn with_console(mut self, feed: Option<Feed>) -> Self {
+        self.console = feed;
+        self
     }
 
     fn shown(&self) -> Option<Screen> {
@@ -123,8 +132,10 @@ impl Runtime {
             while let Some(event) = pending.pop() {
                 tracing::debug!(?event, "session event");
                 self.observer.event(&event);
+                self.console.iter().for_each(|c| c.event(&event));
                 for effect in session.handle(event) {
                     self.observer.effect(&effect);
+                    self.console.iter().for_each(|c| c.effect(&effect));
                     if let Some(next) = self.carry_out(effect, ui) {
                         pending.insert(0, next);
                     }
@@ -209,6 +220,7 @@ impl Runtime {
             Effect::NotifyStaff => {
                 let call = staff_call(&self.kiosk_id, self.last_view.as_ref());
                 p.hand_off.call_staff(&call);
+                self.console.iter().for_each(|c| c.called(&call));
             }
             Effect::AuditStart => {
                 let info = SessionInfo {

@@ -41,6 +41,7 @@ pub fn apply(window: &ui::KioskWindow, view: &View) {
             Notice::StaffCardRefused => ui::Notice::StaffCardRefused,
             Notice::ReplaceCardFront => ui::Notice::ReplaceCardFront,
             Notice::StaffCalled => ui::Notice::StaffCalled,
+            Notice::StaffComing => ui::Notice::StaffComing,
             Notice::UseFace => ui::Notice::UseFace,
             Notice::UsePin => ui::Notice::UsePin,
             Notice::EnterPinAgain => ui::Notice::EnterPinAgain,

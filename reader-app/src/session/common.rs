@@ -1,5 +1,5 @@
 //! Events every state handles first: readers and pcscd, placing and removing the card, the
-//! language, 係員を呼ぶ, staff cards and the idle timeout.
+//! language, 係員を呼ぶ and its acknowledgement, staff cards and the idle timeout.
 
 use super::effect::{Effect, Notice, TimerId};
 use super::event::{Event, Touch};
@@ -72,6 +72,10 @@ pub(super) fn handle(s: &mut Session, state: State, event: Event, fx: &mut Vec<E
             Next::Entered
         }
         Event::Touch(Touch::CallStaff) => call_staff(s, state, fx),
+        Event::StaffAcknowledged => {
+            s.raise(state.screen(), Notice::StaffComing);
+            Next::Go(state)
+        }
         Event::StaffCardInserted { reader } => {
             fx.push(Effect::ReadStaffCard { reader });
             Next::Stay(state)

@@ -139,6 +139,8 @@ pub enum Notice {
     ReplaceCardFront,
     /// Staff were called.
     StaffCalled,
+    /// 係員が向かっています: staff acknowledged the call at the reception console.
+    StaffComing,
     /// Instruction: 顔認証をお使いください.
     UseFace,
     /// Instruction: 暗証番号をお使いください.

@@ -58,6 +58,8 @@ pub enum Event {
     StaffCardRefused,
     /// Result of [`super::Effect::DeliverResult`].
     Delivered(Result<Qualification, KioskError>),
+    /// Staff acknowledged the staff call at the reception console: they are on their way.
+    StaffAcknowledged,
 
     TimerFired(TimerId),
     Touch(Touch),

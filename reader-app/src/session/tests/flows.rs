@@ -363,3 +363,15 @@ fn call_staff_while_the_card_is_read_does_not_lose_the_answer() {
     ))));
     assert_eq!(screen(&s), Screen::MethodChoice);
 }
+
+#[test]
+fn an_acknowledged_staff_call_says_staff_are_coming_until_another_screen() {
+    let mut s = at_choice(PinState::Remaining(3));
+    touch(&mut s, Touch::CallStaff);
+    let fx = s.handle(Event::StaffAcknowledged);
+    let v = last_view(&fx);
+    assert_eq!(v.screen, Screen::StaffLogin);
+    assert!(v.notices.contains(&Notice::StaffComing), "{:?}", v.notices);
+    let fx = touch(&mut s, Touch::Cancel);
+    assert!(!last_view(&fx).notices.contains(&Notice::StaffComing));
+}
