@@ -12,7 +12,9 @@ use crate::handoff::staff_call::StaffCall;
 use crate::metrics::SessionObserver;
 use crate::session::{Effect, Event, Screen, Session, View};
 
-use super::bridge::{clear_preview, set_pad_keys, show, show_preview, shuffled_digits, speak};
+use super::bridge::{
+    clear_preview, set_pad_keys, show, show_preview, shuffled_digits, speak, ORDERED_DIGITS,
+};
 use super::ports::{CaptureProgress, FacePort};
 use super::timers::Timers;
 use super::{reception, Ports};
@@ -21,6 +23,8 @@ use super::{reception, Ports};
 pub(super) struct Runtime {
     ports: Ports,
     shuffle_pad: bool,
+    /// A keypad is fitted: prompts say its keys too.
+    keypad: bool,
     /// The view last shown; a staff call reports its screen, error and tries left.
     last_view: Option<View>,
     tx: mpsc::Sender<Event>,
@@ -34,10 +38,16 @@ pub(super) struct Runtime {
 }
 
 impl Runtime {
-    pub fn new(ports: Ports, tx: mpsc::Sender<Event>, shuffle_pad: bool, kiosk_id: String) -> Self {
+    pub fn new(
+        ports: Ports,
+        tx: mpsc::Sender<Event>,
+        (shuffle_pad, keypad): (bool, bool),
+        kiosk_id: String,
+    ) -> Self {
         Self {
             ports,
             shuffle_pad,
+            keypad,
             last_view: None,
             tx,
             timers: Timers::default(),
@@ -115,15 +125,23 @@ impl Runtime {
         let p = &mut self.ports;
         match effect {
             Effect::Show(view) => {
-                let entering_pad =
-                    view.screen == Screen::PinEntry && self.shown() != Some(Screen::PinEntry);
+                let last = self.last_view.as_ref();
+                let entering_pad = view.screen == Screen::PinEntry
+                    && (self.shown() != Some(Screen::PinEntry)
+                        || last.is_some_and(|v| v.assisted != view.assisted));
                 if entering_pad && self.shuffle_pad {
-                    set_pad_keys(ui, shuffled_digits());
+                    // Assisted mode: the keys stay where the fingers learnt them.
+                    let keys = if view.assisted {
+                        ORDERED_DIGITS
+                    } else {
+                        shuffled_digits()
+                    };
+                    set_pad_keys(ui, keys);
                 }
                 self.last_view = Some(view.clone());
                 show(ui, view);
             }
-            Effect::Speak(screen, lang) => speak(ui, &p.voice, screen, lang),
+            Effect::Speak(prompt, lang) => speak(ui, &p.voice, prompt, lang, self.keypad),
             Effect::SetLanguage(_) => {}
             Effect::StartTimer(id, after) => self.timers.start(id, after),
             Effect::CancelTimer(id) => self.timers.cancel(id),

@@ -61,6 +61,25 @@ pub enum Event {
 
     TimerFired(TimerId),
     Touch(Touch),
+    /// A key of the patient's numeric keypad.
+    Key(Key),
+}
+
+/// A key of the numeric keypad, as the keypad map (`[keypad]`) names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    Digit(u8),
+    Enter,
+    /// Back / clear: the last digit.
+    Back,
+    Cancel,
+    CallStaff,
+    /// Say the current prompt again.
+    Repeat,
+    /// Say the keys, switch assisted mode on and call staff.
+    Help,
+    /// Switch assisted mode on or off.
+    Assisted,
 }
 
 /// What the patient or staff tapped.
@@ -82,6 +101,8 @@ pub enum Touch {
     ConsentAll,
     ConsentPerItem,
     ConsentToggle(ConsentItem),
+    /// Yes (true) or no for one consent item, asked on its own.
+    ConsentSet(ConsentItem, bool),
     ConsentReview,
     ConsentConfirm,
     /// Answer to the 初回利用登録 offer.
@@ -90,4 +111,6 @@ pub enum Touch {
     StaffChooseFace,
     StaffChoosePin,
     StaffExit,
+    /// ゆっくり操作: switch assisted mode on or off.
+    Assisted,
 }

@@ -15,6 +15,7 @@
 //! order, and never back: types ← effect ← event ← settings ← steps ← state ← machine ←
 //! consent ← face, pin ← staff ← choice, common.
 
+mod assist;
 mod choice;
 mod common;
 mod consent;
@@ -32,8 +33,8 @@ mod tests;
 mod types;
 
 pub(crate) use effect::with_screens;
-pub use effect::{Effect, Notice, Screen, TimerId, View};
-pub use event::{Event, Touch};
+pub use effect::{Effect, Notice, Prompt, Screen, TimerId, View};
+pub use event::{Event, Key, Touch};
 pub use settings::Settings;
 pub use types::*;
 
@@ -45,12 +46,16 @@ impl Session {
     /// Advances the session by one event and returns what the runtime must do, in order.
     pub fn handle(&mut self, event: Event) -> Vec<Effect> {
         let mut fx = Vec::new();
-        let state = std::mem::replace(&mut self.state, State::Idle);
-        let next = match common::handle(self, state, event, &mut fx) {
-            common::Shared::Handled(next) => next,
-            common::Shared::Own(state, event) => self.step(state, event, &mut fx),
-        };
-        self.apply(next, &mut fx);
+        let before = assist::Before::of(self, &event);
+        if let Some(event) = assist::before(self, event, &mut fx) {
+            let state = std::mem::replace(&mut self.state, State::Idle);
+            let next = match common::handle(self, state, event, &mut fx) {
+                common::Shared::Handled(next) => next,
+                common::Shared::Own(state, event) => self.step(state, event, &mut fx),
+            };
+            self.apply(next, &mut fx);
+        }
+        assist::after(self, before, &mut fx);
         fx
     }
 
