@@ -116,8 +116,8 @@ pub fn connect_keys(
     window.on_toggle_assisted(move || send(Event::Touch(Touch::Assisted)));
 }
 
-/// What the voice says for `prompt` in `lang` (the window's translation selected), with the
-/// keypad's part when `keypad` is fitted; `None` for the key tone.
+/// What the voice says for `prompt` in `lang` (the window's translation selected): a screen's
+/// notices, its prompt, and the keypad's part when `keypad` is fitted; `None` for the key tone.
 pub fn prompt_text(
     w: &ui::KioskWindow,
     prompt: Prompt,
@@ -133,6 +133,14 @@ pub fn prompt_text(
             String::new()
         }
     };
+    let notices = || -> Vec<String> {
+        use slint::Model;
+        let days = w.get_expiry_days();
+        w.get_notices()
+            .iter()
+            .map(|n| texts.invoke_notice(n, days).to_string())
+            .collect()
+    };
     let parts: Vec<String> = match prompt {
         Prompt::Tone => return None,
         Prompt::Screen(Screen::Error) => {
@@ -143,7 +151,11 @@ pub fn prompt_text(
             texts.invoke_next_step(w.get_answer()).to_string(),
             texts.invoke_prompt(ui::Screen::Result).to_string(),
         ],
-        Prompt::Screen(s) => vec![texts.invoke_prompt(screen(s)).to_string(), hint(s)],
+        Prompt::Screen(s) => [
+            notices(),
+            vec![texts.invoke_prompt(screen(s)).to_string(), hint(s)],
+        ]
+        .concat(),
         Prompt::Challenge(c) => vec![
             texts.invoke_prompt(ui::Screen::FaceCapture).to_string(),
             texts.invoke_challenge(challenge(c)).to_string(),

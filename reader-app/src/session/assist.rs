@@ -70,6 +70,7 @@ pub(super) struct Before {
     item: usize,
     digits: usize,
     guidance: Option<Guidance>,
+    notice: Option<(Screen, Notice)>,
 }
 
 impl Before {
@@ -78,6 +79,7 @@ impl Before {
             screen: s.state.screen(),
             item: s.assist.item,
             digits: pin_digits(&s.state),
+            notice: s.step_notice,
             guidance: match event {
                 Event::FaceGuidance(g) => Some(*g),
                 _ => None,
@@ -296,6 +298,15 @@ pub(super) fn after(s: &mut Session, before: Before, fx: &mut Vec<Effect>) {
         }
         state if pin_digits(state) == PIN_LEN && before.digits < PIN_LEN => {
             replace(fx, Prompt::PinEntered);
+        }
+        // A step said what happened on the same screen (e.g. a wrong PIN): the screen's
+        // prompt, which says its notices first, again.
+        _ if screen == before.screen
+            && spoken.is_none()
+            && s.step_notice.is_some()
+            && s.step_notice != before.notice =>
+        {
+            replace(fx, Prompt::Screen(screen));
         }
         _ => {}
     }

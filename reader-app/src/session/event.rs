@@ -65,8 +65,9 @@ pub enum Event {
     Key(Key),
 }
 
-/// A key of the numeric keypad, as the keypad map (`[keypad]`) names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A key of the numeric keypad, as the keypad map (`[keypad]`) names it. Its `Debug` never
+/// shows a digit (events are logged; a digit may be part of a PIN).
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Key {
     Digit(u8),
     Enter,
@@ -113,4 +114,19 @@ pub enum Touch {
     StaffExit,
     /// ゆっくり操作: switch assisted mode on or off.
     Assisted,
+}
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Key::Digit(_) => "Digit(_)",
+            Key::Enter => "Enter",
+            Key::Back => "Back",
+            Key::Cancel => "Cancel",
+            Key::CallStaff => "CallStaff",
+            Key::Repeat => "Repeat",
+            Key::Help => "Help",
+            Key::Assisted => "Assisted",
+        })
+    }
 }
