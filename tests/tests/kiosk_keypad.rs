@@ -423,3 +423,92 @@ fn assisted_mode_changes_the_type_timeouts_and_consent_layout_as_configured() {
     assert!(!k.window.get_assisted());
     assert_eq!(k.window.get_consent().row_count(), 4);
 }
+
+/// Whether `text` holds `pin` as a token of its own (not inside a longer run of digits,
+/// letters or a time's fraction), or as a list of its digits.
+fn holds_pin(text: &str, pin: &str) -> bool {
+    let digits: Vec<String> = pin.chars().map(String::from).collect();
+    let standalone = text.match_indices(pin).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + pin.len()..].chars().next();
+        let joined = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '.');
+        !joined(before) && !joined(after)
+    });
+    standalone || text.contains(&digits.join(",")) || text.contains(&digits.join(", "))
+}
+
+/// Every file under `dir`, as text (lossy).
+fn files_under(dir: &std::path::Path, out: &mut Vec<(std::path::PathBuf, String)>) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files_under(&path, out);
+        } else {
+            let bytes = std::fs::read(&path).unwrap();
+            out.push((path, String::from_utf8_lossy(&bytes).into_owned()));
+        }
+    }
+}
+
+#[test]
+fn the_real_card_path_by_keypad_leaves_no_pin_in_any_file() {
+    if crate::common::reran_alone() {
+        return;
+    }
+    let _slots = mynakiosk_tests::pcscd::lock();
+    let dir = tempfile::tempdir().unwrap();
+    let anchor = dir.path().join("test-ca.der");
+    std::fs::write(&anchor, card_sim::pki::test_trust_anchor_der()).unwrap();
+    let extra = format!(
+        "[reader]\nname = \"{}\"\n[card]\ntrust_anchors = [\"{}\"]\n",
+        mynakiosk_tests::pcscd::SLOT0_READER,
+        anchor.display()
+    );
+    let config = crate::common::config(dir.path(), &extra);
+    crate::common::run_kiosk(
+        &config,
+        mynakiosk::kiosk::Mode::Production,
+        dir.path(),
+        |d| {
+            d.wait_for(ui::Screen::Waiting);
+            let card = crate::common::insert("normal");
+            d.wait_for(ui::Screen::MethodChoice);
+            d.key("2");
+            d.wait_for(ui::Screen::PinEntry);
+            for digit in ["1", "2", "3", "4"] {
+                d.key(digit);
+            }
+            d.wait_until("4 digits", |d| d.on_ui(|w| w.get_digits_entered()) == 4);
+            d.key("\n");
+            d.wait_for(ui::Screen::ConsentChoice);
+            d.key("2");
+            d.wait_for(ui::Screen::ConsentItems);
+            for answer in ["1", "2", "2", "1"] {
+                d.key(answer);
+            }
+            d.wait_for(ui::Screen::ConsentSummary);
+            d.key("\n");
+            let result = d.wait_for_delivery(1);
+            assert_eq!(result["method"], "pin", "{result}");
+            d.wait_for(ui::Screen::Result);
+            crate::common::remove(d, card);
+        },
+    );
+    let mut files = Vec::new();
+    files_under(dir.path(), &mut files);
+    assert!(
+        files.len() >= 3,
+        "result, audit log, trust anchor: {files:?}"
+    );
+    for (path, text) in files {
+        assert!(!holds_pin(&text, "1234"), "the PIN in {}", path.display());
+    }
+}
+
+#[test]
+fn a_pin_is_found_as_a_token_or_a_list_only() {
+    assert!(holds_pin("{\"pin\":\"1234\"}", "1234"));
+    assert!(holds_pin("digits [1, 2, 3, 4]", "1234"));
+    assert!(!holds_pin("2026-12-04T15:45:12.123456Z", "1234"));
+    assert!(!holds_pin("serial 0A1234FF", "1234"));
+}

@@ -146,7 +146,12 @@ fn render(
     lang: Lang,
     (width, height): (u32, u32),
 ) -> anyhow::Result<()> {
-    snapshot(&outdir.join(name), (width, height), &sample(screen, lang), false)
+    snapshot(
+        &outdir.join(name),
+        (width, height),
+        &sample(screen, lang),
+        false,
+    )
 }
 
 /// Renders `view` at `size` to `path`, with the keypad bar when `keypad`.
