@@ -41,6 +41,16 @@ pub(super) fn connect_touches(
     });
 }
 
+/// The digit keys of a shuffling pad: in order in assisted mode (the keys stay where the
+/// fingers learnt them), else shuffled.
+pub fn pad_keys(assisted: bool) -> [i32; 10] {
+    if assisted {
+        ORDERED_DIGITS
+    } else {
+        shuffled_digits()
+    }
+}
+
 /// The ten digits in a random order (Fisher–Yates over the system RNG).
 pub fn shuffled_digits() -> [i32; 10] {
     use ring::rand::{SecureRandom, SystemRandom};
@@ -156,5 +166,15 @@ mod tests {
             seen.insert(keys);
         }
         assert!(seen.len() > 1, "20 shuffles gave one order");
+    }
+
+    #[test]
+    fn assisted_mode_never_shuffles_the_pad() {
+        for _ in 0..20 {
+            assert_eq!(super::pad_keys(true), super::ORDERED_DIGITS);
+        }
+        let orders: std::collections::HashSet<_> =
+            (0..20).map(|_| super::pad_keys(false)).collect();
+        assert!(orders.len() > 1);
     }
 }

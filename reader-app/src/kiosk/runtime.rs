@@ -12,9 +12,7 @@ use crate::handoff::staff_call::StaffCall;
 use crate::metrics::SessionObserver;
 use crate::session::{Effect, Event, Screen, Session, View};
 
-use super::bridge::{
-    clear_preview, set_pad_keys, show, show_preview, shuffled_digits, speak, ORDERED_DIGITS,
-};
+use super::bridge::{clear_preview, pad_keys, set_pad_keys, show, show_preview, speak};
 use super::ports::{CaptureProgress, FacePort};
 use super::timers::Timers;
 use super::{reception, Ports};
@@ -130,13 +128,7 @@ impl Runtime {
                     && (self.shown() != Some(Screen::PinEntry)
                         || last.is_some_and(|v| v.assisted != view.assisted));
                 if entering_pad && self.shuffle_pad {
-                    // Assisted mode: the keys stay where the fingers learnt them.
-                    let keys = if view.assisted {
-                        ORDERED_DIGITS
-                    } else {
-                        shuffled_digits()
-                    };
-                    set_pad_keys(ui, keys);
+                    set_pad_keys(ui, pad_keys(view.assisted));
                 }
                 self.last_view = Some(view.clone());
                 show(ui, view);

@@ -3,8 +3,9 @@
 
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use std::time::Duration;
 
-use super::assist::Assist;
+use super::assisted::Assist;
 use super::effect::{Effect, Notice, Prompt, Screen, TimerId, View};
 use super::event::Event;
 use super::settings::Settings;
@@ -30,7 +31,7 @@ pub struct Session {
     /// another screen is entered.
     pub(super) step_notice: Option<(Screen, Notice)>,
     pub(super) idle_armed: bool,
-    /// The eyes-free path and assisted mode ([`super::assist`]).
+    /// The keypad path and assisted mode ([`super::keypad`]).
     pub(super) assist: Assist,
     /// Draws each capture's liveness challenge, so the next one cannot be predicted; the
     /// runtime seeds it from the operating system ([`Session::with_challenge_seed`]).
@@ -89,6 +90,15 @@ impl Session {
             Next::Go(state) => self.go(state, fx),
             Next::Stay(state) => self.state = state,
             Next::Entered => {}
+        }
+    }
+
+    /// `d`, or `d` × `[session] assisted_timeout_factor` in assisted mode.
+    pub(super) fn longer(&self, d: Duration) -> Duration {
+        if self.assist.on {
+            d.saturating_mul(self.settings.assisted_timeout_factor)
+        } else {
+            d
         }
     }
 

@@ -4,12 +4,9 @@
 //! repeat key says the prompt again, and assisted mode (larger type, longer timeouts, one
 //! question per screen, the prompt repeated after silence) calls staff on help or a timeout.
 
-use std::time::Duration;
-
-use super::effect::{Effect, Notice, Prompt, Screen, TimerId, View};
+use super::effect::{Effect, Notice, Prompt, Screen, TimerId};
 use super::event::{Event, Key, Touch};
 use super::machine::Session;
-use super::settings::Settings;
 use super::state::{State, Step};
 use super::steps::{Face, Pin};
 use super::types::{AuditRecord, ConsentItem, Guidance};
@@ -18,51 +15,6 @@ use super::types::{AuditRecord, ConsentItem, Guidance};
 const GUIDANCE_GAP_TICKS: u32 = 3;
 /// Digits of the patient PIN: the pad is full after this many.
 const PIN_LEN: usize = 4;
-
-/// The keypad and assisted mode's part of the session.
-#[derive(Debug)]
-pub(super) struct Assist {
-    /// Assisted mode is on for this patient.
-    pub on: bool,
-    /// The consent item asked on its own (index into the items shown).
-    item: usize,
-    /// The last prompt said: the repeat key says it again.
-    said: Option<Prompt>,
-    /// The face guidance last said, and the capture seconds since a prompt was said.
-    guidance: Option<Guidance>,
-    quiet_ticks: u32,
-}
-
-impl Assist {
-    pub fn new(settings: &Settings) -> Self {
-        Self {
-            on: settings.assisted,
-            item: 0,
-            said: None,
-            guidance: None,
-            quiet_ticks: 0,
-        }
-    }
-
-    /// Assisted mode's part of a view: the flag, and one consent item per screen.
-    pub fn describe(&self, view: &mut View) {
-        view.assisted = self.on;
-        if self.on && view.screen == Screen::ConsentItems {
-            view.consent = view.consent.get(self.item).copied().into_iter().collect();
-        }
-    }
-}
-
-impl Session {
-    /// `d`, or `d` × `[session] assisted_timeout_factor` in assisted mode.
-    pub(super) fn longer(&self, d: Duration) -> Duration {
-        if self.assist.on {
-            d.saturating_mul(self.settings.assisted_timeout_factor)
-        } else {
-            d
-        }
-    }
-}
 
 /// What [`after`] compares with: the session before the event.
 pub(super) struct Before {
