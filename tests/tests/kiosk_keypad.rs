@@ -284,9 +284,11 @@ fn face_then_pin_fallback_with_keys() {
     let said = k.said();
     assert_eq!(said.last(), Some(&On(Screen::MethodChoice)));
     let words = k.record.borrow().words.clone();
+    let said = words.last().unwrap();
+    assert!(said.contains("暗証番号をお使いください"), "{said}");
     assert!(
-        words.last().unwrap().contains("暗証番号をお使いください"),
-        "{words:?}"
+        said.ends_with("キーパッドでは、暗証番号は2を押してください"),
+        "{said}"
     );
     k.key("1");
     assert_eq!(
@@ -511,4 +513,23 @@ fn a_pin_is_found_as_a_token_or_a_list_only() {
     assert!(holds_pin("digits [1, 2, 3, 4]", "1234"));
     assert!(!holds_pin("2026-12-04T15:45:12.123456Z", "1234"));
     assert!(!holds_pin("serial 0A1234FF", "1234"));
+}
+
+#[test]
+fn every_prompt_said_without_notices_is_rendered_ahead() {
+    let k = Kiosk::new();
+    let ahead = view::all_prompts(&k.window, true);
+    k.place_card(PinState::Remaining(3));
+    k.key("2");
+    k.keys(PIN);
+    let said = k.record.borrow().words.clone();
+    assert!(said.len() >= 3, "{said:?}");
+    for words in said {
+        assert!(
+            ahead
+                .iter()
+                .any(|(lang, text)| *lang == Lang::Ja && *text == words),
+            "not rendered ahead: {words}"
+        );
+    }
 }

@@ -128,7 +128,8 @@ pub fn prompt_text(
     let keys = w.global::<ui::KeypadTexts>();
     let hint = |s: Screen| {
         if keypad {
-            keys.invoke_hint(screen(s)).to_string()
+            keys.invoke_hint(screen(s), w.get_face_available(), w.get_pin_available())
+                .to_string()
         } else {
             String::new()
         }
@@ -181,7 +182,8 @@ pub fn prompt_text(
 }
 
 /// Every fixed prompt in every language, to render ahead of time (the error and result
-/// screens' words are rendered when first said).
+/// screens' words, and prompts after a notice, are rendered when first said). Run on the
+/// window before its first view: it sets the methods' availability to word each choice.
 pub fn all_prompts(w: &ui::KioskWindow, keypad: bool) -> Vec<(Lang, String)> {
     let mut prompts: Vec<Prompt> = Screen::ALL
         .into_iter()
@@ -221,12 +223,23 @@ pub fn all_prompts(w: &ui::KioskWindow, keypad: bool) -> Vec<(Lang, String)> {
     let mut out = Vec::new();
     for lang in Lang::ALL {
         select_language(lang);
+        w.set_face_available(true);
+        w.set_pin_available(true);
         out.extend(
             prompts
                 .iter()
                 .filter_map(|&p| prompt_text(w, p, lang, keypad))
                 .map(|text| (lang, text)),
         );
+        // The method choice offers the methods the card allows.
+        for (face, pin) in [(true, false), (false, true), (false, false)] {
+            w.set_face_available(face);
+            w.set_pin_available(pin);
+            let choice = Prompt::Screen(Screen::MethodChoice);
+            out.extend(prompt_text(w, choice, lang, keypad).map(|text| (lang, text)));
+        }
+        w.set_face_available(false);
+        w.set_pin_available(false);
     }
     select_language(Lang::Ja);
     out
