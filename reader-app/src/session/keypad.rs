@@ -8,7 +8,7 @@ use super::effect::{Effect, Notice, Prompt, Screen, TimerId};
 use super::event::{Event, Key, Touch};
 use super::machine::Session;
 use super::state::{State, Step};
-use super::steps::{Face, Pin};
+use super::steps::{Face, Pin, StaffStep};
 use super::types::{AuditRecord, ConsentItem, Guidance};
 
 /// Face-capture seconds between two spoken guidance prompts, so one is heard to its end.
@@ -106,12 +106,14 @@ fn key_touch(s: &mut Session, key: Key, fx: &mut Vec<Effect>) -> Option<Touch> {
             return None;
         }
         (Key::CallStaff, _) => Touch::CallStaff,
-        (Key::Digit(d), S::PinEntry | S::StaffLogin) => {
+        // Only while a pad takes digits: a digit that reached a sub-flow's "ignored" log
+        // would show there.
+        (Key::Digit(d), _) if on_pad(&s.state) => {
             fx.push(Effect::Speak(Prompt::Tone, s.lang));
             Touch::Digit(d)
         }
-        (Key::Back, S::PinEntry | S::StaffLogin) => Touch::Backspace,
-        (Key::Enter, S::PinEntry | S::StaffLogin) => Touch::Submit,
+        (Key::Back, _) if on_pad(&s.state) => Touch::Backspace,
+        (Key::Enter, _) if on_pad(&s.state) => Touch::Submit,
         (
             Key::Cancel,
             S::PinEntry
@@ -142,6 +144,14 @@ fn key_touch(s: &mut Session, key: Key, fx: &mut Vec<Effect>) -> Option<Touch> {
             return None;
         }
     })
+}
+
+/// A PIN pad (the patient's or the staff's) waits for digits.
+fn on_pad(state: &State) -> bool {
+    matches!(
+        state,
+        State::Patient(_, Step::Pin(Pin::Entry { .. })) | State::Staff(StaffStep::Login { .. }, _)
+    )
 }
 
 /// Moves to the next consent item; false after the last.
@@ -262,8 +272,9 @@ pub(super) fn after(s: &mut Session, before: Before, fx: &mut Vec<Effect>) {
         }
         _ => {}
     }
+    // The repeat key says what to do, not a key's confirmation.
     let said = fx.iter().rev().find_map(|e| match e {
-        Effect::Speak(p, _) if *p != Prompt::Tone => Some(*p),
+        Effect::Speak(p, _) if !matches!(p, Prompt::Tone | Prompt::Assisted(_)) => Some(*p),
         _ => None,
     });
     if let Some(prompt) = said {

@@ -181,3 +181,21 @@ fn face_guidance_is_said_when_it_changes_and_never_over_the_last_prompt() {
     key(&mut s, Key::Cancel);
     assert_eq!(screen(&s), Screen::MethodChoice);
 }
+
+#[test]
+fn digits_while_the_card_checks_the_pin_are_dropped_without_a_trace() {
+    let mut s = at_choice(PinState::Remaining(3));
+    key(&mut s, Key::Digit(2));
+    pin_by_keys(&mut s, "1234");
+    key(&mut s, Key::Enter);
+    let fx = key(&mut s, Key::Digit(7));
+    assert!(fx.is_empty(), "{fx:?}");
+    assert_eq!(format!("{:?}", Event::Key(Key::Digit(7))), "Key(Digit(_))");
+    // Switching assisted mode is confirmed, but the repeat key still says the screen's prompt.
+    key(&mut s, Key::Assisted);
+    s.handle(Event::PinVerified(Ok(PinOutcome::Wrong { remaining: 2 })));
+    assert_eq!(
+        spoken(&key(&mut s, Key::Repeat)),
+        vec![Prompt::Screen(Screen::PinEntry)]
+    );
+}
