@@ -533,3 +533,21 @@ fn every_prompt_said_without_notices_is_rendered_ahead() {
         );
     }
 }
+
+#[test]
+fn speech_follows_the_chosen_language() {
+    let k = Kiosk::new();
+    k.place_card(PinState::Remaining(3));
+    k.send(Event::Touch(Touch::Language(Lang::En)));
+    k.key("2");
+    let words = k.record.borrow().words.clone();
+    view::select_language(Lang::Ja);
+    let english = &words[words.len() - 2..];
+    assert_eq!(
+        english,
+        [
+            "Choose how to confirm your identity. On the keypad, press 1 for face recognition or 2 for the PIN",
+            "Enter your PIN (4 digits). On the keypad, type the digits and press Enter. Press Backspace to delete one digit",
+        ]
+    );
+}
