@@ -551,3 +551,41 @@ fn speech_follows_the_chosen_language() {
         ]
     );
 }
+
+/// Whether the element `id` lies wholly inside a window of `size`.
+fn inside(w: &ui::KioskWindow, id: &str, (width, height): (f32, f32)) -> bool {
+    ElementHandle::find_by_element_id(w, id)
+        .next()
+        .is_some_and(|e| {
+            let (p, s) = (e.absolute_position(), e.size());
+            p.x >= -0.5
+                && p.y >= -0.5
+                && p.x + s.width <= width + 0.5
+                && p.y + s.height <= height + 0.5
+                && s.width > 0.0
+        })
+}
+
+#[test]
+fn the_keypad_bar_and_call_staff_stay_in_the_window_in_assisted_mode() {
+    let k = Kiosk::new();
+    k.window.set_assisted(true);
+    let mut problems = Vec::new();
+    for size in [(800.0, 480.0), (1024.0, 600.0), (1280.0, 800.0)] {
+        k.window.window().set_size(LogicalSize::new(size.0, size.1));
+        for screen in Screen::ALL {
+            k.window.set_screen(view::screen(screen));
+            for id in [
+                "TopBar::call-staff",
+                "KeypadBar::assist",
+                "KeypadBar::hint",
+                "StatusBar::status",
+            ] {
+                if !inside(&k.window, id, size) {
+                    problems.push(format!("{size:?} {screen:?}: {id}"));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
