@@ -83,8 +83,9 @@ pub enum Key {
     Assisted,
 }
 
-/// What the patient or staff tapped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the patient or staff tapped. Its `Debug` never shows a digit (events are logged; a
+/// digit may be part of a PIN).
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Touch {
     Language(Lang),
     CallStaff,
@@ -128,5 +129,36 @@ impl std::fmt::Debug for Key {
             Key::Help => "Help",
             Key::Assisted => "Assisted",
         })
+    }
+}
+
+impl std::fmt::Debug for Touch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Touch::Digit(_) => f.write_str("Digit(_)"),
+            Touch::Language(lang) => f.debug_tuple("Language").field(lang).finish(),
+            Touch::Proxy(on) => f.debug_tuple("Proxy").field(on).finish(),
+            Touch::ConsentToggle(item) => f.debug_tuple("ConsentToggle").field(item).finish(),
+            Touch::ConsentSet(item, yes) => {
+                f.debug_tuple("ConsentSet").field(item).field(yes).finish()
+            }
+            Touch::Register(yes) => f.debug_tuple("Register").field(yes).finish(),
+            Touch::StaffVisual(reason) => f.debug_tuple("StaffVisual").field(reason).finish(),
+            Touch::CallStaff => f.write_str("CallStaff"),
+            Touch::ChooseFace => f.write_str("ChooseFace"),
+            Touch::ChoosePin => f.write_str("ChoosePin"),
+            Touch::Backspace => f.write_str("Backspace"),
+            Touch::Clear => f.write_str("Clear"),
+            Touch::Submit => f.write_str("Submit"),
+            Touch::Cancel => f.write_str("Cancel"),
+            Touch::ConsentAll => f.write_str("ConsentAll"),
+            Touch::ConsentPerItem => f.write_str("ConsentPerItem"),
+            Touch::ConsentReview => f.write_str("ConsentReview"),
+            Touch::ConsentConfirm => f.write_str("ConsentConfirm"),
+            Touch::StaffChooseFace => f.write_str("StaffChooseFace"),
+            Touch::StaffChoosePin => f.write_str("StaffChoosePin"),
+            Touch::StaffExit => f.write_str("StaffExit"),
+            Touch::Assisted => f.write_str("Assisted"),
+        }
     }
 }

@@ -191,6 +191,12 @@ fn digits_while_the_card_checks_the_pin_are_dropped_without_a_trace() {
     let fx = key(&mut s, Key::Digit(7));
     assert!(fx.is_empty(), "{fx:?}");
     assert_eq!(format!("{:?}", Event::Key(Key::Digit(7))), "Key(Digit(_))");
+    let tapped = Event::Touch(Touch::Digit(7));
+    assert_eq!(
+        format!("{tapped:?}"),
+        "Touch(Digit(_))",
+        "a tapped digit is logged as hidden"
+    );
     // Switching assisted mode is confirmed, but the repeat key still says the screen's prompt.
     key(&mut s, Key::Assisted);
     s.handle(Event::PinVerified(Ok(PinOutcome::Wrong { remaining: 2 })));
