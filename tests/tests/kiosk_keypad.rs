@@ -146,6 +146,14 @@ impl Kiosk {
         }
     }
 
+    /// From the method choice: `2`, the PIN by keys, Enter, and the card accepts it.
+    fn verified_by_pin(&self) {
+        self.key("2");
+        self.enter_pin();
+        self.send(Event::PinVerified(Ok(PinOutcome::Verified(Self::proof()))));
+        assert_eq!(self.screen(), ui::Screen::ConsentChoice);
+    }
+
     /// Consent with the keys `answers` (1 yes, 2 no per item; or `1` for all), Enter on the
     /// summary, the reception answers `Valid`; returns what was handed off.
     fn consent_and_result(&self, answers: &str) -> VerificationResult {
@@ -296,9 +304,7 @@ fn face_then_pin_fallback_with_keys() {
         ui::Screen::MethodChoice,
         "face is no longer offered"
     );
-    k.key("2");
-    k.enter_pin();
-    k.send(Event::PinVerified(Ok(PinOutcome::Verified(Kiosk::proof()))));
+    k.verified_by_pin();
     assert_eq!(k.screen(), ui::Screen::ConsentChoice);
     k.assert_no_pin_leaked();
 }
@@ -307,9 +313,7 @@ fn face_then_pin_fallback_with_keys() {
 fn consent_yes_and_no_per_item_with_keys() {
     let k = Kiosk::new();
     k.place_card(PinState::Remaining(3));
-    k.key("2");
-    k.enter_pin();
-    k.send(Event::PinVerified(Ok(PinOutcome::Verified(Kiosk::proof()))));
+    k.verified_by_pin();
     k.said();
     let result = k.consent_and_result("22121");
     assert_eq!(
@@ -411,9 +415,7 @@ fn assisted_mode_changes_the_type_timeouts_and_consent_layout_as_configured() {
         .contains(&Effect::StartTimer(TimerId::Idle, Duration::from_secs(120))));
     let larger = headline_height(&k);
     assert!(larger > normal * 1.2, "{normal} → {larger}");
-    k.key("2");
-    k.enter_pin();
-    k.send(Event::PinVerified(Ok(PinOutcome::Verified(Kiosk::proof()))));
+    k.verified_by_pin();
     k.key("2");
     use slint::Model;
     assert_eq!(

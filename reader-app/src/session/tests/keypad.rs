@@ -25,6 +25,13 @@ fn pin_by_keys(s: &mut Session, pin: &str) -> Vec<Prompt> {
     said
 }
 
+/// From the method choice: `2`, the PIN by keys and Enter (the card is checking it).
+fn pin_submitted_by_keys(s: &mut Session) {
+    key(s, Key::Digit(2));
+    pin_by_keys(s, "1234");
+    key(s, Key::Enter);
+}
+
 #[test]
 fn the_pin_is_entered_with_tones_and_only_the_count_is_said() {
     let mut s = at_choice(PinState::Remaining(3));
@@ -49,9 +56,7 @@ fn the_pin_is_entered_with_tones_and_only_the_count_is_said() {
 #[test]
 fn consent_items_are_asked_one_at_a_time_one_yes_two_no() {
     let mut s = at_choice(PinState::Remaining(3));
-    key(&mut s, Key::Digit(2));
-    pin_by_keys(&mut s, "1234");
-    key(&mut s, Key::Enter);
+    pin_submitted_by_keys(&mut s);
     s.handle(Event::PinVerified(Ok(PinOutcome::Verified(proof()))));
     assert_eq!(screen(&s), Screen::ConsentChoice);
     let mut said = spoken(&key(&mut s, Key::Digit(2)));
@@ -142,9 +147,7 @@ fn assisted_mode_doubles_the_timeouts_repeats_the_prompt_and_calls_staff_on_a_ti
 fn assisted_mode_asks_one_consent_item_per_screen() {
     let mut s = at_choice(PinState::Remaining(3));
     key(&mut s, Key::Assisted);
-    key(&mut s, Key::Digit(2));
-    pin_by_keys(&mut s, "1234");
-    key(&mut s, Key::Enter);
+    pin_submitted_by_keys(&mut s);
     s.handle(Event::PinVerified(Ok(PinOutcome::Verified(proof()))));
     touch(&mut s, Touch::ConsentPerItem);
     assert_eq!(s.view().consent, vec![(ConsentItem::Drug, true)]);
@@ -185,9 +188,7 @@ fn face_guidance_is_said_when_it_changes_and_never_over_the_last_prompt() {
 #[test]
 fn digits_while_the_card_checks_the_pin_are_dropped_without_a_trace() {
     let mut s = at_choice(PinState::Remaining(3));
-    key(&mut s, Key::Digit(2));
-    pin_by_keys(&mut s, "1234");
-    key(&mut s, Key::Enter);
+    pin_submitted_by_keys(&mut s);
     let fx = key(&mut s, Key::Digit(7));
     assert!(fx.is_empty(), "{fx:?}");
     assert_eq!(format!("{:?}", Event::Key(Key::Digit(7))), "Key(Digit(_))");
