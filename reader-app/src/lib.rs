@@ -12,6 +12,7 @@ pub mod display;
 pub mod errors;
 pub mod fatal;
 pub mod handoff;
+pub mod keypad;
 pub mod kiosk;
 pub mod lang;
 pub mod metrics;

@@ -34,6 +34,7 @@ mod kiosk_demo;
 mod kiosk_e2e;
 mod kiosk_e2e_face;
 mod kiosk_flows;
+mod kiosk_keypad;
 mod kiosk_languages;
 mod kiosk_registration;
 mod kiosk_staff_call;

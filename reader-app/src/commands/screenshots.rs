@@ -118,8 +118,25 @@ pub fn run(outdir: &Path) -> anyhow::Result<()> {
             file_name(screen, Lang::Ja).replace(".png", &format!(".{}x{}.png", SMALL.0, SMALL.1));
         render(outdir, name, screen, Lang::Ja, SMALL)?;
     }
+    for (screen, assisted) in KEYPAD_SCREENS {
+        let look = if assisted { "assisted" } else { "keypad" };
+        let name = file_name(screen, Lang::Ja).replace(".png", &format!(".{look}.png"));
+        let mut view = sample(screen, Lang::Ja);
+        view.assisted = assisted;
+        if assisted {
+            view.consent.truncate(1);
+        }
+        snapshot(&outdir.join(name), (WIDTH, HEIGHT), &view, true)?;
+    }
     Ok(())
 }
+
+/// Japanese screens with the keypad bar, plain or in assisted mode (`method-choice.ja.keypad.png`).
+const KEYPAD_SCREENS: [(Screen, bool); 3] = [
+    (Screen::MethodChoice, false),
+    (Screen::PinEntry, true),
+    (Screen::ConsentItems, true),
+];
 
 /// Renders the sample of `screen` in `lang` at `size` to `outdir/name`.
 fn render(
@@ -129,11 +146,25 @@ fn render(
     lang: Lang,
     (width, height): (u32, u32),
 ) -> anyhow::Result<()> {
-    let path = outdir.join(name);
-    let view = sample(screen, lang);
-    ui::snapshot::render_png(&path, width, height, |w| {
+    snapshot(
+        &outdir.join(name),
+        (width, height),
+        &sample(screen, lang),
+        false,
+    )
+}
+
+/// Renders `view` at `size` to `path`, with the keypad bar when `keypad`.
+fn snapshot(
+    path: &Path,
+    (width, height): (u32, u32),
+    view: &View,
+    keypad: bool,
+) -> anyhow::Result<()> {
+    ui::snapshot::render_png(path, width, height, |w| {
         w.set_reader_name("Virtual PCD 00 00".into());
-        crate::kiosk::view::apply(w, &view);
+        w.set_keypad_hints(keypad);
+        crate::kiosk::view::apply(w, view);
     })?;
     println!("{}", path.display());
     Ok(())

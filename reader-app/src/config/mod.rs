@@ -47,6 +47,7 @@ pub struct Config {
     pub session: crate::session::Settings,
     pub staff: crate::staff::StaffConfig,
     pub voice: crate::voice::VoiceConfig,
+    pub keypad: crate::keypad::KeypadConfig,
 }
 
 impl Default for Config {
@@ -72,6 +73,7 @@ impl Default for Config {
             session: Default::default(),
             staff: Default::default(),
             voice: Default::default(),
+            keypad: Default::default(),
         }
     }
 }
@@ -189,7 +191,8 @@ impl Config {
                 format!("member {:?}", bad.id),
             ));
         }
-        self.voice.validate()
+        self.voice.validate()?;
+        self.keypad.validate()
     }
 
     fn validate_kiosk_id(&self) -> Result<(), Invalid> {

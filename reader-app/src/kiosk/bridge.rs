@@ -7,12 +7,20 @@ use std::time::Duration;
 
 use slint::ComponentHandle;
 
-use crate::session::{Event, Screen, Touch, View};
+use crate::session::{Event, Prompt, Screen, Touch, View};
 
 use super::view;
 
-/// Sends the window's touches to the session.
-pub(super) fn connect_touches(window: &ui::KioskWindow, tx: &mpsc::Sender<Event>) {
+/// Sends the window's touches and keypad keys to the session.
+pub(super) fn connect_touches(
+    window: &ui::KioskWindow,
+    tx: &mpsc::Sender<Event>,
+    keypad: crate::keypad::KeypadConfig,
+) {
+    let send = tx.clone();
+    view::connect_keys(window, keypad, move |event| {
+        let _ = send.send(event);
+    });
     let send = tx.clone();
     window.on_call_staff(move || {
         let _ = send.send(Event::Touch(Touch::CallStaff));
@@ -34,10 +42,20 @@ pub(super) fn connect_touches(window: &ui::KioskWindow, tx: &mpsc::Sender<Event>
     });
 }
 
+/// The digit keys of a shuffling pad: in order in assisted mode (the keys stay where the
+/// fingers learnt them), else shuffled.
+pub fn pad_keys(assisted: bool) -> [i32; 10] {
+    if assisted {
+        ORDERED_DIGITS
+    } else {
+        shuffled_digits()
+    }
+}
+
 /// The ten digits in a random order (Fisher–Yates over the system RNG).
 pub fn shuffled_digits() -> [i32; 10] {
     use ring::rand::{SecureRandom, SystemRandom};
-    let mut keys = [1, 2, 3, 4, 5, 6, 7, 8, 9, 0];
+    let mut keys = ORDERED_DIGITS;
     let mut random = [0u8; 10];
     if SystemRandom::new().fill(&mut random).is_err() {
         tracing::warn!("no system randomness: PIN pad keeps its order");
@@ -58,28 +76,34 @@ pub(super) fn set_pad_keys(ui: &slint::Weak<ui::KioskWindow>, keys: [i32; 10]) {
     });
 }
 
-/// Takes the screen's prompt in `lang` from the window's translations and speaks it.
+/// The ten digits in order (assisted mode never shuffles the pad).
+pub const ORDERED_DIGITS: [i32; 10] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 0];
+
+/// Takes `prompt`'s words in `lang` from the window's translations and speaks them; the key
+/// tone goes straight to the voice.
 pub(super) fn speak(
     ui: &slint::Weak<ui::KioskWindow>,
     voice: &crate::voice::Voice,
-    screen: Screen,
+    prompt: Prompt,
     lang: crate::session::Lang,
+    keypad: bool,
 ) {
+    use crate::voice::Utterance;
+    if prompt == Prompt::Tone {
+        voice.say(Utterance::Tone);
+        return;
+    }
     let (tx, rx) = mpsc::channel();
     let ui = ui.clone();
     let asked = slint::invoke_from_event_loop(move || {
         if let Some(w) = ui.upgrade() {
             view::select_language(lang);
-            let _ = tx.send(
-                w.global::<ui::Texts>()
-                    .invoke_prompt(view::screen(screen))
-                    .to_string(),
-            );
+            let _ = tx.send(view::prompt_text(&w, prompt, lang, keypad));
         }
     });
     if asked.is_ok() {
-        if let Ok(text) = rx.recv_timeout(Duration::from_secs(1)) {
-            voice.say(lang, text);
+        if let Ok(Some(text)) = rx.recv_timeout(Duration::from_secs(1)) {
+            voice.say(Utterance::Text(lang, text));
         }
     }
 }
@@ -155,5 +179,15 @@ mod tests {
             seen.insert(keys);
         }
         assert!(seen.len() > 1, "20 shuffles gave one order");
+    }
+
+    #[test]
+    fn assisted_mode_never_shuffles_the_pad() {
+        for _ in 0..20 {
+            assert_eq!(super::pad_keys(true), super::ORDERED_DIGITS);
+        }
+        let orders: std::collections::HashSet<_> =
+            (0..20).map(|_| super::pad_keys(false)).collect();
+        assert!(orders.len() > 1);
     }
 }

@@ -116,7 +116,7 @@ pub fn run_in(window: &ui::KioskWindow, config: &Config, mode: Mode) -> anyhow::
     window.set_reader_name(reader_name(&reader_filter).into());
 
     let (tx, rx) = mpsc::channel();
-    bridge::connect_touches(window, &tx);
+    bridge::connect_touches(window, &tx, config.keypad.clone());
     let (feed, _console) = console(config, &tx, &audit)?;
     let readers = Readers {
         patient: reader_filter,
@@ -150,16 +150,19 @@ pub fn run_in(window: &ui::KioskWindow, config: &Config, mode: Mode) -> anyhow::
         staff: config.staff.clone(),
         voice: crate::voice::Voice::start(config.voice.clone()),
     };
+    ports
+        .voice
+        .prerender(view::all_prompts(window, config.keypad.enabled));
     let view = window.as_weak();
     let session = Session::new(config.session_settings()).with_challenge_seed(random_seed()?);
-    let shuffle = config.session.shuffle_pin_pad;
+    let pad = (config.session.shuffle_pin_pad, config.keypad.enabled);
     let kiosk_id = config.kiosk_id.clone();
     // The session thread holds a sender of its own channel (for the capture thread), so it
     // never sees the channel close: it is left to end with the process.
     std::thread::Builder::new()
         .name("session".into())
         .spawn(move || {
-            Runtime::new(ports, tx, shuffle, kiosk_id)
+            Runtime::new(ports, tx, pad, kiosk_id)
                 .with_console(feed)
                 .run(session, &rx, &view)
         })?;

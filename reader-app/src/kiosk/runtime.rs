@@ -15,7 +15,7 @@ use crate::metrics::SessionObserver;
 use crate::session::{Effect, Event, Screen, Session, View};
 
 use super::bridge::{
-    clear_preview, set_pad_keys, show, show_preview, show_staff_cause, shuffled_digits, speak,
+    clear_preview, pad_keys, set_pad_keys, show, show_preview, show_staff_cause, speak,
 };
 use super::ports::{CaptureProgress, FacePort};
 use super::timers::Timers;
@@ -25,6 +25,8 @@ use super::{reception, Ports};
 pub(super) struct Runtime {
     ports: Ports,
     shuffle_pad: bool,
+    /// A keypad is fitted: prompts say its keys too.
+    keypad: bool,
     /// The view last shown; a staff call reports its screen, error and tries left.
     last_view: Option<View>,
     tx: mpsc::Sender<Event>,
@@ -57,10 +59,16 @@ fn settle<T>(last: &LastFailure, result: Result<T, Failure>) -> Result<T, KioskE
 }
 
 impl Runtime {
-    pub fn new(ports: Ports, tx: mpsc::Sender<Event>, shuffle_pad: bool, kiosk_id: String) -> Self {
+    pub fn new(
+        ports: Ports,
+        tx: mpsc::Sender<Event>,
+        (shuffle_pad, keypad): (bool, bool),
+        kiosk_id: String,
+    ) -> Self {
         Self {
             ports,
             shuffle_pad,
+            keypad,
             last_view: None,
             tx,
             timers: Timers::default(),
@@ -151,10 +159,12 @@ impl Runtime {
         let last = &self.last_failure;
         match effect {
             Effect::Show(view) => {
-                let entering_pad =
-                    view.screen == Screen::PinEntry && self.shown() != Some(Screen::PinEntry);
+                let last = self.last_view.as_ref();
+                let entering_pad = view.screen == Screen::PinEntry
+                    && (self.shown() != Some(Screen::PinEntry)
+                        || last.is_some_and(|v| v.assisted != view.assisted));
                 if entering_pad && self.shuffle_pad {
-                    set_pad_keys(ui, shuffled_digits());
+                    set_pad_keys(ui, pad_keys(view.assisted));
                 }
                 self.last_view = Some(view.clone());
                 let error = view.last_error;
@@ -167,7 +177,7 @@ impl Runtime {
                     show_staff_cause(ui, failure);
                 }
             }
-            Effect::Speak(screen, lang) => speak(ui, &p.voice, screen, lang),
+            Effect::Speak(prompt, lang) => speak(ui, &p.voice, prompt, lang, self.keypad),
             Effect::SetLanguage(_) => {}
             Effect::StartTimer(id, after) => self.timers.start(id, after),
             Effect::CancelTimer(id) => self.timers.cancel(id),

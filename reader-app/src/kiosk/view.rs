@@ -2,9 +2,12 @@
 
 use slint::{ModelRc, VecModel};
 
+use slint::ComponentHandle;
+
+use crate::keypad::KeypadConfig;
 use crate::session::{
-    Challenge, ConsentItem, Guidance, Lang, Notice, Qualification, Screen, Touch, View,
-    VisualReason,
+    Challenge, ConsentItem, Event, Guidance, Lang, Notice, Prompt, Qualification, Screen, Touch,
+    View, VisualReason,
 };
 
 /// Sets every property of `window` from `view`, in the view's language.
@@ -95,6 +98,155 @@ pub fn apply(window: &ui::KioskWindow, view: &View) {
             .into(),
     );
     window.set_visual_available(view.visual_available);
+    window.set_assisted(view.assisted);
+}
+
+/// Sends the window's keys, through the keypad map, and the ゆっくり操作 touch to `send`.
+pub fn connect_keys(
+    window: &ui::KioskWindow,
+    keypad: KeypadConfig,
+    send: impl Fn(Event) + Clone + 'static,
+) {
+    window.set_keypad_hints(keypad.enabled);
+    let to_session = send.clone();
+    window.on_key(move |text| match keypad.key(&text) {
+        Some(key) => {
+            to_session(Event::Key(key));
+            true
+        }
+        None => false,
+    });
+    window.on_toggle_assisted(move || send(Event::Touch(Touch::Assisted)));
+}
+
+/// What the voice says for `prompt` in `lang` (the window's translation selected): a screen's
+/// notices, its prompt, and the keypad's part when `keypad` is fitted; `None` for the key tone.
+pub fn prompt_text(
+    w: &ui::KioskWindow,
+    prompt: Prompt,
+    lang: Lang,
+    keypad: bool,
+) -> Option<String> {
+    let texts = w.global::<ui::Texts>();
+    let keys = w.global::<ui::KeypadTexts>();
+    let hint = |s: Screen| {
+        if keypad {
+            keys.invoke_hint(screen(s), w.get_face_available(), w.get_pin_available())
+                .to_string()
+        } else {
+            String::new()
+        }
+    };
+    let notices = || -> Vec<String> {
+        use slint::Model;
+        let days = w.get_expiry_days();
+        w.get_notices()
+            .iter()
+            .map(|n| texts.invoke_notice(n, days).to_string())
+            .collect()
+    };
+    let parts: Vec<String> = match prompt {
+        Prompt::Tone => return None,
+        Prompt::Screen(Screen::Error) => {
+            vec![w.get_error_message().to_string(), hint(Screen::Error)]
+        }
+        Prompt::Screen(Screen::Result) => vec![
+            texts.invoke_answer(w.get_answer()).to_string(),
+            texts.invoke_next_step(w.get_answer()).to_string(),
+            texts.invoke_prompt(ui::Screen::Result).to_string(),
+        ],
+        Prompt::Screen(s) => [
+            notices(),
+            vec![texts.invoke_prompt(screen(s)).to_string(), hint(s)],
+        ]
+        .concat(),
+        Prompt::Challenge(c) => vec![
+            texts.invoke_prompt(ui::Screen::FaceCapture).to_string(),
+            texts.invoke_challenge(challenge(c)).to_string(),
+            hint(Screen::FaceCapture),
+        ],
+        Prompt::Guidance(g) => vec![texts.invoke_guidance(guidance(g)).to_string()],
+        Prompt::PinEntered => vec![keys.invoke_pin_entered().to_string()],
+        Prompt::ConsentItem(item) => vec![keys.invoke_item(consent_kind(item)).to_string()],
+        Prompt::Help => vec![keys.invoke_help().to_string()],
+        Prompt::Assisted(on) => vec![keys.invoke_assisted(on).to_string()],
+    };
+    let stop = if matches!(lang, Lang::Ja | Lang::ZhHans) {
+        "。"
+    } else {
+        ". "
+    };
+    let parts: Vec<&str> = parts
+        .iter()
+        .map(|p| p.trim_end_matches(['。', '.']))
+        .filter(|p| !p.is_empty())
+        .collect();
+    // The screen's texts keep their phrases whole with word joiners; the voice gets plain words.
+    Some(parts.join(stop).replace(ui::phrases::WORD_JOINER, ""))
+}
+
+/// Every fixed prompt in every language, to render ahead of time (the error and result
+/// screens' words, and prompts after a notice, are rendered when first said). Run on the
+/// window before its first view: it sets the methods' availability to word each choice.
+pub fn all_prompts(w: &ui::KioskWindow, keypad: bool) -> Vec<(Lang, String)> {
+    let mut prompts: Vec<Prompt> = Screen::ALL
+        .into_iter()
+        .filter(|s| !matches!(s, Screen::Error | Screen::Result))
+        .map(Prompt::Screen)
+        .collect();
+    prompts.extend(ConsentItem::ALL.map(Prompt::ConsentItem));
+    prompts.extend(
+        [
+            Challenge::TurnLeft,
+            Challenge::TurnRight,
+            Challenge::Closer,
+            Challenge::Blink,
+        ]
+        .map(Prompt::Challenge),
+    );
+    prompts.extend(
+        [
+            Guidance::NoFace,
+            Guidance::SeveralFaces,
+            Guidance::MoveCloser,
+            Guidance::MoveBack,
+            Guidance::CenterFace,
+            Guidance::RemoveMask,
+            Guidance::LookStraight,
+            Guidance::UncoverEyes,
+            Guidance::TooDark,
+        ]
+        .map(Prompt::Guidance),
+    );
+    prompts.extend([
+        Prompt::PinEntered,
+        Prompt::Help,
+        Prompt::Assisted(true),
+        Prompt::Assisted(false),
+    ]);
+    let mut out = Vec::new();
+    for lang in Lang::ALL {
+        select_language(lang);
+        w.set_face_available(true);
+        w.set_pin_available(true);
+        out.extend(
+            prompts
+                .iter()
+                .filter_map(|&p| prompt_text(w, p, lang, keypad))
+                .map(|text| (lang, text)),
+        );
+        // The method choice offers the methods the card allows.
+        for (face, pin) in [(true, false), (false, true), (false, false)] {
+            w.set_face_available(face);
+            w.set_pin_available(pin);
+            let choice = Prompt::Screen(Screen::MethodChoice);
+            out.extend(prompt_text(w, choice, lang, keypad).map(|text| (lang, text)));
+        }
+        w.set_face_available(false);
+        w.set_pin_available(false);
+    }
+    select_language(Lang::Ja);
+    out
 }
 
 /// Switches the bundled translation (Japanese too: its bundle has the phrase breaks).

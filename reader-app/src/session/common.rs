@@ -68,7 +68,7 @@ pub(super) fn handle(s: &mut Session, state: State, event: Event, fx: &mut Vec<E
             fx.push(Effect::SetLanguage(lang));
             let screen = state.screen();
             s.go(state, fx);
-            fx.push(Effect::Speak(screen, lang));
+            fx.push(Effect::Speak(super::Prompt::Screen(screen), lang));
             Next::Entered
         }
         Event::Touch(Touch::CallStaff) => call_staff(s, state, fx),

@@ -107,6 +107,12 @@ fn consent(
             }
             ConsentStep::Items
         }
+        (ConsentStep::Items, Touch::ConsentSet(item, yes)) => {
+            if let Some((_, agreed)) = v.consent.items.iter_mut().find(|(i, _)| *i == item) {
+                *agreed = yes;
+            }
+            ConsentStep::Items
+        }
         (ConsentStep::Items, Touch::ConsentReview) => ConsentStep::Summary,
         (ConsentStep::Items | ConsentStep::Summary, Touch::Cancel) => {
             v.consent = Consent::defaults(&s.settings.consent_items);
@@ -136,7 +142,7 @@ fn deliver(p: Patient, v: Verified, fx: &mut Vec<Effect>) -> Next {
 fn result(s: &mut Session, p: Patient, answer: Qualification, fx: &mut Vec<Effect>) -> Next {
     fx.push(Effect::StartTimer(
         TimerId::ResultHold,
-        s.settings.result_hold(),
+        s.longer(s.settings.result_hold()),
     ));
     Next::Go(State::Patient(p, Step::Result(answer)))
 }

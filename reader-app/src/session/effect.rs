@@ -22,14 +22,16 @@ pub enum TimerId {
     CardFrontReread,
     /// 本人確認ができました stays on screen this long before the consent.
     VerifiedHold,
+    /// Assisted mode: the prompt is said again after this long without a key or touch.
+    RepeatPrompt,
 }
 
 /// One output of [`super::Session::handle`], carried out in order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     Show(View),
-    /// Play the voice prompt of a screen in the current language.
-    Speak(Screen, Lang),
+    /// Play a voice prompt in the current language.
+    Speak(Prompt, Lang),
     /// Switch the UI's translation.
     SetLanguage(Lang),
     StartTimer(TimerId, Duration),
@@ -77,6 +79,27 @@ pub enum Effect {
         certificate_serial: Option<String>,
     },
     Audit(AuditRecord),
+}
+
+/// What the voice says (the identifiers tests assert); never a digit the patient typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prompt {
+    /// The screen's prompt, with what to do on the touch screen and on the keypad.
+    Screen(Screen),
+    /// A short tone: a key was taken (each PIN digit, never the digit spoken).
+    Tone,
+    /// 4桁入力しました: the PIN pad is full, press enter.
+    PinEntered,
+    /// The face capture's prompt with its liveness challenge.
+    Challenge(Challenge),
+    /// Face-capture guidance (closer, too dark, no face …).
+    Guidance(Guidance),
+    /// One consent item asked on its own: 1 = yes, 2 = no.
+    ConsentItem(ConsentItem),
+    /// The keypad's keys, said when the patient asks for help (staff are called too).
+    Help,
+    /// Assisted mode was switched on (true) or off.
+    Assisted(bool),
 }
 
 /// Calls `$then!` with every screen, in the order of a session: the one list of screens, from
@@ -200,6 +223,8 @@ pub struct View {
     pub last_error: Option<KioskError>,
     /// 目視確認 is possible (a card was read).
     pub visual_available: bool,
+    /// Assisted mode: larger type, one question per screen, the pad never shuffled.
+    pub assisted: bool,
 }
 
 impl View {
@@ -226,6 +251,7 @@ impl View {
             operator: None,
             last_error: None,
             visual_available: false,
+            assisted: false,
         }
     }
 }

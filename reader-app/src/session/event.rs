@@ -63,10 +63,31 @@ pub enum Event {
 
     TimerFired(TimerId),
     Touch(Touch),
+    /// A key of the patient's numeric keypad.
+    Key(Key),
 }
 
-/// What the patient or staff tapped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A key of the numeric keypad, as the keypad map (`[keypad]`) names it. Its `Debug` never
+/// shows a digit (events are logged; a digit may be part of a PIN).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    Digit(u8),
+    Enter,
+    /// Back / clear: the last digit.
+    Back,
+    Cancel,
+    CallStaff,
+    /// Say the current prompt again.
+    Repeat,
+    /// Say the keys, switch assisted mode on and call staff.
+    Help,
+    /// Switch assisted mode on or off.
+    Assisted,
+}
+
+/// What the patient or staff tapped. Its `Debug` never shows a digit (events are logged; a
+/// digit may be part of a PIN).
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Touch {
     Language(Lang),
     CallStaff,
@@ -84,6 +105,8 @@ pub enum Touch {
     ConsentAll,
     ConsentPerItem,
     ConsentToggle(ConsentItem),
+    /// Yes (true) or no for one consent item, asked on its own.
+    ConsentSet(ConsentItem, bool),
     ConsentReview,
     ConsentConfirm,
     /// Answer to the 初回利用登録 offer.
@@ -92,4 +115,52 @@ pub enum Touch {
     StaffChooseFace,
     StaffChoosePin,
     StaffExit,
+    /// ゆっくり操作: switch assisted mode on or off.
+    Assisted,
+}
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Key::Digit(_) => "Digit(_)",
+            Key::Enter => "Enter",
+            Key::Back => "Back",
+            Key::Cancel => "Cancel",
+            Key::CallStaff => "CallStaff",
+            Key::Repeat => "Repeat",
+            Key::Help => "Help",
+            Key::Assisted => "Assisted",
+        })
+    }
+}
+
+impl std::fmt::Debug for Touch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Touch::Digit(_) => f.write_str("Digit(_)"),
+            Touch::Language(lang) => f.debug_tuple("Language").field(lang).finish(),
+            Touch::Proxy(on) => f.debug_tuple("Proxy").field(on).finish(),
+            Touch::ConsentToggle(item) => f.debug_tuple("ConsentToggle").field(item).finish(),
+            Touch::ConsentSet(item, yes) => {
+                f.debug_tuple("ConsentSet").field(item).field(yes).finish()
+            }
+            Touch::Register(yes) => f.debug_tuple("Register").field(yes).finish(),
+            Touch::StaffVisual(reason) => f.debug_tuple("StaffVisual").field(reason).finish(),
+            Touch::CallStaff => f.write_str("CallStaff"),
+            Touch::ChooseFace => f.write_str("ChooseFace"),
+            Touch::ChoosePin => f.write_str("ChoosePin"),
+            Touch::Backspace => f.write_str("Backspace"),
+            Touch::Clear => f.write_str("Clear"),
+            Touch::Submit => f.write_str("Submit"),
+            Touch::Cancel => f.write_str("Cancel"),
+            Touch::ConsentAll => f.write_str("ConsentAll"),
+            Touch::ConsentPerItem => f.write_str("ConsentPerItem"),
+            Touch::ConsentReview => f.write_str("ConsentReview"),
+            Touch::ConsentConfirm => f.write_str("ConsentConfirm"),
+            Touch::StaffChooseFace => f.write_str("StaffChooseFace"),
+            Touch::StaffChoosePin => f.write_str("StaffChoosePin"),
+            Touch::StaffExit => f.write_str("StaffExit"),
+            Touch::Assisted => f.write_str("Assisted"),
+        }
+    }
 }

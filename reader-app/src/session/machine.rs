@@ -3,8 +3,10 @@
 
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use std::time::Duration;
 
-use super::effect::{Effect, Notice, Screen, TimerId, View};
+use super::assisted::Assist;
+use super::effect::{Effect, Notice, Prompt, Screen, TimerId, View};
 use super::event::Event;
 use super::settings::Settings;
 use super::state::{State, Step};
@@ -29,6 +31,8 @@ pub struct Session {
     /// another screen is entered.
     pub(super) step_notice: Option<(Screen, Notice)>,
     pub(super) idle_armed: bool,
+    /// The keypad path and assisted mode ([`super::keypad`]).
+    pub(super) assist: Assist,
     /// Draws each capture's liveness challenge, so the next one cannot be predicted; the
     /// runtime seeds it from the operating system ([`Session::with_challenge_seed`]).
     pub(super) challenge_draw: ChaCha8Rng,
@@ -61,6 +65,7 @@ impl Default for Session {
 impl Session {
     pub fn new(settings: Settings) -> Self {
         Self {
+            assist: Assist::new(&settings),
             settings,
             state: State::Idle,
             shown: Screen::Waiting,
@@ -88,6 +93,15 @@ impl Session {
         }
     }
 
+    /// `d`, or `d` × `[session] assisted_timeout_factor` in assisted mode.
+    pub(super) fn longer(&self, d: Duration) -> Duration {
+        if self.assist.on {
+            d.saturating_mul(self.settings.assisted_timeout_factor)
+        } else {
+            d
+        }
+    }
+
     /// Says `notice` on `screen` (the screen the step goes to) until another screen is entered.
     pub(super) fn raise(&mut self, screen: Screen, notice: Notice) {
         self.step_notice = Some((screen, notice));
@@ -102,13 +116,16 @@ impl Session {
         }
         if self.state.waits_for_touch() {
             self.idle_armed = true;
-            fx.push(Effect::StartTimer(TimerId::Idle, self.settings.idle()));
+            fx.push(Effect::StartTimer(
+                TimerId::Idle,
+                self.longer(self.settings.idle()),
+            ));
         } else if std::mem::take(&mut self.idle_armed) {
             fx.push(Effect::CancelTimer(TimerId::Idle));
         }
         fx.push(Effect::Show(self.view()));
         if screen != std::mem::replace(&mut self.shown, screen) {
-            fx.push(Effect::Speak(screen, self.lang));
+            fx.push(Effect::Speak(Prompt::Screen(screen), self.lang));
         }
     }
 
@@ -219,6 +236,7 @@ impl Session {
         if !view.notices.iter().any(|n| n.is_instruction()) {
             view.notices.extend(self.instruction(&view));
         }
+        self.assist.describe(&mut view);
         view
     }
 }

@@ -9,18 +9,22 @@
 //!
 //! Each sub-flow is a module with its transitions: `common` (card, reader, language,
 //! 係員を呼ぶ and idle timeouts, handled first in every state), `choice` (reading the card,
-//! choosing a method), `face`, `pin`, `staff` and `consent` (consent, hand-off, result).
+//! choosing a method), `face`, `pin`, `staff` and `consent` (consent, hand-off, result);
+//! `keypad` sees every event before them and after them (keypad keys as touches, the prompts
+//! that depend on more than the screen, assisted mode), with its data in `assisted`.
 //! `state` holds the states and `steps` each sub-flow's step, each with exactly its data;
 //! `machine` the session's own data and what every sub-flow uses. Imports go one way, in this
-//! order, and never back: types ← effect ← event ← settings ← steps ← state ← machine ←
-//! consent ← face, pin ← staff ← choice, common.
+//! order, and never back: types ← effect ← event ← settings ← assisted, steps ← state ←
+//! machine ← consent ← face, pin ← staff ← choice, common ← keypad.
 
+mod assisted;
 mod choice;
 mod common;
 mod consent;
 mod effect;
 mod event;
 mod face;
+mod keypad;
 mod machine;
 mod pin;
 mod settings;
@@ -32,8 +36,8 @@ mod tests;
 mod types;
 
 pub(crate) use effect::with_screens;
-pub use effect::{Effect, Notice, Screen, TimerId, View};
-pub use event::{Event, Touch};
+pub use effect::{Effect, Notice, Prompt, Screen, TimerId, View};
+pub use event::{Event, Key, Touch};
 pub use settings::Settings;
 pub use types::*;
 
@@ -45,12 +49,16 @@ impl Session {
     /// Advances the session by one event and returns what the runtime must do, in order.
     pub fn handle(&mut self, event: Event) -> Vec<Effect> {
         let mut fx = Vec::new();
-        let state = std::mem::replace(&mut self.state, State::Idle);
-        let next = match common::handle(self, state, event, &mut fx) {
-            common::Shared::Handled(next) => next,
-            common::Shared::Own(state, event) => self.step(state, event, &mut fx),
-        };
-        self.apply(next, &mut fx);
+        let before = keypad::Before::of(self, &event);
+        if let Some(event) = keypad::before(self, event, &mut fx) {
+            let state = std::mem::replace(&mut self.state, State::Idle);
+            let next = match common::handle(self, state, event, &mut fx) {
+                common::Shared::Handled(next) => next,
+                common::Shared::Own(state, event) => self.step(state, event, &mut fx),
+            };
+            self.apply(next, &mut fx);
+        }
+        keypad::after(self, before, &mut fx);
         fx
     }
 

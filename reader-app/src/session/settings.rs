@@ -32,6 +32,12 @@ pub struct Settings {
     pub consent_items: Vec<ConsentItem>,
     /// Shuffle the digit keys of the PIN pad each time it is shown.
     pub shuffle_pin_pad: bool,
+    /// Assisted mode from the start of every session (else a key or a touch switches it on).
+    pub assisted: bool,
+    /// Assisted mode multiplies the idle and result timeouts by this.
+    pub assisted_timeout_factor: u32,
+    /// Assisted mode says the prompt again after this many seconds without a key or touch.
+    pub assisted_repeat_seconds: u64,
     /// Liveness challenges drawn from at random: set from `[face.challenge] offered`
     /// ([`crate::config::Config::session_settings`]), not from `[session]`.
     #[serde(skip)]
@@ -51,6 +57,9 @@ impl Default for Settings {
             expiry_warning_days: 30,
             consent_items: ConsentItem::ALL.to_vec(),
             shuffle_pin_pad: false,
+            assisted: false,
+            assisted_timeout_factor: 2,
+            assisted_repeat_seconds: 15,
             challenges: vec![Challenge::TurnLeft, Challenge::TurnRight],
         }
     }
@@ -63,6 +72,11 @@ impl Settings {
 
     pub fn result_hold(&self) -> Duration {
         Duration::from_secs(self.result_seconds)
+    }
+
+    /// Assisted mode's silence before the prompt is said again.
+    pub fn repeat(&self) -> Duration {
+        Duration::from_secs(self.assisted_repeat_seconds)
     }
 
     pub fn card_front_reread(&self) -> Duration {
@@ -91,6 +105,10 @@ impl Settings {
         Invalid::check_range("session.card_front_reread_seconds", seconds, 1..=60)?;
         Invalid::check_range("session.idle_seconds", self.idle_seconds, 15..=3600)?;
         Invalid::check_range("session.result_seconds", self.result_seconds, 1..=600)?;
+        let factor = self.assisted_timeout_factor;
+        Invalid::check_range("session.assisted_timeout_factor", factor, 1..=10)?;
+        let repeat = self.assisted_repeat_seconds;
+        Invalid::check_range("session.assisted_repeat_seconds", repeat, 5..=120)?;
         let days = self.expiry_warning_days;
         Invalid::check_range("session.expiry_warning_days", days, 0..=365)
     }

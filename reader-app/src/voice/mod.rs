@@ -1,7 +1,10 @@
 //! Voice guidance: the prompt of each screen, spoken in the patient's language. Japanese is
 //! synthesised by Open JTalk (HTS voice "Mei"), the other languages by espeak-ng; WAVs are
-//! rendered once into a cache folder and played with `aplay`. Prompts never contain personal
-//! data (they are the screens' fixed sentences).
+//! rendered once into a cache folder (ahead of time by [`Voice::prerender`]) and played with
+//! `aplay` on `[voice] device` (e.g. a headphone or handset, so the PIN flow is not announced to
+//! the room). A prompt holds the player for its whole length, even on a sink that returns at
+//! once, so prompts never talk over each other. Prompts never contain personal data (they are
+//! the screens' fixed sentences; a PIN digit is a tone).
 
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -24,6 +27,9 @@ pub struct VoiceConfig {
     pub dictionary: PathBuf,
     /// Where rendered prompts are kept.
     pub cache_dir: PathBuf,
+    /// ALSA device for `aplay -D` (e.g. `plughw:CARD=Headset`, `pulse`, `null`); empty: the
+    /// default device.
+    pub device: String,
 }
 
 impl Default for VoiceConfig {
@@ -37,6 +43,7 @@ impl Default for VoiceConfig {
             ),
             dictionary: PathBuf::from("/var/lib/mecab/dic/open-jtalk/naist-jdic"),
             cache_dir: std::env::temp_dir().join("mynakiosk-voice"),
+            device: String::new(),
         }
     }
 }
@@ -139,11 +146,75 @@ pub fn cached(config: &VoiceConfig, lang: Lang, text: &str) -> Result<PathBuf, V
         .join(format!("{}.wav", hex::encode(&key.as_ref()[..12])));
     if !path.is_file() {
         std::fs::create_dir_all(&config.cache_dir)?;
-        let partial = path.with_extension("part.wav");
+        let partial = partial_path(&path);
         render(config, lang, text, &partial)?;
         std::fs::rename(&partial, &path)?;
     }
     Ok(path)
+}
+
+/// A file of its own to render `path` into (the player and the pre-renderer may race).
+fn partial_path(path: &Path) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    path.with_extension(format!("{}-{n}.part", std::process::id()))
+}
+
+/// Samples per second of the key tone.
+const TONE_RATE: u32 = 16_000;
+
+/// The key tone (80 ms at 880 Hz, at the configured volume), written once into the cache.
+fn tone(config: &VoiceConfig) -> Result<PathBuf, VoiceError> {
+    let path = config.cache_dir.join(format!("tone-{}.wav", config.volume));
+    if path.is_file() {
+        return Ok(path);
+    }
+    std::fs::create_dir_all(&config.cache_dir)?;
+    let amplitude = 8000.0 * f64::from(config.volume) / 100.0;
+    let samples: Vec<u8> = (0..TONE_RATE * 80 / 1000)
+        .flat_map(|i| {
+            let t = f64::from(i) / f64::from(TONE_RATE);
+            let v = (amplitude * (2.0 * std::f64::consts::PI * 880.0 * t).sin()) as i16;
+            v.to_le_bytes()
+        })
+        .collect();
+    let partial = partial_path(&path);
+    std::fs::write(&partial, wav_pcm16_mono(TONE_RATE, &samples))?;
+    std::fs::rename(&partial, &path)?;
+    Ok(path)
+}
+
+/// A 16-bit mono PCM WAV file of `data`.
+fn wav_pcm16_mono(rate: u32, data: &[u8]) -> Vec<u8> {
+    let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
+    let mut out = Vec::with_capacity(44 + data.len());
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + len).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&rate.to_le_bytes());
+    out.extend_from_slice(&(rate * 2).to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(data);
+    out
+}
+
+/// How long a PCM WAV file plays (its byte rate and data size from the header), if it says.
+pub fn duration(wav: &Path) -> Option<std::time::Duration> {
+    use std::io::Read;
+    let mut header = [0u8; 44];
+    std::fs::File::open(wav)
+        .ok()?
+        .read_exact(&mut header)
+        .ok()?;
+    let byte_rate = u32::from_le_bytes(header[28..32].try_into().ok()?);
+    let size = std::fs::metadata(wav).ok()?.len().saturating_sub(44);
+    (byte_rate > 0).then(|| std::time::Duration::from_secs_f64(size as f64 / f64::from(byte_rate)))
 }
 
 /// ALSA's list of sound cards.
@@ -174,33 +245,44 @@ fn sound_cards(listing: Option<&str>) -> Result<String, String> {
     }
 }
 
+/// What the voice says: a prompt's text, or the key tone.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Utterance {
+    Text(Lang, String),
+    Tone,
+}
+
 /// Speaks prompts on a thread of its own; a newer prompt replaces one not yet started.
 pub struct Voice {
-    tx: Option<mpsc::Sender<(Lang, String)>>,
+    tx: Option<mpsc::Sender<Utterance>>,
+    config: VoiceConfig,
 }
 
 impl Voice {
     /// Starts the player, or a silent voice when muted or when there is no sound device
-    /// (said once, in one warning).
+    /// (said once, in one warning). A configured `device` is taken as given.
     pub fn start(config: VoiceConfig) -> Self {
         if !config.enabled || config.volume == 0 {
-            return Self { tx: None };
+            return Self { tx: None, config };
         }
-        if let Err(reason) = sound_device() {
-            tracing::warn!("voice guidance is silent: {reason}");
-            return Self { tx: None };
+        if config.device.is_empty() {
+            if let Err(reason) = sound_device() {
+                tracing::warn!("voice guidance is silent: {reason}");
+                return Self { tx: None, config };
+            }
         }
-        let (tx, rx) = mpsc::channel::<(Lang, String)>();
+        let (tx, rx) = mpsc::channel::<Utterance>();
+        let player = config.clone();
         let spawned = std::thread::Builder::new()
             .name("voice".into())
             .spawn(move || {
                 // A failure is reported once until a prompt plays again, not per prompt.
                 let mut failing = false;
-                while let Ok(mut prompt) = rx.recv() {
+                while let Ok(mut said) = rx.recv() {
                     while let Ok(newer) = rx.try_recv() {
-                        prompt = newer;
+                        said = newer;
                     }
-                    match speak(&config, prompt.0, &prompt.1) {
+                    match speak(&player, &said) {
                         Ok(()) => failing = false,
                         Err(e) if failing => tracing::debug!(error = %e, "voice guidance failed"),
                         Err(e) => {
@@ -211,25 +293,60 @@ impl Voice {
                 }
             });
         match spawned {
-            Ok(_) => Self { tx: Some(tx) },
+            Ok(_) => Self {
+                tx: Some(tx),
+                config,
+            },
             Err(e) => {
                 tracing::warn!(error = %e, "cannot start voice guidance");
-                Self { tx: None }
+                Self { tx: None, config }
             }
         }
     }
 
-    pub fn say(&self, lang: Lang, text: String) {
+    pub fn say(&self, said: Utterance) {
         if let Some(tx) = &self.tx {
-            let _ = tx.send((lang, text));
+            let _ = tx.send(said);
+        }
+    }
+
+    /// Renders `prompts` into the cache on a thread of its own, so no screen change waits for
+    /// a synthesiser.
+    pub fn prerender(&self, prompts: Vec<(Lang, String)>) {
+        if self.tx.is_none() {
+            return;
+        }
+        let config = self.config.clone();
+        let spawned = std::thread::Builder::new()
+            .name("voice-render".into())
+            .spawn(move || {
+                let _ = tone(&config);
+                let failed = prompts
+                    .iter()
+                    .filter(|(lang, text)| cached(&config, *lang, text).is_err())
+                    .count();
+                tracing::info!(prompts = prompts.len(), failed, "voice prompts rendered");
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "cannot render the voice prompts ahead");
         }
     }
 }
 
-fn speak(config: &VoiceConfig, lang: Lang, text: &str) -> Result<(), VoiceError> {
-    let wav = cached(config, lang, text)?;
-    let out = Command::new("aplay")
-        .arg("-q")
+/// Plays `said`, and holds the player for the prompt's length even when the sink returns
+/// sooner.
+fn speak(config: &VoiceConfig, said: &Utterance) -> Result<(), VoiceError> {
+    let wav = match said {
+        Utterance::Text(lang, text) => cached(config, *lang, text)?,
+        Utterance::Tone => tone(config)?,
+    };
+    let started = std::time::Instant::now();
+    let mut aplay = Command::new("aplay");
+    aplay.arg("-q");
+    if !config.device.is_empty() {
+        aplay.arg("-D").arg(&config.device);
+    }
+    let out = aplay
         .arg(&wav)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -238,18 +355,20 @@ fn speak(config: &VoiceConfig, lang: Lang, text: &str) -> Result<(), VoiceError>
             program: "aplay",
             source,
         })?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(VoiceError::Playback {
+    if !out.status.success() {
+        return Err(VoiceError::Playback {
             status: out.status,
             stderr: String::from_utf8_lossy(&out.stderr)
                 .lines()
                 .next()
                 .unwrap_or_default()
                 .to_owned(),
-        })
+        });
     }
+    if let Some(rest) = duration(&wav).and_then(|d| d.checked_sub(started.elapsed())) {
+        std::thread::sleep(rest);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -278,6 +397,21 @@ mod tests {
         assert!(none.contains("lists no card"), "{none}");
         let missing = super::sound_cards(None).unwrap_err();
         assert!(missing.contains("no ALSA driver"), "{missing}");
+    }
+
+    #[test]
+    fn the_key_tone_is_a_short_wav_of_its_length() {
+        let dir = std::env::temp_dir().join(format!("mynakiosk-tone-{}", std::process::id()));
+        let config = super::VoiceConfig {
+            cache_dir: dir.clone(),
+            ..Default::default()
+        };
+        let wav = super::tone(&config).unwrap();
+        let d = super::duration(&wav).unwrap();
+        assert_eq!(d.as_millis(), 80);
+        std::fs::remove_dir_all(dir).unwrap();
+        let c = Config::parse("[voice]\ndevice = \"plughw:CARD=Headset\"\n").unwrap();
+        assert_eq!(c.voice.device, "plughw:CARD=Headset");
     }
 
     #[test]

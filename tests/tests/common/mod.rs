@@ -116,6 +116,16 @@ impl Driver {
         assert!(pressed, "no button {label:?} on {:?}", self.screen());
     }
 
+    /// Presses and releases the key that types `text` (a keypad key) on the window.
+    pub fn key(&self, text: &'static str) {
+        self.on_ui(move |w| {
+            use slint::platform::WindowEvent;
+            let window = w.window();
+            window.dispatch_event(WindowEvent::KeyPressed { text: text.into() });
+            window.dispatch_event(WindowEvent::KeyReleased { text: text.into() });
+        });
+    }
+
     /// Types `pin` on the pad and submits it.
     pub fn enter_pin(&self, pin: &str) {
         self.wait_for(ui::Screen::PinEntry);

@@ -310,7 +310,10 @@ fn language_switch_speaks_and_resets_after_the_patient() {
     let mut s = at_choice(PinState::Remaining(3));
     let fx = touch(&mut s, Touch::Language(Lang::Vi));
     assert!(fx.contains(&Effect::SetLanguage(Lang::Vi)));
-    assert!(fx.contains(&Effect::Speak(Screen::MethodChoice, Lang::Vi)));
+    assert!(fx.contains(&Effect::Speak(
+        Prompt::Screen(Screen::MethodChoice),
+        Lang::Vi
+    )));
     assert_eq!(last_view(&fx).language, Lang::Vi);
     s.handle(Event::CardRemoved { reader: R.into() });
     assert_eq!(s.view().language, Lang::Ja);

@@ -7,6 +7,7 @@ use crate::errors::KioskError;
 mod audit;
 mod face;
 mod flows;
+mod keypad;
 mod notices;
 
 const R: &str = "Virtual PCD 00 00";
@@ -125,7 +126,7 @@ fn delivered(fx: &[Effect]) -> VerificationResult {
 /// After a face match: 本人確認ができました is shown and spoken, the consent follows its timer.
 fn past_confirmation(s: &mut Session, fx: &[Effect]) {
     assert_eq!(last_view(fx).screen, Screen::Verified);
-    assert!(fx.contains(&Effect::Speak(Screen::Verified, Lang::Ja)));
+    assert!(fx.contains(&Effect::Speak(Prompt::Screen(Screen::Verified), Lang::Ja)));
     assert!(fx
         .iter()
         .any(|e| matches!(e, Effect::StartTimer(TimerId::VerifiedHold, _))));
