@@ -118,7 +118,12 @@ impl Driver {
 
     /// Types `pin` on the pad and submits it.
     pub fn enter_pin(&self, pin: &str) {
-        self.wait_for(ui::Screen::PinEntry);
+        self.enter_pin_on(ui::Screen::PinEntry, pin);
+    }
+
+    /// Types `pin` on the pad of `screen` (the patient's or the staff login's) and submits it.
+    pub fn enter_pin_on(&self, screen: ui::Screen, pin: &str) {
+        self.wait_for(screen);
         for d in pin.chars() {
             let label = d.to_string();
             let pressed = self.on_ui(move |w| {
@@ -312,4 +317,64 @@ enabled = false
         dir = dir.display(),
     );
     Config::parse(&text).expect("test configuration")
+}
+
+/// Photos of the front of `profile`'s virtual card (TEST holder), as the demo renders them
+/// (a few camera-distortion seeds), written to a folder for the card-front camera.
+pub fn card_fronts(dir: &Path, profile: &str, seeds: u64) -> PathBuf {
+    let holder = card_sim::Profile::load(profile)
+        .unwrap()
+        .holder
+        .expect("a holder");
+    let front =
+        mynakiosk::kiosk::sim::card_front_identity(&holder).expect("a printable card front");
+    let folder = dir.join("fronts");
+    std::fs::create_dir(&folder).unwrap();
+    for seed in 0..seeds {
+        let shot = card_front::identity_photo(&front, seed).unwrap();
+        let path = folder.join(format!("front-{seed}.png"));
+        opencv::imgcodecs::imwrite_def(path.to_str().unwrap(), &shot.image).unwrap();
+    }
+    folder
+}
+
+/// A tmpfs of `kib` KiB mounted in a fresh folder (a full disk on demand); unmounted on
+/// drop. Mounting needs root (the suite's container runs as root).
+pub struct SmallDisk {
+    _dir: tempfile::TempDir,
+    pub mount: PathBuf,
+}
+
+impl SmallDisk {
+    pub fn mount(kib: u32) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mount = dir.path().join("disk");
+        std::fs::create_dir(&mount).unwrap();
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={kib}k"), "tmpfs"])
+            .arg(&mount)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "mounting a tmpfs needs root: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Self { _dir: dir, mount }
+    }
+
+    /// Fills the disk with `filler` until a write fails.
+    pub fn fill(&self) -> PathBuf {
+        let filler = self.mount.join("filler");
+        let mut file = std::fs::File::create(&filler).unwrap();
+        let block = [0u8; 1024];
+        while std::io::Write::write_all(&mut file, &block).is_ok() {}
+        filler
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.mount).status();
+    }
 }
