@@ -21,7 +21,7 @@ use card_sim::Profile;
 use common::{Driver, POLL, TIMEOUT};
 use mynakiosk::kiosk::Mode;
 use mynakiosk_tests::binary::{self, Running};
-use mynakiosk_tests::private_pcscd::{PrivatePcscd, PRIVATE};
+use mynakiosk_tests::private_pcscd::{PrivatePcscd, VpcdReader};
 use serde_json::Value;
 
 /// Sessions between receiver restarts.
@@ -29,6 +29,19 @@ const SINK_RESTART_EVERY: usize = 50;
 /// Sessions before the memory and descriptor baseline.
 const WARM_UP: usize = 50;
 const STAFF_PIN: &str = "2468";
+
+/// The private pcscd's vpcd reader. Demo mode (the only one that allows still-image faces)
+/// watches the reader named for its `vpcd_port`, "Virtual PCD 00 01" for 35964: slot 1 of
+/// this reader, whose port is the one after [`READER`]'s.
+const READER: VpcdReader = VpcdReader {
+    name: "Virtual PCD",
+    port: 0x8D41,
+};
+const SLOT1: VpcdReader = VpcdReader {
+    name: "Virtual PCD",
+    port: READER.port + 1,
+};
+const DEMO_VPCD_PORT: u16 = 35964;
 
 thread_local! {
     /// The private pcscd, owned by the main (UI) thread.
@@ -94,7 +107,7 @@ impl Receiver {
 }
 
 fn main() {
-    let pcscd = PrivatePcscd::start(PRIVATE);
+    let pcscd = PrivatePcscd::start(READER);
     // The kiosk's PC/SC client talks to the private daemon.
     std::env::set_var("PCSCLITE_CSOCK_NAME", pcscd.socket());
     PCSCD.with(|p| *p.borrow_mut() = Some(pcscd));
@@ -126,13 +139,16 @@ fn main() {
         "[card]\ntrust_anchors = [\"{}\"]\n[face]\nliveness = \"off\"\n\
          [camera]\nsource = \"images\"\nfolder = \"{}\"\n\
          [card_front_camera]\nsource = \"images\"\nfolder = \"{}\"\n\
+         [demo]\nvpcd_port = {}\n\
          [[staff.members]]\nid = \"nurse-7\"\npin_hash = \"{hash}\"\n",
         anchor.display(),
         holder.display(),
-        fronts.display()
+        fronts.display(),
+        DEMO_VPCD_PORT
     );
     let config = common::config_with_sink(d, &sink, &extra);
-    common::run_kiosk(&config, Mode::Production, d, sessions);
+    // Demo mode: still images cannot turn a head, so liveness is off, which only demo allows.
+    common::run_kiosk(&config, Mode::Demo, d, sessions);
 }
 
 /// A kind of scripted session.
@@ -259,9 +275,9 @@ fn session(d: &Driver, kind: Kind) -> bool {
     result
 }
 
-/// The `normal` card in the private pcscd's reader.
+/// The `normal` card in the private pcscd's slot the kiosk watches.
 fn insert() -> card_sim::vpcd::VpcdCard {
-    PRIVATE.insert(Profile::load("normal").unwrap().card())
+    SLOT1.insert(Profile::load("normal").unwrap().card())
 }
 
 /// Kills the private pcscd and starts it again (on the UI thread, which owns it), then waits
@@ -269,7 +285,7 @@ fn insert() -> card_sim::vpcd::VpcdCard {
 fn restart_pcscd() {
     let (tx, rx) = mpsc::channel();
     slint::invoke_from_event_loop(move || {
-        PCSCD.with(|p| p.borrow_mut().as_mut().unwrap().restart(PRIVATE));
+        PCSCD.with(|p| p.borrow_mut().as_mut().unwrap().restart(READER));
         let _ = tx.send(());
     })
     .unwrap();
