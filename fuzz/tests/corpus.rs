@@ -180,3 +180,28 @@ mod seeds {
         out
     }
 }
+
+/// The cap holds: an allocation past 256 MiB aborts the process (run in a child process).
+#[test]
+fn an_allocation_past_the_cap_aborts() {
+    if std::env::var_os("MYNAKIOSK_FUZZ_CAP_PROBE").is_some() {
+        let big = vec![1u8; mynakiosk_fuzz::capped::LIMIT + 1];
+        std::hint::black_box(big);
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "an_allocation_past_the_cap_aborts",
+            "--nocapture",
+        ])
+        .env("MYNAKIOSK_FUZZ_CAP_PROBE", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("capped allocator"),
+        "{:?}: {stderr}",
+        out.status
+    );
+}

@@ -11,17 +11,15 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use std::cell::RefCell;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::{mpsc, Mutex, OnceLock, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use card_sim::Profile;
 use common::{Driver, POLL, TIMEOUT};
 use mynakiosk::kiosk::Mode;
 use mynakiosk_tests::binary::{self, Running};
-use mynakiosk_tests::private_pcscd::{PrivatePcscd, VpcdReader};
 use serde_json::Value;
 
 /// Sessions between receiver restarts.
@@ -29,24 +27,6 @@ const SINK_RESTART_EVERY: usize = 50;
 /// Sessions before the memory and descriptor baseline.
 const WARM_UP: usize = 50;
 const STAFF_PIN: &str = "2468";
-
-/// The private pcscd's vpcd reader. Demo mode (the only one that allows still-image faces)
-/// watches the reader named for its `vpcd_port`, "Virtual PCD 00 01" for 35964: slot 1 of
-/// this reader, whose port is the one after [`READER`]'s.
-const READER: VpcdReader = VpcdReader {
-    name: "Virtual PCD",
-    port: 0x8D41,
-};
-const SLOT1: VpcdReader = VpcdReader {
-    name: "Virtual PCD",
-    port: READER.port + 1,
-};
-const DEMO_VPCD_PORT: u16 = 35964;
-
-thread_local! {
-    /// The private pcscd, owned by the main (UI) thread.
-    static PCSCD: RefCell<Option<PrivatePcscd>> = const { RefCell::new(None) };
-}
 
 /// The receiver and where it keeps what it received.
 struct Receiver {
@@ -107,10 +87,7 @@ impl Receiver {
 }
 
 fn main() {
-    let pcscd = PrivatePcscd::start(READER);
-    // The kiosk's PC/SC client talks to the private daemon.
-    std::env::set_var("PCSCLITE_CSOCK_NAME", pcscd.socket());
-    PCSCD.with(|p| *p.borrow_mut() = Some(pcscd));
+    common::start_private_pcscd();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -144,7 +121,7 @@ fn main() {
         anchor.display(),
         holder.display(),
         fronts.display(),
-        DEMO_VPCD_PORT
+        common::DEMO_VPCD_PORT
     );
     let config = common::config_with_sink(d, &sink, &extra);
     // Demo mode: still images cannot turn a head, so liveness is off, which only demo allows.
@@ -277,19 +254,12 @@ fn session(d: &Driver, kind: Kind) -> bool {
 
 /// The `normal` card in the private pcscd's slot the kiosk watches.
 fn insert() -> card_sim::vpcd::VpcdCard {
-    SLOT1.insert(Profile::load("normal").unwrap().card())
+    common::DEMO_SLOT1.insert(Profile::load("normal").unwrap().card())
 }
 
-/// Kills the private pcscd and starts it again (on the UI thread, which owns it), then waits
-/// until a card is read again.
+/// Kills the private pcscd and starts it again.
 fn restart_pcscd() {
-    let (tx, rx) = mpsc::channel();
-    slint::invoke_from_event_loop(move || {
-        PCSCD.with(|p| p.borrow_mut().as_mut().unwrap().restart(READER));
-        let _ = tx.send(());
-    })
-    .unwrap();
-    rx.recv_timeout(TIMEOUT).expect("pcscd restarted");
+    common::with_private_pcscd(|p| p.restart(common::DEMO_READER));
 }
 
 /// This process's resident memory (VmRSS), KiB.

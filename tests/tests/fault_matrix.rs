@@ -1,6 +1,7 @@
 //! The fault matrix at kiosk level: each flow (face, PIN, staff 目視, consent, registration)
 //! with a fault injected at each of its steps, on the real kiosk runtime (the real pcscd and
-//! vpcd with the virtual card, the real window on the headless backend, the real card-front
+//! vpcd with the virtual card (a private pcscd, which the pcscd and reader faults kill and
+//! restart; the machine's is not touched), the real window on the headless backend, the real card-front
 //! OCR and face pipeline on image-folder cameras, the file-drop sink, the qualification
 //! simulator, the audit log and the outbox each on a small tmpfs).
 //!
@@ -25,7 +26,8 @@ use card_sim::{Profile, VirtualCard};
 use common::{notices, Driver, SmallDisk, POLL, TIMEOUT};
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
 use mynakiosk::kiosk::Mode;
-use mynakiosk_tests::{binary, pcscd};
+use mynakiosk_tests::binary;
+use mynakiosk_tests::private_pcscd::{PrivatePcscd, VpcdReader};
 use slint::platform::PointerEventButton;
 
 /// A patient flow of the matrix.
@@ -73,6 +75,11 @@ enum Fault {
     CameraGone(Step),
     /// The card-front camera (an image folder) is gone from the step on.
     FrontCameraGone(Step),
+    /// pcscd is killed (SIGKILL) at the step and started again a few seconds later.
+    PcscdKilled(Step),
+    /// The reader is unplugged at the step (pcscd restarted without it: its vpcd is gone) and
+    /// plugged back a few seconds later.
+    ReaderUnplugged(Step),
 }
 
 /// What the cell must show and leave behind.
@@ -89,6 +96,9 @@ enum Expect {
     FaceWithdrawn,
     /// Back at 待機; the session's result delivered once, no registration request.
     RegistrationDropped,
+    /// This code shown while the reader is lost (and in the audit log), back at 待機 once it
+    /// is back; nothing delivered.
+    ReaderLost(&'static str),
 }
 
 /// One cell of the matrix.
@@ -184,6 +194,18 @@ fn cells() -> Vec<Cell> {
             cheap: flow == Flow::Pin,
             gap: None,
         });
+        for (fault, code) in [
+            (Fault::PcscdKilled(first), "E005"),
+            (Fault::ReaderUnplugged(first), "E004"),
+        ] {
+            cells.push(Cell {
+                flow,
+                fault,
+                expect: Expect::ReaderLost(code),
+                cheap: flow == Flow::Pin,
+                gap: None,
+            });
+        }
         cells.push(Cell {
             flow,
             fault: Fault::AuditDiskFull(first),
@@ -239,6 +261,13 @@ fn fault_text(fault: Fault) -> String {
         Fault::AuditDiskFull(s) => format!("audit disk full from {}", step_name(s)),
         Fault::CameraGone(s) => format!("face camera gone from {}", step_name(s)),
         Fault::FrontCameraGone(s) => format!("card-front camera gone from {}", step_name(s)),
+        Fault::PcscdKilled(s) => format!("pcscd killed at {}, back after 3 s", step_name(s)),
+        Fault::ReaderUnplugged(s) => {
+            format!(
+                "reader unplugged (vpcd gone) at {}, back after 3 s",
+                step_name(s)
+            )
+        }
     }
 }
 
@@ -249,6 +278,10 @@ fn expect_text(expect: Expect) -> String {
              nothing delivered"
                 .into()
         }
+        Expect::ReaderLost(code) => format!(
+            "{code} shown (or in the audit log) while the reader is lost; back to 待機 once it is \
+             back; nothing delivered"
+        ),
         Expect::RegistrationDropped => {
             "back to 待機; the session's result delivered once, no registration request".into()
         }
@@ -273,8 +306,8 @@ fn render() -> String {
         "# Fault matrix\n\nGenerated from `tests/tests/fault_matrix.rs`; do not edit by hand: \
          `MYNAKIOSK_WRITE_DOCS=1 cargo test -p mynakiosk-tests --test e2e fault_matrix::doc` \
          rewrites it.\n\n\
-         Each cell runs on the real kiosk runtime (real pcscd and vpcd with the virtual card, the \
-         real window, card-front OCR and face pipeline on image-folder cameras, the file-drop \
+         Each cell runs on the real kiosk runtime (real pcscd and vpcd with the virtual card, a \
+         private pcscd the pcscd and reader faults kill and restart, the real window, card-front OCR and face pipeline on image-folder cameras, the file-drop \
          sink, the audit log and the outbox each on a small tmpfs). Beyond its outcome, every \
          cell checks: no try spent twice (the virtual card's counters: a wrong PIN costs exactly \
          one try, 照合番号B none), and with the fault undone, every completed session's result \
@@ -301,6 +334,26 @@ fn render() -> String {
             if c.cheap { "✓" } else { "" }
         );
     }
+    out +=         "\n## The kiosk SIGKILLed mid-session and restarted\n\n\
+         `kiosk_killed_mid_session_and_restarted`: the PIN flow in a kiosk process killed \
+         (SIGKILL) at the point, then a kiosk started again on the same audit log, outbox and \
+         sink runs a whole session. Every point checks: the restarted kiosk comes up, the card's PIN tries are untouched, the outbox \
+         empties, the audit chain verifies, and no result is delivered twice.\n\n\
+         | Killed at | Results delivered | Cheap |\n| --- | --- | --- |\n";
+    for point in KILL_POINTS {
+        let delivered = match point {
+            KillPoint::Result => "the killed session's (queued) and the new one's, once each",
+            KillPoint::Confirmed => {
+                "the new session's, and the killed one's if it was queued before the kill; once each"
+            }
+            _ => "the new session's only",
+        };
+        out += &format!(
+            "| {} | {delivered} | {} |\n",
+            point.name(),
+            if point.cheap() { "✓" } else { "" }
+        );
+    }
     out
 }
 
@@ -318,6 +371,14 @@ fn doc_is_generated_from_the_table() {
          --test e2e fault_matrix::doc"
     );
 }
+
+/// How long the reader stays lost in the pcscd and reader faults.
+const READER_LOST: Duration = Duration::from_secs(3);
+/// The private pcscd's reader list while the kiosk's reader is unplugged.
+const OTHER_READER: VpcdReader = VpcdReader {
+    name: "Other PCD",
+    port: 0x8D51,
+};
 
 /// The staff member's PIN (configured as its PBKDF2 hash).
 const STAFF_PIN: &str = "2468";
@@ -342,7 +403,7 @@ fn kiosk_cells() {
     if common::reran_alone() {
         return;
     }
-    let _slots = pcscd::lock();
+    common::start_private_pcscd();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let audit_disk = SmallDisk::mount(4096);
@@ -377,7 +438,7 @@ fn kiosk_cells() {
          [[staff.members]]\nid = \"nurse-7\"\npin_hash = \"{hash}\"\n",
         holder.display(),
         fronts.display(),
-        pcscd::SLOT0_PORT
+        common::DEMO_VPCD_PORT
     );
     let mut config = common::config(dir, &extra);
     config.audit.dir = audit_disk.mount.join("audit");
@@ -484,10 +545,14 @@ fn run_flow(d: &Driver, setup: &Setup, flow: Flow, cell: Option<&Cell>) -> Outco
         std::fs::rename(&drop_dir, &drop_down).unwrap();
     }
     let slot = Slot {
-        card: RefCell::new(Some(
-            VpcdCard::insert(card, pcscd::slot0_addr()).expect("vpcd slot 0"),
-        )),
+        card: RefCell::new(Some(common::DEMO_SLOT1.insert(card))),
         pulled: RefCell::new(None),
+    };
+    let t = Touches {
+        d,
+        slot: &slot,
+        codes: RefCell::new(Vec::new()),
+        withdrawn: RefCell::new(false),
     };
     let mut fillers = Vec::new();
     let mut moved = Vec::new();
@@ -498,15 +563,19 @@ fn run_flow(d: &Driver, setup: &Setup, flow: Flow, cell: Option<&Cell>) -> Outco
             Some(Fault::AuditDiskFull(s)) if s == step => fillers.push(fill(&setup.audit_disk)),
             Some(Fault::CameraGone(s)) if s == step => moved.push(hide(&setup.holder)),
             Some(Fault::FrontCameraGone(s)) if s == step => moved.push(hide(&setup.fronts)),
+            Some(Fault::PcscdKilled(s)) if s == step => {
+                common::with_private_pcscd(PrivatePcscd::kill);
+                t.watch(READER_LOST);
+                common::with_private_pcscd(|p| p.restart(common::DEMO_READER));
+            }
+            Some(Fault::ReaderUnplugged(s)) if s == step => {
+                common::with_private_pcscd(|p| p.restart(OTHER_READER));
+                t.watch(READER_LOST);
+                common::with_private_pcscd(|p| p.restart(common::DEMO_READER));
+            }
             _ => {}
         }
         !slot.gone()
-    };
-    let t = Touches {
-        d,
-        slot: &slot,
-        codes: RefCell::new(Vec::new()),
-        withdrawn: RefCell::new(false),
     };
     let mut at = |step: Step| strike(step, &mut fillers, &mut moved);
     let reached_end = match flow {
@@ -605,7 +674,7 @@ fn run_flow(d: &Driver, setup: &Setup, flow: Flow, cell: Option<&Cell>) -> Outco
         (None | Some(Expect::DeliveredLate | Expect::FaceWithdrawn), Flow::Registration) => 2,
         (None | Some(Expect::DeliveredLate | Expect::FaceWithdrawn), _) => 1,
         (Some(Expect::RegistrationDropped), _) => 1,
-        (Some(Expect::Interrupted | Expect::Refused(_)), _) => 0,
+        (Some(Expect::Interrupted | Expect::Refused(_) | Expect::ReaderLost(_)), _) => 0,
     };
     outcome.delivered = wait_for_results(d, before, expected_results) - before;
     check_consistency(setup);
@@ -629,7 +698,14 @@ fn judge(expect: Option<Expect>, reached_end: bool, o: &Outcome) -> bool {
                         .iter()
                         .chain(&o.audited)
                         .any(|c| c == "E001" || c == "E003"))
-                && o.audited.iter().all(|c| c == "E001" || c == "E003")
+                // E010: the PIN flow's wrong PIN, typed on purpose.
+                && o.audited.iter().all(|c| ["E001", "E003", "E010"].contains(&c.as_str()))
+        }
+        Some(Expect::ReaderLost(code)) => {
+            !reached_end
+                && o.delivered == 0
+                && o.screen == ui::Screen::Waiting
+                && o.codes.iter().chain(&o.audited).any(|c| c == code)
         }
         Some(Expect::RegistrationDropped) => {
             !reached_end && o.delivered == 1 && o.screen == ui::Screen::Waiting
@@ -766,6 +842,15 @@ struct Touches<'a> {
 }
 
 impl Touches<'_> {
+    /// Watches the screen for `time`, noting error codes.
+    fn watch(&self, time: Duration) {
+        let end = Instant::now() + time;
+        while Instant::now() < end {
+            self.observe();
+            std::thread::sleep(POLL);
+        }
+    }
+
     /// Notes the error code if the error screen shows now; the screen.
     fn observe(&self) -> ui::Screen {
         let (screen, code) = self
@@ -856,4 +941,244 @@ impl Touches<'_> {
             && self.click("ConsentSummaryScreen::confirm")
             && self.reach(ui::Screen::Result)
     }
+}
+
+/// Where the kiosk process is SIGKILLed in the PIN flow, then restarted on the same audit
+/// log, outbox and sink.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KillPoint {
+    MethodChoice,
+    PinEntry,
+    ConsentSummary,
+    /// Right after 同意して送信 is touched (the result being queued).
+    Confirmed,
+    Result,
+}
+
+const KILL_POINTS: [KillPoint; 5] = [
+    KillPoint::MethodChoice,
+    KillPoint::PinEntry,
+    KillPoint::ConsentSummary,
+    KillPoint::Confirmed,
+    KillPoint::Result,
+];
+
+impl KillPoint {
+    fn name(self) -> &'static str {
+        match self {
+            KillPoint::MethodChoice => "method-choice",
+            KillPoint::PinEntry => "pin-entry",
+            KillPoint::ConsentSummary => "consent-summary",
+            KillPoint::Confirmed => "confirmed",
+            KillPoint::Result => "result",
+        }
+    }
+
+    /// Whether the killed session's result was queued (and must be delivered once).
+    fn queued(self) -> bool {
+        matches!(self, KillPoint::Result)
+    }
+
+    fn cheap(self) -> bool {
+        self == KillPoint::Confirmed
+    }
+}
+
+/// Environment of the kiosk child processes: the kill point (or `restart`) and the folder.
+const KILL_AT: &str = "MYNAKIOSK_MATRIX_KILL_AT";
+const KILL_DIR: &str = "MYNAKIOSK_MATRIX_DIR";
+
+/// The kiosk process SIGKILLed mid-session (PIN flow) and started again: the restarted kiosk
+/// comes up, the killed session's result, if it was
+/// queued, is delivered exactly once, nothing else is, the card's tries are untouched, the
+/// outbox empties and the audit chain verifies; a new session then completes.
+#[test]
+fn kiosk_killed_mid_session_and_restarted() {
+    let _slots = mynakiosk_tests::pcscd::lock();
+    let full = std::env::var("MYNAKIOSK_FAULT_MATRIX").is_ok_and(|v| v == "full");
+    for point in KILL_POINTS.into_iter().filter(|p| full || p.cheap()) {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let mut first = spawn_kiosk_child(dir, point.name());
+        first.wait_for("ready");
+        let card = common::insert(CARD);
+        first.wait_for("reached");
+        if point == KillPoint::Confirmed {
+            // Mid-queueing: the touch was sent a moment ago.
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        first.kill();
+        let card = card.remove().unwrap();
+        assert_eq!(
+            card.tries_left(
+                &card_io::mynumber::aid::JPKI,
+                card_sim::layout::fid::jpki::AUTH_PIN
+            ),
+            Profile::load(CARD).unwrap().card().tries_left(
+                &card_io::mynumber::aid::JPKI,
+                card_sim::layout::fid::jpki::AUTH_PIN
+            ),
+            "{point:?}: PIN tries"
+        );
+        mynakiosk_tests::pcscd::require_empty_slot0();
+        let mut second = spawn_kiosk_child(dir, "restart");
+        second.wait_for("ready");
+        let card = common::insert(CARD);
+        second.wait_for("done");
+        second.finish();
+        drop(card);
+        let results: Vec<serde_json::Value> = std::fs::read_dir(dir.join("drop"))
+            .unwrap()
+            .filter_map(|e| std::fs::read(e.unwrap().path()).ok())
+            .filter_map(|b| serde_json::from_slice(&b).ok())
+            .filter(|r: &serde_json::Value| r["event"] != "staff_call")
+            .collect();
+        let keys: std::collections::HashSet<_> = results
+            .iter()
+            .map(|r| r["idempotency_key"].to_string())
+            .collect();
+        let expected = if point.queued() { 2 } else { 1 };
+        assert!(
+            keys.len() == results.len()
+                && (keys.len() == expected || point == KillPoint::Confirmed && keys.len() <= 2),
+            "{point:?}: {} results, {} keys, {expected} expected",
+            results.len(),
+            keys.len()
+        );
+        let pending = dir.join("outbox/pending");
+        assert_eq!(
+            std::fs::read_dir(&pending).unwrap().count(),
+            0,
+            "{point:?}: outbox"
+        );
+        mynakiosk::audit::verify(&[dir.join("audit")])
+            .unwrap_or_else(|e| panic!("{point:?}: the audit chain: {e}"));
+    }
+}
+
+/// A kiosk child process of [`kiosk_killed_mid_session_and_restarted`].
+struct KioskChild {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+fn spawn_kiosk_child(dir: &Path, at: &str) -> KioskChild {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "fault_matrix::kiosk_child",
+            "--nocapture",
+            "--test-threads=1",
+            "--ignored",
+        ])
+        .env(KILL_AT, at)
+        .env(KILL_DIR, dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let (tx, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    KioskChild { child, lines }
+}
+
+impl KioskChild {
+    /// Waits for the child to print `matrix: <what>`.
+    fn wait_for(&mut self, what: &str) {
+        let want = format!("matrix: {what}");
+        let deadline = Instant::now() + TIMEOUT * 2;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.contains(&want) => return,
+                Ok(_) => {}
+                Err(_) => {
+                    let _ = self.child.kill();
+                    panic!("the kiosk child never said {want:?}");
+                }
+            }
+        }
+    }
+
+    /// SIGKILL.
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// Waits for a clean exit.
+    fn finish(mut self) {
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "the restarted kiosk failed: {status:?}");
+    }
+}
+
+/// Entry point of the kiosk child processes (`MYNAKIOSK_MATRIX_KILL_AT`): drives the PIN flow
+/// to the kill point and waits to be killed, or (`restart`) runs one whole session and ends.
+#[test]
+#[ignore = "run by kiosk_killed_mid_session_and_restarted in its child processes"]
+fn kiosk_child() {
+    let dir = PathBuf::from(std::env::var_os(KILL_DIR).expect("MYNAKIOSK_MATRIX_DIR"));
+    let extra = format!(
+        "[demo]\nvpcd_port = {}\n",
+        mynakiosk_tests::pcscd::SLOT0_PORT
+    );
+    let _ = std::fs::create_dir(dir.join("drop"));
+    let text = format!(
+        "kiosk_id = \"e2e-test\"\n[handoff]\nsink = \"file\"\ndrop_dir = \"{d}/drop\"\n\
+         outbox_dir = \"{d}/outbox\"\nretry_initial_ms = 100\nretry_max_ms = 200\n\
+         [audit]\ndir = \"{d}/audit\"\n[voice]\nenabled = false\n{extra}",
+        d = dir.display()
+    );
+    let config = mynakiosk::config::Config::parse(&text).unwrap();
+    common::run_kiosk(&config, Mode::Demo, &dir, child_scenario);
+}
+
+fn child_scenario(d: &Driver) {
+    let at = std::env::var(KILL_AT).unwrap();
+    let say = |what: &str| {
+        use std::io::Write;
+        println!("matrix: {what}");
+        let _ = std::io::stdout().flush();
+    };
+    d.wait_for(ui::Screen::Waiting);
+    say("ready");
+    d.wait_for(ui::Screen::MethodChoice);
+    let stop = |point: KillPoint| {
+        if at == point.name() {
+            say("reached");
+            loop {
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
+    };
+    stop(KillPoint::MethodChoice);
+    d.click("MethodChoiceScreen::pin");
+    d.wait_for(ui::Screen::PinEntry);
+    stop(KillPoint::PinEntry);
+    d.enter_pin("1234");
+    d.wait_for(ui::Screen::ConsentChoice);
+    d.click("ConsentChoiceScreen::all");
+    d.wait_for(ui::Screen::ConsentSummary);
+    stop(KillPoint::ConsentSummary);
+    d.click("ConsentSummaryScreen::confirm");
+    stop(KillPoint::Confirmed);
+    d.wait_for(ui::Screen::Result);
+    if at == KillPoint::Result.name() {
+        // Killed once the result is queued (the outbox file is written before the screen).
+        d.wait_until("the result queued or delivered", |d| {
+            !d.delivered().is_empty()
+                || std::fs::read_dir(d.outbox_pending()).is_ok_and(|mut e| e.next().is_some())
+        });
+    }
+    stop(KillPoint::Result);
+    say("done");
 }

@@ -13,6 +13,7 @@ use i_slint_backend_testing::{AccessibleRole, ElementHandle};
 use mynakiosk::config::Config;
 use mynakiosk::kiosk::{self, Mode};
 use mynakiosk_tests::pcscd;
+use mynakiosk_tests::private_pcscd::{PrivatePcscd, VpcdReader};
 use serde_json::Value;
 use slint::platform::PointerEventButton;
 use slint::{ComponentHandle, LogicalSize};
@@ -174,6 +175,11 @@ impl Driver {
             assert!(Instant::now() < deadline, "no result delivered");
             std::thread::sleep(POLL);
         }
+    }
+
+    /// The outbox's queue folder (as `common::config` places it).
+    pub fn outbox_pending(&self) -> PathBuf {
+        self.drop_dir.with_file_name("outbox").join("pending")
     }
 
     pub fn audit_text(&self) -> String {
@@ -377,4 +383,44 @@ impl Drop for SmallDisk {
     fn drop(&mut self) {
         let _ = Command::new("umount").arg(&self.mount).status();
     }
+}
+
+/// The private pcscd's reader for a kiosk in demo mode (which watches the vpcd slot named for
+/// its `[demo] vpcd_port`): "Virtual PCD 00 01", slot 1 of this reader, is what the kiosk
+/// watches with [`DEMO_VPCD_PORT`]; cards go in at [`DEMO_SLOT1`].
+pub const DEMO_READER: VpcdReader = VpcdReader {
+    name: "Virtual PCD",
+    port: 0x8D41,
+};
+/// Slot 1 of [`DEMO_READER`] (its port is the next one).
+pub const DEMO_SLOT1: VpcdReader = VpcdReader {
+    name: "Virtual PCD",
+    port: DEMO_READER.port + 1,
+};
+/// The `[demo] vpcd_port` whose reader name is slot 1's.
+pub const DEMO_VPCD_PORT: u16 = 35964;
+
+thread_local! {
+    /// The private pcscd, owned by the thread that runs the kiosk's event loop.
+    static PCSCD: std::cell::RefCell<Option<PrivatePcscd>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Starts a private pcscd with [`DEMO_READER`] and points this process's PC/SC client at it
+/// (before the kiosk starts, on the thread that will run its event loop).
+pub fn start_private_pcscd() {
+    let pcscd = PrivatePcscd::start(DEMO_READER);
+    std::env::set_var("PCSCLITE_CSOCK_NAME", pcscd.socket());
+    PCSCD.with(|p| *p.borrow_mut() = Some(pcscd));
+}
+
+/// Runs `f` on the private pcscd (on the event loop's thread, which owns it) and waits.
+pub fn with_private_pcscd(f: impl FnOnce(&mut PrivatePcscd) + Send + 'static) {
+    let (tx, rx) = mpsc::channel();
+    slint::invoke_from_event_loop(move || {
+        PCSCD.with(|p| f(p.borrow_mut().as_mut().expect("a private pcscd")));
+        let _ = tx.send(());
+    })
+    .expect("the kiosk's event loop runs");
+    rx.recv_timeout(TIMEOUT)
+        .expect("the private pcscd answered");
 }
