@@ -90,10 +90,7 @@ fn main() {
     common::start_private_pcscd();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap()
-        .port();
+    let port = common::free_port();
     let data = d.join("sim.toml");
     std::fs::write(&data, "").unwrap();
     let receiver = Receiver {

@@ -424,3 +424,11 @@ pub fn with_private_pcscd(f: impl FnOnce(&mut PrivatePcscd) + Send + 'static) {
     rx.recv_timeout(TIMEOUT)
         .expect("the private pcscd answered");
 }
+
+/// A TCP port free on the loopback now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
