@@ -5,8 +5,9 @@
 //! duplicated at the receiver (0 each), resident memory growth after warm-up (≤ 2 %), open
 //! file descriptors (flat).
 //!
-//! Run: `cargo bench -p mynakiosk-tests --bench soak` (root: the private pcscd's mount
-//! namespace); `SOAK_SESSIONS=12` for a smoke.
+//! Run: `cargo test -p mynakiosk-tests --bench soak` (the debug build; root: the private
+//! pcscd's mount namespace). `SOAK_SESSIONS=8` is the CI smoke (scripts/test.sh): results are
+//! checked, memory and descriptors only from 100 sessions on.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -209,8 +210,16 @@ fn sessions(d: &Driver) {
     );
     assert_eq!(keys.len(), results, "results lost");
     assert_eq!(got.len(), keys.len(), "results duplicated at the receiver");
-    assert!(growth <= 2.0, "resident memory grew {growth:.2} %");
-    assert!(fd1 <= fd0, "file descriptors grew from {fd0} to {fd1}");
+    // Memory and descriptors are judged after a real warm-up only (not in the CI smoke).
+    if n >= 2 * WARM_UP {
+        assert!(growth <= 2.0, "resident memory grew {growth:.2} %");
+        assert!(fd1 <= fd0, "file descriptors grew from {fd0} to {fd1}");
+    } else {
+        println!(
+            "(memory and descriptors not judged: fewer than {} sessions)",
+            2 * WARM_UP
+        );
+    }
 }
 
 /// One scripted session; true if it hands a result off.
