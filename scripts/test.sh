@@ -24,3 +24,5 @@ step "cargo build (binaries the end-to-end tests run)"
 cargo build --workspace --bins --locked
 step "cargo test"
 cargo test --workspace --locked
+step "soak smoke (the full soak: tests/benches/soak.rs)"
+SOAK_SESSIONS=8 cargo test -p mynakiosk-tests --locked --bench soak

@@ -1,6 +1,6 @@
-//! Entry points of the fuzz targets (`card-io/fuzz/`), also run over random and mutated inputs
-//! by the normal test suite (`card-io/tests/parsers_total.rs`). Each must return on any input,
-//! never panic.
+//! Entry points of the fuzz targets (the workspace's `fuzz/` crate), also run over random and
+//! mutated inputs by the normal test suite (`card-io/tests/parsers_total.rs`). Each must return
+//! on any input, never panic.
 
 use std::collections::VecDeque;
 

@@ -1,6 +1,6 @@
 //! The parsers are total: the fuzz targets' entry points run over random bytes and over
 //! mutations (flipped bytes, cuts) of real records from the simulator, and never panic.
-//! (`cargo fuzz` explores far more; see README.md. This keeps the property in the normal suite.)
+//! (`scripts/fuzz.sh` explores far more; see README.md. This keeps the property in the normal suite.)
 
 use card_io::apdu::Command;
 use card_io::fuzzing;

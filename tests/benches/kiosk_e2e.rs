@@ -11,12 +11,11 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use common::{insert, remove, Driver};
-use mynakiosk::kiosk::sim::card_front_identity;
 use mynakiosk::kiosk::Mode;
 use mynakiosk_tests::pcscd;
 
@@ -30,7 +29,7 @@ fn main() {
     let _slots = pcscd::lock();
     let dir = tempfile::tempdir().unwrap();
     let holder = common::portraits(dir.path(), "holder", &["obama2.jpg", "obama3.jpg"]);
-    let fronts = card_fronts(dir.path(), "normal");
+    let fronts = common::card_fronts(dir.path(), "normal", CARD_FRONT_SEEDS);
     let extra = format!(
         "[face]\nliveness = \"off\"\n[camera]\nsource = \"images\"\nfolder = \"{}\"\n\
          [card_front_camera]\nsource = \"images\"\nfolder = \"{}\"\n\
@@ -43,24 +42,6 @@ fn main() {
     *STARTED.lock().unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
     common::run_kiosk(&config, Mode::demo(), dir.path(), patients);
     println!("peak resident memory (VmHWM): {}", peak_memory());
-}
-
-/// Photos of the front of `profile`'s virtual card (TEST holder), as the demo renders them
-/// (a few camera-distortion seeds), written to a folder for the card-front camera.
-fn card_fronts(dir: &Path, profile: &str) -> PathBuf {
-    let holder = card_sim::Profile::load(profile)
-        .unwrap()
-        .holder
-        .expect("a holder");
-    let front = card_front_identity(&holder).expect("a printable card front");
-    let folder = dir.join("fronts");
-    std::fs::create_dir(&folder).unwrap();
-    for seed in 0..CARD_FRONT_SEEDS {
-        let shot = card_front::identity_photo(&front, seed).unwrap();
-        let path = folder.join(format!("front-{seed}.png"));
-        opencv::imgcodecs::imwrite_def(path.to_str().unwrap(), &shot.image).unwrap();
-    }
-    folder
 }
 
 fn patients(d: &Driver) {

@@ -7,48 +7,9 @@ use mynakiosk::config::AuditConfig;
 use mynakiosk::handoff::outbox::Outbox;
 use mynakiosk::handoff::result::SessionId;
 use mynakiosk_tests::binary;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-/// A tmpfs of `kib` KiB mounted in a fresh folder; unmounted on drop.
-struct SmallDisk {
-    _dir: tempfile::TempDir,
-    mount: PathBuf,
-}
-
-impl SmallDisk {
-    fn mount(kib: u32) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let mount = dir.path().join("disk");
-        std::fs::create_dir(&mount).unwrap();
-        let out = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={kib}k"), "tmpfs"])
-            .arg(&mount)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "mounting a tmpfs needs root: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Self { _dir: dir, mount }
-    }
-
-    /// Fills the disk with `filler` until a write fails.
-    fn fill(&self) -> PathBuf {
-        let filler = self.mount.join("filler");
-        let mut file = std::fs::File::create(&filler).unwrap();
-        let block = [0u8; 1024];
-        while std::io::Write::write_all(&mut file, &block).is_ok() {}
-        filler
-    }
-}
-
-impl Drop for SmallDisk {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.mount).status();
-    }
-}
+use crate::common::SmallDisk;
 
 fn leftovers(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)

@@ -48,10 +48,7 @@ fn a_staff_call_reaches_the_receiver_exactly_once() {
     let _slots = pcscd::lock();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap()
-        .port();
+    let port = common::free_port();
     PORT.set(port).unwrap();
     let data = d.join("sim.toml");
     std::fs::write(&data, "").unwrap();

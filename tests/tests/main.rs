@@ -24,6 +24,7 @@ mod face_eval_cli;
 mod face_models;
 mod face_no_files;
 mod face_pipeline;
+mod fault_matrix;
 mod handoff_delivery;
 mod handoff_outbox_faults;
 mod handoff_qualification;

@@ -13,6 +13,7 @@ use i_slint_backend_testing::{AccessibleRole, ElementHandle};
 use mynakiosk::config::Config;
 use mynakiosk::kiosk::{self, Mode};
 use mynakiosk_tests::pcscd;
+use mynakiosk_tests::private_pcscd::{PrivatePcscd, VpcdReader};
 use serde_json::Value;
 use slint::platform::PointerEventButton;
 use slint::{ComponentHandle, LogicalSize};
@@ -128,7 +129,12 @@ impl Driver {
 
     /// Types `pin` on the pad and submits it.
     pub fn enter_pin(&self, pin: &str) {
-        self.wait_for(ui::Screen::PinEntry);
+        self.enter_pin_on(ui::Screen::PinEntry, pin);
+    }
+
+    /// Types `pin` on the pad of `screen` (the patient's or the staff login's) and submits it.
+    pub fn enter_pin_on(&self, screen: ui::Screen, pin: &str) {
+        self.wait_for(screen);
         for d in pin.chars() {
             let label = d.to_string();
             let pressed = self.on_ui(move |w| {
@@ -179,6 +185,11 @@ impl Driver {
             assert!(Instant::now() < deadline, "no result delivered");
             std::thread::sleep(POLL);
         }
+    }
+
+    /// The outbox's queue folder (as `common::config` places it).
+    pub fn outbox_pending(&self) -> PathBuf {
+        self.drop_dir.with_file_name("outbox").join("pending")
     }
 
     pub fn audit_text(&self) -> String {
@@ -322,4 +333,112 @@ enabled = false
         dir = dir.display(),
     );
     Config::parse(&text).expect("test configuration")
+}
+
+/// Photos of the front of `profile`'s virtual card (TEST holder), as the demo renders them
+/// (a few camera-distortion seeds), written to a folder for the card-front camera.
+pub fn card_fronts(dir: &Path, profile: &str, seeds: u64) -> PathBuf {
+    let holder = card_sim::Profile::load(profile)
+        .unwrap()
+        .holder
+        .expect("a holder");
+    let front =
+        mynakiosk::kiosk::sim::card_front_identity(&holder).expect("a printable card front");
+    let folder = dir.join("fronts");
+    std::fs::create_dir(&folder).unwrap();
+    for seed in 0..seeds {
+        let shot = card_front::identity_photo(&front, seed).unwrap();
+        let path = folder.join(format!("front-{seed}.png"));
+        opencv::imgcodecs::imwrite_def(path.to_str().unwrap(), &shot.image).unwrap();
+    }
+    folder
+}
+
+/// A tmpfs of `kib` KiB mounted in a fresh folder (a full disk on demand); unmounted on
+/// drop. Mounting needs root (the suite's container runs as root).
+pub struct SmallDisk {
+    _dir: tempfile::TempDir,
+    pub mount: PathBuf,
+}
+
+impl SmallDisk {
+    pub fn mount(kib: u32) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mount = dir.path().join("disk");
+        std::fs::create_dir(&mount).unwrap();
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={kib}k"), "tmpfs"])
+            .arg(&mount)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "mounting a tmpfs needs root: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Self { _dir: dir, mount }
+    }
+
+    /// Fills the disk with `filler` until a write fails.
+    pub fn fill(&self) -> PathBuf {
+        let filler = self.mount.join("filler");
+        let mut file = std::fs::File::create(&filler).unwrap();
+        let block = [0u8; 1024];
+        while std::io::Write::write_all(&mut file, &block).is_ok() {}
+        filler
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.mount).status();
+    }
+}
+
+/// The private pcscd's reader for a kiosk in demo mode (which watches the vpcd slot named for
+/// its `[demo] vpcd_port`): "Virtual PCD 00 01", slot 1 of this reader, is what the kiosk
+/// watches with [`DEMO_VPCD_PORT`]; cards go in at [`DEMO_SLOT1`].
+pub const DEMO_READER: VpcdReader = VpcdReader {
+    name: "Virtual PCD",
+    port: 0x8D41,
+};
+/// Slot 1 of [`DEMO_READER`] (its port is the next one).
+pub const DEMO_SLOT1: VpcdReader = VpcdReader {
+    name: "Virtual PCD",
+    port: DEMO_READER.port + 1,
+};
+/// The `[demo] vpcd_port` whose reader name is slot 1's.
+pub const DEMO_VPCD_PORT: u16 = 35964;
+
+thread_local! {
+    /// The private pcscd, owned by the thread that runs the kiosk's event loop.
+    static PCSCD: std::cell::RefCell<Option<PrivatePcscd>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Starts a private pcscd with [`DEMO_READER`] and points this process's PC/SC client at it
+/// (before the kiosk starts, on the thread that will run its event loop).
+pub fn start_private_pcscd() {
+    let pcscd = PrivatePcscd::start(DEMO_READER);
+    std::env::set_var("PCSCLITE_CSOCK_NAME", pcscd.socket());
+    PCSCD.with(|p| *p.borrow_mut() = Some(pcscd));
+}
+
+/// Runs `f` on the private pcscd (on the event loop's thread, which owns it) and waits.
+pub fn with_private_pcscd(f: impl FnOnce(&mut PrivatePcscd) + Send + 'static) {
+    let (tx, rx) = mpsc::channel();
+    slint::invoke_from_event_loop(move || {
+        PCSCD.with(|p| f(p.borrow_mut().as_mut().expect("a private pcscd")));
+        let _ = tx.send(());
+    })
+    .expect("the kiosk's event loop runs");
+    rx.recv_timeout(TIMEOUT)
+        .expect("the private pcscd answered");
+}
+
+/// A TCP port free on the loopback now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
 }
