@@ -114,10 +114,10 @@ struct Cell {
     gap: Option<&'static str>,
 }
 
-/// The kiosk's audit port logs a failed write and goes on (`kiosk/reception.rs`,
-/// `AuditTrail`): with the audit disk full, sessions complete and results are delivered
-/// without their audit records, and E024 is never shown.
-const AUDIT_GAP: &str = "the session goes on and delivers without its audit records (AuditTrail logs the failure and continues); E024 is never shown";
+/// The kiosk stops with E024 at the first audit record it cannot write and takes cards again
+/// once a retry writes one (`session::tests::audit`), but a full tmpfs still takes records
+/// into the last page of the open log, so when the first write fails varies by a session.
+const AUDIT_GAP: &str = "not run: on a full tmpfs the open log's last page still takes a few records, so which session fails first varies (the stop itself: session::tests::audit::an_unwritable_audit_log_stops_the_kiosk_until_a_retry_writes_it)";
 
 /// Command APDUs the virtual card answers in a whole session of the flow (the identity read
 /// included); checked against a clean run of each flow before the faults.
@@ -655,11 +655,7 @@ fn run_flow(d: &Driver, setup: &Setup, flow: Flow, cell: Option<&Cell>) -> Outco
         apdus: 0,
         screen,
         codes: t.codes.take(),
-        audited: audit_lines(setup)[audit_mark..]
-            .iter()
-            .filter(|l| l["event"] == "error_shown")
-            .map(|l| l["code"].as_str().unwrap_or_default().to_owned())
-            .collect(),
+        audited: Vec::new(),
         notices: notices(d),
         withdrawn: t.withdrawn.take(),
         delivered: 0,
@@ -667,8 +663,15 @@ fn run_flow(d: &Driver, setup: &Setup, flow: Flow, cell: Option<&Cell>) -> Outco
     };
     slot.pull();
     let card = slot.pulled.take().expect("the session's card");
+    // After an unwritable audit log, the kiosk takes cards again once a retry (every 10 s)
+    // writes it, starting with the E024 it showed.
     d.wait_for(ui::Screen::Waiting);
     std::thread::sleep(Duration::from_millis(600));
+    outcome.audited = audit_lines(setup)[audit_mark..]
+        .iter()
+        .filter(|l| l["event"] == "error_shown")
+        .map(|l| l["code"].as_str().unwrap_or_default().to_owned())
+        .collect();
     outcome.apdus = card.apdus_answered();
     let expected_results = match (cell.map(|c| c.expect), flow) {
         (None | Some(Expect::DeliveredLate | Expect::FaceWithdrawn), Flow::Registration) => 2,

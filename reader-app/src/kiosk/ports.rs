@@ -78,5 +78,6 @@ pub trait HandOffPort: Send {
 
 /// The append-only audit log.
 pub trait AuditPort: Send {
-    fn record(&mut self, event: AuditEvent);
+    /// Appends `event`, on disk when this returns `Ok`.
+    fn record(&mut self, event: AuditEvent) -> Result<(), Failure>;
 }

@@ -228,10 +228,8 @@ pub fn audit_event(session: Option<SessionId>, record: &AuditRecord) -> Option<A
 pub struct AuditTrail(pub AuditLog);
 
 impl AuditPort for AuditTrail {
-    fn record(&mut self, event: AuditEvent) {
-        if let Err(e) = self.0.record(event) {
-            tracing::error!(error = %e, "audit log unwritable");
-        }
+    fn record(&mut self, event: AuditEvent) -> Result<(), Failure> {
+        (self.0.record(event)).map_err(|e| Failure::new(KioskError::AuditLogUnwritable, e))
     }
 }
 

@@ -12,7 +12,7 @@ use crate::errors::{Failure, KioskError};
 use crate::handoff::result::{SessionId, SessionInfo};
 use crate::handoff::staff_call::StaffCall;
 use crate::metrics::SessionObserver;
-use crate::session::{Effect, Event, Screen, Session, View};
+use crate::session::{AuditRecord, Effect, Event, Screen, Session, View};
 
 use super::bridge::{
     clear_preview, pad_keys, set_pad_keys, show, show_preview, show_staff_cause, speak,
@@ -44,6 +44,11 @@ pub(super) struct Runtime {
 }
 
 type LastFailure = Arc<Mutex<Option<Failure>>>;
+
+/// [`Event::AuditUnwritable`] when an audit record could not be written (logged by [`settle`]).
+fn unrecorded(last: &LastFailure, written: Result<(), Failure>) -> Option<Event> {
+    settle(last, written).err().map(|_| Event::AuditUnwritable)
+}
 
 /// A port's result as the session takes it: the catalogue code. The cause goes to the log,
 /// and to the staff screen while that code is shown.
@@ -90,10 +95,6 @@ impl Runtime {
         self.last_view.as_ref().map(|v| v.screen)
     }
 
-    fn session_id(&self) -> Option<SessionId> {
-        self.audited.as_ref().map(|info| info.session_id)
-    }
-
     fn deliver(&mut self, result: &crate::session::VerificationResult) -> Event {
         let Some(info) = &self.audited else {
             return Event::Delivered(Err(KioskError::CardRemoved));
@@ -103,10 +104,13 @@ impl Runtime {
             self.ports.hand_off.deliver(info, result),
         );
         if answer.is_ok() {
-            let session_id = info.session_id;
-            self.ports
-                .audit
-                .record(AuditEvent::ResultQueued { session_id });
+            let queued = AuditEvent::ResultQueued {
+                session_id: info.session_id,
+            };
+            // The result is out: the patient sees it, then the kiosk stops taking cards.
+            if unrecorded(&self.last_failure, self.ports.audit.record(queued)).is_some() {
+                let _ = self.tx.send(Event::AuditUnwritable);
+            }
         }
         Event::Delivered(answer)
     }
@@ -157,6 +161,7 @@ impl Runtime {
     fn carry_out(&mut self, effect: Effect, ui: &slint::Weak<ui::KioskWindow>) -> Option<Event> {
         let p = &mut self.ports;
         let last = &self.last_failure;
+        let session_id = self.audited.as_ref().map(|info| info.session_id);
         match effect {
             Effect::Show(view) => {
                 let last = self.last_view.as_ref();
@@ -240,24 +245,37 @@ impl Runtime {
                 };
                 let session_id = info.session_id;
                 self.audited = Some(info);
-                p.audit.record(AuditEvent::SessionStarted { session_id });
+                let started = p.audit.record(AuditEvent::SessionStarted { session_id });
+                return unrecorded(last, started);
             }
             Effect::AuditEnd {
                 outcome,
                 certificate_serial,
             } => {
                 if let Some(info) = self.audited.take() {
-                    p.audit.record(AuditEvent::SessionEnded {
+                    let ended = p.audit.record(AuditEvent::SessionEnded {
                         session_id: info.session_id,
                         outcome: reception::outcome(outcome),
                         certificate_serial,
                     });
+                    return unrecorded(last, ended);
                 }
             }
             Effect::Audit(record) => {
-                if let Some(event) = reception::audit_event(self.session_id(), &record) {
-                    self.ports.audit.record(event);
+                if let Some(event) = reception::audit_event(session_id, &record) {
+                    return unrecorded(last, p.audit.record(event));
                 }
+            }
+            Effect::ProbeAudit => {
+                let shown = reception::audit_event(
+                    session_id,
+                    &AuditRecord::Error(KioskError::AuditLogUnwritable),
+                );
+                let written = shown.map_or(Ok(()), |event| p.audit.record(event));
+                return Some(match settle(last, written) {
+                    Ok(()) => Event::AuditWritable,
+                    Err(_) => Event::AuditUnwritable,
+                });
             }
         }
         None

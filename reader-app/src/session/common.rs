@@ -10,6 +10,9 @@ use super::types::{AuditRecord, Credential, Ending, Lang};
 use super::{face, staff};
 use crate::errors::KioskError;
 
+/// How often an unwritable audit log is tried again; the kiosk takes no card meanwhile.
+pub(super) const AUDIT_RETRY: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Whether an event was one every state shares.
 pub(super) enum Shared {
     Handled(Next),
@@ -20,7 +23,7 @@ pub(super) enum Shared {
 pub(super) fn handle(s: &mut Session, state: State, event: Event, fx: &mut Vec<Effect>) -> Shared {
     Shared::Handled(match event {
         Event::ReaderAdded { .. } => match state {
-            State::Unavailable(_) => Next::Go(State::Idle),
+            State::Unavailable(e) if e != KioskError::AuditLogUnwritable => Next::Go(State::Idle),
             state => Next::Stay(state),
         },
         // Without its reader the kiosk takes no card: a patient's session ends.
@@ -72,6 +75,21 @@ pub(super) fn handle(s: &mut Session, state: State, event: Event, fx: &mut Vec<E
             Next::Entered
         }
         Event::Touch(Touch::CallStaff) => call_staff(s, state, fx),
+        Event::AuditUnwritable => {
+            fx.push(Effect::StartTimer(TimerId::AuditRetry, AUDIT_RETRY));
+            match state {
+                State::Unavailable(KioskError::AuditLogUnwritable) => Next::Stay(state),
+                state => unavailable(s, state, KioskError::AuditLogUnwritable, fx),
+            }
+        }
+        Event::TimerFired(TimerId::AuditRetry) => {
+            fx.push(Effect::ProbeAudit);
+            Next::Stay(state)
+        }
+        Event::AuditWritable => match state {
+            State::Unavailable(KioskError::AuditLogUnwritable) => Next::Go(State::Idle),
+            state => Next::Stay(state),
+        },
         Event::StaffAcknowledged => {
             s.raise(state.screen(), Notice::StaffComing);
             Next::Go(state)

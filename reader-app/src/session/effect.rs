@@ -24,6 +24,8 @@ pub enum TimerId {
     VerifiedHold,
     /// Assisted mode: the prompt is said again after this long without a key or touch.
     RepeatPrompt,
+    /// While the audit log is unwritable: time to try it again.
+    AuditRetry,
 }
 
 /// One output of [`super::Session::handle`], carried out in order.
@@ -79,6 +81,8 @@ pub enum Effect {
         certificate_serial: Option<String>,
     },
     Audit(AuditRecord),
+    /// Try writing the audit log again (it failed): the record says E024 was shown.
+    ProbeAudit,
 }
 
 /// What the voice says (the identifiers tests assert); never a digit the patient typed.

@@ -60,6 +60,10 @@ pub enum Event {
     Delivered(Result<Qualification, KioskError>),
     /// Staff acknowledged the staff call at the reception console: they are on their way.
     StaffAcknowledged,
+    /// An audit record could not be written: no session may go on unrecorded.
+    AuditUnwritable,
+    /// Result of [`super::Effect::ProbeAudit`]: the audit log takes records again.
+    AuditWritable,
 
     TimerFired(TimerId),
     Touch(Touch),

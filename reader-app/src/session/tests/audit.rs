@@ -2,6 +2,7 @@
 //! apart; rejections audited as they happen.
 
 use super::*;
+use crate::session::common::AUDIT_RETRY;
 
 fn end(fx: &[Effect]) -> (Ending, Option<String>) {
     fx.iter()
@@ -141,4 +142,33 @@ fn an_error_after_the_card_was_read_fails_the_session_and_losing_pcscd_ends_it()
     let fx = s.handle(Event::ServiceLost);
     assert_eq!(end(&fx).0, Ending::Aborted);
     assert!(audited(&fx, AuditRecord::Error(KioskError::PcscdDown)));
+}
+
+/// An audit record that cannot be written ends the session with E024, the kiosk takes no
+/// card until a retry writes the log again, and a reader plugged in does not lift that.
+#[test]
+fn an_unwritable_audit_log_stops_the_kiosk_until_a_retry_writes_it() {
+    let mut s = at_choice(PinState::Remaining(3));
+    let fx = s.handle(Event::AuditUnwritable);
+    let v = last_view(&fx);
+    assert_eq!(
+        (v.screen, v.error),
+        (Screen::Error, Some(KioskError::AuditLogUnwritable))
+    );
+    assert_eq!(end(&fx).0, Ending::Aborted);
+    assert!(fx.contains(&Effect::StartTimer(TimerId::AuditRetry, AUDIT_RETRY)));
+
+    let fx = s.handle(Event::CardInserted { reader: R.into() });
+    assert!(!fx.contains(&Effect::AuditStart), "no card is taken");
+    s.handle(Event::ReaderAdded { reader: R.into() });
+    let fx = s.handle(Event::TimerFired(TimerId::AuditRetry));
+    assert_eq!(fx, [Effect::ProbeAudit]);
+    // Still unwritable: tried again later, nothing else happens.
+    let fx = s.handle(Event::AuditUnwritable);
+    assert_eq!(fx, [Effect::StartTimer(TimerId::AuditRetry, AUDIT_RETRY)]);
+
+    let fx = s.handle(Event::AuditWritable);
+    assert_eq!(last_view(&fx).screen, Screen::Waiting);
+    let fx = s.handle(Event::CardInserted { reader: R.into() });
+    assert!(fx.contains(&Effect::AuditStart));
 }
