@@ -2,11 +2,12 @@
 
 use card_front::{
     synthetic_frames, synthetic_photo, unreadable_photo, CardFrontIdentity, CardFrontReader, Date,
-    Defect, FrameVotes, OcrError, PinBRead, SubmitPolicy, MAX_FRAMES,
+    Defect, FrameVotes, OcrError, PinBRead, Split, SubmitPolicy, MAX_FRAMES,
 };
 use clap::{Parser, Subcommand};
 
 mod dataset;
+mod why;
 use opencv::core::Vector;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -76,6 +77,17 @@ enum Command {
         #[arg(long)]
         line_cnn: bool,
     },
+    /// Development seeds only: reads the first frame of COUNT cards (training typefaces and
+    /// layouts, or held-out with --held-out), and prints why each failed read failed, with the
+    /// lines read at the card's true corners, and a breakdown by cause.
+    Why {
+        #[arg(long)]
+        seed: u64,
+        #[arg(long, default_value_t = 100)]
+        count: u32,
+        #[arg(long)]
+        held_out: bool,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -105,6 +117,18 @@ fn main() -> anyhow::Result<()> {
             start,
             count,
         } => dataset::write(&out_dir, seed, start..start + count, today)?,
+        Command::Why {
+            seed,
+            count,
+            held_out,
+        } => {
+            let split = if held_out {
+                Split::HeldOut
+            } else {
+                Split::Training
+            };
+            why::run(&reader(false)?, split, seed, count, today)?;
+        }
         Command::Unreadable { seed, count } => {
             let policy = SubmitPolicy::default();
             let reader = reader(false)?;
