@@ -21,10 +21,10 @@ pub const PPOCR_REC_SHA256: &str =
     "48fc40f24f6d2a207a2b1091d3437eb3cc3eb6b676dc3ef9c37384005483683b";
 /// Height PP-OCR reads lines at.
 const REC_H: i32 = 48;
-/// Room above and below a found line's ink box, as a fraction of its height: PP-OCR was
-/// trained on tight crops, and reads lines far more surely when their text fills most of its
-/// input (see card-front/README.md).
-pub const PAD_V: f32 = 0.3;
+/// Room around a found line's ink box, as fractions of its height (above and below, left and
+/// right): PP-OCR was trained on tight crops, and reads lines far more surely when their text
+/// fills most of its input (see card-front/README.md).
+pub const PAD: [f32; 2] = [0.3, 0.3];
 /// Lines read in one inference: at most this many, the widest at most this many times as wide
 /// as the narrowest (the rest is padding, computed for nothing).
 const MAX_BATCH: usize = 8;
@@ -70,6 +70,10 @@ impl PpOcrRec {
         let session = Session::builder(env)
             .map_err(failed)?
             .with_intra_threads(THREADS)
+            .map_err(failed)?
+            // Threads sleep between lines instead of spinning: the kiosk's UI and cameras share
+            // the two cores.
+            .with_intra_op_spinning(false)
             .map_err(failed)?
             .commit_from_memory(&bytes)
             .map_err(failed)?;

@@ -3,7 +3,7 @@
 use crate::date::{Date, Era};
 use crate::error::{FieldName, OcrError};
 use crate::identity::Calendar;
-use crate::line_input::{line_image, CNN_PAD_V};
+use crate::line_input::{line_image, CNN_PAD};
 use crate::line_model::{LineModel, ReadChar};
 use crate::lines::find_lines;
 use crate::locate::{card_outlines, rectify};
@@ -115,13 +115,13 @@ impl CardFrontReader {
         card: &Mat,
         lines: &[Rect],
     ) -> Result<Vec<Zeroizing<Vec<ReadChar>>>, OcrError> {
-        let pad_v = match &self.recogniser {
-            Recogniser::PpOcr(_) => crate::ppocr::PAD_V,
-            Recogniser::LineCnn(_) => CNN_PAD_V,
+        let pad = match &self.recogniser {
+            Recogniser::PpOcr(_) => crate::ppocr::PAD,
+            Recogniser::LineCnn(_) => CNN_PAD,
         };
         let images = lines
             .iter()
-            .map(|&line| line_image(card, line, pad_v))
+            .map(|&line| line_image(card, line, pad))
             .collect::<Result<Vec<_>, _>>()?;
         match &self.recogniser {
             Recogniser::PpOcr(m) => m.read(&images),
