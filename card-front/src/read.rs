@@ -3,6 +3,7 @@
 use crate::date::{Date, Era};
 use crate::error::{FieldName, OcrError};
 use crate::identity::Calendar;
+use crate::layout::{CARD_H, CARD_W};
 use crate::line_input::{line_image, CNN_PAD};
 use crate::line_model::{LineModel, ReadChar};
 use crate::lines::find_lines;
@@ -21,6 +22,9 @@ const MAX_CODE_ASPECT: f32 = 7.0;
 /// A valid read at least this sure in every digit ends the search over the card's candidate
 /// outlines (the default submit policy's threshold).
 const SURE_ENOUGH: f32 = 0.95;
+/// A field's line closer than this to the rectified card's outline (pixels of
+/// [`CARD_W`] × [`CARD_H`]) may be cut off: fields are printed 20 px or more inside the edge.
+const EDGE_MARGIN: i32 = 6;
 /// First year My Number cards were issued.
 const FIRST_ISSUE_YEAR: u16 = 2016;
 /// Longest validity of a card (10 years) plus a year of slack.
@@ -212,7 +216,9 @@ impl CardFrontReader {
 
 /// The one line a field was read on. Lines whose boxes overlap and that read the same digits
 /// are one print found twice (a framed band's line with and without its frame): the surer
-/// read is kept. Any other second line makes the field unreadable.
+/// read is kept. Any other second line makes the field unreadable, and so does a line that
+/// reaches the card's outline: a card's fields are printed well inside its edges, so such a
+/// line may have been cut off by the frame's edge or by whatever covers the rest of the card.
 fn the_one<T>(
     found: Vec<(Rect, T)>,
     numbers: impl Fn(&T) -> &[Zeroizing<Vec<ReadChar>>],
@@ -232,6 +238,15 @@ fn the_one<T>(
             .flat_map(|n| n.iter().map(|c| c.confidence))
             .fold(1.0, f32::min)
     };
+    let inside = Rect::new(
+        EDGE_MARGIN,
+        EDGE_MARGIN,
+        CARD_W - 2 * EDGE_MARGIN,
+        CARD_H - 2 * EDGE_MARGIN,
+    );
+    if found.iter().any(|(line, _)| (*line & inside) != *line) {
+        return Err(OcrError::FieldUnreadable(field));
+    }
     let mut found = found.into_iter();
     let (first_box, mut best) = found.next().ok_or(OcrError::FieldUnreadable(field))?;
     for (line, other) in found {

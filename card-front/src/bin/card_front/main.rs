@@ -138,10 +138,20 @@ fn main() -> anyhow::Result<()> {
             for defect in Defect::ALL {
                 let mut submitted = 0u32;
                 for i in 0..count {
-                    let (_, shot) = unreadable_photo(defect, seed, i, today)?;
+                    let (id, shot) = unreadable_photo(defect, seed, i, today)?;
                     let read = reader.read(&shot.image, today);
-                    submitted +=
-                        u32::from(read.is_ok_and(|r| r.min_confidence() >= policy.min_confidence));
+                    if let Some(r) = read
+                        .ok()
+                        .filter(|r| r.min_confidence() >= policy.min_confidence)
+                    {
+                        let right = if r.pin_b() == id.pin_b() {
+                            "right"
+                        } else {
+                            "WRONG"
+                        };
+                        println!("  {defect:?} card {i} submitted ({right})");
+                        submitted += 1;
+                    }
                 }
                 println!(
                     "{defect:?}: {} of {count} rejected, {submitted} submitted",
