@@ -56,17 +56,31 @@ pub fn days_in_month(year: u16, month: u8) -> u8 {
 /// The eras a living card holder can be born in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Era {
+    Meiji,
+    Taisho,
     Showa,
     Heisei,
     Reiwa,
 }
 
 impl Era {
-    pub const ALL: [Era; 3] = [Era::Showa, Era::Heisei, Era::Reiwa];
+    pub const ALL: [Era; 5] = [Era::Meiji, Era::Taisho, Era::Showa, Era::Heisei, Era::Reiwa];
 
     /// First day of the era.
     fn start(self) -> Date {
         match self {
+            // The day the era was proclaimed (no holder was born in the lunar-calendar months
+            // it was later dated back to).
+            Era::Meiji => Date {
+                year: 1868,
+                month: 10,
+                day: 23,
+            },
+            Era::Taisho => Date {
+                year: 1912,
+                month: 7,
+                day: 30,
+            },
             Era::Showa => Date {
                 year: 1926,
                 month: 12,
@@ -85,16 +99,18 @@ impl Era {
         }
     }
 
-    /// The era's name as printed (昭和 / 平成 / 令和).
+    /// The era's name as printed (明治 / 大正 / 昭和 / 平成 / 令和).
     pub fn printed(self) -> &'static str {
         match self {
+            Era::Meiji => "明治",
+            Era::Taisho => "大正",
             Era::Showa => "昭和",
             Era::Heisei => "平成",
             Era::Reiwa => "令和",
         }
     }
 
-    /// The era and era year of a Gregorian date (None before 昭和).
+    /// The era and era year of a Gregorian date (None before 明治).
     pub fn of(date: &Date) -> Option<(Era, u16)> {
         let era = Era::ALL.into_iter().rev().find(|e| *date >= e.start())?;
         Some((era, date.year - era.start().year + 1))
@@ -132,6 +148,12 @@ mod tests {
         assert_eq!(Era::Showa.to_gregorian(64, 1, 8), None);
         assert_eq!(Era::Showa.to_gregorian(65, 1, 1), None);
         assert_eq!(Era::Showa.to_gregorian(1, 12, 24), None);
+        assert_eq!(
+            Era::Taisho.to_gregorian(15, 12, 24),
+            Date::new(1926, 12, 24)
+        );
+        assert_eq!(Era::Taisho.to_gregorian(1, 7, 29), None);
+        assert_eq!(Era::Meiji.to_gregorian(45, 7, 29), Date::new(1912, 7, 29));
         assert_eq!(Era::Heisei.to_gregorian(31, 4, 30), Date::new(2019, 4, 30));
         assert_eq!(Era::Heisei.to_gregorian(31, 5, 1), None);
         assert_eq!(Era::Heisei.to_gregorian(32, 1, 1), None);

@@ -14,16 +14,17 @@ pub const LINE_H: i32 = 32;
 /// (class 0): everything printed on the three 照合番号B lines but the spaces.
 pub const ALPHABET: &str = "0123456789昭平成令和年月日生まで有効";
 
-/// Room around a found line's ink box, as fractions of its height (above and below, left and
-/// right).
-const PAD_V: f32 = 0.7;
-const PAD_H: f32 = 0.6;
+/// Room around a found line's ink box, as fractions of its height above and below, and left
+/// and right, for the own line CNN (it was trained so; PP-OCR's recogniser reads better with
+/// its text filling more of the image: `ppocr::PAD`).
+pub const CNN_PAD: [f32; 2] = [0.7, 0.6];
 
-/// The region of the card a line box is read from: the box with some room, inside the card.
-pub fn line_region(card: &Mat, line: Rect) -> Rect {
+/// The region of the card a line box is read from: the box with room `[above and below, left
+/// and right]` as fractions of its height, inside the card.
+pub fn line_region(card: &Mat, line: Rect, [pad_v, pad_h]: [f32; 2]) -> Rect {
     let (dv, dh) = (
-        (line.height as f32 * PAD_V).round() as i32,
-        (line.height as f32 * PAD_H).round() as i32,
+        (line.height as f32 * pad_v).round() as i32,
+        (line.height as f32 * pad_h).round() as i32,
     );
     let r = Rect::new(
         line.x - dh,
@@ -34,10 +35,10 @@ pub fn line_region(card: &Mat, line: Rect) -> Rect {
     r & Rect::new(0, 0, card.cols(), card.rows())
 }
 
-/// Line `line` (a box of [`crate::lines::find_lines`]) of a grey rectified card, scaled to
-/// [`LINE_H`] rows (8-bit).
-pub fn line_image(card: &Mat, line: Rect) -> Result<ScrubbedMat, OcrError> {
-    let region = line_region(card, line);
+/// Line `line` (a box of [`crate::lines::find_lines`]) of a grey rectified card with room `pad`
+/// (see [`line_region`]), scaled to [`LINE_H`] rows (8-bit).
+pub fn line_image(card: &Mat, line: Rect, pad: [f32; 2]) -> Result<ScrubbedMat, OcrError> {
+    let region = line_region(card, line, pad);
     let roi = Mat::roi(card, region)?;
     let width = ((region.width * LINE_H + region.height / 2) / region.height.max(1)).max(LINE_H);
     let mut out = ScrubbedMat::default();
@@ -78,12 +79,12 @@ mod tests {
     #[test]
     fn lines_keep_their_aspect_at_the_fixed_height_with_room_inside_the_card() {
         let card = Mat::new_rows_cols_with_default(540, 856, CV_8UC1, Scalar::all(200.0)).unwrap();
-        let line = line_image(&card, Rect::new(100, 100, 200, 30)).unwrap();
+        let line = line_image(&card, Rect::new(100, 100, 200, 30), CNN_PAD).unwrap();
         // 200 + 2 × 18 wide, 30 + 2 × 21 high.
         assert_eq!((line.rows(), line.cols()), (LINE_H, 105));
         assert_eq!(*line.at_2d::<u8>(5, 5).unwrap(), 200);
         assert_eq!(
-            line_region(&card, Rect::new(0, 530, 100, 10)),
+            line_region(&card, Rect::new(0, 530, 100, 10), CNN_PAD),
             Rect::new(0, 523, 106, 17)
         );
     }

@@ -17,9 +17,9 @@ const RULE_V: i32 = 51;
 /// characters).
 const JOIN: i32 = 13;
 /// Pieces of like height at most this many times their height apart are one line: a
-/// full-width space between full-width digits (about 1.6 ink heights) joins, the three em
-/// before 性別 do not.
-const GAP: f32 = 1.8;
+/// full-width space between full-width digits (about 1.6 ink heights) and wide spacing after
+/// 年 join (a label joined to its field does not matter: fields are told by content).
+const GAP: f32 = 2.5;
 /// The heights a line of card text may have (type of 13 to 40 pixels).
 const MIN_H: i32 = 9;
 const MAX_H: i32 = 64;

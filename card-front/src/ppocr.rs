@@ -5,7 +5,8 @@
 
 use crate::error::OcrError;
 use crate::line_model::{decode, failed, ReadChar};
-use opencv::core::{Mat, MatTraitConst, MatTraitConstManual, Size};
+use crate::scrub::ScrubbedMat;
+use opencv::core::{MatTraitConst, MatTraitConstManual, Size};
 use opencv::imgproc;
 use ort::environment::Environment;
 use ort::session::Session;
@@ -20,9 +21,19 @@ pub const PPOCR_REC_SHA256: &str =
     "48fc40f24f6d2a207a2b1091d3437eb3cc3eb6b676dc3ef9c37384005483683b";
 /// Height PP-OCR reads lines at.
 const REC_H: i32 = 48;
+/// Room around a found line's ink box, as fractions of its height (above and below, left and
+/// right): PP-OCR was trained on tight crops, and reads lines far more surely when their text
+/// fills most of its input (see card-front/README.md).
+pub const PAD: [f32; 2] = [0.3, 0.3];
+/// Lines read in one inference: at most this many, the widest at most this many times as wide
+/// as the narrowest (the rest is padding, computed for nothing).
+const MAX_BATCH: usize = 8;
+const BATCH_SPREAD: f32 = 1.3;
+/// ONNX Runtime threads of the recogniser: the kiosk's two cores.
+const THREADS: usize = 2;
 /// The characters kept, then the class of every other one. まで and 効 are not in PP-OCR's
 /// character set (it reads 有效 for 有効); 有 marks the expiry line.
-pub const PP_ALPHABET: &str = "0123456789昭平成令和年月日生有※";
+pub const PP_ALPHABET: &str = "0123456789明治大正昭平成令和年月日生有※";
 
 /// The models directory: `$MYNAKIOSK_MODELS_DIR`, else the repository's `models/generated`.
 pub fn models_dir() -> PathBuf {
@@ -39,7 +50,7 @@ pub struct PpOcrRec {
 }
 
 impl PpOcrRec {
-    /// Loads the model from `dir` into `env` (one thread), checking its sha256.
+    /// Loads the model from `dir` into `env` ([`THREADS`] threads), checking its sha256.
     pub fn load(env: &Environment, dir: &Path) -> Result<Self, OcrError> {
         let path = dir.join(PPOCR_REC_FILE);
         let bytes = std::fs::read(&path).map_err(|e| {
@@ -58,7 +69,11 @@ impl PpOcrRec {
         }
         let session = Session::builder(env)
             .map_err(failed)?
-            .with_intra_threads(1)
+            .with_intra_threads(THREADS)
+            .map_err(failed)?
+            // Threads sleep between lines instead of spinning: the kiosk's UI and cameras share
+            // the two cores.
+            .with_intra_op_spinning(false)
             .map_err(failed)?
             .commit_from_memory(&bytes)
             .map_err(failed)?;
@@ -96,29 +111,61 @@ impl PpOcrRec {
         })
     }
 
-    /// Reads a line image (8-bit grey, any height).
-    pub fn read(&self, line: &Mat) -> Result<Zeroizing<Vec<ReadChar>>, OcrError> {
-        let width = ((line.cols() * REC_H + line.rows() / 2) / line.rows().max(1)).max(REC_H);
-        let mut scaled = crate::scrub::ScrubbedMat::default();
-        imgproc::resize(
-            line,
-            &mut *scaled,
-            Size::new(width, REC_H),
-            0.0,
-            0.0,
-            imgproc::INTER_LINEAR,
-        )?;
-        let pixels = scaled.data_bytes()?;
-        let plane = pixels.len();
-        let mut input: Zeroizing<Vec<f32>> = Zeroizing::new(vec![0.0; 3 * plane]);
-        for (i, &v) in pixels.iter().enumerate() {
-            let x = f32::from(v) / 127.5 - 1.0;
-            for c in 0..3 {
-                input[c * plane + i] = x;
+    /// Reads line images (8-bit grey, any height), in batches of like width: each line is
+    /// scaled to [`REC_H`] rows and padded on the right to its batch's widest with PP-OCR's own
+    /// padding (0 after normalisation, as in its training).
+    pub fn read(&self, lines: &[ScrubbedMat]) -> Result<Vec<Zeroizing<Vec<ReadChar>>>, OcrError> {
+        let mut scaled = Vec::with_capacity(lines.len());
+        for line in lines {
+            let width = ((line.cols() * REC_H + line.rows() / 2) / line.rows().max(1)).max(REC_H);
+            let mut out = ScrubbedMat::default();
+            imgproc::resize(
+                &**line,
+                &mut *out,
+                Size::new(width, REC_H),
+                0.0,
+                0.0,
+                imgproc::INTER_LINEAR,
+            )?;
+            scaled.push(out);
+        }
+        let mut order: Vec<usize> = (0..lines.len()).collect();
+        order.sort_by_key(|&i| scaled[i].cols());
+        let mut reads: Vec<Option<Zeroizing<Vec<ReadChar>>>> = vec![None; lines.len()];
+        let mut rest = &order[..];
+        while let Some(&first) = rest.first() {
+            let narrowest = scaled[first].cols();
+            let n = rest
+                .iter()
+                .take(MAX_BATCH)
+                .take_while(|&&i| scaled[i].cols() as f32 <= BATCH_SPREAD * narrowest as f32)
+                .count();
+            let batch: Vec<&ScrubbedMat> = rest[..n].iter().map(|&i| &scaled[i]).collect();
+            for (&i, read) in rest[..n].iter().zip(self.run(&batch)?) {
+                reads[i] = Some(read);
+            }
+            rest = &rest[n..];
+        }
+        Ok(reads.into_iter().flatten().collect())
+    }
+
+    /// One inference on lines already [`REC_H`] rows high, narrowest first.
+    fn run(&self, batch: &[&ScrubbedMat]) -> Result<Vec<Zeroizing<Vec<ReadChar>>>, OcrError> {
+        let width = batch.iter().map(|m| m.cols()).max().unwrap_or(REC_H) as usize;
+        let plane = REC_H as usize * width;
+        let mut input: Zeroizing<Vec<f32>> = Zeroizing::new(vec![0.0; batch.len() * 3 * plane]);
+        for (b, line) in batch.iter().enumerate() {
+            let cols = line.cols() as usize;
+            for (i, &v) in line.data_bytes()?.iter().enumerate() {
+                let x = f32::from(v) / 127.5 - 1.0;
+                let at = (i / cols) * width + i % cols;
+                for c in 0..3 {
+                    input[(b * 3 + c) * plane + at] = x;
+                }
             }
         }
         let tensor =
-            TensorRef::from_array_view(([1, 3, REC_H as usize, width as usize], &input[..]))
+            TensorRef::from_array_view(([batch.len(), 3, REC_H as usize, width], &input[..]))
                 .map_err(failed)?;
         let mut session = self.session.lock().unwrap_or_else(PoisonError::into_inner);
         let outputs = session.run(ort::inputs![tensor]).map_err(failed)?;
@@ -127,25 +174,34 @@ impl PpOcrRec {
             .next()
             .ok_or_else(|| OcrError::Model("PP-OCR returned nothing".into()))?;
         let (shape, values) = output.try_extract_tensor_mut::<f32>().map_err(failed)?;
-        let read = match **shape {
-            [1, steps, classes] if classes as usize == self.reduce.len() => {
+        let reads = match **shape {
+            [n, steps, classes]
+                if n as usize == batch.len() && classes as usize == self.reduce.len() =>
+            {
                 let (steps, classes) = (steps as usize, classes as usize);
                 let kept = PP_ALPHABET.chars().count() + 1;
-                // Class-major probabilities of the reduced classes.
-                let mut reduced = Zeroizing::new(vec![0.0f32; kept * steps]);
-                for t in 0..steps {
-                    for (k, &r) in self.reduce.iter().enumerate() {
-                        reduced[r * steps + t] += values[t * classes + k];
-                    }
-                }
                 let alphabet: Vec<char> = PP_ALPHABET.chars().collect();
-                Ok(decode(&reduced, &alphabet, steps))
+                let mut reads = Vec::with_capacity(batch.len());
+                for (b, line) in batch.iter().enumerate() {
+                    // The columns of the line itself, not of its padding.
+                    let own = (steps * line.cols() as usize).div_ceil(width).min(steps);
+                    let at = b * steps * classes;
+                    // Class-major probabilities of the reduced classes.
+                    let mut reduced = Zeroizing::new(vec![0.0f32; kept * own]);
+                    for t in 0..own {
+                        for (k, &r) in self.reduce.iter().enumerate() {
+                            reduced[r * own + t] += values[at + t * classes + k];
+                        }
+                    }
+                    reads.push(decode(&reduced, &alphabet, own));
+                }
+                Ok(reads)
             }
             _ => Err(OcrError::Model(format!(
                 "unexpected output shape {shape:?}"
             ))),
         };
         values.zeroize();
-        read
+        reads
     }
 }

@@ -3,13 +3,14 @@
 use crate::date::{Date, Era};
 use crate::error::{FieldName, OcrError};
 use crate::identity::Calendar;
-use crate::line_input::line_image;
+use crate::layout::{CARD_H, CARD_W};
+use crate::line_input::{line_image, CNN_PAD};
 use crate::line_model::{LineModel, ReadChar};
 use crate::lines::find_lines;
 use crate::locate::{card_outlines, rectify};
 use crate::ppocr::PpOcrRec;
 use crate::scrub::ScrubbedMat;
-use opencv::core::{Mat, MatTraitConst};
+use opencv::core::{Mat, MatTraitConst, Rect};
 use opencv::imgproc;
 use ort::environment::Environment;
 use std::path::Path;
@@ -18,6 +19,12 @@ use zeroize::Zeroizing;
 /// The widest a line of four digits (full-width, spaced) is for its height; longer lines
 /// whose other characters the recogniser does not know (an address) are not the code.
 const MAX_CODE_ASPECT: f32 = 7.0;
+/// A valid read at least this sure in every digit ends the search over the card's candidate
+/// outlines (the default submit policy's threshold).
+const SURE_ENOUGH: f32 = 0.95;
+/// A field's line closer than this to the rectified card's outline (pixels of
+/// [`CARD_W`] × [`CARD_H`]) may be cut off: fields are printed 20 px or more inside the edge.
+const EDGE_MARGIN: i32 = 6;
 /// First year My Number cards were issued.
 const FIRST_ISSUE_YEAR: u16 = 2016;
 /// Longest validity of a card (10 years) plus a year of slack.
@@ -106,15 +113,29 @@ impl CardFrontReader {
         })
     }
 
-    fn read_line(&self, line: &Mat) -> Result<Zeroizing<Vec<ReadChar>>, OcrError> {
+    /// Reads every found line of `card` (boxes of [`find_lines`]).
+    fn read_lines(
+        &self,
+        card: &Mat,
+        lines: &[Rect],
+    ) -> Result<Vec<Zeroizing<Vec<ReadChar>>>, OcrError> {
+        let pad = match &self.recogniser {
+            Recogniser::PpOcr(_) => crate::ppocr::PAD,
+            Recogniser::LineCnn(_) => CNN_PAD,
+        };
+        let images = lines
+            .iter()
+            .map(|&line| line_image(card, line, pad))
+            .collect::<Result<Vec<_>, _>>()?;
         match &self.recogniser {
-            Recogniser::PpOcr(m) => m.read(line),
-            Recogniser::LineCnn(m) => m.read(line),
+            Recogniser::PpOcr(m) => m.read(&images),
+            Recogniser::LineCnn(m) => images.iter().map(|line| m.read(line)).collect(),
         }
     }
 
     /// Reads 照合番号B from a BGR or grey photo of a card front, validating the dates against
-    /// `today`. Every candidate outline of the card is read; the most confident valid read wins.
+    /// `today`. The candidate outlines of the card are read in turn until one gives a valid read
+    /// at least [`SURE_ENOUGH`] in every digit; the most confident valid read wins.
     pub fn read(&self, image: &Mat, today: Date) -> Result<PinBRead, OcrError> {
         if image.empty() {
             return Err(OcrError::Image("empty image".into()));
@@ -139,8 +160,31 @@ impl CardFrontReader {
                 (Err(OcrError::CardNotFound), r) | (Err(_), r @ Ok(_)) => r,
                 (Err(e), Err(_)) => Err(e),
             };
+            if best
+                .as_ref()
+                .is_ok_and(|b| b.min_confidence() >= SURE_ENOUGH)
+            {
+                break;
+            }
         }
         best
+    }
+
+    /// What the recogniser reads on each text line of a grey rectified card (digits, the kept
+    /// kanji, ※ for any other character) and the least confidence on it: for diagnosing
+    /// synthetic cards (`card-front why`), never for a patient's card.
+    pub fn line_texts(&self, card: &Mat) -> Result<Vec<(Rect, Zeroizing<String>, f32)>, OcrError> {
+        let lines = find_lines(card)?;
+        let mut out = Vec::new();
+        for (&line, text) in lines.iter().zip(self.read_lines(card, &lines)?) {
+            let least = text.iter().map(|c| c.confidence).fold(1.0, f32::min);
+            out.push((
+                line,
+                Zeroizing::new(text.iter().map(|c| c.ch).collect()),
+                least,
+            ));
+        }
+        Ok(out)
     }
 
     /// Reads a grey card already rectified to [`crate::layout::CARD_W`] ×
@@ -150,31 +194,70 @@ impl CardFrontReader {
         let mut births = Vec::new();
         let mut expiries = Vec::new();
         let mut codes = Vec::new();
-        for line in find_lines(card)? {
-            let text = self.read_line(&*line_image(card, line)?)?;
+        let lines = find_lines(card)?;
+        for (&line, text) in lines.iter().zip(self.read_lines(card, &lines)?) {
             if let Some(birth) = birth_numbers(&text) {
-                births.push(birth);
+                births.push((line, birth));
             } else if let Some(expiry) = expiry_numbers(&text) {
-                expiries.push(expiry);
+                expiries.push((line, expiry));
             } else if text.len() == 4
                 && text.iter().all(|c| c.ch.is_ascii_digit())
                 && line.width as f32 <= MAX_CODE_ASPECT * line.height as f32
             {
-                codes.push(text);
+                codes.push((line, text));
             }
         }
-        let one = |n: usize, field| {
-            if n == 1 {
-                Ok(())
-            } else {
-                Err(OcrError::FieldUnreadable(field))
-            }
-        };
-        one(births.len(), FieldName::BirthDate)?;
-        one(expiries.len(), FieldName::Expiry)?;
-        one(codes.len(), FieldName::SecurityCode)?;
-        assemble(&births[0], &expiries[0], &codes[0], today)
+        let birth = the_one(births, |b| &b.2[..], FieldName::BirthDate)?;
+        let expiry = the_one(expiries, |e| &e[..], FieldName::Expiry)?;
+        let code = the_one(codes, std::slice::from_ref, FieldName::SecurityCode)?;
+        assemble(&birth, &expiry, &code, today)
     }
+}
+
+/// The one line a field was read on. Lines whose boxes overlap and that read the same digits
+/// are one print found twice (a framed band's line with and without its frame): the surer
+/// read is kept. Any other second line makes the field unreadable, and so does a line that
+/// reaches the card's outline: a card's fields are printed well inside its edges, so such a
+/// line may have been cut off by the frame's edge or by whatever covers the rest of the card.
+fn the_one<T>(
+    found: Vec<(Rect, T)>,
+    numbers: impl Fn(&T) -> &[Zeroizing<Vec<ReadChar>>],
+    field: FieldName,
+) -> Result<T, OcrError> {
+    let digits = |t: &T| -> Zeroizing<Vec<char>> {
+        Zeroizing::new(
+            numbers(t)
+                .iter()
+                .flat_map(|n| n.iter().map(|c| c.ch))
+                .collect(),
+        )
+    };
+    let sure = |t: &T| {
+        numbers(t)
+            .iter()
+            .flat_map(|n| n.iter().map(|c| c.confidence))
+            .fold(1.0, f32::min)
+    };
+    let inside = Rect::new(
+        EDGE_MARGIN,
+        EDGE_MARGIN,
+        CARD_W - 2 * EDGE_MARGIN,
+        CARD_H - 2 * EDGE_MARGIN,
+    );
+    if found.iter().any(|(line, _)| (*line & inside) != *line) {
+        return Err(OcrError::FieldUnreadable(field));
+    }
+    let mut found = found.into_iter();
+    let (first_box, mut best) = found.next().ok_or(OcrError::FieldUnreadable(field))?;
+    for (line, other) in found {
+        if (line & first_box).area() == 0 || digits(&other) != digits(&best) {
+            return Err(OcrError::FieldUnreadable(field));
+        }
+        if sure(&other) > sure(&best) {
+            best = other;
+        }
+    }
+    Ok(best)
 }
 
 /// Validates the dates of the three lines and assembles 照合番号B.
@@ -227,16 +310,25 @@ fn assemble(
 type Numbers = [Zeroizing<Vec<ReadChar>>; 3];
 
 /// The calendar, era and year / month / day of a birth line: `YYYY年M月D日生` (Gregorian) or
-/// an era name, then `YY年M月D日生` (和暦), anywhere in the line but only once.
+/// an era name, then `YY年M月D日生` (和暦), anywhere in the line but only once. An era year
+/// must follow the era name's second character (和 成 正 治); its first one may be misread (the
+/// era then stays open: it does not enter 照合番号B, and the dates decide it).
 fn birth_numbers(line: &[ReadChar]) -> Option<(Calendar, Option<Era>, Numbers)> {
     let (start, numbers, _) = the_date(line, &['生'])?;
-    let era_name: String = line[start.saturating_sub(2)..start]
-        .iter()
-        .map(|c| c.ch)
+    let second = start.checked_sub(1).map(|i| line[i].ch);
+    let first = start.checked_sub(2).map(|i| line[i].ch);
+    let eras: Vec<Era> = Era::ALL
+        .into_iter()
+        .filter(|e| e.printed().chars().nth(1) == second)
         .collect();
-    match Era::ALL.into_iter().find(|e| e.printed() == era_name) {
-        Some(era) if numbers[0].len() <= 2 => Some((Calendar::Wareki, Some(era), numbers)),
-        None if numbers[0].len() == 4 => Some((Calendar::Gregorian, None, numbers)),
+    match numbers[0].len() {
+        1 | 2 if !eras.is_empty() => {
+            let era = eras
+                .into_iter()
+                .find(|e| e.printed().chars().next() == first);
+            Some((Calendar::Wareki, era, numbers))
+        }
+        4 if eras.is_empty() => Some((Calendar::Gregorian, None, numbers)),
         _ => None,
     }
 }
@@ -304,7 +396,7 @@ fn date_numbers(line: &[ReadChar], start: usize) -> Option<(Numbers, usize)> {
 }
 
 /// The Gregorian birth date. On a 和暦 card the date must exist in the era read or, as the
-/// era's name does not enter 照合番号B, in another era (the first one in the past wins).
+/// era's name does not enter 照合番号B, in another era (the latest one in the past wins).
 fn birth_date(
     calendar: Calendar,
     era: Option<Era>,
@@ -317,7 +409,7 @@ fn birth_date(
         // The era read first, then the others: the era's name is read less surely than digits.
         Calendar::Wareki => era
             .into_iter()
-            .chain(Era::ALL.into_iter().filter(|e| Some(*e) != era))
+            .chain(Era::ALL.into_iter().rev().filter(|e| Some(*e) != era))
             .filter_map(|e| e.to_gregorian(y, m, d))
             .collect(),
     };
@@ -449,6 +541,36 @@ mod tests {
         assert!(read_back >= 8, "{read_back} of 10 read back");
     }
 
+    #[test]
+    fn taisho_and_meiji_births_read_back() {
+        // Holders born 1911–1926 (明治44年 to 大正15年), printed in both splits' typefaces.
+        let mut rng = ChaCha8Rng::seed_from_u64(12);
+        let mut read_back = 0;
+        for k in 0..8u16 {
+            let mut id = random_identity(&mut rng, today());
+            let (m, d) = (id.birth_date.1, id.birth_date.2.min(28));
+            id.calendar = Calendar::Wareki;
+            id.birth_date = (1911 + 2 * k, m, d);
+            id.expiry = (2030, m, d);
+            let split = if k % 2 == 0 {
+                crate::Split::Training
+            } else {
+                crate::Split::HeldOut
+            };
+            let card = crate::print_card(&id, split, &mut rng, None).unwrap().image;
+            let mut grey = Mat::default();
+            imgproc::cvt_color_def(&card, &mut grey, imgproc::COLOR_BGR2GRAY).unwrap();
+            let Ok(read) = reader().read_rectified(&grey, today()) else {
+                continue;
+            };
+            assert_eq!(read.pin_b(), id.pin_b(), "{}", id.printed_birth());
+            let born = Date::new(id.birth_date.0, m, d).unwrap();
+            assert_eq!(read.era, Era::of(&born).map(|(e, _)| e));
+            read_back += 1;
+        }
+        assert!(read_back >= 6, "{read_back} of 8 read back");
+    }
+
     /// A line as read, every character at confidence 0.99 but those listed in `doubts`.
     fn line(text: &str, doubts: &[(usize, f32)]) -> Vec<ReadChar> {
         text.chars()
@@ -482,6 +604,14 @@ mod tests {
         // Other text around the date (labels, 性別) is read as such.
         let (_, era, n) = birth_numbers(&line("生年月日令和2年1月1日生", &[])).unwrap();
         assert_eq!((era, values(&n)), (Some(Era::Reiwa), [2, 1, 1]));
+        // An era name's first character misread: the era is left to the dates.
+        let (calendar, era, n) = birth_numbers(&line("※和5年9月4日生", &[])).unwrap();
+        assert_eq!(
+            (calendar, era, values(&n)),
+            (Calendar::Wareki, None, [5, 9, 4])
+        );
+        let (_, era, _) = birth_numbers(&line("大正12年9月4日生", &[])).unwrap();
+        assert_eq!(era, Some(Era::Taisho));
         let n = expiry_numbers(&line("有効2035年2月17日まで有効", &[])).unwrap();
         assert_eq!(values(&n), [2035, 2, 17]);
     }
@@ -489,7 +619,7 @@ mod tests {
     #[test]
     fn lines_that_do_not_fit_the_date_layout_are_unreadable() {
         for text in [
-            "昭成55年2月17日生",                  // no such era
+            "昭55年2月17日生",                    // no era name's second character
             "985年2月17日生",                     // a Gregorian year of three digits
             "昭和155年2月17日生",                 // an era year of three digits
             "昭和55年2月17日1生",                 // a digit after the day

@@ -50,6 +50,7 @@ fn floor_run(frames: usize) -> (u32, u32) {
             }
         }
     }
+    eprintln!("{frames} frame(s): {exact} of {FLOOR_CARDS} exact, {wrong} wrong");
     (exact, wrong)
 }
 
@@ -57,22 +58,16 @@ fn floor_run(frames: usize) -> (u32, u32) {
 fn reader_meets_the_single_frame_accuracy_floor_and_submits_nothing_wrong() {
     let (exact, wrong) = floor_run(1);
     assert_eq!(wrong, 0, "wrong 照合番号B would have reached the card");
-    // Measured 55 % on this set (22 of 40, `card-front bench --seed 8675309 --count 40`).
-    assert!(
-        exact * 100 >= FLOOR_CARDS * 45,
-        "exact reads {exact} of {FLOOR_CARDS}"
-    );
+    // Measured 31 of 40 on this set (this test, with the reader of card-front/README.md).
+    assert!(exact >= 31, "exact reads {exact} of {FLOOR_CARDS}");
 }
 
 #[test]
 fn multi_frame_reader_meets_the_accuracy_floor_and_submits_nothing_wrong() {
     let (exact, wrong) = floor_run(MAX_FRAMES);
     assert_eq!(wrong, 0, "wrong 照合番号B would have reached the card");
-    // Measured 87.5 % on this set (35 of 40, same command with `--frames 5`).
-    assert!(
-        exact * 100 >= FLOOR_CARDS * 80,
-        "exact reads {exact} of {FLOOR_CARDS}"
-    );
+    // Measured 40 of 40 on this set (this test).
+    assert!(exact >= FLOOR_CARDS, "exact reads {exact} of {FLOOR_CARDS}");
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! line functions on training-split cards (typefaces and layouts the benchmark never uses).
 
 use card_front::layout::{Item, PrintedGlyph};
-use card_front::line_input::{line_image, line_label, LINE_H};
+use card_front::line_input::{line_image, line_label, CNN_PAD, LINE_H};
 use card_front::lines::{centre, find_lines};
 use card_front::{card_outlines, rectify, synthetic_card, CameraShot, Date, Split};
 use opencv::core::{self, Mat, MatTraitConst, MatTraitConstManual, Point2f, Rect, Size};
@@ -71,7 +71,7 @@ pub fn write(out_dir: &Path, seed: u64, cards: Range<u32>, today: Date) -> anyho
                         continue;
                     }
                     let (pixels, labels) = &mut sinks[k];
-                    pixels.write_all(stored(&*line_image(&card, line)?)?.data_bytes()?)?;
+                    pixels.write_all(stored(&*line_image(&card, line, CNN_PAD)?)?.data_bytes()?)?;
                     writeln!(labels, "{label}")?;
                     lines += 1;
                 }

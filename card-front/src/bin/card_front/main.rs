@@ -2,11 +2,12 @@
 
 use card_front::{
     synthetic_frames, synthetic_photo, unreadable_photo, CardFrontIdentity, CardFrontReader, Date,
-    Defect, FrameVotes, OcrError, PinBRead, SubmitPolicy, MAX_FRAMES,
+    Defect, FrameVotes, OcrError, PinBRead, Split, SubmitPolicy, MAX_FRAMES,
 };
 use clap::{Parser, Subcommand};
 
 mod dataset;
+mod why;
 use opencv::core::Vector;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -61,6 +62,9 @@ enum Command {
     Bench {
         #[arg(long)]
         seed: u64,
+        /// The first card's index (to split a set over several runs).
+        #[arg(long, default_value_t = 0)]
+        start: u32,
         #[arg(long, default_value_t = 2000)]
         count: u32,
         #[arg(
@@ -75,6 +79,17 @@ enum Command {
         /// Read with the project's own line CNN instead of PP-OCR's recogniser.
         #[arg(long)]
         line_cnn: bool,
+    },
+    /// Development seeds only: reads the first frame of COUNT cards (training typefaces and
+    /// layouts, or held-out with --held-out), and prints why each failed read failed, with the
+    /// lines read at the card's true corners, and a breakdown by cause.
+    Why {
+        #[arg(long)]
+        seed: u64,
+        #[arg(long, default_value_t = 100)]
+        count: u32,
+        #[arg(long)]
+        held_out: bool,
     },
 }
 
@@ -105,16 +120,38 @@ fn main() -> anyhow::Result<()> {
             start,
             count,
         } => dataset::write(&out_dir, seed, start..start + count, today)?,
+        Command::Why {
+            seed,
+            count,
+            held_out,
+        } => {
+            let split = if held_out {
+                Split::HeldOut
+            } else {
+                Split::Training
+            };
+            why::run(&reader(false)?, split, seed, count, today)?;
+        }
         Command::Unreadable { seed, count } => {
             let policy = SubmitPolicy::default();
             let reader = reader(false)?;
             for defect in Defect::ALL {
                 let mut submitted = 0u32;
                 for i in 0..count {
-                    let (_, shot) = unreadable_photo(defect, seed, i, today)?;
+                    let (id, shot) = unreadable_photo(defect, seed, i, today)?;
                     let read = reader.read(&shot.image, today);
-                    submitted +=
-                        u32::from(read.is_ok_and(|r| r.min_confidence() >= policy.min_confidence));
+                    if let Some(r) = read
+                        .ok()
+                        .filter(|r| r.min_confidence() >= policy.min_confidence)
+                    {
+                        let right = if r.pin_b() == id.pin_b() {
+                            "right"
+                        } else {
+                            "WRONG"
+                        };
+                        println!("  {defect:?} card {i} submitted ({right})");
+                        submitted += 1;
+                    }
                 }
                 println!(
                     "{defect:?}: {} of {count} rejected, {submitted} submitted",
@@ -124,6 +161,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Bench {
             seed,
+            start,
             count,
             frames,
             line_cnn,
@@ -132,27 +170,28 @@ fn main() -> anyhow::Result<()> {
             let reader = reader(line_cnn)?;
             let mut single = Tally::default();
             let mut multi = Tally::default();
-            for i in 0..count {
+            for i in start..start + count {
                 let (id, shots) = synthetic_frames(seed, i, today)?;
                 let mut votes = FrameVotes::new();
-                let mut time = Duration::ZERO;
+                let (mut time, mut cpu) = (Duration::ZERO, Duration::ZERO);
                 // As read_card_front_frames: stop at a confident combined read.
                 for shot in shots.take(frames as usize) {
                     let shot = shot?;
-                    let start = Instant::now();
+                    let (start, cpu_start) = (Instant::now(), process_cpu());
                     votes.add(reader.read(&shot.image, today));
                     let combined = votes.combined();
                     time += start.elapsed();
+                    cpu += process_cpu().saturating_sub(cpu_start);
                     if votes.frames() == 1 {
-                        single.add(&combined, &id, &policy, time, 1);
+                        single.add(&combined, &id, &policy, (time, cpu), 1);
                     }
                     if combined.is_ok_and(|r| r.min_confidence() >= policy.min_confidence) {
                         break;
                     }
                 }
-                multi.add(&votes.combined(), &id, &policy, time, votes.frames());
+                multi.add(&votes.combined(), &id, &policy, (time, cpu), votes.frames());
             }
-            println!("cards: {count} (seed {seed})");
+            println!("cards: {start}..{} (seed {seed})", start + count);
             println!("single frame:");
             single.print(count);
             if frames > 1 {
@@ -181,6 +220,22 @@ fn reader(line_cnn: bool) -> anyhow::Result<CardFrontReader> {
     })
 }
 
+/// CPU time used so far by this process, all threads (`/proc/self/stat`, in clock ticks of
+/// 10 ms: summed over many reads).
+fn process_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name, which is in parentheses: utime and stime are the
+    // 12th and 13th.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let ticks: u64 = after
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|t| t.parse::<u64>().ok())
+        .sum();
+    Duration::from_millis(ticks * 10)
+}
+
 /// Accuracy and speed figures of a benchmark run.
 #[derive(Default)]
 struct Tally {
@@ -193,6 +248,8 @@ struct Tally {
     /// (least digit confidence, read right) of every validated read, for the sweep.
     validated: Vec<(f32, bool)>,
     time: Duration,
+    /// CPU time of the whole process (every thread) while reading.
+    cpu: Duration,
     frames: usize,
 }
 
@@ -202,10 +259,11 @@ impl Tally {
         read: &Result<PinBRead, OcrError>,
         id: &CardFrontIdentity,
         policy: &SubmitPolicy,
-        time: Duration,
+        (time, cpu): (Duration, Duration),
         frames: usize,
     ) {
         self.time += time;
+        self.cpu += cpu;
         self.frames += frames;
         match read {
             Ok(r) => {
@@ -258,10 +316,12 @@ impl Tally {
             println!("    {t:.2}: {right} / {bad}");
         }
         let cards = f64::from(count.max(1));
+        let frames = self.frames.max(1) as f64;
         println!(
-            "  frames per card: {:.2}; time per card: {:.1} ms",
+            "  frames per card: {:.2}; per read (frame): {:.1} ms wall, {:.1} ms CPU",
             self.frames as f64 / cards,
-            self.time.as_secs_f64() * 1000.0 / cards
+            self.time.as_secs_f64() * 1000.0 / frames,
+            self.cpu.as_secs_f64() * 1000.0 / frames
         );
     }
 }
