@@ -12,7 +12,7 @@ use mynakiosk::kiosk::view;
 use mynakiosk::session::*;
 use mynakiosk::staff::{hash_pin, StaffConfig, StaffMember};
 use slint::platform::PointerEventButton;
-use slint::{ComponentHandle, LogicalSize};
+use slint::ComponentHandle;
 
 const READER: &str = "Virtual PCD 00 00";
 
@@ -45,12 +45,7 @@ impl Kiosk {
     }
 
     fn with(settings: Settings) -> Self {
-        thread_local! {
-            static BACKEND: () = i_slint_backend_testing::init_no_event_loop();
-        }
-        BACKEND.with(|_| ());
-        let window = ui::KioskWindow::new().unwrap();
-        window.window().set_size(LogicalSize::new(1280.0, 800.0));
+        let window = crate::common::window_without_event_loop();
         let session = Rc::new(RefCell::new(Session::new(settings)));
         let effects = Rc::new(RefCell::new(Vec::new()));
         let weak = window.as_weak();

@@ -52,12 +52,7 @@ fn dispatch(w: &ui::KioskWindow, s: &RefCell<Session>, r: &RefCell<Record>, even
 
 impl Kiosk {
     fn with(settings: Settings) -> Self {
-        thread_local! {
-            static BACKEND: () = i_slint_backend_testing::init_no_event_loop();
-        }
-        BACKEND.with(|_| ());
-        let window = ui::KioskWindow::new().unwrap();
-        window.window().set_size(LogicalSize::new(1280.0, 800.0));
+        let window = crate::common::window_without_event_loop();
         let session = Rc::new(RefCell::new(Session::new(settings)));
         let record = Rc::new(RefCell::new(Record::default()));
         let weak = window.as_weak();

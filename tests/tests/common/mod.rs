@@ -442,3 +442,15 @@ pub fn free_port() -> u16 {
         .expect("a free port")
         .port()
 }
+
+/// A kiosk window at 1280×800 on Slint's testing backend, for tests that drive the session
+/// themselves (no event loop, no kiosk runtime).
+pub fn window_without_event_loop() -> ui::KioskWindow {
+    thread_local! {
+        static BACKEND: () = i_slint_backend_testing::init_no_event_loop();
+    }
+    BACKEND.with(|_| ());
+    let window = ui::KioskWindow::new().unwrap();
+    window.window().set_size(LogicalSize::new(1280.0, 800.0));
+    window
+}

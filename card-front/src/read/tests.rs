@@ -1,0 +1,209 @@
+//! Reading a rectified card: the fields, the dates and the digits.
+
+use super::*;
+use crate::generator::random_identity;
+use crate::CardFrontIdentity;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+fn today() -> Date {
+    Date::new(2026, 11, 22).unwrap()
+}
+
+#[test]
+fn debug_output_hides_the_digits() {
+    let read = PinBRead::sample(0.5);
+    assert_eq!(read.pin_b().as_str(), "55021720352285");
+    assert!(!format!("{read:?}").contains("5502"));
+    assert_eq!(read.min_confidence(), 0.5);
+}
+
+/// The reader, in the ONNX Runtime that `.cargo/config.toml` points tests at.
+pub(crate) fn reader() -> &'static CardFrontReader {
+    static READER: std::sync::OnceLock<CardFrontReader> = std::sync::OnceLock::new();
+    READER.get_or_init(|| {
+        let env = ort::init_from(env!("MYNAKIOSK_ORT_DYLIB"))
+            .unwrap()
+            .with_telemetry(false)
+            .build()
+            .unwrap();
+        CardFrontReader::new(&env, &crate::models_dir()).unwrap()
+    })
+}
+
+#[test]
+fn blank_and_cardless_images_are_rejected() {
+    assert!(matches!(
+        reader().read(&Mat::default(), today()),
+        Err(OcrError::Image(_))
+    ));
+    let blank = Mat::new_rows_cols_with_default(
+        480,
+        640,
+        opencv::core::CV_8UC3,
+        opencv::core::Scalar::all(128.0),
+    )
+    .unwrap();
+    assert_eq!(
+        reader().read(&blank, today()).unwrap_err(),
+        OcrError::CardNotFound
+    );
+}
+
+/// `id` printed in a typeface and layout of the training split (or the held-out one),
+/// rectified exactly, then read.
+fn read_printed(id: &CardFrontIdentity, training: bool, rng: &mut ChaCha8Rng) -> Option<PinBRead> {
+    let split = if training {
+        crate::Split::Training
+    } else {
+        crate::Split::HeldOut
+    };
+    let card = crate::print_card(id, split, rng, None).unwrap().image;
+    let mut grey = Mat::default();
+    imgproc::cvt_color_def(&card, &mut grey, imgproc::COLOR_BGR2GRAY).unwrap();
+    reader().read_rectified(&grey, today()).ok()
+}
+
+#[test]
+fn clean_synthetic_cards_read_back_their_identity() {
+    // Printed in typefaces and layouts of both splits; rectified exactly.
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let mut read_back = 0;
+    for k in 0..10 {
+        let id = random_identity(&mut rng, today());
+        let Some(read) = read_printed(&id, k % 2 == 0, &mut rng) else {
+            continue;
+        };
+        assert_eq!(read.pin_b(), id.pin_b());
+        assert_eq!(read.calendar, id.calendar);
+        let (y, m, d) = id.birth_date;
+        let era = Era::of(&Date::new(y, m, d).unwrap()).map(|(e, _)| e);
+        assert_eq!(read.era, era.filter(|_| id.calendar == Calendar::Wareki));
+        read_back += 1;
+    }
+    assert!(read_back >= 8, "{read_back} of 10 read back");
+}
+
+#[test]
+fn taisho_and_meiji_births_read_back() {
+    // Holders born 1911–1926 (明治44年 to 大正15年), printed in both splits' typefaces.
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    let mut read_back = 0;
+    for k in 0..8u16 {
+        let mut id = random_identity(&mut rng, today());
+        let (m, d) = (id.birth_date.1, id.birth_date.2.min(28));
+        id.calendar = Calendar::Wareki;
+        id.birth_date = (1911 + 2 * k, m, d);
+        id.expiry = (2030, m, d);
+        let Some(read) = read_printed(&id, k % 2 == 0, &mut rng) else {
+            continue;
+        };
+        assert_eq!(read.pin_b(), id.pin_b(), "{}", id.printed_birth());
+        let born = Date::new(id.birth_date.0, m, d).unwrap();
+        assert_eq!(read.era, Era::of(&born).map(|(e, _)| e));
+        read_back += 1;
+    }
+    assert!(read_back >= 6, "{read_back} of 8 read back");
+}
+
+/// A line as read, every character at confidence 0.99 but those listed in `doubts`.
+fn line(text: &str, doubts: &[(usize, f32)]) -> Vec<ReadChar> {
+    text.chars()
+        .enumerate()
+        .map(|(i, ch)| ReadChar {
+            ch,
+            confidence: doubts
+                .iter()
+                .find(|(at, _)| *at == i)
+                .map_or(0.99, |(_, c)| *c),
+        })
+        .collect()
+}
+
+fn values(numbers: &Numbers) -> [u32; 3] {
+    [0, 1, 2].map(|i| value(&numbers[i]))
+}
+
+#[test]
+fn birth_lines_give_calendar_era_and_numbers() {
+    let (calendar, era, n) = birth_numbers(&line("昭和55年2月17日生", &[])).unwrap();
+    assert_eq!(
+        (calendar, era, values(&n)),
+        (Calendar::Wareki, Some(Era::Showa), [55, 2, 17])
+    );
+    let (calendar, era, n) = birth_numbers(&line("1985年12月9日生", &[])).unwrap();
+    assert_eq!(
+        (calendar, era, values(&n)),
+        (Calendar::Gregorian, None, [1985, 12, 9])
+    );
+    // Other text around the date (labels, 性別) is read as such.
+    let (_, era, n) = birth_numbers(&line("生年月日令和2年1月1日生", &[])).unwrap();
+    assert_eq!((era, values(&n)), (Some(Era::Reiwa), [2, 1, 1]));
+    // An era name's first character misread: the era is left to the dates.
+    let (calendar, era, n) = birth_numbers(&line("※和5年9月4日生", &[])).unwrap();
+    assert_eq!(
+        (calendar, era, values(&n)),
+        (Calendar::Wareki, None, [5, 9, 4])
+    );
+    let (_, era, _) = birth_numbers(&line("大正12年9月4日生", &[])).unwrap();
+    assert_eq!(era, Some(Era::Taisho));
+    let n = expiry_numbers(&line("有効2035年2月17日まで有効", &[])).unwrap();
+    assert_eq!(values(&n), [2035, 2, 17]);
+}
+
+#[test]
+fn lines_that_do_not_fit_the_date_layout_are_unreadable() {
+    for text in [
+        "昭55年2月17日生",                    // no era name's second character
+        "985年2月17日生",                     // a Gregorian year of three digits
+        "昭和155年2月17日生",                 // an era year of three digits
+        "昭和55年2月17日1生",                 // a digit after the day
+        "昭和55年2月17日",                    // no 生
+        "昭和55年2月17日生昭和55年2月17日生", // two dates
+        "昭和55年217日生",                    // the month's kanji missed
+        "昭和55年2月117日生",                 // a three-digit day
+        "",
+    ] {
+        assert!(birth_numbers(&line(text, &[])).is_none(), "{text}");
+    }
+    for text in ["2035年2月17日生", "35年2月17日まで有効", "2035年2月17日ま"] {
+        assert!(expiry_numbers(&line(text, &[])).is_none(), "{text}");
+    }
+}
+
+#[test]
+fn a_number_is_no_surer_than_the_kanji_after_it() {
+    // 月 read at 0.4: a digit taken for it would shorten the month.
+    let (_, _, n) = birth_numbers(&line("昭和55年12月17日生", &[(7, 0.4)])).unwrap();
+    assert_eq!(
+        n[1].iter().map(|c| c.confidence).collect::<Vec<_>>(),
+        [0.4, 0.4]
+    );
+    assert!(n[0].iter().chain(n[2].iter()).all(|c| c.confidence == 0.99));
+}
+
+#[test]
+fn expiry_must_be_on_a_birthday_for_wareki_cards_and_within_validity() {
+    let birth = Date::new(1980, 2, 17).unwrap();
+    let ok = Date::new(2035, 2, 17).unwrap();
+    assert!(check_expiry(birth, ok, Calendar::Wareki, today()).is_ok());
+    let other_day = Date::new(2035, 2, 18).unwrap();
+    assert_eq!(
+        check_expiry(birth, other_day, Calendar::Wareki, today()),
+        Err(OcrError::ExpiryImplausible)
+    );
+    assert!(check_expiry(birth, other_day, Calendar::Gregorian, today()).is_ok());
+    let too_far = Date::new(2040, 2, 17).unwrap();
+    assert_eq!(
+        check_expiry(birth, too_far, Calendar::Wareki, today()),
+        Err(OcrError::ExpiryImplausible)
+    );
+    let leap = Date::new(2000, 2, 29).unwrap();
+    assert!(check_expiry(
+        leap,
+        Date::new(2030, 2, 28).unwrap(),
+        Calendar::Wareki,
+        today()
+    )
+    .is_ok());
+}
