@@ -110,19 +110,12 @@ async fn in_browser(b: &Client, d: &Driver, address: &str) {
     wait_for_text(b, "state", "受付中").await;
     d.click("TopBar::call-staff");
     let called = Instant::now();
-    let call = loop {
-        if let Ok(call) = b.find(Locator::Css("article.call[data-open=true]")).await {
-            break call;
-        }
-        assert!(called.elapsed() < TIMEOUT, "no staff call in the browser");
-        tokio::time::sleep(POLL).await;
-    };
+    let text = text_of(b, "article.call[data-open=true]").await;
     let shown_after = called.elapsed();
     assert!(
         shown_after <= Duration::from_secs(1),
         "the staff call took {shown_after:?} to show"
     );
-    let text = call.text().await.unwrap();
     assert!(text.contains("MethodChoice"), "{text}");
     assert!(text.contains("暗証番号の残り回数\n0"), "{text}");
     wait_for_text(b, "waiting", "はい").await;
@@ -132,19 +125,13 @@ async fn in_browser(b: &Client, d: &Driver, address: &str) {
     b.goto(&format!("{url}?lang=en")).await.unwrap();
     wait_for_text(b, "waiting", "yes").await;
     screenshot(b, "en").await;
-    b.find(Locator::Css("button.acknowledge"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(b, "button.acknowledge").await;
     d.wait_until("係員が向かっています on the kiosk", |d| {
         common::notices(d).contains(&ui::Notice::StaffComing)
             && shows_text(d, "係員が向かっています")
     });
     wait_for_text(b, "waiting", "no").await;
-    let acknowledged = b.find(Locator::Css("p.acknowledged")).await.unwrap();
-    assert_eq!(acknowledged.text().await.unwrap(), "Acknowledged");
+    assert_eq!(text_of(b, "p.acknowledged").await, "Acknowledged");
     assert_private(&b.source().await.unwrap());
     let audit = d.audit_text();
     assert!(
@@ -243,6 +230,38 @@ fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .unwrap()
         .port()
+}
+
+/// The text of the element `css` once it is there. The page redraws on every update, so an
+/// element found may be gone when read: then it is looked up again.
+async fn text_of(b: &Client, css: &str) -> String {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        if let Ok(element) = b.find(Locator::Css(css)).await {
+            if let Ok(text) = element.text().await {
+                return text;
+            }
+        }
+        assert!(Instant::now() < deadline, "no {css} in the browser");
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Clicks the element `css` once it is there (looked up again if a redraw replaced it).
+async fn click(b: &Client, css: &str) {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        if let Ok(element) = b.find(Locator::Css(css)).await {
+            if element.click().await.is_ok() {
+                return;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "cannot click {css} in the browser"
+        );
+        tokio::time::sleep(POLL).await;
+    }
 }
 
 /// Debian's chromedriver on a free loopback port, stopped on drop.
