@@ -14,6 +14,7 @@
 //! patients) are written as PNG to a temporary folder for it.
 
 #[path = "../benches/support/mod.rs"]
+#[allow(dead_code)]
 mod support;
 
 use std::path::PathBuf;
@@ -22,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use face_match::eval::ChipSimulator;
 use face_match::{
-    align_face, DetectedFace, Embedding, FaceEmbedder, FaceMatcher, FaceTrack, Frame,
+    align_face, DetectedFace, Embedding, FaceDetector, FaceEmbedder, FaceMatcher, FaceTrack, Frame,
     GraphOptimisation, MatchPolicy, QualityConfig, SessionTuning, SFACE_2021DEC_FILE,
     YUNET_2023MAR_FILE,
 };
@@ -223,14 +224,79 @@ fn print_stages(label: &str, stages: Stages) {
     );
 }
 
+/// The portrait that plays the card holder in the chip decision.
+fn chip_portrait(frames: &[(String, Frame)]) -> &Frame {
+    frames
+        .iter()
+        .find(|(name, _)| name.starts_with("grace_hopper"))
+        .map(|(_, frame)| frame)
+        .unwrap_or_else(|| panic!("grace_hopper portrait missing"))
+}
+
+/// The holder's portrait as a card-like chip photo (~160 px greyscale JPEG 2000).
+fn chip_photo(frames: &[(String, Frame)]) -> face_match::Zeroizing<Vec<u8>> {
+    ChipSimulator::card_like()
+        .and_then(|sim| sim.encode(chip_portrait(frames)))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Where the chip decision's time goes: each of its steps timed on its own, `runs` times
+/// after a warm-up (the live frame is the holder's, searched whole as in a first attempt).
+fn chip_stages(
+    chip: &[u8],
+    detector: &mut FaceDetector,
+    embedder: &mut FaceEmbedder,
+    frames: &[(String, Frame)],
+    runs: u32,
+) {
+    let mut steps = [Duration::ZERO; 5];
+    let live = chip_portrait(frames);
+    for run in 0..=runs {
+        let mut marks = [Instant::now(); 6];
+        let photo = face_match::decode_jp2(chip).unwrap_or_else(|e| panic!("{e}"));
+        let photo = photo.to_bgr().unwrap_or_else(|e| panic!("{e}"));
+        marks[1] = Instant::now();
+        let (faces, prepared) = detector
+            .detect_with_retries(&photo)
+            .unwrap_or_else(|e| panic!("{e}"));
+        marks[2] = Instant::now();
+        let face = faces
+            .first()
+            .unwrap_or_else(|| panic!("no face in the chip photo"));
+        let crop =
+            align_face(prepared.as_ref().unwrap_or(&photo), face).unwrap_or_else(|e| panic!("{e}"));
+        embedder.embed(&crop).unwrap_or_else(|e| panic!("{e}"));
+        marks[3] = Instant::now();
+        let faces = detector.detect(live).unwrap_or_else(|e| panic!("{e}"));
+        marks[4] = Instant::now();
+        let crop = align_face(live, &faces[0]).unwrap_or_else(|e| panic!("{e}"));
+        embedder.embed(&crop).unwrap_or_else(|e| panic!("{e}"));
+        marks[5] = Instant::now();
+        if run > 0 {
+            for (step, pair) in steps.iter_mut().zip(marks.windows(2)) {
+                *step += pair[1] - pair[0];
+            }
+        }
+    }
+    let [decode, detect, embed, frame_detect, frame_embed] = steps.map(|d| ms(d) / f64::from(runs));
+    println!(
+        "chip steps: JP2 decode {decode:.2} ms, detect with retries {detect:.2} ms, \
+         align+embed {embed:.2} ms; live frame: detect {frame_detect:.2} ms, \
+         align+embed {frame_embed:.2} ms"
+    );
+}
+
 fn main() {
     let args = args();
     memory_after("start");
     let runtime = support::runtime(args.threads).with_tuning(args.tuning);
+    memory_after("loading ONNX Runtime");
     let frames = support::portrait_frames();
-    memory_after("loading ONNX Runtime and the frames");
-    let (mut detector, mut embedder) = support::models(&runtime);
-    memory_after("loading YuNet and SFace");
+    memory_after("decoding the frames");
+    let mut detector = support::detector(&runtime);
+    memory_after("loading YuNet");
+    let mut embedder = support::embedder(&runtime);
+    memory_after("loading SFace");
     println!(
         "mynakiosk: {} frames 640×480, {} runs, {} threads, {:?}",
         frames.len(),
@@ -269,19 +335,17 @@ fn main() {
     println!("live vs whole frame: lowest cosine of the same portrait's embeddings {agreement:.4}");
     memory_after("timing ours");
 
+    let chip = chip_photo(&frames);
+    chip_stages(&chip, &mut detector, &mut embedder, &frames, args.runs);
+    memory_after("the chip stages");
+
     let mut matcher = FaceMatcher::new(
         detector,
         embedder,
         QualityConfig::default(),
         MatchPolicy::default(),
     );
-    let (_, portrait) = frames
-        .iter()
-        .find(|(name, _)| name.starts_with("grace_hopper"))
-        .unwrap_or_else(|| panic!("grace_hopper portrait missing"));
-    let chip = ChipSimulator::card_like()
-        .and_then(|sim| sim.encode(portrait))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let portrait = chip_portrait(&frames);
     let mut decision = Duration::ZERO;
     // One warm-up comparison (the matcher's own sessions), then the timed ones.
     for run in 0..=args.runs {

@@ -26,21 +26,28 @@ pub fn runtime(threads: usize) -> OrtRuntime {
 
 /// YuNet and SFace from the generated models folder, checked against their checksums.
 pub fn models(runtime: &OrtRuntime) -> (FaceDetector, FaceEmbedder) {
-    let models = configured("MYNAKIOSK_MODELS_DIR");
-    let detector = FaceDetector::new(
+    (detector(runtime), embedder(runtime))
+}
+
+/// YuNet from the generated models folder, checked against its checksum.
+pub fn detector(runtime: &OrtRuntime) -> FaceDetector {
+    FaceDetector::new(
         runtime,
-        &models.join(YUNET_2023MAR_FILE),
+        &configured("MYNAKIOSK_MODELS_DIR").join(YUNET_2023MAR_FILE),
         YUNET_2023MAR_SHA256,
         DetectorConfig::default(),
     )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let embedder = FaceEmbedder::new(
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// SFace from the generated models folder, checked against its checksum.
+pub fn embedder(runtime: &OrtRuntime) -> FaceEmbedder {
+    FaceEmbedder::new(
         runtime,
-        &models.join(SFACE_2021DEC_FILE),
+        &configured("MYNAKIOSK_MODELS_DIR").join(SFACE_2021DEC_FILE),
         SFACE_2021DEC_SHA256,
     )
-    .unwrap_or_else(|e| panic!("{e}"));
-    (detector, embedder)
+    .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// `shared/face-eval/portraits`.
