@@ -1,14 +1,17 @@
-//! The console's HTML, rendered on the server in Japanese or English: the sign-in form, the
-//! page, and the status panel that the server-sent events replace. Only the kiosk's state and
-//! its staff calls: no name, no card data, no PIN, no image.
+//! The console's HTML, rendered on the server in each of the kiosk's languages: the sign-in
+//! form, the page, and the status panel that the server-sent events replace. Only the kiosk's
+//! state and its staff calls: no name, no card data, no PIN, no image.
 
 use std::fmt::Write;
 
 use super::status::{Activity, Call, Status};
+use crate::errors::KioskError;
 use crate::lang::Lang;
 
 /// The page's words in one language.
 struct Words {
+    /// The language's own name, for the language links.
+    name: &'static str,
     title: &'static str,
     sign_in: &'static str,
     staff_id: &'static str,
@@ -34,6 +37,8 @@ struct Words {
     no_calls: &'static str,
     error: &'static str,
     cause: &'static str,
+    /// The adapter's own words on the failure.
+    detail: &'static str,
     pin_left: &'static str,
     face_left: &'static str,
     waited: &'static str,
@@ -45,6 +50,7 @@ struct Words {
 }
 
 const JA: Words = Words {
+    name: "日本語",
     title: "受付コンソール",
     sign_in: "サインイン",
     staff_id: "職員ID",
@@ -70,6 +76,7 @@ const JA: Words = Words {
     no_calls: "呼び出しはありません",
     error: "エラー",
     cause: "原因",
+    detail: "詳細",
     pin_left: "暗証番号の残り回数",
     face_left: "顔認証の残り回数",
     waited: "待ち時間",
@@ -81,6 +88,7 @@ const JA: Words = Words {
 };
 
 const EN: Words = Words {
+    name: "English",
     title: "Reception console",
     sign_in: "Sign in",
     staff_id: "Staff id",
@@ -106,6 +114,7 @@ const EN: Words = Words {
     no_calls: "No calls",
     error: "Error",
     cause: "Cause",
+    detail: "Detail",
     pin_left: "PIN tries left",
     face_left: "Face attempts left",
     waited: "Waiting for",
@@ -116,20 +125,202 @@ const EN: Words = Words {
     no: "no",
 };
 
-/// The console's languages: Japanese, and English for every other kiosk language.
-fn words(lang: Lang) -> &'static Words {
-    match lang {
-        Lang::Ja => &JA,
-        _ => &EN,
+const ZH_HANS: Words = Words {
+    name: "简体中文",
+    title: "前台控制台",
+    sign_in: "登录",
+    staff_id: "职员ID",
+    staff_pin: "职员密码",
+    or_token: "或前台令牌",
+    token: "前台令牌",
+    refused: "登录失败",
+    limited: "失败次数过多，请稍候一分钟",
+    sign_out: "退出登录",
+    signed_in_as: "已登录",
+    kiosk: "终端",
+    state: "状态",
+    idle: "待机",
+    in_session: "受理中",
+    staff_mode: "职员操作中",
+    unavailable: "不可用",
+    screen: "页面",
+    waiting_for_staff: "等待职员",
+    reader_missing: "无读卡器",
+    camera_missing: "无摄像头",
+    outbox: "未发送",
+    calls: "呼叫职员",
+    no_calls: "没有呼叫",
+    error: "错误",
+    cause: "原因",
+    detail: "详情",
+    pin_left: "密码剩余次数",
+    face_left: "人脸认证剩余次数",
+    waited: "等待时间",
+    seconds: "秒",
+    acknowledge: "马上过去",
+    acknowledged: "处理中",
+    yes: "是",
+    no: "否",
+};
+
+const KO: Words = Words {
+    name: "한국어",
+    title: "접수 콘솔",
+    sign_in: "로그인",
+    staff_id: "직원 ID",
+    staff_pin: "직원 비밀번호",
+    or_token: "또는 접수 토큰",
+    token: "접수 토큰",
+    refused: "로그인할 수 없습니다",
+    limited: "실패가 계속되어 잠시 기다려 주세요",
+    sign_out: "로그아웃",
+    signed_in_as: "로그인 중",
+    kiosk: "단말기",
+    state: "상태",
+    idle: "대기 중",
+    in_session: "접수 중",
+    staff_mode: "직원 조작 중",
+    unavailable: "사용 불가",
+    screen: "화면",
+    waiting_for_staff: "직원 대기",
+    reader_missing: "카드 리더기 없음",
+    camera_missing: "카메라 없음",
+    outbox: "미전송",
+    calls: "직원 호출",
+    no_calls: "호출이 없습니다",
+    error: "오류",
+    cause: "원인",
+    detail: "상세",
+    pin_left: "비밀번호 남은 횟수",
+    face_left: "얼굴 인증 남은 횟수",
+    waited: "대기 시간",
+    seconds: "초",
+    acknowledge: "지금 갑니다",
+    acknowledged: "대응 중",
+    yes: "예",
+    no: "아니요",
+};
+
+const VI: Words = Words {
+    name: "Tiếng Việt",
+    title: "Bảng điều khiển quầy lễ tân",
+    sign_in: "Đăng nhập",
+    staff_id: "Mã nhân viên",
+    staff_pin: "Mã PIN nhân viên",
+    or_token: "hoặc mã truy cập quầy lễ tân",
+    token: "Mã truy cập quầy lễ tân",
+    refused: "Đăng nhập không thành công",
+    limited: "Quá nhiều lần thất bại: vui lòng đợi một phút",
+    sign_out: "Đăng xuất",
+    signed_in_as: "Đã đăng nhập",
+    kiosk: "Máy tiếp nhận",
+    state: "Trạng thái",
+    idle: "Đang chờ",
+    in_session: "Đang tiếp nhận",
+    staff_mode: "Nhân viên đang thao tác",
+    unavailable: "Không sử dụng được",
+    screen: "Màn hình",
+    waiting_for_staff: "Đang chờ nhân viên",
+    reader_missing: "Không có đầu đọc thẻ",
+    camera_missing: "Không có camera",
+    outbox: "Chưa gửi",
+    calls: "Gọi nhân viên",
+    no_calls: "Không có cuộc gọi",
+    error: "Lỗi",
+    cause: "Nguyên nhân",
+    detail: "Chi tiết",
+    pin_left: "Số lần nhập PIN còn lại",
+    face_left: "Số lần nhận diện khuôn mặt còn lại",
+    waited: "Thời gian chờ",
+    seconds: "giây",
+    acknowledge: "Tôi đến ngay",
+    acknowledged: "Đang xử lý",
+    yes: "có",
+    no: "không",
+};
+
+impl Words {
+    /// Every word shown on the pages (the language's own name shows on the others' pages).
+    #[cfg(test)]
+    fn shown(&self) -> [&'static str; 34] {
+        [
+            self.title,
+            self.sign_in,
+            self.staff_id,
+            self.staff_pin,
+            self.or_token,
+            self.token,
+            self.refused,
+            self.limited,
+            self.sign_out,
+            self.signed_in_as,
+            self.kiosk,
+            self.state,
+            self.idle,
+            self.in_session,
+            self.staff_mode,
+            self.unavailable,
+            self.screen,
+            self.waiting_for_staff,
+            self.reader_missing,
+            self.camera_missing,
+            self.outbox,
+            self.calls,
+            self.no_calls,
+            self.error,
+            self.cause,
+            self.detail,
+            self.pin_left,
+            self.face_left,
+            self.waited,
+            self.seconds,
+            self.acknowledge,
+            self.acknowledged,
+            self.yes,
+            self.no,
+        ]
     }
 }
 
-/// The page language asked for (`ja` or `en`).
-pub fn lang_of(code: Option<&str>) -> Lang {
-    match code {
-        Some("en") => Lang::En,
-        _ => Lang::Ja,
+fn words(lang: Lang) -> &'static Words {
+    match lang {
+        Lang::Ja => &JA,
+        Lang::En => &EN,
+        Lang::ZhHans => &ZH_HANS,
+        Lang::Ko => &KO,
+        Lang::Vi => &VI,
     }
+}
+
+/// The page's language: `?lang=` if given, else the browser's `Accept-Language` (highest `q`
+/// first, by primary tag: any `zh` is Simplified Chinese), else Japanese.
+pub fn lang_of(query: Option<&str>, accept_language: Option<&str>) -> Lang {
+    if let Some(lang) = query.and_then(by_tag) {
+        return lang;
+    }
+    let mut ranges: Vec<(f32, Lang)> = accept_language
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|range| {
+            let mut parts = range.split(';');
+            let lang = by_tag(parts.next()?.trim())?;
+            let q = parts
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .map_or(Some(1.0), |q| q.trim().parse().ok())?;
+            (q > 0.0).then_some((q, lang))
+        })
+        .collect();
+    // Stable: of equal weights, the first listed wins.
+    ranges.sort_by(|a, b| b.0.total_cmp(&a.0));
+    ranges.first().map_or(Lang::Ja, |&(_, lang)| lang)
+}
+
+/// The kiosk language of a BCP 47 tag, by its primary subtag.
+fn by_tag(tag: &str) -> Option<Lang> {
+    let primary = tag.split('-').next()?.to_ascii_lowercase();
+    Lang::ALL
+        .into_iter()
+        .find(|l| l.code().split('-').next() == Some(primary.as_str()))
 }
 
 fn escape(text: &str) -> String {
@@ -157,11 +348,19 @@ fn document(lang: Lang, w: &Words, body: &str) -> String {
     )
 }
 
-fn lang_links(lang: Lang) -> &'static str {
-    match lang {
-        Lang::Ja => "<a href=\"/?lang=en\" id=\"lang\" lang=\"en\">English</a>",
-        _ => "<a href=\"/?lang=ja\" id=\"lang\" lang=\"ja\">日本語</a>",
+/// Links to the page in the other languages, each named in its own.
+fn lang_links(lang: Lang) -> String {
+    let mut nav = String::from("<nav id=\"langs\">");
+    for other in Lang::ALL.into_iter().filter(|&l| l != lang) {
+        let code = other.code();
+        let _ = write!(
+            nav,
+            "<a href=\"/?lang={code}\" lang=\"{code}\" hreflang=\"{code}\">{}</a> ",
+            words(other).name
+        );
     }
+    nav.push_str("</nav>");
+    nav
 }
 
 /// The sign-in form, with what went wrong last.
@@ -234,7 +433,7 @@ pub fn panel(lang: Lang, csrf: &str, status: &Status, now_ms: i64) -> String {
 <dt>{state_}</dt><dd id=\"state\">{state}</dd><dt>{screen_}</dt><dd id=\"screen\">{screen}</dd>\
 <dt>{waiting_}</dt><dd id=\"waiting\">{waiting}</dd>\
 <dt>{reader_}</dt><dd id=\"reader-missing\">{reader}</dd><dt>{camera_}</dt><dd id=\"camera-missing\">{camera}</dd>\
-<dt>{outbox_}</dt><dd id=\"outbox\">{queued} ({age} {seconds})</dd></dl></section>",
+<dt>{outbox_}</dt><dd id=\"outbox\">{queued} ({age} {seconds})</dd>{error}</dl></section>",
         kiosk = w.kiosk,
         id = escape(&status.kiosk_id),
         state_ = w.state,
@@ -249,6 +448,11 @@ pub fn panel(lang: Lang, csrf: &str, status: &Status, now_ms: i64) -> String {
         queued = status.devices.outbox_queued,
         age = status.devices.outbox_oldest_seconds,
         seconds = w.seconds,
+        error = status.error.map_or(String::new(), |e| error_rows(
+            w,
+            e,
+            status.cause.as_deref()
+        )),
     );
     let _ = write!(out, "<section id=\"calls\"><h2>{}</h2>", w.calls);
     if status.calls.is_empty() {
@@ -261,6 +465,28 @@ pub fn panel(lang: Lang, csrf: &str, status: &Status, now_ms: i64) -> String {
     out
 }
 
+/// An error's code, its cause in the catalogue's staff wording (Japanese, the catalogue's only
+/// staff language) and the adapter's own words (English), when it reported them.
+fn error_rows(w: &Words, error: KioskError, detail: Option<&str>) -> String {
+    let text = error.text();
+    let mut rows = format!(
+        "<dt>{}</dt><dd class=\"code\">{}</dd><dt>{}</dt><dd class=\"cause\" lang=\"ja\">{}</dd>",
+        w.error,
+        text.code,
+        w.cause,
+        escape(text.staff)
+    );
+    if let Some(detail) = detail {
+        let _ = write!(
+            rows,
+            "<dt>{}</dt><dd class=\"detail\" lang=\"en\">{}</dd>",
+            w.detail,
+            escape(detail)
+        );
+    }
+    rows
+}
+
 fn call_row(w: &Words, csrf: &str, call: &Call, now_ms: i64) -> String {
     let mut row = format!(
         "<article class=\"call\" id=\"call-{n}\" data-open=\"{open}\"><h3>#{n} {screen_}: {screen}</h3><dl>",
@@ -270,15 +496,7 @@ fn call_row(w: &Words, csrf: &str, call: &Call, now_ms: i64) -> String {
         screen = escape(&call.screen),
     );
     if let Some(e) = call.error {
-        let text = e.text();
-        let _ = write!(
-            row,
-            "<dt>{}</dt><dd class=\"code\">{}</dd><dt>{}</dt><dd class=\"cause\">{}</dd>",
-            w.error,
-            text.code,
-            w.cause,
-            escape(text.staff)
-        );
+        row.push_str(&error_rows(w, e, call.cause.as_deref()));
     }
     for (label, left) in [
         (w.pin_left, call.pin_retries_left),
@@ -334,28 +552,122 @@ mod tests {
     use super::*;
     use crate::errors::KioskError;
 
+    fn call(number: u64, acknowledged: bool) -> Call {
+        Call {
+            number,
+            screen: "MethodChoice".into(),
+            error: Some(KioskError::PcscdDown),
+            cause: Some("the PC/SC service (pcscd) is not running".into()),
+            pin_retries_left: Some(0),
+            face_attempts_left: Some(1),
+            called_at_ms: 1_000,
+            acknowledged,
+        }
+    }
+
     #[test]
-    fn a_call_shows_its_code_cause_tries_and_wait_and_escapes_text() {
+    fn a_call_shows_its_code_cause_detail_tries_and_wait_and_escapes_text() {
+        let mut open = call(1, false);
+        open.error = Some(KioskError::CardRemoved);
+        open.cause = Some("<no card session>".into());
         let status = Status {
             kiosk_id: "<k1>".into(),
-            calls: vec![Call {
-                number: 1,
-                screen: "MethodChoice".into(),
-                error: Some(KioskError::CardRemoved),
-                pin_retries_left: Some(0),
-                face_attempts_left: None,
-                called_at_ms: 1_000,
-                acknowledged: false,
-            }],
+            calls: vec![open],
             ..Status::default()
         };
         let html = panel(Lang::En, "c5rf", &status, 43_000);
         assert!(html.contains("&lt;k1&gt;") && !html.contains("<k1>"));
         assert!(html.contains(KioskError::CardRemoved.text().code));
         assert!(html.contains(&escape(KioskError::CardRemoved.text().staff)));
+        assert!(html.contains(
+            "<dt>Detail</dt><dd class=\"detail\" lang=\"en\">&lt;no card session&gt;</dd>"
+        ));
         assert!(html.contains("<dt>PIN tries left</dt><dd>0</dd>"));
         assert!(html.contains(">42 s<"));
         assert!(html.contains("value=\"c5rf\""));
         assert!(panel(Lang::Ja, "c", &status, 0).contains("向かいます"));
+    }
+
+    #[test]
+    fn the_error_shown_on_the_kiosk_comes_with_the_adapters_cause() {
+        let status = Status {
+            error: Some(KioskError::PcscdDown),
+            cause: Some("the PC/SC service (pcscd) is not running".into()),
+            ..Status::default()
+        };
+        let html = panel(Lang::Ja, "c", &status, 0);
+        let kiosk = &html[..html.find("id=\"calls\"").unwrap()];
+        assert!(kiosk.contains(KioskError::PcscdDown.text().code));
+        assert!(kiosk.contains("<dt>詳細</dt><dd class=\"detail\" lang=\"en\">the PC/SC service (pcscd) is not running</dd>"));
+    }
+
+    /// Every page in every language: the `lang` attribute, each of the language's words shown,
+    /// none of them left in English, and links to the four other languages.
+    #[test]
+    fn every_page_renders_in_each_language_with_no_untranslated_word() {
+        use super::super::gate::Verdict;
+        let status = Status {
+            kiosk_id: "k1".into(),
+            screen: Some(crate::session::Screen::StaffMenu),
+            error: Some(KioskError::CameraMissing),
+            cause: Some("the PC/SC service (pcscd) is not running".into()),
+            calls: vec![call(1, true), call(2, false)],
+            ..Status::default()
+        };
+        let quiet = Status::default();
+        let unavailable = Status {
+            error: Some(KioskError::ReaderMissing),
+            ..Status::default()
+        };
+        let in_session = Status {
+            screen: Some(crate::session::Screen::PinEntry),
+            ..Status::default()
+        };
+        for lang in Lang::ALL {
+            let w = words(lang);
+            let pages = [
+                sign_in(lang, None),
+                sign_in(lang, Some(Verdict::Refused)),
+                sign_in(lang, Some(Verdict::Limited)),
+                console(lang, "nurse-7", "c", &status),
+                console(lang, "nurse-7", "c", &quiet),
+                panel(lang, "c", &unavailable, 0),
+                panel(lang, "c", &in_session, 0),
+            ];
+            let all = pages.concat();
+            for page in &pages[..5] {
+                assert!(page.contains(&format!("<html lang=\"{}\">", lang.code())));
+            }
+            for (word, english) in w.shown().into_iter().zip(EN.shown()) {
+                assert!(
+                    all.contains(&escape(word)),
+                    "{lang:?}: {word:?} is not shown"
+                );
+                if lang != Lang::En {
+                    assert_ne!(word, english, "{lang:?}: {word:?} is not translated");
+                }
+            }
+            for other in Lang::ALL.into_iter().filter(|&l| l != lang) {
+                let link = format!(
+                    "href=\"/?lang={code}\" lang=\"{code}\"",
+                    code = other.code()
+                );
+                assert!(pages[0].contains(&link) && pages[0].contains(words(other).name));
+            }
+        }
+    }
+
+    #[test]
+    fn the_language_is_the_query_then_accept_language_then_japanese() {
+        assert_eq!(lang_of(Some("vi"), Some("ko")), Lang::Vi);
+        assert_eq!(lang_of(Some("zh-Hans"), None), Lang::ZhHans);
+        assert_eq!(lang_of(Some("xx"), Some("en-GB,en;q=0.9")), Lang::En);
+        assert_eq!(lang_of(None, Some("ko-KR,ko;q=0.9,en-US;q=0.8")), Lang::Ko);
+        assert_eq!(lang_of(None, Some("fr-FR, de;q=0.9, en;q=0.5")), Lang::En);
+        assert_eq!(lang_of(None, Some("en;q=0.2, zh-TW;q=0.6")), Lang::ZhHans);
+        assert_eq!(lang_of(None, Some("vi;q=0, ja;q=0.1")), Lang::Ja);
+        assert_eq!(lang_of(None, Some("en;q=0.5, vi")), Lang::Vi);
+        assert_eq!(lang_of(None, Some("fr")), Lang::Ja);
+        assert_eq!(lang_of(None, None), Lang::Ja);
     }
 }
