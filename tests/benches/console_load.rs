@@ -8,7 +8,8 @@
 //! `/metrics` scrape every second (separate processes). Each step is timed: card placed → the
 //! method choice (card read), method chosen → consent (face or PIN), consent → result handed
 //! off; and card placed → result. Prints the median and interquartile range of each for A and
-//! B, the kiosk process's VmRSS at the end of each block, and the load average.
+//! B, the kiosk process's VmRSS at the end of each block, the CPU time its `console` and
+//! `metrics` threads and the whole process used per block, and the load average.
 //! `CONSOLE_BENCH_MINUTES` (default 10): minutes of sessions under load (as many without).
 
 #[path = "../tests/common/mod.rs"]
@@ -85,11 +86,16 @@ fn main() {
 /// One session's step times, in `STEPS` order.
 type Steps = [Duration; 4];
 
-/// Timings and VmRSS samples of the blocks without (`[0]`) and with (`[1]`) load.
+/// The threads whose CPU time is counted, and the whole process last.
+const THREADS: [&str; 3] = ["console", "metrics", "process"];
+
+/// Timings, VmRSS samples and CPU times (ms per block, in `THREADS` order) of the blocks
+/// without (`[0]`) and with (`[1]`) load.
 #[derive(Default)]
 struct Tally {
     times: [[Vec<Steps>; 2]; 2],
     rss_kb: [Vec<u64>; 2],
+    cpu_ms: [[Vec<u64>; 3]; 2],
 }
 
 fn blocks(d: &Driver) {
@@ -112,12 +118,16 @@ fn blocks(d: &Driver) {
         let with_load = matches!(block % 4, 1 | 2);
         let load = with_load.then(|| Load::start(e, &cookie));
         let started = Instant::now();
+        let cpu_before = cpu_ms();
         for (i, (_, method)) in PATHS.iter().enumerate() {
             delivered += 1;
             let steps = session(d, method, delivered);
             tally.times[usize::from(with_load)][i].push(steps);
         }
         tally.rss_kb[usize::from(with_load)].push(resident_kb());
+        for (t, (after, before)) in cpu_ms().into_iter().zip(cpu_before).enumerate() {
+            tally.cpu_ms[usize::from(with_load)][t].push(after.saturating_sub(before));
+        }
         if with_load {
             loaded += started.elapsed();
         }
@@ -220,6 +230,28 @@ fn streams(port: u16) -> usize {
     String::from_utf8_lossy(&out.stdout).lines().count()
 }
 
+/// CPU time (user + system, ms) used so far by the threads named in `THREADS`, and the process.
+fn cpu_ms() -> [u64; 3] {
+    // utime and stime, the 14th and 15th fields, after the `(comm)` field.
+    let ticks = |stat: &str| -> u64 {
+        let after = stat.rsplit_once(") ").map_or("", |(_, rest)| rest);
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        fields[11].parse::<u64>().unwrap_or(0) + fields[12].parse::<u64>().unwrap_or(0)
+    };
+    // Clock ticks are 100 a second on Linux.
+    let ms = |ticks: u64| ticks * 10;
+    let mut used = [0; 3];
+    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+        if let Some(t) = THREADS.iter().position(|name| comm.trim() == *name) {
+            used[t] += ms(ticks(&stat));
+        }
+    }
+    used[2] = ms(ticks(&std::fs::read_to_string("/proc/self/stat").unwrap()));
+    used
+}
+
 fn resident_kb() -> u64 {
     status_field("VmRSS:")
 }
@@ -272,4 +304,11 @@ fn report(tally: &mut Tally) {
         b as i64 - a as i64
     );
     println!("peak VmRSS (VmHWM): {} kB", status_field("VmHWM:"));
+    for (t, name) in THREADS.iter().enumerate() {
+        let (a, b) = (
+            median(&mut tally.cpu_ms[0][t]),
+            median(&mut tally.cpu_ms[1][t]),
+        );
+        println!("CPU time per block (2 sessions), {name}, median: A {a} ms, B {b} ms");
+    }
 }

@@ -309,7 +309,9 @@ impl ChromeDriver {
             "goog:chromeOptions": {
                 "binary": "/usr/bin/chromium",
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
-                         "--disable-dev-shm-usage", "--window-size=1000,900", "--lang=ja"]
+                         "--disable-dev-shm-usage", "--window-size=1000,900", "--lang=ja"],
+                // Headless Chromium ignores --lang for Accept-Language; this sets it.
+                "prefs": {"intl.accept_languages": "ja,en"}
             }
         });
         let serde_json::Value::Object(capabilities) = capabilities else {
