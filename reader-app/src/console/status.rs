@@ -191,4 +191,25 @@ mod tests {
         feed.event(&Event::StaffAcknowledged);
         assert!(!rx.borrow().waiting_for_staff());
     }
+
+    #[test]
+    fn the_adapters_cause_shows_with_its_error_only_and_goes_with_it() {
+        let feed = Feed::new("k1");
+        let rx = feed.sender().subscribe();
+        let pcscd = Failure::new(
+            KioskError::PcscdDown,
+            "the PC/SC service (pcscd) is not running",
+        );
+        feed.failure(&pcscd);
+        assert_eq!(rx.borrow().cause, None, "not the error shown");
+        let mut view = View::new(Screen::Error, Lang::Ja);
+        view.error = Some(KioskError::PcscdDown);
+        feed.effect(&Effect::Show(view.clone()));
+        feed.failure(&pcscd);
+        assert_eq!(rx.borrow().cause, pcscd.cause);
+        feed.effect(&Effect::Show(view));
+        assert_eq!(rx.borrow().cause, pcscd.cause, "same error, same cause");
+        feed.effect(&Effect::Show(View::new(Screen::Waiting, Lang::Ja)));
+        assert_eq!(rx.borrow().cause, None);
+    }
 }
