@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Load benchmark of the reception console and the metrics endpoint (docs/console.md): runs the
-# kiosk twice on Xvfb, idle, and prints its resident memory (VmRSS, sampled every second
-# after a warm-up): once with [console] and [metrics] off, once with both on, 50 server-sent
-# event clients signed in with the reception token and a /metrics scrape every second.
+# kiosk twice on Xvfb, idle, and prints its resident memory (VmRSS, and RssAnon without the
+# mapped files; sampled every second after a warm-up): once with [console] and [metrics] off,
+# once with both on, 50 server-sent-event clients signed in with the reception token and a
+# /metrics scrape every second.
 # Usage: scripts/console-load.sh [SECONDS per run, default 60]; MYNAKIOSK_BIN picks the binary
 # (default target/debug/mynakiosk; a release build gives the figures to publish).
 set -euo pipefail
@@ -91,23 +92,29 @@ run() {
     [ "$streams" -ge "$clients" ] || die "only $streams event streams are open"
     curl -sf http://127.0.0.1:19466/metrics | grep -q '^mynakiosk_' || die "no metrics scraped"
   fi
-  local samples=()
+  local rss=() anon=()
   for _ in $(seq "$seconds"); do
-    samples+=("$(awk '/^VmRSS/ {print $2}' "/proc/$kiosk/status")")
+    rss+=("$(awk '/^VmRSS/ {print $2}' "/proc/$kiosk/status")")
+    anon+=("$(awk '/^RssAnon/ {print $2}' "/proc/$kiosk/status")")
     sleep 1
   done
   kill "${load[@]}" "$kiosk" 2>/dev/null || true
   wait "$kiosk" 2>/dev/null || true
-  printf '%s\n' "${samples[@]}" | sort -n | awk '{a[NR]=$1} END {print a[NR], a[int((NR+1)/2)]}'
+  echo "$(peak_median "${rss[@]}") $(peak_median "${anon[@]}")"
+}
+
+# The largest and the median of the numbers given.
+peak_median() {
+  printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[NR], a[int((NR+1)/2)]}'
 }
 
 step "kiosk alone for $seconds s"
 run "$(config false off)" false >"$work/off.rss"
-read -r off_peak off_median <"$work/off.rss"
+read -r off_peak off_median off_anon_peak off_anon <"$work/off.rss"
 step "console with $clients SSE clients and a scrape every second, for $seconds s"
 run "$(config true on)" true >"$work/on.rss"
-read -r on_peak on_median <"$work/on.rss"
-echo "VmRSS kB   peak    median"
-echo "off        $off_peak  $off_median"
-echo "on         $on_peak  $on_median"
-echo "added      $((on_peak - off_peak))  $((on_median - off_median))"
+read -r on_peak on_median on_anon_peak on_anon <"$work/on.rss"
+echo "kB         VmRSS peak  median   RssAnon peak  median"
+echo "off        $off_peak  $off_median   $off_anon_peak  $off_anon"
+echo "on         $on_peak  $on_median   $on_anon_peak  $on_anon"
+echo "added      $((on_peak - off_peak))  $((on_median - off_median))   $((on_anon_peak - off_anon_peak))  $((on_anon - off_anon))"

@@ -62,6 +62,8 @@ for m in "${models[@]}"; do install -m 0644 "models/generated/$m" "$pkg$models_d
 (cd "$pkg$models_dir" && sha256sum "${models[@]}" > SHA256SUMS)
 install -D -m 0644 -t "$pkg$voices_dir" third_party/voices/mei_normal.htsvoice third_party/voices/LICENSE_mei_normal
 install -D -m 0644 packaging/mynakiosk.service "$pkg/lib/systemd/system/mynakiosk.service"
+# The reception console's drop-in, not active: the admin copies it to /etc and adds the address.
+install -D -m 0644 packaging/mynakiosk.service.d/console.conf "$pkg/usr/share/mynakiosk/systemd/console.conf"
 install -D -m 0644 packaging/70-mynakiosk.rules "$pkg/lib/udev/rules.d/70-mynakiosk.rules"
 install -D -m 0644 packaging/debian/sysusers.conf "$pkg/usr/lib/sysusers.d/mynakiosk.conf"
 install -D -m 0644 packaging/debian/tmpfiles.conf "$pkg/usr/lib/tmpfiles.d/mynakiosk.conf"

@@ -86,6 +86,15 @@ async fn in_browser(b: &Client, d: &Driver, address: &str) {
         "no events without a sign-in"
     );
     b.goto(&url).await.unwrap();
+    // Before a sign-in the page follows the browser's Accept-Language.
+    let korean = "return fetch('/', {headers: {'Accept-Language': 'ko-KR,ko;q=0.9,en;q=0.5'}})\
+                .then((r) => r.text())";
+    let korean = b.execute(korean, Vec::new()).await.unwrap();
+    let korean = korean.as_str().unwrap();
+    assert!(
+        korean.contains("<html lang=\"ko\">") && korean.contains("로그인"),
+        "{korean}"
+    );
     let post =
         "return fetch('/acknowledge', {method: 'POST', body: new URLSearchParams({csrf: 'x'})})\
                 .then((r) => r.status)";
@@ -122,9 +131,15 @@ async fn in_browser(b: &Client, d: &Driver, address: &str) {
     assert_private(&b.source().await.unwrap());
     screenshot(b, "ja").await;
 
-    b.goto(&format!("{url}?lang=en")).await.unwrap();
-    wait_for_text(b, "waiting", "yes").await;
-    screenshot(b, "en").await;
+    for (lang, yes) in [("zh-Hans", "是"), ("ko", "예"), ("vi", "có"), ("en", "yes")] {
+        b.goto(&format!("{url}?lang={lang}")).await.unwrap();
+        wait_for_text(b, "waiting", yes).await;
+        let html = b.source().await.unwrap();
+        assert!(html.contains(&format!("<html lang=\"{lang}\">")), "{html}");
+        if lang == "en" {
+            screenshot(b, lang).await;
+        }
+    }
     click(b, "button.acknowledge").await;
     d.wait_until("係員が向かっています on the kiosk", |d| {
         common::notices(d).contains(&ui::Notice::StaffComing)
@@ -294,7 +309,9 @@ impl ChromeDriver {
             "goog:chromeOptions": {
                 "binary": "/usr/bin/chromium",
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
-                         "--disable-dev-shm-usage", "--window-size=1000,900", "--lang=ja"]
+                         "--disable-dev-shm-usage", "--window-size=1000,900", "--lang=ja"],
+                // Headless Chromium ignores --lang for Accept-Language; this sets it.
+                "prefs": {"intl.accept_languages": "ja,en"}
             }
         });
         let serde_json::Value::Object(capabilities) = capabilities else {

@@ -76,6 +76,10 @@ fn the_package_holds_the_kiosk_its_unit_rules_config_and_verified_models() {
             "-rw-r--r-- root/root",
             "./usr/lib/sysusers.d/mynakiosk.conf",
         ),
+        (
+            "-rw-r--r-- root/root",
+            "./usr/share/mynakiosk/systemd/console.conf",
+        ),
         ("-rw-r--r-- root/root", "./etc/mynakiosk/mynakiosk.toml"),
         (
             "-rw-r--r-- root/root",
@@ -124,6 +128,10 @@ fn the_package_holds_the_kiosk_its_unit_rules_config_and_verified_models() {
         (
             "lib/udev/rules.d/70-mynakiosk.rules",
             "packaging/70-mynakiosk.rules",
+        ),
+        (
+            "usr/share/mynakiosk/systemd/console.conf",
+            "packaging/mynakiosk.service.d/console.conf",
         ),
     ] {
         assert_eq!(

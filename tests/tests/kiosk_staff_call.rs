@@ -105,6 +105,7 @@ fn scenario(d: &Driver) {
         fields,
         [
             "called_at",
+            "cause",
             "error_code",
             "event",
             "face_attempts_left",

@@ -22,6 +22,8 @@ const WAIT: Duration = Duration::from_secs(40);
 /// Tells the thread that owns the private pcscd to restart it without the reader.
 static UNPLUG: Mutex<Option<mpsc::Sender<()>>> = Mutex::new(None);
 static PROMETHEUS: Mutex<String> = Mutex::new(String::new());
+/// The kiosk's own `/metrics` address.
+static KIOSK: Mutex<String> = Mutex::new(String::new());
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -139,6 +141,7 @@ fn prometheus_scrapes_the_kiosk_and_the_reader_gone_alert_fires() {
     let kiosk = free_port();
     let (_prometheus, url) = start_prometheus(dir.path(), kiosk);
     *PROMETHEUS.lock().unwrap() = url;
+    *KIOSK.lock().unwrap() = format!("http://127.0.0.1:{kiosk}/metrics");
     let anchor = dir.path().join("test-ca.der");
     std::fs::write(&anchor, card_sim::pki::test_trust_anchor_der()).unwrap();
     let extra = format!(
@@ -151,6 +154,35 @@ fn prometheus_scrapes_the_kiosk_and_the_reader_gone_alert_fires() {
     common::run_kiosk(&config, Mode::Production, dir.path(), scenario);
     UNPLUG.lock().unwrap().take();
     pcscd.join().unwrap();
+}
+
+/// The kiosk's whole `/metrics` text after a session holds nothing of the card holder: no
+/// My Number, 照合番号B, name or birth date (the PIN, four digits, could be any count; no
+/// label can hold it, as checked above).
+fn assert_private_series() {
+    let text = ureq::get(KIOSK.lock().unwrap().as_str())
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    assert!(text.contains("mynakiosk_sessions_total"), "{text}");
+    let profile = Profile::load("normal").unwrap();
+    let holder = profile.holder.as_ref().unwrap();
+    let b = &holder.birth_date;
+    for secret in [
+        holder.my_number.clone(),
+        profile.pin_b.clone(),
+        holder.name.clone(),
+        format!("{}{:02}{:02}", b.year, b.month, b.day),
+        format!("{}-{:02}-{:02}", b.year, b.month, b.day),
+        holder.security_code.clone(),
+    ] {
+        assert!(
+            secret.is_empty() || !text.contains(&secret),
+            "/metrics shows {secret:?}"
+        );
+    }
 }
 
 /// A private pcscd with the [`PRIVATE`] reader, owned by a thread of its own (its daemon dies
@@ -218,6 +250,7 @@ fn scenario(d: &Driver) {
             "unexpected label {label}"
         );
     }
+    assert_private_series();
     // Every query of the Grafana dashboard is valid PromQL on these series.
     let dashboard: Value = serde_json::from_str(
         &std::fs::read_to_string(packaging("grafana/mynakiosk-dashboard.json")).unwrap(),

@@ -9,6 +9,7 @@ mod page;
 mod server;
 pub mod status;
 mod tls;
+mod words;
 
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;

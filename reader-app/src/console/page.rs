@@ -1,135 +1,43 @@
-//! The console's HTML, rendered on the server in Japanese or English: the sign-in form, the
-//! page, and the status panel that the server-sent events replace. Only the kiosk's state and
-//! its staff calls: no name, no card data, no PIN, no image.
+//! The console's HTML, rendered on the server in each of the kiosk's languages: the sign-in
+//! form, the page, and the status panel that the server-sent events replace. Only the kiosk's
+//! state and its staff calls: no name, no card data, no PIN, no image.
 
 use std::fmt::Write;
 
 use super::status::{Activity, Call, Status};
+use super::words::{words, Words};
+use crate::errors::KioskError;
 use crate::lang::Lang;
 
-/// The page's words in one language.
-struct Words {
-    title: &'static str,
-    sign_in: &'static str,
-    staff_id: &'static str,
-    staff_pin: &'static str,
-    or_token: &'static str,
-    token: &'static str,
-    refused: &'static str,
-    limited: &'static str,
-    sign_out: &'static str,
-    signed_in_as: &'static str,
-    kiosk: &'static str,
-    state: &'static str,
-    idle: &'static str,
-    in_session: &'static str,
-    staff_mode: &'static str,
-    unavailable: &'static str,
-    screen: &'static str,
-    waiting_for_staff: &'static str,
-    reader_missing: &'static str,
-    camera_missing: &'static str,
-    outbox: &'static str,
-    calls: &'static str,
-    no_calls: &'static str,
-    error: &'static str,
-    cause: &'static str,
-    pin_left: &'static str,
-    face_left: &'static str,
-    waited: &'static str,
-    seconds: &'static str,
-    acknowledge: &'static str,
-    acknowledged: &'static str,
-    yes: &'static str,
-    no: &'static str,
+/// The page's language: `?lang=` if given, else the browser's `Accept-Language` (highest `q`
+/// first, by primary tag: any `zh` is Simplified Chinese), else Japanese.
+pub fn lang_of(query: Option<&str>, accept_language: Option<&str>) -> Lang {
+    if let Some(lang) = query.and_then(by_tag) {
+        return lang;
+    }
+    let mut ranges: Vec<(f32, Lang)> = accept_language
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|range| {
+            let mut parts = range.split(';');
+            let lang = by_tag(parts.next()?.trim())?;
+            let q = parts
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .map_or(Some(1.0), |q| q.trim().parse().ok())?;
+            (q > 0.0).then_some((q, lang))
+        })
+        .collect();
+    // Stable: of equal weights, the first listed wins.
+    ranges.sort_by(|a, b| b.0.total_cmp(&a.0));
+    ranges.first().map_or(Lang::Ja, |&(_, lang)| lang)
 }
 
-const JA: Words = Words {
-    title: "受付コンソール",
-    sign_in: "サインイン",
-    staff_id: "職員ID",
-    staff_pin: "職員番号",
-    or_token: "または受付トークン",
-    token: "受付トークン",
-    refused: "サインインできませんでした",
-    limited: "失敗が続いたため、しばらくお待ちください",
-    sign_out: "サインアウト",
-    signed_in_as: "サインイン中",
-    kiosk: "端末",
-    state: "状態",
-    idle: "待機中",
-    in_session: "受付中",
-    staff_mode: "係員操作中",
-    unavailable: "利用不可",
-    screen: "画面",
-    waiting_for_staff: "係員待ち",
-    reader_missing: "カードリーダーなし",
-    camera_missing: "カメラなし",
-    outbox: "未送信",
-    calls: "係員呼び出し",
-    no_calls: "呼び出しはありません",
-    error: "エラー",
-    cause: "原因",
-    pin_left: "暗証番号の残り回数",
-    face_left: "顔認証の残り回数",
-    waited: "待ち時間",
-    seconds: "秒",
-    acknowledge: "向かいます",
-    acknowledged: "対応中",
-    yes: "はい",
-    no: "いいえ",
-};
-
-const EN: Words = Words {
-    title: "Reception console",
-    sign_in: "Sign in",
-    staff_id: "Staff id",
-    staff_pin: "Staff PIN",
-    or_token: "or the reception token",
-    token: "Reception token",
-    refused: "Sign-in refused",
-    limited: "Too many failed sign-ins: please wait a minute",
-    sign_out: "Sign out",
-    signed_in_as: "Signed in",
-    kiosk: "Kiosk",
-    state: "State",
-    idle: "Idle",
-    in_session: "In session",
-    staff_mode: "Staff mode",
-    unavailable: "Unavailable",
-    screen: "Screen",
-    waiting_for_staff: "Waiting for staff",
-    reader_missing: "Reader missing",
-    camera_missing: "Camera missing",
-    outbox: "Outbox backlog",
-    calls: "Staff calls",
-    no_calls: "No calls",
-    error: "Error",
-    cause: "Cause",
-    pin_left: "PIN tries left",
-    face_left: "Face attempts left",
-    waited: "Waiting for",
-    seconds: "s",
-    acknowledge: "On my way",
-    acknowledged: "Acknowledged",
-    yes: "yes",
-    no: "no",
-};
-
-/// The console's languages: Japanese, and English for every other kiosk language.
-fn words(lang: Lang) -> &'static Words {
-    match lang {
-        Lang::Ja => &JA,
-        _ => &EN,
-    }
-}
-
-/// The page language asked for (`ja` or `en`).
-pub fn lang_of(code: Option<&str>) -> Lang {
-    match code {
-        Some("en") => Lang::En,
-        _ => Lang::Ja,
-    }
+/// The kiosk language of a BCP 47 tag, by its primary subtag.
+fn by_tag(tag: &str) -> Option<Lang> {
+    let primary = tag.split('-').next()?.to_ascii_lowercase();
+    Lang::ALL
+        .into_iter()
+        .find(|l| l.code().split('-').next() == Some(primary.as_str()))
 }
 
 fn escape(text: &str) -> String {
@@ -157,11 +65,19 @@ fn document(lang: Lang, w: &Words, body: &str) -> String {
     )
 }
 
-fn lang_links(lang: Lang) -> &'static str {
-    match lang {
-        Lang::Ja => "<a href=\"/?lang=en\" id=\"lang\" lang=\"en\">English</a>",
-        _ => "<a href=\"/?lang=ja\" id=\"lang\" lang=\"ja\">日本語</a>",
+/// Links to the page in the other languages, each named in its own.
+fn lang_links(lang: Lang) -> String {
+    let mut nav = String::from("<nav id=\"langs\">");
+    for other in Lang::ALL.into_iter().filter(|&l| l != lang) {
+        let code = other.code();
+        let _ = write!(
+            nav,
+            "<a href=\"/?lang={code}\" lang=\"{code}\" hreflang=\"{code}\">{}</a> ",
+            words(other).name
+        );
     }
+    nav.push_str("</nav>");
+    nav
 }
 
 /// The sign-in form, with what went wrong last.
@@ -234,7 +150,7 @@ pub fn panel(lang: Lang, csrf: &str, status: &Status, now_ms: i64) -> String {
 <dt>{state_}</dt><dd id=\"state\">{state}</dd><dt>{screen_}</dt><dd id=\"screen\">{screen}</dd>\
 <dt>{waiting_}</dt><dd id=\"waiting\">{waiting}</dd>\
 <dt>{reader_}</dt><dd id=\"reader-missing\">{reader}</dd><dt>{camera_}</dt><dd id=\"camera-missing\">{camera}</dd>\
-<dt>{outbox_}</dt><dd id=\"outbox\">{queued} ({age} {seconds})</dd></dl></section>",
+<dt>{outbox_}</dt><dd id=\"outbox\">{queued} ({age} {seconds})</dd>{error}</dl></section>",
         kiosk = w.kiosk,
         id = escape(&status.kiosk_id),
         state_ = w.state,
@@ -249,6 +165,11 @@ pub fn panel(lang: Lang, csrf: &str, status: &Status, now_ms: i64) -> String {
         queued = status.devices.outbox_queued,
         age = status.devices.outbox_oldest_seconds,
         seconds = w.seconds,
+        error = status.error.map_or(String::new(), |e| error_rows(
+            w,
+            e,
+            status.cause.as_deref()
+        )),
     );
     let _ = write!(out, "<section id=\"calls\"><h2>{}</h2>", w.calls);
     if status.calls.is_empty() {
@@ -261,6 +182,28 @@ pub fn panel(lang: Lang, csrf: &str, status: &Status, now_ms: i64) -> String {
     out
 }
 
+/// An error's code, its cause in the catalogue's staff wording (Japanese, the catalogue's only
+/// staff language) and the adapter's own words (English), when it reported them.
+fn error_rows(w: &Words, error: KioskError, detail: Option<&str>) -> String {
+    let text = error.text();
+    let mut rows = format!(
+        "<dt>{}</dt><dd class=\"code\">{}</dd><dt>{}</dt><dd class=\"cause\" lang=\"ja\">{}</dd>",
+        w.error,
+        text.code,
+        w.cause,
+        escape(text.staff)
+    );
+    if let Some(detail) = detail {
+        let _ = write!(
+            rows,
+            "<dt>{}</dt><dd class=\"detail\" lang=\"en\">{}</dd>",
+            w.detail,
+            escape(detail)
+        );
+    }
+    rows
+}
+
 fn call_row(w: &Words, csrf: &str, call: &Call, now_ms: i64) -> String {
     let mut row = format!(
         "<article class=\"call\" id=\"call-{n}\" data-open=\"{open}\"><h3>#{n} {screen_}: {screen}</h3><dl>",
@@ -270,15 +213,7 @@ fn call_row(w: &Words, csrf: &str, call: &Call, now_ms: i64) -> String {
         screen = escape(&call.screen),
     );
     if let Some(e) = call.error {
-        let text = e.text();
-        let _ = write!(
-            row,
-            "<dt>{}</dt><dd class=\"code\">{}</dd><dt>{}</dt><dd class=\"cause\">{}</dd>",
-            w.error,
-            text.code,
-            w.cause,
-            escape(text.staff)
-        );
+        row.push_str(&error_rows(w, e, call.cause.as_deref()));
     }
     for (label, left) in [
         (w.pin_left, call.pin_retries_left),
@@ -331,31 +266,126 @@ label{display:block;margin:.5rem 0}#problem{color:#c33;font-weight:bold}";
 
 #[cfg(test)]
 mod tests {
+    use super::super::words::EN;
     use super::*;
     use crate::errors::KioskError;
 
+    fn call(number: u64, acknowledged: bool) -> Call {
+        Call {
+            number,
+            screen: "MethodChoice".into(),
+            error: Some(KioskError::PcscdDown),
+            cause: Some("the PC/SC service (pcscd) is not running".into()),
+            pin_retries_left: Some(0),
+            face_attempts_left: Some(1),
+            called_at_ms: 1_000,
+            acknowledged,
+        }
+    }
+
     #[test]
-    fn a_call_shows_its_code_cause_tries_and_wait_and_escapes_text() {
+    fn a_call_shows_its_code_cause_detail_tries_and_wait_and_escapes_text() {
+        let mut open = call(1, false);
+        open.error = Some(KioskError::CardRemoved);
+        open.cause = Some("<no card session>".into());
         let status = Status {
             kiosk_id: "<k1>".into(),
-            calls: vec![Call {
-                number: 1,
-                screen: "MethodChoice".into(),
-                error: Some(KioskError::CardRemoved),
-                pin_retries_left: Some(0),
-                face_attempts_left: None,
-                called_at_ms: 1_000,
-                acknowledged: false,
-            }],
+            calls: vec![open],
             ..Status::default()
         };
         let html = panel(Lang::En, "c5rf", &status, 43_000);
         assert!(html.contains("&lt;k1&gt;") && !html.contains("<k1>"));
         assert!(html.contains(KioskError::CardRemoved.text().code));
         assert!(html.contains(&escape(KioskError::CardRemoved.text().staff)));
+        assert!(html.contains(
+            "<dt>Detail</dt><dd class=\"detail\" lang=\"en\">&lt;no card session&gt;</dd>"
+        ));
         assert!(html.contains("<dt>PIN tries left</dt><dd>0</dd>"));
         assert!(html.contains(">42 s<"));
         assert!(html.contains("value=\"c5rf\""));
         assert!(panel(Lang::Ja, "c", &status, 0).contains("向かいます"));
+    }
+
+    #[test]
+    fn the_error_shown_on_the_kiosk_comes_with_the_adapters_cause() {
+        let status = Status {
+            error: Some(KioskError::PcscdDown),
+            cause: Some("the PC/SC service (pcscd) is not running".into()),
+            ..Status::default()
+        };
+        let html = panel(Lang::Ja, "c", &status, 0);
+        let kiosk = &html[..html.find("id=\"calls\"").unwrap()];
+        assert!(kiosk.contains(KioskError::PcscdDown.text().code));
+        assert!(kiosk.contains("<dt>詳細</dt><dd class=\"detail\" lang=\"en\">the PC/SC service (pcscd) is not running</dd>"));
+    }
+
+    /// Every page in every language: the `lang` attribute, each of the language's words shown,
+    /// none of them left in English, and links to the four other languages.
+    #[test]
+    fn every_page_renders_in_each_language_with_no_untranslated_word() {
+        use super::super::gate::Verdict;
+        let status = Status {
+            kiosk_id: "k1".into(),
+            screen: Some(crate::session::Screen::StaffMenu),
+            error: Some(KioskError::CameraMissing),
+            cause: Some("the PC/SC service (pcscd) is not running".into()),
+            calls: vec![call(1, true), call(2, false)],
+            ..Status::default()
+        };
+        let quiet = Status::default();
+        let unavailable = Status {
+            error: Some(KioskError::ReaderMissing),
+            ..Status::default()
+        };
+        let in_session = Status {
+            screen: Some(crate::session::Screen::PinEntry),
+            ..Status::default()
+        };
+        for lang in Lang::ALL {
+            let w = words(lang);
+            let pages = [
+                sign_in(lang, None),
+                sign_in(lang, Some(Verdict::Refused)),
+                sign_in(lang, Some(Verdict::Limited)),
+                console(lang, "nurse-7", "c", &status),
+                console(lang, "nurse-7", "c", &quiet),
+                panel(lang, "c", &unavailable, 0),
+                panel(lang, "c", &in_session, 0),
+            ];
+            let all = pages.concat();
+            for page in &pages[..5] {
+                assert!(page.contains(&format!("<html lang=\"{}\">", lang.code())));
+            }
+            for (word, english) in w.shown().into_iter().zip(EN.shown()) {
+                assert!(
+                    all.contains(&escape(word)),
+                    "{lang:?}: {word:?} is not shown"
+                );
+                if lang != Lang::En {
+                    assert_ne!(word, english, "{lang:?}: {word:?} is not translated");
+                }
+            }
+            for other in Lang::ALL.into_iter().filter(|&l| l != lang) {
+                let link = format!(
+                    "href=\"/?lang={code}\" lang=\"{code}\"",
+                    code = other.code()
+                );
+                assert!(pages[0].contains(&link) && pages[0].contains(words(other).name));
+            }
+        }
+    }
+
+    #[test]
+    fn the_language_is_the_query_then_accept_language_then_japanese() {
+        assert_eq!(lang_of(Some("vi"), Some("ko")), Lang::Vi);
+        assert_eq!(lang_of(Some("zh-Hans"), None), Lang::ZhHans);
+        assert_eq!(lang_of(Some("xx"), Some("en-GB,en;q=0.9")), Lang::En);
+        assert_eq!(lang_of(None, Some("ko-KR,ko;q=0.9,en-US;q=0.8")), Lang::Ko);
+        assert_eq!(lang_of(None, Some("fr-FR, de;q=0.9, en;q=0.5")), Lang::En);
+        assert_eq!(lang_of(None, Some("en;q=0.2, zh-TW;q=0.6")), Lang::ZhHans);
+        assert_eq!(lang_of(None, Some("vi;q=0, ja;q=0.1")), Lang::Ja);
+        assert_eq!(lang_of(None, Some("en;q=0.5, vi")), Lang::Vi);
+        assert_eq!(lang_of(None, Some("fr")), Lang::Ja);
+        assert_eq!(lang_of(None, None), Lang::Ja);
     }
 }

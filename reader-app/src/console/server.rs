@@ -140,16 +140,22 @@ struct LangQuery {
     lang: Option<String>,
 }
 
+/// The browser's `Accept-Language`.
+fn accept_language(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+}
+
 async fn index(State(app): State<App>, Query(q): Query<LangQuery>, headers: HeaderMap) -> Response {
     let Some((cookie, lang, csrf, operator)) = app.signed_in(&headers) else {
-        return html(
-            StatusCode::OK,
-            page::sign_in(page::lang_of(q.lang.as_deref()), None),
-        );
+        let lang = page::lang_of(q.lang.as_deref(), accept_language(&headers));
+        return html(StatusCode::OK, page::sign_in(lang, None));
     };
+    // The language chosen at sign-in stays until a language link is followed.
     let lang = match q.lang.as_deref() {
         Some(code) => {
-            let lang = page::lang_of(Some(code));
+            let lang = page::lang_of(Some(code), None);
             app.gate().set_lang(&cookie, lang);
             lang
         }
@@ -176,9 +182,10 @@ struct SignInForm {
 async fn sign_in(
     State(app): State<App>,
     ConnectInfo(from): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Form(mut form): Form<SignInForm>,
 ) -> Response {
-    let lang = page::lang_of(form.lang.as_deref());
+    let lang = page::lang_of(form.lang.as_deref(), accept_language(&headers));
     let credential = if form.token.is_empty() {
         Credential::Staff {
             id: std::mem::take(&mut form.staff_id),

@@ -4,7 +4,7 @@
 
 use tokio::sync::watch;
 
-use crate::errors::KioskError;
+use crate::errors::{Failure, KioskError};
 use crate::handoff::staff_call::StaffCall;
 use crate::session::{Effect, Event, Screen};
 
@@ -19,6 +19,8 @@ pub struct Status {
     pub screen: Option<Screen>,
     /// The error on that screen.
     pub error: Option<KioskError>,
+    /// The adapter's words on that error, when it reported them (`errors::Failure`).
+    pub cause: Option<String>,
     pub calls: Vec<Call>,
     pub devices: Devices,
 }
@@ -39,6 +41,8 @@ pub struct Call {
     pub number: u64,
     pub screen: String,
     pub error: Option<KioskError>,
+    /// The adapter's words on that error (the staff call's `cause`).
+    pub cause: Option<String>,
     pub pin_retries_left: Option<u8>,
     pub face_attempts_left: Option<u8>,
     /// When the patient pressed the button (Unix milliseconds).
@@ -106,9 +110,23 @@ impl Feed {
             self.0.send_if_modified(|s| {
                 let old = (s.screen, s.error);
                 (s.screen, s.error) = (Some(view.screen), view.error);
+                if s.error != old.1 {
+                    s.cause = None;
+                }
                 old != (s.screen, s.error)
             });
         }
+    }
+
+    /// The adapter's cause of the error shown, once the screen shows that error.
+    pub fn failure(&self, failure: &Failure) {
+        self.0.send_if_modified(|s| {
+            let fresh = s.error == Some(failure.error) && s.cause != failure.cause;
+            if fresh {
+                s.cause.clone_from(&failure.cause);
+            }
+            fresh
+        });
     }
 
     /// Marks every open call acknowledged.
@@ -131,6 +149,7 @@ impl Feed {
                 number,
                 screen: call.screen.clone(),
                 error,
+                cause: call.cause.clone(),
                 pin_retries_left: call.pin_retries_left,
                 face_attempts_left: call.face_attempts_left,
                 called_at_ms: call.called_at.timestamp_millis(),
@@ -171,5 +190,26 @@ mod tests {
         assert!(s.waiting_for_staff());
         feed.event(&Event::StaffAcknowledged);
         assert!(!rx.borrow().waiting_for_staff());
+    }
+
+    #[test]
+    fn the_adapters_cause_shows_with_its_error_only_and_goes_with_it() {
+        let feed = Feed::new("k1");
+        let rx = feed.sender().subscribe();
+        let pcscd = Failure::new(
+            KioskError::PcscdDown,
+            "the PC/SC service (pcscd) is not running",
+        );
+        feed.failure(&pcscd);
+        assert_eq!(rx.borrow().cause, None, "not the error shown");
+        let mut view = View::new(Screen::Error, Lang::Ja);
+        view.error = Some(KioskError::PcscdDown);
+        feed.effect(&Effect::Show(view.clone()));
+        feed.failure(&pcscd);
+        assert_eq!(rx.borrow().cause, pcscd.cause);
+        feed.effect(&Effect::Show(view));
+        assert_eq!(rx.borrow().cause, pcscd.cause, "same error, same cause");
+        feed.effect(&Effect::Show(View::new(Screen::Waiting, Lang::Ja)));
+        assert_eq!(rx.borrow().cause, None);
     }
 }

@@ -28,6 +28,10 @@ pub struct StaffCall {
     pub screen: String,
     /// The error code on that screen (`E006` …), if one was shown.
     pub error_code: Option<String>,
+    /// The adapter's own words on that error (English), e.g. "card exchange failed: the PC/SC
+    /// service (pcscd) is not running"; never patient data (see `errors::Failure`).
+    #[serde(default)]
+    pub cause: Option<String>,
     /// PIN tries the card has left, when a card with a PIN was read.
     pub pin_retries_left: Option<u8>,
     /// Face capture attempts left after the current one, on the face screens.
@@ -45,6 +49,7 @@ impl StaffCall {
             called_at: super::result::now(),
             screen: screen.into(),
             error_code: None,
+            cause: None,
             pin_retries_left: None,
             face_attempts_left: None,
         }

@@ -2,8 +2,27 @@
 //! how a card monitor event becomes a session event.
 
 use card_io::monitor::{CardEvent, ReaderFilter};
+use card_io::transport::TransportError;
 
+use crate::errors::{Failure, KioskError};
 use crate::session::Event;
+
+/// The cause behind a device event that leaves the kiosk unavailable, in the adapter's words,
+/// for the staff screen, the console and the staff call.
+pub(super) fn failure(event: &Event) -> Option<Failure> {
+    Some(match event {
+        Event::ServiceLost => Failure::new(KioskError::PcscdDown, TransportError::NoService),
+        Event::ServiceRestored => Failure::new(
+            KioskError::ReaderMissing,
+            "the PC/SC service (pcscd) is running again, but the card reader has not reappeared",
+        ),
+        Event::ReaderRemoved { reader } => Failure::new(
+            KioskError::ReaderMissing,
+            format!("the card reader {reader:?} was unplugged"),
+        ),
+        _ => return None,
+    })
+}
 
 /// The reader named on the status line (in the patient's language); empty for any reader.
 pub(super) fn reader_name(filter: &ReaderFilter) -> &str {
@@ -52,6 +71,28 @@ impl Readers {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn pcscd_lost_and_a_reader_unplugged_come_with_their_cause() {
+        use crate::errors::KioskError;
+        use crate::session::Event;
+        let lost = super::failure(&Event::ServiceLost).unwrap();
+        assert_eq!(lost.error, KioskError::PcscdDown);
+        assert_eq!(
+            lost.cause.as_deref(),
+            Some("the PC/SC service (pcscd) is not running")
+        );
+        let unplugged = super::failure(&Event::ReaderRemoved {
+            reader: "ACS ACR39U".into(),
+        })
+        .unwrap();
+        assert_eq!(unplugged.error, KioskError::ReaderMissing);
+        assert!(unplugged
+            .cause
+            .unwrap()
+            .contains("\"ACS ACR39U\" was unplugged"));
+        assert_eq!(super::failure(&Event::StaffAcknowledged), None);
+    }
+
     #[test]
     fn cards_on_the_staff_reader_are_staff_cards_and_nothing_else() {
         use crate::session::Event;

@@ -143,6 +143,12 @@ impl Runtime {
             pending.push(event);
             while let Some(event) = pending.pop() {
                 tracing::debug!(?event, "session event");
+                if let Some(failure) = super::devices::failure(&event) {
+                    *self
+                        .last_failure
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner) = Some(failure);
+                }
                 self.observer.event(&event);
                 self.console.iter().for_each(|c| c.event(&event));
                 for effect in session.handle(event) {
@@ -172,7 +178,7 @@ impl Runtime {
                     set_pad_keys(ui, pad_keys(view.assisted));
                 }
                 self.last_view = Some(view.clone());
-                let error = view.last_error;
+                let (error, shown_error) = (view.last_error, view.error);
                 show(ui, view);
                 let failure = self
                     .last_failure
@@ -180,6 +186,9 @@ impl Runtime {
                     .unwrap_or_else(PoisonError::into_inner);
                 if let Some(failure) = failure.as_ref().filter(|f| Some(f.error) == error) {
                     show_staff_cause(ui, failure);
+                }
+                if let Some(failure) = failure.as_ref().filter(|f| Some(f.error) == shown_error) {
+                    self.console.iter().for_each(|c| c.failure(failure));
                 }
             }
             Effect::Speak(prompt, lang) => speak(ui, &p.voice, prompt, lang, self.keypad),
@@ -233,7 +242,8 @@ impl Runtime {
             Effect::DeliverResult(result) => return Some(self.deliver(&result)),
             Effect::ReleaseCard => p.card.release(),
             Effect::NotifyStaff => {
-                let call = staff_call(&self.kiosk_id, self.last_view.as_ref());
+                let failure = self.last_failure.lock().map_or(None, |f| f.clone());
+                let call = staff_call(&self.kiosk_id, self.last_view.as_ref(), failure);
                 p.hand_off.call_staff(&call);
                 self.console.iter().for_each(|c| c.called(&call));
             }
@@ -330,15 +340,18 @@ impl Runtime {
     }
 }
 
-/// The staff call for a press on `view` (none shown yet: 待機): screen, error code and tries
-/// left, nothing else.
-fn staff_call(kiosk_id: &str, view: Option<&View>) -> StaffCall {
+/// The staff call for a press on `view` (none shown yet: 待機): screen, error code, the
+/// adapter's cause of that error (from the last `failure`) and tries left, nothing else.
+fn staff_call(kiosk_id: &str, view: Option<&View>, failure: Option<Failure>) -> StaffCall {
     let Some(view) = view else {
         return StaffCall::new(kiosk_id, &format!("{:?}", Screen::Waiting));
     };
     let face = matches!(view.screen, Screen::FacePreparing | Screen::FaceCapture);
     StaffCall {
         error_code: view.error.map(|e| e.text().code.to_owned()),
+        cause: failure
+            .filter(|f| Some(f.error) == view.error)
+            .and_then(|f| f.cause),
         pin_retries_left: view.pin_retries,
         face_attempts_left: face.then(|| view.max_attempts.saturating_sub(view.attempt)),
         ..StaffCall::new(kiosk_id, &format!("{:?}", view.screen))
@@ -357,7 +370,7 @@ mod tests {
 
     #[test]
     fn a_staff_call_reports_the_screen_error_and_tries_left() {
-        let waiting = staff_call("k1", None);
+        let waiting = staff_call("k1", None, None);
         assert_eq!(
             (waiting.screen.as_str(), waiting.error_code),
             ("Waiting", None)
@@ -365,7 +378,7 @@ mod tests {
         let mut error = View::new(Screen::Error, Lang::Ja);
         error.error = Some(KioskError::CardRemoved);
         error.pin_retries = Some(2);
-        let call = staff_call("k1", Some(&error));
+        let call = staff_call("k1", Some(&error), None);
         assert_eq!(call.screen, "Error");
         assert_eq!(
             call.error_code.as_deref(),
@@ -377,10 +390,25 @@ mod tests {
         );
         let mut face = View::new(Screen::FaceCapture, Lang::Ja);
         (face.attempt, face.max_attempts) = (1, 3);
-        assert_eq!(staff_call("k1", Some(&face)).face_attempts_left, Some(2));
+        assert_eq!(
+            staff_call("k1", Some(&face), None).face_attempts_left,
+            Some(2)
+        );
         assert_ne!(
             call.idempotency_key, waiting.idempotency_key,
             "one key per press"
         );
+    }
+
+    #[test]
+    fn a_staff_call_carries_the_adapters_cause_of_the_error_shown_only() {
+        let mut shown = View::new(Screen::Error, Lang::Ja);
+        shown.error = Some(KioskError::PcscdDown);
+        let cause = "the PC/SC service (pcscd) is not running";
+        let pcscd = Failure::new(KioskError::PcscdDown, cause);
+        let call = staff_call("k1", Some(&shown), Some(pcscd));
+        assert_eq!(call.cause.as_deref(), Some(cause));
+        let older = Failure::new(KioskError::CardRemoved, "no card session is open");
+        assert_eq!(staff_call("k1", Some(&shown), Some(older)).cause, None);
     }
 }
