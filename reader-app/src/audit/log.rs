@@ -164,6 +164,10 @@ impl AuditLog {
 
 impl Writer {
     fn append(&mut self, event: &AuditEvent) -> Result<(), AuditError> {
+        // A line a failed write could not cut back is cut before the next one follows it.
+        if self.file.metadata().map_err(|e| self.io(e))?.len() != self.size {
+            self.file.set_len(self.size).map_err(|e| self.io(e))?;
+        }
         if self.size >= self.max_bytes {
             self.rotate()?;
         }
@@ -178,30 +182,30 @@ impl Writer {
         .map_err(|e| self.io(io::Error::other(e)))?;
         let mut bytes = line.clone().into_bytes();
         bytes.push(b'\n');
-        if let Err(e) = self
+        let head = Head::new(seq, self.key.tag(line.as_bytes()), &self.key);
+        // An event counts as recorded only once both its line and the head naming it are
+        // durable: a head that cannot follow (a full disk) would leave the new lines open to
+        // a quiet cut. Either failing cuts the line back to the last whole one (best effort;
+        // reopening cuts a torn line too, and tolerates a line the head does not name yet).
+        let written = self
             .file
             .write_all(&bytes)
             .and_then(|()| self.file.sync_data())
-        {
-            // A disk full mid-line must not leave a stump that the next line would follow:
-            // cut back to the last whole line (best effort; reopening cuts a torn line too).
+            .and_then(|()| serde_json::to_vec(&head).map_err(io::Error::other))
+            .and_then(|text| write_atomically(&self.dir, HEAD, &text));
+        let named = written.is_ok() || read_head(&self.dir).ok().flatten().as_ref() == Some(&head);
+        if named {
+            // Both are in place (a failure after the head's rename: its folder's sync).
+            self.size += bytes.len() as u64;
+            if self.first_seq == 0 {
+                self.first_seq = seq;
+            }
+            self.head = head;
+        } else {
             let _ = self.file.set_len(self.size);
-            return Err(self.io(e));
+            let _ = self.file.sync_data();
         }
-        self.size += bytes.len() as u64;
-        if self.first_seq == 0 {
-            self.first_seq = seq;
-        }
-        self.head = Head::new(seq, self.key.tag(line.as_bytes()), &self.key);
-        // The event is recorded; a head that cannot be rewritten (a full disk) lags behind
-        // until the next event rewrites it, which `audit-verify` reports.
-        let written = serde_json::to_vec(&self.head)
-            .map_err(io::Error::other)
-            .and_then(|head| write_atomically(&self.dir, HEAD, &head));
-        if let Err(e) = written {
-            tracing::error!(error = %e, seq, "audit.head not updated; the event itself is recorded");
-        }
-        Ok(())
+        written.map_err(|e| self.io(e))
     }
 
     /// Renames the current file to `audit-<first seq>-<last seq>.jsonl` and starts a new one;

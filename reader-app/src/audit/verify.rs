@@ -39,7 +39,8 @@ pub struct Verified {
     /// Whether `audit.head` was compared (always, for a folder).
     pub head_checked: bool,
     /// Events after the one `audit.head` names: written while the head could not be
-    /// updated (a crash between the two writes, a full disk). Each is still keyed.
+    /// updated (a crash between the two writes; a writer that cannot update it refuses the
+    /// event). Each is still keyed.
     pub head_lag: u64,
 }
 
