@@ -3,6 +3,7 @@
 use super::config::AuditConfig;
 use super::key::{default_key_path, AuditKey, KeyError};
 use super::{AuditEvent, Head, CURRENT, HEAD};
+use crate::capped_file::{self, Refusal};
 use crate::handoff::result::now;
 use crate::handoff::{create_private_dir, sync_dir, write_atomically};
 use chrono::{DateTime, Utc};
@@ -22,6 +23,11 @@ pub enum AuditError {
     #[error(transparent)]
     Key(#[from] KeyError),
 }
+
+/// Largest `audit.jsonl` opened: the largest rotation size and the line that crossed it.
+const MAX_CURRENT_BYTES: u64 = super::config::MAX_AUDIT_FILE_BYTES + super::MAX_LINE_BYTES;
+/// Largest `audit.head` read: it holds a seq and two hashes.
+const MAX_HEAD_BYTES: u64 = 4096;
 
 /// One line as written.
 #[derive(Serialize)]
@@ -77,7 +83,7 @@ impl AuditLog {
         let path = dir.join(CURRENT);
         let fresh = is_fresh(&dir)?;
         let file = open_append(&path)?;
-        let mut text = fs::read(&path).map_err(io_error(&path))?;
+        let mut text = capped_file::read(&path, MAX_CURRENT_BYTES).map_err(refused(&path))?;
         let torn = text.len() - text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
         if torn > 0 {
             text.truncate(text.len() - torn);
@@ -269,7 +275,7 @@ fn same_dir(a: &Path, b: &Path) -> bool {
 
 fn read_head(dir: &Path) -> Result<Option<Head>, AuditError> {
     let path = dir.join(HEAD);
-    match fs::read(&path) {
+    match capped_file::read(&path, MAX_HEAD_BYTES) {
         Ok(bytes) => {
             serde_json::from_slice(&bytes)
                 .map(Some)
@@ -278,8 +284,19 @@ fn read_head(dir: &Path) -> Result<Option<Head>, AuditError> {
                     problem: format!("unreadable: {e}"),
                 })
         }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io_error(&path)(e)),
+        Err(Refusal::Io(e)) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(refused(&path)(e)),
+    }
+}
+
+/// A file of the log that is not read: missing, unreadable, not a regular file, too large.
+fn refused(path: &Path) -> impl FnOnce(Refusal) -> AuditError + '_ {
+    move |refusal| match refusal {
+        Refusal::Io(source) => io_error(path)(source),
+        refusal => AuditError::Inconsistent {
+            path: path.to_owned(),
+            problem: refusal.to_string(),
+        },
     }
 }
 

@@ -3,14 +3,11 @@
 //! a folder's chain must end where its keyed `audit.head` says.
 
 use super::key::{default_key_path, AuditKey};
-use super::{Head, CURRENT, GENESIS, HEAD};
+use super::{Head, CURRENT, GENESIS, HEAD, MAX_LINE_BYTES};
 use std::fmt;
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-
-/// Longest line read: audit lines are a few hundred bytes.
-const MAX_LINE_BYTES: u64 = 64 * 1024;
 
 /// Where the chain breaks.
 #[derive(Debug, Clone, PartialEq, Eq)]
