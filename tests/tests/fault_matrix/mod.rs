@@ -245,8 +245,12 @@ fn run_flow(d: &Driver, setup: &Setup, flow: Flow, cell: Option<&Cell>) -> Outco
     let strike = |step: Step, fillers: &mut Vec<PathBuf>, moved: &mut Vec<(PathBuf, PathBuf)>| {
         match fault {
             Some(Fault::CardPulledAt(s)) if s == step => slot.pull(),
-            Some(Fault::OutboxDiskFull(s)) if s == step => fillers.push(fill(&setup.outbox_disk)),
-            Some(Fault::AuditDiskFull(s)) if s == step => fillers.push(fill(&setup.audit_disk)),
+            Some(Fault::OutboxDiskFull(s)) if s == step => {
+                fillers.push(common::fill_disk(&setup.outbox_disk))
+            }
+            Some(Fault::AuditDiskFull(s)) if s == step => {
+                fillers.push(common::fill_disk(&setup.audit_disk))
+            }
             Some(Fault::CameraGone(s)) if s == step => moved.push(hide(&setup.holder)),
             Some(Fault::FrontCameraGone(s)) if s == step => moved.push(hide(&setup.fronts)),
             Some(Fault::PcscdKilled(s)) if s == step => {
@@ -478,15 +482,6 @@ fn audit_lines(setup: &Setup) -> Vec<serde_json::Value> {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
-}
-
-/// Fills the disk at `mount`; returns the filler to delete.
-fn fill(mount: &Path) -> PathBuf {
-    let filler = mount.join("filler");
-    let mut file = std::fs::File::create(&filler).unwrap();
-    let block = [0u8; 4096];
-    while std::io::Write::write_all(&mut file, &block).is_ok() {}
-    filler
 }
 
 /// Moves `folder` away (a camera unplugged); returns the pair to move back.
