@@ -30,20 +30,26 @@ pub fn check(path: &Path, limit: u64) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// The text of `path`, a regular file of at most `limit` bytes (also if it grows meanwhile).
-pub fn read_text(path: &Path, limit: u64) -> Result<String, Refusal> {
+/// The bytes of `path`, a regular file of at most `limit` bytes (also if it grows meanwhile).
+pub fn read(path: &Path, limit: u64) -> Result<Vec<u8>, Refusal> {
     check(path, limit)?;
-    let mut text = String::new();
+    let mut bytes = Vec::new();
     let read = std::fs::File::open(path)?
         .take(limit + 1)
-        .read_to_string(&mut text)?;
+        .read_to_end(&mut bytes)?;
     if read as u64 > limit {
         return Err(Refusal::TooLarge {
             size: read as u64,
             limit,
         });
     }
-    Ok(text)
+    Ok(bytes)
+}
+
+/// The text of `path`, a regular file of at most `limit` bytes (also if it grows meanwhile).
+pub fn read_text(path: &Path, limit: u64) -> Result<String, Refusal> {
+    String::from_utf8(read(path, limit)?)
+        .map_err(|e| Refusal::Io(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! machine's is not touched) restarted twice, and an HTTP receiver (`mynakiosk qual-sim`, a
 //! SIMULATOR) killed and restarted every 50 sessions. Checks and prints: results lost or
 //! duplicated at the receiver (0 each), resident memory growth after warm-up (≤ 2 %), open
-//! file descriptors (flat).
+//! file descriptors (flat); memory and descriptors every 100 sessions, to show a trend.
 //!
 //! Run: `cargo test -p mynakiosk-tests --bench soak` (the debug build; root: the private
 //! pcscd's mount namespace). `SOAK_SESSIONS=8` is the CI smoke (scripts/test.sh): results are
@@ -166,6 +166,14 @@ fn sessions(d: &Driver) {
         if baseline.is_some() {
             rss_peak_after = rss_peak_after.max(rss_kib());
             fd_max_after = fd_max_after.max(open_fds());
+        }
+        if (i + 1) % 100 == 0 {
+            println!(
+                "soak: {} sessions, resident memory {} KiB, {} open file descriptors",
+                i + 1,
+                rss_kib(),
+                open_fds()
+            );
         }
     }
     // Everything queued reaches the receiver.

@@ -338,6 +338,21 @@ pub mod binary {
         }
     }
 
+    impl Running {
+        /// The stderr lines that arrive within `time` (after the previous wait).
+        pub fn lines_for(&mut self, time: Duration) -> Vec<String> {
+            let deadline = Instant::now() + time;
+            let first = self.seen.len();
+            while let Ok(line) = self
+                .lines
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            {
+                self.seen.push(line);
+            }
+            self.seen[first..].to_vec()
+        }
+    }
+
     impl Drop for Running {
         fn drop(&mut self) {
             let _ = self.child.kill();

@@ -512,3 +512,36 @@ fn a_fifo_or_an_endless_line_is_refused_without_reading_it_whole() {
     assert_eq!(f.file, path, "{f}");
     assert!(f.problem.contains("not a regular file"), "{f}");
 }
+
+/// The writer reads its log and head only as regular files of bounded size: a FIFO in their
+/// place is refused at once (a thread would hang on it otherwise), named in the error.
+#[test]
+fn the_writer_refuses_a_fifo_as_its_log_or_head() {
+    for name in ["audit.jsonl", "audit.head"] {
+        let dir = folder();
+        drop(write_log(dir.path(), 1, 1 << 20));
+        let path = dir.path().join(name);
+        fs::remove_file(&path).unwrap();
+        mynakiosk_tests::mkfifo(&path);
+        let config = AuditConfig {
+            dir: dir.path().to_owned(),
+            max_file_bytes: 1 << 20,
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(
+                AuditLog::open(&config, "kiosk-7")
+                    .err()
+                    .map(|e| e.to_string()),
+            );
+        });
+        let e = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("{name}: opening the log hangs on a FIFO"))
+            .unwrap_or_else(|| panic!("{name}: a FIFO taken as the log"));
+        assert!(
+            e.contains("not a regular file") && e.contains(name),
+            "{name}: {e}"
+        );
+    }
+}

@@ -30,6 +30,7 @@ mod handoff_outbox_faults;
 mod handoff_qualification;
 mod handoff_result;
 mod image_bombs;
+mod kiosk_audit_stop;
 mod kiosk_card_front;
 mod kiosk_demo;
 mod kiosk_e2e;

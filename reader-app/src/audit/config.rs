@@ -28,7 +28,7 @@ impl Default for AuditConfig {
 const MIN_AUDIT_FILE_BYTES: u64 = 4096;
 
 /// Largest audit file before rotation.
-const MAX_AUDIT_FILE_BYTES: u64 = 1 << 30;
+pub(super) const MAX_AUDIT_FILE_BYTES: u64 = 1 << 30;
 
 impl AuditConfig {
     pub(crate) fn validate(&self) -> Result<(), Invalid> {

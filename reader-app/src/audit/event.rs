@@ -42,6 +42,11 @@ pub enum AuditEvent {
         action: String,
         reason_code: Option<String>,
     },
+    /// The patient confirmed sending: the result goes to the outbox next (`result_queued`
+    /// once it is there). Written first, so no result leaves without its record.
+    ResultConfirmed {
+        session_id: SessionId,
+    },
     ResultQueued {
         session_id: SessionId,
     },

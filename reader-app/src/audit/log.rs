@@ -3,6 +3,7 @@
 use super::config::AuditConfig;
 use super::key::{default_key_path, AuditKey, KeyError};
 use super::{AuditEvent, Head, CURRENT, HEAD};
+use crate::capped_file::{self, Refusal};
 use crate::handoff::result::now;
 use crate::handoff::{create_private_dir, sync_dir, write_atomically};
 use chrono::{DateTime, Utc};
@@ -22,6 +23,11 @@ pub enum AuditError {
     #[error(transparent)]
     Key(#[from] KeyError),
 }
+
+/// Largest `audit.jsonl` opened: the largest rotation size and the line that crossed it.
+const MAX_CURRENT_BYTES: u64 = super::config::MAX_AUDIT_FILE_BYTES + super::MAX_LINE_BYTES;
+/// Largest `audit.head` read: it holds a seq and two hashes.
+const MAX_HEAD_BYTES: u64 = 4096;
 
 /// One line as written.
 #[derive(Serialize)]
@@ -77,7 +83,7 @@ impl AuditLog {
         let path = dir.join(CURRENT);
         let fresh = is_fresh(&dir)?;
         let file = open_append(&path)?;
-        let mut text = fs::read(&path).map_err(io_error(&path))?;
+        let mut text = capped_file::read(&path, MAX_CURRENT_BYTES).map_err(refused(&path))?;
         let torn = text.len() - text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
         if torn > 0 {
             text.truncate(text.len() - torn);
@@ -164,6 +170,10 @@ impl AuditLog {
 
 impl Writer {
     fn append(&mut self, event: &AuditEvent) -> Result<(), AuditError> {
+        // A line a failed write could not cut back is cut before the next one follows it.
+        if self.file.metadata().map_err(|e| self.io(e))?.len() != self.size {
+            self.file.set_len(self.size).map_err(|e| self.io(e))?;
+        }
         if self.size >= self.max_bytes {
             self.rotate()?;
         }
@@ -178,30 +188,30 @@ impl Writer {
         .map_err(|e| self.io(io::Error::other(e)))?;
         let mut bytes = line.clone().into_bytes();
         bytes.push(b'\n');
-        if let Err(e) = self
+        let head = Head::new(seq, self.key.tag(line.as_bytes()), &self.key);
+        // An event counts as recorded only once both its line and the head naming it are
+        // durable: a head that cannot follow (a full disk) would leave the new lines open to
+        // a quiet cut. Either failing cuts the line back to the last whole one (best effort;
+        // reopening cuts a torn line too, and tolerates a line the head does not name yet).
+        let written = self
             .file
             .write_all(&bytes)
             .and_then(|()| self.file.sync_data())
-        {
-            // A disk full mid-line must not leave a stump that the next line would follow:
-            // cut back to the last whole line (best effort; reopening cuts a torn line too).
+            .and_then(|()| serde_json::to_vec(&head).map_err(io::Error::other))
+            .and_then(|text| write_atomically(&self.dir, HEAD, &text));
+        let named = written.is_ok() || read_head(&self.dir).ok().flatten().as_ref() == Some(&head);
+        if named {
+            // Both are in place (a failure after the head's rename: its folder's sync).
+            self.size += bytes.len() as u64;
+            if self.first_seq == 0 {
+                self.first_seq = seq;
+            }
+            self.head = head;
+        } else {
             let _ = self.file.set_len(self.size);
-            return Err(self.io(e));
+            let _ = self.file.sync_data();
         }
-        self.size += bytes.len() as u64;
-        if self.first_seq == 0 {
-            self.first_seq = seq;
-        }
-        self.head = Head::new(seq, self.key.tag(line.as_bytes()), &self.key);
-        // The event is recorded; a head that cannot be rewritten (a full disk) lags behind
-        // until the next event rewrites it, which `audit-verify` reports.
-        let written = serde_json::to_vec(&self.head)
-            .map_err(io::Error::other)
-            .and_then(|head| write_atomically(&self.dir, HEAD, &head));
-        if let Err(e) = written {
-            tracing::error!(error = %e, seq, "audit.head not updated; the event itself is recorded");
-        }
-        Ok(())
+        written.map_err(|e| self.io(e))
     }
 
     /// Renames the current file to `audit-<first seq>-<last seq>.jsonl` and starts a new one;
@@ -265,7 +275,7 @@ fn same_dir(a: &Path, b: &Path) -> bool {
 
 fn read_head(dir: &Path) -> Result<Option<Head>, AuditError> {
     let path = dir.join(HEAD);
-    match fs::read(&path) {
+    match capped_file::read(&path, MAX_HEAD_BYTES) {
         Ok(bytes) => {
             serde_json::from_slice(&bytes)
                 .map(Some)
@@ -274,8 +284,19 @@ fn read_head(dir: &Path) -> Result<Option<Head>, AuditError> {
                     problem: format!("unreadable: {e}"),
                 })
         }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io_error(&path)(e)),
+        Err(Refusal::Io(e)) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(refused(&path)(e)),
+    }
+}
+
+/// A file of the log that is not read: missing, unreadable, not a regular file, too large.
+fn refused(path: &Path) -> impl FnOnce(Refusal) -> AuditError + '_ {
+    move |refusal| match refusal {
+        Refusal::Io(source) => io_error(path)(source),
+        refusal => AuditError::Inconsistent {
+            path: path.to_owned(),
+            problem: refusal.to_string(),
+        },
     }
 }
 

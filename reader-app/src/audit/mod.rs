@@ -18,6 +18,8 @@ pub use verify::{verify, verify_with_key, Finding, Verified};
 const CURRENT: &str = "audit.jsonl";
 /// The last line's seq and hash, rewritten atomically after each append.
 const HEAD: &str = "audit.head";
+/// Longest line read: audit lines are a few hundred bytes.
+const MAX_LINE_BYTES: u64 = 64 * 1024;
 /// `prev` of the very first line.
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 

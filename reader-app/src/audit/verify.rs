@@ -3,14 +3,11 @@
 //! a folder's chain must end where its keyed `audit.head` says.
 
 use super::key::{default_key_path, AuditKey};
-use super::{Head, CURRENT, GENESIS, HEAD};
+use super::{Head, CURRENT, GENESIS, HEAD, MAX_LINE_BYTES};
 use std::fmt;
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-
-/// Longest line read: audit lines are a few hundred bytes.
-const MAX_LINE_BYTES: u64 = 64 * 1024;
 
 /// Where the chain breaks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +36,8 @@ pub struct Verified {
     /// Whether `audit.head` was compared (always, for a folder).
     pub head_checked: bool,
     /// Events after the one `audit.head` names: written while the head could not be
-    /// updated (a crash between the two writes, a full disk). Each is still keyed.
+    /// updated (a crash between the two writes; a writer that cannot update it refuses the
+    /// event). Each is still keyed.
     pub head_lag: u64,
 }
 

@@ -313,13 +313,16 @@ const MODELS: [(&str, &str); 2] = [
     (SFACE_2021DEC_FILE, SFACE_2021DEC_SHA256),
 ];
 
+/// Largest model file hashed: the face models are a few MB.
+const MAX_MODEL_BYTES: u64 = 256 << 20;
+
 fn models(config: &Config) -> Check {
     let dir = &config.face.models_dir;
     let problems: Vec<String> = MODELS
         .iter()
         .filter_map(|(file, sha256)| {
             let path = dir.join(file);
-            match std::fs::read(&path) {
+            match crate::capped_file::read(&path, MAX_MODEL_BYTES) {
                 Ok(bytes) if crate::audit::sha256_hex(&bytes) == *sha256 => None,
                 Ok(_) => Some(format!(
                     "{}: sha256 differs (corrupt or wrong file)",

@@ -99,6 +99,14 @@ impl Runtime {
         let Some(info) = &self.audited else {
             return Event::Delivered(Err(KioskError::CardRemoved));
         };
+        // Nothing leaves without its audit record: the confirmation is recorded first, and
+        // a log that cannot take it stops the kiosk with the result unsent.
+        let confirmed = AuditEvent::ResultConfirmed {
+            session_id: info.session_id,
+        };
+        if let Some(stop) = unrecorded(&self.last_failure, self.ports.audit.record(confirmed)) {
+            return stop;
+        }
         let answer = settle(
             &self.last_failure,
             self.ports.hand_off.deliver(info, result),
@@ -107,7 +115,8 @@ impl Runtime {
             let queued = AuditEvent::ResultQueued {
                 session_id: info.session_id,
             };
-            // The result is out: the patient sees it, then the kiosk stops taking cards.
+            // The result is out with its confirmation recorded: the patient sees it, then the
+            // kiosk stops taking cards.
             if unrecorded(&self.last_failure, self.ports.audit.record(queued)).is_some() {
                 let _ = self.tx.send(Event::AuditUnwritable);
             }

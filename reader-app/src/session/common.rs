@@ -22,20 +22,30 @@ pub(super) enum Shared {
 
 pub(super) fn handle(s: &mut Session, state: State, event: Event, fx: &mut Vec<Effect>) -> Shared {
     Shared::Handled(match event {
-        Event::ReaderAdded { .. } => match state {
-            State::Unavailable(e) if e != KioskError::AuditLogUnwritable => Next::Go(State::Idle),
-            state => Next::Stay(state),
-        },
-        // Without its reader the kiosk takes no card: a patient's session ends.
-        Event::ReaderRemoved { .. } => unavailable(s, state, KioskError::ReaderMissing, fx),
-        Event::ServiceLost => unavailable(s, state, KioskError::PcscdDown, fx),
-        // Until a reader is added again, the reader is what is missing.
-        Event::ServiceRestored => match state {
-            State::Unavailable(KioskError::PcscdDown) => {
-                unavailable(s, state, KioskError::ReaderMissing, fx)
+        Event::ReaderAdded { .. } => {
+            s.reader_fault = None;
+            match state {
+                State::Unavailable(e) if e != KioskError::AuditLogUnwritable => {
+                    Next::Go(State::Idle)
+                }
+                state => Next::Stay(state),
             }
-            state => Next::Stay(state),
-        },
+        }
+        // Without its reader the kiosk takes no card: a patient's session ends.
+        Event::ReaderRemoved { .. } => reader_lost(s, state, KioskError::ReaderMissing, fx),
+        Event::ServiceLost => reader_lost(s, state, KioskError::PcscdDown, fx),
+        // Until a reader is added again, the reader is what is missing.
+        Event::ServiceRestored => {
+            if s.reader_fault == Some(KioskError::PcscdDown) {
+                s.reader_fault = Some(KioskError::ReaderMissing);
+            }
+            match state {
+                State::Unavailable(KioskError::PcscdDown) => {
+                    unavailable(s, state, KioskError::ReaderMissing, fx)
+                }
+                state => Next::Stay(state),
+            }
+        }
         Event::CardInserted { reader } => match state {
             // One patient at a time: a second card elsewhere waits; none without a reader.
             State::Idle | State::Staff(_, Paused::NoCard) => {
@@ -86,8 +96,11 @@ pub(super) fn handle(s: &mut Session, state: State, event: Event, fx: &mut Vec<E
             fx.push(Effect::ProbeAudit);
             Next::Stay(state)
         }
+        // The log takes records again: the reader's own state shows, 待機 if it is there.
         Event::AuditWritable => match state {
-            State::Unavailable(KioskError::AuditLogUnwritable) => Next::Go(State::Idle),
+            State::Unavailable(KioskError::AuditLogUnwritable) => {
+                Next::Go(s.reader_fault.map_or(State::Idle, State::Unavailable))
+            }
             state => Next::Stay(state),
         },
         Event::StaffAcknowledged => {
@@ -136,7 +149,13 @@ fn call_staff(s: &mut Session, state: State, fx: &mut Vec<Effect>) -> Next {
     Next::Go(State::Staff(StaffStep::login(), Paused::of(state)))
 }
 
-/// The reader or pcscd is gone: the patient's session ends.
+/// The reader or pcscd is gone (`error`): the patient's session ends; kept until it is back.
+fn reader_lost(s: &mut Session, state: State, error: KioskError, fx: &mut Vec<Effect>) -> Next {
+    s.reader_fault = Some(error);
+    unavailable(s, state, error, fx)
+}
+
+/// The kiosk cannot take cards (`error`): the patient's session ends.
 fn unavailable(s: &mut Session, state: State, error: KioskError, fx: &mut Vec<Effect>) -> Next {
     s.leave_staff_mode(fx);
     end_patient(s, state, fx);

@@ -31,6 +31,9 @@ pub struct Session {
     /// another screen is entered.
     pub(super) step_notice: Option<(Screen, Notice)>,
     pub(super) idle_armed: bool,
+    /// What keeps the patient's reader from taking a card (pcscd down, the reader missing),
+    /// kept while another stop (E024) is shown, to be shown once that one lifts.
+    pub(super) reader_fault: Option<KioskError>,
     /// The keypad path and assisted mode ([`super::keypad`]).
     pub(super) assist: Assist,
     /// Draws each capture's liveness challenge, so the next one cannot be predicted; the
@@ -75,6 +78,7 @@ impl Session {
             idle_notices: Vec::new(),
             step_notice: None,
             idle_armed: false,
+            reader_fault: None,
             challenge_draw: ChaCha8Rng::seed_from_u64(0),
         }
     }

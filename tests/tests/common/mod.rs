@@ -381,12 +381,17 @@ impl SmallDisk {
 
     /// Fills the disk with `filler` until a write fails.
     pub fn fill(&self) -> PathBuf {
-        let filler = self.mount.join("filler");
-        let mut file = std::fs::File::create(&filler).unwrap();
-        let block = [0u8; 1024];
-        while std::io::Write::write_all(&mut file, &block).is_ok() {}
-        filler
+        fill_disk(&self.mount)
     }
+}
+
+/// Fills the disk at `mount` with a file `filler` until a write fails; returns the filler.
+pub fn fill_disk(mount: &Path) -> PathBuf {
+    let filler = mount.join("filler");
+    let mut file = std::fs::File::create(&filler).unwrap();
+    let block = [0u8; 1024];
+    while std::io::Write::write_all(&mut file, &block).is_ok() {}
+    filler
 }
 
 impl Drop for SmallDisk {

@@ -12,7 +12,8 @@
 //!
 //! The table is [`cells`]; `docs/fault-matrix.md` is generated from it
 //! (`MYNAKIOSK_WRITE_DOCS=1 cargo test -p mynakiosk-tests --test e2e fault_matrix::doc`).
-//! The normal suite runs the cells marked cheap; `MYNAKIOSK_FAULT_MATRIX=full` runs them all.
+//! The normal suite runs the cells marked cheap; `MYNAKIOSK_FAULT_MATRIX=full` runs them all,
+//! any other value the cells whose fault says it (e.g. `"audit disk"`).
 
 use crate::common;
 
@@ -124,10 +125,14 @@ fn kiosk_cells() {
     let mut config = common::config(dir, &extra);
     config.audit.dir = audit_disk.mount.join("audit");
     config.handoff.outbox_dir = outbox_disk.mount.join("outbox");
-    let full = std::env::var("MYNAKIOSK_FAULT_MATRIX").is_ok_and(|v| v == "full");
+    let only = std::env::var("MYNAKIOSK_FAULT_MATRIX").ok();
     let cells = cells()
         .into_iter()
-        .filter(|c| c.gap.is_none() && (full || c.cheap))
+        .filter(|c| match only.as_deref() {
+            None => c.cheap,
+            Some("full") => true,
+            Some(text) => fault_text(c.fault).contains(text),
+        })
         .collect();
     let setup = Setup {
         dir: dir.to_owned(),
@@ -240,8 +245,12 @@ fn run_flow(d: &Driver, setup: &Setup, flow: Flow, cell: Option<&Cell>) -> Outco
     let strike = |step: Step, fillers: &mut Vec<PathBuf>, moved: &mut Vec<(PathBuf, PathBuf)>| {
         match fault {
             Some(Fault::CardPulledAt(s)) if s == step => slot.pull(),
-            Some(Fault::OutboxDiskFull(s)) if s == step => fillers.push(fill(&setup.outbox_disk)),
-            Some(Fault::AuditDiskFull(s)) if s == step => fillers.push(fill(&setup.audit_disk)),
+            Some(Fault::OutboxDiskFull(s)) if s == step => {
+                fillers.push(common::fill_disk(&setup.outbox_disk))
+            }
+            Some(Fault::AuditDiskFull(s)) if s == step => {
+                fillers.push(common::fill_disk(&setup.audit_disk))
+            }
             Some(Fault::CameraGone(s)) if s == step => moved.push(hide(&setup.holder)),
             Some(Fault::FrontCameraGone(s)) if s == step => moved.push(hide(&setup.fronts)),
             Some(Fault::PcscdKilled(s)) if s == step => {
@@ -473,15 +482,6 @@ fn audit_lines(setup: &Setup) -> Vec<serde_json::Value> {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
-}
-
-/// Fills the disk at `mount`; returns the filler to delete.
-fn fill(mount: &Path) -> PathBuf {
-    let filler = mount.join("filler");
-    let mut file = std::fs::File::create(&filler).unwrap();
-    let block = [0u8; 4096];
-    while std::io::Write::write_all(&mut file, &block).is_ok() {}
-    filler
 }
 
 /// Moves `folder` away (a camera unplugged); returns the pair to move back.

@@ -172,3 +172,36 @@ fn an_unwritable_audit_log_stops_the_kiosk_until_a_retry_writes_it() {
     let fx = s.handle(Event::CardInserted { reader: R.into() });
     assert!(fx.contains(&Effect::AuditStart));
 }
+
+/// A reader lost while E024 is shown (its own record failing too, so E024 stays) is what the
+/// kiosk shows once the log is writable again, not 待機; its return then leads to 待機.
+#[test]
+fn after_an_audit_stop_the_kiosk_shows_a_reader_lost_meanwhile() {
+    for lost in [
+        Event::ReaderRemoved { reader: R.into() },
+        Event::ServiceLost,
+    ] {
+        let mut s = at_choice(PinState::Remaining(3));
+        s.handle(Event::AuditUnwritable);
+        let fx = s.handle(lost.clone());
+        let error = last_view(&fx).error.expect("the reader's error");
+        assert!(audited(&fx, AuditRecord::Error(error)), "{lost:?}");
+        s.handle(Event::AuditUnwritable);
+        assert_eq!(
+            last_view(&s.handle(Event::AuditWritable)).error,
+            Some(error),
+            "{lost:?}"
+        );
+        let fx = s.handle(Event::CardInserted { reader: R.into() });
+        assert!(
+            !fx.contains(&Effect::AuditStart),
+            "{lost:?}: no card is taken"
+        );
+        if lost == Event::ServiceLost {
+            let fx = s.handle(Event::ServiceRestored);
+            assert_eq!(last_view(&fx).error, Some(KioskError::ReaderMissing));
+        }
+        let fx = s.handle(Event::ReaderAdded { reader: R.into() });
+        assert_eq!(last_view(&fx).screen, Screen::Waiting, "{lost:?}");
+    }
+}
