@@ -310,7 +310,11 @@ fn descriptor_path(file: &File) -> PathBuf {
     PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()))
 }
 
-/// Opens a model file and checks its sha256, read in blocks; the file is returned open.
+/// The largest model file read (SFace, the largest, is 38.7 MB).
+const MAX_MODEL_BYTES: u64 = 256 << 20;
+
+/// Opens a model file (a regular file of at most [`MAX_MODEL_BYTES`]) and checks its sha256,
+/// read in blocks; the file is returned open.
 fn open_verified(path: &Path, expected_sha256: &str) -> Result<File, FaceError> {
     let unreadable = |source: std::io::Error| match source.kind() {
         ErrorKind::NotFound => FaceError::ModelMissing {
@@ -321,11 +325,15 @@ fn open_verified(path: &Path, expected_sha256: &str) -> Result<File, FaceError> 
             source,
         },
     };
-    let mut file = File::open(path).map_err(unreadable)?;
+    let file = capped_file::open(path, MAX_MODEL_BYTES).map_err(|refusal| match refusal {
+        capped_file::Refusal::Io(e) => unreadable(e),
+        other => unreadable(std::io::Error::new(ErrorKind::InvalidInput, other)),
+    })?;
     let mut digest = ring::digest::Context::new(&ring::digest::SHA256);
     let mut block = vec![0u8; 1 << 16];
+    let mut capped = (&file).take(MAX_MODEL_BYTES);
     loop {
-        match file.read(&mut block) {
+        match capped.read(&mut block) {
             Ok(0) => break,
             Ok(n) => digest.update(&block[..n]),
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
@@ -420,6 +428,28 @@ mod tests {
             std::fs::read(descriptor_path(&file)).unwrap(),
             b"the verified model"
         );
+    }
+
+    #[test]
+    fn a_fifo_or_a_device_as_the_model_is_refused_without_waiting() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("sface.onnx");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        for path in [fifo.as_path(), Path::new("/dev/zero")] {
+            match open_verified(path, &sha256_hex(b"")).unwrap_err() {
+                FaceError::ModelUnreadable { source, .. } => {
+                    assert!(
+                        source.to_string().contains("not a regular file"),
+                        "{source}"
+                    )
+                }
+                other => panic!("unexpected error: {other}"),
+            }
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 // The kiosk.
 pub mod audit;
-pub mod capped_file;
+pub use capped_file;
 pub mod config;
 pub mod console;
 pub mod display;

@@ -324,15 +324,13 @@ fn for_each_line(
     Ok(())
 }
 
-/// Opens `path`, a regular file (a FIFO or device would hang or never end).
+/// Opens `path`, a regular file (a FIFO or device would hang or never end); its lines are read
+/// with a cap each, so the file itself has none.
 fn open_regular(path: &Path) -> Result<File, Finding> {
-    match fs::metadata(path) {
-        Ok(m) if m.is_file() => {
-            File::open(path).map_err(|e| finding(path, 0, format!("cannot read: {e}")))
-        }
-        Ok(_) => Err(finding(path, 0, "not a regular file".into())),
-        Err(e) => Err(finding(path, 0, format!("cannot read: {e}"))),
-    }
+    crate::capped_file::open(path, u64::MAX).map_err(|refusal| match refusal {
+        crate::capped_file::Refusal::Io(e) => finding(path, 0, format!("cannot read: {e}")),
+        other => finding(path, 0, other.to_string()),
+    })
 }
 
 /// The files to check in order, and the head to compare: a folder becomes its rotated files

@@ -204,16 +204,18 @@ fn wav_pcm16_mono(rate: u32, data: &[u8]) -> Vec<u8> {
     out
 }
 
-/// How long a PCM WAV file plays (its byte rate and data size from the header), if it says.
+/// The longest rendered prompt read back (about 17 minutes of 16 kHz mono).
+const MAX_WAV_BYTES: u64 = 32 << 20;
+
+/// How long a PCM WAV file plays (its byte rate and data size from the header), if it says and
+/// it is a regular file of at most [`MAX_WAV_BYTES`].
 pub fn duration(wav: &Path) -> Option<std::time::Duration> {
     use std::io::Read;
     let mut header = [0u8; 44];
-    std::fs::File::open(wav)
-        .ok()?
-        .read_exact(&mut header)
-        .ok()?;
+    let mut file = crate::capped_file::open(wav, MAX_WAV_BYTES).ok()?;
+    file.read_exact(&mut header).ok()?;
     let byte_rate = u32::from_le_bytes(header[28..32].try_into().ok()?);
-    let size = std::fs::metadata(wav).ok()?.len().saturating_sub(44);
+    let size = file.metadata().ok()?.len().saturating_sub(44);
     (byte_rate > 0).then(|| std::time::Duration::from_secs_f64(size as f64 / f64::from(byte_rate)))
 }
 
