@@ -125,7 +125,7 @@ async fn in_browser(b: &Client, d: &Driver, address: &str) {
         shown_after <= Duration::from_secs(1),
         "the staff call took {shown_after:?} to show"
     );
-    assert!(text.contains("MethodChoice"), "{text}");
+    assert!(text.contains("認証方法の選択"), "{text}");
     assert!(text.contains("暗証番号の残り回数\n0"), "{text}");
     wait_for_text(b, "waiting", "はい").await;
     assert_private(&b.source().await.unwrap());

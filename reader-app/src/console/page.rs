@@ -142,9 +142,7 @@ pub fn panel(lang: Lang, csrf: &str, status: &Status, now_ms: i64) -> String {
         Activity::Unavailable => w.unavailable,
     };
     let flag = |on: bool| if on { w.yes } else { w.no };
-    let screen = status
-        .screen
-        .map_or("Waiting".to_owned(), |s| format!("{s:?}"));
+    let screen = w.screen_name(status.screen);
     let mut out = format!(
         "<section id=\"kiosk\"><h2>{kiosk} {id}</h2><dl>\
 <dt>{state_}</dt><dd id=\"state\">{state}</dd><dt>{screen_}</dt><dd id=\"screen\">{screen}</dd>\
@@ -210,7 +208,7 @@ fn call_row(w: &Words, csrf: &str, call: &Call, now_ms: i64) -> String {
         n = call.number,
         open = !call.acknowledged,
         screen_ = w.screen,
-        screen = escape(&call.screen),
+        screen = escape(w.screen_named(&call.screen)),
     );
     if let Some(e) = call.error {
         row.push_str(&error_rows(w, e, call.cause.as_deref()));
@@ -371,6 +369,28 @@ mod tests {
                     code = other.code()
                 );
                 assert!(pages[0].contains(&link) && pages[0].contains(words(other).name));
+            }
+        }
+    }
+
+    #[test]
+    fn screens_are_named_in_the_pages_language() {
+        let status = Status {
+            screen: Some(crate::session::Screen::PinEntry),
+            calls: vec![call(1, false)],
+            ..Status::default()
+        };
+        let ja = panel(Lang::Ja, "c", &status, 0);
+        assert!(ja.contains("<dd id=\"screen\">暗証番号の入力</dd>"), "{ja}");
+        assert!(ja.contains("#1 画面: 認証方法の選択"), "{ja}");
+        assert!(panel(Lang::Vi, "c", &Status::default(), 0).contains(">Chờ</dd>"));
+        for lang in Lang::ALL {
+            let names = words(lang).screens;
+            for (i, name) in names.iter().enumerate() {
+                assert!(!names[..i].contains(name), "{lang:?}: {name} twice");
+                if lang != Lang::En {
+                    assert_ne!(*name, EN.screens[i], "{lang:?}: {name} is not translated");
+                }
             }
         }
     }

@@ -2,6 +2,7 @@
 //! Chinese, Korean, Vietnamese); `page` puts them on the pages.
 
 use crate::lang::Lang;
+use crate::session::Screen;
 
 /// The page's words in one language.
 pub(super) struct Words {
@@ -42,6 +43,8 @@ pub(super) struct Words {
     pub acknowledged: &'static str,
     pub yes: &'static str,
     pub no: &'static str,
+    /// The kiosk's screens by name, in the order of [`Screen::ALL`].
+    pub screens: [&'static str; Screen::ALL.len()],
 }
 
 const JA: Words = Words {
@@ -80,6 +83,25 @@ const JA: Words = Words {
     acknowledged: "対応中",
     yes: "はい",
     no: "いいえ",
+    screens: [
+        "待機",
+        "カード読み取り",
+        "認証方法の選択",
+        "顔認証の準備",
+        "顔の撮影",
+        "本人確認完了",
+        "暗証番号の入力",
+        "同意の選択",
+        "同意（項目ごと）",
+        "同意の確認",
+        "送信中",
+        "登録のご案内",
+        "結果",
+        "カードの取り出し",
+        "エラー",
+        "職員サインイン",
+        "職員メニュー",
+    ],
 };
 
 pub(super) const EN: Words = Words {
@@ -118,6 +140,25 @@ pub(super) const EN: Words = Words {
     acknowledged: "Acknowledged",
     yes: "yes",
     no: "no",
+    screens: [
+        "Waiting",
+        "Reading the card",
+        "Choosing the method",
+        "Preparing the face check",
+        "Face capture",
+        "Identity confirmed",
+        "PIN entry",
+        "Consent choice",
+        "Consent item by item",
+        "Consent summary",
+        "Sending",
+        "Registration offer",
+        "Result",
+        "Remove the card",
+        "Error",
+        "Staff sign-in",
+        "Staff menu",
+    ],
 };
 
 const ZH_HANS: Words = Words {
@@ -156,6 +197,25 @@ const ZH_HANS: Words = Words {
     acknowledged: "处理中",
     yes: "是",
     no: "否",
+    screens: [
+        "待机",
+        "读取卡片",
+        "选择认证方式",
+        "准备人脸认证",
+        "人脸拍摄",
+        "身份已确认",
+        "输入密码",
+        "同意选择",
+        "逐项同意",
+        "同意确认",
+        "正在发送",
+        "注册提示",
+        "结果",
+        "取出卡片",
+        "错误",
+        "职员登录",
+        "职员菜单",
+    ],
 };
 
 const KO: Words = Words {
@@ -194,6 +254,25 @@ const KO: Words = Words {
     acknowledged: "대응 중",
     yes: "예",
     no: "아니요",
+    screens: [
+        "대기",
+        "카드 읽기",
+        "인증 방법 선택",
+        "얼굴 인증 준비",
+        "얼굴 촬영",
+        "본인 확인 완료",
+        "비밀번호 입력",
+        "동의 선택",
+        "항목별 동의",
+        "동의 확인",
+        "전송 중",
+        "등록 안내",
+        "결과",
+        "카드 꺼내기",
+        "오류",
+        "직원 로그인",
+        "직원 메뉴",
+    ],
 };
 
 const VI: Words = Words {
@@ -232,6 +311,25 @@ const VI: Words = Words {
     acknowledged: "Đang xử lý",
     yes: "có",
     no: "không",
+    screens: [
+        "Chờ",
+        "Đang đọc thẻ",
+        "Chọn cách xác thực",
+        "Chuẩn bị xác thực khuôn mặt",
+        "Chụp khuôn mặt",
+        "Đã xác nhận danh tính",
+        "Nhập mã PIN",
+        "Chọn đồng ý",
+        "Đồng ý từng mục",
+        "Xác nhận đồng ý",
+        "Đang gửi",
+        "Đề nghị đăng ký",
+        "Kết quả",
+        "Rút thẻ",
+        "Lỗi",
+        "Đăng nhập nhân viên",
+        "Menu nhân viên",
+    ],
 };
 
 impl Words {
@@ -274,6 +372,25 @@ impl Words {
             self.yes,
             self.no,
         ]
+    }
+
+    /// The name of `screen` (待機 before the first one).
+    pub fn screen_name(&self, screen: Option<Screen>) -> &'static str {
+        let screen = screen.unwrap_or(Screen::Waiting);
+        let index = Screen::ALL.iter().position(|&s| s == screen);
+        self.screens[index.expect("every screen is in Screen::ALL")]
+    }
+
+    /// The name of the screen a staff call recorded by its identifier (`PinEntry`), or the
+    /// identifier itself if it names no screen.
+    pub fn screen_named<'a>(&self, id: &'a str) -> &'a str
+    where
+        'static: 'a,
+    {
+        Screen::ALL
+            .iter()
+            .position(|s| format!("{s:?}") == id)
+            .map_or(id, |i| self.screens[i])
     }
 }
 
