@@ -3,11 +3,11 @@
 //! accurate (a face enlarged from a small or blurred picture, or tilted in the image plane,
 //! gets looser landmarks). The turned square is a zeroizing [`Frame`].
 
-use opencv::core::{Mat, MatTraitConst, Point2f, Scalar, Size, BORDER_REPLICATE};
+use opencv::core::{Point2f, BORDER_REPLICATE};
 use opencv::imgproc;
 use opencv::prelude::*;
 
-use super::DetectedFace;
+use super::{retry, DetectedFace};
 use crate::frame::{Frame, FrameError};
 
 /// Width of the face in the upright square, in pixels.
@@ -37,26 +37,7 @@ pub fn upright_square(
     let mut forward = imgproc::get_rotation_matrix_2d(Point2f::new(cx, cy), degrees, scale)?;
     *forward.at_2d_mut::<f64>(0, 2)? += side / 2.0 - f64::from(cx);
     *forward.at_2d_mut::<f64>(1, 2)? += side / 2.0 - f64::from(cy);
-    let mut square = Frame::zeroed(side as u32, side as u32)?;
-    let src = frame.as_mat()?;
-    square.write_region(square.full_region(), |dst| {
-        imgproc::warp_affine(
-            &src,
-            dst,
-            &forward,
-            Size::new(side as i32, side as i32),
-            imgproc::INTER_AREA,
-            BORDER_REPLICATE,
-            Scalar::all(0.0),
-        )
-    })?;
-    let mut back = Mat::default();
-    imgproc::invert_affine_transform(&forward, &mut back)?;
-    let mut inverse = [0.0; 6];
-    for (i, value) in inverse.iter_mut().enumerate() {
-        *value = *back.at_2d::<f64>(i as i32 / 3, i as i32 % 3)?;
-    }
-    Ok((square, inverse))
+    retry::warped(frame, &forward, side as u32, side as u32, BORDER_REPLICATE)
 }
 
 /// The angle of `face`'s eye line from level, in degrees (clockwise on screen).
