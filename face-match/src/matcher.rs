@@ -50,6 +50,8 @@ pub struct MatchTimings {
     /// Decoding, detecting and embedding the chip photo (once per session).
     pub chip: Duration,
     pub detect: Duration,
+    /// The closer look at a single picture's face ([`FaceDetector::refined`]).
+    pub refine: Duration,
     pub align: Duration,
     pub embed: Duration,
     /// The whole attempt, including waiting for frames.
@@ -150,6 +152,11 @@ impl FaceMatcher {
         self.policy
     }
 
+    /// Where the time went since the last session started (or since loading).
+    pub fn timings(&self) -> MatchTimings {
+        self.timings
+    }
+
     /// Embeds the largest face of `frame` without any quality gate (chip photos, evaluation);
     /// `None` when there is no face.
     pub fn embed_largest_face(&mut self, frame: &Frame) -> Result<Option<Embedding>, FaceError> {
@@ -162,7 +169,7 @@ impl FaceMatcher {
         frame: &Frame,
     ) -> Result<Result<Embedding, NotAcquired>, FaceError> {
         match self.largest_face_crop(frame)? {
-            Ok((_, crop)) => self.timed_embed(&crop).map(Ok),
+            Ok((_, crop)) => self.embed_crop(&crop).map(Ok),
             Err(why) => Ok(Err(why)),
         }
     }
@@ -261,16 +268,29 @@ impl FaceMatcher {
                 None => (Err(Guidance::NoFace), None),
                 Some(crop) => match self.quality.check_crop(&crop) {
                     Err(guidance) => (Err(guidance), None),
-                    Ok(measures) => (Ok(measures), Some(self.timed_embed(&crop)?)),
+                    Ok(measures) => (Ok(measures), Some(self.embed_crop(&crop)?)),
                 },
             },
         };
         Ok((FrameCheck { faces, verdict, at }, embedding))
     }
 
-    /// The largest face of `frame` (detected with retries) and its aligned crop, or why there
-    /// is none.
-    fn largest_face_crop(
+    /// The embedding of `face` in `frame` as its landmarks place it (evaluation); `None` when
+    /// the alignment check refuses them.
+    pub fn embed_face(
+        &mut self,
+        frame: &Frame,
+        face: &DetectedFace,
+    ) -> Result<Option<Embedding>, FaceError> {
+        match self.timed_align(frame, face)? {
+            Some(crop) => self.embed_crop(&crop).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The largest face of `frame` (detected with retries, its landmarks measured again
+    /// upright at YuNet's best size) and its aligned crop, or why there is none.
+    pub fn largest_face_crop(
         &mut self,
         frame: &Frame,
     ) -> Result<Result<(DetectedFace, RgbImage), NotAcquired>, FaceError> {
@@ -284,6 +304,9 @@ impl FaceMatcher {
         else {
             return Ok(Err(NotAcquired::NoFace));
         };
+        let started = Instant::now();
+        let face = self.detector.refined(frame, face)?;
+        self.timings.refine += started.elapsed();
         Ok(self
             .timed_align(frame, &face)?
             .map(|crop| (face, crop))
@@ -308,7 +331,8 @@ impl FaceMatcher {
         Ok(Some(crop))
     }
 
-    fn timed_embed(&mut self, crop: &RgbImage) -> Result<Embedding, FaceError> {
+    /// The embedding of an aligned crop, timed.
+    pub fn embed_crop(&mut self, crop: &RgbImage) -> Result<Embedding, FaceError> {
         let started = Instant::now();
         let embedding = self.embedder.embed(crop)?;
         self.timings.embed += started.elapsed();

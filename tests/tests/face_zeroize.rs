@@ -11,7 +11,7 @@
 //! results into zeroizing Rust buffers; ONNX Runtime's activations are not pixels), and
 //! `hayro-jpeg2000`'s internal wavelet coefficients (floats, not the 8-bit pixels checked).
 
-use face_match::detector::retry;
+use face_match::detector::{refine, retry};
 use face_match::eval::ChipSimulator;
 use face_match::{
     align_face, decode_jp2, CameraError, DetectorConfig, FaceDetector, Frame, MatchError,
@@ -167,7 +167,8 @@ fn no_face_data_survives_a_comparison_or_its_errors() {
     );
 
     // A face found only by the detector's retries: the frame, its equalised and smoothed
-    // copies and its turned copies leave nothing behind.
+    // copies, its turned copies and the upright squares of the closer look (refine) leave
+    // nothing behind.
     let hard = dim_turned_frame();
     assert!(retry::poorly_lit(&hard).unwrap());
     let mut detector = FaceDetector::new(
@@ -178,10 +179,17 @@ fn no_face_data_survives_a_comparison_or_its_errors() {
     )
     .unwrap();
     assert!(detector.detect(&hard).unwrap().is_empty());
-    assert_eq!(detector.detect_with_retries(&hard).unwrap().0.len(), 1);
+    let (faces, prepared) = detector.detect_with_retries(&hard).unwrap();
+    assert_eq!(faces.len(), 1);
     drop(detector);
     let lit = retry::equalised(&hard).unwrap();
     let mut retry_needles = needles_from(&frame_bytes(&hard), 8);
+    for offset in refine::OFFSETS {
+        let base = prepared.as_ref().unwrap_or(&hard);
+        let square = refine::upright_square(base, &faces[0], offset).unwrap().0;
+        retry_needles.extend(needles_from(&frame_bytes(&square), 8));
+    }
+    drop(prepared);
     retry_needles.extend(needles_from(&frame_bytes(&lit), 8));
     retry_needles.extend(needles_from(
         &frame_bytes(&retry::smoothed(&lit).unwrap()),

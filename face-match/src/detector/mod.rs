@@ -3,6 +3,7 @@
 mod decode;
 mod letterbox;
 mod nms;
+pub mod refine;
 pub mod retry;
 mod track;
 
@@ -96,9 +97,10 @@ impl FaceDetector {
 
     /// [`FaceDetector::detect`], and when it finds nothing (and [`DetectorConfig::retries`]
     /// is on): again on the frame with its light equalised if it is poorly lit, then on that
-    /// frame smoothed (noise), then turned in its plane by ±35° and ±70°. Faces are in
+    /// frame at smaller scales ([`retry::SMALLER_SIDES`]), smoothed (noise), then turned in its
+    /// plane by ±35° and ±70°. Faces are in
     /// `frame`'s coordinates; with them the equalised or smoothed copy they were found in, if
-    /// any, to align them from. For single pictures (the chip photo, evaluation); up to seven
+    /// any, to align them from. For single pictures (the chip photo, evaluation); up to nine
     /// detections when there is no face.
     pub fn detect_with_retries(
         &mut self,
@@ -119,6 +121,13 @@ impl FaceDetector {
             }
         }
         let base = lit.as_ref().unwrap_or(frame);
+        for side in retry::SMALLER_SIDES {
+            let letterbox = Letterbox::for_frame(base.width(), base.height(), side);
+            let faces = self.detect_region(base, letterbox)?;
+            if !faces.is_empty() {
+                return Ok((faces, lit));
+            }
+        }
         let smooth = retry::smoothed(base)?;
         let faces = self.detect(&smooth)?;
         if !faces.is_empty() {
@@ -137,6 +146,36 @@ impl FaceDetector {
             }
         }
         Ok((Vec::new(), None))
+    }
+
+    /// `face` (found in `frame`) with its landmarks averaged with those measured again in
+    /// squares around it turned near upright ([`refine::upright_square`]); `face` as it was
+    /// when the closer look finds it in none of them.
+    pub fn refined(
+        &mut self,
+        frame: &Frame,
+        face: DetectedFace,
+    ) -> Result<DetectedFace, FaceError> {
+        let mut sum = face.landmarks;
+        let mut found = 1;
+        for offset in refine::OFFSETS {
+            let (square, inverse) = refine::upright_square(frame, &face, offset)?;
+            let side = square.width();
+            let faces = self.detect_region(&square, Letterbox::for_frame(side, side, side))?;
+            drop(square);
+            if let Some(near) = refine::centred(faces, side) {
+                let back = retry::mapped_back(near, &inverse);
+                for (total, (x, y)) in sum.iter_mut().zip(back.landmarks) {
+                    (total.0, total.1) = (total.0 + x, total.1 + y);
+                }
+                found += 1;
+            }
+        }
+        let n = found as f32;
+        Ok(DetectedFace {
+            landmarks: sum.map(|(x, y)| (x / n, y / n)),
+            ..face
+        })
     }
 
     /// Finds the faces in `frame`, best score first, with the frame fitted into YuNet's usual

@@ -51,9 +51,20 @@ impl Degradation {
 
     /// `frame` degraded this way, with parameters drawn from `rng`.
     pub fn apply(self, frame: &Frame, rng: &mut impl RngCore) -> Result<Frame, FrameError> {
+        Ok(self.apply_mapped(frame, rng)?.0)
+    }
+
+    /// As [`Degradation::apply`], with the affine map `[a, b, c, d, e, f]` taking a point
+    /// (x, y) of `frame` to (ax + by + c, dx + ey + f) in the degraded picture.
+    pub fn apply_mapped(
+        self,
+        frame: &Frame,
+        rng: &mut impl RngCore,
+    ) -> Result<(Frame, [f64; 6]), FrameError> {
         let (w, h) = (frame.width(), frame.height());
         let src = frame.as_mat()?;
         let mut out = ScrubbedMat::default();
+        let mut map = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0];
         match self {
             Self::Rotation => {
                 let sign = if rng.next_u32().is_multiple_of(2) {
@@ -73,6 +84,9 @@ impl Degradation {
                     core::BORDER_REPLICATE,
                     Scalar::all(0.0),
                 )?;
+                for (i, value) in map.iter_mut().enumerate() {
+                    *value = *m.at_2d::<f64>(i as i32 / 3, i as i32 % 3)?;
+                }
             }
             Self::Dim => src.convert_to(out.mat_mut(), -1, between(rng, 0.12, 0.3), 0.0)?,
             Self::Bright => {
@@ -141,6 +155,11 @@ impl Degradation {
                     s,
                     imgproc::INTER_AREA,
                 )?;
+                let size = out.mat().size()?;
+                map[0] = f64::from(size.width) / f64::from(w);
+                map[4] = f64::from(size.height) / f64::from(h);
+                // Pixel centres: x + 0.5 scales to x' + 0.5.
+                (map[2], map[5]) = (0.5 * map[0] - 0.5, 0.5 * map[4] - 0.5);
             }
             Self::Jpeg => {
                 let quality = 4 + (rng.next_u32() % 7) as i32;
@@ -150,7 +169,7 @@ impl Degradation {
                 *out.mat_mut() = imgcodecs::imdecode(&bytes, imgcodecs::IMREAD_COLOR)?;
             }
         }
-        Frame::from_mat(out.mat())
+        Ok((Frame::from_mat(out.mat())?, map))
     }
 }
 

@@ -8,6 +8,7 @@
 
 mod chip_sim;
 pub mod degrade;
+pub mod diagnosis;
 pub mod eyes;
 pub mod liveness;
 mod metrics;
