@@ -380,26 +380,19 @@ mod tests {
             let inward = (truth[0] + truth[2]) * 0.5 - corner;
             let inward = inward * (1.0 / inward.norm() as f32);
             let cut = corner + inward * 22.0;
-            imgproc::circle(
-                &mut photo,
-                Point::new(corner.x as i32, corner.y as i32),
-                14,
-                Scalar::all(40.0),
-                -1,
-                imgproc::LINE_8,
-                0,
-            )
-            .unwrap();
-            imgproc::circle(
-                &mut photo,
-                Point::new(cut.x as i32, cut.y as i32),
-                20,
-                Scalar::all(210.0),
-                -1,
-                imgproc::LINE_8,
-                0,
-            )
-            .unwrap();
+            for (centre, radius, grey) in [(corner, 14, 40.0), (cut, 20, 210.0)] {
+                let centre = Point::new(centre.x as i32, centre.y as i32);
+                imgproc::circle(
+                    &mut photo,
+                    centre,
+                    radius,
+                    Scalar::all(grey),
+                    -1,
+                    imgproc::LINE_8,
+                    0,
+                )
+                .unwrap();
+            }
         }
         // An outline 6 px inside the edges, as the closed edge map's contour gives.
         let centre = (truth[0] + truth[2]) * 0.5;
