@@ -36,19 +36,30 @@ pub fn line_region(card: &Mat, line: Rect, [pad_v, pad_h]: [f32; 2]) -> Rect {
 }
 
 /// Line `line` (a box of [`crate::lines::find_lines`]) of a grey rectified card with room `pad`
-/// (see [`line_region`]), scaled to [`LINE_H`] rows (8-bit).
-pub fn line_image(card: &Mat, line: Rect, pad: [f32; 2]) -> Result<ScrubbedMat, OcrError> {
+/// (see [`line_region`]), scaled to `height` rows (8-bit): averaged when shrunk, interpolated
+/// when enlarged (a small line's strokes stay smooth rather than blocky).
+pub fn line_image(
+    card: &Mat,
+    line: Rect,
+    pad: [f32; 2],
+    height: i32,
+) -> Result<ScrubbedMat, OcrError> {
     let region = line_region(card, line, pad);
     let roi = Mat::roi(card, region)?;
-    let width = ((region.width * LINE_H + region.height / 2) / region.height.max(1)).max(LINE_H);
+    let width = ((region.width * height + region.height / 2) / region.height.max(1)).max(height);
+    let interpolation = if region.height > height {
+        imgproc::INTER_AREA
+    } else {
+        imgproc::INTER_LINEAR
+    };
     let mut out = ScrubbedMat::default();
     imgproc::resize(
         &roi,
         &mut *out,
-        Size::new(width, LINE_H),
+        Size::new(width, height),
         0.0,
         0.0,
-        imgproc::INTER_AREA,
+        interpolation,
     )?;
     if out.typ() != opencv::core::CV_8UC1 {
         return Err(OcrError::Image(
@@ -79,7 +90,7 @@ mod tests {
     #[test]
     fn lines_keep_their_aspect_at_the_fixed_height_with_room_inside_the_card() {
         let card = Mat::new_rows_cols_with_default(540, 856, CV_8UC1, Scalar::all(200.0)).unwrap();
-        let line = line_image(&card, Rect::new(100, 100, 200, 30), CNN_PAD).unwrap();
+        let line = line_image(&card, Rect::new(100, 100, 200, 30), CNN_PAD, LINE_H).unwrap();
         // 200 + 2 × 18 wide, 30 + 2 × 21 high.
         assert_eq!((line.rows(), line.cols()), (LINE_H, 105));
         assert_eq!(*line.at_2d::<u8>(5, 5).unwrap(), 200);

@@ -26,7 +26,137 @@ pub fn card_outlines(image: &Mat, grey: &Mat) -> Result<Vec<[Point2f; 4]>, OcrEr
     if image.channels() == 3 {
         quads.extend(bright_quads(image)?.into_iter().take(2));
     }
-    Ok(quads)
+    let mut smooth = ScrubbedMat::default();
+    imgproc::gaussian_blur(
+        grey,
+        &mut *smooth,
+        Size::new(3, 3),
+        0.0,
+        0.0,
+        core::BORDER_DEFAULT,
+    )?;
+    let mut refined: Vec<[Point2f; 4]> = Vec::with_capacity(quads.len());
+    for quad in &quads {
+        let quad = refine_corners(&smooth, quad)?;
+        // Outlines that meet on the same edges read the same.
+        if !refined
+            .iter()
+            .any(|q| (0..4).all(|i| (q[i] - quad[i]).norm() < SAME_CORNER))
+        {
+            refined.push(quad);
+        }
+    }
+    Ok(refined)
+}
+
+/// Refined corners closer than this (pixels) are one outline.
+const SAME_CORNER: f64 = 3.0;
+
+/// The corners of `quad` moved onto the card's edges: along each side, the strongest step in
+/// brightness within [`EDGE_SEARCH`] of it is taken as the edge, a line is fitted through
+/// those steps, and the corners are where the four lines meet. A contour's polygon sits inside
+/// the edge (the closing of the edge map) and cuts a rounded corner; this puts the corners where
+/// the straight edges meet. A side with too few steps, or a corner that would move too far,
+/// keeps the outline as it was.
+fn refine_corners(grey: &Mat, quad: &[Point2f; 4]) -> Result<[Point2f; 4], OcrError> {
+    let mut sides = Vec::with_capacity(4);
+    for i in 0..4 {
+        let (a, b) = (quad[i], quad[(i + 1) % 4]);
+        let length = (b - a).norm() as f32;
+        let along = (b - a) * (1.0 / length.max(1.0));
+        let normal = Point2f::new(-along.y, along.x);
+        let mut steps = Vector::<Point2f>::new();
+        for k in 0..EDGE_SAMPLES {
+            let t = 0.1 + 0.8 * k as f32 / (EDGE_SAMPLES - 1) as f32;
+            let p = a + (b - a) * t;
+            if let Some(o) = strongest_step(grey, p, normal)? {
+                steps.push(p + normal * o);
+            }
+        }
+        if steps.len() < EDGE_SAMPLES / 2 {
+            return Ok(*quad);
+        }
+        let mut line = core::Vec4f::default();
+        imgproc::fit_line(&steps, &mut line, imgproc::DIST_HUBER, 0.0, 0.01, 0.01)?;
+        sides.push(line);
+    }
+    let mut refined = *quad;
+    for (i, corner) in refined.iter_mut().enumerate() {
+        let (l1, l2) = (sides[(i + 3) % 4], sides[i]);
+        let Some(p) = meet(l1, l2) else {
+            return Ok(*quad);
+        };
+        let short = ((quad[3] - quad[0]).norm() as f32).min((quad[2] - quad[1]).norm() as f32);
+        if ((p - *corner).norm() as f32) > MAX_CORNER_MOVE * short {
+            return Ok(*quad);
+        }
+        *corner = p;
+    }
+    Ok(refined)
+}
+
+/// Points sampled along each side (its middle 80 %) when refining the corners.
+const EDGE_SAMPLES: usize = 40;
+/// How far from the outline (pixels, both ways along the normal) the edge is looked for.
+const EDGE_SEARCH: i32 = 8;
+/// The least step in brightness (grey levels over 2 pixels) taken as the card's edge.
+const EDGE_STEP: f32 = 12.0;
+/// The farthest a refined corner may move, as a fraction of the card's short side.
+const MAX_CORNER_MOVE: f32 = 0.05;
+
+/// Where along `normal` from `p`, within [`EDGE_SEARCH`], the brightness steps most (to a
+/// fraction of a pixel), if it steps at least [`EDGE_STEP`].
+fn strongest_step(grey: &Mat, p: Point2f, normal: Point2f) -> Result<Option<f32>, OcrError> {
+    let mut values = [0.0f32; (2 * EDGE_SEARCH + 3) as usize];
+    for (k, v) in values.iter_mut().enumerate() {
+        let q = p + normal * (k as i32 - EDGE_SEARCH - 1) as f32;
+        let Some(sample) = bilinear(grey, q)? else {
+            return Ok(None);
+        };
+        *v = sample;
+    }
+    let step = |k: usize| (values[k + 1] - values[k - 1]).abs();
+    let best = (1..values.len() - 1).max_by(|&i, &j| step(i).total_cmp(&step(j)));
+    let Some(k) = best.filter(|&k| step(k) >= EDGE_STEP) else {
+        return Ok(None);
+    };
+    // A parabola through the steps around the strongest one.
+    let offset = if k > 1 && k < values.len() - 2 {
+        let (l, c, r) = (step(k - 1), step(k), step(k + 1));
+        let curve = l - 2.0 * c + r;
+        if curve < 0.0 {
+            0.5 * (l - r) / curve
+        } else {
+            0.0
+        }
+    } else {
+        0.0
+    };
+    Ok(Some(k as f32 - (EDGE_SEARCH + 1) as f32 + offset))
+}
+
+/// The grey level at a point between pixels, None outside the image.
+fn bilinear(grey: &Mat, p: Point2f) -> Result<Option<f32>, OcrError> {
+    let (x0, y0) = (p.x.floor() as i32, p.y.floor() as i32);
+    if x0 < 0 || y0 < 0 || x0 + 1 >= grey.cols() || y0 + 1 >= grey.rows() {
+        return Ok(None);
+    }
+    let (fx, fy) = (p.x - x0 as f32, p.y - y0 as f32);
+    let at = |x: i32, y: i32| grey.at_2d::<u8>(y, x).map(|v| f32::from(*v));
+    let top = at(x0, y0)? * (1.0 - fx) + at(x0 + 1, y0)? * fx;
+    let bottom = at(x0, y0 + 1)? * (1.0 - fx) + at(x0 + 1, y0 + 1)? * fx;
+    Ok(Some(top * (1.0 - fy) + bottom * fy))
+}
+
+/// Where two lines (direction x, y, then a point x, y, as `fit_line` gives them) meet.
+fn meet(a: core::Vec4f, b: core::Vec4f) -> Option<Point2f> {
+    let cross = a[0] * b[1] - a[1] * b[0];
+    if cross.abs() < 1e-3 {
+        return None;
+    }
+    let (dx, dy) = (b[2] - a[2], b[3] - a[3]);
+    let t = (dx * b[1] - dy * b[0]) / cross;
+    Some(Point2f::new(a[2] + t * a[0], a[3] + t * a[1]))
 }
 
 /// Candidate card outlines (TL, TR, BR, BL), largest first.
@@ -227,6 +357,54 @@ pub fn rectify(grey: &Mat, quad: &[Point2f; 4]) -> Result<ScrubbedMat, OcrError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn corners_move_onto_the_edges_of_a_card_with_rounded_corners() {
+        // A light card with rounded corners (radius 20 px) on a dark ground, turned 5°.
+        let mut photo =
+            Mat::new_rows_cols_with_default(480, 640, core::CV_8UC1, Scalar::all(40.0)).unwrap();
+        let truth = [
+            (120.0, 100.0),
+            (520.0, 135.0),
+            (498.0, 386.0),
+            (98.0, 351.0),
+        ]
+        .map(|(x, y)| Point2f::new(x, y));
+        let outline: Vector<Point> = truth
+            .iter()
+            .map(|p| Point::new(p.x.round() as i32, p.y.round() as i32))
+            .collect();
+        imgproc::fill_convex_poly_def(&mut photo, &outline, Scalar::all(210.0)).unwrap();
+        for corner in truth {
+            // Cut the corner off and round it: a disc of radius 20 set 22 px inside.
+            let inward = (truth[0] + truth[2]) * 0.5 - corner;
+            let inward = inward * (1.0 / inward.norm() as f32);
+            let cut = corner + inward * 22.0;
+            for (centre, radius, grey) in [(corner, 14, 40.0), (cut, 20, 210.0)] {
+                let centre = Point::new(centre.x as i32, centre.y as i32);
+                imgproc::circle(
+                    &mut photo,
+                    centre,
+                    radius,
+                    Scalar::all(grey),
+                    -1,
+                    imgproc::LINE_8,
+                    0,
+                )
+                .unwrap();
+            }
+        }
+        // An outline 6 px inside the edges, as the closed edge map's contour gives.
+        let centre = (truth[0] + truth[2]) * 0.5;
+        let inset = truth.map(|p| p + (centre - p) * (6.0 / (centre - p).norm() as f32));
+        let refined = refine_corners(&photo, &inset).unwrap();
+        for (r, t) in refined.iter().zip(truth) {
+            assert!((*r - t).norm() < 1.5, "{r:?} is not at {t:?}");
+        }
+        for (i, t) in inset.iter().zip(truth) {
+            assert!((*i - t).norm() > 5.0);
+        }
+    }
 
     #[test]
     fn corners_are_ordered_from_top_left_clockwise_along_the_long_side() {

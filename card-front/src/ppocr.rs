@@ -20,7 +20,7 @@ pub const PPOCR_REC_FILE: &str = "ppocr_v4_rec.onnx";
 pub const PPOCR_REC_SHA256: &str =
     "48fc40f24f6d2a207a2b1091d3437eb3cc3eb6b676dc3ef9c37384005483683b";
 /// Height PP-OCR reads lines at.
-const REC_H: i32 = 48;
+pub const REC_H: i32 = 48;
 /// Room around a found line's ink box, as fractions of its height (above and below, left and
 /// right): PP-OCR was trained on tight crops, and reads lines far more surely when their text
 /// fills most of its input (see card-front/README.md).

@@ -4,7 +4,7 @@ use crate::date::{Date, Era};
 use crate::error::{FieldName, OcrError};
 use crate::identity::Calendar;
 use crate::layout::{CARD_H, CARD_W};
-use crate::line_input::{line_image, CNN_PAD};
+use crate::line_input::{line_image, CNN_PAD, LINE_H};
 use crate::line_model::{LineModel, ReadChar};
 use crate::lines::find_lines;
 use crate::locate::{card_outlines, rectify};
@@ -19,6 +19,8 @@ use zeroize::Zeroizing;
 /// The widest a line of four digits (full-width, spaced) is for its height; longer lines
 /// whose other characters the recogniser does not know (an address) are not the code.
 const MAX_CODE_ASPECT: f32 = 7.0;
+/// The narrowest a line of four digits (half-width, tightly set) is for its height.
+const MIN_FIELD_ASPECT: f32 = 1.6;
 /// A valid read at least this sure in every digit ends the search over the card's candidate
 /// outlines (the default submit policy's threshold).
 const SURE_ENOUGH: f32 = 0.95;
@@ -119,13 +121,13 @@ impl CardFrontReader {
         card: &Mat,
         lines: &[Rect],
     ) -> Result<Vec<Zeroizing<Vec<ReadChar>>>, OcrError> {
-        let pad = match &self.recogniser {
-            Recogniser::PpOcr(_) => crate::ppocr::PAD,
-            Recogniser::LineCnn(_) => CNN_PAD,
+        let (pad, height) = match &self.recogniser {
+            Recogniser::PpOcr(_) => (crate::ppocr::PAD, crate::ppocr::REC_H),
+            Recogniser::LineCnn(_) => (CNN_PAD, LINE_H),
         };
         let images = lines
             .iter()
-            .map(|&line| line_image(card, line, pad))
+            .map(|&line| line_image(card, line, pad, height))
             .collect::<Result<Vec<_>, _>>()?;
         match &self.recogniser {
             Recogniser::PpOcr(m) => m.read(&images),
@@ -194,7 +196,7 @@ impl CardFrontReader {
         let mut births = Vec::new();
         let mut expiries = Vec::new();
         let mut codes = Vec::new();
-        let lines = find_lines(card)?;
+        let lines = field_sized_lines(card)?;
         for (&line, text) in lines.iter().zip(self.read_lines(card, &lines)?) {
             if let Some(birth) = birth_numbers(&text) {
                 births.push((line, birth));
@@ -212,6 +214,14 @@ impl CardFrontReader {
         let code = the_one(codes, std::slice::from_ref, FieldName::SecurityCode)?;
         assemble(&birth, &expiry, &code, today)
     }
+}
+
+/// The text lines of a rectified card wide enough to hold a field: a narrower one (a lone
+/// character, a mark) is never read.
+fn field_sized_lines(card: &Mat) -> Result<Vec<Rect>, OcrError> {
+    let mut lines = find_lines(card)?;
+    lines.retain(|l| l.width as f32 >= MIN_FIELD_ASPECT * l.height as f32);
+    Ok(lines)
 }
 
 /// The one line a field was read on. Lines whose boxes overlap and that read the same digits

@@ -71,7 +71,9 @@ pub fn write(out_dir: &Path, seed: u64, cards: Range<u32>, today: Date) -> anyho
                         continue;
                     }
                     let (pixels, labels) = &mut sinks[k];
-                    pixels.write_all(stored(&*line_image(&card, line, CNN_PAD)?)?.data_bytes()?)?;
+                    pixels.write_all(
+                        stored(&*line_image(&card, line, CNN_PAD, LINE_H)?)?.data_bytes()?,
+                    )?;
                     writeln!(labels, "{label}")?;
                     lines += 1;
                 }

@@ -1,8 +1,8 @@
 //! `card-front`: writes synthetic card-front photos (a fixture tool) and benchmarks the reader.
 
 use card_front::{
-    synthetic_frames, synthetic_photo, unreadable_photo, CardFrontIdentity, CardFrontReader, Date,
-    Defect, FrameVotes, OcrError, PinBRead, Split, SubmitPolicy, MAX_FRAMES,
+    synthetic_frames, unreadable_photo, CardFrontIdentity, CardFrontReader, Date, Defect,
+    FrameVotes, OcrError, PinBRead, Split, SubmitPolicy, MAX_FRAMES,
 };
 use clap::{Parser, Subcommand};
 
@@ -25,14 +25,19 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Writes COUNT held-out synthetic card-front photos (PNG) and prints each file with its identity's
-    /// printed birth date and 照合番号B (synthetic identities, not real people).
+    /// Writes FRAMES photos (PNG; `card-SEED-INDEX-FRAME.png`) of each of held-out synthetic
+    /// cards START..START+COUNT, the frames `bench` reads, and prints each file with its
+    /// identity's printed birth date and 照合番号B (synthetic identities, not real people).
     Generate {
         out_dir: PathBuf,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        #[arg(long, default_value_t = 0)]
+        start: u32,
         #[arg(long, default_value_t = 10)]
         count: u32,
+        #[arg(long, default_value_t = 1)]
+        frames: u32,
     },
     /// Writes the line recogniser's training set (card-front/scripts/train_line_model.py): for
     /// training cards START..START+COUNT of set SEED, two photos each, every text line the
@@ -99,19 +104,23 @@ fn main() -> anyhow::Result<()> {
         Command::Generate {
             out_dir,
             seed,
+            start,
             count,
+            frames,
         } => {
             std::fs::create_dir_all(&out_dir)?;
-            for i in 0..count {
-                let (id, shot) = synthetic_photo(seed, i, today)?;
-                let path = out_dir.join(format!("card-{seed}-{i:05}.png"));
-                opencv::imgcodecs::imwrite(&path, &shot.image, &Vector::new())?;
-                println!(
-                    "{}\t{}\t{}",
-                    path.display(),
-                    id.printed_birth(),
-                    id.pin_b().as_str()
-                );
+            for i in start..start + count {
+                let (id, shots) = synthetic_frames(seed, i, today)?;
+                for (k, shot) in shots.take(frames as usize).enumerate() {
+                    let path = out_dir.join(format!("card-{seed}-{i:05}-{k}.png"));
+                    opencv::imgcodecs::imwrite(&path, &shot?.image, &Vector::new())?;
+                    println!(
+                        "{}\t{}\t{}",
+                        path.display(),
+                        id.printed_birth(),
+                        id.pin_b().as_str()
+                    );
+                }
             }
         }
         Command::Dataset {

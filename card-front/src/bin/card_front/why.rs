@@ -20,6 +20,7 @@ pub fn run(
 ) -> anyhow::Result<()> {
     let policy = SubmitPolicy::default();
     let mut causes: BTreeMap<String, u32> = BTreeMap::new();
+    let mut cpu = std::time::Duration::ZERO;
     for i in 0..count {
         let (id, _, mut frames) = synthetic_card(split, seed, i, today)?;
         let shot = frames.next().expect("endless frames")?;
@@ -31,7 +32,10 @@ pub fn run(
             Ok(_) => "ok".into(),
             Err(e) => e.to_string(),
         };
-        let found = verdict(&reader.read(&shot.image, today));
+        let cpu_start = super::process_cpu();
+        let found = reader.read(&shot.image, today);
+        cpu += super::process_cpu().saturating_sub(cpu_start);
+        let found = verdict(&found);
         if found == "ok" {
             *causes.entry("ok".into()).or_default() += 1;
             continue;
@@ -71,5 +75,9 @@ pub fn run(
     for (cause, n) in causes {
         println!("  {n:>4}  {cause}");
     }
+    println!(
+        "CPU per read (first frames, whole process): {:.1} ms",
+        cpu.as_secs_f64() * 1000.0 / f64::from(count.max(1))
+    );
     Ok(())
 }
