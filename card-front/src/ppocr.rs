@@ -42,6 +42,9 @@ pub fn models_dir() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/generated"))
 }
 
+/// The largest recogniser file read (PP-OCRv4's is about 10 MB).
+const MAX_MODEL_BYTES: u64 = 64 << 20;
+
 /// The loaded recogniser. One inference at a time.
 pub struct PpOcrRec {
     session: Mutex<Session>,
@@ -53,7 +56,7 @@ impl PpOcrRec {
     /// Loads the model from `dir` into `env` ([`THREADS`] threads), checking its sha256.
     pub fn load(env: &Environment, dir: &Path) -> Result<Self, OcrError> {
         let path = dir.join(PPOCR_REC_FILE);
-        let bytes = std::fs::read(&path).map_err(|e| {
+        let bytes = capped_file::read(&path, MAX_MODEL_BYTES).map_err(|e| {
             OcrError::Model(format!("{}: {e} (run models/fetch.py)", path.display()))
         })?;
         let sha: String = ring::digest::digest(&ring::digest::SHA256, &bytes)
