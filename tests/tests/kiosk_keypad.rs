@@ -52,12 +52,16 @@ fn dispatch(w: &ui::KioskWindow, s: &RefCell<Session>, r: &RefCell<Record>, even
 
 impl Kiosk {
     fn with(settings: Settings) -> Self {
+        Self::with_keys(settings, KeypadConfig::default())
+    }
+
+    fn with_keys(settings: Settings, keypad: KeypadConfig) -> Self {
         let window = crate::common::window_without_event_loop();
         let session = Rc::new(RefCell::new(Session::new(settings)));
         let record = Rc::new(RefCell::new(Record::default()));
         let weak = window.as_weak();
         let (s, r) = (session.clone(), record.clone());
-        view::connect_keys(&window, KeypadConfig::default(), move |event| {
+        view::connect_keys(&window, keypad, move |event| {
             dispatch(&weak.upgrade().unwrap(), &s, &r, event);
         });
         window.show().unwrap();
@@ -554,6 +558,71 @@ fn speech_follows_the_chosen_language() {
             "Enter your PIN (4 digits). On the keypad, type the digits and press Enter. Press Backspace to delete one digit",
         ]
     );
+}
+
+/// `text` without the screen's word joiners.
+fn plain(text: &str) -> String {
+    text.replace(ui::phrases::WORD_JOINER, "")
+}
+
+#[test]
+fn the_hints_shown_and_said_name_the_configured_keys_in_every_language() {
+    let names = |keys: &[&str]| keys.iter().map(|&k| k.to_owned()).collect();
+    let keypad = KeypadConfig {
+        enter: names(&["Tab"]),
+        back: names(&["Delete"]),
+        cancel: names(&["Escape", "-"]),
+        call_staff: names(&["#"]),
+        repeat: names(&["="]),
+        help: names(&[","]),
+        ..KeypadConfig::default()
+    };
+    let k = Kiosk::with_keys(Settings::default(), keypad);
+    k.place_card(PinState::Remaining(3));
+    let keys = k.window.global::<ui::KeypadTexts>();
+    let shown = || {
+        let hint = ElementHandle::find_by_element_id(&k.window, "KeypadBar::hint").next();
+        plain(&hint.expect("the keypad hint").accessible_label().unwrap())
+    };
+    for lang in Lang::ALL {
+        k.send(Event::Touch(Touch::Language(lang)));
+        let name = |key: &str| plain(&keys.invoke_key_name(key.into()));
+        let (enter, back) = (name("Tab"), name("Delete"));
+        let defaults = [name("Enter"), name("Backspace")];
+        k.key("2");
+        assert_eq!(k.screen(), ui::Screen::PinEntry);
+        let (shown, said) = (shown(), k.record.borrow().words.last().cloned().unwrap());
+        assert!(said.ends_with(&shown), "{lang:?} said: {said}");
+        assert!(
+            shown.contains(&enter) && shown.contains(&back),
+            "{lang:?}: {shown}"
+        );
+        for default in &defaults {
+            assert!(!shown.contains(default), "{lang:?}: {shown}");
+        }
+        // The keys named do what the hint says; the default ones do nothing.
+        k.keys(PIN);
+        k.key("\u{8}");
+        assert_eq!(k.window.get_digits_entered(), 4);
+        k.key("\u{7f}");
+        assert_eq!(k.window.get_digits_entered(), 3);
+        k.key("\u{1b}");
+        assert_eq!(k.screen(), ui::Screen::MethodChoice);
+        let heard = k.record.borrow().words.len();
+        k.key("=");
+        let words = k.record.borrow().words.clone();
+        assert_eq!(words.len(), heard + 1, "{lang:?}: = repeats");
+        assert_eq!(words[heard], words[heard - 1]);
+        let help = plain(&keys.invoke_help());
+        for key in ["Tab", "Escape", "#", "="] {
+            assert!(help.contains(&name(key)), "{lang:?} help: {help}");
+        }
+    }
+    view::select_language(Lang::Ja);
+    k.key("+");
+    assert_eq!(k.screen(), ui::Screen::MethodChoice, "+ is not mapped");
+    k.key("#");
+    assert_eq!(k.screen(), ui::Screen::StaffLogin);
 }
 
 /// Whether the element `id` lies wholly inside a window of `size`.
