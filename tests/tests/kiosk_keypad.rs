@@ -625,6 +625,47 @@ fn the_hints_shown_and_said_name_the_configured_keys_in_every_language() {
     assert_eq!(k.screen(), ui::Screen::StaffLogin);
 }
 
+/// A character another language's speech would read out in the wrong voice: kana and Han
+/// outside Japanese and Chinese (kana outside Japanese), Hangul outside Korean.
+fn foreign(lang: Lang, c: char) -> bool {
+    let kana = matches!(c, '\u{3040}'..='\u{30ff}');
+    let han = matches!(c, '\u{4e00}'..='\u{9fff}');
+    let hangul = matches!(c, '\u{ac00}'..='\u{d7af}' | '\u{1100}'..='\u{11ff}');
+    match lang {
+        Lang::Ja => hangul,
+        Lang::ZhHans => kana || hangul,
+        Lang::Ko => kana || han,
+        Lang::En | Lang::Vi => kana || han || hangul,
+    }
+}
+
+#[test]
+fn every_prompt_with_any_key_map_is_in_the_chosen_language() {
+    let names = |keys: &[&str]| keys.iter().map(|&k| k.to_owned()).collect();
+    let remapped = KeypadConfig {
+        enter: names(&["Tab"]),
+        back: names(&["Delete"]),
+        cancel: names(&["Escape"]),
+        call_staff: names(&["#"]),
+        repeat: names(&["="]),
+        help: names(&[","]),
+        ..KeypadConfig::default()
+    };
+    for keypad in [KeypadConfig::default(), remapped] {
+        let k = Kiosk::with_keys(Settings::default(), keypad);
+        let prompts = view::all_prompts(&k.window, true);
+        for lang in Lang::ALL {
+            let said = prompts.iter().filter(|(l, _)| *l == lang).count();
+            assert!(said > 30, "{lang:?}: {said} prompts");
+        }
+        let wrong: Vec<_> = prompts
+            .iter()
+            .filter(|(lang, text)| text.chars().any(|c| foreign(*lang, c)))
+            .collect();
+        assert!(wrong.is_empty(), "{wrong:#?}");
+    }
+}
+
 /// Whether the element `id` lies wholly inside a window of `size`.
 fn inside(w: &ui::KioskWindow, id: &str, (width, height): (f32, f32)) -> bool {
     ElementHandle::find_by_element_id(w, id)
