@@ -565,10 +565,11 @@ fn plain(text: &str) -> String {
     text.replace(ui::phrases::WORD_JOINER, "")
 }
 
-#[test]
-fn the_hints_shown_and_said_name_the_configured_keys_in_every_language() {
+/// A keypad whose keys are all remapped: Tab enters, Delete removes a digit, Escape (or -)
+/// cancels, # calls staff, = repeats, `,` is help.
+fn remapped() -> KeypadConfig {
     let names = |keys: &[&str]| keys.iter().map(|&k| k.to_owned()).collect();
-    let keypad = KeypadConfig {
+    KeypadConfig {
         enter: names(&["Tab"]),
         back: names(&["Delete"]),
         cancel: names(&["Escape", "-"]),
@@ -576,8 +577,12 @@ fn the_hints_shown_and_said_name_the_configured_keys_in_every_language() {
         repeat: names(&["="]),
         help: names(&[","]),
         ..KeypadConfig::default()
-    };
-    let k = Kiosk::with_keys(Settings::default(), keypad);
+    }
+}
+
+#[test]
+fn the_hints_shown_and_said_name_the_configured_keys_in_every_language() {
+    let k = Kiosk::with_keys(Settings::default(), remapped());
     k.place_card(PinState::Remaining(3));
     let keys = k.window.global::<ui::KeypadTexts>();
     let shown = || {
@@ -641,17 +646,7 @@ fn foreign(lang: Lang, c: char) -> bool {
 
 #[test]
 fn every_prompt_with_any_key_map_is_in_the_chosen_language() {
-    let names = |keys: &[&str]| keys.iter().map(|&k| k.to_owned()).collect();
-    let remapped = KeypadConfig {
-        enter: names(&["Tab"]),
-        back: names(&["Delete"]),
-        cancel: names(&["Escape"]),
-        call_staff: names(&["#"]),
-        repeat: names(&["="]),
-        help: names(&[","]),
-        ..KeypadConfig::default()
-    };
-    for keypad in [KeypadConfig::default(), remapped] {
+    for keypad in [KeypadConfig::default(), remapped()] {
         let k = Kiosk::with_keys(Settings::default(), keypad);
         let prompts = view::all_prompts(&k.window, true);
         for lang in Lang::ALL {
