@@ -82,6 +82,11 @@ impl KeypadConfig {
     pub(crate) fn validate(&self) -> Result<(), Invalid> {
         let mut seen = Vec::new();
         for (setting, names, _) in self.bindings() {
+            // The spoken and shown hints name the first key of every binding but assisted.
+            if self.enabled && names.is_empty() && setting != "keypad.assisted" {
+                let expected = "at least one key (the spoken hints name the first)";
+                return Err(Invalid::new(setting, expected, "[]"));
+            }
             for name in names {
                 let expected = "a key name (Enter, Backspace, Delete, Escape, Tab) or one character other than a digit, bound once";
                 match key_text(name) {
@@ -144,6 +149,7 @@ mod tests {
             ("[keypad]\ncancel = [\"7\"]\n", "keypad.cancel"),
             ("[keypad]\nrepeat = [\"-\"]\n", "keypad.repeat"),
             ("[keypad]\nenter = [\"Return\"]\n", "keypad.enter"),
+            ("[keypad]\ncancel = []\n", "keypad.cancel"),
         ] {
             let e = Config::parse(toml).unwrap_err().to_string();
             assert!(e.contains(key), "{toml}: {e}");

@@ -195,7 +195,7 @@ impl Kiosk {
         assert!(self
             .take()
             .iter()
-            .any(|e| matches!(e, Effect::StartFaceCapture(_))));
+            .any(|e| matches!(e, Effect::StartFaceCapture { .. })));
     }
 
     fn face_attempt(&self, matched: bool) {

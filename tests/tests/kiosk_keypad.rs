@@ -52,12 +52,16 @@ fn dispatch(w: &ui::KioskWindow, s: &RefCell<Session>, r: &RefCell<Record>, even
 
 impl Kiosk {
     fn with(settings: Settings) -> Self {
+        Self::with_keys(settings, KeypadConfig::default())
+    }
+
+    fn with_keys(settings: Settings, keypad: KeypadConfig) -> Self {
         let window = crate::common::window_without_event_loop();
         let session = Rc::new(RefCell::new(Session::new(settings)));
         let record = Rc::new(RefCell::new(Record::default()));
         let weak = window.as_weak();
         let (s, r) = (session.clone(), record.clone());
-        view::connect_keys(&window, KeypadConfig::default(), move |event| {
+        view::connect_keys(&window, keypad, move |event| {
             dispatch(&weak.upgrade().unwrap(), &s, &r, event);
         });
         window.show().unwrap();
@@ -554,6 +558,107 @@ fn speech_follows_the_chosen_language() {
             "Enter your PIN (4 digits). On the keypad, type the digits and press Enter. Press Backspace to delete one digit",
         ]
     );
+}
+
+/// `text` without the screen's word joiners.
+fn plain(text: &str) -> String {
+    text.replace(ui::phrases::WORD_JOINER, "")
+}
+
+/// A keypad whose keys are all remapped: Tab enters, Delete removes a digit, Escape (or -)
+/// cancels, # calls staff, = repeats, `,` is help.
+fn remapped() -> KeypadConfig {
+    let names = |keys: &[&str]| keys.iter().map(|&k| k.to_owned()).collect();
+    KeypadConfig {
+        enter: names(&["Tab"]),
+        back: names(&["Delete"]),
+        cancel: names(&["Escape", "-"]),
+        call_staff: names(&["#"]),
+        repeat: names(&["="]),
+        help: names(&[","]),
+        ..KeypadConfig::default()
+    }
+}
+
+#[test]
+fn the_hints_shown_and_said_name_the_configured_keys_in_every_language() {
+    let k = Kiosk::with_keys(Settings::default(), remapped());
+    k.place_card(PinState::Remaining(3));
+    let keys = k.window.global::<ui::KeypadTexts>();
+    let shown = || {
+        let hint = ElementHandle::find_by_element_id(&k.window, "KeypadBar::hint").next();
+        plain(&hint.expect("the keypad hint").accessible_label().unwrap())
+    };
+    for lang in Lang::ALL {
+        k.send(Event::Touch(Touch::Language(lang)));
+        let name = |key: &str| plain(&keys.invoke_key_name(key.into()));
+        let (enter, back) = (name("Tab"), name("Delete"));
+        let defaults = [name("Enter"), name("Backspace")];
+        k.key("2");
+        assert_eq!(k.screen(), ui::Screen::PinEntry);
+        let (shown, said) = (shown(), k.record.borrow().words.last().cloned().unwrap());
+        assert!(said.ends_with(&shown), "{lang:?} said: {said}");
+        assert!(
+            shown.contains(&enter) && shown.contains(&back),
+            "{lang:?}: {shown}"
+        );
+        for default in &defaults {
+            assert!(!shown.contains(default), "{lang:?}: {shown}");
+        }
+        // The keys named do what the hint says; the default ones do nothing.
+        k.keys(PIN);
+        k.key("\u{8}");
+        assert_eq!(k.window.get_digits_entered(), 4);
+        k.key("\u{7f}");
+        assert_eq!(k.window.get_digits_entered(), 3);
+        k.key("\u{1b}");
+        assert_eq!(k.screen(), ui::Screen::MethodChoice);
+        let heard = k.record.borrow().words.len();
+        k.key("=");
+        let words = k.record.borrow().words.clone();
+        assert_eq!(words.len(), heard + 1, "{lang:?}: = repeats");
+        assert_eq!(words[heard], words[heard - 1]);
+        let help = plain(&keys.invoke_help());
+        for key in ["Tab", "Escape", "#", "="] {
+            assert!(help.contains(&name(key)), "{lang:?} help: {help}");
+        }
+    }
+    view::select_language(Lang::Ja);
+    k.key("+");
+    assert_eq!(k.screen(), ui::Screen::MethodChoice, "+ is not mapped");
+    k.key("#");
+    assert_eq!(k.screen(), ui::Screen::StaffLogin);
+}
+
+/// A character another language's speech would read out in the wrong voice: kana and Han
+/// outside Japanese and Chinese (kana outside Japanese), Hangul outside Korean.
+fn foreign(lang: Lang, c: char) -> bool {
+    let kana = matches!(c, '\u{3040}'..='\u{30ff}');
+    let han = matches!(c, '\u{4e00}'..='\u{9fff}');
+    let hangul = matches!(c, '\u{ac00}'..='\u{d7af}' | '\u{1100}'..='\u{11ff}');
+    match lang {
+        Lang::Ja => hangul,
+        Lang::ZhHans => kana || hangul,
+        Lang::Ko => kana || han,
+        Lang::En | Lang::Vi => kana || han || hangul,
+    }
+}
+
+#[test]
+fn every_prompt_with_any_key_map_is_in_the_chosen_language() {
+    for keypad in [KeypadConfig::default(), remapped()] {
+        let k = Kiosk::with_keys(Settings::default(), keypad);
+        let prompts = view::all_prompts(&k.window, true);
+        for lang in Lang::ALL {
+            let said = prompts.iter().filter(|(l, _)| *l == lang).count();
+            assert!(said > 30, "{lang:?}: {said} prompts");
+        }
+        let wrong: Vec<_> = prompts
+            .iter()
+            .filter(|(lang, text)| text.chars().any(|c| foreign(*lang, c)))
+            .collect();
+        assert!(wrong.is_empty(), "{wrong:#?}");
+    }
 }
 
 /// Whether the element `id` lies wholly inside a window of `size`.

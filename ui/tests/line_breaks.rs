@@ -29,9 +29,8 @@ const SIZES: [(f32, f32); 5] = [
     (1080.0, 1920.0),
 ];
 
-/// Type scales: the normal one and assisted mode's larger type (`TypeScale` 1.3 on the keypad
-/// branch).
-const TYPE_SCALES: [f32; 2] = [1.0, 1.3];
+/// The window's `assisted` property: normal type, and assisted mode's larger type.
+const ASSISTED: [bool; 2] = [false, true];
 
 /// A line must not start with these (kinsoku: small kana, prolonged sound mark, iteration
 /// marks, closing brackets and punctuation).
@@ -70,9 +69,9 @@ struct Style {
     width: f32,
 }
 
-/// The wrapping styles at the window's current size and their full width, from the real
-/// window's theme and layout.
-fn styles(k: &KioskWindow, type_scale: f32) -> Vec<Style> {
+/// The wrapping styles at the window's current size and type and their full width, from the
+/// real window's theme and layout.
+fn styles(k: &KioskWindow) -> Vec<Style> {
     let theme = k.global::<Theme>();
     let content = ElementHandle::find_by_element_id(k, "KioskWindow::content")
         .next()
@@ -82,7 +81,7 @@ fn styles(k: &KioskWindow, type_scale: f32) -> Vec<Style> {
     let width = content - 2.0 * theme.get_margin();
     let style = |name, size: f32, bold, width| Style {
         name,
-        size: size * type_scale,
+        size,
         bold,
         width,
     };
@@ -197,16 +196,19 @@ fn no_text_breaks_inside_a_phrase_or_against_kinsoku_at_any_size() {
         slint::select_bundled_translation(lang).unwrap();
         for size in SIZES {
             k.window().set_size(LogicalSize::new(size.0, size.1));
-            for type_scale in TYPE_SCALES {
+            for assisted in ASSISTED {
+                k.set_assisted(assisted);
+                let theme = k.global::<Theme>();
+                let type_scale = theme.get_type_scale();
+                assert_eq!(type_scale > 1.0, assisted, "assisted mode's larger type");
                 let at = format!("{}×{} type ×{type_scale}", size.0, size.1);
                 // Every text across the full width, in every style.
-                for style in styles(&k, type_scale) {
+                for style in styles(&k) {
                     for text in &texts {
                         checker.check(lang, text, &style, &at);
                     }
                 }
                 // Each screen's own headline and guidance in their columns.
-                let theme = k.global::<Theme>();
                 for screen in SCREENS {
                     k.set_screen(screen);
                     for (kind, size, bold) in [
@@ -216,7 +218,7 @@ fn no_text_breaks_inside_a_phrase_or_against_kinsoku_at_any_size() {
                         for e in ElementHandle::find_by_element_type_name(&k, kind) {
                             let style = Style {
                                 name: kind,
-                                size: size * type_scale,
+                                size,
                                 bold,
                                 width: e.size().width,
                             };
@@ -231,13 +233,14 @@ fn no_text_breaks_inside_a_phrase_or_against_kinsoku_at_any_size() {
         }
     }
     slint::select_bundled_translation("").unwrap();
+    k.set_assisted(false);
     assert!(
         checker.laid_out > 10_000,
         "only {} layouts",
         checker.laid_out
     );
     // Each screen has a headline, some a guidance too.
-    let passes = LANGUAGES.len() * SIZES.len() * TYPE_SCALES.len();
+    let passes = LANGUAGES.len() * SIZES.len() * ASSISTED.len();
     assert!(
         on_screens > passes * SCREENS.len(),
         "{on_screens} on-screen texts"

@@ -98,8 +98,8 @@ pub const SMALL: (u32, u32) = (800, 480);
 /// Japanese screens with notices, also shown at [`SMALL`].
 const SMALL_SCREENS: [Screen; 3] = [Screen::MethodChoice, Screen::PinEntry, Screen::Error];
 
-/// Renders every screen in each language into `outdir`, and the Japanese screens with notices
-/// at 800×480 (e.g. `pin-entry.ja.800x480.png`).
+/// Renders every screen in each language into `outdir`, the Japanese screens with notices
+/// at 800×480 (e.g. `pin-entry.ja.800x480.png`), and Japanese screens with the keypad bar.
 pub fn run(outdir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(outdir)?;
     for lang in Lang::ALL {
@@ -114,24 +114,31 @@ pub fn run(outdir: &Path) -> anyhow::Result<()> {
         }
     }
     for screen in SMALL_SCREENS {
-        let name =
-            file_name(screen, Lang::Ja).replace(".png", &format!(".{}x{}.png", SMALL.0, SMALL.1));
+        let name = file_name(screen, Lang::Ja).replace(".png", &format!("{}.png", small_suffix()));
         render(outdir, name, screen, Lang::Ja, SMALL)?;
     }
     for (screen, assisted) in KEYPAD_SCREENS {
         let look = if assisted { "assisted" } else { "keypad" };
-        let name = file_name(screen, Lang::Ja).replace(".png", &format!(".{look}.png"));
         let mut view = sample(screen, Lang::Ja);
         view.assisted = assisted;
         if assisted {
             view.consent.truncate(1);
         }
-        snapshot(&outdir.join(name), (WIDTH, HEIGHT), &view, true)?;
+        for (size, suffix) in [((WIDTH, HEIGHT), String::new()), (SMALL, small_suffix())] {
+            let name = file_name(screen, Lang::Ja).replace(".png", &format!(".{look}{suffix}.png"));
+            snapshot(&outdir.join(name), size, &view, true)?;
+        }
     }
     Ok(())
 }
 
-/// Japanese screens with the keypad bar, plain or in assisted mode (`method-choice.ja.keypad.png`).
+/// `.800x480`, the file name's mark of [`SMALL`].
+fn small_suffix() -> String {
+    format!(".{}x{}", SMALL.0, SMALL.1)
+}
+
+/// Japanese screens with the keypad bar, plain or in assisted mode (`method-choice.ja.keypad.png`),
+/// at 1280×800 and [`SMALL`].
 const KEYPAD_SCREENS: [(Screen, bool); 3] = [
     (Screen::MethodChoice, false),
     (Screen::PinEntry, true),

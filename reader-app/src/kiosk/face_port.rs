@@ -74,6 +74,7 @@ impl FacePort for CameraFace {
     fn capture(
         &mut self,
         challenge: Challenge,
+        slower: u32,
         report: &mut dyn FnMut(CaptureProgress),
         stop: &AtomicBool,
     ) -> Result<Capture, Failure> {
@@ -81,12 +82,14 @@ impl FacePort for CameraFace {
         let reference = self.reference.as_ref().ok_or(KioskError::NoFaceInPhoto)?;
         let mut judge = match &self.liveness {
             Some(config) => Some(
-                LivenessJudge::new(liveness_challenge(challenge), config.clone()).map_err(|e| {
-                    Failure::new(
-                        KioskError::ModelMissing,
-                        format!("liveness configuration: {e}"),
-                    )
-                })?,
+                LivenessJudge::new(liveness_challenge(challenge), slowed(config, slower)).map_err(
+                    |e| {
+                        Failure::new(
+                            KioskError::ModelMissing,
+                            format!("liveness configuration: {e}"),
+                        )
+                    },
+                )?,
             ),
             None => None,
         };
@@ -167,6 +170,21 @@ impl FacePort for CameraFace {
     }
 }
 
+/// The liveness judge's time limits × `slower` (the neutral hold before the prompt is drawn
+/// as configured: it is a wait, not a limit).
+fn slowed(config: &LivenessConfig, slower: u32) -> LivenessConfig {
+    let longer = |d: Duration| d.saturating_mul(slower);
+    LivenessConfig {
+        neutral_window: longer(config.neutral_window),
+        start_window: longer(config.start_window),
+        completion_window: longer(config.completion_window),
+        return_window: config.return_window.map(longer),
+        max_total: longer(config.max_total),
+        max_missing: longer(config.max_missing),
+        ..config.clone()
+    }
+}
+
 /// A downscaled RGB copy of `frame` for the screen.
 fn preview(frame: &Frame) -> Option<SharedPixelBuffer<Rgb8Pixel>> {
     let small = frame.fit_into(PREVIEW.0, PREVIEW.1).ok()?;
@@ -202,5 +220,26 @@ fn guidance(g: face_match::Guidance) -> Guidance {
         G::Blurred => Guidance::HoldStill,
         G::HeadTurned => Guidance::LookStraight,
         G::EyesCovered => Guidance::UncoverEyes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assisted_mode_gives_every_liveness_step_longer_but_the_same_hold() {
+        let config = LivenessConfig::default();
+        let slow = slowed(&config, 2);
+        assert_eq!(slow.neutral_window, config.neutral_window * 2);
+        assert_eq!(slow.start_window, config.start_window * 2);
+        assert_eq!(slow.completion_window, config.completion_window * 2);
+        assert_eq!(slow.return_window, config.return_window.map(|d| d * 2));
+        assert_eq!(slow.max_total, config.max_total * 2);
+        assert_eq!(slow.max_missing, config.max_missing * 2);
+        assert_eq!(slow.min_neutral_hold, config.min_neutral_hold);
+        assert_eq!(slowed(&config, 1), config);
+        // The judge takes the longer limits (they stay consistent with the hold).
+        assert!(LivenessJudge::new(LivenessChallenge::TurnLeft, slow).is_ok());
     }
 }

@@ -334,7 +334,7 @@ mod tests {
                     stop.store(guidance.len() >= 3, Ordering::Relaxed);
                 }
             };
-            face.capture(Challenge::TurnLeft, &mut report, &stop)
+            face.capture(Challenge::TurnLeft, 1, &mut report, &stop)
                 .unwrap()
         };
 

@@ -50,11 +50,13 @@ pub enum CaptureProgress {
 pub trait FacePort: Send {
     /// Decodes the chip photo and keeps its embedding; `photo` is zeroized on drop.
     fn set_reference(&mut self, photo: Zeroizing<Vec<u8>>) -> Result<(), Failure>;
-    /// Captures a live face meeting `challenge`, reporting guidance and previews, until a
-    /// result or until `stop` becomes true (then any outcome is ignored).
+    /// Captures a live face meeting `challenge`, its time limits × `slower` (assisted mode),
+    /// reporting guidance and previews, until a result or until `stop` becomes true (then any
+    /// outcome is ignored).
     fn capture(
         &mut self,
         challenge: Challenge,
+        slower: u32,
         report: &mut dyn FnMut(CaptureProgress),
         stop: &AtomicBool,
     ) -> Result<Capture, Failure>;

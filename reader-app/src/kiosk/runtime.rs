@@ -227,7 +227,9 @@ impl Runtime {
                     .and_then(|photo| lock(&p.face).set_reference(photo));
                 return Some(Event::FacePhotoRead(settle(last, result)));
             }
-            Effect::StartFaceCapture(challenge) => self.start_capture(challenge, ui),
+            Effect::StartFaceCapture { challenge, slower } => {
+                self.start_capture(challenge, slower, ui)
+            }
             Effect::StopFaceCapture => self.stop_capture(),
             Effect::CompareFaces => {
                 return Some(Event::FacesCompared(settle(last, lock(&p.face).compare())))
@@ -304,6 +306,7 @@ impl Runtime {
     fn start_capture(
         &mut self,
         challenge: crate::session::Challenge,
+        slower: u32,
         ui: &slint::Weak<ui::KioskWindow>,
     ) {
         self.stop_capture();
@@ -329,7 +332,10 @@ impl Runtime {
                         });
                     }
                 };
-                let outcome = settle(&last, lock(&face).capture(challenge, &mut report, &stop));
+                let outcome = settle(
+                    &last,
+                    lock(&face).capture(challenge, slower, &mut report, &stop),
+                );
                 if !stop.load(Ordering::Relaxed) {
                     let _ = tx.send(Event::FaceCaptured(outcome));
                 }

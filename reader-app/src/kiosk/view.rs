@@ -101,13 +101,23 @@ pub fn apply(window: &ui::KioskWindow, view: &View) {
     window.set_assisted(view.assisted);
 }
 
-/// Sends the window's keys, through the keypad map, and the ゆっくり操作 touch to `send`.
+/// Sends the window's keys, through the keypad map, and the ゆっくり操作 touch to `send`; the
+/// hints name the map's keys.
 pub fn connect_keys(
     window: &ui::KioskWindow,
     keypad: KeypadConfig,
     send: impl Fn(Event) + Clone + 'static,
 ) {
     window.set_keypad_hints(keypad.enabled);
+    // The first key of each binding, as the config names it.
+    let first = |names: &[String]| names.first().cloned().unwrap_or_default().into();
+    let hints = window.global::<ui::KeypadTexts>();
+    hints.set_enter_key(first(&keypad.enter));
+    hints.set_back_key(first(&keypad.back));
+    hints.set_cancel_key(first(&keypad.cancel));
+    hints.set_staff_key(first(&keypad.call_staff));
+    hints.set_repeat_key(first(&keypad.repeat));
+    hints.set_help_key(first(&keypad.help));
     let to_session = send.clone();
     window.on_key(move |text| match keypad.key(&text) {
         Some(key) => {

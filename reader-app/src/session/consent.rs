@@ -23,7 +23,10 @@ pub(super) fn verified(s: &mut Session, p: Patient, method: Method, fx: &mut Vec
 /// The face matched (audited now): 本人確認ができました is shown and spoken, then the consent.
 pub(super) fn confirm(p: Patient, method: Method, s: &Session, fx: &mut Vec<Effect>) -> Next {
     let v = audited(s, method, fx);
-    fx.push(Effect::StartTimer(TimerId::VerifiedHold, VERIFIED_HOLD));
+    fx.push(Effect::StartTimer(
+        TimerId::VerifiedHold,
+        s.longer(VERIFIED_HOLD),
+    ));
     Next::Go(State::Patient(p, Step::Confirmed(v)))
 }
 

@@ -51,8 +51,12 @@ pub enum Effect {
     SubmitPinB(PinB),
     /// Read the face photo from the unlocked 券面事項確認AP and keep it in memory.
     ReadFacePhoto,
-    /// Turn the user camera on: preview, guidance and the liveness challenge.
-    StartFaceCapture(Challenge),
+    /// Turn the user camera on: preview, guidance and the liveness challenge, its time limits
+    /// × `slower` (assisted mode's timeout factor, else 1).
+    StartFaceCapture {
+        challenge: Challenge,
+        slower: u32,
+    },
     StopFaceCapture,
     /// Compare the captured live face with the chip photo.
     CompareFaces,

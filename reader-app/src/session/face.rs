@@ -214,7 +214,7 @@ fn pin_b_decided(
         (Decision::Submit, None) | (Decision::Reread(_), _) => {
             fx.push(Effect::StartTimer(
                 TimerId::CardFrontReread,
-                s.settings.card_front_reread(),
+                s.longer(s.settings.card_front_reread()),
             ));
             let face = Face::Preparing { replace_card: true };
             Next::Go(State::Patient(p, Step::Face(face)))
@@ -237,9 +237,10 @@ fn start_capture(s: &mut Session, p: Patient, previous: u8, fx: &mut Vec<Effect>
     let challenges = &s.settings.challenges;
     let draw = s.challenge_draw.next_u32() as usize;
     let challenge = (!challenges.is_empty()).then(|| challenges[draw % challenges.len()]);
-    fx.push(Effect::StartFaceCapture(
-        challenge.unwrap_or(Challenge::TurnLeft),
-    ));
+    fx.push(Effect::StartFaceCapture {
+        challenge: challenge.unwrap_or(Challenge::TurnLeft),
+        slower: s.slower(),
+    });
     fx.push(Effect::StartTimer(
         TimerId::FaceTick,
         Duration::from_secs(1),
@@ -247,7 +248,7 @@ fn start_capture(s: &mut Session, p: Patient, previous: u8, fx: &mut Vec<Effect>
     let face = Face::Capture {
         attempt: previous.saturating_add(1),
         challenge,
-        seconds_left: s.settings.face_seconds,
+        seconds_left: s.settings.face_seconds.saturating_mul(s.slower()),
         guidance: None,
     };
     Next::Go(State::Patient(p, Step::Face(face)))

@@ -97,13 +97,19 @@ impl Session {
         }
     }
 
-    /// `d`, or `d` × `[session] assisted_timeout_factor` in assisted mode.
-    pub(super) fn longer(&self, d: Duration) -> Duration {
+    /// What every patient-facing time limit is multiplied by: `[session]
+    /// assisted_timeout_factor` in assisted mode, else 1.
+    pub(super) fn slower(&self) -> u32 {
         if self.assist.on {
-            d.saturating_mul(self.settings.assisted_timeout_factor)
+            self.settings.assisted_timeout_factor
         } else {
-            d
+            1
         }
+    }
+
+    /// `d` × [`Self::slower`].
+    pub(super) fn longer(&self, d: Duration) -> Duration {
+        d.saturating_mul(self.slower())
     }
 
     /// Says `notice` on `screen` (the screen the step goes to) until another screen is entered.

@@ -276,7 +276,7 @@ fn liveness_challenges_are_drawn_from_the_seed_not_rotated() {
         s.handle(Event::CardFrontRead(Ok(read_front(1.0))));
         s.handle(Event::PinBSubmitted(Ok(PinBOutcome::Accepted)));
         match s.handle(Event::FacePhotoRead(Ok(())))[0] {
-            Effect::StartFaceCapture(c) => c,
+            Effect::StartFaceCapture { challenge, .. } => challenge,
             ref other => panic!("expected a capture, got {other:?}"),
         }
     };

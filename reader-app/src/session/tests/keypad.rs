@@ -144,6 +144,61 @@ fn assisted_mode_doubles_the_timeouts_repeats_the_prompt_and_calls_staff_on_a_ti
 }
 
 #[test]
+fn assisted_mode_lengthens_every_face_time_limit_by_its_factor() {
+    // The capture's countdown, the liveness judge's windows (`slower`), the time to re-place
+    // the card and the 本人確認ができました hold, each × the factor in assisted mode.
+    let limits = |assisted: bool| {
+        let settings = Settings {
+            assisted,
+            assisted_timeout_factor: 3,
+            ..Settings::default()
+        };
+        let mut s = Session::new(settings);
+        s.handle(Event::CardInserted { reader: R.into() });
+        s.handle(Event::CardIdentityRead(Ok(identity(
+            PinState::Remaining(3),
+            500,
+        ))));
+        let fx = key(&mut s, Key::Digit(1));
+        query_then_read(&mut s, &fx, Some(10));
+        let fx = s.handle(Event::CardFrontRead(Ok(CardFrontReading::Unreadable)));
+        let reread = fx.iter().find_map(|e| match e {
+            Effect::StartTimer(TimerId::CardFrontReread, d) => Some(*d),
+            _ => None,
+        });
+        let fx = s.handle(Event::TimerFired(TimerId::CardFrontReread));
+        query_then_read(&mut s, &fx, Some(10));
+        s.handle(Event::CardFrontRead(Ok(read_front(1.0))));
+        s.handle(Event::PinBSubmitted(Ok(PinBOutcome::Accepted)));
+        let slower = match s.handle(Event::FacePhotoRead(Ok(())))[0] {
+            Effect::StartFaceCapture { slower, .. } => slower,
+            ref other => panic!("expected a capture, got {other:?}"),
+        };
+        let countdown = s.view().seconds_left;
+        s.handle(Event::FaceCaptured(Ok(Capture::Captured {
+            liveness: LivenessCheck::Passed,
+        })));
+        let fx = s.handle(Event::FacesCompared(Ok(FaceMatch {
+            score: 0.9,
+            matched: true,
+        })));
+        let hold = fx.iter().find_map(|e| match e {
+            Effect::StartTimer(TimerId::VerifiedHold, d) => Some(*d),
+            _ => None,
+        });
+        (reread.unwrap(), slower, countdown, hold.unwrap())
+    };
+    let (reread, slower, countdown, hold) = limits(false);
+    assert_eq!(slower, 1);
+    assert_eq!(countdown, Settings::default().face_seconds);
+    assert_eq!(
+        limits(true),
+        (reread * 3, 3, countdown * 3, hold * 3),
+        "assisted"
+    );
+}
+
+#[test]
 fn assisted_mode_asks_one_consent_item_per_screen() {
     let mut s = at_choice(PinState::Remaining(3));
     key(&mut s, Key::Assisted);

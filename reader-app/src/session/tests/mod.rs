@@ -110,7 +110,7 @@ fn to_capture(s: &mut Session) {
         vec![Effect::ReadFacePhoto]
     );
     let fx = s.handle(Event::FacePhotoRead(Ok(())));
-    assert!(matches!(fx[0], Effect::StartFaceCapture(_)));
+    assert!(matches!(fx[0], Effect::StartFaceCapture { .. }));
     assert_eq!(screen(s), Screen::FaceCapture);
 }
 
