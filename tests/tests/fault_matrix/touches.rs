@@ -17,8 +17,20 @@ pub(super) fn face_or_pin(t: &Touches) -> bool {
             return t.consent();
         }
         if screen == ui::Screen::MethodChoice && !t.d.shown("MethodChoiceScreen::face") {
-            *t.withdrawn.borrow_mut() = notices(t.d).contains(&ui::Notice::FaceUnavailable);
-            return t.click("MethodChoiceScreen::pin") && t.pin("1234") && t.consent();
+            let withdrawn = notices(t.d).contains(&ui::Notice::FaceUnavailable);
+            // The face path may have gone on meanwhile (a choice screen seen between two
+            // updates): then the patient consents instead of choosing the PIN.
+            let choice = t.until("MethodChoiceScreen::pin or consent", |d| {
+                d.screen() == ui::Screen::ConsentChoice || d.try_click("MethodChoiceScreen::pin")
+            });
+            if !choice {
+                return false;
+            }
+            if t.d.screen() == ui::Screen::ConsentChoice {
+                return t.consent();
+            }
+            *t.withdrawn.borrow_mut() = withdrawn;
+            return t.pin("1234") && t.consent();
         }
         assert!(Instant::now() < deadline, "face path stuck on {screen:?}");
         std::thread::sleep(POLL);
