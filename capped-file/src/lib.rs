@@ -19,7 +19,11 @@ pub enum Refusal {
 
 /// Checks, without opening it, that `path` is a regular file of at most `limit` bytes.
 pub fn check(path: &Path, limit: u64) -> Result<(), Refusal> {
-    let meta = std::fs::metadata(path)?;
+    admit(&std::fs::metadata(path)?, limit)
+}
+
+/// A regular file of at most `limit` bytes, by its metadata.
+fn admit(meta: &std::fs::Metadata, limit: u64) -> Result<(), Refusal> {
     if !meta.is_file() {
         return Err(Refusal::NotRegular);
     }
@@ -40,16 +44,7 @@ pub fn open(path: &Path, limit: u64) -> Result<File, Refusal> {
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
         .open(path)?;
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Err(Refusal::NotRegular);
-    }
-    if meta.len() > limit {
-        return Err(Refusal::TooLarge {
-            size: meta.len(),
-            limit,
-        });
-    }
+    admit(&file.metadata()?, limit)?;
     Ok(file)
 }
 
