@@ -383,10 +383,7 @@ impl Words {
 
     /// The name of the screen a staff call recorded by its identifier (`PinEntry`), or the
     /// identifier itself if it names no screen.
-    pub fn screen_named<'a>(&self, id: &'a str) -> &'a str
-    where
-        'static: 'a,
-    {
+    pub fn screen_named<'a>(&self, id: &'a str) -> &'a str {
         Screen::ALL
             .iter()
             .position(|s| format!("{s:?}") == id)
