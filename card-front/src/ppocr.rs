@@ -78,8 +78,16 @@ impl PpOcrRec {
             // the two cores.
             .with_intra_op_spinning(false)
             .map_err(failed)?
+            // Working tensors from the process's allocator, freed after each batch, not kept in
+            // an arena or a pre-planned pattern per input shape: lines come in many widths
+            // (README.md, "End-to-end figures").
+            .with_memory_pattern(false)
+            .map_err(failed)?
+            .with_execution_providers([ort::ep::CPU::default().with_arena_allocator(false).build()])
+            .map_err(failed)?
             .commit_from_memory(&bytes)
             .map_err(failed)?;
+        drop(bytes);
         let characters = session
             .metadata()
             .map_err(failed)?

@@ -168,6 +168,13 @@ impl OrtRuntime {
         self.threads
     }
 
+    /// Runs `load`, which builds sessions of other models in [`OrtRuntime::environment`] (the
+    /// card-front reader), with large freed blocks returned to the system as for the face
+    /// models, so that ONNX Runtime's temporary copies of the weights leave the heap.
+    pub fn loading<T>(&self, load: impl FnOnce() -> T) -> T {
+        large_allocations_returned(load)
+    }
+
     /// Builds a session from `model` after checking that its sha256 is `expected_sha256`
     /// (hex, case-insensitive).
     ///

@@ -2,11 +2,14 @@
 //! `KIOSK_BENCH_RUNS=N` runs per path, default 10): a scripted patient with no think time on
 //! the real path — the virtual card (`normal` profile) through the real pcscd + vpcd, the
 //! real card-front OCR on an image-folder card-front camera showing photos of that card's
-//! front (rendered before the clock starts, so the figures measure the kiosk, not the
-//! simulator), the real face pipeline on an image-folder camera showing the card holder
+//! front (rendered before the clock starts, by a child process, so that the figures measure
+//! the kiosk, not the simulator: its fonts once held 92 MB here), the real face pipeline on an image-folder camera showing the card holder
 //! (liveness off: still images), the real window on the headless backend, the file-drop
 //! sink. Times run from the card placed to the result file in the drop folder.
-//! Also: start-up to the ready (待機) screen, and the process's peak resident memory.
+//! Also: start-up to the ready (待機) screen, and the process's resident memory: after the
+//! harness's own set-up, at the ready screen and after each path, its peak, and the largest
+//! mappings at the end (`/proc/self/smaps`). With `MYNAKIOSK_LOG=mynakiosk::kiosk=debug` the
+//! kiosk also logs its resident memory after each start-up step.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -16,7 +19,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use common::{insert, remove, Driver};
-use mynakiosk::kiosk::Mode;
+use mynakiosk::kiosk::{memory, Mode};
 use mynakiosk_tests::pcscd;
 
 /// Card-front photos rendered for the card-front camera.
@@ -25,11 +28,25 @@ const CARD_FRONT_SEEDS: u64 = 4;
 /// Start of the kiosk, for the start-up figure.
 static STARTED: Mutex<Option<Instant>> = Mutex::new(None);
 
+/// The argument that makes this program render the card fronts into a folder and exit.
+const RENDER_FRONTS: &str = "--render-card-fronts-into";
+
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let [_, flag, dir] = &args[..] {
+        if flag == RENDER_FRONTS {
+            common::card_fronts(Path::new(dir), "normal", CARD_FRONT_SEEDS);
+            return;
+        }
+    }
+    if std::env::var_os("MYNAKIOSK_LOG").is_some() {
+        mynakiosk::logging::init();
+    }
+    memory_after("the harness's start");
     let _slots = pcscd::lock();
     let dir = tempfile::tempdir().unwrap();
     let holder = common::portraits(dir.path(), "holder", &["obama2.jpg", "obama3.jpg"]);
-    let fronts = common::card_fronts(dir.path(), "normal", CARD_FRONT_SEEDS);
+    let fronts = rendered_card_fronts(dir.path());
     let extra = format!(
         "[face]\nliveness = \"off\"\n[camera]\nsource = \"images\"\nfolder = \"{}\"\n\
          [card_front_camera]\nsource = \"images\"\nfolder = \"{}\"\n\
@@ -39,9 +56,29 @@ fn main() {
         pcscd::SLOT0_PORT
     );
     let config = common::config(dir.path(), &extra);
+    memory_after("the harness's set-up");
     *STARTED.lock().unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
     common::run_kiosk(&config, Mode::demo(), dir.path(), patients);
-    println!("peak resident memory (VmHWM): {}", peak_memory());
+    println!(
+        "peak resident memory (VmHWM): {} kB",
+        memory::status_kib("VmHWM")
+    );
+}
+
+/// The card fronts rendered by a child process of this program, so that the renderer's fonts
+/// and images are not counted in the kiosk's memory.
+fn rendered_card_fronts(dir: &Path) -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let status = std::process::Command::new(exe)
+        .arg(RENDER_FRONTS)
+        .arg(dir)
+        .status()
+        .unwrap();
+    assert!(
+        status.success(),
+        "rendering the card fronts failed: {status}"
+    );
+    dir.join("fronts")
 }
 
 fn patients(d: &Driver) {
@@ -54,6 +91,7 @@ fn patients(d: &Driver) {
         "start-up to the ready screen (window, models, pcscd, outbox, audit): {:.0} ms",
         started.elapsed().as_secs_f64() * 1e3
     );
+    memory_after("the ready screen");
     let runs: usize = std::env::var("KIOSK_BENCH_RUNS")
         .ok()
         .and_then(|n| n.parse().ok())
@@ -79,7 +117,9 @@ fn patients(d: &Driver) {
             remove(d, card);
         }
         report(path, &mut times);
+        memory_after(&format!("the {path} path"));
     }
+    largest_mappings(12);
 }
 
 /// Median, minimum, maximum and interquartile range of `times`.
@@ -99,14 +139,42 @@ fn report(path: &str, times: &mut [Duration]) {
     );
 }
 
-/// `VmHWM` (peak resident memory) of this process, from /proc.
-fn peak_memory() -> String {
-    std::fs::read_to_string(Path::new("/proc/self/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(|l| l["VmHWM:".len()..].trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into())
+/// Prints the resident memory now and its peak, all and anonymous, after `step`.
+fn memory_after(step: &str) {
+    println!(
+        "memory after {step}: VmRSS {} kB (anonymous {} kB, files {} kB), peak {} kB",
+        memory::status_kib("VmRSS"),
+        memory::status_kib("RssAnon"),
+        memory::status_kib("RssFile"),
+        memory::status_kib("VmHWM"),
+    );
+}
+
+/// Prints the `count` largest resident shares of the process by mapping (`/proc/self/smaps`):
+/// each mapped file, the heap, and the anonymous mappings (ONNX Runtime's and OpenCV's large
+/// buffers, thread stacks, glibc's per-thread heaps) summed.
+fn largest_mappings(count: usize) {
+    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap_or_default();
+    let mut resident = std::collections::BTreeMap::<String, u64>::new();
+    let mut name = String::new();
+    for line in smaps.lines() {
+        let mut fields = line.split_whitespace();
+        let first = fields.next().unwrap_or_default();
+        if first.contains('-') && first.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            name = match fields.nth(4) {
+                Some(path) => Path::new(path)
+                    .file_name()
+                    .map_or(path.to_string(), |f| f.to_string_lossy().into_owned()),
+                None => "anonymous".into(),
+            };
+        } else if first == "Rss:" {
+            let kib: u64 = fields.next().and_then(|v| v.parse().ok()).unwrap_or(0);
+            *resident.entry(name.clone()).or_default() += kib;
+        }
+    }
+    let mut largest: Vec<_> = resident.into_iter().collect();
+    largest.sort_by_key(|(_, kib)| std::cmp::Reverse(*kib));
+    for (name, kib) in largest.into_iter().take(count) {
+        println!("resident at the end: {kib:>7} kB {name}");
+    }
 }

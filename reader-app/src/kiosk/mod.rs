@@ -11,6 +11,7 @@ pub mod card_port;
 mod devices;
 pub mod face_port;
 pub mod health_probe;
+pub mod memory;
 mod metrics_server;
 pub mod ports;
 pub mod reception;
@@ -80,6 +81,8 @@ pub fn run(config: &Config, mode: Mode) -> anyhow::Result<()> {
 /// Runs the kiosk in `window` (made by the caller, e.g. a test on the headless backend)
 /// until the event loop ends.
 pub fn run_in(window: &ui::KioskWindow, config: &Config, mode: Mode) -> anyhow::Result<()> {
+    memory::limit_malloc_arenas();
+    memory::log_after("making the window");
     window.set_demo_mode(mode.is_demo());
     window.set_face_enabled(config.session.face_enabled);
 
@@ -138,12 +141,17 @@ pub fn run_in(window: &ui::KioskWindow, config: &Config, mode: Mode) -> anyhow::
         }
     })?;
 
+    memory::log_after("the audit log, hand-off, console and card monitor");
     let runtime = face_match::OrtRuntime::init(&config.face.onnx_runtime, config.face.threads)?;
+    memory::log_after("loading ONNX Runtime");
     let face = face_port(config, &mode, &runtime)?;
+    memory::log_after("loading the face models");
+    let card_front = card_front_port(config, &mode, &runtime)?;
+    memory::log_after("loading the card-front reader");
     let ports = Ports {
         card: Box::new(card_port::PcscCard::new(anchors.clone())),
         staff_card: Box::new(card_port::PcscCard::new(anchors)),
-        card_front: Box::new(card_front_port(config, &mode, &runtime)?),
+        card_front: Box::new(card_front),
         face: Arc::new(Mutex::new(Box::new(face))),
         hand_off: Box::new(hand_off),
         audit: Box::new(reception::AuditTrail(audit)),
@@ -153,6 +161,7 @@ pub fn run_in(window: &ui::KioskWindow, config: &Config, mode: Mode) -> anyhow::
     ports
         .voice
         .prerender(view::all_prompts(window, config.keypad.enabled));
+    memory::log_after("starting the voice");
     let view = window.as_weak();
     let session = Session::new(config.session_settings()).with_challenge_seed(random_seed()?);
     let pad = (config.session.shuffle_pin_pad, config.keypad.enabled);
@@ -260,7 +269,9 @@ fn card_front_port(
     let camera = config.card_front_camera.clone();
     let open = demo_camera.unwrap_or_else(|| Box::new(move || camera::open(&camera)));
     let enough = config.session.submit_policy().min_confidence;
-    let reader = card_front::CardFrontReader::new(runtime.environment(), &config.face.models_dir)?;
+    let reader = runtime.loading(|| {
+        card_front::CardFrontReader::new(runtime.environment(), &config.face.models_dir)
+    })?;
     Ok(card_front_port::OcrCardFront::new(reader, open, enough))
 }
 
