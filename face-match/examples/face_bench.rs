@@ -10,15 +10,17 @@
 //! Two ways of ours are timed: every frame on its own with the whole frame searched (as
 //! OpenCV does), and the live camera path, where each portrait is held for `SEQUENCE` frames
 //! and the detector follows the face (`FaceDetector::detect_tracked`). The OpenCV side needs
-//! the venv of `benches/requirements-opencv.txt`. The frames (public evaluation portraits, not
-//! patients) are written as PNG to a temporary folder for it.
+//! the venv of `benches/requirements-opencv.txt`; it runs in a child process whose rounds
+//! alternate with ours (ABBA), so both see the same load. The frames (public evaluation
+//! portraits, not patients) are written as PNG to a temporary folder for it.
 
 #[path = "../benches/support/mod.rs"]
 #[allow(dead_code)]
 mod support;
 
+use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use face_match::eval::ChipSimulator;
@@ -80,7 +82,7 @@ fn args() -> Args {
     args
 }
 
-/// Mean milliseconds per frame of detect, align and embed.
+/// Milliseconds per frame of detect, align and embed (sums until divided by the frames).
 #[derive(Debug, Default, Clone, Copy)]
 struct Stages {
     detect: f64,
@@ -92,105 +94,161 @@ impl Stages {
     fn total(self) -> f64 {
         self.detect + self.align + self.embed
     }
+
+    fn add(&mut self, other: Stages) {
+        self.detect += other.detect;
+        self.align += other.align;
+        self.embed += other.embed;
+    }
+
+    fn divided(self, by: f64) -> Stages {
+        Stages {
+            detect: self.detect / by,
+            align: self.align / by,
+            embed: self.embed / by,
+        }
+    }
 }
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// Our pipeline over every frame, `runs` times after one warm-up round, each portrait held for
-/// `held` frames; `detect` finds the faces of a frame given the portrait's track. The
-/// warm-up's embeddings (the last of each portrait) are returned for the score comparison.
+/// One round of our pipeline over every frame, each portrait held for `held` frames;
+/// `detect_faces` finds the faces of a frame given the portrait's track. Returns the mean
+/// milliseconds per frame and the last embedding of each portrait.
 fn ours(
     mut detect_faces: impl FnMut(&Frame, &mut FaceTrack) -> Vec<DetectedFace>,
     embedder: &mut FaceEmbedder,
     frames: &[(String, Frame)],
     held: usize,
-    runs: u32,
 ) -> (Stages, Vec<Embedding>) {
     let (mut detect, mut align, mut embed) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
     let mut embeddings = Vec::new();
-    for run in 0..=runs {
-        for (name, frame) in frames {
-            let mut track = FaceTrack::new();
-            for _ in 0..held {
-                let started = Instant::now();
-                let faces = detect_faces(frame, &mut track);
-                let detected = Instant::now();
-                let face = faces
-                    .iter()
-                    .max_by(|a, b| a.bbox.2.total_cmp(&b.bbox.2))
-                    .unwrap_or_else(|| panic!("no face in {name}"));
-                let crop = align_face(frame, face).unwrap_or_else(|e| panic!("{e}"));
-                let aligned = Instant::now();
-                let embedding = embedder.embed(&crop).unwrap_or_else(|e| panic!("{e}"));
-                let embedded = Instant::now();
-                if run == 0 {
-                    embeddings.push(embedding);
-                    continue;
-                }
-                detect += detected - started;
-                align += aligned - detected;
-                embed += embedded - aligned;
-            }
-            if run == 0 {
-                embeddings.drain(embeddings.len() - held..embeddings.len() - 1);
-            }
+    for (name, frame) in frames {
+        let mut track = FaceTrack::new();
+        let mut last = None;
+        for _ in 0..held {
+            let started = Instant::now();
+            let faces = detect_faces(frame, &mut track);
+            let detected = Instant::now();
+            let face = faces
+                .iter()
+                .max_by(|a, b| a.bbox.2.total_cmp(&b.bbox.2))
+                .unwrap_or_else(|| panic!("no face in {name}"));
+            let crop = align_face(frame, face).unwrap_or_else(|e| panic!("{e}"));
+            let aligned = Instant::now();
+            last = Some(embedder.embed(&crop).unwrap_or_else(|e| panic!("{e}")));
+            let embedded = Instant::now();
+            detect += detected - started;
+            align += aligned - detected;
+            embed += embedded - aligned;
         }
+        embeddings.extend(last);
     }
-    let count = f64::from(runs) * (frames.len() * held) as f64;
     let stages = Stages {
-        detect: ms(detect) / count,
-        align: ms(align) / count,
-        embed: ms(embed) / count,
+        detect: ms(detect),
+        align: ms(align),
+        embed: ms(embed),
     };
-    (stages, embeddings)
+    (stages.divided((frames.len() * held) as f64), embeddings)
 }
 
-/// OpenCV's pipeline on the same frames through `benches/opencv_reference.py`.
-fn theirs(python: &PathBuf, frames: &[(String, Frame)], args: &Args) -> (Stages, Vec<f64>, String) {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let mut paths = Vec::new();
-    for (i, (_, frame)) in frames.iter().enumerate() {
-        let path = dir.path().join(format!("frame{i}.png"));
-        let mat = frame.as_mat().unwrap_or_else(|e| panic!("{e}"));
-        imgcodecs::imwrite(&path, &mat, &Vector::new()).unwrap_or_else(|e| panic!("{e}"));
-        paths.push(path);
+/// OpenCV's pipeline on the same frames, in a Python child (`benches/opencv_reference.py`)
+/// that runs one round whenever asked, so that its rounds alternate with ours.
+struct OpenCv {
+    child: Child,
+    answers: BufReader<ChildStdout>,
+    version: String,
+    /// Cosine of the first frame's face against every frame's face.
+    scores: Vec<f64>,
+    _frames: tempfile::TempDir,
+}
+
+impl OpenCv {
+    /// Writes the frames as PNG, starts the child and waits for its warm-up round.
+    fn start(python: &PathBuf, frames: &[(String, Frame)], threads: usize) -> Self {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut paths = Vec::new();
+        for (i, (_, frame)) in frames.iter().enumerate() {
+            let path = dir.path().join(format!("frame{i}.png"));
+            let mat = frame.as_mat().unwrap_or_else(|e| panic!("{e}"));
+            imgcodecs::imwrite(&path, &mat, &Vector::new()).unwrap_or_else(|e| panic!("{e}"));
+            paths.push(path);
+        }
+        let script =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/opencv_reference.py");
+        let models = support::configured("MYNAKIOSK_MODELS_DIR");
+        let mut child = Command::new(python)
+            .arg(script)
+            .arg(models.join(YUNET_2023MAR_FILE))
+            .arg(models.join(SFACE_2021DEC_FILE))
+            .arg(threads.to_string())
+            .args(&paths)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", python.display()));
+        let answers = BufReader::new(child.stdout.take().unwrap_or_else(|| panic!("no stdout")));
+        let mut opencv = Self {
+            child,
+            answers,
+            version: String::new(),
+            scores: Vec::new(),
+            _frames: dir,
+        };
+        let json = opencv.answer();
+        opencv.version = json["opencv"].as_str().unwrap_or("?").to_string();
+        opencv.scores = json["scores"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|v| v.as_f64()).collect())
+            .unwrap_or_default();
+        opencv
     }
-    let script =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/opencv_reference.py");
-    let models = support::configured("MYNAKIOSK_MODELS_DIR");
-    let output = Command::new(python)
-        .arg(script)
-        .arg(models.join(YUNET_2023MAR_FILE))
-        .arg(models.join(SFACE_2021DEC_FILE))
-        .arg(args.threads.to_string())
-        .arg(args.runs.to_string())
-        .args(&paths)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", python.display()));
-    assert!(
-        output.status.success(),
-        "OpenCV reference failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let json: serde_json::Value =
-        serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}"));
-    let number = |key: &str| json[key].as_f64().unwrap_or(f64::NAN);
-    let stages = Stages {
-        detect: number("detect"),
-        align: number("align"),
-        embed: number("embed"),
-    };
-    let scores = json["scores"]
-        .as_array()
-        .map(|a| a.iter().filter_map(|v| v.as_f64()).collect())
-        .unwrap_or_default();
-    (
-        stages,
-        scores,
-        json["opencv"].as_str().unwrap_or("?").to_string(),
-    )
+
+    /// The child's next JSON line.
+    fn answer(&mut self) -> serde_json::Value {
+        let mut line = String::new();
+        self.answers
+            .read_line(&mut line)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!line.is_empty(), "the OpenCV reference ended early");
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"))
+    }
+
+    /// One timed round of OpenCV's pipeline: mean milliseconds per frame.
+    fn round(&mut self) -> Stages {
+        let stdin = self
+            .child
+            .stdin
+            .as_mut()
+            .unwrap_or_else(|| panic!("no stdin"));
+        writeln!(stdin, "round").unwrap_or_else(|e| panic!("{e}"));
+        let json = self.answer();
+        let number = |key: &str| json[key].as_f64().unwrap_or(f64::NAN);
+        Stages {
+            detect: number("detect"),
+            align: number("align"),
+            embed: number("embed"),
+        }
+    }
+}
+
+impl Drop for OpenCv {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+/// The system's load averages over 1, 5 and 15 minutes.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `field` of /proc/self/status (`VmRSS`: resident memory now, `VmHWM`: its peak).
@@ -291,12 +349,13 @@ fn main() {
     memory_after("start");
     let runtime = support::runtime(args.threads).with_tuning(args.tuning);
     memory_after("loading ONNX Runtime");
-    let frames = support::portrait_frames();
-    memory_after("decoding the frames");
+    // The models first, then the frames, as in the kiosk: models at start, frames later.
     let mut detector = support::detector(&runtime);
     memory_after("loading YuNet");
     let mut embedder = support::embedder(&runtime);
     memory_after("loading SFace");
+    let frames = support::portrait_frames();
+    memory_after("decoding the frames");
     println!(
         "mynakiosk: {} frames 640×480, {} runs, {} threads, {:?}",
         frames.len(),
@@ -304,25 +363,51 @@ fn main() {
         args.threads,
         args.tuning
     );
-    let (stages, embeddings) = ours(
-        |frame, _| detector.detect(frame).unwrap_or_else(|e| panic!("{e}")),
-        &mut embedder,
-        &frames,
-        1,
-        args.runs,
-    );
+    let mut opencv = args
+        .opencv_python
+        .as_ref()
+        .map(|python| OpenCv::start(python, &frames, args.threads));
+    println!("load average before the rounds: {}", load_average());
+    let whole_frame = |detector: &mut FaceDetector, embedder: &mut FaceEmbedder| {
+        ours(
+            |frame, _| detector.detect(frame).unwrap_or_else(|e| panic!("{e}")),
+            embedder,
+            &frames,
+            1,
+        )
+    };
+    let live_path = |detector: &mut FaceDetector, embedder: &mut FaceEmbedder| {
+        ours(
+            |frame, track| {
+                detector
+                    .detect_tracked(frame, track)
+                    .unwrap_or_else(|e| panic!("{e}"))
+            },
+            embedder,
+            &frames,
+            SEQUENCE,
+        )
+    };
+    // A warm-up round of each, then the timed rounds, ours and OpenCV's in turn (ABBA), so
+    // that a change of the machine's load weighs on both sides alike.
+    let (_, embeddings) = whole_frame(&mut detector, &mut embedder);
+    let (_, live_embeddings) = live_path(&mut detector, &mut embedder);
+    let (mut stages, mut live, mut cv) = (Stages::default(), Stages::default(), Stages::default());
+    for run in 0..args.runs {
+        let opencv_first = run % 2 == 1;
+        if opencv_first {
+            cv.add(opencv.as_mut().map(OpenCv::round).unwrap_or_default());
+        }
+        stages.add(whole_frame(&mut detector, &mut embedder).0);
+        live.add(live_path(&mut detector, &mut embedder).0);
+        if !opencv_first {
+            cv.add(opencv.as_mut().map(OpenCv::round).unwrap_or_default());
+        }
+    }
+    let runs = f64::from(args.runs);
+    let (stages, live, cv) = (stages.divided(runs), live.divided(runs), cv.divided(runs));
+    println!("load average after the rounds: {}", load_average());
     print_stages("mynakiosk, whole frame   ", stages);
-    let (live, live_embeddings) = ours(
-        |frame, track| {
-            detector
-                .detect_tracked(frame, track)
-                .unwrap_or_else(|e| panic!("{e}"))
-        },
-        &mut embedder,
-        &frames,
-        SEQUENCE,
-        args.runs,
-    );
     print_stages(
         &format!("mynakiosk, live ({SEQUENCE} frames each, face followed)"),
         live,
@@ -333,6 +418,32 @@ fn main() {
         .map(|(a, b)| a.cosine(b))
         .fold(1.0f32, f32::min);
     println!("live vs whole frame: lowest cosine of the same portrait's embeddings {agreement:.4}");
+    if let Some(opencv) = &opencv {
+        print_stages(
+            &format!(
+                "OpenCV {} FaceDetectorYN+FaceRecognizerSF (rounds alternated with ours)",
+                opencv.version
+            ),
+            cv,
+        );
+        for (label, ours) in [("whole frame", stages), ("live", live)] {
+            println!(
+                "ratio mynakiosk {label} / OpenCV: detect {:.2}, embed {:.2}, total {:.2}",
+                ours.detect / cv.detect,
+                ours.embed / cv.embed,
+                ours.total() / cv.total()
+            );
+        }
+        let worst = embeddings
+            .iter()
+            .zip(&opencv.scores)
+            .map(|(e, &s)| (f64::from(embeddings[0].cosine(e)) - s).abs())
+            .fold(0.0, f64::max);
+        println!(
+            "score agreement: largest |cosine ours − cosine OpenCV| over the frames {worst:.4}"
+        );
+    }
+    drop(opencv);
     memory_after("timing ours");
 
     let chip = chip_photo(&frames);
@@ -368,28 +479,5 @@ fn main() {
     );
 
     memory_after("the chip decisions");
-    if let Some(python) = &args.opencv_python {
-        let (cv, scores, version) = theirs(python, &frames, &args);
-        print_stages(
-            &format!("OpenCV {version} FaceDetectorYN+FaceRecognizerSF"),
-            cv,
-        );
-        for (label, ours) in [("whole frame", stages), ("live", live)] {
-            println!(
-                "ratio mynakiosk {label} / OpenCV: detect {:.2}, embed {:.2}, total {:.2}",
-                ours.detect / cv.detect,
-                ours.embed / cv.embed,
-                ours.total() / cv.total()
-            );
-        }
-        let worst = embeddings
-            .iter()
-            .zip(&scores)
-            .map(|(e, &s)| (f64::from(embeddings[0].cosine(e)) - s).abs())
-            .fold(0.0, f64::max);
-        println!(
-            "score agreement: largest |cosine ours − cosine OpenCV| over the frames {worst:.4}"
-        );
-    }
     println!("peak memory (VmHWM): {}", memory("VmHWM"));
 }
