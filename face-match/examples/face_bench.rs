@@ -4,7 +4,7 @@
 //! ```sh
 //! cargo run --release -p face-match --example face_bench -- [--runs N] [--threads T] \
 //!     [--opt off|basic|extended|all] [--arena on|off] [--mem-pattern on|off] \
-//!     [--prepacking on|off] \
+//!     [--prepacking on|off] [--spinning on|off] \
 //!     [--opencv .cache/bench-venv/bin/python]
 //! ```
 //! Two ways of ours are timed: every frame on its own with the whole frame searched (as
@@ -75,6 +75,7 @@ fn args() -> Args {
             "--arena" => args.tuning.cpu_arena = on_off(&value()),
             "--mem-pattern" => args.tuning.memory_pattern = on_off(&value()),
             "--prepacking" => args.tuning.prepacking = on_off(&value()),
+            "--spinning" => args.tuning.spinning = on_off(&value()),
             "--opencv" => args.opencv_python = Some(PathBuf::from(value())),
             other => panic!("unknown argument {other}"),
         }

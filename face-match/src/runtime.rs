@@ -65,6 +65,10 @@ pub struct SessionTuning {
     pub memory_pattern: bool,
     /// Weights re-laid out once for the CPU kernels at load, beside the originals.
     pub prepacking: bool,
+    /// Idle intra-op threads spin between a run's operators instead of sleeping. Off: on a
+    /// small kiosk CPU shared with the camera and the UI, spinning costs more than it saves
+    /// (`face_bench --spinning on`, face-match/README.md).
+    pub spinning: bool,
 }
 
 impl Default for SessionTuning {
@@ -74,6 +78,7 @@ impl Default for SessionTuning {
             cpu_arena: true,
             memory_pattern: false,
             prepacking: false,
+            spinning: false,
         }
     }
 }
@@ -197,9 +202,7 @@ impl OrtRuntime {
             .map_err(|e| invalid(e.to_string()))?
             .with_intra_threads(self.threads)
             .map_err(|e| invalid(e.to_string()))?
-            // Idle worker threads sleep instead of spinning: on a small kiosk CPU shared with
-            // the camera and the UI, spinning costs more than it saves.
-            .with_intra_op_spinning(false)
+            .with_intra_op_spinning(self.tuning.spinning)
             .map_err(|e| invalid(e.to_string()))?
             .with_optimization_level(self.tuning.optimisation.level())
             .map_err(|e| invalid(e.to_string()))?
@@ -288,12 +291,14 @@ fn register_shared_arena(env: &Environment) -> Result<(), String> {
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 const LOADING_MMAP_THRESHOLD: libc::c_int = 256 * 1024;
 
-/// The size afterwards: the ceiling of glibc's own moving threshold, so that buffers of a
-/// camera frame's size are reused from the heap. Mapping inference's working buffers anew on
-/// every run, as with the loading threshold and no arena, made a whole-frame detection two to
-/// four times slower.
+/// The size afterwards: 4 MiB, so that a 640×480 camera frame and YuNet's input for it (3.7
+/// MB) are reused from the heap, while larger blocks (the card-front camera's 1920×1080 frames,
+/// full-size photos) go back to the system when freed instead of staying scattered in it
+/// (kiosk_e2e after the face path 240 → 234 MB against glibc's ceiling of 32 MiB). Mapping
+/// inference's working buffers anew on every run, as with the loading threshold and no arena,
+/// made a whole-frame detection two to four times slower.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-const RUNNING_MMAP_THRESHOLD: libc::c_int = 32 * 1024 * 1024;
+const RUNNING_MMAP_THRESHOLD: libc::c_int = 4 * 1024 * 1024;
 
 /// Runs `load` with glibc's allocator returning large freed blocks to the system.
 fn large_allocations_returned<T>(load: impl FnOnce() -> T) -> T {

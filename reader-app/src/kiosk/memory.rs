@@ -36,6 +36,17 @@ pub fn limit_malloc_arenas() {
     }
 }
 
+/// Gives the memory freed in glibc's heaps back to the system (`malloc_trim`), once a
+/// session's biometric data is discarded: the next session then starts from what the kiosk
+/// holds, not from what the last one left scattered in the heaps.
+pub fn return_freed() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory of the allocator's own heaps.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// Logs (at debug) the resident memory once the start-up step `step` is done.
 pub fn log_after(step: &str) {
     tracing::debug!(

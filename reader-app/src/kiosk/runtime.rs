@@ -238,6 +238,7 @@ impl Runtime {
                 self.stop_capture();
                 lock(&self.ports.face).discard();
                 clear_preview(ui);
+                super::memory::return_freed();
             }
             Effect::VerifyPin(pin) => {
                 return Some(Event::PinVerified(settle(last, p.card.verify_pin(&pin))))
