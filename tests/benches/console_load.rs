@@ -107,7 +107,7 @@ fn blocks(d: &Driver) {
         .and_then(|n| n.parse().ok())
         .unwrap_or(10.0);
     let budget = Duration::from_secs_f64(minutes * 60.0);
-    println!("load average before: {}", load_average());
+    println!("load average before: {}", mynakiosk_tests::load_average());
     let mut tally = Tally::default();
     let mut loaded = Duration::ZERO;
     let mut delivered = 0;
@@ -134,7 +134,7 @@ fn blocks(d: &Driver) {
         drop(load);
         block += 1;
     }
-    println!("load average after: {}", load_average());
+    println!("load average after: {}", mynakiosk_tests::load_average());
     report(&mut tally);
 }
 
@@ -263,15 +263,6 @@ fn status_field(name: &str) -> u64 {
         .find_map(|l| l.strip_prefix(name))
         .and_then(|v| v.trim().trim_end_matches(" kB").parse().ok())
         .unwrap_or(0)
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .unwrap_or_default()
-        .split_whitespace()
-        .take(3)
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn report(tally: &mut Tally) {

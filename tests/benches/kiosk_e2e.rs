@@ -6,9 +6,9 @@
 //! the kiosk, not the simulator: its fonts once held 92 MB here), the real face pipeline on an image-folder camera showing the card holder
 //! (liveness off: still images), the real window on the headless backend, the file-drop
 //! sink. Times run from the card placed to the result file in the drop folder.
-//! Also: start-up to the ready (待機) screen, and the process's resident memory: after the
-//! harness's own set-up, at the ready screen and after each path, its peak, and the largest
-//! mappings at the end (`/proc/self/smaps`). With `MYNAKIOSK_LOG=mynakiosk::kiosk=debug` the
+//! Also: the load average before and after, start-up to the ready (待機) screen, and the
+//! process's resident memory: after the harness's own set-up, at the ready screen and after
+//! each path, its peak, and the largest mappings at the end (`/proc/self/smaps`). With `MYNAKIOSK_LOG=mynakiosk::kiosk=debug` the
 //! kiosk also logs its resident memory after each start-up step.
 
 #[path = "../tests/common/mod.rs"]
@@ -43,6 +43,7 @@ fn main() {
         mynakiosk::logging::init();
     }
     memory_after("the harness's start");
+    println!("load average before: {}", mynakiosk_tests::load_average());
     let _slots = pcscd::lock();
     let dir = tempfile::tempdir().unwrap();
     let holder = common::portraits(dir.path(), "holder", &["obama2.jpg", "obama3.jpg"]);
@@ -63,6 +64,7 @@ fn main() {
         "peak resident memory (VmHWM): {} kB",
         memory::status_kib("VmHWM")
     );
+    println!("load average after: {}", mynakiosk_tests::load_average());
 }
 
 /// The card fronts rendered by a child process of this program, so that the renderer's fonts

@@ -218,6 +218,17 @@ pub fn self_signed_certificate(cert: &std::path::Path, key: &std::path::Path) {
 
 pub mod private_pcscd;
 
+/// The system's load averages over 1, 5 and 15 minutes, for benchmarks to print beside their
+/// figures.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 pub mod binary {
     //! The `mynakiosk` binary built by `cargo test --workspace`, run as a child process.
 
