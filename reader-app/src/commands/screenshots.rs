@@ -171,6 +171,11 @@ fn snapshot(
     ui::snapshot::render_png(path, width, height, |w| {
         w.set_reader_name("Virtual PCD 00 00".into());
         w.set_keypad_hints(keypad);
+        let config = crate::config::Config::default();
+        w.set_face_guide(crate::kiosk::face_guide::face_guide(
+            &config.camera,
+            &config.face.quality,
+        ));
         crate::kiosk::view::apply(w, view);
     })?;
     println!("{}", path.display());

@@ -9,6 +9,7 @@ pub mod camera;
 pub mod card_front_port;
 pub mod card_port;
 mod devices;
+pub mod face_guide;
 pub mod face_port;
 pub mod health_probe;
 mod metrics_server;
@@ -82,6 +83,7 @@ pub fn run(config: &Config, mode: Mode) -> anyhow::Result<()> {
 pub fn run_in(window: &ui::KioskWindow, config: &Config, mode: Mode) -> anyhow::Result<()> {
     window.set_demo_mode(mode.is_demo());
     window.set_face_enabled(config.session.face_enabled);
+    window.set_face_guide(face_guide::face_guide(&config.camera, &config.face.quality));
 
     let reader_filter = match mode {
         #[cfg(feature = "demo")]
