@@ -181,18 +181,34 @@ pub fn prompt_text(
         Prompt::Help => vec![keys.invoke_help().to_string()],
         Prompt::Assisted(on) => vec![keys.invoke_assisted(on).to_string()],
     };
-    let stop = if matches!(lang, Lang::Ja | Lang::ZhHans) {
-        "。"
-    } else {
-        ". "
-    };
-    let parts: Vec<&str> = parts
-        .iter()
-        .map(|p| p.trim_end_matches(['。', '.']))
-        .filter(|p| !p.is_empty())
-        .collect();
+    let wide = matches!(lang, Lang::Ja | Lang::ZhHans);
     // The screen's texts keep their phrases whole with word joiners; the voice gets plain words.
-    Some(parts.join(stop).replace(ui::phrases::WORD_JOINER, ""))
+    let mut said: Vec<String> = Vec::new();
+    for part in &parts {
+        let part = part
+            .replace(ui::phrases::WORD_JOINER, "")
+            .trim_end_matches(['。', '.'])
+            .to_owned();
+        // A notice that says what the prompt says (係員が参ります) is said once.
+        if !part.is_empty() && !said.contains(&part) {
+            said.push(part);
+        }
+    }
+    let mut text = String::new();
+    for part in said {
+        if !text.is_empty() {
+            // A question or exclamation mark ends its sentence already.
+            let ended = text.ends_with(['?', '？', '!', '！']);
+            text += match (ended, wide) {
+                (true, true) => "",
+                (true, false) => " ",
+                (false, true) => "。",
+                (false, false) => ". ",
+            };
+        }
+        text += &part;
+    }
+    Some(text)
 }
 
 /// Every fixed prompt in every language, to render ahead of time (the error and result

@@ -69,6 +69,20 @@ impl Walk<'_> {
         if chosen && said.chars().any(|c| foreign(self.lang, c)) {
             self.fault(format!("said in another language: {said}"));
         }
+        if ["?.", "?。", "？。", "？."]
+            .iter()
+            .any(|m| said.contains(m))
+        {
+            self.fault(format!("a question mark and a stop: {said}"));
+        }
+        let sentences: Vec<&str> = said
+            .split(['。', '.'])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
+        if (1..sentences.len()).any(|i| sentences[..i].contains(&sentences[i])) {
+            self.fault(format!("a sentence said twice: {said}"));
+        }
     }
 
     fn check_notices(&self, v: &View) {
