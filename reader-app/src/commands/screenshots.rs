@@ -95,8 +95,13 @@ pub fn file_name(screen: Screen, lang: Lang) -> String {
 /// A small panel, where the notices make the content scroll.
 pub const SMALL: (u32, u32) = (800, 480);
 
-/// Japanese screens with notices, also shown at [`SMALL`].
-const SMALL_SCREENS: [Screen; 3] = [Screen::MethodChoice, Screen::PinEntry, Screen::Error];
+/// Japanese screens with notices, and the face screen's oval, also shown at [`SMALL`].
+const SMALL_SCREENS: [Screen; 4] = [
+    Screen::MethodChoice,
+    Screen::FaceCapture,
+    Screen::PinEntry,
+    Screen::Error,
+];
 
 /// Renders every screen in each language into `outdir`, the Japanese screens with notices
 /// at 800×480 (e.g. `pin-entry.ja.800x480.png`), and Japanese screens with the keypad bar.
