@@ -165,6 +165,11 @@ pub fn prompt_text(
             texts.invoke_next_step(w.get_answer()).to_string(),
             texts.invoke_prompt(ui::Screen::Result).to_string(),
         ],
+        Prompt::Screen(Screen::MethodChoice) => {
+            let (face, pin) = (w.get_face_available(), w.get_pin_available());
+            let choice = texts.invoke_method_choice(face, pin).to_string();
+            [notices(), vec![choice, hint(Screen::MethodChoice)]].concat()
+        }
         Prompt::Screen(s) => [
             notices(),
             vec![texts.invoke_prompt(screen(s)).to_string(), hint(s)],

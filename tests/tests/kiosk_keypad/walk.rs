@@ -65,7 +65,19 @@ impl Walk<'_> {
         if WAITING_FOR_THE_PATIENT.contains(&screen) && hint.is_empty() {
             self.fault("no keypad action shown".into());
         }
+        let nothing_to_choose = screen == ui::Screen::MethodChoice
+            && !k.window.get_face_available()
+            && !k.window.get_pin_available();
+        let asked_to_choose = plain(&k.window.global::<ui::Texts>().invoke_prompt(screen));
+        if nothing_to_choose && shown_texts(&k.window).contains(&asked_to_choose) {
+            self.fault(format!(
+                "asked to choose with nothing to choose: {asked_to_choose}"
+            ));
+        }
         let said = k.record.borrow().words.last().cloned().unwrap_or_default();
+        if nothing_to_choose && said.contains(&asked_to_choose) {
+            self.fault(format!("said to choose with nothing to choose: {said}"));
+        }
         if chosen && said.chars().any(|c| foreign(self.lang, c)) {
             self.fault(format!("said in another language: {said}"));
         }
