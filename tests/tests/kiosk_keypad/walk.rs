@@ -328,6 +328,22 @@ fn a_keypad_patient_walks_every_flow_in_each_language_without_a_contradiction() 
             walk(&w);
             w.look();
             read += w.read.get();
+            // A fact about the card (the images deleted) is said once, on the screen that
+            // first shows it; later screens show it without saying it again.
+            view::select_language(lang);
+            let texts = k.window.global::<ui::Texts>();
+            let deleted = plain(&texts.invoke_notice(ui::Notice::ImagesDeleted, 0));
+            let deleted = deleted.trim_end_matches(['。', '.']);
+            let times = k
+                .record
+                .borrow()
+                .words
+                .iter()
+                .filter(|w| w.contains(deleted))
+                .count();
+            if times > 1 {
+                faults.push(format!("{lang:?} {flow}: {deleted:?} said {times} times"));
+            }
             faults.extend(w.faults.into_inner());
             if k.record.borrow().log.contains("Digit(") {
                 k.assert_no_pin_leaked();
