@@ -170,6 +170,26 @@ struct Checker {
 }
 
 impl Checker {
+    fn new() -> Self {
+        Self {
+            fonts: FontContext::new(),
+            layouts: LayoutContext::new(),
+            problems: BTreeSet::new(),
+            laid_out: 0,
+        }
+    }
+
+    /// Fails naming every bad line break found.
+    fn assert_no_problems(self) {
+        let problems = self.problems;
+        assert!(
+            problems.is_empty(),
+            "{} bad line breaks:\n{}",
+            problems.len(),
+            problems.into_iter().collect::<Vec<_>>().join("\n")
+        );
+    }
+
     fn check(&mut self, lang: &str, text: &str, style: &Style, at: &str) {
         let lines = lines(&mut self.fonts, &mut self.layouts, text, style);
         self.laid_out += 1;
@@ -184,12 +204,7 @@ impl Checker {
 fn no_text_breaks_inside_a_phrase_or_against_kinsoku_at_any_size() {
     let k = kiosk();
     let mut on_screens = 0;
-    let mut checker = Checker {
-        fonts: FontContext::new(),
-        layouts: LayoutContext::new(),
-        problems: BTreeSet::new(),
-        laid_out: 0,
-    };
+    let mut checker = Checker::new();
     for lang in LANGUAGES {
         let texts = texts(lang);
         assert!(texts.len() > 100, "{lang}: only {} texts", texts.len());
@@ -245,13 +260,7 @@ fn no_text_breaks_inside_a_phrase_or_against_kinsoku_at_any_size() {
         on_screens > passes * SCREENS.len(),
         "{on_screens} on-screen texts"
     );
-    let problems = checker.problems;
-    assert!(
-        problems.is_empty(),
-        "{} bad line breaks:\n{}",
-        problems.len(),
-        problems.into_iter().collect::<Vec<_>>().join("\n")
-    );
+    checker.assert_no_problems();
 }
 
 /// Keys the hints can name, first of each binding (enter, back, cancel, call staff, repeat,
@@ -267,12 +276,7 @@ const KEY_MAPS: [[&str; 6]; 2] = [
 fn keypad_hints_with_the_key_names_break_between_phrases_at_any_size() {
     let k = kiosk();
     k.set_keypad_hints(true);
-    let mut checker = Checker {
-        fonts: FontContext::new(),
-        layouts: LayoutContext::new(),
-        problems: BTreeSet::new(),
-        laid_out: 0,
-    };
+    let mut checker = Checker::new();
     let mut named = BTreeSet::new();
     for lang in LANGUAGES {
         slint::select_bundled_translation(lang).unwrap();
@@ -334,13 +338,7 @@ fn keypad_hints_with_the_key_names_break_between_phrases_at_any_size() {
         "only {} hints",
         named.len()
     );
-    let problems = checker.problems;
-    assert!(
-        problems.is_empty(),
-        "{} bad line breaks:\n{}",
-        problems.len(),
-        problems.into_iter().collect::<Vec<_>>().join("\n")
-    );
+    checker.assert_no_problems();
 }
 
 #[test]
