@@ -122,6 +122,18 @@ pub fn run(outdir: &Path) -> anyhow::Result<()> {
         let name = file_name(screen, Lang::Ja).replace(".png", &format!("{}.png", small_suffix()));
         render(outdir, name, screen, Lang::Ja, SMALL)?;
     }
+    // No method left (the PIN unusable, face failed): what happened, and staff, not a choice.
+    let mut stuck = sample(Screen::MethodChoice, Lang::Ja);
+    (stuck.face_available, stuck.pin_available, stuck.pin_retries) = (false, false, None);
+    stuck.notices = vec![
+        Notice::ImagesDeleted,
+        Notice::FaceFailed,
+        Notice::PinUnusable,
+        Notice::CallStaff,
+    ];
+    let name = file_name(Screen::MethodChoice, Lang::Ja)
+        .replace(".png", &format!(".no-method{}.png", small_suffix()));
+    snapshot(&outdir.join(name), SMALL, &stuck, false)?;
     for (screen, assisted) in KEYPAD_SCREENS {
         let look = if assisted { "assisted" } else { "keypad" };
         let mut view = sample(screen, Lang::Ja);

@@ -74,6 +74,11 @@ impl Walk<'_> {
                 "asked to choose with nothing to choose: {asked_to_choose}"
             ));
         }
+        let proxy = ElementHandle::find_by_element_id(&k.window, "MethodChoiceScreen::proxy");
+        if screen == ui::Screen::MethodChoice && !k.window.get_pin_available() && proxy.count() > 0
+        {
+            self.fault("代理 (PIN only) offered without a usable PIN".into());
+        }
         let said = k.record.borrow().words.last().cloned().unwrap_or_default();
         if nothing_to_choose && said.contains(&asked_to_choose) {
             self.fault(format!("said to choose with nothing to choose: {said}"));
