@@ -73,6 +73,16 @@ fn holder_matches(d: &Driver, profile: &str, delivered: usize) {
     let card = insert(profile);
     d.wait_for(ui::Screen::MethodChoice);
     d.click("MethodChoiceScreen::face");
+    // Until the consent, each look at the window (screen and buttons read in one go) never
+    // finds the method choice without its face button.
+    d.wait_until("the consent", |d| {
+        let (screen, face) = d.screen_showing("MethodChoiceScreen::face");
+        assert!(
+            screen != ui::Screen::MethodChoice || face,
+            "{profile}: 方法選択 without face on a matching face path"
+        );
+        screen == ui::Screen::ConsentChoice
+    });
     d.consent_all();
     let result = d.wait_for_delivery(delivered);
     assert_eq!(result["method"], "face");
@@ -122,9 +132,24 @@ fn last_tries_are_never_spent(d: &Driver) {
     assert_eq!(pin_b_tries(&card), Some(2));
 }
 
-/// Waits until the method choice is back without the face button.
+/// Waits until the method choice is back without the face button. Each wait covers one stage
+/// of the face path (the card front, each capture attempt), so a slow machine is not taken for
+/// a stuck kiosk.
 fn wait_for_face_withdrawn(d: &Driver) {
-    d.wait_until("face withdrawn", |d| {
-        d.screen() == ui::Screen::MethodChoice && !d.shown("MethodChoiceScreen::face")
-    });
+    let stage = |d: &Driver| d.on_ui(|w| (w.get_screen(), w.get_attempt()));
+    let withdrawn = std::cell::Cell::new(false);
+    // Preparing, three attempts, comparing: a few stages at most.
+    for _ in 0..10 {
+        let at = stage(d);
+        d.wait_until("face withdrawn or the face path's next stage", |d| {
+            withdrawn.set(
+                d.screen_showing("MethodChoiceScreen::face") == (ui::Screen::MethodChoice, false),
+            );
+            withdrawn.get() || stage(d) != at
+        });
+        if withdrawn.get() {
+            return;
+        }
+    }
+    panic!("the face path went on without withdrawing face");
 }

@@ -21,6 +21,8 @@ const PIN: &str = "9786";
 #[derive(Default)]
 struct Record {
     effects: Vec<Effect>,
+    /// Every view shown, in order.
+    views: Vec<View>,
     said: Vec<Prompt>,
     words: Vec<String>,
     /// What the runtime logs at debug level: each event and effect.
@@ -40,7 +42,10 @@ fn dispatch(w: &ui::KioskWindow, s: &RefCell<Session>, r: &RefCell<Record>, even
         let mut r = r.borrow_mut();
         r.log += &format!("{effect:?}\n");
         match effect {
-            Effect::Show(v) => view::apply(w, &v),
+            Effect::Show(v) => {
+                view::apply(w, &v);
+                r.views.push(v);
+            }
             Effect::Speak(p, lang) => {
                 r.said.push(p);
                 r.words.extend(view::prompt_text(w, p, lang, true));
@@ -198,6 +203,8 @@ impl Kiosk {
 }
 
 use Prompt::Screen as On;
+
+mod walk;
 
 #[test]
 fn pin_success_with_keys_only() {

@@ -12,7 +12,7 @@ use parley::style::{FontFamily, FontFamilyName, FontWeight, OverflowWrap, WordBr
 use parley::{FontContext, LayoutContext, StyleProperty};
 use slint::{ComponentHandle, LogicalSize};
 use ui::phrases::{keep_phrases, phrase_starts, WORD_JOINER};
-use ui::{KioskWindow, Theme};
+use ui::{KeypadTexts, KioskWindow, Screen, Theme};
 
 use crate::layout::{kiosk, SCREENS};
 use crate::translations::catalogue;
@@ -170,6 +170,26 @@ struct Checker {
 }
 
 impl Checker {
+    fn new() -> Self {
+        Self {
+            fonts: FontContext::new(),
+            layouts: LayoutContext::new(),
+            problems: BTreeSet::new(),
+            laid_out: 0,
+        }
+    }
+
+    /// Fails naming every bad line break found.
+    fn assert_no_problems(self) {
+        let problems = self.problems;
+        assert!(
+            problems.is_empty(),
+            "{} bad line breaks:\n{}",
+            problems.len(),
+            problems.into_iter().collect::<Vec<_>>().join("\n")
+        );
+    }
+
     fn check(&mut self, lang: &str, text: &str, style: &Style, at: &str) {
         let lines = lines(&mut self.fonts, &mut self.layouts, text, style);
         self.laid_out += 1;
@@ -184,12 +204,7 @@ impl Checker {
 fn no_text_breaks_inside_a_phrase_or_against_kinsoku_at_any_size() {
     let k = kiosk();
     let mut on_screens = 0;
-    let mut checker = Checker {
-        fonts: FontContext::new(),
-        layouts: LayoutContext::new(),
-        problems: BTreeSet::new(),
-        laid_out: 0,
-    };
+    let mut checker = Checker::new();
     for lang in LANGUAGES {
         let texts = texts(lang);
         assert!(texts.len() > 100, "{lang}: only {} texts", texts.len());
@@ -245,13 +260,85 @@ fn no_text_breaks_inside_a_phrase_or_against_kinsoku_at_any_size() {
         on_screens > passes * SCREENS.len(),
         "{on_screens} on-screen texts"
     );
-    let problems = checker.problems;
+    checker.assert_no_problems();
+}
+
+/// Keys the hints can name, first of each binding (enter, back, cancel, call staff, repeat,
+/// help): the default map, and a map of other named keys and characters.
+const KEY_MAPS: [[&str; 6]; 2] = [
+    ["Enter", "Backspace", "-", "+", "*", "/"],
+    ["Tab", "Delete", "Escape", "#", "=", ","],
+];
+
+/// The keypad bar's hint as the window shows it, with the configured keys' names filled in:
+/// on every screen (and each choice of methods), in every language, size and type.
+#[test]
+fn keypad_hints_with_the_key_names_break_between_phrases_at_any_size() {
+    let k = kiosk();
+    k.set_keypad_hints(true);
+    let mut checker = Checker::new();
+    let mut named = BTreeSet::new();
+    for lang in LANGUAGES {
+        slint::select_bundled_translation(lang).unwrap();
+        for keys in KEY_MAPS {
+            let texts = k.global::<KeypadTexts>();
+            texts.set_enter_key(keys[0].into());
+            texts.set_back_key(keys[1].into());
+            texts.set_cancel_key(keys[2].into());
+            texts.set_staff_key(keys[3].into());
+            texts.set_repeat_key(keys[4].into());
+            texts.set_help_key(keys[5].into());
+            for size in SIZES {
+                k.window().set_size(LogicalSize::new(size.0, size.1));
+                for assisted in ASSISTED {
+                    k.set_assisted(assisted);
+                    let theme = k.global::<Theme>();
+                    let at = format!("{}×{} assisted {assisted} keys {keys:?}", size.0, size.1);
+                    for screen in SCREENS {
+                        k.set_screen(screen);
+                        let choices: &[(bool, bool)] = match screen {
+                            Screen::MethodChoice => {
+                                &[(true, true), (true, false), (false, true), (false, false)]
+                            }
+                            _ => &[(true, true)],
+                        };
+                        for &(face, pin) in choices {
+                            k.set_face_available(face);
+                            k.set_pin_available(pin);
+                            let hint = ElementHandle::find_by_element_id(&k, "KeypadBar::hint")
+                                .next()
+                                .expect("the keypad bar's hint");
+                            let text = hint.accessible_label().unwrap_or_default().to_string();
+                            if text.is_empty() {
+                                continue;
+                            }
+                            named.insert(text.replace(WORD_JOINER, ""));
+                            let style = Style {
+                                name: "keypad hint",
+                                size: theme.get_status_size(),
+                                bold: false,
+                                width: hint.size().width,
+                            };
+                            checker.check(lang, &text, &style, &format!("{at} {screen:?}"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    slint::select_bundled_translation("").unwrap();
+    k.set_assisted(false);
+    k.set_face_available(true);
+    k.set_pin_available(true);
+    // Each map's names are in the hints: its enter key's name differs from the other's.
+    let hinted = |name: &str| named.iter().any(|t| t.contains(name));
+    assert!(hinted("確定キー") && hinted("タブキー"), "{named:?}");
     assert!(
-        problems.is_empty(),
-        "{} bad line breaks:\n{}",
-        problems.len(),
-        problems.into_iter().collect::<Vec<_>>().join("\n")
+        named.len() >= LANGUAGES.len() * KEY_MAPS.len() * 8,
+        "only {} hints",
+        named.len()
     );
+    checker.assert_no_problems();
 }
 
 #[test]

@@ -95,8 +95,13 @@ pub fn file_name(screen: Screen, lang: Lang) -> String {
 /// A small panel, where the notices make the content scroll.
 pub const SMALL: (u32, u32) = (800, 480);
 
-/// Japanese screens with notices, also shown at [`SMALL`].
-const SMALL_SCREENS: [Screen; 3] = [Screen::MethodChoice, Screen::PinEntry, Screen::Error];
+/// Japanese screens with notices, and the face screen's oval, also shown at [`SMALL`].
+const SMALL_SCREENS: [Screen; 4] = [
+    Screen::MethodChoice,
+    Screen::FaceCapture,
+    Screen::PinEntry,
+    Screen::Error,
+];
 
 /// Renders every screen in each language into `outdir`, the Japanese screens with notices
 /// at 800×480 (e.g. `pin-entry.ja.800x480.png`), and Japanese screens with the keypad bar.
@@ -117,6 +122,18 @@ pub fn run(outdir: &Path) -> anyhow::Result<()> {
         let name = file_name(screen, Lang::Ja).replace(".png", &format!("{}.png", small_suffix()));
         render(outdir, name, screen, Lang::Ja, SMALL)?;
     }
+    // No method left (the PIN unusable, face failed): what happened, and staff, not a choice.
+    let mut stuck = sample(Screen::MethodChoice, Lang::Ja);
+    (stuck.face_available, stuck.pin_available, stuck.pin_retries) = (false, false, None);
+    stuck.notices = vec![
+        Notice::ImagesDeleted,
+        Notice::FaceFailed,
+        Notice::PinUnusable,
+        Notice::CallStaff,
+    ];
+    let name = file_name(Screen::MethodChoice, Lang::Ja)
+        .replace(".png", &format!(".no-method{}.png", small_suffix()));
+    snapshot(&outdir.join(name), SMALL, &stuck, false)?;
     for (screen, assisted) in KEYPAD_SCREENS {
         let look = if assisted { "assisted" } else { "keypad" };
         let mut view = sample(screen, Lang::Ja);
@@ -171,6 +188,11 @@ fn snapshot(
     ui::snapshot::render_png(path, width, height, |w| {
         w.set_reader_name("Virtual PCD 00 00".into());
         w.set_keypad_hints(keypad);
+        let config = crate::config::Config::default();
+        w.set_face_guide(crate::kiosk::face_guide::face_guide(
+            &config.camera,
+            &config.face.quality,
+        ));
         crate::kiosk::view::apply(w, view);
     })?;
     println!("{}", path.display());

@@ -17,7 +17,7 @@ use crate::errors::{Failure, KioskError};
 use crate::session::{Capture, Challenge, FaceMatch, Guidance, LivenessCheck};
 
 /// Size of the on-screen preview.
-const PREVIEW: (u32, u32) = (320, 240);
+pub(super) const PREVIEW: (u32, u32) = (320, 240);
 
 /// The face pipeline with a camera.
 pub struct CameraFace {

@@ -9,6 +9,7 @@ pub mod camera;
 pub mod card_front_port;
 pub mod card_port;
 mod devices;
+pub mod face_guide;
 pub mod face_port;
 pub mod health_probe;
 pub mod memory;
@@ -85,6 +86,7 @@ pub fn run_in(window: &ui::KioskWindow, config: &Config, mode: Mode) -> anyhow::
     memory::log_after("making the window");
     window.set_demo_mode(mode.is_demo());
     window.set_face_enabled(config.session.face_enabled);
+    window.set_face_guide(face_guide::face_guide(&config.camera, &config.face.quality));
 
     let reader_filter = match mode {
         #[cfg(feature = "demo")]

@@ -23,38 +23,15 @@ pub fn apply(window: &ui::KioskWindow, view: &View) {
         );
         window.set_error_code(text.code.into());
     }
-    let mut days = 0;
-    let notices: Vec<ui::Notice> = view
-        .notices
-        .iter()
-        .map(|n| match *n {
-            Notice::CardRemoved => ui::Notice::CardRemoved,
-            Notice::ImagesDeleted => ui::Notice::ImagesDeleted,
-            Notice::CertificateExpiresSoon { days: d } => {
-                days = d;
-                ui::Notice::ExpiresSoon
-            }
-            Notice::FaceFailed => ui::Notice::FaceFailed,
-            Notice::FaceUnavailable => ui::Notice::FaceUnavailable,
-            Notice::PinWrong => ui::Notice::PinWrong,
-            Notice::PinLocked => ui::Notice::PinLocked,
-            Notice::PinUnusable => ui::Notice::PinUnusable,
-            Notice::Proxy => ui::Notice::Proxy,
-            Notice::StaffRefused => ui::Notice::StaffRefused,
-            Notice::StaffCardRefused => ui::Notice::StaffCardRefused,
-            Notice::ReplaceCardFront => ui::Notice::ReplaceCardFront,
-            Notice::StaffCalled => ui::Notice::StaffCalled,
-            Notice::StaffComing => ui::Notice::StaffComing,
-            Notice::UseFace => ui::Notice::UseFace,
-            Notice::UsePin => ui::Notice::UsePin,
-            Notice::EnterPinAgain => ui::Notice::EnterPinAgain,
-            Notice::CallStaff => ui::Notice::CallStaff,
-            Notice::TakeCardPlaceAgain => ui::Notice::TakeCardPlaceAgain,
-            Notice::TakeCardAskReception => ui::Notice::TakeCardAskReception,
-        })
-        .collect();
+    let days = view.notices.iter().find_map(|n| match *n {
+        Notice::CertificateExpiresSoon { days } => Some(days),
+        _ => None,
+    });
+    let notices: Vec<ui::Notice> = view.notices.iter().map(|&n| ui_notice(n)).collect();
+    let heard: Vec<ui::Notice> = view.heard.iter().map(|&n| ui_notice(n)).collect();
+    window.set_heard_notices(ModelRc::new(VecModel::from(heard)));
     window.set_notices(ModelRc::new(VecModel::from(notices)));
-    window.set_expiry_days(i32::try_from(days).unwrap_or(i32::MAX));
+    window.set_expiry_days(i32::try_from(days.unwrap_or(0)).unwrap_or(i32::MAX));
     window.set_pin_retries(view.pin_retries.map_or(-1, i32::from));
     window.set_face_available(view.face_available);
     window.set_pin_available(view.pin_available);
@@ -147,11 +124,14 @@ pub fn prompt_text(
             String::new()
         }
     };
+    // The screen's notices but those of the card an earlier screen's prompt said.
     let notices = || -> Vec<String> {
         use slint::Model;
         let days = w.get_expiry_days();
+        let heard: Vec<ui::Notice> = w.get_heard_notices().iter().collect();
         w.get_notices()
             .iter()
+            .filter(|n| !heard.contains(n))
             .map(|n| texts.invoke_notice(n, days).to_string())
             .collect()
     };
@@ -165,6 +145,11 @@ pub fn prompt_text(
             texts.invoke_next_step(w.get_answer()).to_string(),
             texts.invoke_prompt(ui::Screen::Result).to_string(),
         ],
+        Prompt::Screen(Screen::MethodChoice) => {
+            let (face, pin) = (w.get_face_available(), w.get_pin_available());
+            let choice = texts.invoke_method_choice(face, pin).to_string();
+            [notices(), vec![choice, hint(Screen::MethodChoice)]].concat()
+        }
         Prompt::Screen(s) => [
             notices(),
             vec![texts.invoke_prompt(screen(s)).to_string(), hint(s)],
@@ -181,18 +166,34 @@ pub fn prompt_text(
         Prompt::Help => vec![keys.invoke_help().to_string()],
         Prompt::Assisted(on) => vec![keys.invoke_assisted(on).to_string()],
     };
-    let stop = if matches!(lang, Lang::Ja | Lang::ZhHans) {
-        "。"
-    } else {
-        ". "
-    };
-    let parts: Vec<&str> = parts
-        .iter()
-        .map(|p| p.trim_end_matches(['。', '.']))
-        .filter(|p| !p.is_empty())
-        .collect();
+    let wide = matches!(lang, Lang::Ja | Lang::ZhHans);
     // The screen's texts keep their phrases whole with word joiners; the voice gets plain words.
-    Some(parts.join(stop).replace(ui::phrases::WORD_JOINER, ""))
+    let mut said: Vec<String> = Vec::new();
+    for part in &parts {
+        let part = part
+            .replace(ui::phrases::WORD_JOINER, "")
+            .trim_end_matches(['。', '.'])
+            .to_owned();
+        // A notice that says what the prompt says (係員が参ります) is said once.
+        if !part.is_empty() && !said.contains(&part) {
+            said.push(part);
+        }
+    }
+    let mut text = String::new();
+    for part in said {
+        if !text.is_empty() {
+            // A question or exclamation mark ends its sentence already.
+            let ended = text.ends_with(['?', '？', '!', '！']);
+            text += match (ended, wide) {
+                (true, true) => "",
+                (true, false) => " ",
+                (false, true) => "。",
+                (false, false) => ". ",
+            };
+        }
+        text += &part;
+    }
+    Some(text)
 }
 
 /// Every fixed prompt in every language, to render ahead of time (the error and result
@@ -304,6 +305,31 @@ macro_rules! ui_screen {
     };
 }
 crate::session::with_screens!(ui_screen);
+
+fn ui_notice(n: Notice) -> ui::Notice {
+    match n {
+        Notice::CardRemoved => ui::Notice::CardRemoved,
+        Notice::ImagesDeleted => ui::Notice::ImagesDeleted,
+        Notice::CertificateExpiresSoon { .. } => ui::Notice::ExpiresSoon,
+        Notice::FaceFailed => ui::Notice::FaceFailed,
+        Notice::FaceUnavailable => ui::Notice::FaceUnavailable,
+        Notice::PinWrong => ui::Notice::PinWrong,
+        Notice::PinLocked => ui::Notice::PinLocked,
+        Notice::PinUnusable => ui::Notice::PinUnusable,
+        Notice::Proxy => ui::Notice::Proxy,
+        Notice::StaffRefused => ui::Notice::StaffRefused,
+        Notice::StaffCardRefused => ui::Notice::StaffCardRefused,
+        Notice::ReplaceCardFront => ui::Notice::ReplaceCardFront,
+        Notice::StaffCalled => ui::Notice::StaffCalled,
+        Notice::StaffComing => ui::Notice::StaffComing,
+        Notice::UseFace => ui::Notice::UseFace,
+        Notice::UsePin => ui::Notice::UsePin,
+        Notice::EnterPinAgain => ui::Notice::EnterPinAgain,
+        Notice::CallStaff => ui::Notice::CallStaff,
+        Notice::TakeCardPlaceAgain => ui::Notice::TakeCardPlaceAgain,
+        Notice::TakeCardAskReception => ui::Notice::TakeCardAskReception,
+    }
+}
 
 fn guidance(g: Guidance) -> ui::Guidance {
     match g {

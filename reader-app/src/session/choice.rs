@@ -50,7 +50,8 @@ pub(super) fn handle(s: &mut Session, mut p: Patient, event: Event, fx: &mut Vec
     match event {
         Event::Touch(Touch::ChooseFace) if p.face_available(&s.settings) => face::start(p, fx),
         Event::Touch(Touch::ChoosePin) if p.pin_available() => pin::start(p),
-        Event::Touch(Touch::Proxy(on)) => {
+        // 代理 is PIN only: not offered without a usable PIN.
+        Event::Touch(Touch::Proxy(on)) if !on || p.pin_available() => {
             p.proxy = on;
             Next::Go(State::Patient(p, Step::MethodChoice))
         }

@@ -80,8 +80,11 @@ pub(super) fn handle(s: &mut Session, state: State, event: Event, fx: &mut Vec<E
             s.lang = lang;
             fx.push(Effect::SetLanguage(lang));
             let screen = state.screen();
+            // Everything is said again in the new language.
+            s.heard.clear();
             s.go(state, fx);
             fx.push(Effect::Speak(super::Prompt::Screen(screen), lang));
+            s.heard_card_notices();
             Next::Entered
         }
         Event::Touch(Touch::CallStaff) => call_staff(s, state, fx),

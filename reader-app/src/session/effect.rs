@@ -209,6 +209,8 @@ pub struct View {
     pub screen: Screen,
     pub language: Lang,
     pub notices: Vec<Notice>,
+    /// The card's notices an earlier screen's prompt said: shown, not said again.
+    pub heard: Vec<Notice>,
     /// The error shown on [`Screen::Error`] (patient wording comes from the catalogue).
     pub error: Option<KioskError>,
     /// PIN tries left; `None` when the card has no PIN (顔認証マイナンバーカード).
@@ -242,6 +244,7 @@ impl View {
             screen,
             language,
             notices: Vec::new(),
+            heard: Vec::new(),
             error: None,
             pin_retries: None,
             face_available: false,

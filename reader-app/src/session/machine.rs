@@ -30,6 +30,8 @@ pub struct Session {
     /// What the last step said happened, with the screen it is shown on: cleared as soon as
     /// another screen is entered.
     pub(super) step_notice: Option<(Screen, Notice)>,
+    /// The card's notices a screen prompt has said: shown on later screens, not said again.
+    pub(super) heard: Vec<Notice>,
     pub(super) idle_armed: bool,
     /// What keeps the patient's reader from taking a card (pcscd down, the reader missing),
     /// kept while another stop (E024) is shown, to be shown once that one lifts.
@@ -77,6 +79,7 @@ impl Session {
             last_error: None,
             idle_notices: Vec::new(),
             step_notice: None,
+            heard: Vec::new(),
             idle_armed: false,
             reader_fault: None,
             challenge_draw: ChaCha8Rng::seed_from_u64(0),
@@ -133,10 +136,19 @@ impl Session {
         } else if std::mem::take(&mut self.idle_armed) {
             fx.push(Effect::CancelTimer(TimerId::Idle));
         }
+        if self.state.card().is_none() {
+            self.heard.clear();
+        }
         fx.push(Effect::Show(self.view()));
         if screen != std::mem::replace(&mut self.shown, screen) {
             fx.push(Effect::Speak(Prompt::Screen(screen), self.lang));
+            self.heard_card_notices();
         }
+    }
+
+    /// The screen prompt just said has said the card's notices.
+    pub(super) fn heard_card_notices(&mut self) {
+        self.heard = self.state.card().map_or(Vec::new(), |c| c.notices.clone());
     }
 
     /// Ends staff mode, if a staff member is logged in.
@@ -214,7 +226,10 @@ impl Session {
             _ => {}
         }
         match self.state.card() {
-            Some(card) => view.notices.extend(card.notices.iter().copied()),
+            Some(card) => {
+                view.notices.extend(card.notices.iter().copied());
+                view.heard = self.heard.clone();
+            }
             None => view.notices.extend(self.idle_notices.iter().copied()),
         }
         view.notices.extend(self.step_notice.map(|(_, n)| n));

@@ -96,6 +96,16 @@ impl Driver {
         self.on_ui(move |w| ElementHandle::find_by_element_id(w, id).next().is_some())
     }
 
+    /// The screen and whether `id` is on it, read in one go: a screen and an element read
+    /// one after the other may straddle an update (方法選択 then the face screen's lack of
+    /// a face button reads as a choice without face).
+    pub fn screen_showing(&self, id: &'static str) -> (ui::Screen, bool) {
+        self.on_ui(move |w| {
+            let shown = ElementHandle::find_by_element_id(w, id).next().is_some();
+            (w.get_screen(), shown)
+        })
+    }
+
     pub fn label(&self, id: &'static str) -> String {
         self.on_ui(move |w| {
             ElementHandle::find_by_element_id(w, id)

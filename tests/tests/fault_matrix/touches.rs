@@ -16,21 +16,14 @@ pub(super) fn face_or_pin(t: &Touches) -> bool {
         if screen == ui::Screen::ConsentChoice {
             return t.consent();
         }
-        if screen == ui::Screen::MethodChoice && !t.d.shown("MethodChoiceScreen::face") {
-            let withdrawn = notices(t.d).contains(&ui::Notice::FaceUnavailable);
-            // The face path may have gone on meanwhile (a choice screen seen between two
-            // updates): then the patient consents instead of choosing the PIN.
-            let choice = t.until("MethodChoiceScreen::pin or consent", |d| {
-                d.screen() == ui::Screen::ConsentChoice || d.try_click("MethodChoiceScreen::pin")
-            });
-            if !choice {
-                return false;
-            }
-            if t.d.screen() == ui::Screen::ConsentChoice {
-                return t.consent();
-            }
-            *t.withdrawn.borrow_mut() = withdrawn;
-            return t.pin("1234") && t.consent();
+        // Read in one go: the screen above and a face button read apart may straddle the
+        // update to 顔認証の準備 and look like a choice without face.
+        let face = "MethodChoiceScreen::face";
+        if screen == ui::Screen::MethodChoice
+            && t.d.screen_showing(face) == (ui::Screen::MethodChoice, false)
+        {
+            *t.withdrawn.borrow_mut() = notices(t.d).contains(&ui::Notice::FaceUnavailable);
+            return t.click("MethodChoiceScreen::pin") && t.pin("1234") && t.consent();
         }
         assert!(Instant::now() < deadline, "face path stuck on {screen:?}");
         std::thread::sleep(POLL);

@@ -286,3 +286,46 @@ fn liveness_challenges_are_drawn_from_the_seed_not_rotated() {
         assert!(drawn.contains(&c), "{c:?} never drawn in {drawn:?}");
     }
 }
+
+/// Every view of a face path that goes on to match, from the card placed to the consent: the
+/// method choice is never shown without its face button (the patient would see it flash).
+#[test]
+fn a_face_path_that_matches_never_shows_a_choice_without_face() {
+    // A card with a PIN, and one whose PIN answers as blocked (a 顔認証マイナンバーカード).
+    for pin in [PinState::Remaining(3), PinState::Remaining(0)] {
+        let mut s = Session::default();
+        let mut fx = s.handle(Event::CardInserted { reader: R.into() });
+        for event in [
+            Event::CardIdentityRead(Ok(identity(pin, 500))),
+            Event::Touch(Touch::ChooseFace),
+            Event::PinBCounterRead(Ok(Some(10))),
+            Event::CardFrontRead(Ok(read_front(1.0))),
+            Event::PinBSubmitted(Ok(PinBOutcome::Accepted)),
+            Event::FacePhotoRead(Ok(())),
+            Event::FaceGuidance(Guidance::MoveCloser),
+            Event::FaceCaptured(Ok(Capture::Captured {
+                liveness: LivenessCheck::NotRun,
+            })),
+            Event::FacesCompared(Ok(FaceMatch {
+                score: 0.7,
+                matched: true,
+            })),
+            Event::TimerFired(TimerId::VerifiedHold),
+        ] {
+            fx.extend(s.handle(event));
+        }
+        assert_eq!(screen(&s), Screen::ConsentChoice, "{pin:?}");
+        let views: Vec<(Screen, bool)> = fx
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Show(v) => Some((v.screen, v.face_available)),
+                _ => None,
+            })
+            .collect();
+        assert!(views.contains(&(Screen::MethodChoice, true)), "{views:?}");
+        assert!(
+            !views.contains(&(Screen::MethodChoice, false)),
+            "{pin:?}: {views:?}"
+        );
+    }
+}

@@ -285,6 +285,17 @@ fn proxy_path_is_pin_only_and_marked() {
 }
 
 #[test]
+fn proxy_is_not_taken_without_a_usable_pin() {
+    for pin in [PinState::Remaining(0), PinState::NotSet] {
+        let mut s = at_choice(pin);
+        touch(&mut s, Touch::Proxy(true));
+        let v = s.view();
+        assert!(!v.proxy && v.face_available, "{pin:?}: face stays offered");
+        assert!(!v.notices.contains(&Notice::Proxy));
+    }
+}
+
+#[test]
 fn idle_timeout_ends_waiting_screens() {
     let mut s = at_choice(PinState::Remaining(3));
     let fx = touch(&mut s, Touch::ChoosePin);
