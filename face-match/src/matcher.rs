@@ -252,6 +252,12 @@ impl FaceMatcher {
         self.gate_and_embed(frame, faces)
     }
 
+    /// Follows no face any more: the next [`FaceMatcher::check_followed_frame`] searches the
+    /// whole frame (a new person, e.g. a new match attempt).
+    pub fn forget_followed_face(&mut self) {
+        self.track = FaceTrack::new();
+    }
+
     /// The quality gate on the chosen one of `faces`, and the embedding if it passes.
     fn gate_and_embed(
         &mut self,
@@ -375,7 +381,7 @@ impl MatchSession<'_> {
             ));
         }
         self.attempts_used += 1;
-        self.matcher.track = FaceTrack::new();
+        self.matcher.forget_followed_face();
         let policy = self.matcher.policy;
         let limit = Duration::from_secs_f32(policy.attempt_seconds.max(0.0));
         self.matcher.timings = MatchTimings {

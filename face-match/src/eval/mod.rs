@@ -10,6 +10,7 @@ mod chip_sim;
 pub mod degrade;
 pub mod diagnosis;
 pub mod eyes;
+pub mod kiosk;
 pub mod liveness;
 mod metrics;
 
