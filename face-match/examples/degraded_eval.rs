@@ -26,7 +26,7 @@ mod support;
 use face_match::eval::degrade::{degraded_report, DegradedReport};
 use face_match::eval::diagnosis::{diagnose, KindDiagnosis};
 use face_match::eval::kiosk::{kiosk_report, KioskReport, PathReport};
-use face_match::eval::scan;
+use face_match::eval::{scan, ErrorRates};
 use face_match::{FaceMatcher, MatchPolicy, QualityConfig};
 
 fn main() {
@@ -119,20 +119,24 @@ fn print(degraded: &DegradedReport, retries: bool) {
         rates.genuine_pairs,
         rates.impostor_pairs
     );
-    println!("  failures to acquire by cause: {:?}", report.fta_by_cause);
+    print_causes_and_points(&report.fta_by_cause, rates);
+    for kind in &degraded.by_kind {
+        let name = kind.kind.map_or("clean".into(), |k| format!("{k:?}"));
+        println!(
+            "  {name:<10} tried {:>3}: no face {:>2}, landmarks refused {:>2}",
+            kind.tried, kind.no_face, kind.bad_landmarks
+        );
+    }
+}
+
+fn print_causes_and_points(causes: &impl std::fmt::Debug, rates: &ErrorRates) {
+    println!("  failures to acquire by cause: {causes:?}");
     for point in &rates.at_fmr {
         println!(
             "  FMR target {:.0e}: threshold {:.3}, FNMR {:.2} %",
             point.target_fmr.unwrap_or(0.0),
             point.threshold,
             100.0 * point.fnmr
-        );
-    }
-    for kind in &degraded.by_kind {
-        let name = kind.kind.map_or("clean".into(), |k| format!("{k:?}"));
-        println!(
-            "  {name:<10} tried {:>3}: no face {:>2}, landmarks refused {:>2}",
-            kind.tried, kind.no_face, kind.bad_landmarks
         );
     }
 }
@@ -177,15 +181,7 @@ fn print_path(name: &str, path: &PathReport) {
         rates.genuine_pairs,
         rates.impostor_pairs
     );
-    println!("  failures to acquire by cause: {:?}", path.fta_by_cause);
-    for point in &rates.at_fmr {
-        println!(
-            "  FMR target {:.0e}: threshold {:.3}, FNMR {:.2} %",
-            point.target_fmr.unwrap_or(0.0),
-            point.threshold,
-            100.0 * point.fnmr
-        );
-    }
+    print_causes_and_points(&path.fta_by_cause, rates);
     for c in &path.by_condition {
         let eer = c.eer.map_or("—".into(), |e| format!("{:.2} %", 100.0 * e));
         println!(

@@ -130,6 +130,31 @@ fn copies(frames: &[Frame]) -> Vec<Frame> {
         .collect()
 }
 
+/// YuNet with the default thresholds and retries.
+fn yunet() -> FaceDetector {
+    FaceDetector::new(
+        &runtime(),
+        &model_path(YUNET_2023MAR_FILE),
+        YUNET_2023MAR_SHA256,
+        DetectorConfig::default(),
+    )
+    .unwrap()
+}
+
+/// Freed blocks holding any of `needles` after a copy of `picture` is embedded as a single
+/// picture (retries, smoothing, closer look) and dropped.
+fn leaks_of_embedding(
+    matcher: &mut face_match::FaceMatcher,
+    picture: &Frame,
+    needles: Vec<Vec<u8>>,
+) -> usize {
+    let copy = copies(std::slice::from_ref(picture)).remove(0);
+    record(needles);
+    let found = matcher.embed_largest_face(&copy).unwrap();
+    drop((found, copy));
+    stop()
+}
+
 /// One test, so that nothing else allocates in this process while recording.
 #[test]
 fn no_face_data_survives_a_comparison_or_its_errors() {
@@ -185,13 +210,7 @@ fn no_face_data_survives_a_comparison_or_its_errors() {
     // for the most upright one, and the first of the averaged ones) leave nothing behind.
     let hard = dim_turned_frame();
     assert!(retry::poorly_lit(&hard).unwrap());
-    let mut detector = FaceDetector::new(
-        &runtime(),
-        &model_path(YUNET_2023MAR_FILE),
-        YUNET_2023MAR_SHA256,
-        DetectorConfig::default(),
-    )
-    .unwrap();
+    let mut detector = yunet();
     assert!(detector.detect(&hard).unwrap().is_empty());
     let (faces, prepared) = detector.detect_with_retries(&hard).unwrap();
     assert_eq!(faces.len(), 1);
@@ -222,11 +241,7 @@ fn no_face_data_survives_a_comparison_or_its_errors() {
         "only {} needles",
         retry_needles.len()
     );
-    let hard_copy = copies(std::slice::from_ref(&hard)).remove(0);
-    record(retry_needles);
-    let found = matcher.embed_largest_face(&hard_copy).unwrap();
-    drop((found, hard_copy));
-    let leaks = stop();
+    let leaks = leaks_of_embedding(&mut matcher, &hard, retry_needles);
     assert_eq!(
         leaks, 0,
         "{leaks} freed blocks held face data after the detector's retries"
@@ -239,13 +254,7 @@ fn no_face_data_survives_a_comparison_or_its_errors() {
     let smooth = denoise::smoothed(&blocky).unwrap();
     let mut jpeg_needles = needles_from(&frame_bytes(&blocky), 8);
     jpeg_needles.extend(needles_from(&frame_bytes(&smooth), 8));
-    let mut detector = FaceDetector::new(
-        &runtime(),
-        &model_path(YUNET_2023MAR_FILE),
-        YUNET_2023MAR_SHA256,
-        DetectorConfig::default(),
-    )
-    .unwrap();
+    let mut detector = yunet();
     let face = detector.detect(&smooth).unwrap()[0];
     drop(detector);
     for offset in refine::ROLLS.into_iter().chain(refine::OFFSETS) {
@@ -256,11 +265,7 @@ fn no_face_data_survives_a_comparison_or_its_errors() {
     let embedding = matcher.embed_largest_face(&blocky).unwrap().unwrap();
     jpeg_needles.extend(needles_from(&floats(embedding.values()), 4));
     drop(embedding);
-    let blocky_copy = copies(std::slice::from_ref(&blocky)).remove(0);
-    record(jpeg_needles);
-    let found = matcher.embed_largest_face(&blocky_copy).unwrap();
-    drop((found, blocky_copy));
-    let leaks = stop();
+    let leaks = leaks_of_embedding(&mut matcher, &blocky, jpeg_needles);
     assert_eq!(
         leaks, 0,
         "{leaks} freed blocks held face data after the smoothing of a blocky picture"

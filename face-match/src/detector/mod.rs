@@ -181,13 +181,9 @@ impl FaceDetector {
     ) -> Result<DetectedFace, FaceError> {
         let mut best: Option<DetectedFace> = None;
         for offset in refine::ROLLS {
-            let (square, inverse) = refine::upright_square(frame, &face, offset)?;
-            let side = square.width();
-            let faces = self.detect_region(&square, Letterbox::for_frame(side, side, side))?;
-            drop(square);
-            if let Some(near) = refine::centred(faces, side) {
+            if let Some(near) = self.in_square(frame, &face, offset)? {
                 if best.is_none_or(|best| near.score > best.score) {
-                    best = Some(retry::mapped_back(near, &inverse));
+                    best = Some(near);
                 }
             }
         }
@@ -195,6 +191,21 @@ impl FaceDetector {
             bbox: face.bbox,
             ..best
         }))
+    }
+
+    /// The face YuNet finds near the centre of the square around `face` turned `offset`
+    /// degrees from its eye line ([`refine::upright_square`]), mapped back to `frame`.
+    fn in_square(
+        &mut self,
+        frame: &Frame,
+        face: &DetectedFace,
+        offset: f64,
+    ) -> Result<Option<DetectedFace>, FaceError> {
+        let (square, inverse) = refine::upright_square(frame, face, offset)?;
+        let side = square.width();
+        let faces = self.detect_region(&square, Letterbox::for_frame(side, side, side))?;
+        drop(square);
+        Ok(refine::centred(faces, side).map(|near| retry::mapped_back(near, &inverse)))
     }
 
     /// `around` with its landmarks averaged with those found in the squares turned
@@ -207,12 +218,7 @@ impl FaceDetector {
         let mut sum = around.landmarks;
         let mut found = 1;
         for offset in refine::OFFSETS {
-            let (square, inverse) = refine::upright_square(frame, &around, offset)?;
-            let side = square.width();
-            let faces = self.detect_region(&square, Letterbox::for_frame(side, side, side))?;
-            drop(square);
-            if let Some(near) = refine::centred(faces, side) {
-                let back = retry::mapped_back(near, &inverse);
+            if let Some(back) = self.in_square(frame, &around, offset)? {
                 for (total, (x, y)) in sum.iter_mut().zip(back.landmarks) {
                     (total.0, total.1) = (total.0 + x, total.1 + y);
                 }
