@@ -50,7 +50,8 @@ pub struct MatchTimings {
     /// Decoding, detecting and embedding the chip photo (once per session).
     pub chip: Duration,
     pub detect: Duration,
-    /// The closer look at a single picture's face ([`FaceDetector::refined`]).
+    /// The closer look ([`FaceDetector::refined`]) at a single picture's face and at each live
+    /// face the quality gate accepts.
     pub refine: Duration,
     pub align: Duration,
     pub embed: Duration,
@@ -258,7 +259,8 @@ impl FaceMatcher {
         self.track = FaceTrack::new();
     }
 
-    /// The quality gate on the chosen one of `faces`, and the embedding if it passes.
+    /// The quality gate on the chosen one of `faces`, and if it passes the embedding, aligned
+    /// from the closer look's landmarks.
     fn gate_and_embed(
         &mut self,
         frame: &Frame,
@@ -274,7 +276,13 @@ impl FaceMatcher {
                 None => (Err(Guidance::NoFace), None),
                 Some(crop) => match self.quality.check_crop(&crop) {
                     Err(guidance) => (Err(guidance), None),
-                    Ok(measures) => (Ok(measures), Some(self.embed_crop(&crop)?)),
+                    Ok(measures) => {
+                        // Aligned again from the closer look's landmarks: YuNet's own are
+                        // placed as if a head tilted in the image plane were upright.
+                        let refined = self.timed_refine(frame, face)?;
+                        let crop = self.timed_align(frame, &refined)?.unwrap_or(crop);
+                        (Ok(measures), Some(self.embed_crop(&crop)?))
+                    }
                 },
             },
         };
@@ -310,13 +318,23 @@ impl FaceMatcher {
         else {
             return Ok(Err(NotAcquired::NoFace));
         };
-        let started = Instant::now();
-        let face = self.detector.refined(frame, face)?;
-        self.timings.refine += started.elapsed();
+        let face = self.timed_refine(frame, face)?;
         Ok(self
             .timed_align(frame, &face)?
             .map(|crop| (face, crop))
             .ok_or(NotAcquired::BadLandmarks))
+    }
+
+    /// `face` after the closer look ([`FaceDetector::refined`]), timed.
+    fn timed_refine(
+        &mut self,
+        frame: &Frame,
+        face: DetectedFace,
+    ) -> Result<DetectedFace, FaceError> {
+        let started = Instant::now();
+        let face = self.detector.refined(frame, face)?;
+        self.timings.refine += started.elapsed();
+        Ok(face)
     }
 
     /// The aligned crop of `face`; `None` when its landmarks are degenerate or implausible.
