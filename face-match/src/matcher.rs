@@ -50,7 +50,8 @@ pub struct MatchTimings {
     /// Decoding, detecting and embedding the chip photo (once per session).
     pub chip: Duration,
     pub detect: Duration,
-    /// The closer look at a single picture's face ([`FaceDetector::refined`]).
+    /// The closer look ([`FaceDetector::refined`]) at a single picture's face and at each live
+    /// face the quality gate accepts.
     pub refine: Duration,
     pub align: Duration,
     pub embed: Duration,
@@ -252,7 +253,14 @@ impl FaceMatcher {
         self.gate_and_embed(frame, faces)
     }
 
-    /// The quality gate on the chosen one of `faces`, and the embedding if it passes.
+    /// Follows no face any more: the next [`FaceMatcher::check_followed_frame`] searches the
+    /// whole frame (a new person, e.g. a new match attempt).
+    pub fn forget_followed_face(&mut self) {
+        self.track = FaceTrack::new();
+    }
+
+    /// The quality gate on the chosen one of `faces`, and if it passes the embedding, aligned
+    /// from the closer look's landmarks.
     fn gate_and_embed(
         &mut self,
         frame: &Frame,
@@ -268,7 +276,13 @@ impl FaceMatcher {
                 None => (Err(Guidance::NoFace), None),
                 Some(crop) => match self.quality.check_crop(&crop) {
                     Err(guidance) => (Err(guidance), None),
-                    Ok(measures) => (Ok(measures), Some(self.embed_crop(&crop)?)),
+                    Ok(measures) => {
+                        // Aligned again from the closer look's landmarks: YuNet's own are
+                        // placed as if a head tilted in the image plane were upright.
+                        let refined = self.timed_refine(frame, face)?;
+                        let crop = self.timed_align(frame, &refined)?.unwrap_or(crop);
+                        (Ok(measures), Some(self.embed_crop(&crop)?))
+                    }
                 },
             },
         };
@@ -304,13 +318,23 @@ impl FaceMatcher {
         else {
             return Ok(Err(NotAcquired::NoFace));
         };
-        let started = Instant::now();
-        let face = self.detector.refined(frame, face)?;
-        self.timings.refine += started.elapsed();
+        let face = self.timed_refine(frame, face)?;
         Ok(self
             .timed_align(frame, &face)?
             .map(|crop| (face, crop))
             .ok_or(NotAcquired::BadLandmarks))
+    }
+
+    /// `face` after the closer look ([`FaceDetector::refined`]), timed.
+    fn timed_refine(
+        &mut self,
+        frame: &Frame,
+        face: DetectedFace,
+    ) -> Result<DetectedFace, FaceError> {
+        let started = Instant::now();
+        let face = self.detector.refined(frame, face)?;
+        self.timings.refine += started.elapsed();
+        Ok(face)
     }
 
     /// The aligned crop of `face`; `None` when its landmarks are degenerate or implausible.
@@ -375,7 +399,7 @@ impl MatchSession<'_> {
             ));
         }
         self.attempts_used += 1;
-        self.matcher.track = FaceTrack::new();
+        self.matcher.forget_followed_face();
         let policy = self.matcher.policy;
         let limit = Duration::from_secs_f32(policy.attempt_seconds.max(0.0));
         self.matcher.timings = MatchTimings {

@@ -11,7 +11,7 @@
 //! results into zeroizing Rust buffers; ONNX Runtime's activations are not pixels), and
 //! `hayro-jpeg2000`'s internal wavelet coefficients (floats, not the 8-bit pixels checked).
 
-use face_match::detector::{refine, retry};
+use face_match::detector::{denoise, refine, retry};
 use face_match::eval::ChipSimulator;
 use face_match::{
     align_face, decode_jp2, CameraError, DetectorConfig, FaceDetector, Frame, MatchError,
@@ -100,6 +100,20 @@ fn dim_turned_frame() -> Frame {
     retry::rotated(&dim, 60.0).unwrap().0
 }
 
+/// A portrait frame through JPEG at quality 5: the detector smooths its block grid away
+/// before detection and alignment.
+fn heavy_jpeg_frame() -> Frame {
+    use opencv::core::Vector;
+    use opencv::imgcodecs;
+    let portrait = portrait_frame("biden.jpg");
+    let mut bytes = Vector::<u8>::new();
+    let params = Vector::from_iter([imgcodecs::IMWRITE_JPEG_QUALITY, 5]);
+    let mat = portrait.as_mat().unwrap();
+    imgcodecs::imencode(".jpg", &mat, &mut bytes, &params).unwrap();
+    let decoded = imgcodecs::imdecode(&bytes, imgcodecs::IMREAD_COLOR).unwrap();
+    Frame::from_mat(&decoded).unwrap()
+}
+
 /// Copies of the frames (the originals stay with the test to build the needles).
 fn copies(frames: &[Frame]) -> Vec<Frame> {
     frames
@@ -114,6 +128,31 @@ fn copies(frames: &[Frame]) -> Vec<Frame> {
             .unwrap()
         })
         .collect()
+}
+
+/// YuNet with the default thresholds and retries.
+fn yunet() -> FaceDetector {
+    FaceDetector::new(
+        &runtime(),
+        &model_path(YUNET_2023MAR_FILE),
+        YUNET_2023MAR_SHA256,
+        DetectorConfig::default(),
+    )
+    .unwrap()
+}
+
+/// Freed blocks holding any of `needles` after a copy of `picture` is embedded as a single
+/// picture (retries, smoothing, closer look) and dropped.
+fn leaks_of_embedding(
+    matcher: &mut face_match::FaceMatcher,
+    picture: &Frame,
+    needles: Vec<Vec<u8>>,
+) -> usize {
+    let copy = copies(std::slice::from_ref(picture)).remove(0);
+    record(needles);
+    let found = matcher.embed_largest_face(&copy).unwrap();
+    drop((found, copy));
+    stop()
 }
 
 /// One test, so that nothing else allocates in this process while recording.
@@ -167,24 +206,18 @@ fn no_face_data_survives_a_comparison_or_its_errors() {
     );
 
     // A face found only by the detector's retries: the frame, its equalised and smoothed
-    // copies, its turned copies and the upright squares of the closer look (refine) leave
-    // nothing behind.
+    // copies, its turned copies and the squares of the closer look (refine: the turns searched
+    // for the most upright one, and the first of the averaged ones) leave nothing behind.
     let hard = dim_turned_frame();
     assert!(retry::poorly_lit(&hard).unwrap());
-    let mut detector = FaceDetector::new(
-        &runtime(),
-        &model_path(YUNET_2023MAR_FILE),
-        YUNET_2023MAR_SHA256,
-        DetectorConfig::default(),
-    )
-    .unwrap();
+    let mut detector = yunet();
     assert!(detector.detect(&hard).unwrap().is_empty());
     let (faces, prepared) = detector.detect_with_retries(&hard).unwrap();
     assert_eq!(faces.len(), 1);
     drop(detector);
     let lit = retry::equalised(&hard).unwrap();
     let mut retry_needles = needles_from(&frame_bytes(&hard), 8);
-    for offset in refine::OFFSETS {
+    for offset in refine::ROLLS.into_iter().chain(refine::OFFSETS) {
         let base = prepared.as_ref().unwrap_or(&hard);
         let square = refine::upright_square(base, &faces[0], offset).unwrap().0;
         retry_needles.extend(needles_from(&frame_bytes(&square), 8));
@@ -208,14 +241,34 @@ fn no_face_data_survives_a_comparison_or_its_errors() {
         "only {} needles",
         retry_needles.len()
     );
-    let hard_copy = copies(std::slice::from_ref(&hard)).remove(0);
-    record(retry_needles);
-    let found = matcher.embed_largest_face(&hard_copy).unwrap();
-    drop((found, hard_copy));
-    let leaks = stop();
+    let leaks = leaks_of_embedding(&mut matcher, &hard, retry_needles);
     assert_eq!(
         leaks, 0,
         "{leaks} freed blocks held face data after the detector's retries"
+    );
+
+    // A heavily compressed picture: its smoothed copy, the closer look's squares in it and
+    // the embedding leave nothing behind.
+    let blocky = heavy_jpeg_frame();
+    assert!(denoise::blocky(&blocky));
+    let smooth = denoise::smoothed(&blocky).unwrap();
+    let mut jpeg_needles = needles_from(&frame_bytes(&blocky), 8);
+    jpeg_needles.extend(needles_from(&frame_bytes(&smooth), 8));
+    let mut detector = yunet();
+    let face = detector.detect(&smooth).unwrap()[0];
+    drop(detector);
+    for offset in refine::ROLLS.into_iter().chain(refine::OFFSETS) {
+        let square = refine::upright_square(&smooth, &face, offset).unwrap().0;
+        jpeg_needles.extend(needles_from(&frame_bytes(&square), 8));
+    }
+    drop(smooth);
+    let embedding = matcher.embed_largest_face(&blocky).unwrap().unwrap();
+    jpeg_needles.extend(needles_from(&floats(embedding.values()), 4));
+    drop(embedding);
+    let leaks = leaks_of_embedding(&mut matcher, &blocky, jpeg_needles);
+    assert_eq!(
+        leaks, 0,
+        "{leaks} freed blocks held face data after the smoothing of a blocky picture"
     );
 
     // A chip photo without a face: the frames are never looked at, only dropped.

@@ -1,6 +1,7 @@
 //! Face detection with YuNet 2023mar (OpenCV Zoo, MIT): boxes and five landmarks per face.
 
 mod decode;
+pub mod denoise;
 mod letterbox;
 mod nms;
 pub mod refine;
@@ -95,23 +96,29 @@ impl FaceDetector {
         self.config
     }
 
-    /// [`FaceDetector::detect`], and when it finds nothing (and [`DetectorConfig::retries`]
-    /// is on): again on the frame with its light equalised if it is poorly lit, then on that
+    /// [`FaceDetector::detect`] (on the frame smoothed first if it is heavily JPEG-compressed
+    /// or noisy, [`denoise::needs_smoothing`], with retries on), and when it finds nothing
+    /// (and [`DetectorConfig::retries`] is on): again on the frame with its light equalised if it is poorly lit, then on that
     /// frame at smaller scales ([`retry::SMALLER_SIDES`]), smoothed (noise), then turned in its
     /// plane by ±35° and ±70°. Faces are in
-    /// `frame`'s coordinates; with them the equalised or smoothed copy they were found in, if
+    /// `frame`'s coordinates; with them the smoothed or equalised copy they were found in, if
     /// any, to align them from. For single pictures (the chip photo, evaluation); up to nine
     /// detections when there is no face.
     pub fn detect_with_retries(
         &mut self,
         frame: &Frame,
     ) -> Result<(Vec<DetectedFace>, Option<Frame>), FaceError> {
-        let faces = self.detect(frame)?;
+        let smooth_first = match self.config.retries && denoise::needs_smoothing(frame) {
+            true => Some(denoise::smoothed(frame)?),
+            false => None,
+        };
+        let first = smooth_first.as_ref().unwrap_or(frame);
+        let faces = self.detect(first)?;
         if !faces.is_empty() || !self.config.retries {
-            return Ok((faces, None));
+            return Ok((faces, smooth_first));
         }
-        let lit = match retry::poorly_lit(frame)? {
-            true => Some(retry::equalised(frame)?),
+        let lit = match retry::poorly_lit(first)? {
+            true => Some(retry::equalised(first)?),
             false => None,
         };
         if let Some(equalised) = &lit {
@@ -120,12 +127,13 @@ impl FaceDetector {
                 return Ok((faces, lit));
             }
         }
-        let base = lit.as_ref().unwrap_or(frame);
+        let prepared = lit.or(smooth_first);
+        let base = prepared.as_ref().unwrap_or(frame);
         for side in retry::SMALLER_SIDES {
             let letterbox = Letterbox::for_frame(base.width(), base.height(), side);
             let faces = self.detect_region(base, letterbox)?;
             if !faces.is_empty() {
-                return Ok((faces, lit));
+                return Ok((faces, prepared));
             }
         }
         let smooth = retry::smoothed(base)?;
@@ -142,29 +150,75 @@ impl FaceDetector {
                     .into_iter()
                     .map(|face| retry::mapped_back(face, &inverse))
                     .collect();
-                return Ok((faces, lit));
+                return Ok((faces, prepared));
             }
         }
         Ok((Vec::new(), None))
     }
 
-    /// `face` (found in `frame`) with its landmarks averaged with those measured again in
-    /// squares around it turned near upright ([`refine::upright_square`]); `face` as it was
-    /// when the closer look finds it in none of them.
+    /// `face` (found in `frame`) measured again where YuNet sees it most upright
+    /// ([`FaceDetector::most_upright`]), then with those landmarks averaged with the ones
+    /// found in squares turned [`refine::OFFSETS`] from its eye line
+    /// ([`refine::upright_square`]); `face` as it was when the closer look finds it in none
+    /// of the squares.
     pub fn refined(
         &mut self,
         frame: &Frame,
         face: DetectedFace,
     ) -> Result<DetectedFace, FaceError> {
-        let mut sum = face.landmarks;
+        let upright = self.most_upright(frame, face)?;
+        self.closer_look(frame, upright)
+    }
+
+    /// `face` as found in the square, among those turned [`refine::ROLLS`] from its eye line,
+    /// where YuNet is surest of it (highest score), mapped back to `frame`: YuNet places the
+    /// landmarks of a face tilted far in the image plane as if it were nearly upright, and is
+    /// surest of a face that is.
+    fn most_upright(
+        &mut self,
+        frame: &Frame,
+        face: DetectedFace,
+    ) -> Result<DetectedFace, FaceError> {
+        let mut best: Option<DetectedFace> = None;
+        for offset in refine::ROLLS {
+            if let Some(near) = self.in_square(frame, &face, offset)? {
+                if best.is_none_or(|best| near.score > best.score) {
+                    best = Some(near);
+                }
+            }
+        }
+        Ok(best.map_or(face, |best| DetectedFace {
+            bbox: face.bbox,
+            ..best
+        }))
+    }
+
+    /// The face YuNet finds near the centre of the square around `face` turned `offset`
+    /// degrees from its eye line ([`refine::upright_square`]), mapped back to `frame`.
+    fn in_square(
+        &mut self,
+        frame: &Frame,
+        face: &DetectedFace,
+        offset: f64,
+    ) -> Result<Option<DetectedFace>, FaceError> {
+        let (square, inverse) = refine::upright_square(frame, face, offset)?;
+        let side = square.width();
+        let faces = self.detect_region(&square, Letterbox::for_frame(side, side, side))?;
+        drop(square);
+        Ok(refine::centred(faces, side).map(|near| retry::mapped_back(near, &inverse)))
+    }
+
+    /// `around` with its landmarks averaged with those found in the squares turned
+    /// [`refine::OFFSETS`] from its eye line.
+    fn closer_look(
+        &mut self,
+        frame: &Frame,
+        around: DetectedFace,
+    ) -> Result<DetectedFace, FaceError> {
+        let mut sum = around.landmarks;
         let mut found = 1;
         for offset in refine::OFFSETS {
-            let (square, inverse) = refine::upright_square(frame, &face, offset)?;
-            let side = square.width();
-            let faces = self.detect_region(&square, Letterbox::for_frame(side, side, side))?;
-            drop(square);
-            if let Some(near) = refine::centred(faces, side) {
-                let back = retry::mapped_back(near, &inverse);
+            if let Some(back) = self.in_square(frame, &around, offset)? {
                 for (total, (x, y)) in sum.iter_mut().zip(back.landmarks) {
                     (total.0, total.1) = (total.0 + x, total.1 + y);
                 }
@@ -174,7 +228,7 @@ impl FaceDetector {
         let n = found as f32;
         Ok(DetectedFace {
             landmarks: sum.map(|(x, y)| (x / n, y / n)),
-            ..face
+            ..around
         })
     }
 

@@ -16,6 +16,10 @@ pub const FACE_SIDE: f64 = 112.0;
 /// YuNet pulls the eye line of a slightly tilted face towards level, and turning the square
 /// both ways cancels that pull.
 pub const OFFSETS: [f64; 2] = [-15.0, 15.0];
+/// Turns of the square from the first eye line among which the one where YuNet is surest of
+/// the face is kept: YuNet reports a face turned 30° in the image plane with its eye line
+/// only a few degrees from level.
+pub const ROLLS: [f64; 3] = [-30.0, 0.0, 30.0];
 /// Side of the upright square in face widths.
 const SQUARE_FACES: f64 = 2.4;
 

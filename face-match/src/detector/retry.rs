@@ -55,6 +55,11 @@ pub fn equalised(frame: &Frame) -> Result<Frame, FrameError> {
 /// `frame` smoothed by a Gaussian of σ = [`SMOOTH_SIGMA`] px: sensor noise, which YuNet's
 /// letterbox enlarges into blobs on a small picture, fades; a face's shape stays.
 pub fn smoothed(frame: &Frame) -> Result<Frame, FrameError> {
+    smoothed_by(frame, SMOOTH_SIGMA)
+}
+
+/// `frame` smoothed by a Gaussian of σ = `sigma` px.
+pub(crate) fn smoothed_by(frame: &Frame, sigma: f64) -> Result<Frame, FrameError> {
     let src = frame.as_mat()?;
     let mut out = Frame::zeroed(frame.width(), frame.height())?;
     out.write_region(out.full_region(), |dst| {
@@ -62,8 +67,8 @@ pub fn smoothed(frame: &Frame) -> Result<Frame, FrameError> {
             &src,
             dst,
             Size::default(),
-            SMOOTH_SIGMA,
-            SMOOTH_SIGMA,
+            sigma,
+            sigma,
             core::BORDER_REPLICATE,
         )
     })?;

@@ -4,12 +4,14 @@
 //!
 //! Chip mode turns each image into a small greyscale JPEG 2000, as stored on the card, and
 //! matches it as the gallery against the other images as live probes. [`eyes`] measures the
-//! eyes-covered check and eye openness on the same kind of folder.
+//! eyes-covered check and eye openness on the same kind of folder; [`degrade`] and [`kiosk`]
+//! build seeded hard sets from it (degraded pictures; chip photos against live sequences).
 
 mod chip_sim;
 pub mod degrade;
 pub mod diagnosis;
 pub mod eyes;
+pub mod kiosk;
 pub mod liveness;
 mod metrics;
 
