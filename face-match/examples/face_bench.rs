@@ -8,11 +8,11 @@
 //!     [--opencv .cache/bench-venv/bin/python]
 //! ```
 //! Two ways of ours are timed: every frame on its own with the whole frame searched (as
-//! OpenCV does), and the live camera path, where each portrait is held for `SEQUENCE` frames
-//! and the detector follows the face (`FaceDetector::detect_tracked`), then takes the closer look the kiosk takes at a face its
-//! quality gate accepts (`FaceDetector::refined`). The OpenCV side needs
-//! the venv of `benches/requirements-opencv.txt`; it runs in a child process whose rounds
-//! alternate with ours (ABBA), so both see the same load. The frames (public evaluation
+//! OpenCV does), and the live camera path, where each portrait is held for `SEQUENCE` frames,
+//! the detector follows the face (`FaceDetector::detect_tracked`) and takes the closer look
+//! the kiosk takes at a face its quality gate accepts (`FaceDetector::refined`). The OpenCV
+//! side needs the venv of `benches/requirements-opencv.txt`; it runs in a child process whose
+//! rounds alternate with ours (ABBA), so both see the same load. The frames (public evaluation
 //! portraits, not patients) are written as PNG to a temporary folder for it.
 
 #[path = "../benches/support/mod.rs"]
