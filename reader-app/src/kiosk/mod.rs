@@ -10,6 +10,7 @@ pub mod card_front_port;
 pub mod card_port;
 mod devices;
 pub mod face_port;
+pub mod free_memory;
 pub mod health_probe;
 mod metrics_server;
 pub mod ports;
