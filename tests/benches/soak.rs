@@ -3,7 +3,9 @@
 //! machine's is not touched) restarted twice, and an HTTP receiver (`mynakiosk qual-sim`, a
 //! SIMULATOR) killed and restarted every 50 sessions. Checks and prints: results lost or
 //! duplicated at the receiver (0 each), resident memory growth after warm-up (≤ 2 %), open
-//! file descriptors (flat); memory and descriptors every 100 sessions, to show a trend.
+//! file descriptors (flat); every 100 sessions (`SOAK_PROFILE_EVERY`), memory and descriptors
+//! with where the memory is (main heap, anonymous maps, files; each allocator heap's mapped and
+//! free KiB), to show a trend and which part grows.
 //!
 //! Run: `cargo test -p mynakiosk-tests --bench soak` (the debug build; root: the private
 //! pcscd's mount namespace). `SOAK_SESSIONS=8` is the CI smoke (scripts/test.sh): results are
@@ -183,6 +185,9 @@ fn sessions(d: &Driver) {
             );
         }
     }
+    // Taken, like the baseline, right after a session: the results read and parsed below are
+    // this checker's memory, not the kiosk's (750 of them added about 7 MB).
+    let (rss1, fd1) = (rss_kib(), open_fds());
     // Everything queued reaches the receiver.
     let deadline = Instant::now() + TIMEOUT * 4;
     while receiver.results().len() < results && Instant::now() < deadline {
@@ -200,7 +205,6 @@ fn sessions(d: &Driver) {
         .unwrap_or_else(PoisonError::into_inner)
         + receiver.answered();
     let (rss0, fd0) = baseline.expect("a warm-up");
-    let (rss1, fd1) = (rss_kib(), open_fds());
     let growth = (rss1 as f64 - rss0 as f64) / rss0 as f64 * 100.0;
     println!(
         "soak: {n} sessions in {:.0} s ({} receiver restarts, 2 pcscd restarts)",
