@@ -212,8 +212,13 @@ pub fn font(i: usize) -> Result<&'static FontVec, OcrError> {
         .map_err(|e| OcrError::Fonts(e.clone()))
 }
 
+/// The largest font file read (the largest listed, Noto Serif CJK Bold, is 27.3 MB).
+const MAX_FONT_BYTES: u64 = 64 << 20;
+
+/// Face `index` of the font file at `path`, a regular file of at most [`MAX_FONT_BYTES`].
 fn load(path: &Path, index: u32) -> Result<FontVec, String> {
-    let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let data =
+        capped_file::read(path, MAX_FONT_BYTES).map_err(|e| format!("{}: {e}", path.display()))?;
     // Face 0 of Debian's Noto CJK collections is the Japanese one.
     FontVec::try_from_vec_and_index(data, index).map_err(|e| format!("{}: {e}", path.display()))
 }
@@ -304,5 +309,29 @@ mod tests {
             }
         }
         assert!(faces_of(Split::HeldOut).len() >= 5);
+    }
+
+    #[test]
+    fn a_device_a_fifo_or_an_oversized_file_is_refused_as_a_font_without_reading_it() {
+        let e = load(Path::new("/dev/zero"), 0).err().unwrap();
+        assert!(e.contains("not a regular file"), "{e}");
+        let dir = std::env::temp_dir().join(format!("card-front-font-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("font.ttf");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let e = load(&fifo, 0).err().unwrap();
+        assert!(e.contains("not a regular file"), "{e}");
+        let large = dir.join("large.ttf");
+        std::fs::File::create(&large)
+            .unwrap()
+            .set_len(MAX_FONT_BYTES + 1)
+            .unwrap();
+        let e = load(&large, 0).err().unwrap();
+        assert!(e.contains("more than the"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

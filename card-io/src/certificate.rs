@@ -403,12 +403,18 @@ fn parsed(ders: &[Vec<u8>]) -> impl Iterator<Item = X509Certificate<'_>> {
         .filter_map(|der| X509Certificate::from_der(der).ok().map(|(_, c)| c))
 }
 
-/// The DER objects of a file: the whole file if it parses as DER, else its PEM blocks labelled
-/// `label`.
+/// The largest certificate or CRL file read (a large CA's CRL is a few MB).
+const MAX_FILE_BYTES: u64 = 16 << 20;
+
+/// The DER objects of a file (a regular file of at most [`MAX_FILE_BYTES`], opened without
+/// waiting): the whole file if it parses as DER, else its PEM blocks labelled `label`.
 fn objects(path: &Path, label: &str, kind: &'static str) -> Result<Vec<Vec<u8>>, TrustError> {
-    let bytes = std::fs::read(path).map_err(|source| TrustError::Io {
+    let bytes = capped_file::read(path, MAX_FILE_BYTES).map_err(|refusal| TrustError::Io {
         path: path.display().to_string(),
-        source,
+        source: match refusal {
+            capped_file::Refusal::Io(e) => e,
+            other => std::io::Error::other(other),
+        },
     })?;
     if bytes.first() == Some(&0x30) {
         return Ok(vec![bytes]);
@@ -435,6 +441,33 @@ fn not_parsable(path: &Path, kind: &'static str) -> TrustError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_device_a_fifo_or_an_oversized_file_is_refused_without_reading_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("ca.pem");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let large = dir.path().join("crl.der");
+        std::fs::File::create(&large)
+            .unwrap()
+            .set_len(MAX_FILE_BYTES + 1)
+            .unwrap();
+        for (path, expected) in [
+            (Path::new("/dev/zero"), "not a regular file"),
+            (&fifo, "not a regular file"),
+            (&large, "more than the"),
+        ] {
+            let mut anchors = TrustAnchors::new();
+            let e = anchors.add_file(path).unwrap_err().to_string();
+            assert!(e.contains(expected), "{e}");
+            let e = anchors.add_crl_file(path).unwrap_err().to_string();
+            assert!(e.contains(expected), "{e}");
+        }
+    }
 
     #[test]
     fn garbage_is_malformed_and_never_panics() {

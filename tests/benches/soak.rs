@@ -3,7 +3,9 @@
 //! machine's is not touched) restarted twice, and an HTTP receiver (`mynakiosk qual-sim`, a
 //! SIMULATOR) killed and restarted every 50 sessions. Checks and prints: results lost or
 //! duplicated at the receiver (0 each), resident memory growth after warm-up (≤ 2 %), open
-//! file descriptors (flat); memory and descriptors every 100 sessions, to show a trend.
+//! file descriptors (flat); every 100 sessions (`SOAK_PROFILE_EVERY`), memory and descriptors
+//! with where the memory is (main heap, anonymous maps, files; each allocator heap's mapped and
+//! free KiB), to show a trend and which part grows.
 //!
 //! Run: `cargo test -p mynakiosk-tests --bench soak` (the debug build; root: the private
 //! pcscd's mount namespace). `SOAK_SESSIONS=8` is the CI smoke (scripts/test.sh): results are
@@ -88,6 +90,8 @@ impl Receiver {
 }
 
 fn main() {
+    // As the kiosk's own `main` does, before any thread starts.
+    mynakiosk::kiosk::free_memory::one_heap();
     common::start_private_pcscd();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -142,6 +146,10 @@ fn sessions(d: &Driver) {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000);
+    let profile_every: usize = std::env::var("SOAK_PROFILE_EVERY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
     let receiver = RECEIVER.get().unwrap();
     let pcscd_restarts = [n / 3, 2 * n / 3];
     let started = Instant::now();
@@ -167,15 +175,19 @@ fn sessions(d: &Driver) {
             rss_peak_after = rss_peak_after.max(rss_kib());
             fd_max_after = fd_max_after.max(open_fds());
         }
-        if (i + 1) % 100 == 0 {
+        if (i + 1) % profile_every == 0 {
             println!(
-                "soak: {} sessions, resident memory {} KiB, {} open file descriptors",
+                "soak: {} sessions, resident memory {} KiB, {} open file descriptors; {}",
                 i + 1,
                 rss_kib(),
-                open_fds()
+                open_fds(),
+                memory_breakdown()
             );
         }
     }
+    // Taken, like the baseline, right after a session: the results read and parsed below are
+    // this checker's memory, not the kiosk's (750 of them added about 7 MB).
+    let (rss1, fd1) = (rss_kib(), open_fds());
     // Everything queued reaches the receiver.
     let deadline = Instant::now() + TIMEOUT * 4;
     while receiver.results().len() < results && Instant::now() < deadline {
@@ -193,7 +205,6 @@ fn sessions(d: &Driver) {
         .unwrap_or_else(PoisonError::into_inner)
         + receiver.answered();
     let (rss0, fd0) = baseline.expect("a warm-up");
-    let (rss1, fd1) = (rss_kib(), open_fds());
     let growth = (rss1 as f64 - rss0 as f64) / rss0 as f64 * 100.0;
     println!(
         "soak: {n} sessions in {:.0} s ({} receiver restarts, 2 pcscd restarts)",
@@ -295,4 +306,104 @@ fn status_field(name: &str) -> u64 {
 /// Open file descriptors of this process.
 fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
+}
+
+/// Where the resident memory is (KiB, from /proc/self/smaps: the main heap, anonymous maps, files)
+/// and what glibc's allocator holds over all its arenas (malloc_info): mapped, free inside, and in
+/// blocks mapped on their own.
+fn memory_breakdown() -> String {
+    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap_or_default();
+    let (mut heap, mut anon, mut file, mut anon_maps) = (0u64, 0u64, 0u64, 0);
+    let mut kind = "";
+    for line in smaps.lines() {
+        if let Some(rss) = line.strip_prefix("Rss:") {
+            let kib: u64 = rss.trim().trim_end_matches(" kB").parse().unwrap_or(0);
+            match kind {
+                "heap" => heap += kib,
+                "anon" => anon += kib,
+                "file" => file += kib,
+                _ => {}
+            }
+        } else if line
+            .split_whitespace()
+            .next()
+            .is_some_and(|a| a.contains('-') && !a.ends_with(':'))
+        {
+            let path = line.split_whitespace().nth(5).unwrap_or("");
+            kind = match path {
+                "[heap]" => "heap",
+                "" => {
+                    anon_maps += 1;
+                    "anon"
+                }
+                p if p.starts_with('/') => "file",
+                _ => "other",
+            };
+        }
+    }
+    format!(
+        "heap {heap}, anon {anon} in {anon_maps} maps, files {file}; malloc {}",
+        malloc_totals()
+    )
+}
+
+/// glibc's malloc_info totals over all arenas: arenas, mapped, free inside, mmapped blocks (KiB).
+fn malloc_totals() -> String {
+    let mut buf: *mut libc::c_char = std::ptr::null_mut();
+    let mut len: libc::size_t = 0;
+    // SAFETY: open_memstream gives a stream writing to a buffer it allocates; malloc_info writes
+    // to it; the buffer is valid for `len` bytes after fclose and is freed here.
+    let xml = unsafe {
+        let stream = libc::open_memstream(&mut buf, &mut len);
+        if stream.is_null() {
+            return "unavailable".into();
+        }
+        libc::malloc_info(0, stream);
+        libc::fclose(stream);
+        let text =
+            String::from_utf8_lossy(std::slice::from_raw_parts(buf.cast::<u8>(), len)).into_owned();
+        libc::free(buf.cast());
+        text
+    };
+    let arenas = xml.matches("<heap nr=").count();
+    let totals = xml.rsplit("</heap>").next().unwrap_or("");
+    let free = |text: &str| {
+        size_kib(text, "<total type=\"fast\"") + size_kib(text, "<total type=\"rest\"")
+    };
+    // Each arena's mapped and free KiB, to show which one grows.
+    let per_arena: Vec<String> = xml
+        .split("<heap nr=")
+        .skip(1)
+        .map(|heap| heap.split("</heap>").next().unwrap_or(heap))
+        .map(|heap| {
+            format!(
+                "{}/{}",
+                size_kib(heap, "<system type=\"current\""),
+                free(heap)
+            )
+        })
+        .collect();
+    format!(
+        "{arenas} arenas [{}], {} mapped, {} free, {} in mmapped blocks",
+        per_arena.join(" "),
+        size_kib(totals, "<system type=\"current\""),
+        free(totals),
+        size_kib(totals, "<total type=\"mmap\"")
+    )
+}
+
+/// The sum of `size="…"` over the lines of malloc_info's `xml` holding `kind`, KiB.
+fn size_kib(xml: &str, kind: &str) -> u64 {
+    xml.lines()
+        .filter(|l| l.contains(kind))
+        .filter_map(|l| {
+            l.split("size=\"")
+                .nth(1)?
+                .split('"')
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum::<u64>()
+        / 1024
 }

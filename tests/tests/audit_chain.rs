@@ -10,26 +10,26 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// An audit folder `audit/` in a fresh state folder, where its key `audit.key` goes.
-struct Folder(tempfile::TempDir, PathBuf);
+pub(crate) struct Folder(tempfile::TempDir, PathBuf);
 
 impl Folder {
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.1
     }
 
-    fn key(&self) -> PathBuf {
+    pub(crate) fn key(&self) -> PathBuf {
         self.0.path().join("audit.key")
     }
 }
 
-fn folder() -> Folder {
+pub(crate) fn folder() -> Folder {
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("audit");
     Folder(root, dir)
 }
 
 /// Writes `sessions` sessions of four events each into `dir`, rotating at `max_file_bytes`.
-fn write_log(dir: &Path, sessions: usize, max_file_bytes: u64) -> AuditLog {
+pub(crate) fn write_log(dir: &Path, sessions: usize, max_file_bytes: u64) -> AuditLog {
     let config = AuditConfig {
         dir: dir.to_owned(),
         max_file_bytes,
@@ -71,7 +71,7 @@ fn write_log(dir: &Path, sessions: usize, max_file_bytes: u64) -> AuditLog {
 }
 
 /// The rotated files `audit-<first>-<last>.jsonl` in `dir`, in order.
-fn rotated_files(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn rotated_files(dir: &Path) -> Vec<PathBuf> {
     let mut rotated: Vec<PathBuf> = fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -86,11 +86,11 @@ fn rotated_files(dir: &Path) -> Vec<PathBuf> {
     rotated
 }
 
-fn current(dir: &Path) -> PathBuf {
+pub(crate) fn current(dir: &Path) -> PathBuf {
     dir.join("audit.jsonl")
 }
 
-fn lines(path: &Path) -> Vec<String> {
+pub(crate) fn lines(path: &Path) -> Vec<String> {
     fs::read_to_string(path)
         .unwrap()
         .lines()
@@ -98,7 +98,7 @@ fn lines(path: &Path) -> Vec<String> {
         .collect()
 }
 
-fn write_lines(path: &Path, lines: &[String]) {
+pub(crate) fn write_lines(path: &Path, lines: &[String]) {
     fs::write(path, lines.join("\n") + "\n").unwrap();
 }
 

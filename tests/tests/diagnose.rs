@@ -337,3 +337,26 @@ fn the_console_and_its_tls_files_are_checked() {
         "{report}"
     );
 }
+
+#[test]
+fn a_fifo_as_the_card_front_camera_fails_its_check_without_waiting() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), SLOT0_READER);
+    let fifo = dir.path().join("video9");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let base = std::fs::read_to_string(&cfg).unwrap();
+    let camera = format!("[card_front_camera]\nsource = \"v4l2\"\ndevice = {fifo:?}\n");
+    std::fs::write(&cfg, format!("{base}{camera}")).unwrap();
+    // Before, diagnose waited for a writer forever at this check.
+    let (ok, report) = diagnose(&cfg);
+    assert!(!ok, "{report}");
+    let front = line(&report, "front camera");
+    assert!(
+        front.starts_with("FAIL") && front.contains("not a V4L2 device"),
+        "{report}"
+    );
+}

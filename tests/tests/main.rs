@@ -9,6 +9,7 @@
 
 mod common;
 
+mod audit_appended;
 mod audit_chain;
 mod card_info;
 mod card_profiles;

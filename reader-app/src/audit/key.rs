@@ -56,7 +56,8 @@ impl AuditKey {
                 meta.mode() & 0o777
             )));
         }
-        let text = fs::read_to_string(path).map_err(|e| problem(format!("cannot read: {e}")))?;
+        let text = crate::capped_file::read_text(path, MAX_FILE_BYTES)
+            .map_err(|e| problem(format!("cannot read: {e}")))?;
         let text = zeroize::Zeroizing::new(text);
         let bytes = zeroize::Zeroizing::new(
             hex::decode(text.trim())

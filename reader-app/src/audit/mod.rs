@@ -12,7 +12,7 @@ mod verify;
 pub use event::{AuditEvent, Outcome};
 pub use key::{default_key_path, AuditKey, KeyError};
 pub use log::{AuditError, AuditLog};
-pub use verify::{verify, verify_with_key, Finding, Verified};
+pub use verify::{verify, verify_appended, verify_with_key, Checkpoint, Finding, Verified};
 
 /// The file being written.
 const CURRENT: &str = "audit.jsonl";

@@ -6,7 +6,8 @@ use super::key::{default_key_path, AuditKey};
 use super::{Head, CURRENT, GENESIS, HEAD, MAX_LINE_BYTES};
 use std::fmt;
 use std::fs::{self, File};
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// Where the chain breaks.
@@ -100,41 +101,145 @@ pub fn verify_with_key(paths: &[PathBuf], key_path: &Path) -> Result<Verified, F
         .transpose()?;
     let mut walk = Walk::default();
     for file in &files {
-        let mut seqs: Option<(u64, u64)> = None;
-        for_each_line(file, |n, raw| {
-            let link = check_line(file, n, raw, walk.last.as_ref(), &key)?;
-            seqs = Some((seqs.map_or(link.seq, |(first, _)| first), link.seq));
-            walk.push(link, head.as_ref());
-            Ok(())
-        })?;
-        check_rotated_name(file, seqs)?;
+        walk.file(file, Position::default(), &key, head.as_ref())?;
     }
-    let (Some(first_seq), Some(last)) = (walk.first_seq, &walk.last) else {
-        let place = paths.first().map_or(Path::new("."), PathBuf::as_path);
-        return Err(finding(
-            place,
-            0,
-            "no audit events: not an audit log, or every file was emptied or removed".into(),
-        ));
+    let place = paths.first().map_or(Path::new("."), PathBuf::as_path);
+    walk.verdict(
+        place,
+        files.len(),
+        &key,
+        head.as_ref().zip(head_path.as_deref()),
+    )
+}
+
+/// How far an audit folder's chain was verified: the files verified to their end (rotated
+/// files, which never change again), the file being written up to its last verified line, and
+/// the walk's state there. Given to [`verify_appended`], it spares reading those lines again.
+#[derive(Clone)]
+pub struct Checkpoint {
+    done: Vec<Stamp>,
+    open: Stamp,
+    /// Where the open file's verified part ends.
+    at: Position,
+    walk: Walk,
+}
+
+/// A file as verified: its name, identity, length and modification time.
+#[derive(Clone, PartialEq, Eq)]
+struct Stamp {
+    path: PathBuf,
+    dev: u64,
+    ino: u64,
+    len: u64,
+    modified: (i64, i64),
+}
+
+impl Stamp {
+    fn of(path: &Path) -> Result<Self, Finding> {
+        let meta = fs::metadata(path).map_err(|e| finding(path, 0, format!("cannot read: {e}")))?;
+        Ok(Self {
+            path: path.to_owned(),
+            dev: meta.dev(),
+            ino: meta.ino(),
+            len: meta.len(),
+            modified: (meta.mtime(), meta.mtime_nsec()),
+        })
+    }
+}
+
+/// [`verify_with_key`] of the folder `dir`, reading only what was appended since `since` (an
+/// earlier pass's checkpoint). The verified part is taken as is only while its rotated files
+/// keep their names, identity, length and time, the file then being written is the same file
+/// (perhaps rotated into the next name) and no shorter, and its last verified line still has
+/// its keyed hash; the head is read and compared every time. Anything else (a file replaced,
+/// cut, removed or renamed, the head set back) verifies the whole chain again, so the verdict
+/// is [`verify_with_key`]'s. A line edited in place within the verified part without changing
+/// the file's length is found by a whole pass (`audit-verify`, `diagnose`), not by this one.
+pub fn verify_appended(
+    dir: &Path,
+    key_path: &Path,
+    since: Option<&Checkpoint>,
+) -> Result<(Verified, Checkpoint), Finding> {
+    let key = AuditKey::load(key_path).map_err(|e| finding(&e.path, 0, e.problem))?;
+    let (files, head_path) = expand(&[dir.to_owned()])?;
+    let head_path = head_path.unwrap_or_else(|| dir.join(HEAD));
+    let head = read_head(&head_path, &key)?;
+    // Taken before reading: a file changed while it is read is not taken as verified later.
+    let stamps = files
+        .iter()
+        .map(|f| Stamp::of(f))
+        .collect::<Result<Vec<_>, _>>()?;
+    let resumed = since.and_then(|c| c.resume(&stamps, &head, &key));
+    let (mut walk, first, mut at) = resumed.unwrap_or_default();
+    for (i, file) in files.iter().enumerate().skip(first) {
+        let from = if i == first { at } else { Position::default() };
+        at = walk.file(file, from, &key, Some(&head))?;
+    }
+    let verified = walk.verdict(dir, files.len(), &key, Some((&head, &head_path)))?;
+    let (open, done) = stamps.split_last().expect("a folder lists audit.jsonl");
+    let checkpoint = Checkpoint {
+        done: done.to_vec(),
+        open: open.clone(),
+        at,
+        walk,
     };
-    let head_lag = match (&head, &head_path) {
-        (Some(head), Some(path)) => check_head(path, head, walk.at_head.as_ref(), last)?,
-        _ => 0,
-    };
-    Ok(Verified {
-        files: files.len(),
-        events: walk.events,
-        first_seq,
-        last_seq: last.seq,
-        key: key.path().to_owned(),
-        head_checked: head.is_some(),
-        head_lag,
-    })
+    Ok((verified, checkpoint))
+}
+
+impl Checkpoint {
+    /// Where to go on from, if the verified part is still what was verified: the walk, the
+    /// index in `now` of the file to go on in, and the position in it.
+    fn resume(
+        &self,
+        now: &[Stamp],
+        head: &Head,
+        key: &AuditKey,
+    ) -> Option<(Walk, usize, Position)> {
+        let k = self.done.len();
+        let open = now.get(k)?;
+        let same_open = (open.dev, open.ino) == (self.open.dev, self.open.ino);
+        if now[..k] != self.done[..] || !same_open || open.len < self.at.offset {
+            return None;
+        }
+        let last = self.walk.last.as_ref()?;
+        if self.at.offset > 0 {
+            let line = read_line_at(&open.path, self.at.last_start, self.at.offset)?;
+            if key.tag(&line) != last.hash {
+                return None;
+            }
+        }
+        let mut walk = self.walk.clone();
+        match &walk.at_head {
+            Some(at) if at.seq == head.seq => {}
+            _ if head.seq > last.seq => walk.at_head = None,
+            _ => return None,
+        }
+        Some((walk, k, self.at))
+    }
+}
+
+/// The line in `[start, end)` of `path` without its newline, if it is a whole line.
+fn read_line_at(path: &Path, start: u64, end: u64) -> Option<Vec<u8>> {
+    let mut file = open_regular(path).ok()?;
+    file.seek(SeekFrom::Start(start)).ok()?;
+    let mut bytes = vec![0; usize::try_from(end.checked_sub(start)?).ok()?];
+    file.read_exact(&mut bytes).ok()?;
+    (bytes.pop() == Some(b'\n')).then_some(bytes)
+}
+
+/// Where a file's verified part ends: the byte after its last verified line, where that line
+/// starts, how many lines it holds and the seq of its first.
+#[derive(Clone, Copy, Default)]
+struct Position {
+    offset: u64,
+    last_start: u64,
+    lines: usize,
+    first_seq: Option<u64>,
 }
 
 /// What a pass over the chain keeps: the last line, the first seq, the count, and the line the
 /// head names.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Walk {
     last: Option<Link>,
     first_seq: Option<u64>,
@@ -150,6 +255,64 @@ impl Walk {
             self.at_head = Some(link.clone());
         }
         self.last = Some(link);
+    }
+
+    /// Checks the lines of `file` from `from` on, then a rotated file's name against its
+    /// seqs; returns where its verified part ends.
+    fn file(
+        &mut self,
+        file: &Path,
+        from: Position,
+        key: &AuditKey,
+        head: Option<&Head>,
+    ) -> Result<Position, Finding> {
+        let mut at = from;
+        for_each_line(file, from.offset, from.lines, |n, raw, start| {
+            let link = check_line(file, n, raw, self.last.as_ref(), key)?;
+            at.first_seq.get_or_insert(link.seq);
+            at = Position {
+                offset: start + raw.len() as u64 + 1,
+                last_start: start,
+                lines: n,
+                ..at
+            };
+            self.push(link, head);
+            Ok(())
+        })?;
+        let last_seq = self.last.as_ref().map(|l| l.seq);
+        check_rotated_name(file, at.first_seq.zip(last_seq))?;
+        Ok(at)
+    }
+
+    /// The outcome once every file (`files` of them) is walked, compared with `head` (and the
+    /// path it was read from) if given; `place` is named when there were no events at all.
+    fn verdict(
+        &self,
+        place: &Path,
+        files: usize,
+        key: &AuditKey,
+        head: Option<(&Head, &Path)>,
+    ) -> Result<Verified, Finding> {
+        let (Some(first_seq), Some(last)) = (self.first_seq, &self.last) else {
+            return Err(finding(
+                place,
+                0,
+                "no audit events: not an audit log, or every file was emptied or removed".into(),
+            ));
+        };
+        let head_lag = match head {
+            Some((head, path)) => check_head(path, head, self.at_head.as_ref(), last)?,
+            None => 0,
+        };
+        Ok(Verified {
+            files,
+            events: self.events,
+            first_seq,
+            last_seq: last.seq,
+            key: key.path().to_owned(),
+            head_checked: head.is_some(),
+            head_lag,
+        })
     }
 }
 
@@ -288,23 +451,31 @@ fn check_head(
     }
 }
 
-/// Calls `each` with the 1-based number and bytes (without the newline) of every line of
-/// `path`, a regular file, reading one line at a time.
+/// Calls `each` with the 1-based number, bytes (without the newline) and starting offset of
+/// every line of `path`, a regular file, from byte `offset` on (where line `lines` ended),
+/// reading one line at a time.
 fn for_each_line(
     path: &Path,
-    mut each: impl FnMut(usize, &[u8]) -> Result<(), Finding>,
+    offset: u64,
+    lines: usize,
+    mut each: impl FnMut(usize, &[u8], u64) -> Result<(), Finding>,
 ) -> Result<(), Finding> {
-    let mut reader = BufReader::new(open_regular(path)?);
+    let mut file = open_regular(path)?;
+    file.seek(SeekFrom::Start(offset))
+        .map_err(|e| finding(path, lines, format!("cannot read: {e}")))?;
+    let mut reader = BufReader::new(file);
     let mut line = Vec::new();
-    for n in 1.. {
+    let mut start = offset;
+    for n in lines + 1.. {
         line.clear();
         (&mut reader)
             .take(MAX_LINE_BYTES + 1)
             .read_until(b'\n', &mut line)
             .map_err(|e| finding(path, n, format!("cannot read: {e}")))?;
+        let read = line.len() as u64;
         match line.pop() {
             None => return Ok(()),
-            Some(b'\n') => each(n, &line)?,
+            Some(b'\n') => each(n, &line, start)?,
             Some(_) if line.len() as u64 >= MAX_LINE_BYTES => {
                 return Err(finding(
                     path,
@@ -320,6 +491,7 @@ fn for_each_line(
                 ))
             }
         }
+        start += read;
     }
     Ok(())
 }

@@ -10,6 +10,7 @@ use card_io::transport::TransportError;
 use face_match::{
     OrtRuntime, SFACE_2021DEC_FILE, SFACE_2021DEC_SHA256, YUNET_2023MAR_FILE, YUNET_2023MAR_SHA256,
 };
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -222,7 +223,7 @@ fn cameras() -> Check {
     }
     let denied: Vec<_> = nodes
         .iter()
-        .filter(|p| std::fs::File::open(p).is_err())
+        .filter(|p| open_without_waiting(p).is_err())
         .collect();
     if denied.is_empty() {
         check("cameras", Verdict::Pass, format!("{nodes:?}"))
@@ -258,7 +259,8 @@ fn card_front_camera(config: &Config) -> Check {
         );
         return check(NAME, Verdict::Warn, detail);
     }
-    match (camera.source, std::fs::File::open(path)) {
+    let opened = open_without_waiting(path);
+    match (camera.source, opened.and_then(|f| f.metadata())) {
         (CameraKind::V4l2, Err(e)) => check(
             NAME,
             Verdict::Fail,
@@ -267,8 +269,25 @@ fn card_front_camera(config: &Config) -> Check {
                 path.display()
             ),
         ),
+        (CameraKind::V4l2, Ok(meta)) if !meta.file_type().is_char_device() => check(
+            NAME,
+            Verdict::Fail,
+            format!(
+                "{} is not a V4L2 device (a FIFO, file or folder)",
+                path.display()
+            ),
+        ),
         _ => check(NAME, Verdict::Pass, path.display().to_string()),
     }
+}
+
+/// Opens `path` for reading without waiting: a FIFO with no writer would block `open`.
+fn open_without_waiting(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
 }
 
 fn onnx_runtime(config: &Config) -> Check {

@@ -43,14 +43,18 @@ impl Default for CameraConfig {
 }
 
 impl CameraConfig {
-    /// Checks the section; `keys` name its fps, width and folder keys in errors.
-    pub(super) fn validate(&self, [fps, width, folder]: [&'static str; 3]) -> Result<(), Invalid> {
+    /// Checks the section; `keys` name its fps, width, height and folder keys in errors.
+    pub(super) fn validate(
+        &self,
+        [fps, width, height, folder]: [&'static str; 4],
+    ) -> Result<(), Invalid> {
         if !(1..=60).contains(&self.fps) {
             return Err(Invalid::new(fps, "1 to 60", self.fps));
         }
-        if !(64..=4096).contains(&self.width) || !(64..=4096).contains(&self.height) {
-            let found = format!("{}x{}", self.width, self.height);
-            return Err(Invalid::new(width, "64 to 4096 (also height)", found));
+        for (key, side) in [(width, self.width), (height, self.height)] {
+            if !(64..=4096).contains(&side) {
+                return Err(Invalid::new(key, "64 to 4096", side));
+            }
         }
         if self.source == CameraKind::Images && self.folder.as_os_str().is_empty() {
             return Err(Invalid::new(folder, "a folder of images", "nothing"));

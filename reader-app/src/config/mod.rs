@@ -169,11 +169,16 @@ impl Config {
         self.validate_kiosk_id()?;
         self.face.validate()?;
         self.session.validate()?;
-        self.camera
-            .validate(["camera.fps", "camera.width", "camera.folder"])?;
+        self.camera.validate([
+            "camera.fps",
+            "camera.width",
+            "camera.height",
+            "camera.folder",
+        ])?;
         self.card_front_camera.validate([
             "card_front_camera.fps",
             "card_front_camera.width",
+            "card_front_camera.height",
             "card_front_camera.folder",
         ])?;
         self.demo.validate()?;
@@ -394,6 +399,10 @@ mod tests {
             ("[session]\npin_b_min_retries = 16\n", "line 2, key session.pin_b_min_retries: expected 3 to 15 (the last two tries are never spent automatically), found 16"),
             ("[audit]\nmax_file_bytes = 9223372036854775807\n", "line 2, key audit.max_file_bytes: expected 4096 to 1073741824, found 9223372036854775807"),
             ("[demo]\nvpcd_port = 0\n", "line 2, key demo.vpcd_port: expected 1 to 65535, found 0"),
+            ("[camera]\nfps = 0\n", "line 2, key camera.fps: expected 1 to 60, found 0"),
+            ("[camera]\nwidth = 0\n", "line 2, key camera.width: expected 64 to 4096, found 0"),
+            ("[camera]\nheight = 4294967295\n", "line 2, key camera.height: expected 64 to 4096, found 4294967295"),
+            ("[card_front_camera]\nheight = 8192\n", "line 2, key card_front_camera.height: expected 64 to 4096, found 8192"),
         ];
         refused_with(&cases);
     }

@@ -11,6 +11,7 @@ pub mod card_port;
 mod devices;
 pub mod face_guide;
 pub mod face_port;
+pub mod free_memory;
 pub mod health_probe;
 pub mod memory;
 mod metrics_server;

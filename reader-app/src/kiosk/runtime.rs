@@ -280,6 +280,7 @@ impl Runtime {
                         outcome: reception::outcome(outcome),
                         certificate_serial,
                     });
+                    super::free_memory::release();
                     return unrecorded(last, ended);
                 }
             }

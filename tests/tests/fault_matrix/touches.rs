@@ -4,7 +4,7 @@ use super::*;
 
 /// Face path: either matched and consented, or withdrawn (then the PIN path).
 pub(super) fn face_or_pin(t: &Touches) -> bool {
-    let deadline = Instant::now() + TIMEOUT * 2;
+    let mut patience = Patience::new();
     loop {
         if t.slot.gone() {
             return false;
@@ -25,7 +25,7 @@ pub(super) fn face_or_pin(t: &Touches) -> bool {
             *t.withdrawn.borrow_mut() = notices(t.d).contains(&ui::Notice::FaceUnavailable);
             return t.click("MethodChoiceScreen::pin") && t.pin("1234") && t.consent();
         }
-        assert!(Instant::now() < deadline, "face path stuck on {screen:?}");
+        assert!(patience.moving(t.d), "face path stuck on {screen:?}");
         std::thread::sleep(POLL);
     }
 }
@@ -66,7 +66,7 @@ impl Touches<'_> {
     /// Waits until the session's outcome stops changing: a result or error screen, or 待機
     /// once the card left; returns that screen.
     pub(super) fn settle(&self) -> ui::Screen {
-        let deadline = Instant::now() + TIMEOUT;
+        let mut patience = Patience::new();
         loop {
             let screen = self.observe();
             let gone = self.slot.gone();
@@ -76,7 +76,7 @@ impl Touches<'_> {
                 _ => {}
             }
             assert!(
-                Instant::now() < deadline,
+                patience.moving(self.d),
                 "the kiosk did not settle: {screen:?}"
             );
             std::thread::sleep(POLL);
@@ -85,7 +85,7 @@ impl Touches<'_> {
 
     /// Waits for `done`; false as soon as the card is gone or an error screen shows.
     pub(super) fn until(&self, what: &str, done: impl Fn(&Driver) -> bool) -> bool {
-        let deadline = Instant::now() + TIMEOUT;
+        let mut patience = Patience::new();
         loop {
             if self.slot.gone() || self.observe() == ui::Screen::Error {
                 return false;
@@ -94,7 +94,7 @@ impl Touches<'_> {
                 return true;
             }
             assert!(
-                Instant::now() < deadline,
+                patience.moving(self.d),
                 "timed out waiting for {what} on {:?}",
                 self.d.screen()
             );
@@ -140,5 +140,45 @@ impl Touches<'_> {
             && self.reach(ui::Screen::ConsentSummary)
             && self.click("ConsentSummaryScreen::confirm")
             && self.reach(ui::Screen::Result)
+    }
+}
+
+/// The bound of a wait for the kiosk: it runs out only once the kiosk has shown the same thing
+/// (screen, error code, digits entered) for longer than its own longest wait on one screen
+/// (`[session] idle_seconds`, after which every waiting screen gives up) plus a step's card
+/// work ([`TIMEOUT`]), or after four such spans in all. A loaded machine only slows the
+/// kiosk, which then still changes what it shows within that; a kiosk that does not is hung.
+struct Patience {
+    seen: (ui::Screen, String, i32),
+    since: Instant,
+    started: Instant,
+}
+
+impl Patience {
+    fn new() -> Self {
+        let now = Instant::now();
+        Self {
+            seen: (ui::Screen::Waiting, String::new(), -1),
+            since: now,
+            started: now,
+        }
+    }
+
+    fn stall() -> Duration {
+        mynakiosk::session::Settings::default().idle() + TIMEOUT
+    }
+
+    /// Notes what `d` shows now; false once the kiosk stalled or the wait ran out.
+    fn moving(&mut self, d: &Driver) -> bool {
+        let shown = d.on_ui(|w| {
+            let code = w.get_error_code().to_string();
+            (w.get_screen(), code, w.get_digits_entered())
+        });
+        let now = Instant::now();
+        if shown != self.seen {
+            self.seen = shown;
+            self.since = now;
+        }
+        now - self.since < Self::stall() && now - self.started < Self::stall() * 4
     }
 }
