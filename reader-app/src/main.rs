@@ -1,7 +1,7 @@
 //! `mynakiosk`: the face-recognition card-reader kiosk.
 
 fn main() -> std::process::ExitCode {
-    mynakiosk::kiosk::free_memory::one_heap();
+    mynakiosk::kiosk::memory::one_heap();
     mynakiosk::fatal::install();
     mynakiosk::logging::init();
     match mynakiosk::cli::run() {

@@ -32,6 +32,8 @@ static STARTED: Mutex<Option<Instant>> = Mutex::new(None);
 const RENDER_FRONTS: &str = "--render-card-fronts-into";
 
 fn main() {
+    // As the kiosk's own `main` does, before any thread starts.
+    memory::one_heap();
     let args: Vec<String> = std::env::args().collect();
     if let [_, flag, dir] = &args[..] {
         if flag == RENDER_FRONTS {

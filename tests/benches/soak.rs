@@ -91,7 +91,7 @@ impl Receiver {
 
 fn main() {
     // As the kiosk's own `main` does, before any thread starts.
-    mynakiosk::kiosk::free_memory::one_heap();
+    mynakiosk::kiosk::memory::one_heap();
     common::start_private_pcscd();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

@@ -1,5 +1,6 @@
-//! The process's resident memory, read from `/proc/self/status`, for the start-up log and the
-//! memory figures of the benchmarks (README.md, "End-to-end figures").
+//! The kiosk's memory: one allocator heap, returned to the system after each session, and the
+//! resident memory read from `/proc/self/status` for the start-up log and the benchmarks
+//! (README.md, "End-to-end figures").
 
 /// A size field of `/proc/self/status` in KiB (`VmRSS`, `VmHWM`, `RssAnon`, `RssFile`); 0
 /// when it cannot be read.
@@ -19,29 +20,30 @@ pub fn status_kib(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// glibc's malloc arenas for the whole process. Without a limit every thread that allocates
-/// while another holds an arena gets one of its own (up to eight per core), and each keeps the
-/// memory its thread freed: the card-front reader's, the face pipeline's and the window's
-/// freed buffers were held apart (kiosk_e2e peak 270 → 257 MB with two; README.md,
-/// "End-to-end figures").
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-const MALLOC_ARENAS: libc::c_int = 2;
-
-/// Limits glibc's malloc arenas to [`MALLOC_ARENAS`]; called before the kiosk's threads start.
-pub fn limit_malloc_arenas() {
+/// Makes every thread allocate from glibc's one main heap. Call first thing in `main`, before
+/// any thread starts (a heap once made stays).
+///
+/// A session's large, short-lived buffers (camera frames, card-front pictures, the models'
+/// inputs) come from the heap rather than mappings of their own below face-match's running
+/// mmap threshold. With a heap per thread (up to eight per core) each freed buffer stayed in
+/// the heap of the thread that used it, where `malloc_trim` cannot return it: the soak bench
+/// (`tests/benches/soak.rs`, which prints every heap's mapped and free KiB) showed memory in
+/// use flat while free memory inside a dozen heaps rose in steps of about 4.5 MB.
+pub fn one_heap() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes the allocator's tuning; the value is within its limits.
+    // SAFETY: mallopt only changes the allocator's tuning; 1 is a valid arena count.
     unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, MALLOC_ARENAS);
+        libc::mallopt(libc::M_ARENA_MAX, 1);
     }
 }
 
-/// Gives the memory freed in glibc's heaps back to the system (`malloc_trim`), once a
-/// session's biometric data is discarded: the next session then starts from what the kiosk
-/// holds, not from what the last one left scattered in the heaps.
+/// Gives the memory freed in the heap back to the system (`malloc_trim`): when a session's
+/// biometric data is discarded and when a session ends, so that the next one starts from
+/// what the kiosk holds, not from what the last one left scattered in the heap.
 pub fn return_freed() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only releases free memory of the allocator's own heaps.
+    // SAFETY: malloc_trim only releases free memory of the allocator's heap; no block in use
+    // moves.
     unsafe {
         libc::malloc_trim(0);
     }

@@ -11,7 +11,6 @@ pub mod card_port;
 mod devices;
 pub mod face_guide;
 pub mod face_port;
-pub mod free_memory;
 pub mod health_probe;
 pub mod memory;
 mod metrics_server;
@@ -83,7 +82,6 @@ pub fn run(config: &Config, mode: Mode) -> anyhow::Result<()> {
 /// Runs the kiosk in `window` (made by the caller, e.g. a test on the headless backend)
 /// until the event loop ends.
 pub fn run_in(window: &ui::KioskWindow, config: &Config, mode: Mode) -> anyhow::Result<()> {
-    memory::limit_malloc_arenas();
     memory::log_after("making the window");
     window.set_demo_mode(mode.is_demo());
     window.set_face_enabled(config.session.face_enabled);

@@ -280,7 +280,7 @@ impl Runtime {
                         outcome: reception::outcome(outcome),
                         certificate_serial,
                     });
-                    super::free_memory::release();
+                    super::memory::return_freed();
                     return unrecorded(last, ended);
                 }
             }
