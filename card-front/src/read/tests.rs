@@ -207,3 +207,18 @@ fn expiry_must_be_on_a_birthday_for_wareki_cards_and_within_validity() {
     )
     .is_ok());
 }
+
+#[test]
+fn a_wareki_birth_month_and_day_are_as_sure_as_the_expiry_line_reads_them() {
+    // The birth month's 2 read at 0.6, its day's 7 at 0.5; the expiry line reads both surely.
+    let birth = birth_numbers(&line("昭和55年2月17日生", &[(4, 0.6), (8, 0.5)])).unwrap();
+    let expiry = expiry_numbers(&line("2035年2月17日まで有効", &[(8, 0.9)])).unwrap();
+    let code = line("2285", &[]);
+    let read = assemble(&birth, &expiry, &code, today()).unwrap();
+    assert_eq!(read.pin_b().as_str(), "55021720352285");
+    assert_eq!(&read.confidence[2..6], &[0.99, 0.99, 0.99, 0.9]);
+    // A Gregorian card may expire on any day: its expiry line confirms nothing.
+    let birth = birth_numbers(&line("1980年2月17日生", &[(6, 0.6)])).unwrap();
+    let read = assemble(&birth, &expiry, &code, today()).unwrap();
+    assert_eq!(read.confidence[3], 0.6);
+}
