@@ -6,7 +6,7 @@ use crate::identity::Calendar;
 use crate::layout::{CARD_H, CARD_W};
 use crate::line_input::{line_image, CNN_PAD, LINE_H};
 use crate::line_model::{LineModel, ReadChar};
-use crate::lines::find_lines;
+use crate::lines::{find_lines_of_ink, FAINT_INK_CONTRAST, INK_CONTRAST};
 use crate::locate::{card_outlines, rectify};
 use crate::ppocr::PpOcrRec;
 use crate::scrub::ScrubbedMat;
@@ -92,25 +92,68 @@ pub struct CardFrontReader {
     lines: LineFinder,
 }
 
-/// How the reader finds the text lines of a rectified card.
-pub enum LineFinder {
-    /// By their ink ([`find_lines`]).
-    Ink,
+/// How the reader finds the text lines of a rectified card: passes tried in turn until one
+/// gives a sure read.
+pub struct LineFinder {
+    passes: Vec<Pass>,
+    detector: Option<TextDetector>,
+}
+
+/// One way of finding lines.
+#[derive(Clone, Copy)]
+enum Pass {
+    /// By their ink, at least this much darker than around it ([`find_lines_of_ink`]).
+    Ink(f64),
     /// By PP-OCR's text detector.
-    Detector(TextDetector),
-    /// By their ink, and by the detector too when those lines give no sure read.
-    InkThenDetector(TextDetector),
+    Detector,
 }
 
 impl LineFinder {
-    /// `ink`, `det` or `both`, with the detector loaded from `models_dir` into `env`.
-    pub fn named(name: &str, env: &Environment, models_dir: &Path) -> Result<Self, OcrError> {
-        Ok(match name {
-            "ink" => Self::Ink,
-            "det" => Self::Detector(TextDetector::load(env, models_dir)?),
-            "both" => Self::InkThenDetector(TextDetector::load(env, models_dir)?),
-            _ => return Err(OcrError::Model(format!("no line finder {name:?}"))),
+    /// By their ink only.
+    pub fn ink() -> Self {
+        Self {
+            passes: vec![Pass::Ink(INK_CONTRAST)],
+            detector: None,
+        }
+    }
+
+    /// By their ink, then by PP-OCR's detector (loaded from `models_dir` into `env`) when
+    /// those lines give no sure read: the default (see card-front/README.md).
+    pub fn ink_then_detector(env: &Environment, models_dir: &Path) -> Result<Self, OcrError> {
+        Ok(Self {
+            passes: vec![Pass::Ink(INK_CONTRAST), Pass::Detector],
+            detector: Some(TextDetector::load(env, models_dir)?),
         })
+    }
+
+    /// Passes named by `name`, `+` between them: `ink` (ink of the usual contrast), `faint`
+    /// (fainter ink), `det` (PP-OCR's detector, loaded from `models_dir` into `env`).
+    pub fn named(name: &str, env: &Environment, models_dir: &Path) -> Result<Self, OcrError> {
+        let mut finder = Self {
+            passes: Vec::new(),
+            detector: None,
+        };
+        for pass in name.split('+') {
+            finder.passes.push(match pass {
+                "ink" => Pass::Ink(INK_CONTRAST),
+                "faint" => Pass::Ink(FAINT_INK_CONTRAST),
+                "det" => {
+                    finder.detector = Some(TextDetector::load(env, models_dir)?);
+                    Pass::Detector
+                }
+                _ => return Err(OcrError::Model(format!("no line finder {pass:?}"))),
+            });
+        }
+        Ok(finder)
+    }
+
+    /// The lines of one pass.
+    fn find(&self, pass: Pass, card: &Mat) -> Result<Vec<Rect>, OcrError> {
+        match (pass, &self.detector) {
+            (Pass::Ink(contrast), _) => find_lines_of_ink(card, contrast),
+            (Pass::Detector, Some(d)) => d.find_lines(card),
+            (Pass::Detector, None) => Err(OcrError::Model("no text detector loaded".into())),
+        }
     }
 }
 
@@ -129,7 +172,7 @@ impl CardFrontReader {
     pub fn new(env: &Environment, models_dir: &Path) -> Result<Self, OcrError> {
         Ok(Self {
             recogniser: Recogniser::PpOcr(PpOcrRec::load(env, models_dir)?),
-            lines: LineFinder::Ink,
+            lines: LineFinder::ink_then_detector(env, models_dir)?,
         })
     }
 
@@ -142,7 +185,7 @@ impl CardFrontReader {
     pub fn with_line_cnn(env: &Environment) -> Result<Self, OcrError> {
         Ok(Self {
             recogniser: Recogniser::LineCnn(LineModel::load(env)?),
-            lines: LineFinder::Ink,
+            lines: LineFinder::ink(),
         })
     }
 
@@ -194,10 +237,13 @@ impl CardFrontReader {
     /// kanji, ※ for any other character) and the least confidence on it: for diagnosing
     /// synthetic cards (`card-front why`), never for a patient's card.
     pub fn line_texts(&self, card: &Mat) -> Result<Vec<(Rect, Zeroizing<String>, f32)>, OcrError> {
-        let lines = match &self.lines {
-            LineFinder::Detector(d) => d.find_lines(card)?,
-            _ => find_lines(card)?,
-        };
+        let first = self
+            .lines
+            .passes
+            .first()
+            .copied()
+            .unwrap_or(Pass::Ink(INK_CONTRAST));
+        let lines = self.lines.find(first, card)?;
         let mut out = Vec::new();
         for (&line, text) in lines.iter().zip(self.read_lines(card, &lines)?) {
             let least = text.iter().map(|c| c.confidence).fold(1.0, f32::min);
@@ -214,17 +260,15 @@ impl CardFrontReader {
     /// [`crate::layout::CARD_H`]: its text lines are found (by the reader's [`LineFinder`]) and
     /// read, and the three fields are told by their content.
     pub fn read_rectified(&self, card: &Mat, today: Date) -> Result<PinBRead, OcrError> {
-        match &self.lines {
-            LineFinder::Ink => self.read_lines_of(card, &find_lines(card)?, today),
-            LineFinder::Detector(d) => self.read_lines_of(card, &d.find_lines(card)?, today),
-            LineFinder::InkThenDetector(d) => {
-                let read = self.read_lines_of(card, &find_lines(card)?, today);
-                if is_sure(&read) {
-                    return read;
-                }
-                better(read, self.read_lines_of(card, &d.find_lines(card)?, today))
+        let mut best = Err(OcrError::CardNotFound);
+        for &pass in &self.lines.passes {
+            let lines = self.lines.find(pass, card)?;
+            best = better(best, self.read_lines_of(card, &lines, today));
+            if is_sure(&best) {
+                break;
             }
         }
+        best
     }
 
     /// Reads the text lines `lines` of a grey rectified card (those wide enough to hold a
@@ -371,6 +415,12 @@ fn assemble(
     }
     for (k, c) in expiry[0].iter().chain(code).enumerate() {
         (digits[6 + k], confidence[6 + k]) = (c.ch as u8, c.confidence);
+    }
+    // The expiry year passed `check_expiry`: after 2016 and before 2100, so its first two
+    // digits are 20 on every real card, however surely they were read.
+    if (FIRST_ISSUE_YEAR..2100).contains(&expiry_date.year) {
+        confidence[6] = 1.0;
+        confidence[7] = 1.0;
     }
     let era = (calendar == Calendar::Wareki)
         .then(|| Era::of(&birth_date).map(|(e, _)| e))

@@ -84,9 +84,9 @@ enum Command {
         /// Read with the project's own line CNN instead of PP-OCR's recogniser.
         #[arg(long)]
         line_cnn: bool,
-        /// Find lines by their ink (`ink`), by PP-OCR's text detector (`det`), or by their ink
-        /// and by the detector when those give no sure read (`both`).
-        #[arg(long, default_value = "ink")]
+        /// How lines are found: passes tried in turn until one gives a sure read, `+` between
+        /// them: `ink` (by their ink), `faint` (fainter ink), `det` (PP-OCR's text detector).
+        #[arg(long, default_value = "ink+det")]
         lines: String,
     },
     /// Development seeds only: reads the first frame of COUNT cards (training typefaces and
@@ -100,7 +100,7 @@ enum Command {
         #[arg(long)]
         held_out: bool,
         /// As for `bench`.
-        #[arg(long, default_value = "ink")]
+        #[arg(long, default_value = "ink+det")]
         lines: String,
     },
 }
@@ -151,7 +151,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Unreadable { seed, count } => {
             let policy = SubmitPolicy::default();
-            let reader = reader(false, "ink")?;
+            let reader = reader(false, "ink+det")?;
             for defect in Defect::ALL {
                 let mut submitted = 0u32;
                 for i in 0..count {
