@@ -61,6 +61,9 @@ enum Command {
         seed: u64,
         #[arg(long, default_value_t = 250)]
         count: u32,
+        /// Only this defect (`Thumb`, `Glare`, `CutOff`, `Blur`), e.g. to run them side by side.
+        #[arg(long)]
+        defect: Option<String>,
     },
     /// Reads COUNT held-out synthetic cards (typefaces and layout family never trained on) and prints the exact-read, reject and wrong-submission rates
     /// under the default submit policy, and the time per read.
@@ -149,10 +152,17 @@ fn main() -> anyhow::Result<()> {
             };
             why::run(&reader(false, &lines)?, split, seed, count, today)?;
         }
-        Command::Unreadable { seed, count } => {
+        Command::Unreadable {
+            seed,
+            count,
+            defect: only,
+        } => {
             let policy = SubmitPolicy::default();
             let reader = reader(false, "ink+det")?;
-            for defect in Defect::ALL {
+            let defects = Defect::ALL
+                .into_iter()
+                .filter(|d| only.as_deref().is_none_or(|o| o == format!("{d:?}")));
+            for defect in defects {
                 let mut submitted = 0u32;
                 for i in 0..count {
                     let (id, shot) = unreadable_photo(defect, seed, i, today)?;
