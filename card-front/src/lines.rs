@@ -9,7 +9,10 @@ use opencv::imgproc;
 /// Ink: strokes narrower than this (pixels of the rectified card) at least this much darker
 /// than around them.
 const INK_SPAN: i32 = 11;
-const INK_CONTRAST: f64 = 28.0;
+pub const INK_CONTRAST: f64 = 28.0;
+/// The contrast of faint or blurred ink, looked for when the lines of [`INK_CONTRAST`] give no
+/// sure read.
+pub const FAINT_INK_CONTRAST: f64 = 14.0;
 /// Straight runs at least this long are the rules of frames and boxes, not text.
 const RULE_H: i32 = 71;
 const RULE_V: i32 = 51;
@@ -26,6 +29,12 @@ const MAX_H: i32 = 64;
 
 /// The boxes of the text lines of a grey rectified card, top to bottom.
 pub fn find_lines(card: &Mat) -> Result<Vec<Rect>, OcrError> {
+    find_lines_of_ink(card, INK_CONTRAST)
+}
+
+/// The boxes of the text lines of a grey rectified card whose ink is at least `contrast`
+/// darker than around it.
+pub fn find_lines_of_ink(card: &Mat, contrast: f64) -> Result<Vec<Rect>, OcrError> {
     // Black-hat: how much darker each pixel is than its neighbourhood closed over strokes;
     // flat shading (a tinted band, uneven light) gives none.
     let stroke =
@@ -33,13 +42,7 @@ pub fn find_lines(card: &Mat) -> Result<Vec<Rect>, OcrError> {
     let mut dark = ScrubbedMat::default();
     imgproc::morphology_ex_def(card, &mut *dark, imgproc::MORPH_BLACKHAT, &stroke)?;
     let mut ink = ScrubbedMat::default();
-    imgproc::threshold(
-        &*dark,
-        &mut *ink,
-        INK_CONTRAST,
-        255.0,
-        imgproc::THRESH_BINARY,
-    )?;
+    imgproc::threshold(&*dark, &mut *ink, contrast, 255.0, imgproc::THRESH_BINARY)?;
     for size in [Size::new(RULE_H, 1), Size::new(1, RULE_V)] {
         let kernel = imgproc::get_structuring_element_def(imgproc::MORPH_RECT, size)?;
         let mut rules = ScrubbedMat::default();

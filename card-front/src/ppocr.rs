@@ -42,8 +42,47 @@ pub fn models_dir() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/generated"))
 }
 
-/// The largest recogniser file read (PP-OCRv4's is about 10 MB).
+/// The largest model file read (PP-OCRv4's recogniser is about 10 MB).
 const MAX_MODEL_BYTES: u64 = 64 << 20;
+
+/// An ONNX Runtime session of the model file at `path` ([`THREADS`] threads, not spinning),
+/// whose sha256 must be `sha256`.
+pub(crate) fn checked_session(
+    env: &Environment,
+    path: &Path,
+    sha256: &str,
+) -> Result<Session, OcrError> {
+    let bytes = capped_file::read(path, MAX_MODEL_BYTES)
+        .map_err(|e| OcrError::Model(format!("{}: {e} (run models/fetch.py)", path.display())))?;
+    let sha: String = ring::digest::digest(&ring::digest::SHA256, &bytes)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    if sha != sha256 {
+        return Err(OcrError::Model(format!(
+            "{}: unexpected sha256",
+            path.display()
+        )));
+    }
+    Session::builder(env)
+        .map_err(failed)?
+        .with_intra_threads(THREADS)
+        .map_err(failed)?
+        // Threads sleep between lines instead of spinning: the kiosk's UI and cameras share
+        // the two cores.
+        .with_intra_op_spinning(false)
+        .map_err(failed)?
+        // Working tensors from the process's allocator, freed after each run, not kept in an
+        // arena or a pre-planned pattern per input shape: lines and card outlines come in many
+        // sizes (README.md, "End-to-end figures").
+        .with_memory_pattern(false)
+        .map_err(failed)?
+        .with_execution_providers([ort::ep::CPU::default().with_arena_allocator(false).build()])
+        .map_err(failed)?
+        .commit_from_memory(&bytes)
+        .map_err(failed)
+}
 
 /// The loaded recogniser. One inference at a time.
 pub struct PpOcrRec {
@@ -55,39 +94,7 @@ pub struct PpOcrRec {
 impl PpOcrRec {
     /// Loads the model from `dir` into `env` ([`THREADS`] threads), checking its sha256.
     pub fn load(env: &Environment, dir: &Path) -> Result<Self, OcrError> {
-        let path = dir.join(PPOCR_REC_FILE);
-        let bytes = capped_file::read(&path, MAX_MODEL_BYTES).map_err(|e| {
-            OcrError::Model(format!("{}: {e} (run models/fetch.py)", path.display()))
-        })?;
-        let sha: String = ring::digest::digest(&ring::digest::SHA256, &bytes)
-            .as_ref()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        if sha != PPOCR_REC_SHA256 {
-            return Err(OcrError::Model(format!(
-                "{}: unexpected sha256",
-                path.display()
-            )));
-        }
-        let session = Session::builder(env)
-            .map_err(failed)?
-            .with_intra_threads(THREADS)
-            .map_err(failed)?
-            // Threads sleep between lines instead of spinning: the kiosk's UI and cameras share
-            // the two cores.
-            .with_intra_op_spinning(false)
-            .map_err(failed)?
-            // Working tensors from the process's allocator, freed after each batch, not kept in
-            // an arena or a pre-planned pattern per input shape: lines come in many widths
-            // (README.md, "End-to-end figures").
-            .with_memory_pattern(false)
-            .map_err(failed)?
-            .with_execution_providers([ort::ep::CPU::default().with_arena_allocator(false).build()])
-            .map_err(failed)?
-            .commit_from_memory(&bytes)
-            .map_err(failed)?;
-        drop(bytes);
+        let session = checked_session(env, &dir.join(PPOCR_REC_FILE), PPOCR_REC_SHA256)?;
         let characters = session
             .metadata()
             .map_err(failed)?

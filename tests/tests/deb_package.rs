@@ -111,9 +111,11 @@ fn the_package_holds_the_kiosk_its_unit_rules_config_and_verified_models() {
         sums,
         format!(
             "{YUNET_2023MAR_SHA256}  {YUNET_2023MAR_FILE}\n{SFACE_2021DEC_SHA256}  {SFACE_2021DEC_FILE}\n\
-             {}  {}\n",
+             {}  {}\n{}  {}\n",
             card_front::PPOCR_REC_SHA256,
-            card_front::PPOCR_REC_FILE
+            card_front::PPOCR_REC_FILE,
+            card_front::PPOCR_DET_SHA256,
+            card_front::PPOCR_DET_FILE
         )
     );
     for (shipped, source) in [

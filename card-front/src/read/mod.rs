@@ -6,10 +6,11 @@ use crate::identity::Calendar;
 use crate::layout::{CARD_H, CARD_W};
 use crate::line_input::{line_image, CNN_PAD, LINE_H};
 use crate::line_model::{LineModel, ReadChar};
-use crate::lines::find_lines;
+use crate::lines::{find_lines_of_ink, FAINT_INK_CONTRAST, INK_CONTRAST};
 use crate::locate::{card_outlines, rectify};
 use crate::ppocr::PpOcrRec;
 use crate::scrub::ScrubbedMat;
+use crate::textdet::TextDetector;
 use opencv::core::{Mat, MatTraitConst, Rect};
 use opencv::imgproc;
 use ort::environment::Environment;
@@ -88,6 +89,72 @@ impl std::fmt::Debug for PinBRead {
 /// with a line recogniser.
 pub struct CardFrontReader {
     recogniser: Recogniser,
+    lines: LineFinder,
+}
+
+/// How the reader finds the text lines of a rectified card: passes tried in turn until one
+/// gives a sure read.
+pub struct LineFinder {
+    passes: Vec<Pass>,
+    detector: Option<TextDetector>,
+}
+
+/// One way of finding lines.
+#[derive(Clone, Copy)]
+enum Pass {
+    /// By their ink, at least this much darker than around it ([`find_lines_of_ink`]).
+    Ink(f64),
+    /// By PP-OCR's text detector.
+    Detector,
+}
+
+impl LineFinder {
+    /// By their ink only.
+    pub fn ink() -> Self {
+        Self {
+            passes: vec![Pass::Ink(INK_CONTRAST)],
+            detector: None,
+        }
+    }
+
+    /// By their ink, then by PP-OCR's detector (loaded from `models_dir` into `env`) when
+    /// those lines give no sure read: the default (see card-front/README.md).
+    pub fn ink_then_detector(env: &Environment, models_dir: &Path) -> Result<Self, OcrError> {
+        Ok(Self {
+            passes: vec![Pass::Ink(INK_CONTRAST), Pass::Detector],
+            detector: Some(TextDetector::load(env, models_dir)?),
+        })
+    }
+
+    /// Passes named by `name`, `+` between them: `ink` (ink of the usual contrast), `faint`
+    /// (fainter ink), `det` (PP-OCR's detector, loaded from `models_dir` into `env`).
+    pub fn named(name: &str, env: &Environment, models_dir: &Path) -> Result<Self, OcrError> {
+        let mut finder = Self {
+            passes: Vec::new(),
+            detector: None,
+        };
+        for pass in name.split('+') {
+            finder.passes.push(match pass {
+                "ink" => Pass::Ink(INK_CONTRAST),
+                "faint" => Pass::Ink(FAINT_INK_CONTRAST),
+                "det" => {
+                    finder.detector = Some(TextDetector::load(env, models_dir)?);
+                    Pass::Detector
+                }
+                _ => return Err(OcrError::Model(format!("no line finder {pass:?}"))),
+            });
+        }
+        Ok(finder)
+    }
+
+    /// The lines of one pass.
+    fn find(&self, pass: Pass, card: &Mat) -> Result<Vec<Rect>, OcrError> {
+        match (pass, &self.detector) {
+            (Pass::Ink(contrast), _) => find_lines_of_ink(card, contrast),
+            (Pass::Detector, Some(d)) => d.find_lines(card),
+            (Pass::Detector, None) => Err(OcrError::Model("no text detector loaded".into())),
+        }
+    }
 }
 
 /// The line recognisers the reader can use.
@@ -105,13 +172,20 @@ impl CardFrontReader {
     pub fn new(env: &Environment, models_dir: &Path) -> Result<Self, OcrError> {
         Ok(Self {
             recogniser: Recogniser::PpOcr(PpOcrRec::load(env, models_dir)?),
+            lines: LineFinder::ink_then_detector(env, models_dir)?,
         })
+    }
+
+    /// The reader finding lines with `lines` instead (for comparison).
+    pub fn with_lines(self, lines: LineFinder) -> Self {
+        Self { lines, ..self }
     }
 
     /// The reader with this crate's own line CNN instead (for comparison).
     pub fn with_line_cnn(env: &Environment) -> Result<Self, OcrError> {
         Ok(Self {
             recogniser: Recogniser::LineCnn(LineModel::load(env)?),
+            lines: LineFinder::ink(),
         })
     }
 
@@ -151,21 +225,8 @@ impl CardFrontReader {
         }
         let mut best: Result<PinBRead, OcrError> = Err(OcrError::CardNotFound);
         for quad in &card_outlines(image, &grey)? {
-            let read = self.read_rectified(&*rectify(&grey, quad)?, today);
-            best = match (best, read) {
-                (Ok(b), Ok(r)) => Ok(if r.min_confidence() > b.min_confidence() {
-                    r
-                } else {
-                    b
-                }),
-                (Ok(b), Err(_)) => Ok(b),
-                (Err(OcrError::CardNotFound), r) | (Err(_), r @ Ok(_)) => r,
-                (Err(e), Err(_)) => Err(e),
-            };
-            if best
-                .as_ref()
-                .is_ok_and(|b| b.min_confidence() >= SURE_ENOUGH)
-            {
+            best = better(best, self.read_rectified(&*rectify(&grey, quad)?, today));
+            if is_sure(&best) {
                 break;
             }
         }
@@ -176,7 +237,13 @@ impl CardFrontReader {
     /// kanji, ※ for any other character) and the least confidence on it: for diagnosing
     /// synthetic cards (`card-front why`), never for a patient's card.
     pub fn line_texts(&self, card: &Mat) -> Result<Vec<(Rect, Zeroizing<String>, f32)>, OcrError> {
-        let lines = find_lines(card)?;
+        let first = self
+            .lines
+            .passes
+            .first()
+            .copied()
+            .unwrap_or(Pass::Ink(INK_CONTRAST));
+        let lines = self.lines.find(first, card)?;
         let mut out = Vec::new();
         for (&line, text) in lines.iter().zip(self.read_lines(card, &lines)?) {
             let least = text.iter().map(|c| c.confidence).fold(1.0, f32::min);
@@ -190,13 +257,33 @@ impl CardFrontReader {
     }
 
     /// Reads a grey card already rectified to [`crate::layout::CARD_W`] ×
-    /// [`crate::layout::CARD_H`]: every text line is found and read, and the three fields are
-    /// told by their content. Exactly one line of each must be found.
+    /// [`crate::layout::CARD_H`]: its text lines are found (by the reader's [`LineFinder`]) and
+    /// read, and the three fields are told by their content.
     pub fn read_rectified(&self, card: &Mat, today: Date) -> Result<PinBRead, OcrError> {
+        let mut best = Err(OcrError::CardNotFound);
+        for &pass in &self.lines.passes {
+            let lines = self.lines.find(pass, card)?;
+            best = better(best, self.read_lines_of(card, &lines, today));
+            if is_sure(&best) {
+                break;
+            }
+        }
+        best
+    }
+
+    /// Reads the text lines `lines` of a grey rectified card (those wide enough to hold a
+    /// field) and tells the three fields by their content. Exactly one line of each must be
+    /// found.
+    fn read_lines_of(&self, card: &Mat, lines: &[Rect], today: Date) -> Result<PinBRead, OcrError> {
         let mut births = Vec::new();
         let mut expiries = Vec::new();
         let mut codes = Vec::new();
-        let lines = field_sized_lines(card)?;
+        // A narrower line (a lone character, a mark) cannot hold a field and is never read.
+        let lines: Vec<Rect> = lines
+            .iter()
+            .copied()
+            .filter(|l| l.width as f32 >= MIN_FIELD_ASPECT * l.height as f32)
+            .collect();
         for (&line, text) in lines.iter().zip(self.read_lines(card, &lines)?) {
             if let Some(birth) = birth_numbers(&text) {
                 births.push((line, birth));
@@ -216,12 +303,28 @@ impl CardFrontReader {
     }
 }
 
-/// The text lines of a rectified card wide enough to hold a field: a narrower one (a lone
-/// character, a mark) is never read.
-fn field_sized_lines(card: &Mat) -> Result<Vec<Rect>, OcrError> {
-    let mut lines = find_lines(card)?;
-    lines.retain(|l| l.width as f32 >= MIN_FIELD_ASPECT * l.height as f32);
-    Ok(lines)
+/// Of two reads of one card, the valid one, or the more confident of two valid ones; of two
+/// failures, the first's error unless it is that no card was found.
+fn better(
+    a: Result<PinBRead, OcrError>,
+    b: Result<PinBRead, OcrError>,
+) -> Result<PinBRead, OcrError> {
+    match (a, b) {
+        (Ok(a), Ok(b)) => Ok(if b.min_confidence() > a.min_confidence() {
+            b
+        } else {
+            a
+        }),
+        (Ok(a), Err(_)) => Ok(a),
+        (Err(OcrError::CardNotFound), b) | (Err(_), b @ Ok(_)) => b,
+        (Err(e), Err(_)) => Err(e),
+    }
+}
+
+/// A valid read at least [`SURE_ENOUGH`] in every digit.
+fn is_sure(read: &Result<PinBRead, OcrError>) -> bool {
+    read.as_ref()
+        .is_ok_and(|r| r.min_confidence() >= SURE_ENOUGH)
 }
 
 /// The one line a field was read on. Lines whose boxes overlap and that read the same digits
@@ -294,16 +397,30 @@ fn assemble(
     let mut confidence = [0.0f32; 14];
     let yy = &birth[0][birth[0].len().saturating_sub(2)..];
     for (pair, number) in [yy, &birth[1][..], &birth[2][..]].into_iter().enumerate() {
-        let (left, right) = (2 * pair, 2 * pair + 1);
-        let last = number[number.len() - 1];
-        (digits[right], confidence[right]) = (last.ch as u8, last.confidence);
-        (digits[left], confidence[left]) = match number {
-            [tens, _] => (tens.ch as u8, tens.confidence),
-            _ => (b'0', last.confidence),
-        };
+        let mut two = two_places(number);
+        // A 和暦 card expires on the birthday (checked above): where the expiry line reads
+        // the month or day with the same digits, that second read makes each digit as sure as
+        // the surer of the two, never surer.
+        if let Some(seen) = (pair > 0 && calendar == Calendar::Wareki)
+            .then(|| two_places(&expiry[pair]))
+            .filter(|seen| seen.iter().zip(&two).all(|(s, t)| s.0 == t.0))
+        {
+            for (t, s) in two.iter_mut().zip(seen) {
+                t.1 = t.1.max(s.1);
+            }
+        }
+        for (k, (digit, sure)) in two.into_iter().enumerate() {
+            (digits[2 * pair + k], confidence[2 * pair + k]) = (digit, sure);
+        }
     }
     for (k, c) in expiry[0].iter().chain(code).enumerate() {
         (digits[6 + k], confidence[6 + k]) = (c.ch as u8, c.confidence);
+    }
+    // The expiry year passed `check_expiry`: after 2016 and before 2100, so its first two
+    // digits are 20 on every real card, however surely they were read.
+    if (FIRST_ISSUE_YEAR..2100).contains(&expiry_date.year) {
+        confidence[6] = 1.0;
+        confidence[7] = 1.0;
     }
     let era = (calendar == Calendar::Wareki)
         .then(|| Era::of(&birth_date).map(|(e, _)| e))
@@ -314,6 +431,17 @@ fn assemble(
         calendar,
         era,
     })
+}
+
+/// A number of one or two digits as two (digit, confidence): a lone digit has a leading zero
+/// as sure as itself.
+fn two_places(number: &[ReadChar]) -> [(u8, f32); 2] {
+    let last = number[number.len() - 1];
+    let units = (last.ch as u8, last.confidence);
+    match number {
+        [tens, _] => [(tens.ch as u8, tens.confidence), units],
+        _ => [(b'0', last.confidence), units],
+    }
 }
 
 /// The year, month and day of a date line, as read.

@@ -207,3 +207,31 @@ fn expiry_must_be_on_a_birthday_for_wareki_cards_and_within_validity() {
     )
     .is_ok());
 }
+
+#[test]
+fn a_wareki_birth_month_and_day_are_as_sure_as_the_expiry_line_reads_them() {
+    // The birth month's 2 read at 0.6, its day's 7 at 0.5; the expiry line reads both surely.
+    let birth = birth_numbers(&line("昭和55年2月17日生", &[(4, 0.6), (8, 0.5)])).unwrap();
+    let expiry = expiry_numbers(&line("2035年2月17日まで有効", &[(8, 0.9)])).unwrap();
+    let code = line("2285", &[]);
+    let read = assemble(&birth, &expiry, &code, today()).unwrap();
+    assert_eq!(read.pin_b().as_str(), "55021720352285");
+    assert_eq!(&read.confidence[2..6], &[0.99, 0.99, 0.99, 0.9]);
+    // A Gregorian card may expire on any day: its expiry line confirms nothing.
+    let birth = birth_numbers(&line("1980年2月17日生", &[(6, 0.6)])).unwrap();
+    let read = assemble(&birth, &expiry, &code, today()).unwrap();
+    assert_eq!(read.confidence[3], 0.6);
+}
+
+#[test]
+fn a_valid_expiry_years_first_two_digits_are_sure() {
+    let birth = birth_numbers(&line("昭和55年2月17日生", &[])).unwrap();
+    // 2035's 2 and 0 read at 0.5, its 3 at 0.7: only 20xx is a valid expiry year.
+    let expiry = expiry_numbers(&line(
+        "2035年2月17日まで有効",
+        &[(0, 0.5), (1, 0.5), (2, 0.7)],
+    ))
+    .unwrap();
+    let read = assemble(&birth, &expiry, &line("2285", &[]), today()).unwrap();
+    assert_eq!(&read.confidence[6..10], &[1.0, 1.0, 0.7, 0.99]);
+}

@@ -2,7 +2,7 @@
 
 use card_front::{
     synthetic_frames, unreadable_photo, CardFrontIdentity, CardFrontReader, Date, Defect,
-    FrameVotes, OcrError, PinBRead, Split, SubmitPolicy, MAX_FRAMES,
+    FrameVotes, LineFinder, OcrError, PinBRead, Split, SubmitPolicy, MAX_FRAMES,
 };
 use clap::{Parser, Subcommand};
 
@@ -61,6 +61,9 @@ enum Command {
         seed: u64,
         #[arg(long, default_value_t = 250)]
         count: u32,
+        /// Only this defect (`Thumb`, `Glare`, `CutOff`, `Blur`), e.g. to run them side by side.
+        #[arg(long)]
+        defect: Option<String>,
     },
     /// Reads COUNT held-out synthetic cards (typefaces and layout family never trained on) and prints the exact-read, reject and wrong-submission rates
     /// under the default submit policy, and the time per read.
@@ -84,6 +87,10 @@ enum Command {
         /// Read with the project's own line CNN instead of PP-OCR's recogniser.
         #[arg(long)]
         line_cnn: bool,
+        /// How lines are found: passes tried in turn until one gives a sure read, `+` between
+        /// them: `ink` (by their ink), `faint` (fainter ink), `det` (PP-OCR's text detector).
+        #[arg(long, default_value = "ink+det")]
+        lines: String,
     },
     /// Development seeds only: reads the first frame of COUNT cards (training typefaces and
     /// layouts, or held-out with --held-out), and prints why each failed read failed, with the
@@ -95,6 +102,9 @@ enum Command {
         count: u32,
         #[arg(long)]
         held_out: bool,
+        /// As for `bench`.
+        #[arg(long, default_value = "ink+det")]
+        lines: String,
     },
 }
 
@@ -133,18 +143,26 @@ fn main() -> anyhow::Result<()> {
             seed,
             count,
             held_out,
+            lines,
         } => {
             let split = if held_out {
                 Split::HeldOut
             } else {
                 Split::Training
             };
-            why::run(&reader(false)?, split, seed, count, today)?;
+            why::run(&reader(false, &lines)?, split, seed, count, today)?;
         }
-        Command::Unreadable { seed, count } => {
+        Command::Unreadable {
+            seed,
+            count,
+            defect: only,
+        } => {
             let policy = SubmitPolicy::default();
-            let reader = reader(false)?;
-            for defect in Defect::ALL {
+            let reader = reader(false, "ink+det")?;
+            let defects = Defect::ALL
+                .into_iter()
+                .filter(|d| only.as_deref().is_none_or(|o| o == format!("{d:?}")));
+            for defect in defects {
                 let mut submitted = 0u32;
                 for i in 0..count {
                     let (id, shot) = unreadable_photo(defect, seed, i, today)?;
@@ -174,9 +192,10 @@ fn main() -> anyhow::Result<()> {
             count,
             frames,
             line_cnn,
+            lines,
         } => {
             let policy = SubmitPolicy::default();
-            let reader = reader(line_cnn)?;
+            let reader = reader(line_cnn, &lines)?;
             let mut single = Tally::default();
             let mut multi = Tally::default();
             for i in start..start + count {
@@ -214,7 +233,7 @@ fn main() -> anyhow::Result<()> {
 
 /// The reader (with PP-OCR's recogniser, or the own line CNN), in an ONNX Runtime loaded from `$MYNAKIOSK_ORT_DYLIB` (at run time, else as
 /// set when built: `.cargo/config.toml` points it at `third_party/onnxruntime`).
-fn reader(line_cnn: bool) -> anyhow::Result<CardFrontReader> {
+fn reader(line_cnn: bool, lines: &str) -> anyhow::Result<CardFrontReader> {
     let path = std::env::var_os("MYNAKIOSK_ORT_DYLIB")
         .map(PathBuf::from)
         .or(option_env!("MYNAKIOSK_ORT_DYLIB").map(PathBuf::from))
@@ -222,11 +241,13 @@ fn reader(line_cnn: bool) -> anyhow::Result<CardFrontReader> {
     // ONNX Runtime's documented telemetry opt-out, read when it loads.
     std::env::set_var("ORT_DISABLE_TELEMETRY", "1");
     let env = ort::init_from(&path)?.with_telemetry(false).build()?;
-    Ok(if line_cnn {
+    let dir = card_front::models_dir();
+    let reader = if line_cnn {
         CardFrontReader::with_line_cnn(&env)?
     } else {
-        CardFrontReader::new(&env, &card_front::models_dir())?
-    })
+        CardFrontReader::new(&env, &dir)?
+    };
+    Ok(reader.with_lines(LineFinder::named(lines, &env, &dir)?))
 }
 
 /// CPU time used so far by this process, all threads (`/proc/self/stat`, in clock ticks of
