@@ -1,11 +1,14 @@
-//! The line recogniser: a small convolutional network trained on the generator's lines
+//! The own line recogniser: a small convolutional network trained on the generator's lines
 //! (`card-front/scripts/train_line_model.sh`, provenance in `models/README.md`), run by ONNX
 //! Runtime, whose per-column class probabilities are decoded by CTC best path with a
-//! confidence per character.
+//! confidence per character. Its reads have the shape of PP-OCR's (`ppocr::PpOcrRec::read`):
+//! the same classes, the same decoding.
 
 use crate::error::OcrError;
 use crate::line_input::{ALPHABET, LINE_H};
-use opencv::core::{Mat, MatTraitConst, MatTraitConstManual};
+use crate::scrub::ScrubbedMat;
+use opencv::core::{MatTraitConst, MatTraitConstManual, Size};
+use opencv::imgproc;
 use ort::environment::Environment;
 use ort::session::Session;
 use ort::value::TensorRef;
@@ -15,7 +18,7 @@ use zeroize::{Zeroize, Zeroizing};
 /// The trained model, built into the crate so that reader and model always match.
 const MODEL: &[u8] = include_bytes!("../../models/card-front-line.onnx");
 /// sha256 of [`MODEL`], as recorded in `models/checksums.sha256`.
-pub const MODEL_SHA256: &str = "8059fc9a18c160084dff9b07ab541154aed1b2b83e38ff186f0fb917e60eb940";
+pub const MODEL_SHA256: &str = "3379eb4f20fcce13066db5cc11b88eb2d2f32c732e5531702d76dbc67a808bac";
 
 /// A character read on a line (zeroized when dropped inside `Zeroizing`, as the reader keeps
 /// it: the lines spell 照合番号B).
@@ -34,7 +37,7 @@ impl Zeroize for ReadChar {
     }
 }
 
-/// The loaded line recogniser. One inference at a time.
+/// The loaded own line recogniser. One inference at a time, on one thread.
 pub struct LineModel {
     session: Mutex<Session>,
 }
@@ -63,16 +66,42 @@ impl LineModel {
         })
     }
 
-    /// Reads a line image (8-bit grey, [`LINE_H`] rows).
-    pub fn read(&self, line: &Mat) -> Result<Zeroizing<Vec<ReadChar>>, OcrError> {
-        if line.rows() != LINE_H || line.typ() != opencv::core::CV_8UC1 || !line.is_continuous() {
-            return Err(OcrError::Image(format!(
-                "a line image must be continuous 8-bit grey, {LINE_H} rows high"
-            )));
+    /// Reads line images (8-bit grey; best made at [`LINE_H`] rows with
+    /// `line_input::CNN_PAD`, as it was trained; other heights are scaled to it), one read per
+    /// line in their order: the characters of [`ALPHABET`] (every other one as
+    /// `line_input::OTHER`, spaces not at all) with a confidence each. A drop-in for
+    /// `ppocr::PpOcrRec::read`.
+    pub fn read(&self, lines: &[ScrubbedMat]) -> Result<Vec<Zeroizing<Vec<ReadChar>>>, OcrError> {
+        lines.iter().map(|line| self.read_line(line)).collect()
+    }
+
+    fn read_line(&self, line: &ScrubbedMat) -> Result<Zeroizing<Vec<ReadChar>>, OcrError> {
+        if line.typ() != opencv::core::CV_8UC1 || line.rows() < 1 {
+            return Err(OcrError::Image("a line image must be 8-bit grey".into()));
         }
-        let width = line.cols() as usize;
+        let mut scaled = ScrubbedMat::default();
+        let width = ((line.cols() * LINE_H + line.rows() / 2) / line.rows()).max(LINE_H);
+        let interpolation = if line.rows() > LINE_H {
+            imgproc::INTER_AREA
+        } else {
+            imgproc::INTER_LINEAR
+        };
+        let image = if line.rows() == LINE_H && line.is_continuous() {
+            line
+        } else {
+            imgproc::resize(
+                &**line,
+                &mut *scaled,
+                Size::new(width, LINE_H),
+                0.0,
+                0.0,
+                interpolation,
+            )?;
+            &scaled
+        };
+        let width = image.cols() as usize;
         let input: Zeroizing<Vec<f32>> =
-            Zeroizing::new(line.data_bytes()?.iter().map(|&v| f32::from(v)).collect());
+            Zeroizing::new(image.data_bytes()?.iter().map(|&v| f32::from(v)).collect());
         let tensor = TensorRef::from_array_view(([1, 1, LINE_H as usize, width], &input[..]))
             .map_err(failed)?;
         let mut session = self.session.lock().unwrap_or_else(PoisonError::into_inner);
@@ -223,14 +252,14 @@ mod tests {
     fn a_boundary_column_split_between_neighbours_costs_nothing() {
         let classes = ALPHABET.chars().count() + 1;
         let steps = 3;
-        // "5" then "年" (class 16), the middle column torn between them.
+        // "5" then "年" (class 20), the middle column torn between them.
         let mut probs = vec![0.0; classes * steps];
         let mut set = |c: usize, t: usize, v: f32| probs[c * steps + t] = v;
         set(6, 0, 1.0);
         set(6, 1, 0.45);
-        set(16, 1, 0.45);
+        set(20, 1, 0.45);
         set(0, 1, 0.1);
-        set(16, 2, 1.0);
+        set(20, 2, 1.0);
         let read = decode(&probs, &ALPHABET.chars().collect::<Vec<_>>(), steps);
         let text: String = read.iter().map(|c| c.ch).collect();
         assert_eq!(text, "5年");
