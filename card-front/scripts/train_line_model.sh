@@ -3,7 +3,7 @@
 # a venv of pinned wheels, a training set from the synthetic card generator (training
 # typefaces and layouts only; set 1000, which no test or benchmark uses), the training run
 # with a fixed seed, and the new model's sha256.
-# Not part of setup or CI (about 35 min on a loaded 2-core machine); the model is in the
+# Not part of setup or CI (about 25 min on a loaded 2-core machine); the model is in the
 # repository.
 #
 #   card-front/scripts/train_line_model.sh [CARDS_A] [CARDS_B] [STEPS]
@@ -15,7 +15,7 @@ cd "$root"
 source scripts/lib.sh
 cards_a=${1:-346}
 cards_b=${2:-292}
-steps=${3:-1000}
+steps=${3:-1600}
 seed=1000
 
 venv=.cache/train-venv
@@ -41,7 +41,7 @@ fi
 step "training ($steps steps)"
 alphabet=$(grep -o 'ALPHABET: &str = "[^"]*"' card-front/src/line_input.rs | cut -d'"' -f2)
 nice -n 10 "$venv/bin/python" card-front/scripts/train_line_model.py "$data/c" "$data/d" \
-  --alphabet "$alphabet" --steps "$steps" --freeze 150 --digits-first 150 --lr 1.5e-3 --report 100 --seed 1 \
+  --alphabet "$alphabet" --steps "$steps" --batch 24 --digits-first 400 --report 200 --seed 1 \
   --out models/card-front-line.onnx
 sha256sum models/card-front-line.onnx
 echo "record this sha256 in models/checksums.sha256 and card-front/src/line_model.rs (MODEL_SHA256)"
