@@ -5,8 +5,9 @@ The recogniser reads one text line found on a rectified card (the 照合番号B 
 expiry date, security code — and every other line, whose other characters are one class),
 scaled to 32 px high, and gives per-column class probabilities for CTC
 decoding (class 0 is the blank, then card_front::line_input::ALPHABET). It is a small fully
-convolutional network: four 3×3 convolution stages that pool the height to one row and halve
-the width once, two 1×5 convolutions along the line for context, and a 1×1 classifier.
+convolutional network: four 3×3 convolution stages that pool the height to one row and the
+width by four (one output column per four input columns), two 1×5 convolutions along the
+line for context, and a 1×1 classifier.
 
 Data comes from the synthetic card generator through `card-front dataset` (see
 card-front/scripts/train_line_model.sh, which makes the set and runs this with fixed seeds).
@@ -17,7 +18,6 @@ import argparse
 import pathlib
 import sys
 import time
-from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -30,34 +30,48 @@ LINE_H = 32
 # Kinds of lines (`card-front dataset`): the 照合番号B fields and every other text line.
 FIELDS = ("birth", "expiry", "code", "other")
 # Lines are stored padded to this width (card-front dataset's STORED_W).
-WIDTH = 400
+WIDTH = 512
+# Training batches mix the fields (so batch-norm statistics are those of all lines) at one
+# width (one compilation): lines wider than this are not trained on (none of the birth or code
+# lines, 8 % of the expiry lines, 2 % of the others).
+TRAIN_W = 320
+# Share of each field in a training batch.
+FIELD_SHARE = (0.3, 0.3, 0.25, 0.15)
+# Width of the security-code lines of the digits-first steps.
+CODE_W = 128
+# Lines evaluated at once (a fixed shape: one compilation per width).
+EVAL_BATCH = 64
 # (out channels, kernel (h, w), pool (h, w)) of each convolution stage.
 STAGES = (
     (16, (3, 3), (2, 2)),
-    (32, (3, 3), (2, 1)),
-    (48, (3, 3), (2, 1)),
+    (24, (3, 3), (2, 2)),
+    (40, (3, 3), (2, 1)),
     (64, (3, 3), (4, 1)),
-    (96, (1, 5), (1, 1)),
-    (96, (1, 5), (1, 1)),
+    (80, (1, 5), (1, 1)),
+    (80, (1, 5), (1, 1)),
 )
 EPS = 1.0  # added to the line's grey-level standard deviation before dividing by it
 BN_EPS = 1e-5
 
 
 def load(dirs, alphabet):
-    """Per field: images (N, 32, W) uint8 and labels as lists of class indices."""
+    """Per field: images (N, 32, W) uint8, labels as lists of class indices, and widths."""
     data = {}
     for field in FIELDS:
-        images, labels = [], []
+        images, labels, widths = [], [], []
         for d in dirs:
             d = pathlib.Path(d)
-            text = (d / f"{field}.txt").read_text(encoding="utf-8").splitlines()
+            text = (d / f"{field}.txt").read_text(encoding="utf-8")
+            # A set still being written, or cut short, keeps its complete lines.
+            text = text[: text.rfind("\n") + 1].splitlines()
             raw = np.fromfile(d / f"{field}.u8", dtype=np.uint8)
-            # A set cut short (an interrupted `card-front dataset`) keeps its complete lines.
             n = min(len(text), raw.size // (LINE_H * WIDTH))
             images.append(raw[: n * LINE_H * WIDTH].reshape(n, LINE_H, WIDTH))
-            labels += [[alphabet.index(c) + 1 for c in t] for t in text[:n]]
-        data[field] = (np.concatenate(images), labels)
+            for line in text[:n]:
+                label, width = line.rsplit("\t", 1)
+                labels.append([alphabet.index(c) + 1 for c in label])
+                widths.append(int(width))
+        data[field] = (np.concatenate(images), labels, np.array(widths))
     return data
 
 
@@ -77,24 +91,6 @@ def init(key, classes):
         params.append(layer)
         cin = cout
     return params, state
-
-
-def warm_start(params, path, alphabet, old_alphabet):
-    """Convolutions from an earlier model (batch norms folded in, so they start as identity
-    scaling here); classifier rows of characters both alphabets share."""
-    model = onnx.load(path)
-    weights = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
-    for i, layer in enumerate(params[:-1]):
-        layer["w"] = jnp.asarray(weights[f"w{i}"])
-        layer["b"] = jnp.asarray(weights[f"b{i}"])
-    wc, bc = np.array(params[-1]["w"]), np.array(params[-1]["b"])
-    for new, ch in enumerate(alphabet, start=1):
-        if ch in old_alphabet:
-            old = old_alphabet.index(ch) + 1
-            wc[new], bc[new] = weights["wc"][old], weights["bc"][old]
-    wc[0], bc[0] = weights["wc"][0], weights["bc"][0]
-    params[-1] = {"w": jnp.asarray(wc), "b": jnp.asarray(bc)}
-    return params
 
 
 def normalise(x):
@@ -131,17 +127,15 @@ def forward(params, state, x, train):
     return jnp.transpose(x[:, :, 0, :], (0, 2, 1)), stats
 
 
-def population_stats(params, state, train, rng, batches):
-    """Each batch norm's statistics over all three fields alike, from `batches` batches of
-    each: the mean of the batch means, and the mean batch variance plus the variance of the
-    batch means."""
+def population_stats(stats_fn, params, state, train, rng, batches):
+    """Each batch norm's statistics over the lines (mixed batches, as in training), from
+    `batches` batches: the mean of the batch means, and the mean batch variance plus the
+    variance of the batch means."""
     per_layer = [[] for _ in state]
-    for field in FIELDS:
-        for _ in range(batches):
-            x, _, _ = batch(rng, *train[field], 64, augment=False)
-            _, stats = forward(params, state, x, train=True)
-            for acc, st in zip(per_layer, stats):
-                acc.append((np.asarray(st["mean"]), np.asarray(st["var"])))
+    for _ in range(batches):
+        x, _, _ = mixed(rng, train, 32, augment=False)
+        for acc, st in zip(per_layer, stats_fn(params, state, x)):
+            acc.append((np.asarray(st["mean"]), np.asarray(st["var"])))
     out = []
     for acc in per_layer:
         means = np.stack([m for m, _ in acc])
@@ -151,22 +145,45 @@ def population_stats(params, state, train, rng, batches):
     return out
 
 
-def batch(rng, images, labels, size, augment):
+def mixed(rng, train, size, augment):
+    """A batch of lines of every field (in FIELD_SHARE), cut to TRAIN_W columns."""
+    fields = rng.choice(len(FIELDS), size, p=FIELD_SHARE)
+    picks = []
+    for f in fields:
+        images, labels = train[FIELDS[f]]
+        i = rng.integers(0, len(images))
+        picks.append((images[i], labels[i]))
+    return make_batch(rng, picks, TRAIN_W, augment)
+
+
+def field_batch(rng, images, labels, size, width, augment):
+    """A batch of lines of one field, cut to `width` columns."""
     idx = rng.integers(0, len(images), size)
-    x = images[idx].astype(np.float32)
+    return make_batch(rng, [(images[i], labels[i]) for i in idx], width, augment)
+
+
+def make_batch(rng, picks, width, augment):
+    """Images (B, 1, 32, width) and CTC labels and padding of (image, label) pairs."""
+    size = len(picks)
+    x = np.stack([image[:, :width] for image, _ in picks]).astype(np.float32)
     if augment:
-        # Small shifts (rectification error), contrast and noise on top of the generator's.
+        # Small shifts (rectification error), blur, contrast and noise on top of the
+        # generator's.
         for i in range(size):
             dy, dx = rng.integers(-2, 3), rng.integers(-4, 5)
             x[i] = np.roll(x[i], (dy, dx), axis=(0, 1))
+            if rng.random() < 0.3:
+                k = rng.uniform(0.15, 0.3)
+                x[i] = (1 - 2 * k) * x[i] + k * (np.roll(x[i], 1, 0) + np.roll(x[i], -1, 0))
+                x[i] = (1 - 2 * k) * x[i] + k * (np.roll(x[i], 1, 1) + np.roll(x[i], -1, 1))
         x = x * rng.uniform(0.6, 1.3, (size, 1, 1)) + rng.uniform(-30, 30, (size, 1, 1))
         x = x + rng.normal(0, rng.uniform(0, 6), (size, 1, 1)) * rng.standard_normal(x.shape)
-    n = max(len(labels[i]) for i in idx)
+    n = max(len(label) for _, label in picks)
     lab = np.zeros((size, n), np.int32)
     pad = np.ones((size, n), np.float32)
-    for k, i in enumerate(idx):
-        lab[k, : len(labels[i])] = labels[i]
-        pad[k, : len(labels[i])] = 0
+    for k, (_, label) in enumerate(picks):
+        lab[k, : len(label)] = label
+        pad[k, : len(label)] = 0
     return x[:, None], lab, pad
 
 
@@ -189,10 +206,11 @@ def greedy(probs):
 
 def evaluate(apply, params, state, images, labels):
     right = 0
-    for start in range(0, len(images), 256):
-        x = images[start:start + 256].astype(np.float32)[:, None]
+    for start in range(0, len(images), EVAL_BATCH):
+        idx = np.minimum(np.arange(start, start + EVAL_BATCH), len(images) - 1)
+        x = images[idx][:, :, :TRAIN_W].astype(np.float32)[:, None]
         logits = np.asarray(apply(params, state, x))
-        for k, row in enumerate(logits):
+        for k, row in enumerate(logits[: len(images) - start]):
             right += greedy(row) == labels[start + k]
     return right / max(len(images), 1)
 
@@ -245,8 +263,9 @@ def export(params, state, alphabet, path):
     ]
     graph = helper.make_graph(
         nodes, "card_front_line",
-        [helper.make_tensor_value_info("line", TensorProto.FLOAT, [1, 1, LINE_H, "width"])],
-        [helper.make_tensor_value_info("probs", TensorProto.FLOAT, [1, len(alphabet) + 1, 1, "steps"])],
+        [helper.make_tensor_value_info("line", TensorProto.FLOAT, ["lines", 1, LINE_H, "width"])],
+        [helper.make_tensor_value_info("probs", TensorProto.FLOAT,
+                                       ["lines", len(alphabet) + 1, 1, "steps"])],
         inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)],
                               producer_name="card-front train_line_model.py")
@@ -261,66 +280,58 @@ def main():
     ap.add_argument("data", nargs="+")
     ap.add_argument("--alphabet", required=True)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--steps", type=int, default=4000)
-    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--steps", type=int, default=1600)
+    ap.add_argument("--batch", type=int, default=24)
+    ap.add_argument("--lr", type=float, default=1.5e-3, help="peak learning rate")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--digits-first", type=int, default=400,
                     help="steps on the security-code lines alone before all lines")
-    ap.add_argument("--freeze", type=int, default=600,
-                    help="final steps with the batch norms frozen at all fields' statistics")
-    ap.add_argument("--report", type=int, default=500, help="steps between progress reports")
-    ap.add_argument("--init", help="an earlier model (ONNX) to start from")
-    ap.add_argument("--holdout", type=int, default=500, help="lines per field kept for validation")
+    ap.add_argument("--report", type=int, default=200, help="steps between progress reports")
+    ap.add_argument("--holdout", type=int, default=300,
+                    help="first lines per field kept for validation (of training typefaces)")
     args = ap.parse_args()
 
-    data = load(args.data, args.alphabet)
-    rng = np.random.default_rng(args.seed)
     train, held = {}, {}
-    for field, (images, labels) in data.items():
-        order = rng.permutation(len(images))
-        images, labels = images[order], [labels[i] for i in order]
+    for field, (images, labels, widths) in load(args.data, args.alphabet).items():
         h = min(args.holdout, len(images) // 10)
-        held[field] = (images[:h], labels[:h])
-        train[field] = (images[h:], labels[h:])
-        print(f"{field}: {len(images) - h} training lines, {h} held out, width {images.shape[2]}")
+        fits = [i for i in range(len(images)) if widths[i] <= TRAIN_W]
+        held_idx, train_idx = [i for i in fits if i < h], [i for i in fits if i >= h]
+        held[field] = (images[held_idx], [labels[i] for i in held_idx])
+        train[field] = (images[train_idx], [labels[i] for i in train_idx])
+        print(f"{field}: {len(train_idx)} training lines, {len(held_idx)} held out "
+              f"({len(images) - len(fits)} wider than {TRAIN_W} left out)", flush=True)
 
     params, bn_state = init(jax.random.PRNGKey(args.seed), len(args.alphabet) + 1)
-    if args.init:
-        old = onnx.load(args.init).metadata_props
-        old_alphabet = next(p.value for p in old if p.key == "alphabet")
-        params = warm_start(params, args.init, args.alphabet, old_alphabet)
-    opt = optax.adam(optax.cosine_decay_schedule(1e-3, args.steps + args.freeze, alpha=0.01))
+    opt = optax.adam(optax.cosine_decay_schedule(args.lr, args.steps, alpha=0.01))
     state = opt.init(params)
+    rng = np.random.default_rng(args.seed)
 
-    @partial(jax.jit, static_argnames="train")
-    def step(params, bn_state, state, x, lab, pad, train):
-        loss, grads = jax.value_and_grad(loss_fn)(params, bn_state, x, lab, pad, train)
+    @jax.jit
+    def step(params, bn_state, state, x, lab, pad):
+        loss, grads = jax.value_and_grad(loss_fn)(params, bn_state, x, lab, pad, True)
         updates, state = opt.update(grads, state, params)
         return optax.apply_updates(params, updates), state, loss
 
     apply = jax.jit(lambda p, s, x: forward(p, s, x, train=False)[0])
+    stats_fn = jax.jit(lambda p, s, x: forward(p, s, x, train=True)[1])
     start, losses = time.monotonic(), []
-    for s in range(args.steps + args.freeze):
+    for s in range(args.steps):
         # Digits first: from scratch on all lines at once, the network learns the kanji and
         # settles on guessing the digits; after the code lines alone it reads them all.
-        field = "code" if s < args.digits_first else FIELDS[s % len(FIELDS)]
-        # Batches hold one field (one width), so their statistics differ by field: for the
-        # last steps the batch norms are frozen at the statistics of all fields alike, which
-        # inference uses, and the network adapts to them.
-        frozen = s >= args.steps
-        if s == args.steps:
-            bn_state = population_stats(params, bn_state, train, rng, batches=20)
-        x, lab, pad = batch(rng, *train[field], args.batch, augment=True)
-        params, state, loss = step(params, bn_state, state, x, lab, pad, train=not frozen)
+        if s < args.digits_first:
+            x, lab, pad = field_batch(rng, *train["code"], args.batch, CODE_W, augment=True)
+        else:
+            x, lab, pad = mixed(rng, train, args.batch, augment=True)
+        params, state, loss = step(params, bn_state, state, x, lab, pad)
         losses.append(float(loss))
-        if (s + 1) % args.report == 0 or s + 1 == args.steps + args.freeze:
-            if not frozen:
-                bn_state = population_stats(params, bn_state, train, rng, batches=4)
+        if (s + 1) % args.report == 0 or s + 1 == args.steps:
+            bn_state = population_stats(stats_fn, params, bn_state, train, rng, batches=8)
             acc = {f: evaluate(apply, params, bn_state, *held[f]) for f in FIELDS}
             print(f"step {s + 1}: loss {np.mean(losses[-args.report:]):.4f}, held-out line "
                   "accuracy " + ", ".join(f"{f} {a:.4f}" for f, a in acc.items())
                   + f" ({time.monotonic() - start:.0f} s)", flush=True)
-    export(params, bn_state, args.alphabet, args.out)
+            # A model at every report: a run stopped early still leaves one.
+            export(params, bn_state, args.alphabet, args.out)
     print(f"wrote {args.out}")
 
 

@@ -13,7 +13,7 @@ pub mod glyphs;
 pub mod identity;
 pub mod layout;
 pub mod line_input;
-mod line_model;
+pub mod line_model;
 pub mod lines;
 mod locate;
 pub mod policy;
@@ -33,7 +33,7 @@ pub use generator::{
 };
 pub use glyphs::Split;
 pub use identity::{Calendar, CardFrontIdentity, Sex};
-pub use line_model::MODEL_SHA256;
+pub use line_model::{LineModel, ReadChar, MODEL_SHA256};
 pub use locate::{card_outlines, rectify};
 pub use policy::{
     Decision, FallbackReason, PinBAttempts, ReadQuality, RereadReason, RetryCounter, SubmitPolicy,

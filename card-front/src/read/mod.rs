@@ -205,7 +205,7 @@ impl CardFrontReader {
             .collect::<Result<Vec<_>, _>>()?;
         match &self.recogniser {
             Recogniser::PpOcr(m) => m.read(&images),
-            Recogniser::LineCnn(m) => images.iter().map(|line| m.read(line)).collect(),
+            Recogniser::LineCnn(m) => m.read(&images),
         }
     }
 

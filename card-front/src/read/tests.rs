@@ -22,12 +22,7 @@ fn debug_output_hides_the_digits() {
 pub(crate) fn reader() -> &'static CardFrontReader {
     static READER: std::sync::OnceLock<CardFrontReader> = std::sync::OnceLock::new();
     READER.get_or_init(|| {
-        let env = ort::init_from(env!("MYNAKIOSK_ORT_DYLIB"))
-            .unwrap()
-            .with_telemetry(false)
-            .build()
-            .unwrap();
-        CardFrontReader::new(&env, &crate::models_dir()).unwrap()
+        CardFrontReader::new(crate::line_model::test_environment(), &crate::models_dir()).unwrap()
     })
 }
 

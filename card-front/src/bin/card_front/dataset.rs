@@ -1,11 +1,12 @@
-//! The line recogniser's training set, made by the reader's own locate, line-finding and
-//! line functions on training-split cards (typefaces and layouts the benchmark never uses).
+//! The line recogniser's training and validation lines, made by the reader's own locate,
+//! line-finding and line functions on synthetic cards of one split (training typefaces and
+//! layouts, or the held-out ones the benchmark uses).
 
-use card_front::layout::{Item, PrintedGlyph};
-use card_front::line_input::{line_image, line_label, CNN_PAD, LINE_H};
-use card_front::lines::{centre, find_lines};
-use card_front::{card_outlines, rectify, synthetic_card, CameraShot, Date, Split};
-use opencv::core::{self, Mat, MatTraitConst, MatTraitConstManual, Point2f, Rect, Size};
+use card_front::layout::Item;
+use card_front::line_input::{line_image, printed_line, CNN_PAD, LINE_H};
+use card_front::lines::find_lines;
+use card_front::{rectify, synthetic_card, CameraShot, Date, ScrubbedMat, Split};
+use opencv::core::{self, Mat, MatTraitConst, MatTraitConstManual, Point2f, Size};
 use opencv::imgproc;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -14,21 +15,17 @@ use std::io::{BufWriter, Write};
 use std::ops::Range;
 use std::path::Path;
 
-/// Photos taken of each card.
-const FRAMES_PER_CARD: usize = 2;
-/// A found outline is used when every corner lies within this fraction of the card's width
-/// of the true one (farther, the glyphs would no longer be where the labels say).
-const NEAR_TRUTH: f32 = 0.02;
-/// Found outlines used per photo, at most.
-const MAX_FOUND: usize = 1;
+/// Outlines each card's photo is rectified at: its true corners, jittered.
+const OUTLINES_PER_PHOTO: usize = 3;
 /// Standard deviation of the jitter added to the true corners, as a fraction of the card's
-/// width: a localisation error like the reader's.
-const JITTER: f32 = 0.004;
+/// width: a localisation error like the reader's (refined corners are 1–2 px off, rough ones
+/// up to 10).
+const JITTER: f32 = 0.005;
 /// Width every training line is stored at: narrower lines are padded with their own edge,
 /// wider ones squeezed.
-pub const STORED_W: i32 = 400;
-/// The files lines are written to, by the item most of their characters belong to.
-const KINDS: [&str; 4] = ["birth", "expiry", "code", "other"];
+pub const STORED_W: i32 = 512;
+/// The kinds of lines, by the item most of their characters belong to.
+pub const KINDS: [&str; 4] = ["birth", "expiry", "code", "other"];
 const OTHER_KIND: usize = 3;
 /// The share of other lines kept (a card has three times as many as 照合番号B lines).
 const KEEP_OTHER: f64 = 0.35;
@@ -42,9 +39,58 @@ fn kind(item: Item) -> usize {
     }
 }
 
-/// Writes the lines of cards `cards` of training set `seed` to `out_dir`: per kind,
-/// `{kind}.u8` (8-bit images of STORED_W × LINE_H, row-major) and `{kind}.txt` (labels).
-pub fn write(out_dir: &Path, seed: u64, cards: Range<u32>, today: Date) -> anyhow::Result<()> {
+/// A found line as the own recogniser reads it ([`LINE_H`] rows), its kind (index in
+/// [`KINDS`]) and its label.
+pub struct LabelledLine {
+    pub kind: usize,
+    pub label: String,
+    pub image: ScrubbedMat,
+}
+
+/// Calls `each` with the lines of cards `cards` of set `seed` of `split`: one photo each,
+/// rectified at jittered true corners [`OUTLINES_PER_PHOTO`] times, every text line the reader
+/// finds there (a share [`KEEP_OTHER`] of the lines of no 照合番号B field). `each` is told
+/// when a card is done.
+pub fn for_each_line(
+    split: Split,
+    seed: u64,
+    cards: Range<u32>,
+    today: Date,
+    mut each: impl FnMut(Option<LabelledLine>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    for index in cards {
+        let (_, printed, mut frames) = synthetic_card(split, seed, index, today)?;
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ u64::from(index).rotate_left(32));
+        let shot = frames.next().expect("an endless stream of frames")?;
+        let mut grey = Mat::default();
+        imgproc::cvt_color_def(&shot.image, &mut grey, imgproc::COLOR_BGR2GRAY)?;
+        for _ in 0..OUTLINES_PER_PHOTO {
+            let card = rectify(&grey, &jittered(&shot, &mut rng))?;
+            for line in find_lines(&card)? {
+                let (item, label) = printed_line(&printed.glyphs, line);
+                let kind = kind(item);
+                if kind == OTHER_KIND && !rng.random_bool(KEEP_OTHER) {
+                    continue;
+                }
+                let image = line_image(&card, line, CNN_PAD, LINE_H)?;
+                each(Some(LabelledLine { kind, label, image }))?;
+            }
+        }
+        each(None)?;
+    }
+    Ok(())
+}
+
+/// Writes the lines of [`for_each_line`] to `out_dir`: per kind, `{kind}.u8` (8-bit images
+/// of [`STORED_W`] × [`LINE_H`], row-major) and `{kind}.txt` (per image its label, a tab and
+/// its width before padding).
+pub fn write(
+    out_dir: &Path,
+    split: Split,
+    seed: u64,
+    cards: Range<u32>,
+    today: Date,
+) -> anyhow::Result<()> {
     std::fs::create_dir_all(out_dir)?;
     let open = |stem: &str, ext: &str| -> anyhow::Result<BufWriter<File>> {
         Ok(BufWriter::new(File::create(
@@ -56,54 +102,28 @@ pub fn write(out_dir: &Path, seed: u64, cards: Range<u32>, today: Date) -> anyho
         sinks.push((open(stem, "u8")?, open(stem, "txt")?));
     }
     let mut lines = 0usize;
-    for index in cards {
-        let (_, printed, frames) = synthetic_card(Split::Training, seed, index, today)?;
-        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ u64::from(index).rotate_left(32));
-        for shot in frames.take(FRAMES_PER_CARD) {
-            let shot = shot?;
-            let mut grey = Mat::default();
-            imgproc::cvt_color_def(&shot.image, &mut grey, imgproc::COLOR_BGR2GRAY)?;
-            for quad in outlines(&shot, &grey, &mut rng)? {
-                let card = rectify(&grey, &quad)?;
-                for line in find_lines(&card)? {
-                    let (k, label) = labelled(&printed.glyphs, line);
-                    if k == OTHER_KIND && !rng.random_bool(KEEP_OTHER) {
-                        continue;
-                    }
-                    let (pixels, labels) = &mut sinks[k];
-                    pixels.write_all(
-                        stored(&*line_image(&card, line, CNN_PAD, LINE_H)?)?.data_bytes()?,
-                    )?;
-                    writeln!(labels, "{label}")?;
-                    lines += 1;
-                }
+    for_each_line(split, seed, cards, today, |line| {
+        let Some(line) = line else {
+            // A card done: its lines are on disk, so a run stopped early keeps them.
+            for (pixels, labels) in &mut sinks {
+                pixels.flush()?;
+                labels.flush()?;
             }
-        }
-    }
-    for (mut pixels, mut labels) in sinks {
-        pixels.flush()?;
-        labels.flush()?;
-    }
+            return Ok(());
+        };
+        let (pixels, labels) = &mut sinks[line.kind];
+        pixels.write_all(stored(&line.image)?.data_bytes()?)?;
+        writeln!(
+            labels,
+            "{}\t{}",
+            line.label,
+            line.image.cols().min(STORED_W)
+        )?;
+        lines += 1;
+        Ok(())
+    })?;
     println!("{lines} lines written to {}", out_dir.display());
     Ok(())
-}
-
-/// The kind and label of a found line: the printed characters whose centres it holds, left
-/// to right, and the item most of them belong to.
-fn labelled(glyphs: &[PrintedGlyph], line: Rect) -> (usize, String) {
-    let mut inside: Vec<&PrintedGlyph> = glyphs
-        .iter()
-        .filter(|g| line.contains(centre(g.glyph.bounds)))
-        .collect();
-    inside.sort_by_key(|g| g.glyph.bounds.x);
-    let mut votes = [0usize; 4];
-    for g in &inside {
-        votes[kind(g.item)] += 1;
-    }
-    let k = (0..OTHER_KIND)
-        .find(|&k| votes[k] * 2 > inside.len())
-        .unwrap_or(OTHER_KIND);
-    (k, line_label(inside.iter().map(|g| g.glyph.ch)))
 }
 
 /// A line image at the stored width.
@@ -134,36 +154,16 @@ fn stored(line: &Mat) -> anyhow::Result<Mat> {
     Ok(out)
 }
 
-/// The outlines a photo is rectified at: found ones near the truth, and the jittered truth.
-fn outlines(
-    shot: &CameraShot,
-    grey: &Mat,
-    rng: &mut ChaCha8Rng,
-) -> anyhow::Result<Vec<[Point2f; 4]>> {
+/// The photo's true card corners, each moved by a random localisation error.
+fn jittered(shot: &CameraShot, rng: &mut ChaCha8Rng) -> [Point2f; 4] {
     let truth = shot.corners;
-    let width = (truth[1] - truth[0]).norm() as f32;
-    let near = |q: &[Point2f; 4]| {
-        q.iter()
-            .zip(&truth)
-            .all(|(a, b)| ((*a - *b).norm() as f32) < NEAR_TRUTH * width)
-    };
-    let mut chosen: Vec<[Point2f; 4]> = Vec::new();
-    for quad in card_outlines(&shot.image, grey)? {
-        let distinct = chosen
-            .iter()
-            .all(|c| c.iter().zip(&quad).any(|(a, b)| (*a - *b).norm() > 1.0));
-        if near(&quad) && distinct && chosen.len() < MAX_FOUND {
-            chosen.push(quad);
-        }
-    }
-    let sigma = JITTER * width;
-    chosen.push(truth.map(|p| {
+    let sigma = JITTER * (truth[1] - truth[0]).norm() as f32;
+    truth.map(|p| {
         let mut gauss = || {
             // Box–Muller from two uniforms.
             let (u, v): (f32, f32) = (rng.random_range(1e-6..1.0), rng.random());
             (-2.0 * u.ln()).sqrt() * (std::f32::consts::TAU * v).cos() * sigma
         };
         Point2f::new(p.x + gauss(), p.y + gauss())
-    }));
-    Ok(chosen)
+    })
 }
