@@ -84,6 +84,32 @@ pub(crate) fn checked_session(
         .map_err(failed)
 }
 
+/// A pixel as both PP-OCR networks take it: mean 0.5, deviation 0.5 (the wheel's
+/// normalisation), the same on every channel.
+pub(crate) fn normalised(v: u8) -> f32 {
+    f32::from(v) / 127.5 - 1.0
+}
+
+/// Runs `session` on `input` and gives the shape and values of its first output to `read`;
+/// the values are zeroized afterwards, whatever `read` returns.
+pub(crate) fn run_first_output<R>(
+    session: &Mutex<Session>,
+    input: TensorRef<'_, f32>,
+    model: &str,
+    read: impl FnOnce(&[i64], &[f32]) -> Result<R, OcrError>,
+) -> Result<R, OcrError> {
+    let mut session = session.lock().unwrap_or_else(PoisonError::into_inner);
+    let outputs = session.run(ort::inputs![input]).map_err(failed)?;
+    let (_, mut output) = outputs
+        .into_iter()
+        .next()
+        .ok_or_else(|| OcrError::Model(format!("{model} returned nothing")))?;
+    let (shape, values) = output.try_extract_tensor_mut::<f32>().map_err(failed)?;
+    let result = read(shape, values);
+    values.zeroize();
+    result
+}
+
 /// The loaded recogniser. One inference at a time.
 pub struct PpOcrRec {
     session: Mutex<Session>,
@@ -175,7 +201,7 @@ impl PpOcrRec {
         for (b, line) in batch.iter().enumerate() {
             let cols = line.cols() as usize;
             for (i, &v) in line.data_bytes()?.iter().enumerate() {
-                let x = f32::from(v) / 127.5 - 1.0;
+                let x = normalised(v);
                 let at = (i / cols) * width + i % cols;
                 for c in 0..3 {
                     input[(b * 3 + c) * plane + at] = x;
@@ -185,41 +211,37 @@ impl PpOcrRec {
         let tensor =
             TensorRef::from_array_view(([batch.len(), 3, REC_H as usize, width], &input[..]))
                 .map_err(failed)?;
-        let mut session = self.session.lock().unwrap_or_else(PoisonError::into_inner);
-        let outputs = session.run(ort::inputs![tensor]).map_err(failed)?;
-        let (_, mut output) = outputs
-            .into_iter()
-            .next()
-            .ok_or_else(|| OcrError::Model("PP-OCR returned nothing".into()))?;
-        let (shape, values) = output.try_extract_tensor_mut::<f32>().map_err(failed)?;
-        let reads = match **shape {
-            [n, steps, classes]
-                if n as usize == batch.len() && classes as usize == self.reduce.len() =>
-            {
-                let (steps, classes) = (steps as usize, classes as usize);
-                let kept = PP_ALPHABET.chars().count() + 1;
-                let alphabet: Vec<char> = PP_ALPHABET.chars().collect();
-                let mut reads = Vec::with_capacity(batch.len());
-                for (b, line) in batch.iter().enumerate() {
-                    // The columns of the line itself, not of its padding.
-                    let own = (steps * line.cols() as usize).div_ceil(width).min(steps);
-                    let at = b * steps * classes;
-                    // Class-major probabilities of the reduced classes.
-                    let mut reduced = Zeroizing::new(vec![0.0f32; kept * own]);
-                    for t in 0..own {
-                        for (k, &r) in self.reduce.iter().enumerate() {
-                            reduced[r * own + t] += values[at + t * classes + k];
+        run_first_output(
+            &self.session,
+            tensor,
+            "PP-OCR",
+            |shape, values| match *shape {
+                [n, steps, classes]
+                    if n as usize == batch.len() && classes as usize == self.reduce.len() =>
+                {
+                    let (steps, classes) = (steps as usize, classes as usize);
+                    let kept = PP_ALPHABET.chars().count() + 1;
+                    let alphabet: Vec<char> = PP_ALPHABET.chars().collect();
+                    let mut reads = Vec::with_capacity(batch.len());
+                    for (b, line) in batch.iter().enumerate() {
+                        // The columns of the line itself, not of its padding.
+                        let own = (steps * line.cols() as usize).div_ceil(width).min(steps);
+                        let at = b * steps * classes;
+                        // Class-major probabilities of the reduced classes.
+                        let mut reduced = Zeroizing::new(vec![0.0f32; kept * own]);
+                        for t in 0..own {
+                            for (k, &r) in self.reduce.iter().enumerate() {
+                                reduced[r * own + t] += values[at + t * classes + k];
+                            }
                         }
+                        reads.push(decode(&reduced, &alphabet, own));
                     }
-                    reads.push(decode(&reduced, &alphabet, own));
+                    Ok(reads)
                 }
-                Ok(reads)
-            }
-            _ => Err(OcrError::Model(format!(
-                "unexpected output shape {shape:?}"
-            ))),
-        };
-        values.zeroize();
-        reads
+                _ => Err(OcrError::Model(format!(
+                    "unexpected output shape {shape:?}"
+                ))),
+            },
+        )
     }
 }

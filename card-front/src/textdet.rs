@@ -4,7 +4,7 @@
 
 use crate::error::OcrError;
 use crate::line_model::failed;
-use crate::ppocr::checked_session;
+use crate::ppocr::{checked_session, normalised, run_first_output};
 use crate::scrub::ScrubbedMat;
 use opencv::core::{self, Mat, MatTraitConst, MatTraitConstManual, Point, Rect, Size, Vector};
 use opencv::imgproc;
@@ -12,8 +12,8 @@ use ort::environment::Environment;
 use ort::session::Session;
 use ort::value::TensorRef;
 use std::path::Path;
-use std::sync::{Mutex, PoisonError};
-use zeroize::{Zeroize, Zeroizing};
+use std::sync::Mutex;
+use zeroize::Zeroizing;
 
 /// File name of the model under the models directory, and its sha256 (`models/checksums.sha256`).
 pub const PPOCR_DET_FILE: &str = "ppocr_v4_det.onnx";
@@ -61,8 +61,7 @@ impl TextDetector {
         let plane = (DET_W * DET_H) as usize;
         let mut input: Zeroizing<Vec<f32>> = Zeroizing::new(vec![0.0; 3 * plane]);
         for (i, &v) in small.data_bytes()?.iter().enumerate() {
-            // The wheel's normalisation: mean 0.5, deviation 0.5 on every channel.
-            let x = f32::from(v) / 127.5 - 1.0;
+            let x = normalised(v);
             for c in 0..3 {
                 input[c * plane + i] = x;
             }
@@ -70,25 +69,22 @@ impl TextDetector {
         let tensor =
             TensorRef::from_array_view(([1, 3, DET_H as usize, DET_W as usize], &input[..]))
                 .map_err(failed)?;
-        let mut session = self.session.lock().unwrap_or_else(PoisonError::into_inner);
-        let outputs = session.run(ort::inputs![tensor]).map_err(failed)?;
-        let (_, mut output) = outputs
-            .into_iter()
-            .next()
-            .ok_or_else(|| OcrError::Model("the text detector returned nothing".into()))?;
-        let (shape, values) = output.try_extract_tensor_mut::<f32>().map_err(failed)?;
-        let copied = match **shape {
-            [1, 1, h, w] if h == i64::from(DET_H) && w == i64::from(DET_W) => {
-                let mut prob = ScrubbedMat::default();
-                Mat::new_rows_cols_with_data(DET_H, DET_W, &values[..])?.copy_to(&mut *prob)?;
-                Ok(prob)
-            }
-            _ => Err(OcrError::Model(format!(
-                "unexpected output shape {shape:?}"
-            ))),
-        };
-        values.zeroize();
-        regions(&*copied?, card.size()?)
+        let copied = run_first_output(
+            &self.session,
+            tensor,
+            "the text detector",
+            |shape, values| match *shape {
+                [1, 1, h, w] if h == i64::from(DET_H) && w == i64::from(DET_W) => {
+                    let mut prob = ScrubbedMat::default();
+                    Mat::new_rows_cols_with_data(DET_H, DET_W, values)?.copy_to(&mut *prob)?;
+                    Ok(prob)
+                }
+                _ => Err(OcrError::Model(format!(
+                    "unexpected output shape {shape:?}"
+                ))),
+            },
+        )?;
+        regions(&copied, card.size()?)
     }
 }
 
