@@ -4,7 +4,7 @@
 
 use mynakiosk::handoff::courier::{deliver_queued, RetryPolicy};
 use mynakiosk::handoff::http::HttpSink;
-use mynakiosk::handoff::outbox::Outbox;
+use mynakiosk::handoff::outbox::{Outbox, MAX_RESULT_BYTES};
 use mynakiosk::handoff::qualification::{query, Qualification, QualificationError};
 use mynakiosk::handoff::sink::{Sink, SinkError};
 use mynakiosk_tests::binary::{self, Running};
@@ -126,6 +126,34 @@ fn receiver_acknowledges_duplicates_and_refuses_malformed_results() {
     let pass = deliver_queued(&outbox, &sink, &policy).unwrap();
     assert_eq!((pass.delivered, pass.refused), (1, 1));
     assert_eq!(outbox.counts().unwrap(), (0, 1));
+}
+
+#[test]
+fn a_result_larger_than_an_outbox_queues_is_refused_and_not_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let received = dir.path().join("received.jsonl");
+    let mut sim = Running::spawn(receiving_simulator(dir.path(), &received));
+    let url = sim
+        .lines_until("listening on http://", TIMEOUT)
+        .iter()
+        .find_map(|l| {
+            let address = l
+                .split("listening on http://")
+                .nth(1)?
+                .split_whitespace()
+                .next()?;
+            Some(format!("http://{address}"))
+        })
+        .unwrap();
+    let sink = HttpSink::new(&format!("{url}/results"), TIMEOUT);
+    let too_large = vec![b' '; MAX_RESULT_BYTES as usize + 1];
+    match sink.send("k-too-large", &too_large) {
+        Err(SinkError::Refused(m)) => assert!(m.contains("413"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    // The simulator goes on, and kept nothing of it.
+    assert_eq!(query(&url, "0a1b2c3d", TIMEOUT), Ok(Qualification::Valid));
+    assert_eq!(std::fs::read(&received).unwrap_or_default(), b"");
 }
 
 fn write_config(dir: &Path, url: &str) -> std::path::PathBuf {

@@ -3,6 +3,7 @@
 //! latency and failures, and is a reception sink: it keeps each result once per idempotency
 //! key (in a JSON-lines file, fsynced before it acknowledges) and lists what it received.
 
+use crate::handoff::outbox::MAX_RESULT_BYTES;
 use crate::handoff::qualification::{Qualification, QualificationAnswer};
 use crate::handoff::result::VerificationResult;
 use crate::handoff::result::SCHEMA_VERSION;
@@ -111,8 +112,17 @@ fn handle(mut request: Request, data: &SimData, received: &mut Received) {
                 .iter()
                 .find(|h| h.field.equiv("Idempotency-Key"))
                 .map(|h| h.value.as_str().to_owned());
+            // No more than the largest result an outbox queues, and one byte to tell.
             let mut body = Vec::new();
-            let (code, answer) = match request.as_reader().read_to_end(&mut body) {
+            let (code, answer) = match request
+                .as_reader()
+                .take(MAX_RESULT_BYTES + 1)
+                .read_to_end(&mut body)
+            {
+                Ok(n) if n as u64 > MAX_RESULT_BYTES => (
+                    413,
+                    serde_json::json!({"error": format!("a result is at most {MAX_RESULT_BYTES} bytes")}),
+                ),
                 Ok(_) => received.accept(&body, header.as_deref()),
                 Err(e) => (400, serde_json::json!({"error": e.to_string()})),
             };

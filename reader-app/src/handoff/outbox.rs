@@ -25,7 +25,7 @@ const RETRY: &str = "retry";
 /// Held while delivering, so two deliverers never send the same result at once.
 const LOCK: &str = "deliver.lock";
 /// A result is a few kilobytes; a larger file in `pending/` is not one of ours.
-const MAX_RESULT_BYTES: u64 = 1 << 20;
+pub const MAX_RESULT_BYTES: u64 = 1 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OutboxError {
