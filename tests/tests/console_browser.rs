@@ -101,8 +101,8 @@ async fn in_browser(b: &Client, d: &Driver, address: &str) {
     let status = b.execute(post, Vec::new()).await.unwrap();
     assert_eq!(status, json!(403), "no acknowledgement without a sign-in");
     sign_in(b, None, Some("wrong-token-wrong-token-wrong-token")).await;
-    let problem = b.find(Locator::Id("problem")).await.unwrap();
-    assert_eq!(problem.text().await.unwrap(), "サインインできませんでした");
+    // The refusal page loads after the click: waited for, not read at once.
+    wait_for_text(b, "problem", "サインインできませんでした").await;
     assert!(b.find(Locator::Id("status")).await.is_err(), "refused");
     let audit = d.audit_text();
     assert!(
