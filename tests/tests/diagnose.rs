@@ -69,7 +69,7 @@ fn with_the_virtual_reader_and_card_every_check_passes_or_warns() {
         "no card yet: {report}"
     );
     assert!(
-        line(&report, "models").contains("face_recognition_sface_2021dec.onnx"),
+        line(&report, "models").contains(face_match::SFACE_2021DEC_FILE),
         "{report}"
     );
     for check in [
