@@ -233,11 +233,25 @@ impl FaceMatcher {
         &mut self,
         frame: &Frame,
     ) -> Result<(FrameCheck, Option<Embedding>), FaceError> {
+        let faces = self.detect_whole_frame(frame)?;
+        self.gate_and_embed(frame, faces, true)
+    }
+
+    /// As [`FaceMatcher::check_frame`] without the closer look and the embedding, for frames
+    /// whose score cannot change the decision any more (the kiosk's frames after a match,
+    /// while the liveness judge finishes): the detector on the whole frame and the gate only.
+    pub fn gate_frame(&mut self, frame: &Frame) -> Result<FrameCheck, FaceError> {
+        let faces = self.detect_whole_frame(frame)?;
+        Ok(self.gate_and_embed(frame, faces, false)?.0)
+    }
+
+    /// Every face in the whole of `frame`, timed; the largest is followed from then on.
+    fn detect_whole_frame(&mut self, frame: &Frame) -> Result<Vec<DetectedFace>, FaceError> {
         let started = Instant::now();
         let faces = self.detector.detect(frame)?;
         self.timings.detect += started.elapsed();
         self.track.follow(&faces);
-        self.gate_and_embed(frame, faces)
+        Ok(faces)
     }
 
     /// As [`FaceMatcher::check_frame`] for a live frame that follows the previous ones: the
@@ -250,7 +264,7 @@ impl FaceMatcher {
         let started = Instant::now();
         let faces = self.detector.detect_tracked(frame, &mut self.track)?;
         self.timings.detect += started.elapsed();
-        self.gate_and_embed(frame, faces)
+        self.gate_and_embed(frame, faces, true)
     }
 
     /// Follows no face any more: the next [`FaceMatcher::check_followed_frame`] searches the
@@ -259,12 +273,13 @@ impl FaceMatcher {
         self.track = FaceTrack::new();
     }
 
-    /// The quality gate on the chosen one of `faces`, and if it passes the embedding, aligned
-    /// from the closer look's landmarks.
+    /// The quality gate on the chosen one of `faces`, and if it passes and `embed` is set the
+    /// embedding, aligned from the closer look's landmarks.
     fn gate_and_embed(
         &mut self,
         frame: &Frame,
         faces: Vec<DetectedFace>,
+        embed: bool,
     ) -> Result<(FrameCheck, Option<Embedding>), FaceError> {
         let at = Instant::now();
         let chosen = self
@@ -276,6 +291,7 @@ impl FaceMatcher {
                 None => (Err(Guidance::NoFace), None),
                 Some(crop) => match self.quality.check_crop(&crop) {
                     Err(guidance) => (Err(guidance), None),
+                    Ok(measures) if !embed => (Ok(measures), None),
                     Ok(measures) => {
                         // Aligned again from the closer look's landmarks: YuNet's own are
                         // placed as if a head tilted in the image plane were upright.

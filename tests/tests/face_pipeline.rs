@@ -242,6 +242,30 @@ fn quality_gate_guidance_on_a_real_face() {
     );
 }
 
+/// A frame the gate refuses is neither looked at closer nor embedded; `gate_frame` (the
+/// kiosk's frames after a match) gates an accepted face without either; `check_frame` embeds it.
+#[test]
+fn only_accepted_frames_that_can_change_the_decision_are_looked_at_closer_and_embedded() {
+    use std::time::Duration;
+    let mut matcher = default_matcher();
+    let frame = live("obama2.jpg");
+    let (check, embedding) = matcher.check_frame(&blurred(&frame, 6)).unwrap();
+    assert_eq!(check.verdict.map(|_| ()), Err(Guidance::Blurred));
+    assert!(embedding.is_none());
+    let check = matcher.gate_frame(&frame).unwrap();
+    assert!(check.verdict.is_ok(), "{:?}", check.verdict);
+    let timings = matcher.timings();
+    assert!(timings.detect > Duration::ZERO);
+    assert_eq!(
+        (timings.refine, timings.embed),
+        (Duration::ZERO, Duration::ZERO)
+    );
+    let (check, embedding) = matcher.check_frame(&frame).unwrap();
+    assert!(check.verdict.is_ok() && embedding.is_some());
+    let timings = matcher.timings();
+    assert!(timings.refine > Duration::ZERO && timings.embed > Duration::ZERO);
+}
+
 /// Dark glasses (the evaluation's dark band over the YuNet eye points) give the optional
 /// "eyes covered" guidance; the open eyes of the same frame do not.
 #[test]

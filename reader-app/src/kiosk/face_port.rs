@@ -106,6 +106,10 @@ impl FacePort for CameraFace {
             // The liveness judge needs every face in the frame; once it is done, the detector
             // only follows the face.
             let checked = match liveness_done {
+                // After a match no score can change the decision: no closer look, no embedding.
+                false if best.decision() == Decision::Match => {
+                    self.matcher.gate_frame(&frame).map(|check| (check, None))
+                }
                 false => self.matcher.check_frame(&frame),
                 true => self.matcher.check_followed_frame(&frame),
             };
