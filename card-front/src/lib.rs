@@ -34,7 +34,7 @@ pub use generator::{
 pub use glyphs::Split;
 pub use identity::{Calendar, CardFrontIdentity, Sex};
 pub use line_model::{LineModel, ReadChar, MODEL_SHA256};
-pub use locate::{card_outlines, rectify};
+pub use locate::{card_outlines, rectify, VisiblePart};
 pub use policy::{
     Decision, FallbackReason, PinBAttempts, ReadQuality, RereadReason, RetryCounter, SubmitPolicy,
 };

@@ -4,7 +4,7 @@
 use crate::error::OcrError;
 use crate::layout::{CARD_H, CARD_W};
 use crate::scrub::ScrubbedMat;
-use opencv::core::{self, Mat, MatTraitConst, Point, Point2f, Scalar, Size, Vector};
+use opencv::core::{self, Mat, MatTraitConst, Point, Point2f, Rect, Scalar, Size, Vector};
 use opencv::imgproc;
 
 /// Smallest card, as a fraction of the photo's area.
@@ -334,13 +334,7 @@ fn order(pts: &[Point2f]) -> [Point2f; 4] {
 
 /// Warps the card inside `quad` to the canonical size.
 pub fn rectify(grey: &Mat, quad: &[Point2f; 4]) -> Result<ScrubbedMat, OcrError> {
-    let dst = [
-        Point2f::new(0.0, 0.0),
-        Point2f::new(CARD_W as f32, 0.0),
-        Point2f::new(CARD_W as f32, CARD_H as f32),
-        Point2f::new(0.0, CARD_H as f32),
-    ];
-    let m = imgproc::get_perspective_transform_slice_def(*quad, dst)?;
+    let m = imgproc::get_perspective_transform_slice_def(*quad, card_corners())?;
     let mut card = ScrubbedMat::default();
     imgproc::warp_perspective(
         grey,
@@ -354,9 +348,125 @@ pub fn rectify(grey: &Mat, quad: &[Point2f; 4]) -> Result<ScrubbedMat, OcrError>
     Ok(card)
 }
 
+/// The part of a rectified card that lay inside the photo: the photo's four edges, mapped
+/// onto the card ([`CARD_W`] × [`CARD_H`]) through the outline's perspective, as lines
+/// `a·x + b·y + c = 0` (`a² + b² = 1`) with the photo on their positive side. A card whose
+/// corners lie outside the frame was cut off there, and anything printed near the cut may be
+/// a part of what was printed.
+#[derive(Debug, Clone)]
+pub struct VisiblePart {
+    edges: Vec<[f64; 3]>,
+}
+
+impl VisiblePart {
+    /// A card seen whole (a card rectified from its true corners, a printed card).
+    pub fn whole() -> Self {
+        Self { edges: Vec::new() }
+    }
+
+    /// The part of the card at `quad` (TL, TR, BR, BL in the photo, as [`rectify`] takes it)
+    /// inside a photo of `size`.
+    pub fn of(quad: &[Point2f; 4], size: Size) -> Result<Self, OcrError> {
+        // Card → photo. A photo line l (l·p ≥ 0 inside) is the card line Mᵀ·l; the card lies
+        // in front of the camera, so the homogeneous scale is positive on the whole card and
+        // the sides keep their signs.
+        let m = imgproc::get_perspective_transform_slice_def(card_corners(), *quad)?;
+        let (w, h) = (f64::from(size.width), f64::from(size.height));
+        let mut edges = Vec::with_capacity(4);
+        for l in [
+            [1.0, 0.0, 0.0],
+            [-1.0, 0.0, w],
+            [0.0, 1.0, 0.0],
+            [0.0, -1.0, h],
+        ] {
+            let mut card_line = [0.0f64; 3];
+            for (j, v) in card_line.iter_mut().enumerate() {
+                for (i, li) in l.iter().enumerate() {
+                    *v += li * *m.at_2d::<f64>(i as i32, j as i32)?;
+                }
+            }
+            let norm = card_line[0].hypot(card_line[1]);
+            if norm > 1e-12 {
+                edges.push(card_line.map(|v| v / norm));
+            } else if card_line[2] < 0.0 {
+                // The photo's edge maps to the card's line at infinity with the card outside it.
+                edges.push([0.0, 0.0, -1.0]);
+            }
+        }
+        Ok(Self { edges })
+    }
+
+    /// How far (card pixels) the box `r` of the rectified card stays from the part of the
+    /// card outside the photo: negative if it reaches into it, infinite on a card seen whole.
+    pub fn clearance(&self, r: Rect) -> f64 {
+        let (x0, y0) = (f64::from(r.x), f64::from(r.y));
+        let (x1, y1) = (x0 + f64::from(r.width), y0 + f64::from(r.height));
+        let corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)];
+        self.edges
+            .iter()
+            .flat_map(|[a, b, c]| corners.map(|(x, y)| a * x + b * y + c))
+            .fold(f64::INFINITY, f64::min)
+    }
+
+    /// Whether the text line `r` stays at least its own height (about a character) clear of
+    /// the part of the card outside the photo: a line nearer than that may have lost a
+    /// character, or part of one, to the frame's edge.
+    pub fn holds_whole(&self, r: Rect) -> bool {
+        self.clearance(r) >= f64::from(r.height)
+    }
+}
+
+/// The canonical card's corners, TL, TR, BR, BL.
+fn card_corners() -> [Point2f; 4] {
+    [
+        Point2f::new(0.0, 0.0),
+        Point2f::new(CARD_W as f32, 0.0),
+        Point2f::new(CARD_W as f32, CARD_H as f32),
+        Point2f::new(0.0, CARD_H as f32),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_visible_part_is_where_the_photo_saw_the_card() {
+        // A card at 1.2 times its canonical size, turned 10°, whose right part (beyond
+        // x = 1200 of the photo) lies outside the frame.
+        let (s, c) = 10f32.to_radians().sin_cos();
+        let at = |x: f32, y: f32| {
+            Point2f::new(500.0 + 1.2 * (x * c - y * s), 80.0 + 1.2 * (x * s + y * c))
+        };
+        let quad = card_corners().map(|p| at(p.x, p.y));
+        let visible = VisiblePart::of(&quad, Size::new(1200, 1080)).unwrap();
+        // The photo's right edge crosses the card's top edge where x·cos 10° = 700 / 1.2.
+        let cut_x = 700.0 / 1.2 / c;
+        let line = |x: f32| Rect::new(x as i32, 0, 40, 20);
+        // A line whose top right corner is 10 card px short of the cut is 10·cos 10° clear.
+        let near = visible.clearance(line(cut_x - 50.0));
+        assert!((near - 10.0 * f64::from(c)).abs() < 1.0, "{near}");
+        assert!(!visible.holds_whole(line(cut_x - 50.0)));
+        assert!(visible.clearance(line(cut_x - 30.0)) < 0.0);
+        assert!(visible.holds_whole(line(cut_x - 100.0)));
+        // Lower on the card the frame's edge cuts further right (the card is turned clockwise
+        // on screen).
+        let low = Rect::new((cut_x - 100.0) as i32, 500, 40, 20);
+        assert!(visible.clearance(low) > visible.clearance(line(cut_x - 100.0)) + 50.0);
+        // The photo's other edges are far from the card.
+        assert!(visible.clearance(Rect::new(10, 10, 10, 10)) > 50.0);
+        // A card seen whole holds every line whole.
+        assert!(VisiblePart::whole().holds_whole(Rect::new(0, 0, CARD_W, CARD_H)));
+        let inside = [
+            (100.0, 100.0),
+            (900.0, 100.0),
+            (900.0, 600.0),
+            (100.0, 600.0),
+        ]
+        .map(|(x, y)| Point2f::new(x, y));
+        let framed = VisiblePart::of(&inside, Size::new(1280, 720)).unwrap();
+        assert!(framed.clearance(Rect::new(0, 0, CARD_W, CARD_H)) > 100.0);
+    }
 
     #[test]
     fn corners_move_onto_the_edges_of_a_card_with_rounded_corners() {
