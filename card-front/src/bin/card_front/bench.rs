@@ -192,7 +192,7 @@ pub fn unreadable(
 }
 
 /// CPU time the calling thread has used (`/proc/thread-self/schedstat`, nanoseconds).
-fn thread_cpu() -> Duration {
+pub fn thread_cpu() -> Duration {
     let stat = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
     let ns = stat.split_whitespace().next().and_then(|t| t.parse().ok());
     Duration::from_nanos(ns.unwrap_or(0))

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 mod bench;
 mod dataset;
 mod line_eval;
+mod locate_eval;
 mod why;
 use opencv::core::Vector;
 use std::path::PathBuf;
@@ -107,6 +108,19 @@ enum Command {
         #[arg(long, default_value_t = 2)]
         threads: usize,
     },
+    /// Development seeds only: finds the outlines of the first frame of COUNT cards and prints
+    /// how many lie at the card's true corners, by which finder, and the CPU time per photo.
+    Locate {
+        #[arg(long)]
+        seed: u64,
+        #[arg(long, default_value_t = 200)]
+        count: u32,
+        #[arg(long)]
+        held_out: bool,
+        /// The longest side of the copy outlines are found in (the reader's by default).
+        #[arg(long, default_value_t = card_front::WORK_SIDE)]
+        work_side: i32,
+    },
     /// Development seeds only: reads the first frame of COUNT cards (training typefaces and
     /// layouts, or held-out with --held-out), and prints why each failed read failed, with the
     /// lines read at the card's true corners, and a breakdown by cause.
@@ -156,6 +170,15 @@ fn main() -> anyhow::Result<()> {
             held_out,
         } => dataset::write(&out_dir, split(held_out), seed, start..start + count, today)?,
         Command::Lines { dir } => line_eval::run(&ort_env()?, &dir)?,
+        Command::Locate {
+            seed,
+            count,
+            held_out,
+            work_side,
+        } => {
+            one_thread_each()?;
+            locate_eval::run(split(held_out), seed, count, work_side, today)?;
+        }
         Command::Why {
             seed,
             count,
