@@ -508,7 +508,7 @@ impl VisiblePart {
 }
 
 /// The canonical card's corners, TL, TR, BR, BL.
-fn card_corners() -> [Point2f; 4] {
+pub(crate) fn card_corners() -> [Point2f; 4] {
     [
         Point2f::new(0.0, 0.0),
         Point2f::new(CARD_W as f32, 0.0),

@@ -10,6 +10,7 @@ use crate::glyphs::Split;
 use crate::identity::CardFrontIdentity;
 use crate::layout::{Item, CARD_H, CARD_W};
 use crate::lines::centre;
+use crate::locate::card_corners;
 use opencv::core::{self, Mat, Point2f, Rect, Scalar, Size, Vector};
 use opencv::imgproc::{self, LINE_AA};
 use rand::{Rng, SeedableRng};
@@ -122,13 +123,7 @@ fn cut_off(card: &Mat, digit: Rect, rng: &mut ChaCha8Rng) -> Result<CameraShot, 
 
 /// Where the point `p` of a canonical card lands in a photo of the card at `corners`.
 fn on_photo(corners: &[Point2f; 4], p: Point2f) -> Result<Point2f, OcrError> {
-    let card = [
-        Point2f::new(0.0, 0.0),
-        Point2f::new(CARD_W as f32, 0.0),
-        Point2f::new(CARD_W as f32, CARD_H as f32),
-        Point2f::new(0.0, CARD_H as f32),
-    ];
-    let m = imgproc::get_perspective_transform_slice_def(card, *corners)?;
+    let m = imgproc::get_perspective_transform_slice_def(card_corners(), *corners)?;
     let mut out = Vector::<Point2f>::new();
     core::perspective_transform(&Vector::from_slice(&[p]), &mut out, &m)?;
     Ok(out.get(0)?)
