@@ -273,10 +273,10 @@ impl Tally {
         );
     }
 
-    /// The row of the README's table.
-    pub fn row(&self, name: &str) -> String {
+    /// The row of the README's table, with the run's CPU time per read `cpu_ms`.
+    pub fn row(&self, name: &str, cpu_ms: f64) -> String {
         format!(
-            "| {name} | **{:.2} %** ({}) | {:.2} % ({} of them right but < 0.95) | **{}** | {:.2} |",
+            "| {name} | **{:.2} %** ({}) | {:.2} % ({} of them right but < 0.95) | **{}** | {:.2} | {cpu_ms:.0} ms |",
             self.pct(self.exact),
             self.exact,
             self.pct(self.rejected),
@@ -301,25 +301,23 @@ pub fn print(
         multi.print_details(&format!("up to {frames} frames"));
     }
     let reads = cost.reads.max(1) as f64;
+    let cpu_ms = cost.read_cpu.as_secs_f64() * 1000.0 / reads;
     println!();
     println!(
-        "| {} cards, seed {seed} (cards {}..{}) | Exact submitted | Rejected (re-place / PIN) | Wrong submissions | Frames per card |",
+        "| {} cards, seed {seed} (cards {}..{}) | Exact submitted | Rejected (re-place / PIN) | Wrong submissions | Frames per card | CPU per read (every frame of the run) |",
         cards.len(),
         cards.start,
         cards.end
     );
-    println!("|---|---|---|---|---|");
-    println!("{}", single.row("Single frame"));
+    println!("|---|---|---|---|---|---|");
+    println!("{}", single.row("Single frame", cpu_ms));
     if frames > 1 {
-        println!(
-            "{}",
-            multi.row(&format!("Up to {frames} frames, stop when sure"))
-        );
+        let name = format!("Up to {frames} frames, stop when sure");
+        println!("{}", multi.row(&name, cpu_ms));
     }
     println!();
     println!(
-        "CPU per read: **{:.1} ms** ({} frames read in {:.0} s on {threads} worker threads, {:.1} ms of wall time per read; the whole process's CPU time less the making of the cards)",
-        cost.read_cpu.as_secs_f64() * 1000.0 / reads,
+        "CPU per read: **{cpu_ms:.1} ms** ({} frames read in {:.0} s on {threads} worker threads, {:.1} ms of wall time per read; the whole process's CPU time less the making of the cards)",
         cost.reads,
         cost.wall.as_secs_f64(),
         cost.wall.as_secs_f64() * 1000.0 / reads,
