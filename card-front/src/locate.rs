@@ -91,10 +91,15 @@ pub fn outlines(
     let mut refined: Vec<([Point2f; 4], OutlineSource)> = Vec::with_capacity(quads.len());
     for (quad, source) in &quads {
         let quad = refine_corners(&smooth, &quad.map(full), search)?;
-        // Outlines that meet on the same edges read the same.
+        // Outlines that meet on the same edges read the same; straight sides near an outline
+        // already found add only the cost of reading it again.
+        let same = match source {
+            OutlineSource::Sides => SAME_SIDES * (quad[1] - quad[0]).norm(),
+            _ => SAME_CORNER,
+        };
         if !refined
             .iter()
-            .any(|(q, _)| (0..4).all(|i| (q[i] - quad[i]).norm() < SAME_CORNER))
+            .any(|(q, _)| (0..4).all(|i| (q[i] - quad[i]).norm() < same))
         {
             refined.push((quad, *source));
         }
@@ -122,6 +127,9 @@ fn shrunk(image: &Mat, scale: f64) -> Result<ScrubbedMat, OcrError> {
 
 /// Refined corners closer than this (pixels) are one outline.
 const SAME_CORNER: f64 = 3.0;
+/// Straight sides' corners closer than this share of the card's width to an outline's are
+/// that outline.
+const SAME_SIDES: f64 = 0.01;
 
 /// The corners of `quad` moved onto the card's edges: along each side, the strongest step in
 /// brightness within `search` pixels of it is taken as the edge, a line is fitted through
