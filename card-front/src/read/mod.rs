@@ -287,7 +287,7 @@ impl CardFrontReader {
     }
 
     /// Reads the text lines `lines` of a grey rectified card (those wide enough to hold a
-    /// field) and tells the three fields by their content. Exactly one line of each must be
+    /// field and held whole by `visible`) and tells the three fields by their content. Exactly one line of each must be
     /// found.
     fn read_lines_of(
         &self,
