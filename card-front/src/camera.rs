@@ -17,9 +17,19 @@ pub struct CameraShot {
 
 /// Photographs a canonical card (BGR, [`CARD_W`] × [`CARD_H`]).
 pub fn photograph(card: &Mat, rng: &mut ChaCha8Rng) -> Result<CameraShot, OcrError> {
+    photograph_moved(card, rng, |corners, _| corners)
+}
+
+/// Photographs a canonical card placed where `moved` puts the corners drawn for it, given the
+/// frame's size (a card partly outside the frame: [`crate::unreadable`]).
+pub(crate) fn photograph_moved(
+    card: &Mat,
+    rng: &mut ChaCha8Rng,
+    moved: impl FnOnce([Point2f; 4], Size) -> [Point2f; 4],
+) -> Result<CameraShot, OcrError> {
     let (w, h) = FRAME_SIZES[rng.random_range(0..FRAME_SIZES.len())];
     let mut image = busy_background(rng, w, h)?;
-    let corners = place(rng, w as f32, h as f32);
+    let corners = moved(place(rng, w as f32, h as f32), Size::new(w, h));
     let src = [
         Point2f::new(0.0, 0.0),
         Point2f::new(CARD_W as f32, 0.0),

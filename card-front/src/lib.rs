@@ -20,6 +20,7 @@ pub mod policy;
 mod ppocr;
 mod read;
 mod scrub;
+mod sides;
 mod textdet;
 pub mod unreadable;
 
@@ -34,7 +35,7 @@ pub use generator::{
 pub use glyphs::Split;
 pub use identity::{Calendar, CardFrontIdentity, Sex};
 pub use line_model::{LineModel, ReadChar, MODEL_SHA256};
-pub use locate::{card_outlines, rectify};
+pub use locate::{card_outlines, outlines, rectify, OutlineSource, VisiblePart, WORK_SIDE};
 pub use policy::{
     Decision, FallbackReason, PinBAttempts, ReadQuality, RereadReason, RetryCounter, SubmitPolicy,
 };

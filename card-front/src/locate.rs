@@ -1,14 +1,16 @@
-//! Finding the card in a photo (edges → closed contours → convex quadrilaterals) and
-//! rectifying it to the canonical layout.
+//! Finding the card in a photo (on a copy at most [`WORK_SIDE`] wide: edges → closed contours →
+//! convex quadrilaterals, the bright card stock, the card's straight sides; the corners then
+//! refined at full resolution) and rectifying it to the canonical layout.
 
 use crate::error::OcrError;
 use crate::layout::{CARD_H, CARD_W};
 use crate::scrub::ScrubbedMat;
-use opencv::core::{self, Mat, MatTraitConst, Point, Point2f, Scalar, Size, Vector};
+use crate::sides::side_quads;
+use opencv::core::{self, Mat, MatTraitConst, Point, Point2f, Rect, Scalar, Size, Vector};
 use opencv::imgproc;
 
 /// Smallest card, as a fraction of the photo's area.
-const MIN_AREA_FRAC: f64 = 0.06;
+pub(crate) const MIN_AREA_FRAC: f64 = 0.06;
 /// Accepted ratio of long to short side (ID-1 is 1.585), allowing for perspective.
 const ASPECT: std::ops::RangeInclusive<f32> = 1.35..=2.0;
 /// Dilations of the edge map that close gaps in the card's outline (each moves the inner
@@ -19,13 +21,64 @@ pub const MAX_CANDIDATES: usize = 5;
 /// Simplification tolerances tried on a convex hull, as fractions of its perimeter.
 const HULL_EPS: [f64; 4] = [0.02, 0.035, 0.05, 0.08];
 
-/// Every candidate card outline of a photo (`image` as given, `grey` its grey version): the
-/// edge-based ones, then for a colour photo the two largest bright-stock ones.
+/// The longest side (pixels) of the copy of the photo the outlines are looked for in.
+pub const WORK_SIDE: i32 = 960;
+
+/// Where a candidate outline was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum OutlineSource {
+    /// A closed contour of the edge map, or the convex hull of a broken one.
+    Contour,
+    /// A bright, nearly colourless region (the card's stock).
+    BrightStock,
+    /// Four straight sides fitted from edge segments ([`crate::sides`]).
+    Sides,
+}
+
+/// Every candidate card outline of a photo (`image` as given, `grey` its grey version), in the
+/// order the reader tries them: see [`outlines`].
 pub fn card_outlines(image: &Mat, grey: &Mat) -> Result<Vec<[Point2f; 4]>, OcrError> {
-    let mut quads = card_quads(grey)?;
+    let found = outlines(image, grey, WORK_SIDE)?;
+    Ok(found.into_iter().map(|(q, _)| q).collect())
+}
+
+/// Every candidate card outline of a photo and where it was found: the edge contours', then
+/// for a colour photo the two largest bright-stock ones, then the two best-covered of straight
+/// sides (corners may lie outside the photo). Found on a copy of the photo at most
+/// `work_side` ([`WORK_SIDE`] for the reader) wide; the corners are refined on the full photo.
+pub fn outlines(
+    image: &Mat,
+    grey: &Mat,
+    work_side: i32,
+) -> Result<Vec<([Point2f; 4], OutlineSource)>, OcrError> {
+    let longest = grey.cols().max(grey.rows()).max(1);
+    let scale = (f64::from(work_side) / f64::from(longest)).min(1.0);
+    let small_grey = shrunk(grey, scale)?;
+    let edges = edge_map(&small_grey)?;
+    let mut quads: Vec<([Point2f; 4], OutlineSource)> = card_quads(&edges)?
+        .into_iter()
+        .map(|q| (q, OutlineSource::Contour))
+        .collect();
     if image.channels() == 3 {
-        quads.extend(bright_quads(image)?.into_iter().take(2));
+        let bright = bright_quads(&*shrunk(image, scale)?)?;
+        quads.extend(
+            bright
+                .into_iter()
+                .take(2)
+                .map(|q| (q, OutlineSource::BrightStock)),
+        );
     }
+    quads.extend(
+        side_quads(&edges)?
+            .into_iter()
+            .map(|q| (q, OutlineSource::Sides)),
+    );
+    // Pixel centres of the copy onto those of the photo.
+    let full = |p: Point2f| {
+        let f = |v: f32| ((f64::from(v) + 0.5) / scale - 0.5) as f32;
+        Point2f::new(f(p.x), f(p.y))
+    };
+    let search = ((f64::from(EDGE_SEARCH) / scale).ceil() as i32).min(MAX_EDGE_SEARCH);
     let mut smooth = ScrubbedMat::default();
     imgproc::gaussian_blur(
         grey,
@@ -35,30 +88,56 @@ pub fn card_outlines(image: &Mat, grey: &Mat) -> Result<Vec<[Point2f; 4]>, OcrEr
         0.0,
         core::BORDER_DEFAULT,
     )?;
-    let mut refined: Vec<[Point2f; 4]> = Vec::with_capacity(quads.len());
-    for quad in &quads {
-        let quad = refine_corners(&smooth, quad)?;
-        // Outlines that meet on the same edges read the same.
+    let mut refined: Vec<([Point2f; 4], OutlineSource)> = Vec::with_capacity(quads.len());
+    for (quad, source) in &quads {
+        let quad = refine_corners(&smooth, &quad.map(full), search)?;
+        // Outlines that meet on the same edges read the same; straight sides near an outline
+        // already found add only the cost of reading it again.
+        let same = match source {
+            OutlineSource::Sides => SAME_SIDES * (quad[1] - quad[0]).norm(),
+            _ => SAME_CORNER,
+        };
         if !refined
             .iter()
-            .any(|q| (0..4).all(|i| (q[i] - quad[i]).norm() < SAME_CORNER))
+            .any(|(q, _)| (0..4).all(|i| (q[i] - quad[i]).norm() < same))
         {
-            refined.push(quad);
+            refined.push((quad, *source));
         }
     }
     Ok(refined)
 }
 
+/// `image` scaled by `scale` (at most 1), averaged.
+fn shrunk(image: &Mat, scale: f64) -> Result<ScrubbedMat, OcrError> {
+    let mut out = ScrubbedMat::default();
+    if scale >= 1.0 {
+        image.copy_to(&mut *out)?;
+    } else {
+        imgproc::resize(
+            image,
+            &mut *out,
+            Size::default(),
+            scale,
+            scale,
+            imgproc::INTER_AREA,
+        )?;
+    }
+    Ok(out)
+}
+
 /// Refined corners closer than this (pixels) are one outline.
 const SAME_CORNER: f64 = 3.0;
+/// Straight sides' corners closer than this share of the card's width to an outline's are
+/// that outline.
+const SAME_SIDES: f64 = 0.01;
 
 /// The corners of `quad` moved onto the card's edges: along each side, the strongest step in
-/// brightness within [`EDGE_SEARCH`] of it is taken as the edge, a line is fitted through
+/// brightness within `search` pixels of it is taken as the edge, a line is fitted through
 /// those steps, and the corners are where the four lines meet. A contour's polygon sits inside
 /// the edge (the closing of the edge map) and cuts a rounded corner; this puts the corners where
 /// the straight edges meet. A side with too few steps, or a corner that would move too far,
 /// keeps the outline as it was.
-fn refine_corners(grey: &Mat, quad: &[Point2f; 4]) -> Result<[Point2f; 4], OcrError> {
+fn refine_corners(grey: &Mat, quad: &[Point2f; 4], search: i32) -> Result<[Point2f; 4], OcrError> {
     let mut sides = Vec::with_capacity(4);
     for i in 0..4 {
         let (a, b) = (quad[i], quad[(i + 1) % 4]);
@@ -69,7 +148,7 @@ fn refine_corners(grey: &Mat, quad: &[Point2f; 4]) -> Result<[Point2f; 4], OcrEr
         for k in 0..EDGE_SAMPLES {
             let t = 0.1 + 0.8 * k as f32 / (EDGE_SAMPLES - 1) as f32;
             let p = a + (b - a) * t;
-            if let Some(o) = strongest_step(grey, p, normal)? {
+            if let Some(o) = strongest_step(grey, p, normal, search)? {
                 steps.push(p + normal * o);
             }
         }
@@ -97,19 +176,27 @@ fn refine_corners(grey: &Mat, quad: &[Point2f; 4]) -> Result<[Point2f; 4], OcrEr
 
 /// Points sampled along each side (its middle 80 %) when refining the corners.
 const EDGE_SAMPLES: usize = 40;
-/// How far from the outline (pixels, both ways along the normal) the edge is looked for.
+/// How far from the outline (pixels of the copy outlines are found in, both ways along the
+/// normal) the edge is looked for, and the most in the photo's pixels.
 const EDGE_SEARCH: i32 = 8;
+const MAX_EDGE_SEARCH: i32 = 24;
 /// The least step in brightness (grey levels over 2 pixels) taken as the card's edge.
 const EDGE_STEP: f32 = 12.0;
 /// The farthest a refined corner may move, as a fraction of the card's short side.
 const MAX_CORNER_MOVE: f32 = 0.05;
 
-/// Where along `normal` from `p`, within [`EDGE_SEARCH`], the brightness steps most (to a
+/// Where along `normal` from `p`, within `search` pixels, the brightness steps most (to a
 /// fraction of a pixel), if it steps at least [`EDGE_STEP`].
-fn strongest_step(grey: &Mat, p: Point2f, normal: Point2f) -> Result<Option<f32>, OcrError> {
-    let mut values = [0.0f32; (2 * EDGE_SEARCH + 3) as usize];
+fn strongest_step(
+    grey: &Mat,
+    p: Point2f,
+    normal: Point2f,
+    search: i32,
+) -> Result<Option<f32>, OcrError> {
+    let mut all = [0.0f32; (2 * MAX_EDGE_SEARCH + 3) as usize];
+    let values = &mut all[..(2 * search + 3) as usize];
     for (k, v) in values.iter_mut().enumerate() {
-        let q = p + normal * (k as i32 - EDGE_SEARCH - 1) as f32;
+        let q = p + normal * (k as i32 - search - 1) as f32;
         let Some(sample) = bilinear(grey, q)? else {
             return Ok(None);
         };
@@ -132,7 +219,7 @@ fn strongest_step(grey: &Mat, p: Point2f, normal: Point2f) -> Result<Option<f32>
     } else {
         0.0
     };
-    Ok(Some(k as f32 - (EDGE_SEARCH + 1) as f32 + offset))
+    Ok(Some(k as f32 - (search + 1) as f32 + offset))
 }
 
 /// The grey level at a point between pixels, None outside the image.
@@ -159,8 +246,8 @@ fn meet(a: core::Vec4f, b: core::Vec4f) -> Option<Point2f> {
     Some(Point2f::new(a[2] + t * a[0], a[3] + t * a[1]))
 }
 
-/// Candidate card outlines (TL, TR, BR, BL), largest first.
-fn card_quads(grey: &Mat) -> Result<Vec<[Point2f; 4]>, OcrError> {
+/// Canny's edges of a grey photo, lightly blurred first.
+fn edge_map(grey: &Mat) -> Result<ScrubbedMat, OcrError> {
     let mut blurred = ScrubbedMat::default();
     imgproc::gaussian_blur(
         grey,
@@ -172,11 +259,17 @@ fn card_quads(grey: &Mat) -> Result<Vec<[Point2f; 4]>, OcrError> {
     )?;
     let mut edges = ScrubbedMat::default();
     imgproc::canny(&*blurred, &mut *edges, 30.0, 90.0, 3, false)?;
+    Ok(edges)
+}
+
+/// Candidate card outlines (TL, TR, BR, BL) of closed contours of the edge map `edges`,
+/// largest first.
+fn card_quads(edges: &Mat) -> Result<Vec<[Point2f; 4]>, OcrError> {
     let kernel =
         imgproc::get_structuring_element(imgproc::MORPH_RECT, Size::new(5, 5), Point::new(-1, -1))?;
     let mut closed = ScrubbedMat::default();
     imgproc::dilate(
-        &*edges,
+        edges,
         &mut *closed,
         &kernel,
         Point::new(-1, -1),
@@ -192,7 +285,7 @@ fn card_quads(grey: &Mat) -> Result<Vec<[Point2f; 4]>, OcrError> {
         imgproc::CHAIN_APPROX_SIMPLE,
         Point::default(),
     )?;
-    let min_area = MIN_AREA_FRAC * f64::from(grey.rows()) * f64::from(grey.cols());
+    let min_area = MIN_AREA_FRAC * f64::from(edges.rows()) * f64::from(edges.cols());
     // Clean quadrilateral contours first (the inside of the card's outline), then the convex
     // hulls of broken ones (a finger over the edge, clutter touching the card); largest first.
     let mut quads: Vec<(bool, f64, [Point2f; 4])> = Vec::new();
@@ -300,9 +393,7 @@ fn quadrilateral(
                 .map(|p| Point2f::new(p.x as f32, p.y as f32))
                 .collect();
             let quad = order(&pts);
-            let long = ((quad[1] - quad[0]).norm() + (quad[2] - quad[3]).norm()) as f32;
-            let short = ((quad[3] - quad[0]).norm() + (quad[2] - quad[1]).norm()) as f32;
-            return Ok((short > 0.0 && ASPECT.contains(&(long / short))).then_some(quad));
+            return Ok(card_like(&quad).then_some(quad));
         }
         if approx.len() < 4 {
             break;
@@ -311,8 +402,16 @@ fn quadrilateral(
     Ok(None)
 }
 
+/// Whether an ordered quadrilateral (TL, TR, BR, BL) has a card's aspect, allowing for
+/// perspective.
+pub(crate) fn card_like(quad: &[Point2f; 4]) -> bool {
+    let long = ((quad[1] - quad[0]).norm() + (quad[2] - quad[3]).norm()) as f32;
+    let short = ((quad[3] - quad[0]).norm() + (quad[2] - quad[1]).norm()) as f32;
+    short > 0.0 && ASPECT.contains(&(long / short))
+}
+
 /// Orders four corners TL, TR, BR, BL, with TL→TR along the long side.
-fn order(pts: &[Point2f]) -> [Point2f; 4] {
+pub(crate) fn order(pts: &[Point2f]) -> [Point2f; 4] {
     let cx = pts.iter().map(|p| p.x).sum::<f32>() / 4.0;
     let cy = pts.iter().map(|p| p.y).sum::<f32>() / 4.0;
     let mut sorted = pts.to_vec();
@@ -334,13 +433,7 @@ fn order(pts: &[Point2f]) -> [Point2f; 4] {
 
 /// Warps the card inside `quad` to the canonical size.
 pub fn rectify(grey: &Mat, quad: &[Point2f; 4]) -> Result<ScrubbedMat, OcrError> {
-    let dst = [
-        Point2f::new(0.0, 0.0),
-        Point2f::new(CARD_W as f32, 0.0),
-        Point2f::new(CARD_W as f32, CARD_H as f32),
-        Point2f::new(0.0, CARD_H as f32),
-    ];
-    let m = imgproc::get_perspective_transform_slice_def(*quad, dst)?;
+    let m = imgproc::get_perspective_transform_slice_def(*quad, card_corners())?;
     let mut card = ScrubbedMat::default();
     imgproc::warp_perspective(
         grey,
@@ -354,9 +447,125 @@ pub fn rectify(grey: &Mat, quad: &[Point2f; 4]) -> Result<ScrubbedMat, OcrError>
     Ok(card)
 }
 
+/// The part of a rectified card that lay inside the photo: the photo's four edges, mapped
+/// onto the card ([`CARD_W`] × [`CARD_H`]) through the outline's perspective, as lines
+/// `a·x + b·y + c = 0` (`a² + b² = 1`) with the photo on their positive side. A card whose
+/// corners lie outside the frame was cut off there, and anything printed near the cut may be
+/// a part of what was printed.
+#[derive(Debug, Clone)]
+pub struct VisiblePart {
+    edges: Vec<[f64; 3]>,
+}
+
+impl VisiblePart {
+    /// A card seen whole (a card rectified from its true corners, a printed card).
+    pub fn whole() -> Self {
+        Self { edges: Vec::new() }
+    }
+
+    /// The part of the card at `quad` (TL, TR, BR, BL in the photo, as [`rectify`] takes it)
+    /// inside a photo of `size`.
+    pub fn of(quad: &[Point2f; 4], size: Size) -> Result<Self, OcrError> {
+        // Card → photo. A photo line l (l·p ≥ 0 inside) is the card line Mᵀ·l; the card lies
+        // in front of the camera, so the homogeneous scale is positive on the whole card and
+        // the sides keep their signs.
+        let m = imgproc::get_perspective_transform_slice_def(card_corners(), *quad)?;
+        let (w, h) = (f64::from(size.width), f64::from(size.height));
+        let mut edges = Vec::with_capacity(4);
+        for l in [
+            [1.0, 0.0, 0.0],
+            [-1.0, 0.0, w],
+            [0.0, 1.0, 0.0],
+            [0.0, -1.0, h],
+        ] {
+            let mut card_line = [0.0f64; 3];
+            for (j, v) in card_line.iter_mut().enumerate() {
+                for (i, li) in l.iter().enumerate() {
+                    *v += li * *m.at_2d::<f64>(i as i32, j as i32)?;
+                }
+            }
+            let norm = card_line[0].hypot(card_line[1]);
+            if norm > 1e-12 {
+                edges.push(card_line.map(|v| v / norm));
+            } else if card_line[2] < 0.0 {
+                // The photo's edge maps to the card's line at infinity with the card outside it.
+                edges.push([0.0, 0.0, -1.0]);
+            }
+        }
+        Ok(Self { edges })
+    }
+
+    /// How far (card pixels) the box `r` of the rectified card stays from the part of the
+    /// card outside the photo: negative if it reaches into it, infinite on a card seen whole.
+    pub fn clearance(&self, r: Rect) -> f64 {
+        let (x0, y0) = (f64::from(r.x), f64::from(r.y));
+        let (x1, y1) = (x0 + f64::from(r.width), y0 + f64::from(r.height));
+        let corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)];
+        self.edges
+            .iter()
+            .flat_map(|[a, b, c]| corners.map(|(x, y)| a * x + b * y + c))
+            .fold(f64::INFINITY, f64::min)
+    }
+
+    /// Whether the text line `r` stays at least its own height (about a character) clear of
+    /// the part of the card outside the photo: a line nearer than that may have lost a
+    /// character, or part of one, to the frame's edge.
+    pub fn holds_whole(&self, r: Rect) -> bool {
+        self.clearance(r) >= f64::from(r.height)
+    }
+}
+
+/// The canonical card's corners, TL, TR, BR, BL.
+pub(crate) fn card_corners() -> [Point2f; 4] {
+    [
+        Point2f::new(0.0, 0.0),
+        Point2f::new(CARD_W as f32, 0.0),
+        Point2f::new(CARD_W as f32, CARD_H as f32),
+        Point2f::new(0.0, CARD_H as f32),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_visible_part_is_where_the_photo_saw_the_card() {
+        // A card at 1.2 times its canonical size, turned 10°, whose right part (beyond
+        // x = 1200 of the photo) lies outside the frame.
+        let (s, c) = 10f32.to_radians().sin_cos();
+        let at = |x: f32, y: f32| {
+            Point2f::new(500.0 + 1.2 * (x * c - y * s), 80.0 + 1.2 * (x * s + y * c))
+        };
+        let quad = card_corners().map(|p| at(p.x, p.y));
+        let visible = VisiblePart::of(&quad, Size::new(1200, 1080)).unwrap();
+        // The photo's right edge crosses the card's top edge where x·cos 10° = 700 / 1.2.
+        let cut_x = 700.0 / 1.2 / c;
+        let line = |x: f32| Rect::new(x as i32, 0, 40, 20);
+        // A line whose top right corner is 10 card px short of the cut is 10·cos 10° clear.
+        let near = visible.clearance(line(cut_x - 50.0));
+        assert!((near - 10.0 * f64::from(c)).abs() < 1.0, "{near}");
+        assert!(!visible.holds_whole(line(cut_x - 50.0)));
+        assert!(visible.clearance(line(cut_x - 30.0)) < 0.0);
+        assert!(visible.holds_whole(line(cut_x - 100.0)));
+        // Lower on the card the frame's edge cuts further right (the card is turned clockwise
+        // on screen).
+        let low = Rect::new((cut_x - 100.0) as i32, 500, 40, 20);
+        assert!(visible.clearance(low) > visible.clearance(line(cut_x - 100.0)) + 50.0);
+        // The photo's other edges are far from the card.
+        assert!(visible.clearance(Rect::new(10, 10, 10, 10)) > 50.0);
+        // A card seen whole holds every line whole.
+        assert!(VisiblePart::whole().holds_whole(Rect::new(0, 0, CARD_W, CARD_H)));
+        let inside = [
+            (100.0, 100.0),
+            (900.0, 100.0),
+            (900.0, 600.0),
+            (100.0, 600.0),
+        ]
+        .map(|(x, y)| Point2f::new(x, y));
+        let framed = VisiblePart::of(&inside, Size::new(1280, 720)).unwrap();
+        assert!(framed.clearance(Rect::new(0, 0, CARD_W, CARD_H)) > 100.0);
+    }
 
     #[test]
     fn corners_move_onto_the_edges_of_a_card_with_rounded_corners() {
@@ -397,7 +606,7 @@ mod tests {
         // An outline 6 px inside the edges, as the closed edge map's contour gives.
         let centre = (truth[0] + truth[2]) * 0.5;
         let inset = truth.map(|p| p + (centre - p) * (6.0 / (centre - p).norm() as f32));
-        let refined = refine_corners(&photo, &inset).unwrap();
+        let refined = refine_corners(&photo, &inset, EDGE_SEARCH).unwrap();
         for (r, t) in refined.iter().zip(truth) {
             assert!((*r - t).norm() < 1.5, "{r:?} is not at {t:?}");
         }

@@ -7,7 +7,7 @@ use crate::layout::{CARD_H, CARD_W};
 use crate::line_input::{line_image, CNN_PAD, LINE_H};
 use crate::line_model::{LineModel, ReadChar};
 use crate::lines::{find_lines_of_ink, FAINT_INK_CONTRAST, INK_CONTRAST};
-use crate::locate::{card_outlines, rectify};
+use crate::locate::{card_outlines, rectify, VisiblePart};
 use crate::ppocr::PpOcrRec;
 use crate::scrub::ScrubbedMat;
 use crate::textdet::TextDetector;
@@ -225,7 +225,11 @@ impl CardFrontReader {
         }
         let mut best: Result<PinBRead, OcrError> = Err(OcrError::CardNotFound);
         for quad in &card_outlines(image, &grey)? {
-            best = better(best, self.read_rectified(&*rectify(&grey, quad)?, today));
+            let visible = VisiblePart::of(quad, grey.size()?)?;
+            best = better(
+                best,
+                self.read_within(&*rectify(&grey, quad)?, &visible, today),
+            );
             if is_sure(&best) {
                 break;
             }
@@ -260,10 +264,21 @@ impl CardFrontReader {
     /// [`crate::layout::CARD_H`]: its text lines are found (by the reader's [`LineFinder`]) and
     /// read, and the three fields are told by their content.
     pub fn read_rectified(&self, card: &Mat, today: Date) -> Result<PinBRead, OcrError> {
+        self.read_within(card, &VisiblePart::whole(), today)
+    }
+
+    /// Reads a rectified card of which only `visible` lay inside the photo: a line that does
+    /// not hold whole there is never read.
+    pub(crate) fn read_within(
+        &self,
+        card: &Mat,
+        visible: &VisiblePart,
+        today: Date,
+    ) -> Result<PinBRead, OcrError> {
         let mut best = Err(OcrError::CardNotFound);
         for &pass in &self.lines.passes {
             let lines = self.lines.find(pass, card)?;
-            best = better(best, self.read_lines_of(card, &lines, today));
+            best = better(best, self.read_lines_of(card, &lines, visible, today));
             if is_sure(&best) {
                 break;
             }
@@ -272,9 +287,15 @@ impl CardFrontReader {
     }
 
     /// Reads the text lines `lines` of a grey rectified card (those wide enough to hold a
-    /// field) and tells the three fields by their content. Exactly one line of each must be
+    /// field and held whole by `visible`) and tells the three fields by their content. Exactly one line of each must be
     /// found.
-    fn read_lines_of(&self, card: &Mat, lines: &[Rect], today: Date) -> Result<PinBRead, OcrError> {
+    fn read_lines_of(
+        &self,
+        card: &Mat,
+        lines: &[Rect],
+        visible: &VisiblePart,
+        today: Date,
+    ) -> Result<PinBRead, OcrError> {
         let mut births = Vec::new();
         let mut expiries = Vec::new();
         let mut codes = Vec::new();
@@ -283,6 +304,7 @@ impl CardFrontReader {
             .iter()
             .copied()
             .filter(|l| l.width as f32 >= MIN_FIELD_ASPECT * l.height as f32)
+            .filter(|&l| visible.holds_whole(l))
             .collect();
         for (&line, text) in lines.iter().zip(self.read_lines(card, &lines)?) {
             if let Some(birth) = birth_numbers(&text) {

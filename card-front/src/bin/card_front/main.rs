@@ -1,18 +1,18 @@
 //! `card-front`: writes synthetic card-front photos (a fixture tool) and benchmarks the reader.
 
 use card_front::{
-    synthetic_frames, unreadable_photo, CardFrontIdentity, CardFrontReader, Date, Defect,
-    FrameVotes, LineFinder, OcrError, PinBRead, Split, SubmitPolicy, MAX_FRAMES,
+    synthetic_frames, CardFrontReader, Date, LineFinder, Split, SubmitPolicy, MAX_FRAMES,
 };
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod dataset;
 mod line_eval;
+mod locate_eval;
 mod why;
 use opencv::core::Vector;
-use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[derive(Parser)]
 #[command(
@@ -72,9 +72,14 @@ enum Command {
         /// Only this defect (`Thumb`, `Glare`, `CutOff`, `Blur`), e.g. to run them side by side.
         #[arg(long)]
         defect: Option<String>,
+        /// Worker threads reading cards (the figures do not depend on it).
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
     },
-    /// Reads COUNT held-out synthetic cards (typefaces and layout family never trained on) and prints the exact-read, reject and wrong-submission rates
-    /// under the default submit policy, and the time per read.
+    /// Reads COUNT held-out synthetic cards (typefaces and layout family never trained on) on
+    /// THREADS workers, each card's frames made only when read, prints progress on stderr, and
+    /// prints the exact-read, reject and wrong-submission rates under the default submit
+    /// policy and the CPU time per read, ending with a table for card-front/README.md.
     Bench {
         #[arg(long)]
         seed: u64,
@@ -99,6 +104,22 @@ enum Command {
         /// them: `ink` (by their ink), `faint` (fainter ink), `det` (PP-OCR's text detector).
         #[arg(long, default_value = "ink+det")]
         lines: String,
+        /// Worker threads reading cards (the figures do not depend on it).
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
+    /// Development seeds only: finds the outlines of the first frame of COUNT cards and prints
+    /// how many lie at the card's true corners, by which finder, and the CPU time per photo.
+    Locate {
+        #[arg(long)]
+        seed: u64,
+        #[arg(long, default_value_t = 200)]
+        count: u32,
+        #[arg(long)]
+        held_out: bool,
+        /// The longest side of the copy outlines are found in (the reader's by default).
+        #[arg(long, default_value_t = card_front::WORK_SIDE)]
+        work_side: i32,
     },
     /// Development seeds only: reads the first frame of COUNT cards (training typefaces and
     /// layouts, or held-out with --held-out), and prints why each failed read failed, with the
@@ -149,6 +170,15 @@ fn main() -> anyhow::Result<()> {
             held_out,
         } => dataset::write(&out_dir, split(held_out), seed, start..start + count, today)?,
         Command::Lines { dir } => line_eval::run(&ort_env()?, &dir)?,
+        Command::Locate {
+            seed,
+            count,
+            held_out,
+            work_side,
+        } => {
+            one_thread_each()?;
+            locate_eval::run(split(held_out), seed, count, work_side, today)?;
+        }
         Command::Why {
             seed,
             count,
@@ -158,36 +188,12 @@ fn main() -> anyhow::Result<()> {
         Command::Unreadable {
             seed,
             count,
-            defect: only,
+            defect,
+            threads,
         } => {
-            let policy = SubmitPolicy::default();
+            one_thread_each()?;
             let reader = reader(false, "ink+det")?;
-            let defects = Defect::ALL
-                .into_iter()
-                .filter(|d| only.as_deref().is_none_or(|o| o == format!("{d:?}")));
-            for defect in defects {
-                let mut submitted = 0u32;
-                for i in 0..count {
-                    let (id, shot) = unreadable_photo(defect, seed, i, today)?;
-                    let read = reader.read(&shot.image, today);
-                    if let Some(r) = read
-                        .ok()
-                        .filter(|r| r.min_confidence() >= policy.min_confidence)
-                    {
-                        let right = if r.pin_b() == id.pin_b() {
-                            "right"
-                        } else {
-                            "WRONG"
-                        };
-                        println!("  {defect:?} card {i} submitted ({right})");
-                        submitted += 1;
-                    }
-                }
-                println!(
-                    "{defect:?}: {} of {count} rejected, {submitted} submitted",
-                    count - submitted
-                );
-            }
+            bench::unreadable(&reader, seed, count, defect.as_deref(), threads, today)?;
         }
         Command::Bench {
             seed,
@@ -196,41 +202,32 @@ fn main() -> anyhow::Result<()> {
             frames,
             line_cnn,
             lines,
+            threads,
         } => {
-            let policy = SubmitPolicy::default();
+            one_thread_each()?;
             let reader = reader(line_cnn, &lines)?;
-            let mut single = Tally::default();
-            let mut multi = Tally::default();
-            for i in start..start + count {
-                let (id, shots) = synthetic_frames(seed, i, today)?;
-                let mut votes = FrameVotes::new();
-                let (mut time, mut cpu) = (Duration::ZERO, Duration::ZERO);
-                // As read_card_front_frames: stop at a confident combined read.
-                for shot in shots.take(frames as usize) {
-                    let shot = shot?;
-                    let (start, cpu_start) = (Instant::now(), process_cpu());
-                    votes.add(reader.read(&shot.image, today));
-                    let combined = votes.combined();
-                    time += start.elapsed();
-                    cpu += process_cpu().saturating_sub(cpu_start);
-                    if votes.frames() == 1 {
-                        single.add(&combined, &id, &policy, (time, cpu), 1);
-                    }
-                    if combined.is_ok_and(|r| r.min_confidence() >= policy.min_confidence) {
-                        break;
-                    }
-                }
-                multi.add(&votes.combined(), &id, &policy, (time, cpu), votes.frames());
-            }
-            println!("cards: {start}..{} (seed {seed})", start + count);
-            println!("single frame:");
-            single.print(count);
-            if frames > 1 {
-                println!("up to {frames} frames per card (stop at a confident combined read):");
-                multi.print(count);
-            }
+            let cards = start..start + count;
+            let min_confidence = SubmitPolicy::default().min_confidence;
+            let frames = frames as usize;
+            let (outcomes, cost) = bench::read_cards(
+                &reader,
+                seed,
+                cards.clone(),
+                frames,
+                min_confidence,
+                threads,
+                today,
+            )?;
+            bench::print(&outcomes, &cost, (seed, cards, frames, threads));
         }
     }
+    Ok(())
+}
+
+/// OpenCV's work done on the thread that asks for it: the benchmark's workers take the cores,
+/// and a worker's CPU time is then its own (the making of cards is told apart from reading).
+fn one_thread_each() -> anyhow::Result<()> {
+    opencv::core::set_num_threads(1)?;
     Ok(())
 }
 
@@ -281,94 +278,4 @@ fn process_cpu() -> Duration {
         .filter_map(|t| t.parse::<u64>().ok())
         .sum();
     Duration::from_millis(ticks * 10)
-}
-
-/// Accuracy and speed figures of a benchmark run.
-#[derive(Default)]
-struct Tally {
-    exact: u32,
-    wrong: u32,
-    rejected: u32,
-    /// Rejected reads that were right but not confident enough.
-    low_conf_correct: u32,
-    reasons: BTreeMap<String, u32>,
-    /// (least digit confidence, read right) of every validated read, for the sweep.
-    validated: Vec<(f32, bool)>,
-    time: Duration,
-    /// CPU time of the whole process (every thread) while reading.
-    cpu: Duration,
-    frames: usize,
-}
-
-impl Tally {
-    fn add(
-        &mut self,
-        read: &Result<PinBRead, OcrError>,
-        id: &CardFrontIdentity,
-        policy: &SubmitPolicy,
-        (time, cpu): (Duration, Duration),
-        frames: usize,
-    ) {
-        self.time += time;
-        self.cpu += cpu;
-        self.frames += frames;
-        match read {
-            Ok(r) => {
-                let right = r.pin_b() == id.pin_b();
-                self.validated.push((r.min_confidence(), right));
-                if r.min_confidence() < policy.min_confidence {
-                    self.rejected += 1;
-                    self.low_conf_correct += u32::from(right);
-                } else if right {
-                    self.exact += 1;
-                } else {
-                    self.wrong += 1;
-                }
-            }
-            Err(e) => {
-                self.rejected += 1;
-                *self.reasons.entry(e.to_string()).or_insert(0) += 1;
-            }
-        }
-    }
-
-    fn print(&self, count: u32) {
-        let pct = |n: u32| 100.0 * f64::from(n) / f64::from(count.max(1));
-        println!("  exact reads submitted: {:.2} %", pct(self.exact));
-        println!(
-            "  rejected (re-read asked): {:.2} % ({} of them were right but not confident)",
-            pct(self.rejected),
-            self.low_conf_correct
-        );
-        for (reason, n) in &self.reasons {
-            println!("    rejected: {reason}: {n}");
-        }
-        println!(
-            "  wrong submissions: {:.3} % ({})",
-            pct(self.wrong),
-            self.wrong
-        );
-        println!("  confidence threshold sweep (exact submitted / wrong submitted):");
-        for t in [0.5f32, 0.7, 0.8, 0.9, 0.95, 0.99] {
-            let right = self
-                .validated
-                .iter()
-                .filter(|(c, ok)| *c >= t && *ok)
-                .count();
-            let bad = self
-                .validated
-                .iter()
-                .filter(|(c, ok)| *c >= t && !*ok)
-                .count();
-            println!("    {t:.2}: {right} / {bad}");
-        }
-        let cards = f64::from(count.max(1));
-        let frames = self.frames.max(1) as f64;
-        println!(
-            "  frames per card: {:.2}; per read (frame): {:.1} ms wall, {:.1} ms CPU",
-            self.frames as f64 / cards,
-            self.time.as_secs_f64() * 1000.0 / frames,
-            self.cpu.as_secs_f64() * 1000.0 / frames
-        );
-    }
 }

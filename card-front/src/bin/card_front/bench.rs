@@ -1,0 +1,344 @@
+//! The `bench` and `unreadable` commands: held-out cards read on worker threads (each card's
+//! frames made only when read), tallied in card order, and the figures as a README table.
+
+use card_front::{
+    synthetic_frames, unreadable_photo, CardFrontReader, Date, Defect, FrameVotes, OcrError,
+    PinBRead, SubmitPolicy,
+};
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How one read (one frame, or a card's frames combined) ended, without its digits.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// A validated read: its least digit confidence and whether it is the card's 照合番号B.
+    Read { least: f32, right: bool },
+    /// No validated read, and why.
+    Rejected(String),
+}
+
+impl Outcome {
+    fn of(read: &Result<PinBRead, OcrError>, pin_b: &str) -> Self {
+        match read {
+            Ok(r) => Outcome::Read {
+                least: r.min_confidence(),
+                right: r.pin_b().as_str() == pin_b,
+            },
+            Err(e) => Outcome::Rejected(e.to_string()),
+        }
+    }
+}
+
+/// One card of the benchmark: its first frame's read, its frames combined, how many were read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CardOutcome {
+    pub single: Outcome,
+    pub multi: Outcome,
+    pub frames: usize,
+}
+
+/// What reading a run of cards cost.
+#[derive(Default)]
+pub struct Cost {
+    /// Frames read.
+    pub reads: usize,
+    /// CPU time of the whole process (every thread: the workers, OpenCV's, ONNX Runtime's)
+    /// less what the workers spent making the cards and their frames.
+    pub read_cpu: Duration,
+    pub wall: Duration,
+}
+
+/// Runs `job` on every index of `cards` on `threads` worker threads (each takes the next card
+/// not yet taken) and gives the results in card order, with the CPU time the jobs spent on
+/// making cards (the `Duration` each returns) and a progress line on stderr every `every`
+/// cards.
+pub fn on_workers<T: Send>(
+    cards: Range<u32>,
+    threads: usize,
+    every: u32,
+    job: impl Fn(u32) -> anyhow::Result<(T, Duration)> + Sync,
+) -> anyhow::Result<(Vec<T>, Duration)> {
+    let next = AtomicU32::new(cards.start);
+    let done = AtomicU32::new(0);
+    let results = Mutex::new(Vec::new());
+    let making = Mutex::new(Duration::ZERO);
+    let started = Instant::now();
+    let total = cards.len() as u32;
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let workers: Vec<_> = (0..threads.max(1))
+            .map(|_| {
+                scope.spawn(|| -> anyhow::Result<()> {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= cards.end {
+                            return Ok(());
+                        }
+                        let (result, made) = job(i)?;
+                        results.lock().expect("results").push((i, result));
+                        *making.lock().expect("making") += made;
+                        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                        if n.is_multiple_of(every.max(1)) || n == total {
+                            let secs = started.elapsed().as_secs_f64();
+                            let left = secs / f64::from(n) * f64::from(total - n);
+                            eprintln!("{n} of {total} cards, {secs:.0} s, about {left:.0} s left");
+                        }
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            worker.join().expect("a worker panicked")?;
+        }
+        Ok(())
+    })?;
+    let mut results = results.into_inner().expect("results");
+    results.sort_by_key(|(i, _)| *i);
+    let made = making.into_inner().expect("making");
+    Ok((results.into_iter().map(|(_, r)| r).collect(), made))
+}
+
+/// Reads cards `cards` of held-out set `seed`, up to `frames` frames each (as
+/// `read_card_front_frames`: stop at a combined read at least `min_confidence` in every digit;
+/// a frame is made only when it is read), on `threads` workers.
+pub fn read_cards(
+    reader: &CardFrontReader,
+    seed: u64,
+    cards: Range<u32>,
+    frames: usize,
+    min_confidence: f32,
+    threads: usize,
+    today: Date,
+) -> anyhow::Result<(Vec<CardOutcome>, Cost)> {
+    let (cpu0, wall0) = (super::process_cpu(), Instant::now());
+    let (outcomes, making) = on_workers(cards, threads, 50, |i| {
+        let made = thread_cpu();
+        let (id, mut shots) = synthetic_frames(seed, i, today)?;
+        let mut making = thread_cpu().saturating_sub(made);
+        let pin_b = id.pin_b();
+        let mut votes = FrameVotes::new();
+        let mut single = None;
+        while votes.frames() < frames {
+            let made = thread_cpu();
+            let shot = shots.next().expect("endless frames")?;
+            making += thread_cpu().saturating_sub(made);
+            votes.add(reader.read(&shot.image, today));
+            let combined = votes.combined();
+            let sure = combined
+                .as_ref()
+                .is_ok_and(|r| r.min_confidence() >= min_confidence);
+            single.get_or_insert_with(|| Outcome::of(&combined, &pin_b));
+            if sure {
+                break;
+            }
+        }
+        let card = CardOutcome {
+            single: single.expect("at least one frame"),
+            multi: Outcome::of(&votes.combined(), &pin_b),
+            frames: votes.frames(),
+        };
+        Ok((card, making))
+    })?;
+    let cost = Cost {
+        reads: outcomes.iter().map(|c| c.frames).sum(),
+        read_cpu: super::process_cpu()
+            .saturating_sub(cpu0)
+            .saturating_sub(making),
+        wall: wall0.elapsed(),
+    };
+    Ok((outcomes, cost))
+}
+
+/// Reads `count` cards of set `seed` per defect (or only `only`) made unreadable by design on
+/// `threads` workers, and prints how many were rejected (every one must be).
+pub fn unreadable(
+    reader: &CardFrontReader,
+    seed: u64,
+    count: u32,
+    only: Option<&str>,
+    threads: usize,
+    today: Date,
+) -> anyhow::Result<()> {
+    let policy = SubmitPolicy::default();
+    let defects = Defect::ALL
+        .into_iter()
+        .filter(|d| only.is_none_or(|o| o == format!("{d:?}")));
+    for defect in defects {
+        let (outcomes, _) = on_workers(0..count, threads, 50, |i| {
+            let (id, shot) = unreadable_photo(defect, seed, i, today)?;
+            Ok((
+                Outcome::of(&reader.read(&shot.image, today), &id.pin_b()),
+                Duration::ZERO,
+            ))
+        })?;
+        let mut submitted = 0u32;
+        for (i, outcome) in outcomes.iter().enumerate() {
+            if let Outcome::Read { least, right } = outcome {
+                if *least >= policy.min_confidence {
+                    let right = if *right { "right" } else { "WRONG" };
+                    println!("  {defect:?} card {i} submitted ({right})");
+                    submitted += 1;
+                }
+            }
+        }
+        println!(
+            "{defect:?}: {} of {count} rejected, {submitted} submitted",
+            count - submitted
+        );
+    }
+    Ok(())
+}
+
+/// CPU time the calling thread has used (`/proc/thread-self/schedstat`, nanoseconds).
+pub fn thread_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
+    let ns = stat.split_whitespace().next().and_then(|t| t.parse().ok());
+    Duration::from_nanos(ns.unwrap_or(0))
+}
+
+/// The figures of one way of reading (single frame, or up to the most frames).
+#[derive(Default)]
+pub struct Tally {
+    cards: u32,
+    exact: u32,
+    wrong: u32,
+    rejected: u32,
+    /// Rejected reads that were right but not confident enough.
+    low_conf_correct: u32,
+    reasons: BTreeMap<String, u32>,
+    /// (least digit confidence, read right) of every validated read, for the sweep.
+    validated: Vec<(f32, bool)>,
+    frames: usize,
+}
+
+impl Tally {
+    pub fn of<'a>(
+        outcomes: impl IntoIterator<Item = (&'a Outcome, usize)>,
+        policy: &SubmitPolicy,
+    ) -> Self {
+        let mut t = Tally::default();
+        for (outcome, frames) in outcomes {
+            t.cards += 1;
+            t.frames += frames;
+            match outcome {
+                Outcome::Read { least, right } => {
+                    t.validated.push((*least, *right));
+                    if *least < policy.min_confidence {
+                        t.rejected += 1;
+                        t.low_conf_correct += u32::from(*right);
+                    } else if *right {
+                        t.exact += 1;
+                    } else {
+                        t.wrong += 1;
+                    }
+                }
+                Outcome::Rejected(reason) => {
+                    t.rejected += 1;
+                    *t.reasons.entry(reason.clone()).or_insert(0) += 1;
+                }
+            }
+        }
+        t
+    }
+
+    fn pct(&self, n: u32) -> f64 {
+        100.0 * f64::from(n) / f64::from(self.cards.max(1))
+    }
+
+    /// Why reads were rejected, and the exact / wrong submissions at other thresholds.
+    pub fn print_details(&self, name: &str) {
+        println!("{name}:");
+        for (reason, n) in &self.reasons {
+            println!("    rejected: {reason}: {n}");
+        }
+        println!(
+            "    rejected, right but less sure than the policy: {}",
+            self.low_conf_correct
+        );
+        let sweep: Vec<String> = [0.5f32, 0.7, 0.8, 0.9, 0.95, 0.99]
+            .iter()
+            .map(|&t| {
+                let at = |right: bool| {
+                    let sure = self.validated.iter().filter(|(c, _)| *c >= t);
+                    sure.filter(|(_, ok)| *ok == right).count()
+                };
+                format!("{t:.2} → {} / {}", at(true), at(false))
+            })
+            .collect();
+        println!(
+            "    threshold sweep (exact / wrong submitted): {}",
+            sweep.join(", ")
+        );
+    }
+
+    /// The row of the README's table, with the run's CPU time per read `cpu_ms`.
+    pub fn row(&self, name: &str, cpu_ms: f64) -> String {
+        format!(
+            "| {name} | **{:.2} %** ({}) | {:.2} % ({} of them right but < 0.95) | **{}** | {:.2} | {cpu_ms:.0} ms |",
+            self.pct(self.exact),
+            self.exact,
+            self.pct(self.rejected),
+            self.low_conf_correct,
+            self.wrong,
+            self.frames as f64 / f64::from(self.cards.max(1)),
+        )
+    }
+}
+
+/// Prints the figures of a benchmark run, ending with the table for card-front/README.md.
+pub fn print(
+    outcomes: &[CardOutcome],
+    cost: &Cost,
+    (seed, cards, frames, threads): (u64, Range<u32>, usize, usize),
+) {
+    let policy = SubmitPolicy::default();
+    let single = Tally::of(outcomes.iter().map(|c| (&c.single, 1)), &policy);
+    let multi = Tally::of(outcomes.iter().map(|c| (&c.multi, c.frames)), &policy);
+    single.print_details("single frame");
+    if frames > 1 {
+        multi.print_details(&format!("up to {frames} frames"));
+    }
+    let reads = cost.reads.max(1) as f64;
+    let cpu_ms = cost.read_cpu.as_secs_f64() * 1000.0 / reads;
+    println!();
+    println!(
+        "| {} cards, seed {seed} (cards {}..{}) | Exact submitted | Rejected (re-place / PIN) | Wrong submissions | Frames per card | CPU per read (every frame of the run) |",
+        cards.len(),
+        cards.start,
+        cards.end
+    );
+    println!("|---|---|---|---|---|---|");
+    println!("{}", single.row("Single frame", cpu_ms));
+    if frames > 1 {
+        let name = format!("Up to {frames} frames, stop when sure");
+        println!("{}", multi.row(&name, cpu_ms));
+    }
+    println!();
+    println!(
+        "CPU per read: **{cpu_ms:.1} ms** ({} frames read in {:.0} s on {threads} worker threads, {:.1} ms of wall time per read; the whole process's CPU time less the making of the cards)",
+        cost.reads,
+        cost.wall.as_secs_f64(),
+        cost.wall.as_secs_f64() * 1000.0 / reads,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_outcomes_do_not_depend_on_the_number_of_workers() {
+        let env = super::super::ort_env().unwrap();
+        let reader = CardFrontReader::new(&env, &card_front::models_dir()).unwrap();
+        let today = Date::new(2026, 11, 22).unwrap();
+        let run = |threads| read_cards(&reader, 5, 0..4, 2, 0.95, threads, today).unwrap();
+        let (one, cost) = run(1);
+        let (two, _) = run(2);
+        assert_eq!(one, two);
+        assert_eq!(one.len(), 4);
+        assert_eq!(cost.reads, one.iter().map(|c| c.frames).sum::<usize>());
+        assert!(one.iter().any(|c| matches!(c.single, Outcome::Read { .. })));
+    }
+}
