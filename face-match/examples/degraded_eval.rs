@@ -122,8 +122,11 @@ fn print(degraded: &DegradedReport, retries: bool) {
     print_causes_and_points(&report.fta_by_cause, rates);
     for kind in &degraded.by_kind {
         let name = kind.kind.map_or("clean".into(), |k| format!("{k:?}"));
+        let eer = kind
+            .eer
+            .map_or("—".into(), |e| format!("{:.2} %", 100.0 * e));
         println!(
-            "  {name:<10} tried {:>3}: no face {:>2}, landmarks refused {:>2}",
+            "  {name:<10} tried {:>3}: no face {:>2}, landmarks refused {:>2}, EER of its pairs {eer}",
             kind.tried, kind.no_face, kind.bad_landmarks
         );
     }
