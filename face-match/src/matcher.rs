@@ -358,11 +358,15 @@ impl FaceMatcher {
         Ok(Some(crop))
     }
 
-    /// The embedding of an aligned crop of a single picture (the chip photo, evaluation)
-    /// averaged with its mirror's ([`mirror::embed_with_mirror`]), timed.
+    /// The embedding of an aligned crop of a single picture (the chip photo, evaluation),
+    /// averaged with its mirror's ([`mirror::embed_with_mirror`]) when the detector's
+    /// [`DetectorConfig::mirrors`] is on, timed.
     pub fn embed_picture_crop(&mut self, crop: &RgbImage) -> Result<Embedding, FaceError> {
         let started = Instant::now();
-        let embedding = mirror::embed_with_mirror(&mut self.embedder, crop)?;
+        let embedding = match self.detector.config().mirrors {
+            true => mirror::embed_with_mirror(&mut self.embedder, crop)?,
+            false => self.embedder.embed(crop)?,
+        };
         self.timings.embed += started.elapsed();
         Ok(embedding)
     }

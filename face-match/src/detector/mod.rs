@@ -51,6 +51,10 @@ pub struct DetectorConfig {
     /// [`FaceDetector::detect_with_retries`] tries again when nothing is found: with the light
     /// equalised (dim, washed-out or flat frames), smoothed, then turned in the image plane.
     pub retries: bool,
+    /// Single pictures are also looked at mirrored ([`crate::mirror`]): the closer look's
+    /// averaged squares ([`FaceDetector::refined_picture`]) and the embedding of the aligned
+    /// crop ([`crate::FaceMatcher::acquire_largest_face`]).
+    pub mirrors: bool,
 }
 
 impl Default for DetectorConfig {
@@ -59,6 +63,7 @@ impl Default for DetectorConfig {
             score_threshold: 0.6,
             nms_iou_threshold: 0.3,
             retries: true,
+            mirrors: true,
         }
     }
 }
@@ -89,6 +94,12 @@ impl FaceDetector {
     /// This detector with [`DetectorConfig::retries`] set to `retries`.
     pub fn with_retries(mut self, retries: bool) -> Self {
         self.config.retries = retries;
+        self
+    }
+
+    /// This detector with [`DetectorConfig::mirrors`] set to `mirrors`.
+    pub fn with_mirrors(mut self, mirrors: bool) -> Self {
+        self.config.mirrors = mirrors;
         self
     }
 
@@ -167,20 +178,29 @@ impl FaceDetector {
         frame: &Frame,
         face: DetectedFace,
     ) -> Result<DetectedFace, FaceError> {
-        let upright = self.most_upright(frame, face)?;
-        self.closer_look(frame, upright, false)
+        self.refined_with(frame, face, false)
     }
 
-    /// As [`FaceDetector::refined`], for a single picture (the chip photo, evaluation): the
-    /// landmarks found in the averaged squares mirrored ([`mirror::mirrored`]) are averaged
-    /// in too, which steadies them on a small or degraded face (two more YuNet runs).
+    /// As [`FaceDetector::refined`], for a single picture (the chip photo, evaluation): with
+    /// [`DetectorConfig::mirrors`], the landmarks found in the averaged squares mirrored
+    /// ([`mirror::mirrored`]) are averaged in too (two more YuNet runs).
     pub fn refined_picture(
         &mut self,
         frame: &Frame,
         face: DetectedFace,
     ) -> Result<DetectedFace, FaceError> {
+        self.refined_with(frame, face, self.config.mirrors)
+    }
+
+    /// The most upright look at `face`, then the closer look, with or without `mirrors`.
+    fn refined_with(
+        &mut self,
+        frame: &Frame,
+        face: DetectedFace,
+        mirrors: bool,
+    ) -> Result<DetectedFace, FaceError> {
         let upright = self.most_upright(frame, face)?;
-        self.closer_look(frame, upright, true)
+        self.closer_look(frame, upright, mirrors)
     }
 
     /// `face` as found in the square, among those turned [`refine::ROLLS`] from its eye line,
