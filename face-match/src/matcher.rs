@@ -290,15 +290,16 @@ impl FaceMatcher {
         Ok((FrameCheck { faces, verdict, at }, embedding))
     }
 
-    /// The embedding of `face` in `frame` as its landmarks place it (evaluation); `None` when
-    /// the alignment check refuses them.
+    /// The embedding of `face` in `frame` as its landmarks place it, as a single picture's
+    /// ([`FaceMatcher::embed_picture_crop`]; evaluation); `None` when the alignment check
+    /// refuses them.
     pub fn embed_face(
         &mut self,
         frame: &Frame,
         face: &DetectedFace,
     ) -> Result<Option<Embedding>, FaceError> {
         match self.timed_align(frame, face)? {
-            Some(crop) => self.embed_crop(&crop).map(Some),
+            Some(crop) => self.embed_picture_crop(&crop).map(Some),
             None => Ok(None),
         }
     }
