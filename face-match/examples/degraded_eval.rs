@@ -3,8 +3,8 @@
 //! to acquire by degradation and cause. Without `--seed` the images are used as they are.
 //!
 //! ```sh
-//! cargo run -p face-match --example degraded_eval -- [--seed N] [--no-retries] [--threads T] \
-//!     [--json] DIR...          # e.g. ../shared/face-eval/orl ../shared/face-eval/bbt
+//! cargo run -p face-match --example degraded_eval -- [--seed N] [--no-retries] [--no-mirror] \
+//!     [--threads T] [--json] DIR...          # e.g. ../shared/face-eval/orl ../shared/face-eval/bbt
 //! cargo run -p face-match --example degraded_eval -- --diagnose --seed N DIR...
 //! cargo run -p face-match --example degraded_eval -- --kiosk --seed N DIR...
 //! ```
@@ -31,7 +31,7 @@ use face_match::{FaceMatcher, MatchPolicy, QualityConfig};
 
 fn main() {
     let (mut seed, mut retries, mut threads, mut json) = (None, true, 2, false);
-    let (mut diagnosis, mut kiosk) = (false, false);
+    let (mut diagnosis, mut kiosk, mut mirrors) = (false, false, true);
     let mut dirs = Vec::new();
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -39,6 +39,7 @@ fn main() {
             "--seed" => seed = it.next().and_then(|v| v.parse().ok()),
             "--threads" => threads = it.next().and_then(|v| v.parse().ok()).expect("--threads N"),
             "--no-retries" => retries = false,
+            "--no-mirror" => mirrors = false,
             "--json" => json = true,
             "--diagnose" => diagnosis = true,
             "--kiosk" => kiosk = true,
@@ -52,9 +53,7 @@ fn main() {
     }
     let runtime = support::runtime(threads);
     let (mut detector, embedder) = support::models(&runtime);
-    if !retries {
-        detector = detector.with_retries(false);
-    }
+    detector = detector.with_retries(retries).with_mirrors(mirrors);
     let mut matcher = FaceMatcher::new(
         detector,
         embedder,
@@ -89,7 +88,7 @@ fn main() {
             serde_json::to_string_pretty(&report).expect("report as JSON")
         );
     } else {
-        print(&report, retries);
+        print(&report, retries, mirrors);
         println!(
             "  ms per image: detection with retries {:.1}, closer look {:.1}, embedding {:.1}",
             per_image(timings.detect),
@@ -99,15 +98,16 @@ fn main() {
     }
 }
 
-fn print(degraded: &DegradedReport, retries: bool) {
+fn print(degraded: &DegradedReport, retries: bool, mirrors: bool) {
     let report = &degraded.report;
     let rates = &report.rates;
     let seed = degraded
         .seed
         .map_or("none (clean)".into(), |s| s.to_string());
     println!(
-        "seed {seed}, detector retries {}: {} identities, {} images",
+        "seed {seed}, detector retries {}, mirrors {}: {} identities, {} images",
         if retries { "on" } else { "off" },
+        if mirrors { "on" } else { "off" },
         report.identities,
         report.images
     );
@@ -122,8 +122,11 @@ fn print(degraded: &DegradedReport, retries: bool) {
     print_causes_and_points(&report.fta_by_cause, rates);
     for kind in &degraded.by_kind {
         let name = kind.kind.map_or("clean".into(), |k| format!("{k:?}"));
+        let eer = kind
+            .eer
+            .map_or("—".into(), |e| format!("{:.2} %", 100.0 * e));
         println!(
-            "  {name:<10} tried {:>3}: no face {:>2}, landmarks refused {:>2}",
+            "  {name:<10} tried {:>3}: no face {:>2}, landmarks refused {:>2}, EER of its pairs {eer}",
             kind.tried, kind.no_face, kind.bad_landmarks
         );
     }

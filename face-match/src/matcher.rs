@@ -20,6 +20,7 @@ use crate::detector::{DetectedFace, DetectorConfig, FaceDetector, FaceTrack, YUN
 use crate::embedder::{Embedding, FaceEmbedder, SFACE_2021DEC_FILE, SFACE_2021DEC_SHA256};
 use crate::error::FaceError;
 use crate::frame::{Frame, RgbImage};
+use crate::mirror;
 pub use crate::policy::{Decision, MatchPolicy};
 use crate::quality::{Guidance, QualityConfig, QualityMeasures};
 use crate::runtime::OrtRuntime;
@@ -170,7 +171,7 @@ impl FaceMatcher {
         frame: &Frame,
     ) -> Result<Result<Embedding, NotAcquired>, FaceError> {
         match self.largest_face_crop(frame)? {
-            Ok((_, crop)) => self.embed_crop(&crop).map(Ok),
+            Ok((_, crop)) => self.embed_picture_crop(&crop).map(Ok),
             Err(why) => Ok(Err(why)),
         }
     }
@@ -305,15 +306,16 @@ impl FaceMatcher {
         Ok((FrameCheck { faces, verdict, at }, embedding))
     }
 
-    /// The embedding of `face` in `frame` as its landmarks place it (evaluation); `None` when
-    /// the alignment check refuses them.
+    /// The embedding of `face` in `frame` as its landmarks place it, as a single picture's
+    /// ([`FaceMatcher::embed_picture_crop`]; evaluation); `None` when the alignment check
+    /// refuses them.
     pub fn embed_face(
         &mut self,
         frame: &Frame,
         face: &DetectedFace,
     ) -> Result<Option<Embedding>, FaceError> {
         match self.timed_align(frame, face)? {
-            Some(crop) => self.embed_crop(&crop).map(Some),
+            Some(crop) => self.embed_picture_crop(&crop).map(Some),
             None => Ok(None),
         }
     }
@@ -334,7 +336,9 @@ impl FaceMatcher {
         else {
             return Ok(Err(NotAcquired::NoFace));
         };
-        let face = self.timed_refine(frame, face)?;
+        let started = Instant::now();
+        let face = self.detector.refined_picture(frame, face)?;
+        self.timings.refine += started.elapsed();
         Ok(self
             .timed_align(frame, &face)?
             .map(|crop| (face, crop))
@@ -369,6 +373,19 @@ impl FaceMatcher {
         };
         self.timings.align += started.elapsed();
         Ok(Some(crop))
+    }
+
+    /// The embedding of an aligned crop of a single picture (the chip photo, evaluation),
+    /// averaged with its mirror's ([`mirror::embed_with_mirror`]) when the detector's
+    /// [`DetectorConfig::mirrors`] is on, timed.
+    pub fn embed_picture_crop(&mut self, crop: &RgbImage) -> Result<Embedding, FaceError> {
+        let started = Instant::now();
+        let embedding = match self.detector.config().mirrors {
+            true => mirror::embed_with_mirror(&mut self.embedder, crop)?,
+            false => self.embedder.embed(crop)?,
+        };
+        self.timings.embed += started.elapsed();
+        Ok(embedding)
     }
 
     /// The embedding of an aligned crop, timed.

@@ -13,6 +13,7 @@
 
 use face_match::detector::{denoise, refine, retry};
 use face_match::eval::ChipSimulator;
+use face_match::mirror;
 use face_match::{
     align_face, decode_jp2, CameraError, DetectorConfig, FaceDetector, Frame, MatchError,
     QualityConfig, Zeroizing, YUNET_2023MAR_FILE, YUNET_2023MAR_SHA256,
@@ -57,6 +58,14 @@ fn face_data_needles(
         .chip_embedding(Zeroizing::new(chip.to_vec()))
         .unwrap();
     add(&floats(chip_embedding.values()), 4, "chip embedding");
+    // A single picture's crop is embedded with its mirror too.
+    let chip_frame = photo.to_bgr().unwrap();
+    let (_, chip_crop) = matcher.largest_face_crop(&chip_frame).unwrap().unwrap();
+    let mirrored = mirror::mirrored(&chip_crop).unwrap();
+    let pixels: Vec<u8> = (0..mirrored.height())
+        .flat_map(|y| mirrored.row(y).unwrap().to_vec())
+        .collect();
+    add(&pixels, 6, "chip crop's mirror");
     for frame in frames {
         add(&frame_bytes(frame), 8, "frame");
         let (check, embedding) = matcher.check_followed_frame(frame).unwrap();
@@ -247,8 +256,8 @@ fn no_face_data_survives_a_comparison_or_its_errors() {
         "{leaks} freed blocks held face data after the detector's retries"
     );
 
-    // A heavily compressed picture: its smoothed copy, the closer look's squares in it and
-    // the embedding leave nothing behind.
+    // A heavily compressed picture: its smoothed copy, the closer look's squares in it (and
+    // the mirrors of the averaged ones) and the embedding leave nothing behind.
     let blocky = heavy_jpeg_frame();
     assert!(denoise::blocky(&blocky));
     let smooth = denoise::smoothed(&blocky).unwrap();
@@ -260,6 +269,10 @@ fn no_face_data_survives_a_comparison_or_its_errors() {
     for offset in refine::ROLLS.into_iter().chain(refine::OFFSETS) {
         let square = refine::upright_square(&smooth, &face, offset).unwrap().0;
         jpeg_needles.extend(needles_from(&frame_bytes(&square), 8));
+        if refine::OFFSETS.contains(&offset) {
+            let mirrored = mirror::mirrored(&square).unwrap();
+            jpeg_needles.extend(needles_from(&frame_bytes(&mirrored), 8));
+        }
     }
     drop(smooth);
     let embedding = matcher.embed_largest_face(&blocky).unwrap().unwrap();

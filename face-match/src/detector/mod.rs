@@ -15,6 +15,7 @@ use ort::value::TensorRef;
 
 use crate::error::FaceError;
 use crate::frame::Frame;
+use crate::mirror;
 use crate::runtime::OrtRuntime;
 use decode::{Head, STRIDES};
 use letterbox::{Letterbox, INPUT_SIDE};
@@ -50,6 +51,10 @@ pub struct DetectorConfig {
     /// [`FaceDetector::detect_with_retries`] tries again when nothing is found: with the light
     /// equalised (dim, washed-out or flat frames), smoothed, then turned in the image plane.
     pub retries: bool,
+    /// Single pictures are also looked at mirrored ([`crate::mirror`]): the closer look's
+    /// averaged squares ([`FaceDetector::refined_picture`]) and the embedding of the aligned
+    /// crop ([`crate::FaceMatcher::acquire_largest_face`]).
+    pub mirrors: bool,
 }
 
 impl Default for DetectorConfig {
@@ -58,6 +63,7 @@ impl Default for DetectorConfig {
             score_threshold: 0.6,
             nms_iou_threshold: 0.3,
             retries: true,
+            mirrors: true,
         }
     }
 }
@@ -88,6 +94,12 @@ impl FaceDetector {
     /// This detector with [`DetectorConfig::retries`] set to `retries`.
     pub fn with_retries(mut self, retries: bool) -> Self {
         self.config.retries = retries;
+        self
+    }
+
+    /// This detector with [`DetectorConfig::mirrors`] set to `mirrors`.
+    pub fn with_mirrors(mut self, mirrors: bool) -> Self {
+        self.config.mirrors = mirrors;
         self
     }
 
@@ -166,8 +178,29 @@ impl FaceDetector {
         frame: &Frame,
         face: DetectedFace,
     ) -> Result<DetectedFace, FaceError> {
+        self.refined_with(frame, face, false)
+    }
+
+    /// As [`FaceDetector::refined`], for a single picture (the chip photo, evaluation): with
+    /// [`DetectorConfig::mirrors`], the landmarks found in the averaged squares mirrored
+    /// ([`mirror::mirrored`]) are averaged in too (two more YuNet runs).
+    pub fn refined_picture(
+        &mut self,
+        frame: &Frame,
+        face: DetectedFace,
+    ) -> Result<DetectedFace, FaceError> {
+        self.refined_with(frame, face, self.config.mirrors)
+    }
+
+    /// The most upright look at `face`, then the closer look, with or without `mirrors`.
+    fn refined_with(
+        &mut self,
+        frame: &Frame,
+        face: DetectedFace,
+        mirrors: bool,
+    ) -> Result<DetectedFace, FaceError> {
         let upright = self.most_upright(frame, face)?;
-        self.closer_look(frame, upright)
+        self.closer_look(frame, upright, mirrors)
     }
 
     /// `face` as found in the square, among those turned [`refine::ROLLS`] from its eye line,
@@ -181,7 +214,7 @@ impl FaceDetector {
     ) -> Result<DetectedFace, FaceError> {
         let mut best: Option<DetectedFace> = None;
         for offset in refine::ROLLS {
-            if let Some(near) = self.in_square(frame, &face, offset)? {
+            if let Some(near) = self.in_square(frame, &face, offset, false)? {
                 if best.is_none_or(|best| near.score > best.score) {
                     best = Some(near);
                 }
@@ -194,35 +227,49 @@ impl FaceDetector {
     }
 
     /// The face YuNet finds near the centre of the square around `face` turned `offset`
-    /// degrees from its eye line ([`refine::upright_square`]), mapped back to `frame`.
+    /// degrees from its eye line ([`refine::upright_square`]), or in that square `mirrored`,
+    /// mapped back to `frame`.
     fn in_square(
         &mut self,
         frame: &Frame,
         face: &DetectedFace,
         offset: f64,
+        mirrored: bool,
     ) -> Result<Option<DetectedFace>, FaceError> {
-        let (square, inverse) = refine::upright_square(frame, face, offset)?;
+        let (mut square, inverse) = refine::upright_square(frame, face, offset)?;
+        if mirrored {
+            square = mirror::mirrored(&square)?;
+        }
         let side = square.width();
         let faces = self.detect_region(&square, Letterbox::for_frame(side, side, side))?;
         drop(square);
-        Ok(refine::centred(faces, side).map(|near| retry::mapped_back(near, &inverse)))
+        Ok(refine::centred(faces, side)
+            .map(|near| match mirrored {
+                true => mirror::unmirrored(near, side),
+                false => near,
+            })
+            .map(|near| retry::mapped_back(near, &inverse)))
     }
 
     /// `around` with its landmarks averaged with those found in the squares turned
-    /// [`refine::OFFSETS`] from its eye line.
+    /// [`refine::OFFSETS`] from its eye line, and, with `mirrors`, in those squares mirrored.
     fn closer_look(
         &mut self,
         frame: &Frame,
         around: DetectedFace,
+        mirrors: bool,
     ) -> Result<DetectedFace, FaceError> {
         let mut sum = around.landmarks;
         let mut found = 1;
+        let sides: &[bool] = if mirrors { &[false, true] } else { &[false] };
         for offset in refine::OFFSETS {
-            if let Some(back) = self.in_square(frame, &around, offset)? {
-                for (total, (x, y)) in sum.iter_mut().zip(back.landmarks) {
-                    (total.0, total.1) = (total.0 + x, total.1 + y);
+            for &mirrored in sides {
+                if let Some(back) = self.in_square(frame, &around, offset, mirrored)? {
+                    for (total, (x, y)) in sum.iter_mut().zip(back.landmarks) {
+                        (total.0, total.1) = (total.0 + x, total.1 + y);
+                    }
+                    found += 1;
                 }
-                found += 1;
             }
         }
         let n = found as f32;

@@ -10,7 +10,7 @@ use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-use super::{acquire, load, report, EvalError, EvalReport, FtaCause, Sample};
+use super::{acquire, load, report, Acquired, EvalError, EvalReport, FtaCause, Sample, Scores};
 use crate::frame::{Frame, FrameError};
 use crate::matcher::FaceMatcher;
 use crate::scrubbed_mat::ScrubbedMat;
@@ -180,6 +180,9 @@ pub struct KindFta {
     pub tried: usize,
     pub no_face: usize,
     pub bad_landmarks: usize,
+    /// Equal error rate of the pairs with at least one picture of this kind (the other of
+    /// any kind); `None` without both genuine and impostor pairs.
+    pub eer: Option<f64>,
 }
 
 /// Accuracy on a degraded copy of an evaluation set, with the failures to acquire by kind
@@ -211,6 +214,7 @@ pub fn degraded_report(
             tried: 0,
             no_face: 0,
             bad_landmarks: 0,
+            eer: None,
         })
         .collect();
     let mut probes = Vec::with_capacity(samples.len());
@@ -230,12 +234,37 @@ pub fn degraded_report(
         }
         probes.push(acquired);
     }
+    for (k, tally) in by_kind.iter_mut().enumerate() {
+        tally.eer = kind_eer(samples, &probes, |i| i % kinds.len() == k);
+    }
     let threshold = matcher.policy().threshold;
     Ok(DegradedReport {
         seed,
         report: report(samples, &probes, None, threshold)?,
         by_kind,
     })
+}
+
+/// The equal error rate of the pairs (each once) with at least one picture `of_kind`.
+pub(crate) fn kind_eer(
+    samples: &[Sample],
+    probes: &[Acquired],
+    of_kind: impl Fn(usize) -> bool,
+) -> Option<f64> {
+    let (mut genuine, mut impostor) = (Vec::new(), Vec::new());
+    for (i, a) in probes.iter().enumerate() {
+        for (j, b) in probes.iter().enumerate().skip(i + 1) {
+            if let (true, Ok(a), Ok(b)) = (of_kind(i) || of_kind(j), a, b) {
+                let scores = if samples[i].identity == samples[j].identity {
+                    &mut genuine
+                } else {
+                    &mut impostor
+                };
+                scores.push(a.cosine(b));
+            }
+        }
+    }
+    Scores::new(genuine, impostor).map(|scores| scores.error_rates(&[]).eer)
 }
 
 fn between(rng: &mut impl RngCore, low: f64, high: f64) -> f64 {

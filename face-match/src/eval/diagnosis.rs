@@ -154,7 +154,7 @@ fn largest(
     frame: &crate::frame::Frame,
 ) -> Result<Option<(DetectedFace, Embedding)>, EvalError> {
     match matcher.largest_face_crop(frame)? {
-        Ok((face, crop)) => Ok(Some((face, matcher.embed_crop(&crop)?))),
+        Ok((face, crop)) => Ok(Some((face, matcher.embed_picture_crop(&crop)?))),
         Err(_) => Ok(None),
     }
 }
