@@ -147,9 +147,9 @@ pub fn run_in(window: &ui::KioskWindow, config: &Config, mode: Mode) -> anyhow::
     let runtime = face_match::OrtRuntime::init(&config.face.onnx_runtime, config.face.threads)?;
     memory::log_after("loading ONNX Runtime");
     let face = face_port(config, &mode, &runtime)?;
-    memory::log_after("loading the face models");
+    memory::log_after("checking that the face models load (dropped until a face session)");
     let card_front = card_front_port(config, &mode, &runtime)?;
-    memory::log_after("loading the card-front reader");
+    memory::log_after("checking that the card-front reader loads (dropped until a read)");
     let ports = Ports {
         card: Box::new(card_port::PcscCard::new(anchors.clone())),
         staff_card: Box::new(card_port::PcscCard::new(anchors)),
