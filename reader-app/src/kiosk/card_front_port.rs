@@ -53,12 +53,17 @@ impl OcrCardFront {
 
 impl CardFrontPort for OcrCardFront {
     fn read(&mut self) -> Result<CardFrontReading, Failure> {
+        let started = std::time::Instant::now();
         let reader = (self.load)().map_err(|e| {
             Failure::new(
                 KioskError::ModelMissing,
                 format!("the card-front reader cannot load: {e}"),
             )
         })?;
+        tracing::debug!(
+            ms = started.elapsed().as_millis(),
+            "card-front reader loaded"
+        );
         let read = self.read_with(&reader);
         drop(reader);
         super::memory::return_freed();

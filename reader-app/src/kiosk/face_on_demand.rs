@@ -37,7 +37,12 @@ impl FaceOnDemand {
     fn loaded(&mut self) -> Result<&mut Box<dyn FacePort>, Failure> {
         let face = match self.loaded.take() {
             Some(face) => face,
-            None => (self.load)()?,
+            None => {
+                let started = std::time::Instant::now();
+                let face = (self.load)()?;
+                tracing::debug!(ms = started.elapsed().as_millis(), "face pipeline loaded");
+                face
+            }
         };
         Ok(self.loaded.insert(face))
     }
