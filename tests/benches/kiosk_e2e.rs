@@ -8,13 +8,15 @@
 //! sink. Times run from the card placed to the result file in the drop folder.
 //! Also: the load average before and after, start-up to the ready (待機) screen, and the
 //! process's resident memory: after the harness's own set-up, at the ready screen and after
-//! each path, its peak, and the largest mappings at the end (`/proc/self/smaps`). With `MYNAKIOSK_LOG=mynakiosk::kiosk=debug` the
+//! each path, with the peak during each of these steps and over the run, and the largest
+//! mappings at the end (`/proc/self/smaps`). With `MYNAKIOSK_LOG=mynakiosk::kiosk=debug` the
 //! kiosk also logs its resident memory after each start-up step.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -62,10 +64,7 @@ fn main() {
     memory_after("the harness's set-up");
     *STARTED.lock().unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
     common::run_kiosk(&config, Mode::demo(), dir.path(), patients);
-    println!(
-        "peak resident memory (VmHWM): {} kB",
-        memory::status_kib("VmHWM")
-    );
+    println!("peak resident memory (VmHWM): {} kB", peak_kib());
     println!("load average after: {}", mynakiosk_tests::load_average());
 }
 
@@ -143,15 +142,30 @@ fn report(path: &str, times: &mut [Duration]) {
     );
 }
 
-/// Prints the resident memory now and its peak, all and anonymous, after `step`.
+/// The highest peak of the steps measured so far (each step's peak is reset after it).
+static PEAK_KIB: AtomicU64 = AtomicU64::new(0);
+
+/// Prints the resident memory now, all, anonymous and mapped files, after `step`, and its peak
+/// during `step`; then starts the next step's peak from the memory now (`/proc/self/clear_refs`).
 fn memory_after(step: &str) {
+    let peak = memory::status_kib("VmHWM");
+    PEAK_KIB.fetch_max(peak, Ordering::Relaxed);
     println!(
-        "memory after {step}: VmRSS {} kB (anonymous {} kB, files {} kB), peak {} kB",
+        "memory after {step}: VmRSS {} kB (anonymous {} kB, files {} kB), peak during it {peak} kB",
         memory::status_kib("VmRSS"),
         memory::status_kib("RssAnon"),
         memory::status_kib("RssFile"),
-        memory::status_kib("VmHWM"),
     );
+    // 5: reset the peak resident memory to the present (Linux ≥ 4.0).
+    if let Err(e) = std::fs::write("/proc/self/clear_refs", "5") {
+        println!("the peak cannot be reset ({e}): the next peaks include this one");
+    }
+}
+
+/// The process's peak resident memory over the whole run: the highest of the steps' peaks.
+fn peak_kib() -> u64 {
+    PEAK_KIB.fetch_max(memory::status_kib("VmHWM"), Ordering::Relaxed);
+    PEAK_KIB.load(Ordering::Relaxed)
 }
 
 /// Prints the `count` largest resident shares of the process by mapping (`/proc/self/smaps`):

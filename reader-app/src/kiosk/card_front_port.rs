@@ -7,37 +7,72 @@
 //! Each frame is copied into an OpenCV image for the reader, which zeroes it once read; the
 //! frame itself zeroizes on drop. The camera is closed after every read. The digits leave only
 //! in a zeroizing [`PinB`].
+//!
+//! The reader's models (PP-OCR's recogniser and text detector) are loaded for each read and
+//! dropped after it, with the freed memory returned to the system: the kiosk does not hold them
+//! while it waits or matches a face (README.md, "Where the kiosk's memory goes").
 
-use card_front::{read_card_front_frames, CardFrontReader, Date};
+use card_front::{read_card_front_frames, CardFrontReader, Date, OcrError};
 use face_match::Frame;
 use opencv::core::Mat;
 
 use super::camera::{CameraOpener, LazyCamera};
 use super::ports::CardFrontPort;
-use crate::errors::Failure;
+use crate::errors::{Failure, KioskError};
 use crate::session::{CardFrontReading, PinB};
+
+/// Loads the card-front reader (its models' files are checked on every load).
+pub type ReaderLoader = Box<dyn FnMut() -> Result<CardFrontReader, OcrError> + Send>;
 
 /// The card-front camera and the OCR.
 pub struct OcrCardFront {
-    reader: CardFrontReader,
+    load: ReaderLoader,
     camera: LazyCamera,
     /// A combined read this confident ends the read early (the policy's submit threshold).
     enough: f32,
 }
 
 impl OcrCardFront {
-    /// Reads frames until the combined read is at least `enough` confident in every digit.
-    pub fn new(reader: CardFrontReader, open_camera: CameraOpener, enough: f32) -> Self {
-        Self {
-            reader,
+    /// Reads frames until the combined read is at least `enough` confident in every digit,
+    /// with a reader from `load` for each read. `load` is tried once here, so that a missing
+    /// or altered model stops the start-up rather than a patient's session.
+    pub fn new(
+        mut load: ReaderLoader,
+        open_camera: CameraOpener,
+        enough: f32,
+    ) -> Result<Self, OcrError> {
+        drop(load()?);
+        super::memory::return_freed();
+        Ok(Self {
+            load,
             camera: LazyCamera::new(open_camera),
             enough,
-        }
+        })
     }
 }
 
 impl CardFrontPort for OcrCardFront {
     fn read(&mut self) -> Result<CardFrontReading, Failure> {
+        let started = std::time::Instant::now();
+        let reader = (self.load)().map_err(|e| {
+            Failure::new(
+                KioskError::ModelMissing,
+                format!("the card-front reader cannot load: {e}"),
+            )
+        })?;
+        tracing::debug!(
+            ms = started.elapsed().as_millis(),
+            "card-front reader loaded"
+        );
+        let read = self.read_with(&reader);
+        drop(reader);
+        super::memory::return_freed();
+        read
+    }
+}
+
+impl OcrCardFront {
+    fn read_with(&mut self, reader: &CardFrontReader) -> Result<CardFrontReading, Failure> {
         let mut camera_error = None;
         let mut frames = 0usize;
         let camera = &mut self.camera;
@@ -51,7 +86,7 @@ impl CardFrontPort for OcrCardFront {
                 None
             }
         });
-        let read = read_card_front_frames(&self.reader, images, Date::today(), self.enough);
+        let read = read_card_front_frames(reader, images, Date::today(), self.enough);
         self.camera.close();
         if let Some(e) = camera_error {
             return Err(e);
@@ -118,6 +153,16 @@ mod tests {
 
     /// A port whose camera gives `frames` photos per opening; counts the openings.
     fn port(frames: usize, enough: f32) -> (OcrCardFront, Arc<AtomicUsize>) {
+        let config = crate::config::Config::default();
+        port_on(&config.face.models_dir, frames, enough)
+    }
+
+    /// [`port`] with the models of `models`.
+    fn port_on(
+        models: &std::path::Path,
+        frames: usize,
+        enough: f32,
+    ) -> (OcrCardFront, Arc<AtomicUsize>) {
         let opened = Arc::new(AtomicUsize::new(0));
         let count = opened.clone();
         let open: CameraOpener = Box::new(move || {
@@ -127,10 +172,11 @@ mod tests {
                 seed: 0,
             }))
         });
-        let config = crate::config::Config::default();
-        let runtime = crate::kiosk::tests::runtime(&config);
-        let reader = CardFrontReader::new(runtime.environment(), &config.face.models_dir).unwrap();
-        (OcrCardFront::new(reader, open, enough), opened)
+        let runtime = crate::kiosk::tests::runtime(&crate::config::Config::default());
+        let models = models.to_path_buf();
+        let load: ReaderLoader =
+            Box::new(move || CardFrontReader::new(runtime.environment(), &models));
+        (OcrCardFront::new(load, open, enough).unwrap(), opened)
     }
 
     #[test]
@@ -138,13 +184,40 @@ mod tests {
         // Never confident enough to stop early: every frame up to MAX_FRAMES is read.
         let (mut ocr, opened) = port(card_front::MAX_FRAMES, 1.01);
         let pin_b = PinB::new(&card_sim::Profile::load("normal").unwrap().pin_b);
-        for reads in 1..=2 {
-            match ocr.read().unwrap() {
-                CardFrontReading::Read { pin_b: read, .. } => assert!(read == pin_b),
-                CardFrontReading::Unreadable => panic!("MAX_FRAMES photos of a clean card"),
-            }
+        for reads in 1..=3 {
+            assert_reads(&mut ocr, &pin_b);
             assert_eq!(opened.load(Ordering::Relaxed), reads, "reopened per read");
         }
+    }
+
+    fn assert_reads(ocr: &mut OcrCardFront, pin_b: &PinB) {
+        match ocr.read().unwrap() {
+            CardFrontReading::Read { pin_b: read, .. } => assert!(read == *pin_b),
+            CardFrontReading::Unreadable => panic!("photos of a clean card"),
+        }
+    }
+
+    #[test]
+    fn the_models_load_for_each_read_and_one_gone_fails_that_read_only() {
+        use crate::kiosk::tests::{linked_models, relink};
+        let models = [card_front::PPOCR_REC_FILE, card_front::PPOCR_DET_FILE];
+        let dir = linked_models("mynakiosk-ocr-models", &models);
+        let (mut ocr, _) = port_on(&dir, card_front::MAX_FRAMES, 0.9);
+        let pin_b = PinB::new(&card_sim::Profile::load("normal").unwrap().pin_b);
+        assert_reads(&mut ocr, &pin_b);
+        std::fs::remove_file(dir.join(models[0])).unwrap();
+        assert!(matches!(
+            ocr.read(),
+            Err(Failure {
+                error: KioskError::ModelMissing,
+                ..
+            })
+        ));
+        // Loaded again from the files: the later reads work as the first did.
+        relink(&dir, models[0]);
+        assert_reads(&mut ocr, &pin_b);
+        assert_reads(&mut ocr, &pin_b);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -49,10 +49,12 @@ pub fn return_freed() {
     }
 }
 
-/// Logs (at debug) the resident memory once the start-up step `step` is done.
+/// Logs (at debug) the resident memory, and its peak so far, once the start-up step `step` is
+/// done.
 pub fn log_after(step: &str) {
     tracing::debug!(
         rss_kib = status_kib("VmRSS"),
+        peak_kib = status_kib("VmHWM"),
         anon_kib = status_kib("RssAnon"),
         file_kib = status_kib("RssFile"),
         "resident memory after {step}"

@@ -10,6 +10,7 @@ pub mod card_front_port;
 pub mod card_port;
 mod devices;
 pub mod face_guide;
+pub mod face_on_demand;
 pub mod face_port;
 pub mod health_probe;
 pub mod memory;
@@ -146,9 +147,9 @@ pub fn run_in(window: &ui::KioskWindow, config: &Config, mode: Mode) -> anyhow::
     let runtime = face_match::OrtRuntime::init(&config.face.onnx_runtime, config.face.threads)?;
     memory::log_after("loading ONNX Runtime");
     let face = face_port(config, &mode, &runtime)?;
-    memory::log_after("loading the face models");
+    memory::log_after("checking that the face models load (dropped until a face session)");
     let card_front = card_front_port(config, &mode, &runtime)?;
-    memory::log_after("loading the card-front reader");
+    memory::log_after("checking that the card-front reader loads (dropped until a read)");
     let ports = Ports {
         card: Box::new(card_port::PcscCard::new(anchors.clone())),
         staff_card: Box::new(card_port::PcscCard::new(anchors)),
@@ -222,7 +223,7 @@ fn face_port(
     config: &Config,
     mode: &Mode,
     runtime: &face_match::OrtRuntime,
-) -> anyhow::Result<face_port::CameraFace> {
+) -> anyhow::Result<face_on_demand::FaceOnDemand> {
     use crate::config::Liveness;
     let liveness = match (config.face.liveness, mode) {
         (Liveness::On, _) => Some(config.face.challenge.judge_config()),
@@ -235,24 +236,22 @@ fn face_port(
             anyhow::bail!("face.liveness = \"off\" is allowed in demo mode only")
         }
     };
-    let matcher = face_match::FaceMatcher::load(
-        runtime,
-        &config.face.models_dir,
-        config.face.quality,
-        config.match_policy(),
-    )?;
     let demo_camera = match mode {
         #[cfg(feature = "demo")]
         Mode::Demo(choice) => sim::face_camera(config, choice),
         Mode::Production => None,
     };
     let camera = config.camera.clone();
-    Ok(face_port::CameraFace::new(
-        matcher,
-        demo_camera.unwrap_or_else(|| Box::new(move || camera::open(&camera))),
+    let load = face_on_demand::camera_face_loader(face_on_demand::CameraFaceParts {
+        runtime: runtime.clone(),
+        models_dir: config.face.models_dir.clone(),
+        quality: config.face.quality,
+        policy: config.match_policy(),
+        open_camera: demo_camera.unwrap_or_else(|| Box::new(move || camera::open(&camera))),
         liveness,
-        config.camera.fps,
-    ))
+        fps: config.camera.fps,
+    });
+    face_on_demand::FaceOnDemand::new(load)
 }
 
 /// The card-front OCR on the configured card-front camera; in the demo, unless an image
@@ -270,10 +269,11 @@ fn card_front_port(
     let camera = config.card_front_camera.clone();
     let open = demo_camera.unwrap_or_else(|| Box::new(move || camera::open(&camera)));
     let enough = config.session.submit_policy().min_confidence;
-    let reader = runtime.loading(|| {
-        card_front::CardFrontReader::new(runtime.environment(), &config.face.models_dir)
-    })?;
-    Ok(card_front_port::OcrCardFront::new(reader, open, enough))
+    let (runtime, models) = (runtime.clone(), config.face.models_dir.clone());
+    let load: card_front_port::ReaderLoader = Box::new(move || {
+        runtime.loading(|| card_front::CardFrontReader::new(runtime.environment(), &models))
+    });
+    Ok(card_front_port::OcrCardFront::new(load, open, enough)?)
 }
 
 /// A seed from the operating system's random source, for the liveness challenge draw.
@@ -297,6 +297,23 @@ mod tests {
     /// The configured ONNX Runtime (the tests' default points at `third_party`).
     pub(crate) fn runtime(config: &crate::config::Config) -> face_match::OrtRuntime {
         face_match::OrtRuntime::init(&config.face.onnx_runtime, config.face.threads).unwrap()
+    }
+
+    /// A folder `name` (made anew under the temporary folder) of links to the configured
+    /// models `models`; [`relink`] puts a removed one back.
+    pub(crate) fn linked_models(name: &str, models: &[&str]) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        models.iter().for_each(|model| relink(&dir, model));
+        dir
+    }
+
+    /// Links `model` in `dir` to the configured one.
+    pub(crate) fn relink(dir: &std::path::Path, model: &str) {
+        let models = crate::config::Config::default().face.models_dir;
+        let from = std::fs::canonicalize(models.join(model)).unwrap();
+        std::os::unix::fs::symlink(from, dir.join(model)).unwrap();
     }
 
     #[test]
@@ -338,7 +355,8 @@ mod tests {
             face.set_reference(chip()).unwrap();
             face
         };
-        let capture = |face: &mut super::face_port::CameraFace, guidance: &mut Vec<Guidance>| {
+        let capture = |face: &mut super::face_on_demand::FaceOnDemand,
+                       guidance: &mut Vec<Guidance>| {
             let stop = AtomicBool::new(false);
             let mut report = |progress| {
                 if let CaptureProgress::Guidance(g) = progress {
