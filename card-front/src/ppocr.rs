@@ -25,10 +25,6 @@ pub const REC_H: i32 = 48;
 /// right): PP-OCR was trained on tight crops, and reads lines far more surely when their text
 /// fills most of its input (see card-front/README.md).
 pub const PAD: [f32; 2] = [0.3, 0.3];
-/// Lines read in one inference: at most this many, the widest at most this many times as wide
-/// as the narrowest (the rest is padding, computed for nothing).
-const MAX_BATCH: usize = 8;
-const BATCH_SPREAD: f32 = 1.3;
 /// ONNX Runtime threads of the recogniser: the kiosk's two cores.
 const THREADS: usize = 2;
 /// The characters kept, then the class of every other one. まで and 効 are not in PP-OCR's
@@ -155,11 +151,11 @@ impl PpOcrRec {
         })
     }
 
-    /// Reads line images (8-bit grey, any height), in batches of like width: each line is
-    /// scaled to [`REC_H`] rows and padded on the right to its batch's widest with PP-OCR's own
-    /// padding (0 after normalisation, as in its training).
+    /// Reads line images (8-bit grey, any height), each scaled to [`REC_H`] rows, one inference
+    /// per line: a batch would be padded to its widest line (columns computed for nothing), and
+    /// a line's read would depend on the lines read beside it.
     pub fn read(&self, lines: &[ScrubbedMat]) -> Result<Vec<Zeroizing<Vec<ReadChar>>>, OcrError> {
-        let mut scaled = Vec::with_capacity(lines.len());
+        let mut reads = Vec::with_capacity(lines.len());
         for line in lines {
             let width = ((line.cols() * REC_H + line.rows() / 2) / line.rows().max(1)).max(REC_H);
             let mut out = ScrubbedMat::default();
@@ -171,26 +167,9 @@ impl PpOcrRec {
                 0.0,
                 imgproc::INTER_LINEAR,
             )?;
-            scaled.push(out);
+            reads.extend(self.run(&[&out])?);
         }
-        let mut order: Vec<usize> = (0..lines.len()).collect();
-        order.sort_by_key(|&i| scaled[i].cols());
-        let mut reads: Vec<Option<Zeroizing<Vec<ReadChar>>>> = vec![None; lines.len()];
-        let mut rest = &order[..];
-        while let Some(&first) = rest.first() {
-            let narrowest = scaled[first].cols();
-            let n = rest
-                .iter()
-                .take(MAX_BATCH)
-                .take_while(|&&i| scaled[i].cols() as f32 <= BATCH_SPREAD * narrowest as f32)
-                .count();
-            let batch: Vec<&ScrubbedMat> = rest[..n].iter().map(|&i| &scaled[i]).collect();
-            for (&i, read) in rest[..n].iter().zip(self.run(&batch)?) {
-                reads[i] = Some(read);
-            }
-            rest = &rest[n..];
-        }
-        Ok(reads.into_iter().flatten().collect())
+        Ok(reads)
     }
 
     /// One inference on lines already [`REC_H`] rows high, narrowest first.

@@ -20,9 +20,11 @@ pub const PPOCR_DET_FILE: &str = "ppocr_v4_det.onnx";
 pub const PPOCR_DET_SHA256: &str =
     "d2a7720d45a54257208b1e13e36a8479894cb74155a5efe29462512d42f49da9";
 /// The size the rectified card (856 × 540) is detected at: multiples of 32, as the network
-/// needs, at about three quarters of the card's scale (its lines stay 10–48 pixels high).
-const DET_W: i32 = 864;
-const DET_H: i32 = 544;
+/// needs, at three quarters of the card's scale (its lines stay 7–48 pixels high). At the
+/// card's own scale (864 × 544) it read as many development cards for twice the CPU
+/// (card-front/README.md, "Choosing the recogniser and the line finder").
+const DET_W: i32 = 640;
+const DET_H: i32 = 416;
 /// DB's post-processing as the wheel configures it: text where the probability exceeds
 /// [`TEXT`], a region kept when its mean probability is at least [`REGION`], and grown back by
 /// its area times [`UNCLIP`] over its perimeter (the network is trained on shrunk regions).

@@ -230,3 +230,54 @@ fn a_valid_expiry_years_first_two_digits_are_sure() {
     let read = assemble(&birth, &expiry, &line("2285", &[]), today()).unwrap();
     assert_eq!(&read.confidence[6..10], &[1.0, 1.0, 0.7, 0.99]);
 }
+
+#[test]
+fn only_lines_the_cnn_reads_as_maybe_a_field_go_to_pp_ocr() {
+    let wide = Rect::new(0, 0, 300, 30);
+    let short = Rect::new(0, 0, 100, 30);
+    // A date kanji anywhere, however the rest was read.
+    assert!(may_be_a_field(&line("※※12年", &[]), wide));
+    assert!(may_be_a_field(&line("※※月", &[]), wide));
+    // Two digits on a line no wider than a code's.
+    assert!(may_be_a_field(&line("2※85", &[]), short));
+    assert!(may_be_a_field(&line("28", &[]), short));
+    // A name, a label, a single digit, a long line of digits without a date kanji (an
+    // address).
+    assert!(!may_be_a_field(&line("※※※※", &[]), short));
+    assert!(!may_be_a_field(&line("※5※", &[]), short));
+    assert!(!may_be_a_field(&line("※※※※61781※10※", &[]), wide));
+    assert!(!may_be_a_field(&[], short));
+}
+
+#[test]
+fn a_second_read_agreeing_makes_each_character_as_sure_as_the_surer_read() {
+    let mut read = line("2285", &[(1, 0.6), (3, 0.9)]);
+    as_sure_as_both(&mut read, &line("2285", &[(1, 0.8), (2, 0.7)]));
+    let sure: Vec<f32> = read.iter().map(|c| c.confidence).collect();
+    assert_eq!(sure, [0.99, 0.8, 0.99, 0.99]);
+    // Any difference (a character, one more or one fewer) leaves the read as it was.
+    for other in ["2286", "228", "22855"] {
+        let mut read = line("2285", &[(1, 0.6)]);
+        as_sure_as_both(&mut read, &line(other, &[]));
+        assert_eq!(read[1].confidence, 0.6, "{other}");
+    }
+}
+
+#[test]
+fn a_valid_read_beats_an_error_and_a_surer_read_beats_a_valid_one() {
+    let unsure = || Ok(PinBRead::sample(0.5));
+    let sure = || Ok(PinBRead::sample(0.9));
+    let birth = || Err(OcrError::FieldUnreadable(FieldName::BirthDate));
+    let expiry = || Err(OcrError::FieldUnreadable(FieldName::Expiry));
+    assert!(takes(&Err(OcrError::CardNotFound), &birth()));
+    assert!(takes(&birth(), &unsure()));
+    assert!(takes(&unsure(), &sure()));
+    assert!(!takes(&sure(), &unsure()));
+    assert!(!takes(&unsure(), &birth()));
+    // Of two failures the first is kept.
+    assert!(!takes(&birth(), &expiry()));
+    assert_eq!(
+        better(birth(), expiry()).unwrap_err(),
+        OcrError::FieldUnreadable(FieldName::BirthDate)
+    );
+}
