@@ -18,6 +18,7 @@ pub mod lines;
 mod locate;
 pub mod policy;
 mod ppocr;
+mod quad;
 mod read;
 mod scrub;
 mod sides;

@@ -4,7 +4,7 @@
 //! finger or outside the frame.
 
 use crate::error::OcrError;
-use crate::locate::{card_like, MIN_AREA_FRAC};
+use crate::quad::{card_like, order, MIN_AREA_FRAC};
 use opencv::core::{Mat, MatTraitConst, Point2f, Vec4i, Vector};
 use opencv::imgproc;
 
@@ -180,7 +180,7 @@ fn quad_of(sides: [&Line; 4], (w, h): (f32, f32)) -> Option<(f32, [Point2f; 4])>
         let (a, b, c) = (corners[k], corners[(k + 1) % 4], corners[(k + 2) % 4]);
         (b - a).cross(c - b) < 0.0
     });
-    convex.then(|| (least, crate::locate::order(&corners)))
+    convex.then(|| (least, order(&corners)))
 }
 
 /// Where two lines meet, unless nearly parallel.

@@ -77,6 +77,26 @@ impl FaceEmbedder {
         Ok(Self { session })
     }
 
+    /// The mean of the embeddings of `crop` and of its mirror, normalised: test-time
+    /// mirroring for single pictures (on a degraded picture the mean of the two is a steadier
+    /// estimate of the face than either alone).
+    pub fn embed_with_mirror(&mut self, crop: &RgbImage) -> Result<Embedding, FaceError> {
+        let direct = self.embed(crop)?;
+        let mirror = crop.mirrored()?;
+        let flipped = self.embed(&mirror)?;
+        drop(mirror);
+        let mut sum = [0.0f32; EMBEDDING_LEN];
+        for (total, (a, b)) in sum
+            .iter_mut()
+            .zip(direct.values().iter().zip(flipped.values()))
+        {
+            *total = a + b;
+        }
+        let mean = Embedding::normalised(sum);
+        sum.zeroize();
+        mean.ok_or_else(|| FaceError::Inference("a crop and its mirror cancel out".into()))
+    }
+
     /// The embedding of an aligned crop (see [`crate::align::align_face`]).
     pub fn embed(&mut self, crop: &RgbImage) -> Result<Embedding, FaceError> {
         let side = CROP_SIDE as usize;

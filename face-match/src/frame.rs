@@ -120,6 +120,15 @@ pub struct Image<P: PixelFormat> {
 }
 
 impl<P: PixelFormat> Image<P> {
+    /// This image mirrored left to right, as a new zeroizing image (test-time mirroring of
+    /// single pictures: the detector's closer look and the embedding of their crops).
+    pub fn mirrored(&self) -> Result<Self, FrameError> {
+        let src = self.as_mat()?;
+        let mut out = Self::zeroed(self.width(), self.height())?;
+        out.write_region(out.full_region(), |dst| opencv::core::flip(&src, dst, 1))?;
+        Ok(out)
+    }
+
     /// A black image with packed rows.
     pub fn zeroed(width: u32, height: u32) -> Result<Self, FrameError> {
         check_size(width.into(), height.into())?;
@@ -484,5 +493,27 @@ pub(crate) mod tests {
         let text = format!("{:?}", Frame::from_raw(2, 1, 6, data).unwrap());
         assert!(text.contains("width: 2") && text.contains("BGR8"), "{text}");
         assert!(!text.contains("171"), "{text}");
+    }
+
+    #[test]
+    fn a_mirror_reverses_each_row_and_twice_gives_the_image_back() {
+        let mut pixels = Vec::new();
+        for y in 0..3u8 {
+            for x in 0..4u8 {
+                pixels.extend([x, y, 10 * x + y]);
+            }
+        }
+        let frame = Frame::from_raw(4, 3, 12, Zeroizing::new(pixels)).unwrap();
+        let mirror = frame.mirrored().unwrap();
+        for y in 0..3 {
+            let (row, back) = (frame.row(y).unwrap(), mirror.row(y).unwrap());
+            for x in 0..4 {
+                assert_eq!(row[3 * x..3 * x + 3], back[3 * (3 - x)..3 * (3 - x) + 3]);
+            }
+        }
+        let twice = mirror.mirrored().unwrap();
+        for y in 0..3 {
+            assert_eq!(twice.row(y), frame.row(y));
+        }
     }
 }

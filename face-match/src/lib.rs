@@ -19,7 +19,6 @@ pub mod frame;
 pub mod image_file;
 pub mod liveness;
 pub mod matcher;
-pub mod mirror;
 mod policy;
 pub mod pose;
 pub mod quality;

@@ -20,7 +20,6 @@ use crate::detector::{DetectedFace, DetectorConfig, FaceDetector, FaceTrack, YUN
 use crate::embedder::{Embedding, FaceEmbedder, SFACE_2021DEC_FILE, SFACE_2021DEC_SHA256};
 use crate::error::FaceError;
 use crate::frame::{Frame, RgbImage};
-use crate::mirror;
 pub use crate::policy::{Decision, MatchPolicy};
 use crate::quality::{Guidance, QualityConfig, QualityMeasures};
 use crate::runtime::OrtRuntime;
@@ -376,12 +375,12 @@ impl FaceMatcher {
     }
 
     /// The embedding of an aligned crop of a single picture (the chip photo, evaluation),
-    /// averaged with its mirror's ([`mirror::embed_with_mirror`]) when the detector's
+    /// averaged with its mirror's ([`FaceEmbedder::embed_with_mirror`]) when the detector's
     /// [`DetectorConfig::mirrors`] is on, timed.
     pub fn embed_picture_crop(&mut self, crop: &RgbImage) -> Result<Embedding, FaceError> {
         let started = Instant::now();
         let embedding = match self.detector.config().mirrors {
-            true => mirror::embed_with_mirror(&mut self.embedder, crop)?,
+            true => self.embedder.embed_with_mirror(crop)?,
             false => self.embedder.embed(crop)?,
         };
         self.timings.embed += started.elapsed();

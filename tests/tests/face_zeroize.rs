@@ -13,7 +13,6 @@
 
 use face_match::detector::{denoise, refine, retry};
 use face_match::eval::ChipSimulator;
-use face_match::mirror;
 use face_match::{
     align_face, decode_jp2, CameraError, DetectorConfig, FaceDetector, Frame, MatchError,
     QualityConfig, Zeroizing, YUNET_2023MAR_FILE, YUNET_2023MAR_SHA256,
@@ -61,7 +60,7 @@ fn face_data_needles(
     // A single picture's crop is embedded with its mirror too.
     let chip_frame = photo.to_bgr().unwrap();
     let (_, chip_crop) = matcher.largest_face_crop(&chip_frame).unwrap().unwrap();
-    let mirrored = mirror::mirrored(&chip_crop).unwrap();
+    let mirrored = chip_crop.mirrored().unwrap();
     let pixels: Vec<u8> = (0..mirrored.height())
         .flat_map(|y| mirrored.row(y).unwrap().to_vec())
         .collect();
@@ -270,7 +269,7 @@ fn no_face_data_survives_a_comparison_or_its_errors() {
         let square = refine::upright_square(&smooth, &face, offset).unwrap().0;
         jpeg_needles.extend(needles_from(&frame_bytes(&square), 8));
         if refine::OFFSETS.contains(&offset) {
-            let mirrored = mirror::mirrored(&square).unwrap();
+            let mirrored = square.mirrored().unwrap();
             jpeg_needles.extend(needles_from(&frame_bytes(&mirrored), 8));
         }
     }

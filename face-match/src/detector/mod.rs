@@ -15,7 +15,6 @@ use ort::value::TensorRef;
 
 use crate::error::FaceError;
 use crate::frame::Frame;
-use crate::mirror;
 use crate::runtime::OrtRuntime;
 use decode::{Head, STRIDES};
 use letterbox::{Letterbox, INPUT_SIDE};
@@ -41,6 +40,23 @@ pub struct DetectedFace {
     pub score: f32,
 }
 
+impl DetectedFace {
+    /// This face, found in the [`crate::frame::Image::mirrored`] copy of a picture `width` px
+    /// wide, as it lies in the picture itself: x mirrored back, and the eyes and mouth corners
+    /// swapped back to right then left.
+    pub fn unmirrored(self, width: u32) -> DetectedFace {
+        let last = width as f32 - 1.0;
+        let [right_eye, left_eye, nose, right_mouth, left_mouth] =
+            self.landmarks.map(|(x, y)| (last - x, y));
+        let (x, y, w, h) = self.bbox;
+        DetectedFace {
+            bbox: (width as f32 - (x + w), y, w, h),
+            landmarks: [left_eye, right_eye, nose, left_mouth, right_mouth],
+            ..self
+        }
+    }
+}
+
 /// Detection thresholds.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DetectorConfig {
@@ -51,7 +67,7 @@ pub struct DetectorConfig {
     /// [`FaceDetector::detect_with_retries`] tries again when nothing is found: with the light
     /// equalised (dim, washed-out or flat frames), smoothed, then turned in the image plane.
     pub retries: bool,
-    /// Single pictures are also looked at mirrored ([`crate::mirror`]): the closer look's
+    /// Single pictures are also looked at mirrored ([`crate::frame::Image::mirrored`]): the closer look's
     /// averaged squares ([`FaceDetector::refined_picture`]) and the embedding of the aligned
     /// crop ([`crate::FaceMatcher::acquire_largest_face`]).
     pub mirrors: bool,
@@ -183,7 +199,7 @@ impl FaceDetector {
 
     /// As [`FaceDetector::refined`], for a single picture (the chip photo, evaluation): with
     /// [`DetectorConfig::mirrors`], the landmarks found in the averaged squares mirrored
-    /// ([`mirror::mirrored`]) are averaged in too (two more YuNet runs).
+    /// ([`crate::frame::Image::mirrored`]) are averaged in too (two more YuNet runs).
     pub fn refined_picture(
         &mut self,
         frame: &Frame,
@@ -238,14 +254,14 @@ impl FaceDetector {
     ) -> Result<Option<DetectedFace>, FaceError> {
         let (mut square, inverse) = refine::upright_square(frame, face, offset)?;
         if mirrored {
-            square = mirror::mirrored(&square)?;
+            square = square.mirrored()?;
         }
         let side = square.width();
         let faces = self.detect_region(&square, Letterbox::for_frame(side, side, side))?;
         drop(square);
         Ok(refine::centred(faces, side)
             .map(|near| match mirrored {
-                true => mirror::unmirrored(near, side),
+                true => near.unmirrored(side),
                 false => near,
             })
             .map(|near| retry::mapped_back(near, &inverse)))
@@ -375,5 +391,38 @@ fn check_interface(session: &Session) -> Result<(), String> {
         Err(format!(
             "missing outputs {missing:?}; is this YuNet 2023mar?"
         ))
+    }
+}
+
+#[cfg(test)]
+mod mirror_tests {
+    use super::DetectedFace;
+
+    #[test]
+    fn a_face_found_in_a_mirror_maps_back_with_its_sides_swapped() {
+        let face = DetectedFace {
+            bbox: (10.0, 20.0, 40.0, 50.0),
+            landmarks: [
+                (20.0, 30.0),
+                (40.0, 31.0),
+                (30.0, 40.0),
+                (22.0, 55.0),
+                (38.0, 56.0),
+            ],
+            score: 0.9,
+        };
+        // As YuNet would report the same face in the mirrored 100 px picture.
+        let seen = DetectedFace {
+            bbox: (50.0, 20.0, 40.0, 50.0),
+            landmarks: [
+                (59.0, 31.0),
+                (79.0, 30.0),
+                (69.0, 40.0),
+                (61.0, 56.0),
+                (77.0, 55.0),
+            ],
+            score: 0.9,
+        };
+        assert_eq!(seen.unmirrored(100), face);
     }
 }
