@@ -99,6 +99,8 @@ pub enum EvalError {
     Frame(#[from] FrameError),
     #[error(transparent)]
     Liveness(#[from] LivenessError),
+    #[error(transparent)]
+    ImageFile(#[from] crate::image_file::ImageFileError),
 }
 
 /// The images of `dir`: each subfolder is an identity, each image file in it a sample

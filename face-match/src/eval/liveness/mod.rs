@@ -543,17 +543,10 @@ fn mirrored_face(face: &DetectedFace, width: f32) -> DetectedFace {
     }
 }
 
-/// An evaluation image as 8-bit BGR (public evaluation pictures, not patients').
+/// An evaluation image as 8-bit BGR (public evaluation pictures, not patients'), read with
+/// the same caps as any image file ([`crate::decode_image_file`]).
 fn read(path: &Path) -> Result<Mat, EvalError> {
-    let image = imgcodecs::imread(&*path.to_string_lossy(), imgcodecs::IMREAD_COLOR)
-        .map_err(FrameError::from)?;
-    if image.empty() {
-        return Err(EvalError::Folder {
-            path: path.to_path_buf(),
-            source: std::io::Error::new(std::io::ErrorKind::InvalidData, "not a readable image"),
-        });
-    }
-    Ok(image)
+    Ok(crate::decode_image_file(path, imgcodecs::IMREAD_COLOR)?)
 }
 
 #[cfg(test)]
