@@ -14,8 +14,13 @@ use std::time::{Duration, Instant};
 /// How one read (one frame, or a card's frames combined) ended, without its digits.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    /// A validated read: its least digit confidence and whether it is the card's 照合番号B.
-    Read { least: f32, right: bool },
+    /// A validated read: its least digit confidence, whether it is the card's 照合番号B, and
+    /// which of its 14 digits are not (bit `p` for digit `p`).
+    Read {
+        least: f32,
+        right: bool,
+        wrong_digits: u16,
+    },
     /// No validated read, and why.
     Rejected(String),
 }
@@ -23,21 +28,79 @@ pub enum Outcome {
 impl Outcome {
     fn of(read: &Result<PinBRead, OcrError>, pin_b: &str) -> Self {
         match read {
-            Ok(r) => Outcome::Read {
-                least: r.min_confidence(),
-                right: r.pin_b().as_str() == pin_b,
-            },
+            Ok(r) => {
+                let wrong_digits = r
+                    .digits()
+                    .iter()
+                    .zip(pin_b.bytes())
+                    .enumerate()
+                    .filter(|(_, (read, printed))| *read != printed)
+                    .fold(0u16, |mask, (p, _)| mask | 1 << p);
+                Outcome::Read {
+                    least: r.min_confidence(),
+                    right: wrong_digits == 0,
+                    wrong_digits,
+                }
+            }
             Err(e) => Outcome::Rejected(e.to_string()),
         }
     }
 }
 
-/// One card of the benchmark: its first frame's read, its frames combined, how many were read.
+/// One card of the benchmark: its first frame's read, its frames combined, how many were read,
+/// and each frame's own read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CardOutcome {
     pub single: Outcome,
     pub multi: Outcome,
     pub frames: usize,
+    pub each: Vec<FrameRead>,
+}
+
+/// One frame's own read, for `--dump`: the confidence of each digit and which digits are
+/// wrong (never the digits), or why it was rejected.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FrameRead {
+    Read {
+        confidence: [f32; 14],
+        wrong_digits: u16,
+    },
+    Rejected(String),
+}
+
+impl FrameRead {
+    fn of(read: &Result<PinBRead, OcrError>, pin_b: &str) -> Self {
+        match (read, Outcome::of(read, pin_b)) {
+            (Ok(r), Outcome::Read { wrong_digits, .. }) => FrameRead::Read {
+                confidence: r.confidence,
+                wrong_digits,
+            },
+            (_, outcome) => FrameRead::Rejected(format!("{outcome:?}")),
+        }
+    }
+}
+
+/// Writes every frame's own read, one line each: card, frame, then `read`, the wrong digits'
+/// mask and the 14 confidences, or `rejected` and why (tab-separated).
+pub fn dump(outcomes: &[CardOutcome], first: u32, out: &std::path::Path) -> anyhow::Result<()> {
+    use std::fmt::Write as _;
+    let mut text = String::new();
+    for (i, card) in (first..).zip(outcomes) {
+        for (f, frame) in card.each.iter().enumerate() {
+            match frame {
+                FrameRead::Read {
+                    confidence,
+                    wrong_digits,
+                } => {
+                    let c: Vec<String> = confidence.iter().map(|c| format!("{c:.5}")).collect();
+                    writeln!(text, "{i}\t{f}\tread\t{wrong_digits}\t{}", c.join("\t"))?;
+                }
+                FrameRead::Rejected(why) => writeln!(text, "{i}\t{f}\trejected\t{why}")?,
+            }
+        }
+    }
+    std::fs::write(out, text)?;
+    Ok(())
 }
 
 /// What reading a run of cards cost.
@@ -102,12 +165,15 @@ pub fn on_workers<T: Send>(
 
 /// Reads cards `cards` of held-out set `seed`, up to `frames` frames each (as
 /// `read_card_front_frames`: stop at a combined read at least `min_confidence` in every digit;
-/// a frame is made only when it is read), on `threads` workers.
+/// a frame is made only when it is read; with `every_frame`, all `frames` are read), on
+/// `threads` workers. Each card's frames' own reads are kept in [`CardOutcome::each`].
+#[allow(clippy::too_many_arguments)]
 pub fn read_cards(
     reader: &CardFrontReader,
     seed: u64,
     cards: Range<u32>,
     frames: usize,
+    every_frame: bool,
     min_confidence: f32,
     threads: usize,
     today: Date,
@@ -120,17 +186,20 @@ pub fn read_cards(
         let pin_b = id.pin_b();
         let mut votes = FrameVotes::new();
         let mut single = None;
+        let mut each = Vec::new();
         while votes.frames() < frames {
             let made = thread_cpu();
             let shot = shots.next().expect("endless frames")?;
             making += thread_cpu().saturating_sub(made);
-            votes.add(reader.read(&shot.image, today));
+            let read = reader.read(&shot.image, today);
+            each.push(FrameRead::of(&read, &pin_b));
+            votes.add(read);
             let combined = votes.combined();
             let sure = combined
                 .as_ref()
                 .is_ok_and(|r| r.min_confidence() >= min_confidence);
             single.get_or_insert_with(|| Outcome::of(&combined, &pin_b));
-            if sure {
+            if sure && !every_frame {
                 break;
             }
         }
@@ -138,6 +207,7 @@ pub fn read_cards(
             single: single.expect("at least one frame"),
             multi: Outcome::of(&votes.combined(), &pin_b),
             frames: votes.frames(),
+            each,
         };
         Ok((card, making))
     })?;
@@ -175,7 +245,7 @@ pub fn unreadable(
         })?;
         let mut submitted = 0u32;
         for (i, outcome) in outcomes.iter().enumerate() {
-            if let Outcome::Read { least, right } = outcome {
+            if let Outcome::Read { least, right, .. } = outcome {
                 if *least >= policy.min_confidence {
                     let right = if *right { "right" } else { "WRONG" };
                     println!("  {defect:?} card {i} submitted ({right})");
@@ -223,7 +293,7 @@ impl Tally {
             t.cards += 1;
             t.frames += frames;
             match outcome {
-                Outcome::Read { least, right } => {
+                Outcome::Read { least, right, .. } => {
                     t.validated.push((*least, *right));
                     if *least < policy.min_confidence {
                         t.rejected += 1;
@@ -300,6 +370,7 @@ pub fn print(
     if frames > 1 {
         multi.print_details(&format!("up to {frames} frames"));
     }
+    print_wrong_reads(outcomes, cards.start);
     let reads = cost.reads.max(1) as f64;
     let cpu_ms = cost.read_cpu.as_secs_f64() * 1000.0 / reads;
     println!();
@@ -324,6 +395,44 @@ pub fn print(
     );
 }
 
+/// Lists every wrong validated read at least 0.9 sure, by card and field (never its digits),
+/// so that a wrong submission can be looked at on a development seed.
+fn print_wrong_reads(outcomes: &[CardOutcome], first: u32) {
+    const FIELDS: [(&str, std::ops::Range<usize>); 3] =
+        [("birth", 0..6), ("expiry", 6..10), ("code", 10..14)];
+    for (i, card) in (first..).zip(outcomes) {
+        for (name, outcome) in [("single frame", &card.single), ("frames", &card.multi)] {
+            let Outcome::Read {
+                least,
+                right: false,
+                wrong_digits,
+            } = outcome
+            else {
+                continue;
+            };
+            if *least < 0.9 {
+                continue;
+            }
+            let fields: Vec<String> = FIELDS
+                .iter()
+                .filter(|(_, digits)| digits.clone().any(|p| wrong_digits & 1 << p != 0))
+                .map(|(field, digits)| {
+                    let at: Vec<String> = digits
+                        .clone()
+                        .filter(|p| wrong_digits & 1 << p != 0)
+                        .map(|p| (p - digits.start + 1).to_string())
+                        .collect();
+                    format!("{field} digit {}", at.join("+"))
+                })
+                .collect();
+            println!(
+                "  card {i}: wrong read ({name}, least {least:.3}): {}",
+                fields.join(", ")
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,7 +442,7 @@ mod tests {
         let env = super::super::ort_env().unwrap();
         let reader = CardFrontReader::new(&env, &card_front::models_dir()).unwrap();
         let today = Date::new(2026, 11, 22).unwrap();
-        let run = |threads| read_cards(&reader, 5, 0..4, 2, 0.95, threads, today).unwrap();
+        let run = |threads| read_cards(&reader, 5, 0..4, 2, false, 0.95, threads, today).unwrap();
         let (one, cost) = run(1);
         let (two, _) = run(2);
         assert_eq!(one, two);

@@ -107,6 +107,11 @@ enum Command {
         /// Worker threads reading cards (the figures do not depend on it).
         #[arg(long, default_value_t = 2)]
         threads: usize,
+        /// Development seeds only: reads every one of the FRAMES frames of each card and writes
+        /// each frame's own read to this file (digit confidences and which digits are wrong),
+        /// to compare submit rules.
+        #[arg(long)]
+        dump: Option<PathBuf>,
     },
     /// Development seeds only: finds the outlines of the first frame of COUNT cards and prints
     /// how many lie at the card's true corners, by which finder, and the CPU time per photo.
@@ -121,12 +126,14 @@ enum Command {
         #[arg(long, default_value_t = card_front::WORK_SIDE)]
         work_side: i32,
     },
-    /// Development seeds only: reads the first frame of COUNT cards (training typefaces and
+    /// Development seeds only: reads the first frame of cards START..START+COUNT (training typefaces and
     /// layouts, or held-out with --held-out), and prints why each failed read failed, with the
     /// lines read at the card's true corners, and a breakdown by cause.
     Why {
         #[arg(long)]
         seed: u64,
+        #[arg(long, default_value_t = 0)]
+        start: u32,
         #[arg(long, default_value_t = 100)]
         count: u32,
         #[arg(long)]
@@ -181,10 +188,14 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Why {
             seed,
+            start,
             count,
             held_out,
             lines,
-        } => why::run(&reader(false, &lines)?, split(held_out), seed, count, today)?,
+        } => {
+            let reader = reader(false, &lines)?;
+            why::run(&reader, split(held_out), seed, start..start + count, today)?
+        }
         Command::Unreadable {
             seed,
             count,
@@ -203,6 +214,7 @@ fn main() -> anyhow::Result<()> {
             line_cnn,
             lines,
             threads,
+            dump,
         } => {
             one_thread_each()?;
             let reader = reader(line_cnn, &lines)?;
@@ -214,11 +226,15 @@ fn main() -> anyhow::Result<()> {
                 seed,
                 cards.clone(),
                 frames,
+                dump.is_some(),
                 min_confidence,
                 threads,
                 today,
             )?;
-            bench::print(&outcomes, &cost, (seed, cards, frames, threads));
+            bench::print(&outcomes, &cost, (seed, cards.clone(), frames, threads));
+            if let Some(out) = dump {
+                bench::dump(&outcomes, cards.start, &out)?;
+            }
         }
     }
     Ok(())

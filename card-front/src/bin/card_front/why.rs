@@ -9,19 +9,20 @@ use opencv::core::MatTraitConst;
 use opencv::imgproc;
 use std::collections::BTreeMap;
 
-/// Reads the first frame of cards 0..COUNT of set `seed` of `split` and prints a breakdown of
+/// Reads the first frame of cards `cards` of set `seed` of `split` and prints a breakdown of
 /// the failures by cause, with the lines of each failing card.
 pub fn run(
     reader: &CardFrontReader,
     split: Split,
     seed: u64,
-    count: u32,
+    cards: std::ops::Range<u32>,
     today: Date,
 ) -> anyhow::Result<()> {
+    let count = cards.len() as u32;
     let policy = SubmitPolicy::default();
     let mut causes: BTreeMap<String, u32> = BTreeMap::new();
     let mut cpu = std::time::Duration::ZERO;
-    for i in 0..count {
+    for i in cards {
         let (id, _, mut frames) = synthetic_card(split, seed, i, today)?;
         let shot = frames.next().expect("endless frames")?;
         let verdict = |r: &Result<card_front::PinBRead, OcrError>| match r {
