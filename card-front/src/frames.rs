@@ -3,6 +3,7 @@
 
 use crate::date::Date;
 use crate::error::OcrError;
+use crate::policy::{ReadQuality, SubmitPolicy};
 use crate::read::{CardFrontReader, PinBRead};
 use crate::scrub::ScrubbedMat;
 use opencv::core::Mat;
@@ -38,6 +39,11 @@ impl FrameVotes {
         self.frames
     }
 
+    /// Whether the combined read is sure enough under `policy` to stop reading frames.
+    pub fn is_sure(&self, policy: &SubmitPolicy) -> bool {
+        policy.is_sure(ReadQuality::of(self.combined().as_ref()))
+    }
+
     /// The combined read. Per digit, each frame is taken as independent evidence: it read the
     /// right value with its confidence `c`, else any of the nine others alike, so value `v` has
     /// likelihood `Π c` over the frames that read `v` times `Π (1 − c) / 9` over the others; the
@@ -46,7 +52,7 @@ impl FrameVotes {
     /// frames are correlated, so agreement picks the value but never makes it surer than its
     /// surest frame. The combined digits must equal one frame's validated read (the dates of a
     /// mixture are not validated), otherwise the frames disagree and the read is rejected as
-    /// unreadable.
+    /// unreadable; the frames whose reads equal it are its [`PinBRead::agreeing_frames`].
     pub fn combined(&self) -> Result<PinBRead, OcrError> {
         if self.reads.is_empty() {
             return Err(self.last_error.clone().unwrap_or(OcrError::CardNotFound));
@@ -84,37 +90,34 @@ impl FrameVotes {
             digits[p] = value;
             confidence[p] = ((l / total) as f32).min(surest);
         }
-        let source = self
-            .reads
-            .iter()
-            .find(|r| r.digits() == &*digits)
-            .ok_or(OcrError::FramesDisagree)?;
+        let mut agreeing = self.reads.iter().filter(|r| r.digits() == &*digits);
+        let source = agreeing.next().ok_or(OcrError::FramesDisagree)?;
+        let (calendar, era) = (source.calendar, source.era);
+        let agreeing_frames = u8::try_from(1 + agreeing.count()).unwrap_or(u8::MAX);
         Ok(PinBRead::new(
             digits,
             confidence,
-            source.calendar,
-            source.era,
+            calendar,
+            era,
+            agreeing_frames,
         ))
     }
 }
 
-/// Reads successive frames of one card until the combined read is at least `min_confidence`
-/// in every digit or [`MAX_FRAMES`] frames are read; returns the combined read. Each frame's
-/// pixels are zeroed once read.
+/// Reads successive frames of one card until the combined read is sure under `policy` or
+/// [`MAX_FRAMES`] frames are read; returns the combined read. Each frame's pixels are zeroed
+/// once read.
 pub fn read_card_front_frames(
     reader: &CardFrontReader,
     frames: impl IntoIterator<Item = Mat>,
     today: Date,
-    min_confidence: f32,
+    policy: &SubmitPolicy,
 ) -> Result<PinBRead, OcrError> {
     let mut votes = FrameVotes::new();
     for frame in frames.into_iter().take(MAX_FRAMES) {
         let frame = ScrubbedMat::from(frame);
         votes.add(reader.read(&frame, today));
-        if votes
-            .combined()
-            .is_ok_and(|r| r.min_confidence() >= min_confidence)
-        {
+        if votes.is_sure(policy) {
             break;
         }
     }
@@ -132,6 +135,7 @@ mod tests {
             [confidence; 14],
             Calendar::Gregorian,
             None,
+            1,
         )
     }
 
@@ -148,10 +152,36 @@ mod tests {
         let one = votes.combined().unwrap();
         assert_eq!(one.digits(), b"55021720352285");
         assert!((one.min_confidence() - 0.8).abs() < 1e-6);
+        assert_eq!(one.agreeing_frames, 1);
         // Independent evidence would give 0.8² / (0.8² + 9 · (0.2 / 9)²) = 0.993; capped at 0.8.
         votes.add(Ok(read(b"55021720352285", 0.8)));
         assert_eq!(votes.combined().unwrap().min_confidence(), 0.8);
+        assert_eq!(votes.combined().unwrap().agreeing_frames, 2);
         assert_eq!(votes.frames(), 3);
+    }
+
+    #[test]
+    fn a_lone_sure_frame_is_not_enough_until_a_second_one_agrees() {
+        let policy = SubmitPolicy::default();
+        let mut votes = FrameVotes::new();
+        votes.add(Ok(read(b"55021720352285", 0.97)));
+        assert!(
+            !votes.is_sure(&policy),
+            "one frame at 0.97 is not sure alone"
+        );
+        votes.add(Ok(read(b"55021720352286", 0.97)));
+        assert!(
+            !votes.is_sure(&policy),
+            "two frames that differ are not sure"
+        );
+        votes.add(Ok(read(b"55021720352285", 0.96)));
+        assert!(votes.is_sure(&policy), "two of three agree, each sure");
+        let mut votes = FrameVotes::new();
+        votes.add(Ok(read(b"55021720352285", 0.995)));
+        assert!(
+            votes.is_sure(&policy),
+            "one frame surer than the lone-frame bar"
+        );
     }
 
     #[test]
@@ -161,6 +191,10 @@ mod tests {
         votes.add(Ok(read(b"55021720352286", 0.6)));
         let combined = votes.combined().unwrap();
         assert_eq!(combined.digits(), b"55021720352285");
+        assert_eq!(
+            combined.agreeing_frames, 1,
+            "the dissenting frame does not agree"
+        );
         // 0.9 · 0.4 / (0.9 · 0.4 + 0.6 · 0.1 + 8 · 0.1 · 0.4 / 9), below the surest frame's 0.9.
         assert!((combined.confidence[13] - 0.790_244).abs() < 1e-5);
         assert_eq!(combined.confidence[0], 0.9);

@@ -11,8 +11,12 @@ use crate::read::PinBRead;
 pub enum ReadQuality {
     /// No card, or a field that could not be read or validated.
     Unreadable,
-    /// A validated 照合番号B whose least confident digit has this confidence.
-    Read { min_confidence: f32 },
+    /// A validated 照合番号B whose least confident digit has this confidence, given on their
+    /// own by this many camera frames.
+    Read {
+        min_confidence: f32,
+        agreeing_frames: u8,
+    },
 }
 
 impl ReadQuality {
@@ -21,6 +25,7 @@ impl ReadQuality {
         match read {
             Ok(r) => Self::Read {
                 min_confidence: r.min_confidence(),
+                agreeing_frames: r.agreeing_frames,
             },
             Err(_) => Self::Unreadable,
         }
@@ -30,8 +35,13 @@ impl ReadQuality {
 /// Thresholds of the policy.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SubmitPolicy {
-    /// Every digit must be at least this confident.
+    /// Every digit must be at least this confident, in a read that two or more frames gave
+    /// on their own.
     pub min_confidence: f32,
+    /// Every digit must be at least this confident in a read that only one frame gave: one
+    /// frame's misread can be sure, and a second frame agreeing is the evidence a lone frame
+    /// lacks.
+    pub lone_frame_confidence: f32,
     /// Tries never spent automatically (the card must have more than this many left).
     pub reserved_tries: u8,
     /// Re-reads (re-place the card, photograph again) before offering PIN or staff.
@@ -44,9 +54,32 @@ impl Default for SubmitPolicy {
     fn default() -> Self {
         Self {
             min_confidence: 0.95,
+            lone_frame_confidence: 0.99,
             reserved_tries: 2,
             max_rereads: 2,
             max_failed_verifies: 1,
+        }
+    }
+}
+
+impl SubmitPolicy {
+    /// Whether a read is sure enough to be presented to the card.
+    pub fn is_sure(&self, read: ReadQuality) -> bool {
+        match read {
+            ReadQuality::Unreadable => false,
+            ReadQuality::Read {
+                min_confidence,
+                agreeing_frames,
+            } => min_confidence >= self.needed(agreeing_frames),
+        }
+    }
+
+    /// The confidence every digit needs in a read that `agreeing_frames` frames gave.
+    pub fn needed(&self, agreeing_frames: u8) -> f32 {
+        if agreeing_frames >= 2 {
+            self.min_confidence
+        } else {
+            self.lone_frame_confidence
         }
     }
 }
@@ -117,9 +150,7 @@ impl PinBAttempts {
         } else {
             match read {
                 ReadQuality::Unreadable => self.reread(RereadReason::Unreadable),
-                ReadQuality::Read { min_confidence }
-                    if min_confidence < self.policy.min_confidence =>
-                {
+                ReadQuality::Read { .. } if !self.policy.is_sure(read) => {
                     self.reread(RereadReason::LowConfidence)
                 }
                 ReadQuality::Read { .. } => Decision::Submit,
@@ -179,8 +210,12 @@ mod tests {
     use super::*;
     use crate::error::FieldName;
 
+    /// A read that two frames gave.
     fn read(min_confidence: f32) -> ReadQuality {
-        ReadQuality::Read { min_confidence }
+        ReadQuality::Read {
+            min_confidence,
+            agreeing_frames: 2,
+        }
     }
 
     fn attempts() -> PinBAttempts {
@@ -189,9 +224,15 @@ mod tests {
 
     #[test]
     fn a_confident_read_is_submitted_when_tries_are_left() {
-        let sample = PinBRead::sample(0.95);
+        let sample = PinBRead::sample(0.99);
         let read = ReadQuality::of(Ok(&sample));
-        assert_eq!(read, self::read(0.95));
+        assert_eq!(
+            read,
+            ReadQuality::Read {
+                min_confidence: 0.99,
+                agreeing_frames: 1
+            }
+        );
         assert_eq!(
             attempts().decide(read, RetryCounter::Remaining(10)),
             Decision::Submit
@@ -199,6 +240,25 @@ mod tests {
         assert_eq!(
             attempts().decide(read, RetryCounter::Remaining(3)),
             Decision::Submit
+        );
+    }
+
+    #[test]
+    fn one_frame_alone_must_be_surer_than_two_agreeing_frames() {
+        let policy = SubmitPolicy::default();
+        let lone = |min_confidence| ReadQuality::Read {
+            min_confidence,
+            agreeing_frames: 1,
+        };
+        assert!(policy.is_sure(read(0.95)));
+        assert!(!policy.is_sure(read(0.949)));
+        assert!(!policy.is_sure(lone(0.95)));
+        assert!(!policy.is_sure(lone(0.989)));
+        assert!(policy.is_sure(lone(0.99)));
+        assert!(!policy.is_sure(ReadQuality::Unreadable));
+        assert_eq!(
+            attempts().decide(lone(0.98), RetryCounter::Remaining(10)),
+            Decision::Reread(RereadReason::LowConfidence)
         );
     }
 

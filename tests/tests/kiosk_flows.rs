@@ -186,6 +186,7 @@ impl Kiosk {
         self.send(Event::CardFrontRead(Ok(CardFrontReading::Read {
             pin_b: PinB::new("90010120291234"),
             min_confidence: 1.0,
+            agreeing_frames: 2,
         })));
         assert!(matches!(self.take()[0], Effect::SubmitPinB(_)));
         self.send(Event::PinBSubmitted(Ok(PinBOutcome::Accepted)));

@@ -280,6 +280,7 @@ fn face_then_pin_fallback_with_keys() {
     k.send(Event::CardFrontRead(Ok(CardFrontReading::Read {
         pin_b: PinB::new("90010120291234"),
         min_confidence: 1.0,
+        agreeing_frames: 2,
     })));
     k.send(Event::PinBSubmitted(Ok(PinBOutcome::Accepted)));
     k.send(Event::FacePhotoRead(Ok(())));

@@ -4,7 +4,7 @@
 
 use card_front::{
     random_identity, read_card_front_frames, render_card, synthetic_frames, unreadable_photo,
-    CardFrontReader, Date, Defect, SubmitPolicy, MAX_FRAMES,
+    CardFrontReader, Date, Defect, ReadQuality, SubmitPolicy, MAX_FRAMES,
 };
 use mynakiosk_tests::binary;
 use opencv::core::{self, Mat, Scalar, Vector};
@@ -40,8 +40,8 @@ fn floor_run(frames: usize) -> (u32, u32) {
     for i in 0..FLOOR_CARDS {
         let (id, shots) = synthetic_frames(FLOOR_SEED, i, today()).expect("card");
         let images = shots.take(frames).map(|s| s.expect("photo").image);
-        if let Ok(read) = read_card_front_frames(&reader, images, today(), policy.min_confidence) {
-            if read.min_confidence() >= policy.min_confidence {
+        if let Ok(read) = read_card_front_frames(&reader, images, today(), &policy) {
+            if policy.is_sure(ReadQuality::of(Ok(&read))) {
                 if read.pin_b() == id.pin_b() {
                     exact += 1;
                 } else {
@@ -58,9 +58,10 @@ fn floor_run(frames: usize) -> (u32, u32) {
 fn reader_meets_the_single_frame_accuracy_floor_and_submits_nothing_wrong() {
     let (exact, wrong) = floor_run(1);
     assert_eq!(wrong, 0, "wrong 照合番号B would have reached the card");
-    // Measured 31 of 40 on this set (this test, with the reader of card-front/README.md; the
-    // last session's reader, 2.1–2.6 times costlier per read, read 32).
-    assert!(exact >= 31, "exact reads {exact} of {FLOOR_CARDS}");
+    // Measured 21 of 40 on this set (this test) under the submit rule's 0.99 for a read that
+    // only one frame gave; 31 when one frame at 0.95 was enough (card-front/README.md, "The
+    // submit rule").
+    assert!(exact >= 21, "exact reads {exact} of {FLOOR_CARDS}");
 }
 
 #[test]

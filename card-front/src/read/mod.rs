@@ -41,6 +41,8 @@ pub struct PinBRead {
     pub calendar: Calendar,
     /// The era of the birth date on a 和暦 card.
     pub era: Option<Era>,
+    /// How many camera frames gave this very read on their own (1 for one frame's read).
+    pub agreeing_frames: u8,
 }
 
 impl PinBRead {
@@ -49,12 +51,14 @@ impl PinBRead {
         confidence: [f32; 14],
         calendar: Calendar,
         era: Option<Era>,
+        agreeing_frames: u8,
     ) -> Self {
         Self {
             digits,
             confidence,
             calendar,
             era,
+            agreeing_frames,
         }
     }
 
@@ -81,6 +85,7 @@ impl std::fmt::Debug for PinBRead {
             .field("min_confidence", &self.min_confidence())
             .field("calendar", &self.calendar)
             .field("era", &self.era)
+            .field("agreeing_frames", &self.agreeing_frames)
             .finish()
     }
 }
@@ -526,12 +531,7 @@ fn assemble(
     let era = (calendar == Calendar::Wareki)
         .then(|| Era::of(&birth_date).map(|(e, _)| e))
         .flatten();
-    Ok(PinBRead {
-        digits,
-        confidence,
-        calendar,
-        era,
-    })
+    Ok(PinBRead::new(digits, confidence, calendar, era, 1))
 }
 
 /// A number of one or two digits as two (digit, confidence): a lone digit has a leading zero
@@ -692,12 +692,7 @@ impl PinBRead {
         let mut confidence = [0.99; 14];
         confidence[13] = min_confidence;
         let digits = Zeroizing::new(*b"55021720352285");
-        PinBRead {
-            digits,
-            confidence,
-            calendar: Calendar::Wareki,
-            era: Some(Era::Showa),
-        }
+        PinBRead::new(digits, confidence, Calendar::Wareki, Some(Era::Showa), 1)
     }
 }
 

@@ -13,7 +13,10 @@ use std::path::{Path, PathBuf};
 pub enum OcrReject {
     #[error(transparent)]
     Read(#[from] OcrError),
-    #[error("digits {positions:?} are below the submit confidence {threshold}")]
+    #[error(
+        "digits {positions:?} are below the submit confidence {threshold} (a read that only \
+         one photo gave needs more than one that two photos gave alike)"
+    )]
     LowConfidence {
         positions: Vec<usize>,
         threshold: f32,
@@ -35,7 +38,7 @@ pub fn run(
         paths.len()
     );
     let reader = CardFrontReader::new(runtime.environment(), models_dir)?;
-    let threshold = SubmitPolicy::default().min_confidence;
+    let policy = SubmitPolicy::default();
     // Each photo is loaded only when the reader takes it; the reader zeroes it once read (the
     // photo shows the face and the printed 照合番号B).
     let mut unreadable = None;
@@ -46,10 +49,10 @@ pub fn run(
             None
         }
     });
-    let read = read_card_front_frames(&reader, frames, Date::today(), threshold);
+    let read = read_card_front_frames(&reader, frames, Date::today(), &policy);
     let outcome = match unreadable {
         Some(e) => Err(e.into()),
-        None => check(read, threshold),
+        None => check(read, &policy),
     };
     match (outcome, json) {
         (Ok(read), false) => {
@@ -63,6 +66,7 @@ pub fn run(
                 "pin_b": read.pin_b().as_str(),
                 "confidence": read.confidence,
                 "calendar": format!("{:?}", read.calendar),
+                "agreeing_frames": read.agreeing_frames,
             });
             println!("{line}");
             Ok(true)
@@ -85,8 +89,9 @@ fn load(path: &Path) -> Result<Mat, OcrError> {
 }
 
 /// Applies the submit policy's confidence rule: a read that the kiosk would not submit is a reject.
-fn check(read: Result<PinBRead, OcrError>, threshold: f32) -> Result<PinBRead, OcrReject> {
+fn check(read: Result<PinBRead, OcrError>, policy: &SubmitPolicy) -> Result<PinBRead, OcrReject> {
     let read = read?;
+    let threshold = policy.needed(read.agreeing_frames);
     let positions: Vec<usize> = (0..14)
         .filter(|&i| read.confidence[i] < threshold)
         .collect();

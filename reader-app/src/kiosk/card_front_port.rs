@@ -12,7 +12,7 @@
 //! dropped after it, with the freed memory returned to the system: the kiosk does not hold them
 //! while it waits or matches a face (README.md, "Where the kiosk's memory goes").
 
-use card_front::{read_card_front_frames, CardFrontReader, Date, OcrError};
+use card_front::{read_card_front_frames, CardFrontReader, Date, OcrError, SubmitPolicy};
 use face_match::Frame;
 use opencv::core::Mat;
 
@@ -28,25 +28,25 @@ pub type ReaderLoader = Box<dyn FnMut() -> Result<CardFrontReader, OcrError> + S
 pub struct OcrCardFront {
     load: ReaderLoader,
     camera: LazyCamera,
-    /// A combined read this confident ends the read early (the policy's submit threshold).
-    enough: f32,
+    /// A combined read sure under this policy ends the read early.
+    policy: SubmitPolicy,
 }
 
 impl OcrCardFront {
-    /// Reads frames until the combined read is at least `enough` confident in every digit,
-    /// with a reader from `load` for each read. `load` is tried once here, so that a missing
+    /// Reads frames until the combined read is sure under `policy`, with a reader from
+    /// `load` for each read. `load` is tried once here, so that a missing
     /// or altered model stops the start-up rather than a patient's session.
     pub fn new(
         mut load: ReaderLoader,
         open_camera: CameraOpener,
-        enough: f32,
+        policy: SubmitPolicy,
     ) -> Result<Self, OcrError> {
         drop(load()?);
         super::memory::return_freed();
         Ok(Self {
             load,
             camera: LazyCamera::new(open_camera),
-            enough,
+            policy,
         })
     }
 }
@@ -86,7 +86,7 @@ impl OcrCardFront {
                 None
             }
         });
-        let read = read_card_front_frames(reader, images, Date::today(), self.enough);
+        let read = read_card_front_frames(reader, images, Date::today(), &self.policy);
         self.camera.close();
         if let Some(e) = camera_error {
             return Err(e);
@@ -94,10 +94,12 @@ impl OcrCardFront {
         Ok(match read {
             Ok(read) => {
                 let min_confidence = read.min_confidence();
-                tracing::info!(min_confidence, frames, "card front read");
+                let agreeing_frames = read.agreeing_frames;
+                tracing::info!(min_confidence, agreeing_frames, frames, "card front read");
                 CardFrontReading::Read {
                     pin_b: PinB::new(&read.pin_b()),
                     min_confidence,
+                    agreeing_frames,
                 }
             }
             Err(e) => {
@@ -157,6 +159,16 @@ mod tests {
         port_on(&config.face.models_dir, frames, enough)
     }
 
+    /// A policy that stops reading frames once a combined read is `enough` sure, however many
+    /// frames gave it.
+    fn stopping_at(enough: f32) -> SubmitPolicy {
+        SubmitPolicy {
+            min_confidence: enough,
+            lone_frame_confidence: enough,
+            ..SubmitPolicy::default()
+        }
+    }
+
     /// [`port`] with the models of `models`.
     fn port_on(
         models: &std::path::Path,
@@ -176,7 +188,10 @@ mod tests {
         let models = models.to_path_buf();
         let load: ReaderLoader =
             Box::new(move || CardFrontReader::new(runtime.environment(), &models));
-        (OcrCardFront::new(load, open, enough).unwrap(), opened)
+        (
+            OcrCardFront::new(load, open, stopping_at(enough)).unwrap(),
+            opened,
+        )
     }
 
     #[test]

@@ -268,12 +268,12 @@ fn card_front_port(
     };
     let camera = config.card_front_camera.clone();
     let open = demo_camera.unwrap_or_else(|| Box::new(move || camera::open(&camera)));
-    let enough = config.session.submit_policy().min_confidence;
+    let policy = config.session.submit_policy();
     let (runtime, models) = (runtime.clone(), config.face.models_dir.clone());
     let load: card_front_port::ReaderLoader = Box::new(move || {
         runtime.loading(|| card_front::CardFrontReader::new(runtime.environment(), &models))
     });
-    Ok(card_front_port::OcrCardFront::new(load, open, enough)?)
+    Ok(card_front_port::OcrCardFront::new(load, open, policy)?)
 }
 
 /// A seed from the operating system's random source, for the liveness challenge draw.

@@ -66,7 +66,14 @@ pub(super) fn handle(
                 CardFrontReading::Read {
                     pin_b,
                     min_confidence,
-                } => (ReadQuality::Read { min_confidence }, Some(pin_b)),
+                    agreeing_frames,
+                } => {
+                    let quality = ReadQuality::Read {
+                        min_confidence,
+                        agreeing_frames,
+                    };
+                    (quality, Some(pin_b))
+                }
                 CardFrontReading::Unreadable => (ReadQuality::Unreadable, None),
             };
             let counter = p.pin_b_counter();

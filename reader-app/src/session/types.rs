@@ -92,8 +92,13 @@ pub struct CardIdentity {
 /// What the card-front OCR gave for one read (the best of the frames it looked at).
 #[derive(Debug, Clone, PartialEq)]
 pub enum CardFrontReading {
-    /// A validated 照合番号B and the confidence of its least confident digit.
-    Read { pin_b: PinB, min_confidence: f32 },
+    /// A validated 照合番号B, the confidence of its least confident digit, and how many
+    /// frames gave it on their own.
+    Read {
+        pin_b: PinB,
+        min_confidence: f32,
+        agreeing_frames: u8,
+    },
     /// No card in the photos, or a field that could not be read or validated.
     Unreadable,
 }

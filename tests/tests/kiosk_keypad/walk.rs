@@ -212,6 +212,7 @@ impl Walk<'_> {
         self.send(Event::CardFrontRead(Ok(CardFrontReading::Read {
             pin_b: PinB::new("90010120291234"),
             min_confidence: 1.0,
+            agreeing_frames: 2,
         })));
         self.send(Event::PinBSubmitted(Ok(PinBOutcome::Accepted)));
         self.send(Event::FacePhotoRead(Ok(())));

@@ -219,7 +219,7 @@ fn main() -> anyhow::Result<()> {
             one_thread_each()?;
             let reader = reader(line_cnn, &lines)?;
             let cards = start..start + count;
-            let min_confidence = SubmitPolicy::default().min_confidence;
+            let policy = SubmitPolicy::default();
             let frames = frames as usize;
             let (outcomes, cost) = bench::read_cards(
                 &reader,
@@ -227,7 +227,7 @@ fn main() -> anyhow::Result<()> {
                 cards.clone(),
                 frames,
                 dump.is_some(),
-                min_confidence,
+                &policy,
                 threads,
                 today,
             )?;

@@ -27,12 +27,18 @@ pub fn run(
         let shot = frames.next().expect("endless frames")?;
         let verdict = |r: &Result<card_front::PinBRead, OcrError>| match r {
             Ok(r) if r.pin_b() != id.pin_b() => format!("WRONG at {:.3}", r.min_confidence()),
-            Ok(r) if r.min_confidence() < policy.min_confidence => {
+            Ok(r) if r.min_confidence() < policy.lone_frame_confidence => {
                 // Which of the 14 digits (YYMMDD, expiry year, code) is unsure.
                 let unsure: String = r
                     .confidence
                     .iter()
-                    .map(|&c| if c < policy.min_confidence { '?' } else { '.' })
+                    .map(|&c| {
+                        if c < policy.lone_frame_confidence {
+                            '?'
+                        } else {
+                            '.'
+                        }
+                    })
                     .collect();
                 format!("right but unsure ({:.3}, {unsure})", r.min_confidence())
             }

@@ -77,11 +77,12 @@ fn proof() -> PinProof {
     }
 }
 
-/// A confident read of 照合番号B whose least confident digit has `min_confidence`.
+/// A read of 照合番号B that two frames gave, whose least confident digit has `min_confidence`.
 fn read_front(min_confidence: f32) -> CardFrontReading {
     CardFrontReading::Read {
         pin_b: PinB::new("90010120291234"),
         min_confidence,
+        agreeing_frames: 2,
     }
 }
 
