@@ -1,25 +1,31 @@
 #!/usr/bin/env python3
-"""Quantise SFace to int8 (static, calibrated) with ONNX Runtime's own quantisation tool.
+"""SFace in int8 (static, calibrated) with ONNX Runtime's own quantisation tool; not used by
+the kiosk (``models/README.md``, "SFace in int8": not faster than fp32 on an AVX2 CPU).
 
-Calibration faces: every picture of ``shared/face-eval/bbt`` and ``shared/face-eval/portraits``
-(never ORL, on which the result is judged), found with YuNet and aligned with OpenCV's
-FaceDetectorYN and FaceRecognizerSF.alignCrop exactly as the kiosk does, each in colour and in
-greyscale (the chip photo is grey). The model quantised is the kiosk's, SFace with its PRelu
-split (``models/fetch.py``), so that the int8 graph has no PRelu to leave int8 for. Weights
-int8 per output channel, activations uint8 with ranges at the 0.01/99.99 percentiles of the
-calibration activations (MinMax ranges, stretched by rare outliers, lost more: mean cosine to
-the fp32 embedding 0.946 against 0.971 on the calibration faces), QDQ format. The result is written to ``models/generated/`` with its sha256 printed;
-``models/README.md`` says whether the kiosk uses it.
+The model quantised is the kiosk's, SFace with its PRelu split (``models/fetch.py``), so that the
+int8 graph has no PRelu to leave int8 for. Weights int8 per output channel, activations uint8
+with ranges at the 0.01/99.99 percentiles of the calibration activations (MinMax ranges,
+stretched by rare outliers, lost more: mean cosine to the fp32 embedding 0.946 against 0.971 on
+the calibration faces), QDQ format. The ranges are kept in ``models/sface_int8_ranges.json``
+(ONNX Runtime's calibration cache, keys sorted), so ``--quantise`` makes the same file in a
+few seconds without the calibration faces. ``--calibrate`` makes the ranges anew from every
+picture of ``face-eval/bbt`` and ``face-eval/portraits`` (never ORL, on which the result is
+judged), found with YuNet and aligned with OpenCV's FaceDetectorYN and
+FaceRecognizerSF.alignCrop exactly as the kiosk does, each in colour and in greyscale (the chip
+photo is grey).
 
-Usage (venv of ``models/requirements-quantise.txt``)::
+Usage (venv of ``models/requirements-quantise.txt``; FACE_EVAL holds bbt/ and portraits/)::
 
-    .cache/quantise-venv/bin/python models/quantise_sface.py          # quantise
-    .cache/quantise-venv/bin/python models/quantise_sface.py --time   # fp32 vs int8 speed
+    .cache/quantise-venv/bin/python models/quantise_sface.py --quantise
+    .cache/quantise-venv/bin/python models/quantise_sface.py --calibrate FACE_EVAL
+    .cache/quantise-venv/bin/python models/quantise_sface.py --time FACE_EVAL  # fp32 vs int8
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
+import json
 import sys
 import tempfile
 import time
@@ -38,16 +44,16 @@ YUNET = GENERATED / "face_detection_yunet_2023mar_any_size.onnx"
 SFACE = GENERATED / "face_recognition_sface_2021dec.onnx"
 SFACE_SPLIT = GENERATED / "face_recognition_sface_2021dec_prelu_split.onnx"
 OUTPUT = GENERATED / "face_recognition_sface_2021dec_int8.onnx"
-FACE_EVAL = ROOT.parent.parent / "shared" / "face-eval"
+RANGES = ROOT / "models" / "sface_int8_ranges.json"
 CALIBRATION_SETS = ("bbt", "portraits")
 
 
-def calibration_inputs() -> list[np.ndarray]:
+def calibration_inputs(face_eval: Path) -> list[np.ndarray]:
     """SFace inputs (1×3×112×112 RGB float 0..255) of every calibration face, colour and grey."""
     recogniser = cv2.FaceRecognizerSF.create(str(SFACE), "")
     inputs = []
     for name in CALIBRATION_SETS:
-        for path in sorted((FACE_EVAL / name).rglob("*")):
+        for path in sorted((face_eval / name).rglob("*")):
             image = cv2.imread(str(path), cv2.IMREAD_COLOR) if path.is_file() else None
             if image is None:
                 continue
@@ -56,7 +62,7 @@ def calibration_inputs() -> list[np.ndarray]:
             detector.setInputSize((width, height))
             _, faces = detector.detect(image)
             if faces is None:
-                print(f"quantise: no face in {path.relative_to(FACE_EVAL)}", file=sys.stderr)
+                print(f"quantise: no face in {path.relative_to(face_eval)}", file=sys.stderr)
                 continue
             face = max(faces, key=lambda f: f[2])
             crop = recogniser.alignCrop(image, face)
@@ -77,7 +83,28 @@ class Faces(CalibrationDataReader):
         return next(self.items, None)
 
 
-def time_both(runs: int = 60) -> None:
+def quantise_int8(output: Path, ranges: Path, faces=None) -> None:
+    """Quantises the PRelu-split SFace into `output` with the activation ranges of `ranges`
+    (ONNX Runtime's calibration cache); with `faces` and no `ranges` file yet, ONNX Runtime
+    calibrates them first and writes that file."""
+    with tempfile.TemporaryDirectory() as tmp:
+        prepared = Path(tmp) / "sface_prepared.onnx"
+        quant_pre_process(str(SFACE_SPLIT), str(prepared), skip_symbolic_shape=True)
+        quantize_static(
+            str(prepared),
+            str(output),
+            faces,
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            weight_type=QuantType.QInt8,
+            activation_type=QuantType.QUInt8,
+            calibrate_method=CalibrationMethod.Percentile,
+            extra_options={"CalibPercentile": 99.99},
+            calibration_cache_path=str(ranges),
+        )
+
+
+def time_both(face_eval: Path, runs: int = 60) -> None:
     """Mean ms per face of the folded, the PRelu-split and the int8 SFace, 2 threads, runs
     interleaved in one process."""
     options = onnxruntime.SessionOptions()
@@ -86,7 +113,7 @@ def time_both(runs: int = 60) -> None:
     sessions = {path.name: onnxruntime.InferenceSession(str(path), options,
                                                         providers=["CPUExecutionProvider"])
                 for path in (SFACE, SFACE_SPLIT, OUTPUT)}
-    face = {"data": calibration_inputs()[0]}
+    face = {"data": calibration_inputs(face_eval)[0]}
     totals = dict.fromkeys(sessions, 0.0)
     for run in range(runs + 1):
         for name, session in sessions.items():
@@ -98,28 +125,42 @@ def time_both(runs: int = 60) -> None:
         print(f"quantise: {name}: {total * 1000 / runs:.1f} ms per face")
 
 
-def main() -> int:
-    if sys.argv[1:] == ["--time"]:
-        time_both()
-        return 0
-    inputs = calibration_inputs()
+def calibrate(face_eval: Path) -> None:
+    """Calibrates the ranges anew into RANGES, keys sorted (ONNX Runtime writes them in a
+    set's order), and quantises with them."""
+    inputs = calibration_inputs(face_eval)
     print(f"quantise: {len(inputs)} calibration inputs from {', '.join(CALIBRATION_SETS)}")
     with tempfile.TemporaryDirectory() as tmp:
-        prepared = Path(tmp) / "sface_prepared.onnx"
-        quant_pre_process(str(SFACE_SPLIT), str(prepared), skip_symbolic_shape=True)
-        quantize_static(
-            str(prepared),
-            str(OUTPUT),
-            Faces(inputs),
-            quant_format=QuantFormat.QDQ,
-            per_channel=True,
-            weight_type=QuantType.QInt8,
-            activation_type=QuantType.QUInt8,
-            calibrate_method=CalibrationMethod.Percentile,
-            extra_options={"CalibPercentile": 99.99},
-        )
+        ranges = Path(tmp) / "ranges.json"
+        quantise_int8(Path(tmp) / OUTPUT.name, ranges, Faces(inputs))
+        canonical = json.dumps(json.loads(ranges.read_text()), sort_keys=True, indent=1)
+    RANGES.write_text(canonical + "\n")
+    print(f"quantise: {RANGES.relative_to(ROOT)} written")
+    quantise()
+
+
+def quantise() -> None:
+    """Makes OUTPUT from the PRelu-split SFace and the ranges in RANGES."""
+    quantise_int8(OUTPUT, RANGES)
     digest = hashlib.sha256(OUTPUT.read_bytes()).hexdigest()
     print(f"quantise: {OUTPUT.relative_to(ROOT)}: {OUTPUT.stat().st_size:,} bytes, sha256 {digest}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    action = parser.add_mutually_exclusive_group(required=True)
+    action.add_argument("--quantise", action="store_true", help="int8 from the kept ranges")
+    action.add_argument("--calibrate", type=Path, metavar="FACE_EVAL",
+                        help="calibrate the ranges anew on FACE_EVAL/bbt and /portraits")
+    action.add_argument("--time", type=Path, metavar="FACE_EVAL",
+                        help="time fp32 and int8 on a face of FACE_EVAL")
+    args = parser.parse_args()
+    if args.calibrate:
+        calibrate(args.calibrate)
+    elif args.time:
+        time_both(args.time)
+    else:
+        quantise()
     return 0
 
 

@@ -187,14 +187,18 @@ impl FaceMatcher {
             .map(|(face, crop)| (face, QualityMeasures::of(&crop))))
     }
 
-    /// Decodes the chip photo, drops its bytes and pixels, and returns its face's embedding.
+    /// Decodes the chip photo, drops its bytes and pixels, and returns its face's embedding
+    /// (as [`FaceMatcher::embed_largest_face`], the photo taken as upright:
+    /// [`FaceDetector::refined_chip_photo`]).
     pub fn chip_embedding(&mut self, jp2: Zeroizing<Vec<u8>>) -> Result<Embedding, MatchError> {
         let photo = decode_jp2(&jp2)?;
         drop(jp2);
         let frame = photo.to_bgr().map_err(FaceError::from)?;
         drop(photo);
-        self.embed_largest_face(&frame)?
-            .ok_or(MatchError::NoFaceInChipPhoto)
+        match self.face_crop(&frame, true)? {
+            Ok((_, crop)) => Ok(self.embed_picture_crop(&crop)?),
+            Err(_) => Err(MatchError::NoFaceInChipPhoto),
+        }
     }
 
     /// Starts a session on a chip photo (consumed): up to [`MatchPolicy::max_attempts`]
@@ -325,6 +329,15 @@ impl FaceMatcher {
         &mut self,
         frame: &Frame,
     ) -> Result<Result<(DetectedFace, RgbImage), NotAcquired>, FaceError> {
+        self.face_crop(frame, false)
+    }
+
+    /// [`FaceMatcher::largest_face_crop`]; for a chip photo (`chip`), taken as upright.
+    fn face_crop(
+        &mut self,
+        frame: &Frame,
+        chip: bool,
+    ) -> Result<Result<(DetectedFace, RgbImage), NotAcquired>, FaceError> {
         let started = Instant::now();
         let (faces, prepared) = self.detector.detect_with_retries(frame)?;
         self.timings.detect += started.elapsed();
@@ -336,7 +349,10 @@ impl FaceMatcher {
             return Ok(Err(NotAcquired::NoFace));
         };
         let started = Instant::now();
-        let face = self.detector.refined_picture(frame, face)?;
+        let face = match chip {
+            true => self.detector.refined_chip_photo(frame, face)?,
+            false => self.detector.refined_picture(frame, face)?,
+        };
         self.timings.refine += started.elapsed();
         Ok(self
             .timed_align(frame, &face)?

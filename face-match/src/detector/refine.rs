@@ -20,6 +20,9 @@ pub const OFFSETS: [f64; 2] = [-15.0, 15.0];
 /// the face is kept: YuNet reports a face turned 30° in the image plane with its eye line
 /// only a few degrees from level.
 pub const ROLLS: [f64; 3] = [-30.0, 0.0, 30.0];
+/// [`ROLLS`] for a picture known to be upright (a chip photo): the square turned to the eye
+/// line only.
+pub const UPRIGHT: [f64; 1] = [0.0];
 /// Side of the upright square in face widths.
 const SQUARE_FACES: f64 = 2.4;
 
