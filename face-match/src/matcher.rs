@@ -169,7 +169,16 @@ impl FaceMatcher {
         &mut self,
         frame: &Frame,
     ) -> Result<Result<Embedding, NotAcquired>, FaceError> {
-        match self.largest_face_crop(frame)? {
+        self.acquire(frame, false)
+    }
+
+    /// [`FaceMatcher::acquire_largest_face`]; for a chip photo (`chip`), taken as upright.
+    fn acquire(
+        &mut self,
+        frame: &Frame,
+        chip: bool,
+    ) -> Result<Result<Embedding, NotAcquired>, FaceError> {
+        match self.face_crop(frame, chip)? {
             Ok((_, crop)) => self.embed_picture_crop(&crop).map(Ok),
             Err(why) => Ok(Err(why)),
         }
@@ -195,10 +204,8 @@ impl FaceMatcher {
         drop(jp2);
         let frame = photo.to_bgr().map_err(FaceError::from)?;
         drop(photo);
-        match self.face_crop(&frame, true)? {
-            Ok((_, crop)) => Ok(self.embed_picture_crop(&crop)?),
-            Err(_) => Err(MatchError::NoFaceInChipPhoto),
-        }
+        self.acquire(&frame, true)?
+            .map_err(|_| MatchError::NoFaceInChipPhoto)
     }
 
     /// Starts a session on a chip photo (consumed): up to [`MatchPolicy::max_attempts`]

@@ -197,7 +197,8 @@ impl FaceDetector {
         self.refined_with(frame, face, &refine::ROLLS, false)
     }
 
-    /// As [`FaceDetector::refined`], for a single picture (the chip photo, evaluation): with
+    /// As [`FaceDetector::refined`], for a single picture (evaluation; a chip photo takes
+    /// [`FaceDetector::refined_chip_photo`]): with
     /// [`DetectorConfig::mirrors`], the landmarks found in the averaged squares mirrored
     /// ([`crate::frame::Image::mirrored`]) are averaged in too (two more YuNet runs).
     pub fn refined_picture(
