@@ -3,7 +3,6 @@
 //! low resolution, a finger over an edge). Seeded and reproducible.
 
 use crate::error::OcrError;
-use crate::layout::{CARD_H, CARD_W};
 use opencv::core::{self, Mat, MatTraitConst, Point, Point2f, Scalar, Size, CV_32FC3, CV_8UC3};
 use opencv::imgproc::{self, LINE_AA};
 use rand::Rng;
@@ -15,7 +14,8 @@ pub struct CameraShot {
     pub corners: [Point2f; 4],
 }
 
-/// Photographs a canonical card (BGR, [`CARD_W`] × [`CARD_H`]).
+/// Photographs a printed card (BGR, [`crate::layout::CARD_W`] × [`crate::layout::CARD_H`], or
+/// upright when printed at a quarter turn).
 pub fn photograph(card: &Mat, rng: &mut ChaCha8Rng) -> Result<CameraShot, OcrError> {
     photograph_moved(card, rng, |corners, _| corners)
 }
@@ -29,23 +29,66 @@ pub(crate) fn photograph_moved(
 ) -> Result<CameraShot, OcrError> {
     let (w, h) = FRAME_SIZES[rng.random_range(0..FRAME_SIZES.len())];
     let mut image = busy_background(rng, w, h)?;
-    let corners = moved(place(rng, w as f32, h as f32), Size::new(w, h));
+    let placed = place(rng, w as f32, h as f32, aspect(card), 0.3..0.8);
+    let corners = moved(placed, Size::new(w, h));
+    lay(card, &corners, &mut image)?;
+    finish(image, rng, corners)
+}
+
+/// Photographs two cards side by side, each at 60–95 % of its half of the frame's width (as
+/// far as it fits); the shot's corners are the first card's.
+pub(crate) fn photograph_two(
+    cards: [&Mat; 2],
+    rng: &mut ChaCha8Rng,
+) -> Result<CameraShot, OcrError> {
+    let (w, h) = FRAME_SIZES[rng.random_range(0..FRAME_SIZES.len())];
+    let mut image = busy_background(rng, w, h)?;
+    let half = w as f32 / 2.0;
+    let mut first = None;
+    for (k, card) in cards.into_iter().enumerate() {
+        let shift = Point2f::new(half * k as f32, 0.0);
+        let corners = place(rng, half, h as f32, aspect(card), 0.6..0.95).map(|p| p + shift);
+        lay(card, &corners, &mut image)?;
+        first.get_or_insert(corners);
+    }
+    finish(image, rng, first.unwrap_or_default())
+}
+
+/// A card image's height over its width (a card printed at a quarter turn stands upright).
+fn aspect(card: &Mat) -> f32 {
+    card.rows() as f32 / card.cols().max(1) as f32
+}
+
+/// Warps `card` onto `image` with its corners at `corners` (TL, TR, BR, BL of the card image).
+fn lay(card: &Mat, corners: &[Point2f; 4], image: &mut Mat) -> Result<(), OcrError> {
+    let (cw, ch) = (card.cols() as f32, card.rows() as f32);
     let src = [
         Point2f::new(0.0, 0.0),
-        Point2f::new(CARD_W as f32, 0.0),
-        Point2f::new(CARD_W as f32, CARD_H as f32),
-        Point2f::new(0.0, CARD_H as f32),
+        Point2f::new(cw, 0.0),
+        Point2f::new(cw, ch),
+        Point2f::new(0.0, ch),
     ];
-    let m = imgproc::get_perspective_transform_slice_def(src, corners)?;
+    let m = imgproc::get_perspective_transform_slice_def(src, *corners)?;
+    let size = image.size()?;
     imgproc::warp_perspective(
         card,
-        &mut image,
+        image,
         &m,
-        Size::new(w, h),
+        size,
         imgproc::INTER_AREA,
         core::BORDER_TRANSPARENT,
         Scalar::default(),
     )?;
+    Ok(())
+}
+
+/// The camera's part after the scene: sometimes a finger on the card at `corners`, uneven
+/// light and glare, blur and noise.
+fn finish(
+    mut image: Mat,
+    rng: &mut ChaCha8Rng,
+    corners: [Point2f; 4],
+) -> Result<CameraShot, OcrError> {
     if rng.random_bool(0.35) {
         finger(&mut image, rng, &corners)?;
     }
@@ -58,13 +101,19 @@ pub(crate) fn photograph_moved(
 const FRAME_SIZES: [(i32, i32); 3] = [(1280, 720), (1920, 1080), (1280, 960)];
 
 /// Where the card's corners go: scaled, rotated, shifted, with perspective jitter.
-fn place(rng: &mut ChaCha8Rng, w: f32, h: f32) -> [Point2f; 4] {
-    let aspect = CARD_H as f32 / CARD_W as f32;
+/// `widths` is the card's width as a fraction of `w`, drawn; `aspect` its height over width.
+fn place(
+    rng: &mut ChaCha8Rng,
+    w: f32,
+    h: f32,
+    aspect: f32,
+    widths: std::ops::Range<f32>,
+) -> [Point2f; 4] {
     let angle = rng.random_range(-18.0f32..18.0).to_radians();
     let (s, c) = angle.sin_cos();
-    // 30–80 % of the frame's width, as far as the turned card fits the frame's height.
+    // `widths` of the frame's width, as far as the turned card fits the frame's height.
     let fits = 0.85 * h / (s.abs() + aspect * c.abs());
-    let cw = (w * rng.random_range(0.3..0.8)).min(fits);
+    let cw = (w * rng.random_range(widths)).min(fits);
     let ch = cw * aspect;
     let half_extent_x = (cw * c.abs() + ch * s.abs()) / 2.0;
     let half_extent_y = (cw * s.abs() + ch * c.abs()) / 2.0;

@@ -19,6 +19,9 @@ pub enum OcrError {
     ExpiryImplausible,
     #[error("successive photos of the card gave different numbers")]
     FramesDisagree,
+    /// Another card front beside the one read: which of them is in the reader is unknown.
+    #[error("more than one card front is in the image")]
+    SeveralCards,
     #[error("the card-front line recogniser failed: {0}")]
     Model(String),
     #[error("image processing failed: {0}")]

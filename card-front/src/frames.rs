@@ -18,6 +18,8 @@ pub struct FrameVotes {
     reads: Vec<PinBRead>,
     frames: usize,
     last_error: Option<OcrError>,
+    /// A frame showed a second card beside the one read: the whole read is rejected.
+    several_cards: bool,
 }
 
 impl FrameVotes {
@@ -30,6 +32,7 @@ impl FrameVotes {
         self.frames += 1;
         match read {
             Ok(r) => self.reads.push(r),
+            Err(OcrError::SeveralCards) => self.several_cards = true,
             Err(e) => self.last_error = Some(e),
         }
     }
@@ -44,6 +47,12 @@ impl FrameVotes {
         policy.is_sure(ReadQuality::of(self.combined().as_ref()))
     }
 
+    /// Whether no further frame is needed: the combined read is sure under `policy`, or a
+    /// frame showed more than one card (no later frame can make the read sure).
+    pub fn is_finished(&self, policy: &SubmitPolicy) -> bool {
+        self.several_cards || self.is_sure(policy)
+    }
+
     /// The combined read. Per digit, each frame is taken as independent evidence: it read the
     /// right value with its confidence `c`, else any of the nine others alike, so value `v` has
     /// likelihood `Π c` over the frames that read `v` times `Π (1 − c) / 9` over the others; the
@@ -52,8 +61,13 @@ impl FrameVotes {
     /// frames are correlated, so agreement picks the value but never makes it surer than its
     /// surest frame. The combined digits must equal one frame's validated read (the dates of a
     /// mixture are not validated), otherwise the frames disagree and the read is rejected as
-    /// unreadable; the frames whose reads equal it are its [`PinBRead::agreeing_frames`].
+    /// unreadable; the frames whose reads equal it are its [`PinBRead::agreeing_frames`]. If
+    /// any frame showed a second card, the read is rejected as [`OcrError::SeveralCards`]: the
+    /// card in the reader may be either.
     pub fn combined(&self) -> Result<PinBRead, OcrError> {
+        if self.several_cards {
+            return Err(OcrError::SeveralCards);
+        }
         if self.reads.is_empty() {
             return Err(self.last_error.clone().unwrap_or(OcrError::CardNotFound));
         }
@@ -104,9 +118,9 @@ impl FrameVotes {
     }
 }
 
-/// Reads successive frames of one card until the combined read is sure under `policy` or
-/// [`MAX_FRAMES`] frames are read; returns the combined read. Each frame's pixels are zeroed
-/// once read.
+/// Reads successive frames of one card until the combined read is sure under `policy`, a frame
+/// shows more than one card, or [`MAX_FRAMES`] frames are read; returns the combined read. Each
+/// frame's pixels are zeroed once read.
 pub fn read_card_front_frames(
     reader: &CardFrontReader,
     frames: impl IntoIterator<Item = Mat>,
@@ -117,7 +131,7 @@ pub fn read_card_front_frames(
     for frame in frames.into_iter().take(MAX_FRAMES) {
         let frame = ScrubbedMat::from(frame);
         votes.add(reader.read(&frame, today));
-        if votes.is_sure(policy) {
+        if votes.is_finished(policy) {
             break;
         }
     }
@@ -261,5 +275,18 @@ mod tests {
         votes.add(Ok(a));
         votes.add(Ok(b));
         assert_eq!(votes.combined().unwrap_err(), OcrError::FramesDisagree);
+    }
+
+    #[test]
+    fn a_frame_showing_two_cards_rejects_the_whole_read() {
+        let mut votes = FrameVotes::new();
+        let policy = SubmitPolicy::default();
+        votes.add(Ok(read(b"55021720352285", 0.98)));
+        assert!(!votes.is_finished(&policy));
+        votes.add(Err(OcrError::SeveralCards));
+        assert!(votes.is_finished(&policy));
+        votes.add(Ok(read(b"55021720352285", 0.999)));
+        assert!(!votes.is_sure(&policy));
+        assert_eq!(votes.combined().unwrap_err(), OcrError::SeveralCards);
     }
 }

@@ -156,16 +156,28 @@ pub fn synthetic_card(
     ),
     OcrError,
 > {
-    let mut rng =
-        ChaCha8Rng::seed_from_u64(seed.wrapping_mul(1_000_003).wrapping_add(u64::from(index)));
-    let id = random_identity(&mut rng, today);
-    let printed = print_card(&id, split, &mut rng, None)?;
+    let (id, printed, mut rng) = printed_card(split, seed, index, today)?;
     let card = printed.image.clone();
     Ok((
         id,
         printed,
         std::iter::repeat_with(move || photograph(&card, &mut rng)),
     ))
+}
+
+/// Card `index` of synthetic set `seed` of `split`: its identity, the printed card and the
+/// generator's state after printing it (from which its photos are drawn).
+pub(crate) fn printed_card(
+    split: Split,
+    seed: u64,
+    index: u32,
+    today: Date,
+) -> Result<(CardFrontIdentity, PrintedCard, ChaCha8Rng), OcrError> {
+    let mut rng =
+        ChaCha8Rng::seed_from_u64(seed.wrapping_mul(1_000_003).wrapping_add(u64::from(index)));
+    let id = random_identity(&mut rng, today);
+    let printed = print_card(&id, split, &mut rng, None)?;
+    Ok((id, printed, rng))
 }
 
 fn pick<'a>(rng: &mut ChaCha8Rng, list: &[&'a str]) -> &'a str {

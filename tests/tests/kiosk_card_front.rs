@@ -1,7 +1,8 @@
-//! A card front the OCR cannot read: the kiosk asks to re-place the card, reads again a
-//! bounded number of times, then offers the PIN or staff, and never presents 照合番号B (the
-//! virtual card's counter is unchanged). Demo mode with the card-front camera as an image
-//! folder of a photo without a card; real OCR, real pcscd and vpcd, the real window.
+//! A card front the OCR cannot read, or two cards in view: the kiosk asks to re-place the card
+//! (or to leave that card alone), reads again a bounded number of times, then offers the PIN or
+//! staff, and never presents 照合番号B (the virtual card's counter is unchanged). Demo mode
+//! with the card-front camera as an image folder of one photo; real OCR, real pcscd and vpcd,
+//! the real window.
 
 use crate::common;
 
@@ -11,13 +12,6 @@ use mynakiosk_tests::pcscd;
 
 #[test]
 fn an_unreadable_card_front_asks_to_replace_the_card_then_offers_pin_without_a_try() {
-    if common::reran_alone() {
-        return;
-    }
-    let _slots = pcscd::lock();
-    let dir = tempfile::tempdir().unwrap();
-    let fronts = dir.path().join("fronts");
-    std::fs::create_dir(&fronts).unwrap();
     // A camera that sees the empty tray (no card): grey with some texture.
     let tray = opencv::core::Mat::new_rows_cols_with_default(
         480,
@@ -26,8 +20,31 @@ fn an_unreadable_card_front_asks_to_replace_the_card_then_offers_pin_without_a_t
         opencv::core::Scalar::new(90.0, 100.0, 110.0, 0.0),
     )
     .unwrap();
-    let path = fronts.join("tray.png");
-    opencv::imgcodecs::imwrite_def(path.to_str().unwrap(), &tray).unwrap();
+    run_with_front(&tray, |d| {
+        asks_then_offers_pin(d, ui::Notice::ReplaceCardFront)
+    });
+}
+
+#[test]
+fn two_cards_in_view_ask_for_that_card_alone_then_offer_pin_without_a_try() {
+    // A parent holds the child's card beside their own: both fronts readable.
+    let (_, shot) = card_front::two_cards_photo(5_550_123, 0, card_front::Date::today()).unwrap();
+    run_with_front(&shot.image, |d| {
+        asks_then_offers_pin(d, ui::Notice::OneCardFrontOnly)
+    });
+}
+
+/// Runs the demo kiosk with a card-front camera that always sees `front`, then `scenario`.
+fn run_with_front(front: &opencv::core::Mat, scenario: fn(&Driver)) {
+    if common::reran_alone() {
+        return;
+    }
+    let _slots = pcscd::lock();
+    let dir = tempfile::tempdir().unwrap();
+    let fronts = dir.path().join("fronts");
+    std::fs::create_dir(&fronts).unwrap();
+    let path = fronts.join("front.png");
+    opencv::imgcodecs::imwrite_def(path.to_str().unwrap(), front).unwrap();
     let extra = format!(
         "[card_front_camera]\nsource = \"images\"\nfolder = \"{}\"\n\
          [session]\ncard_front_reread_seconds = 1\n[demo]\nvpcd_port = {}\n",
@@ -38,19 +55,19 @@ fn an_unreadable_card_front_asks_to_replace_the_card_then_offers_pin_without_a_t
     common::run_kiosk(&config, Mode::demo(), dir.path(), scenario);
 }
 
-fn scenario(d: &Driver) {
+/// Face chosen: the kiosk shows `asked` while it reads again, then withdraws face and offers
+/// the PIN and staff; no 照合番号B try was spent.
+fn asks_then_offers_pin(d: &Driver, asked: ui::Notice) {
     d.wait_for(ui::Screen::Waiting);
     let card = insert("normal");
     d.wait_for(ui::Screen::MethodChoice);
     d.click("MethodChoiceScreen::face");
-    d.wait_until("the re-place prompt", |d| {
-        notices(d).contains(&ui::Notice::ReplaceCardFront)
-    });
+    d.wait_until("the prompt", |d| notices(d).contains(&asked));
     assert_eq!(d.screen(), ui::Screen::FacePreparing);
     d.wait_for(ui::Screen::MethodChoice);
     let shown = notices(d);
     assert!(shown.contains(&ui::Notice::FaceUnavailable), "{shown:?}");
-    assert!(!shown.contains(&ui::Notice::ReplaceCardFront), "{shown:?}");
+    assert!(!shown.contains(&asked), "{shown:?}");
     assert!(!d.shown("MethodChoiceScreen::face"));
     assert!(d.shown("MethodChoiceScreen::pin"), "the PIN is offered");
     // Staff can still be called from here.

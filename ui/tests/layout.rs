@@ -154,6 +154,7 @@ fn the_call_staff_button_and_status_line_stay_in_the_window() {
         Notice::ImagesDeleted,
         Notice::ExpiresSoon,
         Notice::ReplaceCardFront,
+        Notice::OneCardFrontOnly,
     ];
     check(&k, &band, &mut problems);
     k.set_demo_mode(true);

@@ -9,9 +9,10 @@ use crate::line_model::{LineModel, ReadChar};
 use crate::lines::{find_lines_of_ink, FAINT_INK_CONTRAST, INK_CONTRAST};
 use crate::locate::{card_outlines, rectify, VisiblePart};
 use crate::ppocr::PpOcrRec;
+use crate::quad::{apart, grown, half_turned};
 use crate::scrub::ScrubbedMat;
 use crate::textdet::TextDetector;
-use opencv::core::{Mat, MatTraitConst, Rect};
+use opencv::core::{self, Mat, MatTraitConst, Point, Point2f, Rect, Vector};
 use opencv::imgproc;
 use ort::environment::Environment;
 use std::path::Path;
@@ -235,35 +236,92 @@ impl CardFrontReader {
             n => return Err(OcrError::Image(format!("{n} colour channels"))),
         }
         let outlines = card_outlines(image, &grey)?;
-        // The first pass on every outline until one gives a sure read, then each later pass
-        // (the detector: costly) once, on the outline of the best read so far.
+        let size = grey.size()?;
+        // The first pass on every outline, upright and then (unless sure) upside down, until
+        // one gives a sure read, then each later pass (the detector: costly) once, on the
+        // outline of the best read so far.
         let Some((&first, later)) = self.lines.passes.split_first() else {
             return Err(OcrError::Model("no line finder".into()));
         };
         let mut best: Result<PinBRead, OcrError> = Err(OcrError::CardNotFound);
-        let mut cards = Vec::with_capacity(outlines.len());
+        let mut cards = Vec::with_capacity(2 * outlines.len());
         let mut best_at = 0;
-        for quad in &outlines {
-            let card = rectify(&grey, quad)?;
-            let visible = VisiblePart::of(quad, grey.size()?)?;
-            let read = self.read_pass(first, &card, &visible, today);
-            if takes(&best, &read) {
-                (best, best_at) = (read, cards.len());
-            }
-            if is_sure(&best) {
-                return best;
-            }
-            cards.push((card, visible));
-        }
-        if let Some((card, visible)) = cards.get(best_at) {
-            for &pass in later {
-                best = better(best, self.read_pass(pass, card, visible, today));
+        'outlines: for outline in &outlines {
+            for quad in [*outline, half_turned(outline)] {
+                let card = rectify(&grey, &quad)?;
+                let visible = VisiblePart::of(&quad, size)?;
+                let PassRead { read, any_date } = self.read_pass(first, &card, &visible, today);
+                if takes(&best, &read) {
+                    (best, best_at) = (read, cards.len());
+                }
+                cards.push((card, visible, quad));
                 if is_sure(&best) {
+                    break 'outlines;
+                }
+                // Only a card none of whose lines reads as a date may be upside down (digits
+                // upside down still read as digits, 年 月 日 do not).
+                if any_date {
                     break;
                 }
             }
         }
-        best
+        if !is_sure(&best) {
+            if let Some((card, visible, _)) = cards.get(best_at) {
+                for &pass in later {
+                    best = better(best, self.read_pass(pass, card, visible, today).read);
+                    if is_sure(&best) {
+                        break;
+                    }
+                }
+            }
+        }
+        match (best, cards.get(best_at)) {
+            (Ok(read), Some((_, _, at))) => {
+                if self.another_card(&grey, &outlines, at, first)? {
+                    Err(OcrError::SeveralCards)
+                } else {
+                    Ok(read)
+                }
+            }
+            (best, _) => best,
+        }
+    }
+
+    /// Whether a second card front lies beside the card read at `read_at`: an outline apart
+    /// from it ([`apart`]) on which, either way up, `pass` finds a line that reads as one of
+    /// the three fields. The card read is painted over first, so that no line of its own is
+    /// found again through an outline that takes in part of it. Which of two cards is in the
+    /// reader cannot be told from the photo.
+    fn another_card(
+        &self,
+        grey: &Mat,
+        outlines: &[[Point2f; 4]],
+        read_at: &[Point2f; 4],
+        pass: Pass,
+    ) -> Result<bool, OcrError> {
+        let mut others = outlines.iter().filter(|o| apart(read_at, o)).peekable();
+        if others.peek().is_none() {
+            return Ok(false);
+        }
+        let mut rest = ScrubbedMat::from(grey.try_clone()?);
+        let cover: Vector<Point> = grown(read_at, 1.05)
+            .iter()
+            .map(|p| Point::new(p.x.round() as i32, p.y.round() as i32))
+            .collect();
+        let flat = core::mean_def(grey)?;
+        imgproc::fill_convex_poly_def(&mut *rest, &cover, flat)?;
+        let size = grey.size()?;
+        for outline in others {
+            for quad in [*outline, half_turned(outline)] {
+                let card = rectify(&rest, &quad)?;
+                let lines = self.lines.find(pass, &card)?;
+                let visible = VisiblePart::of(&quad, size)?;
+                if !self.fields_of(&card, &lines, &visible)?.is_empty() {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
     }
 
     /// What the recogniser reads on each text line of a grey rectified card (digits, the kept
@@ -306,7 +364,7 @@ impl CardFrontReader {
     ) -> Result<PinBRead, OcrError> {
         let mut best = Err(OcrError::CardNotFound);
         for &pass in &self.lines.passes {
-            best = better(best, self.read_pass(pass, card, visible, today));
+            best = better(best, self.read_pass(pass, card, visible, today).read);
             if is_sure(&best) {
                 break;
             }
@@ -315,31 +373,34 @@ impl CardFrontReader {
     }
 
     /// Reads a grey rectified card, of which `visible` lay inside the photo, on the lines one
-    /// pass of the [`LineFinder`] finds.
-    fn read_pass(
-        &self,
-        pass: Pass,
-        card: &Mat,
-        visible: &VisiblePart,
-        today: Date,
-    ) -> Result<PinBRead, OcrError> {
-        let lines = self.lines.find(pass, card)?;
-        self.read_lines_of(card, &lines, visible, today)
+    /// pass of the [`LineFinder`] finds: the three fields told by their content, exactly one
+    /// line of each.
+    fn read_pass(&self, pass: Pass, card: &Mat, visible: &VisiblePart, today: Date) -> PassRead {
+        let fields = self
+            .lines
+            .find(pass, card)
+            .and_then(|lines| self.fields_of(card, &lines, visible));
+        match fields {
+            Ok(fields) => PassRead {
+                any_date: !fields.births.is_empty() || !fields.expiries.is_empty(),
+                read: fields.read(today),
+            },
+            Err(e) => PassRead {
+                read: Err(e),
+                any_date: false,
+            },
+        }
     }
 
-    /// Reads the text lines `lines` of a grey rectified card (those wide enough to hold a
-    /// field and held whole by `visible`) and tells the three fields by their content. Exactly one line of each must be
-    /// found.
-    fn read_lines_of(
+    /// The lines of `lines` (those wide enough to hold a field and held whole by `visible`)
+    /// that read as one of the three fields.
+    fn fields_of(
         &self,
         card: &Mat,
         lines: &[Rect],
         visible: &VisiblePart,
-        today: Date,
-    ) -> Result<PinBRead, OcrError> {
-        let mut births = Vec::new();
-        let mut expiries = Vec::new();
-        let mut codes = Vec::new();
+    ) -> Result<Fields, OcrError> {
+        let mut fields = Fields::default();
         // A narrower line (a lone character, a mark) cannot hold a field and is never read.
         let mut lines: Vec<Rect> = lines
             .iter()
@@ -368,21 +429,46 @@ impl CardFrontReader {
                 as_sure_as_both(&mut text, other);
             }
             if let Some(birth) = birth_numbers(&text) {
-                births.push((line, birth));
+                fields.births.push((line, birth));
             } else if let Some(expiry) = expiry_numbers(&text) {
-                expiries.push((line, expiry));
+                fields.expiries.push((line, expiry));
             } else if text.len() == 4
                 && text.iter().all(|c| c.ch.is_ascii_digit())
                 && line.width as f32 <= MAX_CODE_ASPECT * line.height as f32
             {
-                codes.push((line, text));
+                fields.codes.push((line, text));
             }
         }
-        let birth = the_one(births, |b| &b.2[..], FieldName::BirthDate)?;
-        let expiry = the_one(expiries, |e| &e[..], FieldName::Expiry)?;
-        let code = the_one(codes, std::slice::from_ref, FieldName::SecurityCode)?;
+        Ok(fields)
+    }
+}
+
+/// The lines of a card that read as each field, with what they read.
+#[derive(Default)]
+struct Fields {
+    births: Vec<(Rect, Birth)>,
+    expiries: Vec<(Rect, Numbers)>,
+    codes: Vec<(Rect, Zeroizing<Vec<ReadChar>>)>,
+}
+
+impl Fields {
+    fn is_empty(&self) -> bool {
+        self.births.is_empty() && self.expiries.is_empty() && self.codes.is_empty()
+    }
+
+    /// 照合番号B from exactly one line of each field, the dates validated against `today`.
+    fn read(self, today: Date) -> Result<PinBRead, OcrError> {
+        let birth = the_one(self.births, |b| &b.2[..], FieldName::BirthDate)?;
+        let expiry = the_one(self.expiries, |e| &e[..], FieldName::Expiry)?;
+        let code = the_one(self.codes, std::slice::from_ref, FieldName::SecurityCode)?;
         assemble(&birth, &expiry, &code, today)
     }
+}
+
+/// One pass's read of a rectified card, and whether any of its lines read as a date.
+struct PassRead {
+    read: Result<PinBRead, OcrError>,
+    any_date: bool,
 }
 
 /// Whether the own CNN's read of a line may be a field's: a kanji of the date lines, or two
@@ -481,7 +567,7 @@ fn the_one<T>(
 
 /// Validates the dates of the three lines and assembles 照合番号B.
 fn assemble(
-    (calendar, era, birth): &(Calendar, Option<Era>, Numbers),
+    (calendar, era, birth): &Birth,
     expiry: &Numbers,
     code: &[ReadChar],
     today: Date,
@@ -548,11 +634,14 @@ fn two_places(number: &[ReadChar]) -> [(u8, f32); 2] {
 /// The year, month and day of a date line, as read.
 type Numbers = [Zeroizing<Vec<ReadChar>>; 3];
 
+/// The calendar, era (if read) and numbers of a birth line.
+type Birth = (Calendar, Option<Era>, Numbers);
+
 /// The calendar, era and year / month / day of a birth line: `YYYY年M月D日生` (Gregorian) or
 /// an era name, then `YY年M月D日生` (和暦), anywhere in the line but only once. An era year
 /// must follow the era name's second character (和 成 正 治); its first one may be misread (the
 /// era then stays open: it does not enter 照合番号B, and the dates decide it).
-fn birth_numbers(line: &[ReadChar]) -> Option<(Calendar, Option<Era>, Numbers)> {
+fn birth_numbers(line: &[ReadChar]) -> Option<Birth> {
     let (start, numbers, _) = the_date(line, &['生'])?;
     let second = start.checked_sub(1).map(|i| line[i].ch);
     let first = start.checked_sub(2).map(|i| line[i].ch);

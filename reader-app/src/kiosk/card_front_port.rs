@@ -104,7 +104,11 @@ impl OcrCardFront {
             }
             Err(e) => {
                 tracing::info!(error = %e, frames, "card front not read");
-                CardFrontReading::Unreadable
+                if e == OcrError::SeveralCards {
+                    CardFrontReading::SeveralCards
+                } else {
+                    CardFrontReading::Unreadable
+                }
             }
         })
     }
@@ -208,7 +212,7 @@ mod tests {
     fn assert_reads(ocr: &mut OcrCardFront, pin_b: &PinB) {
         match ocr.read().unwrap() {
             CardFrontReading::Read { pin_b: read, .. } => assert!(read == *pin_b),
-            CardFrontReading::Unreadable => panic!("photos of a clean card"),
+            other => panic!("photos of a clean card: {other:?}"),
         }
     }
 

@@ -320,6 +320,7 @@ fn ui_notice(n: Notice) -> ui::Notice {
         Notice::StaffRefused => ui::Notice::StaffRefused,
         Notice::StaffCardRefused => ui::Notice::StaffCardRefused,
         Notice::ReplaceCardFront => ui::Notice::ReplaceCardFront,
+        Notice::OneCardFrontOnly => ui::Notice::OneCardFrontOnly,
         Notice::StaffCalled => ui::Notice::StaffCalled,
         Notice::StaffComing => ui::Notice::StaffComing,
         Notice::UseFace => ui::Notice::UseFace,

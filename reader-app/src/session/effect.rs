@@ -168,6 +168,8 @@ pub enum Notice {
     StaffCardRefused,
     /// The card front could not be read: place the card again.
     ReplaceCardFront,
+    /// More than one card front was in view: leave only the card in the reader.
+    OneCardFrontOnly,
     /// Staff were called.
     StaffCalled,
     /// 係員が向かっています: staff acknowledged the call at the reception console.
@@ -198,6 +200,7 @@ impl Notice {
                 | Notice::TakeCardPlaceAgain
                 | Notice::TakeCardAskReception
                 | Notice::ReplaceCardFront
+                | Notice::OneCardFrontOnly
                 | Notice::StaffCalled
         )
     }

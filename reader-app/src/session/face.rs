@@ -12,16 +12,14 @@ use super::effect::{Effect, Notice, Screen, TimerId};
 use super::event::{Event, Touch};
 use super::machine::{Next, Session};
 use super::state::{Card, Patient, State, Step};
-use super::steps::Face;
+use super::steps::{CardAsk, Face};
 use super::types::{AuditRecord, Capture, CardFrontReading, Challenge, Method, PinB, PinBOutcome};
 use crate::errors::KioskError;
 
 /// Starts face authentication: the 照合番号B counter is queried before the card front is read.
 pub(super) fn start(p: Patient, fx: &mut Vec<Effect>) -> Next {
     fx.push(Effect::QueryPinBCounter);
-    let face = Face::Preparing {
-        replace_card: false,
-    };
+    let face = Face::Preparing { ask: None };
     Next::Go(State::Patient(p, Step::Face(face)))
 }
 
@@ -61,7 +59,8 @@ pub(super) fn handle(
     let stay = |p: Patient, face: Face| Next::Stay(State::Patient(p, Step::Face(face)));
     let go = |p: Patient, face: Face| Next::Go(State::Patient(p, Step::Face(face)));
     match (face, event) {
-        (Face::Preparing { replace_card }, Event::CardFrontRead(Ok(front))) => {
+        (Face::Preparing { ask }, Event::CardFrontRead(Ok(front))) => {
+            let mut reread = CardAsk::PlaceAgain;
             let (quality, pin_b) = match front {
                 CardFrontReading::Read {
                     pin_b,
@@ -75,10 +74,14 @@ pub(super) fn handle(
                     (quality, Some(pin_b))
                 }
                 CardFrontReading::Unreadable => (ReadQuality::Unreadable, None),
+                CardFrontReading::SeveralCards => {
+                    reread = CardAsk::OneCardOnly;
+                    (ReadQuality::Unreadable, None)
+                }
             };
             let counter = p.pin_b_counter();
             let decision = p.pin_b.decide(quality, counter);
-            pin_b_decided(s, p, replace_card, decision, pin_b, fx)
+            pin_b_decided(s, p, (ask, reread), decision, pin_b, fx)
         }
         (Face::Preparing { .. }, Event::TimerFired(TimerId::CardFrontReread)) => {
             fx.push(Effect::QueryPinBCounter);
@@ -91,18 +94,16 @@ pub(super) fn handle(
         }
         (Face::Preparing { .. }, Event::PinBSubmitted(Ok(PinBOutcome::Accepted))) => {
             fx.push(Effect::ReadFacePhoto);
-            let face = Face::Preparing {
-                replace_card: false,
-            };
+            let face = Face::Preparing { ask: None };
             stay(p, face)
         }
         (
-            Face::Preparing { replace_card },
+            Face::Preparing { ask },
             Event::PinBSubmitted(Ok(PinBOutcome::Rejected { remaining })),
         ) => {
             p.identity.pin_b_retries = Some(remaining);
             let decision = p.pin_b.verify_failed(RetryCounter::Remaining(remaining));
-            pin_b_decided(s, p, replace_card, decision, None, fx)
+            pin_b_decided(s, p, (ask, CardAsk::PlaceAgain), decision, None, fx)
         }
         (Face::Preparing { .. }, Event::FacePhotoRead(Ok(()))) => start_capture(s, p, 0, fx),
         (
@@ -207,12 +208,12 @@ pub(super) fn handle(
 fn pin_b_decided(
     s: &mut Session,
     p: Patient,
-    replace_card: bool,
+    (ask, reread): (Option<CardAsk>, CardAsk),
     decision: Decision,
     pin_b: Option<PinB>,
     fx: &mut Vec<Effect>,
 ) -> Next {
-    let face = Face::Preparing { replace_card };
+    let face = Face::Preparing { ask };
     match (decision, pin_b) {
         (Decision::Submit, Some(pin_b)) => {
             fx.push(Effect::SubmitPinB(pin_b));
@@ -223,7 +224,7 @@ fn pin_b_decided(
                 TimerId::CardFrontReread,
                 s.longer(s.settings.card_front_reread()),
             ));
-            let face = Face::Preparing { replace_card: true };
+            let face = Face::Preparing { ask: Some(reread) };
             Next::Go(State::Patient(p, Step::Face(face)))
         }
         (Decision::OfferPinOrStaff(reason), _) => {

@@ -7,9 +7,9 @@ use super::types::{Challenge, Credential, Guidance, LivenessCheck, PinEntry, Sec
 /// A step of face authentication.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) enum Face {
-    /// Card-front OCR, 照合番号B and the photo read; `replace_card` while the patient is asked
-    /// to place the card again before the next read.
-    Preparing { replace_card: bool },
+    /// Card-front OCR, 照合番号B and the photo read; `ask` is what the patient is asked to do
+    /// with the card before the next read, if anything.
+    Preparing { ask: Option<CardAsk> },
     /// The camera is on for attempt `attempt` (from 1).
     Capture {
         attempt: u8,
@@ -23,6 +23,15 @@ pub(super) enum Face {
         challenge: Option<Challenge>,
         liveness: LivenessCheck,
     },
+}
+
+/// What the patient is asked to do with the card before the card front is read again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum CardAsk {
+    /// Place it again: its front could not be read surely.
+    PlaceAgain,
+    /// Leave only this card in view: a photo showed more than one card.
+    OneCardOnly,
 }
 
 impl Face {
@@ -39,11 +48,11 @@ impl Face {
 
     pub fn describe(self, view: &mut View) {
         match self {
-            Face::Preparing { replace_card } => {
-                if replace_card {
-                    view.notices.push(Notice::ReplaceCardFront);
-                }
-            }
+            Face::Preparing { ask } => match ask {
+                Some(CardAsk::PlaceAgain) => view.notices.push(Notice::ReplaceCardFront),
+                Some(CardAsk::OneCardOnly) => view.notices.push(Notice::OneCardFrontOnly),
+                None => {}
+            },
             Face::Capture {
                 attempt,
                 challenge,

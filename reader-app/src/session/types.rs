@@ -101,6 +101,8 @@ pub enum CardFrontReading {
     },
     /// No card in the photos, or a field that could not be read or validated.
     Unreadable,
+    /// A photo showed more than one card front: which one is in the reader is unknown.
+    SeveralCards,
 }
 
 /// The card's answer to 照合番号B.

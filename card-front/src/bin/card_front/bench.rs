@@ -2,8 +2,8 @@
 //! frames made only when read), tallied in card order, and the figures as a README table.
 
 use card_front::{
-    synthetic_frames, unreadable_photo, CardFrontReader, Date, Defect, FrameVotes, OcrError,
-    PinBRead, ReadQuality, SubmitPolicy,
+    synthetic_frames, turned_frames, unreadable_photo, CardFrontReader, Date, Defect, FrameVotes,
+    OcrError, PinBRead, ReadQuality, SubmitPolicy,
 };
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -182,7 +182,7 @@ pub fn on_workers<T: Send>(
 /// Reads cards `cards` of held-out set `seed`, up to `frames` frames each (as
 /// `read_card_front_frames`: stop at a combined read sure under `policy`; a frame is made only
 /// when it is read; with `every_frame`, all `frames` are read), on
-/// `threads` workers. Each card's frames' own reads are kept in [`CardOutcome::each`].
+/// `threads` workers; with `turned`, card `i` turned `i % 4` quarter turns. Each card's frames' own reads are kept in [`CardOutcome::each`].
 #[allow(clippy::too_many_arguments)]
 pub fn read_cards(
     reader: &CardFrontReader,
@@ -190,6 +190,7 @@ pub fn read_cards(
     cards: Range<u32>,
     frames: usize,
     every_frame: bool,
+    turned: bool,
     policy: &SubmitPolicy,
     threads: usize,
     today: Date,
@@ -197,7 +198,13 @@ pub fn read_cards(
     let (cpu0, wall0) = (super::process_cpu(), Instant::now());
     let (outcomes, making) = on_workers(cards, threads, 50, |i| {
         let made = thread_cpu();
-        let (id, mut shots) = synthetic_frames(seed, i, today)?;
+        let (id, mut shots): (_, Box<dyn Iterator<Item = _>>) = if turned {
+            let (id, shots) = turned_frames(seed, i, today, (i % 4) as u8)?;
+            (id, Box::new(shots))
+        } else {
+            let (id, shots) = synthetic_frames(seed, i, today)?;
+            (id, Box::new(shots))
+        };
         let mut making = thread_cpu().saturating_sub(made);
         let pin_b = id.pin_b();
         let mut votes = FrameVotes::new();
@@ -211,7 +218,7 @@ pub fn read_cards(
             each.push(FrameRead::of(&read, &pin_b));
             votes.add(read);
             single.get_or_insert_with(|| Outcome::of(&votes.combined(), &pin_b));
-            if votes.is_sure(policy) && !every_frame {
+            if votes.is_finished(policy) && !every_frame {
                 break;
             }
         }
@@ -456,7 +463,7 @@ mod tests {
         let reader = CardFrontReader::new(&env, &card_front::models_dir()).unwrap();
         let today = Date::new(2026, 11, 22).unwrap();
         let policy = SubmitPolicy::default();
-        let run = |threads| read_cards(&reader, 5, 0..4, 2, false, &policy, threads, today);
+        let run = |threads| read_cards(&reader, 5, 0..4, 2, false, false, &policy, threads, today);
         let run = |threads| run(threads).unwrap();
         let (one, cost) = run(1);
         let (two, _) = run(2);

@@ -112,6 +112,10 @@ enum Command {
         /// to compare submit rules.
         #[arg(long)]
         dump: Option<PathBuf>,
+        /// Card `i` turned `i % 4` quarter turns clockwise (upright, on its side, upside down)
+        /// before it is photographed, as patients put cards down.
+        #[arg(long)]
+        turned: bool,
     },
     /// Development seeds only: finds the outlines of the first frame of COUNT cards and prints
     /// how many lie at the card's true corners, by which finder, and the CPU time per photo.
@@ -215,6 +219,7 @@ fn main() -> anyhow::Result<()> {
             lines,
             threads,
             dump,
+            turned,
         } => {
             one_thread_each()?;
             let reader = reader(line_cnn, &lines)?;
@@ -227,6 +232,7 @@ fn main() -> anyhow::Result<()> {
                 cards.clone(),
                 frames,
                 dump.is_some(),
+                turned,
                 &policy,
                 threads,
                 today,

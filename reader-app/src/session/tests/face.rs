@@ -164,6 +164,23 @@ fn assert_fallback(s: &Session, fx: &[Effect], error: KioskError) {
 }
 
 #[test]
+fn a_photo_of_two_cards_asks_for_that_card_alone_then_reads_again() {
+    let mut s = at_card_front(Some(10));
+    let fx = s.handle(Event::CardFrontRead(Ok(CardFrontReading::SeveralCards)));
+    assert!(!submitted(&fx));
+    let v = last_view(&fx);
+    assert_eq!(v.screen, Screen::FacePreparing);
+    assert!(v.notices.contains(&Notice::OneCardFrontOnly), "{v:?}");
+    assert!(!v.notices.contains(&Notice::ReplaceCardFront), "{v:?}");
+    let fx = s.handle(Event::TimerFired(TimerId::CardFrontReread));
+    query_then_read(&mut s, &fx, Some(10));
+    let fx = s.handle(Event::CardFrontRead(Ok(CardFrontReading::Unreadable)));
+    assert_reread(&mut s, &fx, Some(10));
+    let fx = s.handle(Event::CardFrontRead(Ok(read_front(1.0))));
+    assert!(submitted(&fx));
+}
+
+#[test]
 fn unreadable_or_uncertain_fronts_are_read_again_then_fall_back_without_a_try() {
     let mut s = at_card_front(Some(10));
     let fx = s.handle(Event::CardFrontRead(Ok(CardFrontReading::Unreadable)));

@@ -1,0 +1,59 @@
+//! Held-out cards as patients put them in front of the card-front camera: turned by quarter
+//! turns (upside down, on its side), or beside another card (a parent with a child's card).
+
+use crate::camera::{photograph, photograph_two, CameraShot};
+use crate::date::Date;
+use crate::error::OcrError;
+use crate::generator::printed_card;
+use crate::glyphs::Split;
+use crate::identity::CardFrontIdentity;
+use opencv::core::{self, Mat};
+
+/// Card `index` of the held-out set `seed` turned `quarter_turns` times clockwise, and an
+/// endless stream of photos of it: the card, typeface, layout and camera draws of
+/// [`crate::synthetic_frames`], but a card on its side stands upright in the frame.
+pub fn turned_frames(
+    seed: u64,
+    index: u32,
+    today: Date,
+    quarter_turns: u8,
+) -> Result<
+    (
+        CardFrontIdentity,
+        impl Iterator<Item = Result<CameraShot, OcrError>>,
+    ),
+    OcrError,
+> {
+    let (id, printed, mut rng) = printed_card(Split::HeldOut, seed, index, today)?;
+    let card = turned(&printed.image, quarter_turns)?;
+    Ok((
+        id,
+        std::iter::repeat_with(move || photograph(&card, &mut rng)),
+    ))
+}
+
+/// Cards `2 × index` and `2 × index + 1` of the held-out set `seed`, side by side in one photo:
+/// their identities and the photo (its corners are the first card's).
+pub fn two_cards_photo(
+    seed: u64,
+    index: u32,
+    today: Date,
+) -> Result<([CardFrontIdentity; 2], CameraShot), OcrError> {
+    let (first, left, mut rng) = printed_card(Split::HeldOut, seed, 2 * index, today)?;
+    let (second, right, _) = printed_card(Split::HeldOut, seed, 2 * index + 1, today)?;
+    let shot = photograph_two([&left.image, &right.image], &mut rng)?;
+    Ok(([first, second], shot))
+}
+
+/// `card` turned `quarter_turns` times clockwise.
+fn turned(card: &Mat, quarter_turns: u8) -> Result<Mat, OcrError> {
+    let code = match quarter_turns % 4 {
+        0 => return Ok(card.clone()),
+        1 => core::ROTATE_90_CLOCKWISE,
+        2 => core::ROTATE_180,
+        _ => core::ROTATE_90_COUNTERCLOCKWISE,
+    };
+    let mut out = Mat::default();
+    core::rotate(card, &mut out, code)?;
+    Ok(out)
+}
