@@ -7,7 +7,7 @@ use crate::error::OcrError;
 use crate::generator::printed_card;
 use crate::glyphs::Split;
 use crate::identity::CardFrontIdentity;
-use opencv::core::{self, Mat};
+use opencv::core::{self, Mat, MatTraitConst, Rect};
 
 /// Card `index` of the held-out set `seed` turned `quarter_turns` times clockwise, and an
 /// endless stream of photos of it: the card, typeface, layout and camera draws of
@@ -43,6 +43,13 @@ pub fn two_cards_photo(
     let (second, right, _) = printed_card(Split::HeldOut, seed, 2 * index + 1, today)?;
     let shot = photograph_two([&left.image, &right.image], &mut rng)?;
     Ok(([first, second], shot))
+}
+
+/// The left half of a [`two_cards_photo`]: the first card alone, to tell whether it reads
+/// without the second one beside it.
+pub fn first_card_alone(pair: &CameraShot) -> Result<Mat, OcrError> {
+    let (w, h) = (pair.image.cols(), pair.image.rows());
+    Ok(Mat::roi(&pair.image, Rect::new(0, 0, w / 2, h))?.try_clone()?)
 }
 
 /// `card` turned `quarter_turns` times clockwise.

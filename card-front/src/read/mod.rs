@@ -7,9 +7,9 @@ use crate::layout::{CARD_H, CARD_W};
 use crate::line_input::{line_image, CNN_PAD, LINE_H};
 use crate::line_model::{LineModel, ReadChar};
 use crate::lines::{find_lines_of_ink, FAINT_INK_CONTRAST, INK_CONTRAST};
-use crate::locate::{card_outlines, rectify, VisiblePart};
+use crate::locate::{card_corners, card_outlines, rectify, VisiblePart};
 use crate::ppocr::PpOcrRec;
-use crate::quad::{apart, grown, half_turned};
+use crate::quad::{alike, half_turned};
 use crate::scrub::ScrubbedMat;
 use crate::textdet::TextDetector;
 use opencv::core::{self, Mat, MatTraitConst, Point, Point2f, Rect, Vector};
@@ -245,14 +245,18 @@ impl CardFrontReader {
         };
         let mut best: Result<PinBRead, OcrError> = Err(OcrError::CardNotFound);
         let mut cards = Vec::with_capacity(2 * outlines.len());
-        let mut best_at = 0;
+        let (mut best_at, mut best_fields) = (0, [Rect::default(); 3]);
         'outlines: for outline in &outlines {
             for quad in [*outline, half_turned(outline)] {
                 let card = rectify(&grey, &quad)?;
                 let visible = VisiblePart::of(&quad, size)?;
-                let PassRead { read, any_date } = self.read_pass(first, &card, &visible, today);
+                let PassRead {
+                    read,
+                    any_date,
+                    fields,
+                } = self.read_pass(first, &card, &visible, today);
                 if takes(&best, &read) {
-                    (best, best_at) = (read, cards.len());
+                    (best, best_at, best_fields) = (read, cards.len(), fields);
                 }
                 cards.push((card, visible, quad));
                 if is_sure(&best) {
@@ -268,7 +272,10 @@ impl CardFrontReader {
         if !is_sure(&best) {
             if let Some((card, visible, _)) = cards.get(best_at) {
                 for &pass in later {
-                    best = better(best, self.read_pass(pass, card, visible, today).read);
+                    let PassRead { read, fields, .. } = self.read_pass(pass, card, visible, today);
+                    if takes(&best, &read) {
+                        (best, best_fields) = (read, fields);
+                    }
                     if is_sure(&best) {
                         break;
                     }
@@ -277,7 +284,7 @@ impl CardFrontReader {
         }
         match (best, cards.get(best_at)) {
             (Ok(read), Some((_, _, at))) => {
-                if self.another_card(&grey, &outlines, at, first)? {
+                if self.another_card(&grey, &outlines, (at, &best_fields), first)? {
                     Err(OcrError::SeveralCards)
                 } else {
                     Ok(read)
@@ -287,29 +294,26 @@ impl CardFrontReader {
         }
     }
 
-    /// Whether a second card front lies beside the card read at `read_at`: an outline apart
-    /// from it ([`apart`]) on which, either way up, `pass` finds a line that reads as one of
-    /// the three fields. The card read is painted over first, so that no line of its own is
-    /// found again through an outline that takes in part of it. Which of two cards is in the
-    /// reader cannot be told from the photo.
+    /// Whether a second card front is in the photo besides the card read at outline `read_at`,
+    /// whose field lines lay at `fields` on the rectified card: with those lines painted over
+    /// (and some room around them), another outline on which, either way up, `pass` finds a
+    /// line that reads as one of the three fields. Outlines of the read card itself are left
+    /// out; an outline taking in both cards is not. Which of two cards is in the reader cannot
+    /// be told from the photo.
     fn another_card(
         &self,
         grey: &Mat,
         outlines: &[[Point2f; 4]],
-        read_at: &[Point2f; 4],
+        (read_at, fields): (&[Point2f; 4], &[Rect; 3]),
         pass: Pass,
     ) -> Result<bool, OcrError> {
-        let mut others = outlines.iter().filter(|o| apart(read_at, o)).peekable();
+        let mut others = outlines.iter().filter(|o| !alike(read_at, o)).peekable();
         if others.peek().is_none() {
             return Ok(false);
         }
         let mut rest = ScrubbedMat::from(grey.try_clone()?);
-        let cover: Vector<Point> = grown(read_at, 1.05)
-            .iter()
-            .map(|p| Point::new(p.x.round() as i32, p.y.round() as i32))
-            .collect();
-        let flat = core::mean_def(grey)?;
-        imgproc::fill_convex_poly_def(&mut *rest, &cover, flat)?;
+        let cover = fields_in_photo(read_at, fields)?;
+        imgproc::fill_convex_poly_def(&mut *rest, &cover, core::mean_def(grey)?)?;
         let size = grey.size()?;
         for outline in others {
             for quad in [*outline, half_turned(outline)] {
@@ -381,13 +385,25 @@ impl CardFrontReader {
             .find(pass, card)
             .and_then(|lines| self.fields_of(card, &lines, visible));
         match fields {
-            Ok(fields) => PassRead {
-                any_date: !fields.births.is_empty() || !fields.expiries.is_empty(),
-                read: fields.read(today),
-            },
+            Ok(fields) => {
+                let any_date = !fields.births.is_empty() || !fields.expiries.is_empty();
+                match fields.read(today) {
+                    Ok((read, at)) => PassRead {
+                        read: Ok(read),
+                        any_date,
+                        fields: at,
+                    },
+                    Err(e) => PassRead {
+                        read: Err(e),
+                        any_date,
+                        fields: Default::default(),
+                    },
+                }
+            }
             Err(e) => PassRead {
                 read: Err(e),
                 any_date: false,
+                fields: Default::default(),
             },
         }
     }
@@ -456,19 +472,52 @@ impl Fields {
         self.births.is_empty() && self.expiries.is_empty() && self.codes.is_empty()
     }
 
-    /// 照合番号B from exactly one line of each field, the dates validated against `today`.
-    fn read(self, today: Date) -> Result<PinBRead, OcrError> {
-        let birth = the_one(self.births, |b| &b.2[..], FieldName::BirthDate)?;
-        let expiry = the_one(self.expiries, |e| &e[..], FieldName::Expiry)?;
-        let code = the_one(self.codes, std::slice::from_ref, FieldName::SecurityCode)?;
-        assemble(&birth, &expiry, &code, today)
+    /// 照合番号B from exactly one line of each field, the dates validated against `today`, and
+    /// where the three lines are (birth, expiry, code).
+    fn read(self, today: Date) -> Result<(PinBRead, [Rect; 3]), OcrError> {
+        let (birth_at, birth) = the_one(self.births, |b| &b.2[..], FieldName::BirthDate)?;
+        let (expiry_at, expiry) = the_one(self.expiries, |e| &e[..], FieldName::Expiry)?;
+        let (code_at, code) = the_one(self.codes, std::slice::from_ref, FieldName::SecurityCode)?;
+        let read = assemble(&birth, &expiry, &code, today)?;
+        Ok((read, [birth_at, expiry_at, code_at]))
     }
 }
 
-/// One pass's read of a rectified card, and whether any of its lines read as a date.
+/// One pass's read of a rectified card, whether any of its lines read as a date, and where the
+/// lines of a valid read's three fields are.
 struct PassRead {
     read: Result<PinBRead, OcrError>,
     any_date: bool,
+    fields: [Rect; 3],
+}
+
+/// Where the field lines `fields` of the card rectified from `quad` lie in the photo: their
+/// convex hull grown by a quarter about its centre (room for what the lines' boxes left out).
+fn fields_in_photo(quad: &[Point2f; 4], fields: &[Rect; 3]) -> Result<Vector<Point>, OcrError> {
+    let to_photo = imgproc::get_perspective_transform_slice_def(card_corners(), *quad)?;
+    let corners: Vector<Point2f> = fields
+        .iter()
+        .flat_map(|r| {
+            let (x0, y0) = (r.x as f32, r.y as f32);
+            let (x1, y1) = (x0 + r.width as f32, y0 + r.height as f32);
+            [(x0, y0), (x1, y0), (x1, y1), (x0, y1)].map(|(x, y)| Point2f::new(x, y))
+        })
+        .collect();
+    let mut mapped = Vector::<Point2f>::new();
+    core::perspective_transform(&corners, &mut mapped, &to_photo)?;
+    let mut hull = Vector::<Point2f>::new();
+    imgproc::convex_hull_def(&mapped, &mut hull)?;
+    let n = hull.len().max(1) as f32;
+    let (cx, cy) = hull
+        .iter()
+        .fold((0.0, 0.0), |(x, y), p| (x + p.x / n, y + p.y / n));
+    Ok(hull
+        .iter()
+        .map(|p| {
+            let (x, y) = (cx + (p.x - cx) * 1.25, cy + (p.y - cy) * 1.25);
+            Point::new(x.round() as i32, y.round() as i32)
+        })
+        .collect())
 }
 
 /// Whether the own CNN's read of a line may be a field's: a kanji of the date lines, or two
@@ -528,7 +577,7 @@ fn the_one<T>(
     found: Vec<(Rect, T)>,
     numbers: impl Fn(&T) -> &[Zeroizing<Vec<ReadChar>>],
     field: FieldName,
-) -> Result<T, OcrError> {
+) -> Result<(Rect, T), OcrError> {
     let digits = |t: &T| -> Zeroizing<Vec<char>> {
         Zeroizing::new(
             numbers(t)
@@ -554,15 +603,17 @@ fn the_one<T>(
     }
     let mut found = found.into_iter();
     let (first_box, mut best) = found.next().ok_or(OcrError::FieldUnreadable(field))?;
+    let mut at = first_box;
     for (line, other) in found {
         if (line & first_box).area() == 0 || digits(&other) != digits(&best) {
             return Err(OcrError::FieldUnreadable(field));
         }
+        at |= line;
         if sure(&other) > sure(&best) {
             best = other;
         }
     }
-    Ok(best)
+    Ok((at, best))
 }
 
 /// Validates the dates of the three lines and assembles 照合番号B.

@@ -2,8 +2,8 @@
 //! frames made only when read), tallied in card order, and the figures as a README table.
 
 use card_front::{
-    synthetic_frames, turned_frames, unreadable_photo, CardFrontReader, Date, Defect, FrameVotes,
-    OcrError, PinBRead, ReadQuality, SubmitPolicy,
+    first_card_alone, synthetic_frames, turned_frames, two_cards_photo, unreadable_photo,
+    CardFrontReader, Date, Defect, FrameVotes, OcrError, PinBRead, ReadQuality, SubmitPolicy,
 };
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -242,6 +242,55 @@ pub fn read_cards(
 
 /// Reads `count` cards of set `seed` per defect (or only `only`) made unreadable by design on
 /// `threads` workers, and prints how many were rejected (every one must be).
+/// Reads `count` photos of two held-out cards side by side (set `seed`) on `threads` workers
+/// and prints how each ended: read (never wanted; sure enough under the submit policy to be
+/// submitted from that one photo, or not), rejected as more than one card, or rejected
+/// otherwise; and how many of the first cards are read alone (the photo's left half).
+pub fn pairs(
+    reader: &CardFrontReader,
+    seed: u64,
+    count: u32,
+    threads: usize,
+    today: Date,
+) -> anyhow::Result<()> {
+    let policy = SubmitPolicy::default();
+    let (outcomes, _) = on_workers(0..count, threads, 50, |i| {
+        let ([first, _], shot) = two_cards_photo(seed, i, today)?;
+        let both = reader
+            .read(&shot.image, today)
+            .map(|r| policy.is_sure(ReadQuality::of(Ok(&r))));
+        let alone = reader
+            .read(&first_card_alone(&shot)?, today)
+            .is_ok_and(|r| r.pin_b() == first.pin_b());
+        Ok(((both, alone), Duration::ZERO))
+    })?;
+    let mut reasons = BTreeMap::<String, (u32, u32)>::new();
+    for (i, (both, alone)) in outcomes.iter().enumerate() {
+        let why = match both {
+            Ok(sure) => {
+                println!("  pair {i} READ{}", if *sure { ", SUBMITTED" } else { "" });
+                format!(
+                    "read, {}",
+                    if *sure {
+                        "submitted"
+                    } else {
+                        "not sure enough"
+                    }
+                )
+            }
+            Err(e) => format!("rejected: {e}"),
+        };
+        let tally = reasons.entry(why).or_default();
+        tally.0 += 1;
+        tally.1 += u32::from(*alone);
+    }
+    println!("{count} photos of two cards (seed {seed}):");
+    for (why, (n, alone)) in reasons {
+        println!("  {why}: {n} (the first card read alone in {alone} of them)");
+    }
+    Ok(())
+}
+
 pub fn unreadable(
     reader: &CardFrontReader,
     seed: u64,

@@ -76,6 +76,17 @@ enum Command {
         #[arg(long, default_value_t = 2)]
         threads: usize,
     },
+    /// Reads COUNT photos of two held-out cards side by side (a parent with a child's card):
+    /// none may be read; prints how each was rejected and whether its first card reads alone.
+    Pairs {
+        #[arg(long)]
+        seed: u64,
+        #[arg(long, default_value_t = 200)]
+        count: u32,
+        /// Worker threads reading photos.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
     /// Reads COUNT held-out synthetic cards (typefaces and layout family never trained on) on
     /// THREADS workers, each card's frames made only when read, prints progress on stderr, and
     /// prints the exact-read, reject and wrong-submission rates under the default submit
@@ -209,6 +220,15 @@ fn main() -> anyhow::Result<()> {
             one_thread_each()?;
             let reader = reader(false, "ink+det")?;
             bench::unreadable(&reader, seed, count, defect.as_deref(), threads, today)?;
+        }
+        Command::Pairs {
+            seed,
+            count,
+            threads,
+        } => {
+            one_thread_each()?;
+            let reader = reader(false, "ink+det")?;
+            bench::pairs(&reader, seed, count, threads, today)?;
         }
         Command::Bench {
             seed,
