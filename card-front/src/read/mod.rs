@@ -384,27 +384,15 @@ impl CardFrontReader {
             .lines
             .find(pass, card)
             .and_then(|lines| self.fields_of(card, &lines, visible));
-        match fields {
-            Ok(fields) => {
-                let any_date = !fields.births.is_empty() || !fields.expiries.is_empty();
-                match fields.read(today) {
-                    Ok((read, at)) => PassRead {
-                        read: Ok(read),
-                        any_date,
-                        fields: at,
-                    },
-                    Err(e) => PassRead {
-                        read: Err(e),
-                        any_date,
-                        fields: Default::default(),
-                    },
-                }
-            }
-            Err(e) => PassRead {
-                read: Err(e),
-                any_date: false,
-                fields: Default::default(),
-            },
+        let any_date = fields.as_ref().is_ok_and(Fields::any_date);
+        let (read, fields) = match fields.and_then(|f| f.read(today)) {
+            Ok((read, at)) => (Ok(read), at),
+            Err(e) => (Err(e), Default::default()),
+        };
+        PassRead {
+            read,
+            any_date,
+            fields,
         }
     }
 
@@ -469,7 +457,12 @@ struct Fields {
 
 impl Fields {
     fn is_empty(&self) -> bool {
-        self.births.is_empty() && self.expiries.is_empty() && self.codes.is_empty()
+        self.codes.is_empty() && !self.any_date()
+    }
+
+    /// Whether a line read as a birth or expiry date.
+    fn any_date(&self) -> bool {
+        !self.births.is_empty() || !self.expiries.is_empty()
     }
 
     /// 照合番号B from exactly one line of each field, the dates validated against `today`, and
