@@ -7,16 +7,19 @@ use crate::layout::{CARD_H, CARD_W};
 use crate::line_input::{line_image, CNN_PAD, LINE_H};
 use crate::line_model::{LineModel, ReadChar};
 use crate::lines::{find_lines_of_ink, FAINT_INK_CONTRAST, INK_CONTRAST};
-use crate::locate::{card_corners, card_outlines, rectify, VisiblePart};
+use crate::locate::{card_outlines, VisiblePart};
 use crate::ppocr::PpOcrRec;
-use crate::quad::{alike, half_turned};
+use crate::quad::alike;
 use crate::scrub::ScrubbedMat;
 use crate::textdet::TextDetector;
-use opencv::core::{self, Mat, MatTraitConst, Point, Point2f, Rect, Vector};
+use opencv::core::{self, Mat, MatTraitConst, Point2f, Rect};
 use opencv::imgproc;
 use ort::environment::Environment;
 use std::path::Path;
 use zeroize::Zeroizing;
+
+mod rectified;
+use rectified::{read_card_in_photo, room_for_a_card, Rectified};
 
 /// The widest a line of four digits (full-width, spaced) is for its height; longer lines
 /// whose other characters the recogniser does not know (an address) are not the code.
@@ -244,23 +247,29 @@ impl CardFrontReader {
             return Err(OcrError::Model("no line finder".into()));
         };
         let mut best: Result<PinBRead, OcrError> = Err(OcrError::CardNotFound);
-        let mut cards = Vec::with_capacity(2 * outlines.len());
-        let (mut best_at, mut best_fields) = (0, [Rect::default(); 3]);
-        'outlines: for outline in &outlines {
-            for quad in [*outline, half_turned(outline)] {
-                let card = rectify(&grey, &quad)?;
-                let visible = VisiblePart::of(&quad, size)?;
+        let mut cards = Vec::with_capacity(outlines.len());
+        // Where the best read was made: the outline and which way up.
+        let (mut best_at, mut best_fields) = ((0, 0), [Rect::default(); 3]);
+        for outline in &outlines {
+            let upright =
+                Rectified::new(&grey, outline, size, |card| self.lines.find(first, card))?;
+            let mut turned = None;
+            for half_turns in 0..2 {
+                let at = if half_turns == 0 {
+                    &upright
+                } else {
+                    turned.insert(upright.turned(size)?)
+                };
                 let PassRead {
                     read,
                     any_date,
                     fields,
-                } = self.read_pass(first, &card, &visible, today);
+                } = self.read_found(at, today);
                 if takes(&best, &read) {
-                    (best, best_at, best_fields) = (read, cards.len(), fields);
+                    (best, best_at, best_fields) = (read, (cards.len(), half_turns), fields);
                 }
-                cards.push((card, visible, quad));
                 if is_sure(&best) {
-                    break 'outlines;
+                    break;
                 }
                 // Only a card none of whose lines reads as a date may be upside down (digits
                 // upside down still read as digits, 年 月 日 do not).
@@ -268,23 +277,28 @@ impl CardFrontReader {
                     break;
                 }
             }
+            cards.push([Some(upright), turned]);
+            if is_sure(&best) {
+                break;
+            }
         }
-        if !is_sure(&best) {
-            if let Some((card, visible, _)) = cards.get(best_at) {
-                for &pass in later {
-                    let PassRead { read, fields, .. } = self.read_pass(pass, card, visible, today);
-                    if takes(&best, &read) {
-                        (best, best_fields) = (read, fields);
-                    }
-                    if is_sure(&best) {
-                        break;
-                    }
+        let best_card = cards
+            .get(best_at.0)
+            .and_then(|both| both[best_at.1].as_ref());
+        if let (false, Some(card)) = (is_sure(&best), best_card) {
+            for &pass in later {
+                let PassRead { read, fields, .. } = self.read_pass(pass, card, today);
+                if takes(&best, &read) {
+                    (best, best_fields) = (read, fields);
+                }
+                if is_sure(&best) {
+                    break;
                 }
             }
         }
-        match (best, cards.get(best_at)) {
-            (Ok(read), Some((_, _, at))) => {
-                if self.another_card(&grey, &outlines, (at, &best_fields), first)? {
+        match (best, best_card) {
+            (Ok(read), Some(card)) => {
+                if self.another_card(&grey, &outlines, (&card.quad, &best_fields), first)? {
                     Err(OcrError::SeveralCards)
                 } else {
                     Ok(read)
@@ -295,11 +309,12 @@ impl CardFrontReader {
     }
 
     /// Whether a second card front is in the photo besides the card read at outline `read_at`,
-    /// whose field lines lay at `fields` on the rectified card: with those lines painted over
-    /// (and some room around them), another outline on which, either way up, `pass` finds a
-    /// line that reads as one of the three fields. Outlines of the read card itself are left
-    /// out; an outline taking in both cards is not. Which of two cards is in the reader cannot
-    /// be told from the photo.
+    /// whose field lines lay at `fields` on the rectified card: with that card painted over
+    /// ([`read_card_in_photo`]), another outline on which, either way up, `pass` finds a line
+    /// that reads as one of the three fields. Outlines of the read card itself are left out;
+    /// an outline taking in both cards is not. Which of two cards is in the reader cannot be
+    /// told from the photo. An outline with too little room outside the read card to hold
+    /// another is not read.
     fn another_card(
         &self,
         grey: &Mat,
@@ -307,22 +322,30 @@ impl CardFrontReader {
         (read_at, fields): (&[Point2f; 4], &[Rect; 3]),
         pass: Pass,
     ) -> Result<bool, OcrError> {
-        let mut others = outlines.iter().filter(|o| !alike(read_at, o)).peekable();
-        if others.peek().is_none() {
+        let cover = read_card_in_photo(read_at, fields)?;
+        let mut others = Vec::new();
+        for outline in outlines.iter().filter(|o| !alike(read_at, o)) {
+            if room_for_a_card(outline, &cover)? {
+                others.push(outline);
+            }
+        }
+        if others.is_empty() {
             return Ok(false);
         }
         let mut rest = ScrubbedMat::from(grey.try_clone()?);
-        let cover = fields_in_photo(read_at, fields)?;
         imgproc::fill_convex_poly_def(&mut *rest, &cover, core::mean_def(grey)?)?;
         let size = grey.size()?;
         for outline in others {
-            for quad in [*outline, half_turned(outline)] {
-                let card = rectify(&rest, &quad)?;
-                let lines = self.lines.find(pass, &card)?;
-                let visible = VisiblePart::of(&quad, size)?;
-                if !self.fields_of(&card, &lines, &visible)?.is_empty() {
-                    return Ok(true);
-                }
+            let upright = Rectified::new(&rest, outline, size, |card| self.lines.find(pass, card))?;
+            if upright.lines.as_ref().is_ok_and(|l| l.is_empty()) {
+                continue;
+            }
+            let shows_a_field = |at: &Rectified| -> Result<bool, OcrError> {
+                let lines = at.lines.as_deref().unwrap_or_default();
+                Ok(!self.fields_of(&at.card, lines, &at.visible)?.is_empty())
+            };
+            if shows_a_field(&upright)? || shows_a_field(&upright.turned(size)?)? {
+                return Ok(true);
             }
         }
         Ok(false)
@@ -368,7 +391,8 @@ impl CardFrontReader {
     ) -> Result<PinBRead, OcrError> {
         let mut best = Err(OcrError::CardNotFound);
         for &pass in &self.lines.passes {
-            best = better(best, self.read_pass(pass, card, visible, today).read);
+            let lines = self.lines.find(pass, card);
+            best = better(best, self.read_fields(card, &lines, visible, today).read);
             if is_sure(&best) {
                 break;
             }
@@ -376,14 +400,31 @@ impl CardFrontReader {
         best
     }
 
-    /// Reads a grey rectified card, of which `visible` lay inside the photo, on the lines one
-    /// pass of the [`LineFinder`] finds: the three fields told by their content, exactly one
-    /// line of each.
-    fn read_pass(&self, pass: Pass, card: &Mat, visible: &VisiblePart, today: Date) -> PassRead {
-        let fields = self
-            .lines
-            .find(pass, card)
-            .and_then(|lines| self.fields_of(card, &lines, visible));
+    /// Reads a rectified card on the lines found on it.
+    fn read_found(&self, at: &Rectified, today: Date) -> PassRead {
+        self.read_fields(&at.card, &at.lines, &at.visible, today)
+    }
+
+    /// Reads a rectified card on the lines a later pass of the [`LineFinder`] finds.
+    fn read_pass(&self, pass: Pass, at: &Rectified, today: Date) -> PassRead {
+        let lines = self.lines.find(pass, &at.card);
+        self.read_fields(&at.card, &lines, &at.visible, today)
+    }
+
+    /// Reads a grey rectified card, of which `visible` lay inside the photo, on its text
+    /// lines `lines` (or the error finding them gave): the three fields told by their content,
+    /// exactly one line of each.
+    fn read_fields(
+        &self,
+        card: &Mat,
+        lines: &Result<Vec<Rect>, OcrError>,
+        visible: &VisiblePart,
+        today: Date,
+    ) -> PassRead {
+        let fields = lines
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|lines| self.fields_of(card, lines, visible));
         let any_date = fields.as_ref().is_ok_and(Fields::any_date);
         let (read, fields) = match fields.and_then(|f| f.read(today)) {
             Ok((read, at)) => (Ok(read), at),
@@ -482,35 +523,6 @@ struct PassRead {
     read: Result<PinBRead, OcrError>,
     any_date: bool,
     fields: [Rect; 3],
-}
-
-/// Where the field lines `fields` of the card rectified from `quad` lie in the photo: their
-/// convex hull grown by a quarter about its centre (room for what the lines' boxes left out).
-fn fields_in_photo(quad: &[Point2f; 4], fields: &[Rect; 3]) -> Result<Vector<Point>, OcrError> {
-    let to_photo = imgproc::get_perspective_transform_slice_def(card_corners(), *quad)?;
-    let corners: Vector<Point2f> = fields
-        .iter()
-        .flat_map(|r| {
-            let (x0, y0) = (r.x as f32, r.y as f32);
-            let (x1, y1) = (x0 + r.width as f32, y0 + r.height as f32);
-            [(x0, y0), (x1, y0), (x1, y1), (x0, y1)].map(|(x, y)| Point2f::new(x, y))
-        })
-        .collect();
-    let mut mapped = Vector::<Point2f>::new();
-    core::perspective_transform(&corners, &mut mapped, &to_photo)?;
-    let mut hull = Vector::<Point2f>::new();
-    imgproc::convex_hull_def(&mapped, &mut hull)?;
-    let n = hull.len().max(1) as f32;
-    let (cx, cy) = hull
-        .iter()
-        .fold((0.0, 0.0), |(x, y), p| (x + p.x / n, y + p.y / n));
-    Ok(hull
-        .iter()
-        .map(|p| {
-            let (x, y) = (cx + (p.x - cx) * 1.25, cy + (p.y - cy) * 1.25);
-            Point::new(x.round() as i32, y.round() as i32)
-        })
-        .collect())
 }
 
 /// Whether the own CNN's read of a line may be a field's: a kanji of the date lines, or two
