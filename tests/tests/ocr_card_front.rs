@@ -159,17 +159,22 @@ fn ocr_command_rejects_photos_without_a_card_and_non_images() {
         (&empty, "no card found"),
         (&text, "is not a readable image"),
     ] {
-        let out = binary::command()
-            .args(["ocr".as_ref(), "--json".as_ref(), path.as_os_str()])
-            .output()
-            .expect("run");
-        assert_eq!(out.status.code(), Some(2));
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
-        assert!(
-            v["rejected"].as_str().is_some_and(|r| r.contains(reason)),
-            "{v}"
-        );
+        assert_ocr_rejects(path, reason);
     }
+}
+
+/// `mynakiosk ocr --json PATH` exits 2 and says `reason` in its `rejected` field.
+fn assert_ocr_rejects(path: &Path, reason: &str) {
+    let out = binary::command()
+        .args(["ocr".as_ref(), "--json".as_ref(), path.as_os_str()])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(
+        v["rejected"].as_str().is_some_and(|r| r.contains(reason)),
+        "{v}"
+    );
 }
 
 #[test]
@@ -272,16 +277,5 @@ fn two_cards_in_one_photo_are_rejected_as_more_than_one_card() {
     let path = dir.path().join("two-cards.png");
     let (_, shot) = two_cards_photo(PLACEMENT_SEED, 0, today()).expect("photo");
     opencv::imgcodecs::imwrite(&path, &shot.image, &Vector::new()).expect("write png");
-    let out = binary::command()
-        .args(["ocr".as_ref(), "--json".as_ref(), path.as_os_str()])
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(2));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    assert!(
-        v["rejected"]
-            .as_str()
-            .is_some_and(|r| r.contains("more than one card front")),
-        "{v}"
-    );
+    assert_ocr_rejects(&path, "more than one card front");
 }
