@@ -22,6 +22,9 @@ pub enum OcrError {
     /// Another card front beside the one read: which of them is in the reader is unknown.
     #[error("more than one card front is in the image")]
     SeveralCards,
+    /// A card's back (its 12-digit number) faces the camera: the photo is read no further.
+    #[error("the back of a card is in the image (the card must lie face up)")]
+    CardBack,
     #[error("the card-front line recogniser failed: {0}")]
     Model(String),
     #[error("image processing failed: {0}")]

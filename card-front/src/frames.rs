@@ -18,8 +18,9 @@ pub struct FrameVotes {
     reads: Vec<PinBRead>,
     frames: usize,
     last_error: Option<OcrError>,
-    /// A frame showed a second card beside the one read: the whole read is rejected.
-    several_cards: bool,
+    /// A frame showed a second card beside the one read, or a card's back: the whole read is
+    /// rejected as that frame was.
+    refused: Option<OcrError>,
 }
 
 impl FrameVotes {
@@ -32,7 +33,9 @@ impl FrameVotes {
         self.frames += 1;
         match read {
             Ok(r) => self.reads.push(r),
-            Err(OcrError::SeveralCards) => self.several_cards = true,
+            Err(e @ (OcrError::SeveralCards | OcrError::CardBack)) => {
+                self.refused.get_or_insert(e);
+            }
             Err(e) => self.last_error = Some(e),
         }
     }
@@ -48,9 +51,10 @@ impl FrameVotes {
     }
 
     /// Whether no further frame is needed: the combined read is sure under `policy`, or a
-    /// frame showed more than one card (no later frame can make the read sure).
+    /// frame showed more than one card or a card's back (no later frame can make the read
+    /// sure, and a back is not looked at again).
     pub fn is_finished(&self, policy: &SubmitPolicy) -> bool {
-        self.several_cards || self.is_sure(policy)
+        self.refused.is_some() || self.is_sure(policy)
     }
 
     /// The combined read. Per digit, each frame is taken as independent evidence: it read the
@@ -62,11 +66,12 @@ impl FrameVotes {
     /// surest frame. The combined digits must equal one frame's validated read (the dates of a
     /// mixture are not validated), otherwise the frames disagree and the read is rejected as
     /// unreadable; the frames whose reads equal it are its [`PinBRead::agreeing_frames`]. If
-    /// any frame showed a second card, the read is rejected as [`OcrError::SeveralCards`]: the
-    /// card in the reader may be either.
+    /// any frame showed a second card, the read is rejected as [`OcrError::SeveralCards`] (the
+    /// card in the reader may be either); if one showed a card's back, as
+    /// [`OcrError::CardBack`]; the first such frame decides.
     pub fn combined(&self) -> Result<PinBRead, OcrError> {
-        if self.several_cards {
-            return Err(OcrError::SeveralCards);
+        if let Some(e) = &self.refused {
+            return Err(e.clone());
         }
         if self.reads.is_empty() {
             return Err(self.last_error.clone().unwrap_or(OcrError::CardNotFound));
@@ -119,7 +124,7 @@ impl FrameVotes {
 }
 
 /// Reads successive frames of one card until the combined read is sure under `policy`, a frame
-/// shows more than one card, or [`MAX_FRAMES`] frames are read; returns the combined read. Each
+/// shows more than one card or a card's back, or [`MAX_FRAMES`] frames are read; returns the combined read. Each
 /// frame's pixels are zeroed once read.
 pub fn read_card_front_frames(
     reader: &CardFrontReader,
@@ -288,5 +293,25 @@ mod tests {
         votes.add(Ok(read(b"55021720352285", 0.999)));
         assert!(!votes.is_sure(&policy));
         assert_eq!(votes.combined().unwrap_err(), OcrError::SeveralCards);
+    }
+
+    #[test]
+    fn a_frame_showing_a_card_back_ends_the_read_and_is_what_the_read_says() {
+        let policy = SubmitPolicy::default();
+        let mut votes = FrameVotes::new();
+        votes.add(Err(OcrError::FieldUnreadable(crate::FieldName::Expiry)));
+        assert!(!votes.is_finished(&policy));
+        votes.add(Err(OcrError::CardBack));
+        assert!(
+            votes.is_finished(&policy),
+            "no further frame of a back is read"
+        );
+        votes.add(Err(OcrError::SeveralCards));
+        votes.add(Ok(read(b"55021720352285", 0.999)));
+        assert_eq!(
+            votes.combined().unwrap_err(),
+            OcrError::CardBack,
+            "the first refusal decides"
+        );
     }
 }

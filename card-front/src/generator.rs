@@ -207,6 +207,21 @@ pub fn print_card(
     rng: &mut ChaCha8Rng,
     portrait: Option<&Mat>,
 ) -> Result<PrintedCard, OcrError> {
+    let (font, mut card) = blank_card(split, rng)?;
+    let (glyphs, photo) = print_items(&mut card, font, id, LayoutFamily::of(split), rng)?;
+    draw_photo(&mut card, photo, portrait)?;
+    Ok(PrintedCard {
+        image: card,
+        glyphs,
+    })
+}
+
+/// A typeface of `split` and a blank card of the canonical size (BGR) in the card stock's
+/// tint with its faint guilloche-like background pattern, drawn from `rng`.
+pub(crate) fn blank_card(
+    split: Split,
+    rng: &mut ChaCha8Rng,
+) -> Result<(&'static ab_glyph::FontVec, Mat), OcrError> {
     let faces = faces_of(split);
     let font = font(faces[rng.random_range(0..faces.len())])?;
     let tint: [f64; 3] = std::array::from_fn(|_| rng.random_range(-12.0..12.0));
@@ -216,18 +231,12 @@ pub fn print_card(
         CV_8UC3,
         Scalar::new(236.0 + tint[0], 232.0 + tint[1], 244.0 + tint[2], 0.0),
     )?;
-    // The faint guilloche-like background pattern of the real card.
     for i in 0..14 {
         let c = Point::new(rng.random_range(0..CARD_W), rng.random_range(0..CARD_H));
         let shade = Scalar::new(220.0 + tint[0], 214.0 + tint[1], 236.0 + tint[2], 0.0);
         imgproc::circle(&mut card, c, 40 + i * 9, shade, 1, LINE_AA, 0)?;
     }
-    let (glyphs, photo) = print_items(&mut card, font, id, LayoutFamily::of(split), rng)?;
-    draw_photo(&mut card, photo, portrait)?;
-    Ok(PrintedCard {
-        image: card,
-        glyphs,
-    })
+    Ok((font, card))
 }
 
 fn draw_photo(card: &mut Mat, r: Rect, portrait: Option<&Mat>) -> Result<(), OcrError> {

@@ -54,13 +54,13 @@ pub struct PrintedGlyph {
 /// How digits are printed on one card: full-width (２０３５年) or not, and whether a one-digit
 /// month or day gets a leading space (` 2月`) or not (`2月`).
 #[derive(Debug, Clone, Copy)]
-struct DigitStyle {
-    full_width: bool,
-    padded: bool,
+pub(crate) struct DigitStyle {
+    pub full_width: bool,
+    pub padded: bool,
 }
 
 impl DigitStyle {
-    fn apply(self, text: &str) -> String {
+    pub(crate) fn apply(self, text: &str) -> String {
         text.chars()
             .filter(|c| self.padded || *c != ' ')
             .map(|c| match c {

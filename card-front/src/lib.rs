@@ -4,6 +4,7 @@
 //! Privacy: 照合番号B is held only in zeroizing buffers, never logged, and no image is written
 //! to disk by the reader.
 
+mod back;
 pub mod camera;
 pub mod date;
 pub mod error;
@@ -38,7 +39,7 @@ pub use glyphs::Split;
 pub use identity::{Calendar, CardFrontIdentity, Sex};
 pub use line_model::{LineModel, ReadChar, MODEL_SHA256};
 pub use locate::{card_outlines, outlines, rectify, OutlineSource, VisiblePart, WORK_SIDE};
-pub use placement::{first_card_alone, turned_frames, two_cards_photo};
+pub use placement::{back_frames, first_card_alone, turned_frames, two_cards_photo};
 pub use policy::{
     Decision, FallbackReason, PinBAttempts, ReadQuality, RereadReason, RetryCounter, SubmitPolicy,
 };

@@ -1,13 +1,18 @@
 //! Held-out cards as patients put them in front of the card-front camera: turned by quarter
-//! turns (upside down, on its side), or beside another card (a parent with a child's card).
+//! turns (upside down, on its side), beside another card (a parent with a child's card), or
+//! face down (the back, with its 12-digit number, towards the camera).
 
+use crate::back::print_back;
 use crate::camera::{photograph, photograph_two, CameraShot};
 use crate::date::Date;
 use crate::error::OcrError;
-use crate::generator::printed_card;
+use crate::generator::{printed_card, random_identity};
 use crate::glyphs::Split;
 use crate::identity::CardFrontIdentity;
 use opencv::core::{self, Mat, MatTraitConst, Rect};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use zeroize::Zeroizing;
 
 /// Card `index` of the held-out set `seed` turned `quarter_turns` times clockwise, and an
 /// endless stream of photos of it: the card, typeface, layout and camera draws of
@@ -28,6 +33,34 @@ pub fn turned_frames(
     let card = turned(&printed.image, quarter_turns)?;
     Ok((
         id,
+        std::iter::repeat_with(move || photograph(&card, &mut rng)),
+    ))
+}
+
+/// The back of card `index` of held-out set `seed` (a random 12-digit number, the holder's
+/// name and birth date, in a held-out typeface) turned `quarter_turns` times clockwise: its
+/// number and an endless stream of photos of it. Backs are drawn apart from the fronts of the
+/// same seed.
+pub fn back_frames(
+    seed: u64,
+    index: u32,
+    today: Date,
+    quarter_turns: u8,
+) -> Result<
+    (
+        Zeroizing<String>,
+        impl Iterator<Item = Result<CameraShot, OcrError>>,
+    ),
+    OcrError,
+> {
+    let mut rng = ChaCha8Rng::seed_from_u64(
+        seed.wrapping_mul(1_000_033).wrapping_add(u64::from(index)) ^ 0xBAC5,
+    );
+    let id = random_identity(&mut rng, today);
+    let (back, number) = print_back(&id, Split::HeldOut, &mut rng)?;
+    let card = turned(&back, quarter_turns)?;
+    Ok((
+        number,
         std::iter::repeat_with(move || photograph(&card, &mut rng)),
     ))
 }

@@ -1,5 +1,5 @@
-//! A card front the OCR cannot read, or two cards in view: the kiosk asks to re-place the card
-//! (or to leave that card alone), reads again a bounded number of times, then offers the PIN or
+//! A card front the OCR cannot read, two cards in view, or a card face down: the kiosk asks to
+//! re-place the card (to leave that card alone, to turn it face up), reads again a bounded number of times, then offers the PIN or
 //! staff, and never presents 照合番号B (the virtual card's counter is unchanged). Demo mode
 //! with the card-front camera as an image folder of one photo; real OCR, real pcscd and vpcd,
 //! the real window.
@@ -31,6 +31,17 @@ fn two_cards_in_view_ask_for_that_card_alone_then_offer_pin_without_a_try() {
     let (_, shot) = card_front::two_cards_photo(5_550_123, 0, card_front::Date::today()).unwrap();
     run_with_front(&shot.image, |d| {
         asks_then_offers_pin(d, ui::Notice::OneCardFrontOnly)
+    });
+}
+
+#[test]
+fn a_card_lying_face_down_asks_to_turn_it_then_offers_pin_without_a_try() {
+    // The patient puts the card down back up: the camera sees its 12-digit number.
+    let (_, mut frames) =
+        card_front::back_frames(5_550_123, 0, card_front::Date::today(), 0).unwrap();
+    let shot = frames.next().unwrap().unwrap();
+    run_with_front(&shot.image, |d| {
+        asks_then_offers_pin(d, ui::Notice::TurnCardFaceUp)
     });
 }
 

@@ -3,9 +3,9 @@
 //! cards made unreadable by design, and the `mynakiosk ocr` command.
 
 use card_front::{
-    first_card_alone, random_identity, read_card_front_frames, render_card, synthetic_frames,
-    turned_frames, two_cards_photo, unreadable_photo, CardFrontReader, Date, Defect, OcrError,
-    ReadQuality, SubmitPolicy, MAX_FRAMES,
+    back_frames, first_card_alone, random_identity, read_card_front_frames, render_card,
+    synthetic_frames, turned_frames, two_cards_photo, unreadable_photo, CardFrontReader, Date,
+    Defect, OcrError, ReadQuality, SubmitPolicy, MAX_FRAMES,
 };
 use mynakiosk_tests::binary;
 use opencv::core::{self, Mat, Scalar, Vector};
@@ -278,4 +278,59 @@ fn two_cards_in_one_photo_are_rejected_as_more_than_one_card() {
     let (_, shot) = two_cards_photo(PLACEMENT_SEED, 0, today()).expect("photo");
     opencv::imgcodecs::imwrite(&path, &shot.image, &Vector::new()).expect("write png");
     assert_ocr_rejects(&path, "more than one card front");
+}
+
+#[test]
+fn a_card_back_is_told_either_way_up_and_its_number_never_comes_out() {
+    let reader = reader();
+    let policy = SubmitPolicy::default();
+    let dir = tempfile::tempdir().expect("temp dir");
+    for i in 0..4u32 {
+        let (number, frames) = back_frames(PLACEMENT_SEED, i, today(), i as u8).expect("back");
+        let shots: Vec<Mat> = frames
+            .take(MAX_FRAMES)
+            .map(|f| f.expect("photo").image)
+            .collect();
+        // As the kiosk reads a stream of frames: told as a back, never read.
+        let read = read_card_front_frames(&reader, shots.iter().cloned(), today(), &policy);
+        assert_eq!(read.unwrap_err(), OcrError::CardBack, "back {i}");
+        // `mynakiosk ocr` says so, at the most verbose logging, and prints no part of the number.
+        let paths: Vec<_> = shots
+            .iter()
+            .enumerate()
+            .map(|(k, shot)| {
+                let path = dir.path().join(format!("back-{i}-{k}.png"));
+                opencv::imgcodecs::imwrite(&path, shot, &Vector::new()).expect("write png");
+                path
+            })
+            .collect();
+        let out = binary::command()
+            .env("MYNAKIOSK_LOG", "trace")
+            .args(["ocr", "--json"])
+            .args(&paths)
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2));
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert!(stdout.contains("the back of a card"), "{stdout}");
+        // Stdout has no other digits: not one group of four. The log has timestamps, so any
+        // eight digits of the number in a row.
+        for group in number.as_bytes().chunks(4) {
+            let group = std::str::from_utf8(group).expect("digits");
+            assert!(
+                !stdout.contains(group),
+                "back {i}: a group of its number was printed"
+            );
+        }
+        for run in number.as_bytes().windows(8) {
+            let run = std::str::from_utf8(run).expect("digits");
+            assert!(
+                !stderr.contains(run),
+                "back {i}: part of its number was logged"
+            );
+        }
+    }
 }

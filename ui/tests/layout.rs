@@ -155,6 +155,7 @@ fn the_call_staff_button_and_status_line_stay_in_the_window() {
         Notice::ExpiresSoon,
         Notice::ReplaceCardFront,
         Notice::OneCardFrontOnly,
+        Notice::TurnCardFaceUp,
     ];
     check(&k, &band, &mut problems);
     k.set_demo_mode(true);

@@ -32,6 +32,19 @@ const SURE_ENOUGH: f32 = 0.95;
 /// A field's line closer than this to the rectified card's outline (pixels of
 /// [`CARD_W`] × [`CARD_H`]) may be cut off: fields are printed 20 px or more inside the edge.
 const EDGE_MARGIN: i32 = 6;
+/// When one row of a card's reads is the back's 12-digit 個人番号 (a card front's longest
+/// number is a 西暦 date's eight digits): as the own CNN reads it, all twelve digits (it reads
+/// some kanji of an upside-down date as digits); as PP-OCR reads it, eleven at least 0.8 sure
+/// (a misread line of small type may give many unsure digits). Chosen on development seeds
+/// 777–779: no card front told as a back in 1,600 frames, either way up.
+const BACK_BY_CNN: BackNumber = BackNumber {
+    digits: 12,
+    sure: 0.0,
+};
+const BACK_BY_PPOCR: BackNumber = BackNumber {
+    digits: 11,
+    sure: 0.8,
+};
 /// First year My Number cards were issued.
 const FIRST_ISSUE_YEAR: u16 = 2016;
 /// Longest validity of a card (10 years) plus a year of slack.
@@ -267,6 +280,9 @@ impl CardFrontReader {
                     any_date,
                     fields,
                 } = self.read_found(at, today);
+                if is_card_back(&read) {
+                    return read;
+                }
                 if takes(&best, &read) {
                     (best, best_at, best_fields) = (read, (cards.len(), half_turns), fields);
                 }
@@ -290,6 +306,9 @@ impl CardFrontReader {
         if let (false, Some(card)) = (is_sure(&best), best_card) {
             for &pass in later {
                 let PassRead { read, fields, .. } = self.read_pass(pass, card, today);
+                if is_card_back(&read) {
+                    return read;
+                }
                 if takes(&best, &read) {
                     (best, best_fields) = (read, fields);
                 }
@@ -394,7 +413,11 @@ impl CardFrontReader {
         let mut best = Err(OcrError::CardNotFound);
         for &pass in &self.lines.passes {
             let lines = self.lines.find(pass, card);
-            best = better(best, self.read_fields(card, &lines, visible, today).read);
+            let read = self.read_fields(card, &lines, visible, today).read;
+            if is_card_back(&read) {
+                return read;
+            }
+            best = better(best, read);
             if is_sure(&best) {
                 break;
             }
@@ -440,7 +463,9 @@ impl CardFrontReader {
     }
 
     /// The lines of `lines` (those wide enough to hold a field and held whole by `visible`)
-    /// that read as one of the three fields.
+    /// that read as one of the three fields. A card's back ([`OcrError::CardBack`]) is told by
+    /// the first recogniser that reads its lines (the own CNN, ahead of PP-OCR), and nothing
+    /// of it is read further.
     fn fields_of(
         &self,
         card: &Mat,
@@ -461,8 +486,12 @@ impl CardFrontReader {
                 .iter()
                 .map(|&line| line_image(card, line, CNN_PAD, LINE_H))
                 .collect::<Result<Vec<_>, _>>()?;
+            let reads = cnn.read(&images)?;
+            if BACK_BY_CNN.shown(&lines, &reads) {
+                return Err(OcrError::CardBack);
+            }
             let mut kept = Vec::new();
-            for (&line, read) in lines.iter().zip(cnn.read(&images)?) {
+            for (&line, read) in lines.iter().zip(reads) {
                 if may_be_a_field(&read, line) {
                     kept.push(line);
                     second.push(read);
@@ -471,6 +500,9 @@ impl CardFrontReader {
             lines = kept;
         }
         let reads = self.read_lines(card, &lines)?;
+        if BACK_BY_PPOCR.shown(&lines, &reads) {
+            return Err(OcrError::CardBack);
+        }
         for (k, (&line, mut text)) in lines.iter().zip(reads).enumerate() {
             if let Some(other) = second.get(k) {
                 as_sure_as_both(&mut text, other);
@@ -534,6 +566,51 @@ fn may_be_a_field(read: &[ReadChar], line: Rect) -> bool {
     let digits = read.iter().filter(|c| c.ch.is_ascii_digit()).count();
     read.iter().any(|c| "年月日生有".contains(c.ch))
         || (digits >= 2 && line.width as f32 <= MAX_CODE_ASPECT * line.height as f32)
+}
+
+/// How a recogniser's reads show the back's 12-digit number: [`Self::digits`] digits or more
+/// read at least [`Self::sure`] on one row.
+struct BackNumber {
+    digits: usize,
+    sure: f32,
+}
+
+impl BackNumber {
+    /// Whether the reads of a card's `lines` show the number: a row of lines that read as
+    /// digits (at least three, two thirds or more of the line, none of 年 月 日) holding enough
+    /// sure digits, on one line or on several (its groups of four set far apart).
+    fn shown(&self, lines: &[Rect], reads: &[Zeroizing<Vec<ReadChar>>]) -> bool {
+        let numbers: Vec<(Rect, usize)> = lines
+            .iter()
+            .zip(reads)
+            .filter_map(|(&line, read)| {
+                let digits = read.iter().filter(|c| c.ch.is_ascii_digit()).count();
+                let sure = read
+                    .iter()
+                    .filter(|c| c.ch.is_ascii_digit() && c.confidence >= self.sure)
+                    .count();
+                let date = read.iter().any(|c| "年月日".contains(c.ch));
+                (!date && digits >= 3 && 3 * digits >= 2 * read.len()).then_some((line, sure))
+            })
+            .collect();
+        let same_row = |a: &Rect, b: &Rect| {
+            let overlap = (a.y + a.height).min(b.y + b.height) - a.y.max(b.y);
+            2 * overlap >= a.height.min(b.height)
+        };
+        numbers.iter().any(|(line, _)| {
+            let row: usize = numbers
+                .iter()
+                .filter(|(other, _)| same_row(line, other))
+                .map(|(_, sure)| sure)
+                .sum();
+            row >= self.digits
+        })
+    }
+}
+
+/// Whether a read stopped at a card's back.
+fn is_card_back(read: &Result<PinBRead, OcrError>) -> bool {
+    matches!(read, Err(OcrError::CardBack))
 }
 
 /// Where a second, independent recogniser read a line exactly as `read` does, each character

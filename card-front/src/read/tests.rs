@@ -281,3 +281,51 @@ fn a_valid_read_beats_an_error_and_a_surer_read_beats_a_valid_one() {
         OcrError::FieldUnreadable(FieldName::BirthDate)
     );
 }
+
+#[test]
+fn a_row_of_twelve_digits_is_a_card_back_and_no_front_line_is() {
+    let reads = |texts: &[&str]| -> Vec<Zeroizing<Vec<ReadChar>>> {
+        texts.iter().map(|t| Zeroizing::new(line(t, &[]))).collect()
+    };
+    let row = |x: i32, w: i32| Rect::new(x, 40, w, 40);
+    // The number on one line, after its label (read as "other"), or in groups set far apart.
+    let one = [row(40, 600)];
+    assert!(BACK_BY_CNN.shown(&one, &reads(&["※※※※123456789012"])));
+    let groups = [row(40, 120), row(260, 120), row(480, 120)];
+    assert!(BACK_BY_PPOCR.shown(&groups, &reads(&["1234", "5678", "9012"])));
+    // Groups on different rows are no number.
+    let rows = [
+        row(40, 120),
+        Rect::new(40, 120, 120, 40),
+        Rect::new(40, 200, 120, 40),
+    ];
+    assert!(!BACK_BY_PPOCR.shown(&rows, &reads(&["1234", "5678", "9012"])));
+    // A front's longest lines: a 西暦 expiry with the code on its row, an address.
+    let front = [row(40, 500), row(600, 100), Rect::new(40, 120, 500, 30)];
+    let texts = ["2035年12月31日まで有効", "4821", "1丁目23番45号※※1203"];
+    assert!(!BACK_BY_CNN.shown(&front, &reads(&texts)));
+    assert!(!BACK_BY_PPOCR.shown(&front, &reads(&texts)));
+    // PP-OCR's unsure digits (a misread line of small type) do not count; eleven sure do.
+    let doubts: Vec<(usize, f32)> = (0..5).map(|i| (i, 0.6)).collect();
+    let unsure = [Zeroizing::new(line("123456789012", &doubts))];
+    assert!(!BACK_BY_PPOCR.shown(&one, &unsure));
+    let one_unsure = [Zeroizing::new(line("123456789012", &[(3, 0.5)]))];
+    assert!(BACK_BY_PPOCR.shown(&one, &one_unsure));
+    // The own CNN must read all twelve.
+    assert!(!BACK_BY_CNN.shown(&one, &reads(&["12345678901※"])));
+}
+
+#[test]
+fn card_backs_either_way_up_are_told_and_nothing_is_read_from_them() {
+    let mut told = 0;
+    for i in 0..8u32 {
+        let (_, mut frames) = crate::back_frames(5_550_123, i, today(), (i % 4) as u8).unwrap();
+        let shot = frames.next().unwrap().unwrap();
+        match reader().read(&shot.image, today()) {
+            Err(OcrError::CardBack) => told += 1,
+            Err(_) => {}
+            Ok(_) => panic!("back {i} gave a read"),
+        }
+    }
+    assert!(told >= 6, "{told} of 8 backs told as backs from one photo");
+}

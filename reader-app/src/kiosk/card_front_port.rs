@@ -104,10 +104,10 @@ impl OcrCardFront {
             }
             Err(e) => {
                 tracing::info!(error = %e, frames, "card front not read");
-                if e == OcrError::SeveralCards {
-                    CardFrontReading::SeveralCards
-                } else {
-                    CardFrontReading::Unreadable
+                match e {
+                    OcrError::SeveralCards => CardFrontReading::SeveralCards,
+                    OcrError::CardBack => CardFrontReading::CardBack,
+                    _ => CardFrontReading::Unreadable,
                 }
             }
         })

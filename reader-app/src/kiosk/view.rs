@@ -321,6 +321,7 @@ fn ui_notice(n: Notice) -> ui::Notice {
         Notice::StaffCardRefused => ui::Notice::StaffCardRefused,
         Notice::ReplaceCardFront => ui::Notice::ReplaceCardFront,
         Notice::OneCardFrontOnly => ui::Notice::OneCardFrontOnly,
+        Notice::TurnCardFaceUp => ui::Notice::TurnCardFaceUp,
         Notice::StaffCalled => ui::Notice::StaffCalled,
         Notice::StaffComing => ui::Notice::StaffComing,
         Notice::UseFace => ui::Notice::UseFace,

@@ -170,6 +170,8 @@ pub enum Notice {
     ReplaceCardFront,
     /// More than one card front was in view: leave only the card in the reader.
     OneCardFrontOnly,
+    /// The card's back was in view: place it with its photo side up.
+    TurnCardFaceUp,
     /// Staff were called.
     StaffCalled,
     /// 係員が向かっています: staff acknowledged the call at the reception console.
@@ -201,6 +203,7 @@ impl Notice {
                 | Notice::TakeCardAskReception
                 | Notice::ReplaceCardFront
                 | Notice::OneCardFrontOnly
+                | Notice::TurnCardFaceUp
                 | Notice::StaffCalled
         )
     }

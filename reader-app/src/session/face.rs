@@ -78,6 +78,10 @@ pub(super) fn handle(
                     reread = CardAsk::OneCardOnly;
                     (ReadQuality::Unreadable, None)
                 }
+                CardFrontReading::CardBack => {
+                    reread = CardAsk::FaceUp;
+                    (ReadQuality::Unreadable, None)
+                }
             };
             let counter = p.pin_b_counter();
             let decision = p.pin_b.decide(quality, counter);

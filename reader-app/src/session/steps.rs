@@ -32,6 +32,8 @@ pub(super) enum CardAsk {
     PlaceAgain,
     /// Leave only this card in view: a photo showed more than one card.
     OneCardOnly,
+    /// Turn the card face up: a photo showed its back.
+    FaceUp,
 }
 
 impl Face {
@@ -51,6 +53,7 @@ impl Face {
             Face::Preparing { ask } => match ask {
                 Some(CardAsk::PlaceAgain) => view.notices.push(Notice::ReplaceCardFront),
                 Some(CardAsk::OneCardOnly) => view.notices.push(Notice::OneCardFrontOnly),
+                Some(CardAsk::FaceUp) => view.notices.push(Notice::TurnCardFaceUp),
                 None => {}
             },
             Face::Capture {

@@ -103,6 +103,8 @@ pub enum CardFrontReading {
     Unreadable,
     /// A photo showed more than one card front: which one is in the reader is unknown.
     SeveralCards,
+    /// A photo showed a card's back (its 12-digit number): the card lies face down.
+    CardBack,
 }
 
 /// The card's answer to 照合番号B.

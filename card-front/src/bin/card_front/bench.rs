@@ -2,8 +2,9 @@
 //! frames made only when read), tallied in card order, and the figures as a README table.
 
 use card_front::{
-    first_card_alone, synthetic_frames, turned_frames, two_cards_photo, unreadable_photo,
-    CardFrontReader, Date, Defect, FrameVotes, OcrError, PinBRead, ReadQuality, SubmitPolicy,
+    back_frames, first_card_alone, read_card_front_frames, synthetic_frames, turned_frames,
+    two_cards_photo, unreadable_photo, CardFrontReader, Date, Defect, FrameVotes, OcrError,
+    PinBRead, ReadQuality, SubmitPolicy,
 };
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -287,6 +288,56 @@ pub fn pairs(
     println!("{count} photos of two cards (seed {seed}):");
     for (why, (n, alone)) in reasons {
         println!("  {why}: {n} (the first card read alone in {alone} of them)");
+    }
+    Ok(())
+}
+
+/// Reads COUNT held-out card backs (with `turned`, back `i` turned `i % 4` quarter turns):
+/// each first frame on its own, and each back's frames as the kiosk reads them (up to
+/// `MAX_FRAMES`, stopping at a back); prints how each was rejected (none may be read).
+pub fn backs(
+    reader: &CardFrontReader,
+    seed: u64,
+    count: u32,
+    turned: bool,
+    threads: usize,
+    today: Date,
+) -> anyhow::Result<()> {
+    let policy = SubmitPolicy::default();
+    let (outcomes, _) = on_workers(0..count, threads, 50, |i| {
+        let turns = if turned { (i % 4) as u8 } else { 0 };
+        let (_, mut frames) = back_frames(seed, i, today, turns)?;
+        let first = frames.next().expect("an endless stream of frames")?.image;
+        let alone = reader.read(&first, today).map(|_| ());
+        let shots = std::iter::once(Ok(first)).chain(frames.map(|f| f.map(|s| s.image)));
+        let all = read_card_front_frames(reader, shots.map_while(Result::ok), today, &policy)
+            .map(|r| policy.is_sure(ReadQuality::of(Ok(&r))));
+        Ok(((alone, all), Duration::ZERO))
+    })?;
+    let mut single = BTreeMap::<String, u32>::new();
+    let mut frames = BTreeMap::<String, u32>::new();
+    let why = |r: Result<String, &OcrError>| r.unwrap_or_else(|e| format!("rejected: {e}"));
+    for (i, (alone, all)) in outcomes.iter().enumerate() {
+        *single
+            .entry(why(alone.as_ref().map(|()| "READ".to_string())))
+            .or_default() += 1;
+        let all = all.as_ref().map(|&sure| {
+            println!("  back {i} READ{}", if sure { ", SUBMITTED" } else { "" });
+            format!("READ{}", if sure { ", SUBMITTED" } else { "" })
+        });
+        *frames.entry(why(all)).or_default() += 1;
+    }
+    let turned = if turned { ", turned" } else { "" };
+    println!("{count} card backs (seed {seed}{turned}), first frame alone:");
+    for (why, n) in single {
+        println!("  {why}: {n}");
+    }
+    println!(
+        "the same backs, up to {} frames each:",
+        card_front::MAX_FRAMES
+    );
+    for (why, n) in frames {
+        println!("  {why}: {n}");
     }
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! `card-front`: writes synthetic card-front photos (a fixture tool) and benchmarks the reader.
 
 use card_front::{
-    synthetic_frames, CardFrontReader, Date, LineFinder, Split, SubmitPolicy, MAX_FRAMES,
+    back_frames, synthetic_frames, CardFrontReader, Date, LineFinder, Split, SubmitPolicy,
+    MAX_FRAMES,
 };
 use clap::{Parser, Subcommand};
 
@@ -39,6 +40,9 @@ enum Command {
         count: u32,
         #[arg(long, default_value_t = 1)]
         frames: u32,
+        /// The cards' backs instead (random 12-digit numbers, not real ones), upright.
+        #[arg(long)]
+        backs: bool,
     },
     /// Writes the line recogniser's training set (card-front/scripts/train_line_model.py): for
     /// training cards (held-out ones with --held-out) START..START+COUNT of set SEED, two
@@ -83,6 +87,20 @@ enum Command {
         seed: u64,
         #[arg(long, default_value_t = 200)]
         count: u32,
+        /// Worker threads reading photos.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
+    /// Reads COUNT held-out card backs (the side with the 12-digit number; random digits,
+    /// not a real number): none may be read, and each should be told as a card's back.
+    Backs {
+        #[arg(long)]
+        seed: u64,
+        #[arg(long, default_value_t = 200)]
+        count: u32,
+        /// Back `i` turned `i % 4` quarter turns clockwise.
+        #[arg(long)]
+        turned: bool,
         /// Worker threads reading photos.
         #[arg(long, default_value_t = 2)]
         threads: usize,
@@ -168,9 +186,21 @@ fn main() -> anyhow::Result<()> {
             start,
             count,
             frames,
+            backs,
         } => {
             std::fs::create_dir_all(&out_dir)?;
-            for i in start..start + count {
+            for i in (start..start + count).filter(|_| backs) {
+                for (k, shot) in back_frames(seed, i, today, 0)?
+                    .1
+                    .take(frames as usize)
+                    .enumerate()
+                {
+                    let path = out_dir.join(format!("back-{seed}-{i:05}-{k}.png"));
+                    opencv::imgcodecs::imwrite(&path, &shot?.image, &Vector::new())?;
+                    println!("{}", path.display());
+                }
+            }
+            for i in (start..start + count).filter(|_| !backs) {
                 let (id, shots) = synthetic_frames(seed, i, today)?;
                 for (k, shot) in shots.take(frames as usize).enumerate() {
                     let path = out_dir.join(format!("card-{seed}-{i:05}-{k}.png"));
@@ -220,6 +250,16 @@ fn main() -> anyhow::Result<()> {
             one_thread_each()?;
             let reader = reader(false, "ink+det")?;
             bench::unreadable(&reader, seed, count, defect.as_deref(), threads, today)?;
+        }
+        Command::Backs {
+            seed,
+            count,
+            turned,
+            threads,
+        } => {
+            one_thread_each()?;
+            let reader = reader(false, "ink+det")?;
+            bench::backs(&reader, seed, count, turned, threads, today)?;
         }
         Command::Pairs {
             seed,

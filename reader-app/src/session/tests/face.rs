@@ -163,19 +163,33 @@ fn assert_fallback(s: &Session, fx: &[Effect], error: KioskError) {
     );
 }
 
-#[test]
-fn a_photo_of_two_cards_asks_for_that_card_alone_then_reads_again() {
+/// The card front read as `reading`: the kiosk asks `asked` of the patient, not to re-place the
+/// card, spends no try, and reads again once the re-read timer fires.
+fn asks_then_reads_again(reading: CardFrontReading, asked: Notice) -> Session {
     let mut s = at_card_front(Some(10));
-    let fx = s.handle(Event::CardFrontRead(Ok(CardFrontReading::SeveralCards)));
+    let fx = s.handle(Event::CardFrontRead(Ok(reading)));
     assert!(!submitted(&fx));
     let v = last_view(&fx);
     assert_eq!(v.screen, Screen::FacePreparing);
-    assert!(v.notices.contains(&Notice::OneCardFrontOnly), "{v:?}");
+    assert!(v.notices.contains(&asked), "{v:?}");
     assert!(!v.notices.contains(&Notice::ReplaceCardFront), "{v:?}");
     let fx = s.handle(Event::TimerFired(TimerId::CardFrontReread));
     query_then_read(&mut s, &fx, Some(10));
+    s
+}
+
+#[test]
+fn a_photo_of_two_cards_asks_for_that_card_alone_then_reads_again() {
+    let mut s = asks_then_reads_again(CardFrontReading::SeveralCards, Notice::OneCardFrontOnly);
     let fx = s.handle(Event::CardFrontRead(Ok(CardFrontReading::Unreadable)));
     assert_reread(&mut s, &fx, Some(10));
+    let fx = s.handle(Event::CardFrontRead(Ok(read_front(1.0))));
+    assert!(submitted(&fx));
+}
+
+#[test]
+fn a_photo_of_the_card_back_asks_to_turn_it_face_up_then_reads_again() {
+    let mut s = asks_then_reads_again(CardFrontReading::CardBack, Notice::TurnCardFaceUp);
     let fx = s.handle(Event::CardFrontRead(Ok(read_front(1.0))));
     assert!(submitted(&fx));
 }
