@@ -41,6 +41,7 @@ const BACK_BY_CNN: BackNumber = BackNumber {
     digits: 12,
     sure: 0.0,
 };
+/// The back's number as PP-OCR reads it (see [`BACK_BY_CNN`]).
 const BACK_BY_PPOCR: BackNumber = BackNumber {
     digits: 11,
     sure: 0.8,
