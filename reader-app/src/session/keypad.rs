@@ -23,6 +23,8 @@ pub(super) struct Before {
     digits: usize,
     guidance: Option<Guidance>,
     notice: Option<(Screen, Notice)>,
+    /// The event is the card front's read or the card's answer to it.
+    card_front_answer: bool,
 }
 
 impl Before {
@@ -36,6 +38,7 @@ impl Before {
                 Event::FaceGuidance(g) => Some(*g),
                 _ => None,
             },
+            card_front_answer: matches!(event, Event::CardFrontRead(_) | Event::PinBSubmitted(_)),
         }
     }
 }
@@ -260,6 +263,14 @@ pub(super) fn after(s: &mut Session, before: Before, fx: &mut Vec<Effect>) {
         }
         state if pin_digits(state) == PIN_LEN && before.digits < PIN_LEN => {
             replace(fx, Prompt::PinEntered);
+        }
+        // The card front is to be read again and the patient must do something first (turn the
+        // card face up, place it again, take the second card away): said each time, since the
+        // screen does not change.
+        State::Patient(_, Step::Face(Face::Preparing { ask: Some(_) }))
+            if before.card_front_answer && spoken.is_none() =>
+        {
+            replace(fx, Prompt::Screen(screen));
         }
         // A step said what happened on the same screen (e.g. a wrong PIN): the screen's
         // prompt, which says its notices first, again.

@@ -173,6 +173,12 @@ fn asks_then_reads_again(reading: CardFrontReading, asked: Notice) -> Session {
     assert_eq!(v.screen, Screen::FacePreparing);
     assert!(v.notices.contains(&asked), "{v:?}");
     assert!(!v.notices.contains(&Notice::ReplaceCardFront), "{v:?}");
+    // Said, not only shown (the screen's prompt says its notices first), after the view.
+    let said = fx
+        .iter()
+        .position(|e| matches!(e, Effect::Speak(Prompt::Screen(Screen::FacePreparing), _)));
+    let shown = fx.iter().rposition(|e| matches!(e, Effect::Show(_)));
+    assert!(said > shown && shown.is_some(), "{fx:?}");
     let fx = s.handle(Event::TimerFired(TimerId::CardFrontReread));
     query_then_read(&mut s, &fx, Some(10));
     s
