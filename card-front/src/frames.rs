@@ -124,8 +124,8 @@ impl FrameVotes {
 }
 
 /// Reads successive frames of one card until the combined read is sure under `policy`, a frame
-/// shows more than one card or a card's back, or [`MAX_FRAMES`] frames are read; returns the combined read. Each
-/// frame's pixels are zeroed once read.
+/// shows more than one card or a card's back, or [`MAX_FRAMES`] frames are read; returns the
+/// combined read. Each frame's pixels are zeroed once read.
 pub fn read_card_front_frames(
     reader: &CardFrontReader,
     frames: impl IntoIterator<Item = Mat>,
