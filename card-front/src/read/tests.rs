@@ -329,3 +329,23 @@ fn card_backs_either_way_up_are_told_and_nothing_is_read_from_them() {
     }
     assert!(told >= 6, "{told} of 8 backs told as backs from one photo");
 }
+
+#[test]
+fn a_card_front_beside_a_card_back_is_never_read() {
+    // A parent's card face up and a child's card face down, side by side: the number in view
+    // stops the read whichever card is looked at first.
+    let mut told = 0;
+    for i in 0..6u32 {
+        let (_, front, mut rng) =
+            crate::generator::printed_card(crate::Split::HeldOut, 5_550_123, i, today()).unwrap();
+        let id = random_identity(&mut rng, today());
+        let (back, _) = crate::back::print_back(&id, crate::Split::HeldOut, &mut rng).unwrap();
+        let shot = crate::camera::photograph_two([&front.image, &back], &mut rng).unwrap();
+        match reader().read(&shot.image, today()) {
+            Err(OcrError::CardBack) => told += 1,
+            Err(_) => {}
+            Ok(_) => panic!("photo {i} gave a read"),
+        }
+    }
+    assert!(told >= 4, "{told} of 6 photos told as showing a back");
+}
