@@ -469,3 +469,27 @@ pub fn window_without_event_loop() -> ui::KioskWindow {
     window.window().set_size(LogicalSize::new(1280.0, 800.0));
     window
 }
+
+/// Whether `text` shows `secret` as a token of its own: not run on from other ASCII letters or
+/// digits, nor a decimal fraction, so a PIN such as 1234 is found where it stands alone and not
+/// inside a timestamp, a serial or a measured value.
+pub fn shows_secret(text: &str, secret: &str) -> bool {
+    let joined = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    text.match_indices(secret).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        !joined(before) && before != Some('.') && !joined(text[at + secret.len()..].chars().next())
+    })
+}
+
+#[test]
+fn a_secret_is_found_alone_and_not_inside_a_longer_number() {
+    assert!(shows_secret("<dd>1234</dd>", "1234"));
+    assert!(shows_secret("PIN 1234", "1234"));
+    assert!(shows_secret("1234", "1234"));
+    assert!(shows_secret("x 1234567 1234.", "1234"));
+    assert!(shows_secret("名前は試験　次郎です", "試験　次郎"));
+    assert!(!shows_secret("data-since=\"1764937123456\"", "1234"));
+    assert!(!shows_secret("csrf=ab1234cd", "1234"));
+    assert!(!shows_secret("2026-12-04T15:45:12.1234Z", "1234"));
+    assert!(!shows_secret("duration_seconds 0.1234\n", "1234"));
+}
