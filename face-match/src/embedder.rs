@@ -13,12 +13,13 @@ use crate::frame::RgbImage;
 use crate::runtime::OrtRuntime;
 
 /// File name of the SFace model in the models folder: folded, with every PRelu written as
-/// Relu, Mul and Add, which ONNX Runtime runs about twice as fast (see `models/README.md`).
-pub const SFACE_2021DEC_FILE: &str = "face_recognition_sface_2021dec_prelu_split.onnx";
+/// Relu, Mul and Add, which ONNX Runtime runs about twice as fast, and its last layer kept in
+/// the source's 8-bit blocks, at a quarter of the memory (see `models/README.md`).
+pub const SFACE_2021DEC_FILE: &str = "face_recognition_sface_2021dec_kiosk.onnx";
 
-/// sha256 of `face_recognition_sface_2021dec_prelu_split.onnx` as made by `models/fetch.py`.
+/// sha256 of `face_recognition_sface_2021dec_kiosk.onnx` as made by `models/fetch.py`.
 pub const SFACE_2021DEC_SHA256: &str =
-    "2f60a4e670ad428fd60520f51046113c7a8f6db8d5e0db7c461d2aebc809a1b2";
+    "75478b98c7e93a293751ef19a1a239dbd75bb6b718848c7af384f646f52a3a27";
 
 /// Length of an SFace embedding.
 pub const EMBEDDING_LEN: usize = 128;

@@ -63,7 +63,8 @@ pub struct SessionTuning {
     pub cpu_arena: bool,
     /// Pre-planned buffer layout for fixed input shapes (needs the arena to have an effect).
     pub memory_pattern: bool,
-    /// Weights re-laid out once for the CPU kernels at load, beside the originals.
+    /// Weights re-laid out once for the CPU kernels at load. On: SFace's last layer, in 8-bit
+    /// blocks, is otherwise unpacked again at every run (about four times slower, models/README.md).
     pub prepacking: bool,
     /// Idle intra-op threads spin between a run's operators instead of sleeping. Off: on a
     /// small kiosk CPU shared with the camera and the UI, spinning costs more than it saves
@@ -77,7 +78,7 @@ impl Default for SessionTuning {
             optimisation: GraphOptimisation::All,
             cpu_arena: true,
             memory_pattern: false,
-            prepacking: false,
+            prepacking: true,
             spinning: false,
         }
     }
