@@ -56,10 +56,10 @@ pub struct SessionTuning {
     /// Graph rewrites when a session is built.
     pub optimisation: GraphOptimisation,
     /// A CPU memory arena for the working tensors: freed tensor memory is kept for reuse
-    /// instead of going back to the process's allocator. On, the sessions share one arena,
-    /// registered in the environment, that grows by what is asked: it holds the largest run's
-    /// working set once, rather than each session its own blocks or the heap scattered ones
-    /// (face_bench peak 174 → 157 MB with an arena per session, 153 MB with the shared one).
+    /// instead of going back to the process's allocator. On, each session has its own, freed
+    /// with it: the kiosk drops the face models after each session, and an arena shared in the
+    /// environment kept the largest run's working set between sessions (kiosk_e2e 140 → 126 MB
+    /// at rest, peak 198 → 193 MB; face-match/README.md, "Memory").
     pub cpu_arena: bool,
     /// Pre-planned buffer layout for fixed input shapes (needs the arena to have an effect).
     pub memory_pattern: bool,
@@ -137,7 +137,6 @@ impl OrtRuntime {
                     .with_telemetry(false)
                     .build()
                     .map_err(|e| not_loadable(e.to_string()))?;
-                register_shared_arena(&env).map_err(not_loadable)?;
                 tracing::debug!(library = %path.display(), "ONNX Runtime loaded");
                 *loaded = Some(Loaded {
                     path,
@@ -215,73 +214,12 @@ impl OrtRuntime {
                 .with_arena_allocator(self.tuning.cpu_arena)
                 .build()])
             .map_err(|e| invalid(e.to_string()))?;
-        if self.tuning.cpu_arena {
-            builder = builder
-                .with_env_allocators()
-                .map_err(|e| invalid(e.to_string()))?;
-        }
         let session =
             large_allocations_returned(|| builder.commit_from_file(descriptor_path(&file)))
                 .map_err(|e| invalid(e.to_string()))?;
         drop(file);
         tracing::debug!(model = %model.display(), "model loaded");
         Ok(session)
-    }
-}
-
-/// Registers in `env` one CPU arena that grows by what is asked (ONNX Runtime's
-/// `arena_extend_strategy` 1, not the default doubling), shared by the sessions built with
-/// [`SessionTuning::cpu_arena`].
-fn register_shared_arena(env: &Environment) -> Result<(), String> {
-    use ort::sys::{OrtAllocatorType, OrtMemType, OrtStatusPtr};
-    use ort::AsPointer;
-    let api = ort::api();
-    let check = |OrtStatusPtr(status): OrtStatusPtr| -> Result<(), String> {
-        if status.is_null() {
-            return Ok(());
-        }
-        // SAFETY: a non-null status is ONNX Runtime's, with a message, and released once here.
-        unsafe {
-            let message = std::ffi::CStr::from_ptr((api.GetErrorMessage)(status))
-                .to_string_lossy()
-                .into_owned();
-            (api.ReleaseStatus)(status);
-            Err(message)
-        }
-    };
-    let keys = [c"arena_extend_strategy".as_ptr()];
-    let values = [1usize];
-    let (mut info, mut cfg) = (std::ptr::null_mut(), std::ptr::null_mut());
-    // SAFETY: the out-pointers are written only on success; `keys` and `values` have one entry
-    // each; the environment copies what it needs from `info` and `cfg`, both released here.
-    unsafe {
-        let registered = check((api.CreateCpuMemoryInfo)(
-            OrtAllocatorType::OrtArenaAllocator,
-            OrtMemType::OrtMemTypeDefault,
-            &mut info,
-        ))
-        .and_then(|()| {
-            check((api.CreateArenaCfgV2)(
-                keys.as_ptr(),
-                values.as_ptr(),
-                keys.len(),
-                &mut cfg,
-            ))
-        })
-        .and_then(|()| {
-            check((api.CreateAndRegisterAllocator)(
-                env.ptr().cast_mut(),
-                info,
-                cfg,
-            ))
-        });
-        if !cfg.is_null() {
-            (api.ReleaseArenaCfg)(cfg);
-        }
-        if !info.is_null() {
-            (api.ReleaseMemoryInfo)(info);
-        }
-        registered
     }
 }
 
