@@ -58,8 +58,8 @@ pub struct SessionTuning {
     /// A CPU memory arena for the working tensors: freed tensor memory is kept for reuse
     /// instead of going back to the process's allocator. On, each session has its own, freed
     /// with it: the kiosk drops the face models after each session, and an arena shared in the
-    /// environment kept the largest run's working set between sessions (kiosk_e2e 140 → 126 MB
-    /// at rest, peak 198 → 193 MB; face-match/README.md, "Memory").
+    /// environment kept the largest run's working set between sessions (kiosk_e2e 139 → 127 MB
+    /// at rest, peak 194–197 → 192–194 MB; the top README, "Where the kiosk's memory goes").
     pub cpu_arena: bool,
     /// Pre-planned buffer layout for fixed input shapes (needs the arena to have an effect).
     pub memory_pattern: bool,
