@@ -21,7 +21,7 @@ fn an_unreadable_card_front_asks_to_replace_the_card_then_offers_pin_without_a_t
     )
     .unwrap();
     run_with_front(&tray, |d| {
-        asks_then_offers_pin(d, ui::Notice::ReplaceCardFront)
+        asks_then_offers_pin(d, ui::Notice::ReplaceCardFront, "E011")
     });
 }
 
@@ -39,7 +39,7 @@ fn two_cards_in_view_ask_for_that_card_alone_then_offer_pin_without_a_try() {
     // A parent holds the child's card beside their own: both fronts readable.
     let (_, shot) = card_front::two_cards_photo(PLACEMENT_SEED, 0, drawn_on()).unwrap();
     run_with_front(&shot.image, |d| {
-        asks_then_offers_pin(d, ui::Notice::OneCardFrontOnly)
+        asks_then_offers_pin(d, ui::Notice::OneCardFrontOnly, "E011")
     });
 }
 
@@ -49,7 +49,7 @@ fn a_card_lying_face_down_asks_to_turn_it_then_offers_pin_without_a_try() {
     let (_, mut frames) = card_front::back_frames(PLACEMENT_SEED, 0, drawn_on(), 0).unwrap();
     let shot = frames.next().unwrap().unwrap();
     run_with_front(&shot.image, |d| {
-        asks_then_offers_pin(d, ui::Notice::TurnCardFaceUp)
+        asks_then_offers_pin(d, ui::Notice::TurnCardFaceUp, "E025")
     });
 }
 
@@ -74,9 +74,9 @@ fn run_with_front(front: &opencv::core::Mat, scenario: fn(&Driver)) {
     common::run_kiosk(&config, Mode::demo(), dir.path(), scenario);
 }
 
-/// Face chosen: the kiosk shows `asked` while it reads again, then withdraws face and offers
-/// the PIN and staff; no 照合番号B try was spent.
-fn asks_then_offers_pin(d: &Driver, asked: ui::Notice) {
+/// Face chosen: the kiosk shows `asked` while it reads again, then withdraws face, offers the
+/// PIN and staff and gives staff the error `code` as the cause; no 照合番号B try was spent.
+fn asks_then_offers_pin(d: &Driver, asked: ui::Notice, code: &str) {
     d.wait_for(ui::Screen::Waiting);
     let card = insert("normal");
     d.wait_for(ui::Screen::MethodChoice);
@@ -87,6 +87,11 @@ fn asks_then_offers_pin(d: &Driver, asked: ui::Notice) {
     let shown = notices(d);
     assert!(shown.contains(&ui::Notice::FaceUnavailable), "{shown:?}");
     assert!(!shown.contains(&asked), "{shown:?}");
+    let cause = d.on_ui(|w| w.get_staff_cause().to_string());
+    assert!(
+        cause.starts_with(&format!("{code} ")),
+        "the staff read {cause:?}"
+    );
     assert!(!d.shown("MethodChoiceScreen::face"));
     assert!(d.shown("MethodChoiceScreen::pin"), "the PIN is offered");
     // Staff can still be called from here.

@@ -37,6 +37,7 @@ pub enum KioskError {
     QualificationNotFound,
     TimedOut,
     AuditLogUnwritable,
+    CardFaceDown,
 }
 
 /// The texts behind one error code.
@@ -61,7 +62,7 @@ impl ErrorText {
 }
 
 impl KioskError {
-    pub const ALL: [KioskError; 24] = [
+    pub const ALL: [KioskError; 25] = [
         Self::CardNotRecognised,
         Self::NotMyNumberCard,
         Self::CardRemoved,
@@ -86,6 +87,7 @@ impl KioskError {
         Self::QualificationNotFound,
         Self::TimedOut,
         Self::AuditLogUnwritable,
+        Self::CardFaceDown,
     ];
 
     pub fn text(self) -> ErrorText {
@@ -257,6 +259,13 @@ impl KioskError {
                 "ただいま受付できません。係員をお呼びください。",
                 "監査ログに書き込めません（audit.dir の空き容量・権限を確認）。記録できないため受付を停止しています。",
                 "audit.dir の空き容量と権限を確認する（`mynakiosk diagnose` の audit 行）。直るまで受付は止まる。",
+            ),
+            Self::CardFaceDown => (
+                "E025",
+                "card_face_down",
+                "カードの裏面しか写りませんでした。暗証番号をご利用ください。",
+                "券面カメラに最後まで写ったのはカードの裏面でした（個人番号の面は読み取らず、照合番号Bは提示していません）。",
+                "顔写真のある面を上にしてカードを置くよう案内する。暗証番号か係員による目視確認でも受付できる。",
             ),
         };
         ErrorText {

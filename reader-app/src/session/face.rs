@@ -236,6 +236,9 @@ fn pin_b_decided(
                 FallbackReason::FewTriesLeft { .. } | FallbackReason::CounterUnknown => {
                     KioskError::PinBCounterLow
                 }
+                FallbackReason::RereadsExhausted if reread == CardAsk::FaceUp => {
+                    KioskError::CardFaceDown
+                }
                 FallbackReason::RereadsExhausted => KioskError::PinBUnreadable,
                 FallbackReason::VerifyFailed => KioskError::PinBRejected,
             };

@@ -167,6 +167,12 @@ fn assert_fallback(s: &Session, fx: &[Effect], error: KioskError) {
 /// card, spends no try, and reads again once the re-read timer fires.
 fn asks_then_reads_again(reading: CardFrontReading, asked: Notice) -> Session {
     let mut s = at_card_front(Some(10));
+    ask_then_read_again(&mut s, reading, asked);
+    s
+}
+
+/// `reading` makes the session ask `asked` (shown and said), then read again.
+fn ask_then_read_again(s: &mut Session, reading: CardFrontReading, asked: Notice) {
     let fx = s.handle(Event::CardFrontRead(Ok(reading)));
     assert!(!submitted(&fx));
     let v = last_view(&fx);
@@ -180,8 +186,7 @@ fn asks_then_reads_again(reading: CardFrontReading, asked: Notice) -> Session {
     let shown = fx.iter().rposition(|e| matches!(e, Effect::Show(_)));
     assert!(said > shown && shown.is_some(), "{fx:?}");
     let fx = s.handle(Event::TimerFired(TimerId::CardFrontReread));
-    query_then_read(&mut s, &fx, Some(10));
-    s
+    query_then_read(s, &fx, Some(10));
 }
 
 #[test]
@@ -198,6 +203,20 @@ fn a_photo_of_the_card_back_asks_to_turn_it_face_up_then_reads_again() {
     let mut s = asks_then_reads_again(CardFrontReading::CardBack, Notice::TurnCardFaceUp);
     let fx = s.handle(Event::CardFrontRead(Ok(read_front(1.0))));
     assert!(submitted(&fx));
+}
+
+#[test]
+fn a_card_left_face_down_falls_back_naming_its_back_for_the_staff() {
+    let mut s = asks_then_reads_again(CardFrontReading::CardBack, Notice::TurnCardFaceUp);
+    ask_then_read_again(&mut s, CardFrontReading::CardBack, Notice::TurnCardFaceUp);
+    let fx = s.handle(Event::CardFrontRead(Ok(CardFrontReading::CardBack)));
+    assert_fallback(&s, &fx, KioskError::CardFaceDown);
+
+    // Turned over at the last read but still not readable: the front was seen, so E011.
+    let mut s = asks_then_reads_again(CardFrontReading::CardBack, Notice::TurnCardFaceUp);
+    ask_then_read_again(&mut s, CardFrontReading::CardBack, Notice::TurnCardFaceUp);
+    let fx = s.handle(Event::CardFrontRead(Ok(CardFrontReading::Unreadable)));
+    assert_fallback(&s, &fx, KioskError::PinBUnreadable);
 }
 
 #[test]
