@@ -65,7 +65,8 @@ impl FrameVotes {
     /// frames are correlated, so agreement picks the value but never makes it surer than its
     /// surest frame. The combined digits must equal one frame's validated read (the dates of a
     /// mixture are not validated), otherwise the frames disagree and the read is rejected as
-    /// unreadable; the frames whose reads equal it are its [`PinBRead::agreeing_frames`]. If
+    /// unreadable; the frames whose reads equal it are its [`PinBRead::agreeing_frames`], and
+    /// it had a [`PinBRead::second_look`] if one of them had. If
     /// any frame showed a second card, the read is rejected as [`OcrError::SeveralCards`] (the
     /// card in the reader may be either); if one showed a card's back, as
     /// [`OcrError::CardBack`]; the first such frame decides.
@@ -109,17 +110,17 @@ impl FrameVotes {
             digits[p] = value;
             confidence[p] = ((l / total) as f32).min(surest);
         }
-        let mut agreeing = self.reads.iter().filter(|r| r.digits() == &*digits);
-        let source = agreeing.next().ok_or(OcrError::FramesDisagree)?;
+        let agreeing: Vec<&PinBRead> = self
+            .reads
+            .iter()
+            .filter(|r| r.digits() == &*digits)
+            .collect();
+        let source = agreeing.first().ok_or(OcrError::FramesDisagree)?;
         let (calendar, era) = (source.calendar, source.era);
-        let agreeing_frames = u8::try_from(1 + agreeing.count()).unwrap_or(u8::MAX);
-        Ok(PinBRead::new(
-            digits,
-            confidence,
-            calendar,
-            era,
-            agreeing_frames,
-        ))
+        let agreeing_frames = u8::try_from(agreeing.len()).unwrap_or(u8::MAX);
+        let mut read = PinBRead::new(digits, confidence, calendar, era, agreeing_frames);
+        read.second_look = agreeing.iter().any(|r| r.second_look);
+        Ok(read)
     }
 }
 
@@ -201,6 +202,30 @@ mod tests {
             votes.is_sure(&policy),
             "one frame surer than the lone-frame bar"
         );
+    }
+
+    #[test]
+    fn a_second_look_counts_for_the_read_it_agreed_with_only() {
+        let policy = SubmitPolicy::default();
+        let looked_twice = |digits: &[u8; 14], confidence| {
+            let mut r = read(digits, confidence);
+            r.second_look = true;
+            r
+        };
+        let mut votes = FrameVotes::new();
+        votes.add(Ok(looked_twice(b"55021720352285", 0.96)));
+        assert!(votes.combined().unwrap().second_look);
+        assert!(votes.is_sure(&policy), "one frame and its second look");
+        let mut votes = FrameVotes::new();
+        votes.add(Ok(looked_twice(b"55021720352285", 0.94)));
+        assert!(!votes.is_sure(&policy), "a second look needs 0.95 too");
+        let mut votes = FrameVotes::new();
+        votes.add(Ok(looked_twice(b"55021720352285", 0.96)));
+        votes.add(Ok(read(b"55021720352286", 0.999)));
+        let combined = votes.combined().unwrap();
+        assert_eq!(combined.digits(), b"55021720352286");
+        assert!(!combined.second_look, "the other frame's read had none");
+        assert!(!votes.is_sure(&policy));
     }
 
     #[test]

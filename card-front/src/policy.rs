@@ -12,10 +12,12 @@ pub enum ReadQuality {
     /// No card, or a field that could not be read or validated.
     Unreadable,
     /// A validated 照合番号B whose least confident digit has this confidence, given on their
-    /// own by this many camera frames.
+    /// own by this many camera frames, one of which, if `second_look`, read it again alike
+    /// ([`PinBRead::second_look`]).
     Read {
         min_confidence: f32,
         agreeing_frames: u8,
+        second_look: bool,
     },
 }
 
@@ -26,6 +28,7 @@ impl ReadQuality {
             Ok(r) => Self::Read {
                 min_confidence: r.min_confidence(),
                 agreeing_frames: r.agreeing_frames,
+                second_look: r.second_look,
             },
             Err(_) => Self::Unreadable,
         }
@@ -36,11 +39,11 @@ impl ReadQuality {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SubmitPolicy {
     /// Every digit must be at least this confident, in a read that two or more frames gave
-    /// on their own.
+    /// on their own, or that one frame gave and read again alike on a second look.
     pub min_confidence: f32,
-    /// Every digit must be at least this confident in a read that only one frame gave: one
-    /// frame's misread can be sure, and a second frame agreeing is the evidence a lone frame
-    /// lacks.
+    /// Every digit must be at least this confident in a read that only one frame gave, with
+    /// no second look agreeing: one frame's misread can be sure, and a second frame, or a
+    /// second look at the frame's card, agreeing is the evidence a lone read lacks.
     pub lone_frame_confidence: f32,
     /// Tries never spent automatically (the card must have more than this many left).
     pub reserved_tries: u8,
@@ -70,13 +73,15 @@ impl SubmitPolicy {
             ReadQuality::Read {
                 min_confidence,
                 agreeing_frames,
-            } => min_confidence >= self.needed(agreeing_frames),
+                second_look,
+            } => min_confidence >= self.needed(agreeing_frames, second_look),
         }
     }
 
-    /// The confidence every digit needs in a read that `agreeing_frames` frames gave.
-    pub fn needed(&self, agreeing_frames: u8) -> f32 {
-        if agreeing_frames >= 2 {
+    /// The confidence every digit needs in a read that `agreeing_frames` frames gave, one of
+    /// them with an agreeing `second_look`.
+    pub fn needed(&self, agreeing_frames: u8, second_look: bool) -> f32 {
+        if agreeing_frames >= 2 || second_look {
             self.min_confidence
         } else {
             self.lone_frame_confidence
@@ -215,6 +220,7 @@ mod tests {
         ReadQuality::Read {
             min_confidence,
             agreeing_frames: 2,
+            second_look: false,
         }
     }
 
@@ -230,7 +236,8 @@ mod tests {
             read,
             ReadQuality::Read {
                 min_confidence: 0.99,
-                agreeing_frames: 1
+                agreeing_frames: 1,
+                second_look: false,
             }
         );
         assert_eq!(
@@ -244,17 +251,25 @@ mod tests {
     }
 
     #[test]
-    fn one_frame_alone_must_be_surer_than_two_agreeing_frames() {
+    fn one_frame_alone_must_be_surer_than_two_agreeing_frames_or_a_second_look() {
         let policy = SubmitPolicy::default();
         let lone = |min_confidence| ReadQuality::Read {
             min_confidence,
             agreeing_frames: 1,
+            second_look: false,
+        };
+        let looked_twice = |min_confidence| ReadQuality::Read {
+            min_confidence,
+            agreeing_frames: 1,
+            second_look: true,
         };
         assert!(policy.is_sure(read(0.95)));
         assert!(!policy.is_sure(read(0.949)));
         assert!(!policy.is_sure(lone(0.95)));
         assert!(!policy.is_sure(lone(0.989)));
         assert!(policy.is_sure(lone(0.99)));
+        assert!(policy.is_sure(looked_twice(0.95)));
+        assert!(!policy.is_sure(looked_twice(0.949)));
         assert!(!policy.is_sure(ReadQuality::Unreadable));
         assert_eq!(
             attempts().decide(lone(0.98), RetryCounter::Remaining(10)),

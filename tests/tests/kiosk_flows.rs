@@ -187,6 +187,7 @@ impl Kiosk {
             pin_b: PinB::new("90010120291234"),
             min_confidence: 1.0,
             agreeing_frames: 2,
+            second_look: false,
         })));
         assert!(matches!(self.take()[0], Effect::SubmitPinB(_)));
         self.send(Event::PinBSubmitted(Ok(PinBOutcome::Accepted)));

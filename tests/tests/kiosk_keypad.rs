@@ -281,6 +281,7 @@ fn face_then_pin_fallback_with_keys() {
         pin_b: PinB::new("90010120291234"),
         min_confidence: 1.0,
         agreeing_frames: 2,
+        second_look: false,
     })));
     k.send(Event::PinBSubmitted(Ok(PinBOutcome::Accepted)));
     k.send(Event::FacePhotoRead(Ok(())));

@@ -59,10 +59,10 @@ fn floor_run(frames: usize) -> (u32, u32) {
 fn reader_meets_the_single_frame_accuracy_floor_and_submits_nothing_wrong() {
     let (exact, wrong) = floor_run(1);
     assert_eq!(wrong, 0, "wrong 照合番号B would have reached the card");
-    // Measured 21 of 40 on this set (this test) under the submit rule's 0.99 for a read that
-    // only one frame gave; 31 when one frame at 0.95 was enough (card-front/README.md, "The
-    // submit rule").
-    assert!(exact >= 21, "exact reads {exact} of {FLOOR_CARDS}");
+    // Measured 31 of 40 on this set (this test) under the submit rule: 0.95 for a read that
+    // one frame gave and its second look read again alike, 0.99 without; 21 of 40 before
+    // the second look (card-front/README.md, "The submit rule").
+    assert!(exact >= 31, "exact reads {exact} of {FLOOR_CARDS}");
 }
 
 #[test]
@@ -133,6 +133,12 @@ fn ocr_command_prints_the_digits_with_confidences() {
     assert!(confidence
         .iter()
         .all(|c| c.as_f64().is_some_and(|c| (0.95..=1.0).contains(&c))));
+    // One photo: a digit under 0.99 is accepted only after a second look agreed.
+    let least = confidence
+        .iter()
+        .filter_map(|c| c.as_f64())
+        .fold(1.0, f64::min);
+    assert!(least >= 0.99 || v["second_look"] == true, "{v}");
 
     let out = binary::command()
         .args(["ocr".as_ref(), path.as_os_str()])

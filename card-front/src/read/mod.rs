@@ -7,7 +7,7 @@ use crate::layout::{CARD_H, CARD_W};
 use crate::line_input::{line_image, CNN_PAD, LINE_H};
 use crate::line_model::{LineModel, ReadChar};
 use crate::lines::{find_lines_of_ink, FAINT_INK_CONTRAST, INK_CONTRAST};
-use crate::locate::{card_outlines, VisiblePart};
+use crate::locate::{card_outlines, rectify_again, VisiblePart};
 use crate::ppocr::PpOcrRec;
 use crate::quad::alike;
 use crate::scrub::ScrubbedMat;
@@ -29,6 +29,9 @@ const MIN_FIELD_ASPECT: f32 = 1.6;
 /// A valid read at least this sure in every digit ends the search over the card's candidate
 /// outlines (the default submit policy's threshold).
 const SURE_ENOUGH: f32 = 0.95;
+/// A valid read at least this sure in every digit needs no second look (the default submit
+/// policy's threshold for one frame alone).
+const LONE_SURE: f32 = 0.99;
 /// A field's line closer than this to the rectified card's outline (pixels of
 /// [`CARD_W`] × [`CARD_H`]) may be cut off: fields are printed 20 px or more inside the edge.
 const EDGE_MARGIN: i32 = 6;
@@ -61,6 +64,10 @@ pub struct PinBRead {
     pub era: Option<Era>,
     /// How many camera frames gave this very read on their own (1 for one frame's read).
     pub agreeing_frames: u8,
+    /// A frame that gave this read looked at its card a second time (the card rectified again
+    /// from other samples of the photo, its three field lines read again) and read the same
+    /// 14 digits, every one at least [`SURE_ENOUGH`] sure.
+    pub second_look: bool,
 }
 
 impl PinBRead {
@@ -77,6 +84,7 @@ impl PinBRead {
             calendar,
             era,
             agreeing_frames,
+            second_look: false,
         }
     }
 
@@ -104,6 +112,7 @@ impl std::fmt::Debug for PinBRead {
             .field("calendar", &self.calendar)
             .field("era", &self.era)
             .field("agreeing_frames", &self.agreeing_frames)
+            .field("second_look", &self.second_look)
             .finish()
     }
 }
@@ -319,15 +328,37 @@ impl CardFrontReader {
             }
         }
         match (best, best_card) {
-            (Ok(read), Some(card)) => {
+            (Ok(mut read), Some(card)) => {
                 if self.another_card(&grey, &outlines, (&card.quad, &best_fields), first)? {
-                    Err(OcrError::SeveralCards)
-                } else {
-                    Ok(read)
+                    return Err(OcrError::SeveralCards);
                 }
+                if (SURE_ENOUGH..LONE_SURE).contains(&read.min_confidence()) {
+                    read.second_look = self.looks_alike(&grey, card, &best_fields, &read, today)?;
+                }
+                Ok(read)
             }
             (best, _) => best,
         }
+    }
+
+    /// Whether a second look at the card read at `at`, its field lines at `fields` on the
+    /// rectified card, reads what `read` does: the card rectified again from the photo `grey`
+    /// ([`rectify_again`]), its three field lines read again as the first time (the own CNN,
+    /// PP-OCR, the fields by content, the dates validated against `today`), the same 14
+    /// digits, every one at least [`SURE_ENOUGH`] sure. No other line is read.
+    fn looks_alike(
+        &self,
+        grey: &Mat,
+        at: &Rectified,
+        fields: &[Rect; 3],
+        read: &PinBRead,
+        today: Date,
+    ) -> Result<bool, OcrError> {
+        let card = rectify_again(grey, &at.quad)?;
+        let again = self.read_fields(&card, &Ok(fields.to_vec()), &at.visible, today);
+        Ok(again
+            .read
+            .is_ok_and(|r| r.digits() == read.digits() && r.min_confidence() >= SURE_ENOUGH))
     }
 
     /// Whether a second card front is in the photo besides the card read at outline `read_at`,

@@ -349,3 +349,27 @@ fn a_card_front_beside_a_card_back_is_never_read() {
     }
     assert!(told >= 4, "{told} of 6 photos told as showing a back");
 }
+
+#[test]
+fn a_read_short_of_the_lone_frame_bar_is_looked_at_twice_and_only_then() {
+    // First frames of held-out development cards: each read between SURE_ENOUGH and
+    // LONE_SURE gets a second look, which agrees only with a right read; no other read gets
+    // one.
+    let (mut in_band, mut agreed) = (0, 0);
+    for i in 0..16 {
+        let (id, mut frames) = crate::synthetic_frames(777, i, today()).unwrap();
+        let shot = frames.next().unwrap().unwrap();
+        let Ok(read) = reader().read(&shot.image, today()) else {
+            continue;
+        };
+        let band = (SURE_ENOUGH..LONE_SURE).contains(&read.min_confidence());
+        in_band += u32::from(band);
+        if read.second_look {
+            assert!(band, "card {i}: looked at twice outside the band");
+            assert_eq!(read.pin_b(), id.pin_b(), "card {i}");
+            agreed += 1;
+        }
+    }
+    println!("{agreed} of {in_band} reads in the band agreed on a second look");
+    assert!(agreed >= 4, "{agreed} agreed");
+}

@@ -67,6 +67,7 @@ pub fn run(
                 "confidence": read.confidence,
                 "calendar": format!("{:?}", read.calendar),
                 "agreeing_frames": read.agreeing_frames,
+                "second_look": read.second_look,
             });
             println!("{line}");
             Ok(true)
@@ -91,7 +92,7 @@ fn load(path: &Path) -> Result<Mat, OcrError> {
 /// Applies the submit policy's confidence rule: a read that the kiosk would not submit is a reject.
 fn check(read: Result<PinBRead, OcrError>, policy: &SubmitPolicy) -> Result<PinBRead, OcrReject> {
     let read = read?;
-    let threshold = policy.needed(read.agreeing_frames);
+    let threshold = policy.needed(read.agreeing_frames, read.second_look);
     let positions: Vec<usize> = (0..14)
         .filter(|&i| read.confidence[i] < threshold)
         .collect();

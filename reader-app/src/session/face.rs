@@ -66,10 +66,12 @@ pub(super) fn handle(
                     pin_b,
                     min_confidence,
                     agreeing_frames,
+                    second_look,
                 } => {
                     let quality = ReadQuality::Read {
                         min_confidence,
                         agreeing_frames,
+                        second_look,
                     };
                     (quality, Some(pin_b))
                 }

@@ -92,12 +92,13 @@ pub struct CardIdentity {
 /// What the card-front OCR gave for one read (the best of the frames it looked at).
 #[derive(Debug, Clone, PartialEq)]
 pub enum CardFrontReading {
-    /// A validated 照合番号B, the confidence of its least confident digit, and how many
-    /// frames gave it on their own.
+    /// A validated 照合番号B, the confidence of its least confident digit, how many frames
+    /// gave it on their own, and whether one of them read it again alike on a second look.
     Read {
         pin_b: PinB,
         min_confidence: f32,
         agreeing_frames: u8,
+        second_look: bool,
     },
     /// No card in the photos, or a field that could not be read or validated.
     Unreadable,

@@ -213,6 +213,7 @@ impl Walk<'_> {
             pin_b: PinB::new("90010120291234"),
             min_confidence: 1.0,
             agreeing_frames: 2,
+            second_look: false,
         })));
         self.send(Event::PinBSubmitted(Ok(PinBOutcome::Accepted)));
         self.send(Event::FacePhotoRead(Ok(())));

@@ -16,11 +16,12 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     /// A validated read: its least digit confidence, how many frames gave it on their own,
-    /// whether it is the card's 照合番号B, and which of its 14 digits are not (bit `p` for
-    /// digit `p`).
+    /// whether a second look agreed, whether it is the card's 照合番号B, and which of its 14
+    /// digits are not (bit `p` for digit `p`).
     Read {
         least: f32,
         agreeing: u8,
+        second_look: bool,
         right: bool,
         wrong_digits: u16,
     },
@@ -33,10 +34,14 @@ impl Outcome {
     fn is_sure(&self, policy: &SubmitPolicy) -> bool {
         match self {
             Outcome::Read {
-                least, agreeing, ..
+                least,
+                agreeing,
+                second_look,
+                ..
             } => policy.is_sure(ReadQuality::Read {
                 min_confidence: *least,
                 agreeing_frames: *agreeing,
+                second_look: *second_look,
             }),
             Outcome::Rejected(_) => false,
         }
@@ -55,6 +60,7 @@ impl Outcome {
                 Outcome::Read {
                     least: r.min_confidence(),
                     agreeing: r.agreeing_frames,
+                    second_look: r.second_look,
                     right: wrong_digits == 0,
                     wrong_digits,
                 }
@@ -399,6 +405,8 @@ pub struct Tally {
     reasons: BTreeMap<String, u32>,
     /// (least digit confidence, read right) of every validated read, for the sweep.
     validated: Vec<(f32, bool)>,
+    /// Validated reads a second look agreed with: right, wrong.
+    second_looks: [u32; 2],
     frames: usize,
 }
 
@@ -412,8 +420,16 @@ impl Tally {
             t.cards += 1;
             t.frames += frames;
             match outcome {
-                Outcome::Read { least, right, .. } => {
+                Outcome::Read {
+                    least,
+                    right,
+                    second_look,
+                    ..
+                } => {
                     t.validated.push((*least, *right));
+                    if *second_look {
+                        t.second_looks[usize::from(!*right)] += 1;
+                    }
                     if !outcome.is_sure(policy) {
                         t.rejected += 1;
                         t.low_conf_correct += u32::from(*right);
@@ -459,6 +475,10 @@ impl Tally {
         println!(
             "    validated reads at least so sure in every digit, however many frames agree (exact / wrong): {}",
             sweep.join(", ")
+        );
+        println!(
+            "    validated reads a second look agreed with (exact / wrong): {} / {}",
+            self.second_looks[0], self.second_looks[1]
         );
     }
 
@@ -524,6 +544,7 @@ fn print_wrong_reads(outcomes: &[CardOutcome], first: u32) {
             let Outcome::Read {
                 least,
                 agreeing,
+                second_look,
                 right: false,
                 wrong_digits,
             } = outcome
@@ -546,7 +567,7 @@ fn print_wrong_reads(outcomes: &[CardOutcome], first: u32) {
                 })
                 .collect();
             println!(
-                "  card {i}: wrong read ({name}, least {least:.3}, {agreeing} frame(s) agreeing): {}",
+                "  card {i}: wrong read ({name}, least {least:.3}, {agreeing} frame(s) agreeing, second look agreeing: {second_look}): {}",
                 fields.join(", ")
             );
         }

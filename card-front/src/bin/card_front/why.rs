@@ -27,18 +27,13 @@ pub fn run(
         let shot = frames.next().expect("endless frames")?;
         let verdict = |r: &Result<card_front::PinBRead, OcrError>| match r {
             Ok(r) if r.pin_b() != id.pin_b() => format!("WRONG at {:.3}", r.min_confidence()),
-            Ok(r) if r.min_confidence() < policy.lone_frame_confidence => {
+            Ok(r) if r.min_confidence() < policy.needed(1, r.second_look) => {
                 // Which of the 14 digits (YYMMDD, expiry year, code) is unsure.
+                let needed = policy.needed(1, r.second_look);
                 let unsure: String = r
                     .confidence
                     .iter()
-                    .map(|&c| {
-                        if c < policy.lone_frame_confidence {
-                            '?'
-                        } else {
-                            '.'
-                        }
-                    })
+                    .map(|&c| if c < needed { '?' } else { '.' })
                     .collect();
                 format!("right but unsure ({:.3}, {unsure})", r.min_confidence())
             }

@@ -231,6 +231,20 @@ fn unreadable_or_uncertain_fronts_are_read_again_then_fall_back_without_a_try() 
 }
 
 #[test]
+fn one_frame_read_short_of_the_lone_bar_is_tried_only_after_a_second_look_agreed() {
+    let lone = |second_look| CardFrontReading::Read {
+        pin_b: PinB::new("90010120291234"),
+        min_confidence: 0.97,
+        agreeing_frames: 1,
+        second_look,
+    };
+    let mut s = at_card_front(Some(10));
+    let fx = s.handle(Event::CardFrontRead(Ok(lone(false))));
+    assert_reread(&mut s, &fx, Some(10));
+    assert!(submitted(&s.handle(Event::CardFrontRead(Ok(lone(true))))));
+}
+
+#[test]
 fn the_last_two_tries_or_an_unknown_counter_are_never_spent() {
     for retries in [Some(2), Some(0), None] {
         let mut s = at_card_front(retries);

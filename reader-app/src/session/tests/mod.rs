@@ -83,6 +83,7 @@ fn read_front(min_confidence: f32) -> CardFrontReading {
         pin_b: PinB::new("90010120291234"),
         min_confidence,
         agreeing_frames: 2,
+        second_look: false,
     }
 }
 
