@@ -408,7 +408,7 @@ pub fn rectify(grey: &Mat, quad: &[Point2f; 4]) -> Result<ScrubbedMat, OcrError>
 /// photo: the outline moved by half a pixel down and right, the photo interpolated bicubically
 /// rather than bilinearly. Every pixel of the card is made afresh, the printed lines stay
 /// where [`rectify`] put them (within a pixel).
-pub fn rectify_again(grey: &Mat, quad: &[Point2f; 4]) -> Result<ScrubbedMat, OcrError> {
+pub(crate) fn rectify_again(grey: &Mat, quad: &[Point2f; 4]) -> Result<ScrubbedMat, OcrError> {
     warp(
         grey,
         &quad.map(|p| Point2f::new(p.x + 0.5, p.y + 0.5)),
