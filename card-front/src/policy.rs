@@ -4,7 +4,7 @@
 //! Every decision is logged without the digits.
 
 use crate::error::OcrError;
-use crate::read::PinBRead;
+use crate::read::{PinBRead, LONE_SURE, SURE_ENOUGH};
 
 /// What a read gave, as far as the policy cares: never the digits.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,7 +35,8 @@ impl ReadQuality {
     }
 }
 
-/// Thresholds of the policy.
+/// Thresholds of the policy. The reader's own search (which outline's read ends it, which read
+/// gets a second look: [`crate::CardFrontReader::read`]) uses the default two confidences.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SubmitPolicy {
     /// Every digit must be at least this confident, in a read that two or more frames gave
@@ -56,8 +57,8 @@ pub struct SubmitPolicy {
 impl Default for SubmitPolicy {
     fn default() -> Self {
         Self {
-            min_confidence: 0.95,
-            lone_frame_confidence: 0.99,
+            min_confidence: SURE_ENOUGH,
+            lone_frame_confidence: LONE_SURE,
             reserved_tries: 2,
             max_rereads: 2,
             max_failed_verifies: 1,

@@ -27,11 +27,11 @@ const MAX_CODE_ASPECT: f32 = 7.0;
 /// The narrowest a line of four digits (half-width, tightly set) is for its height.
 const MIN_FIELD_ASPECT: f32 = 1.6;
 /// A valid read at least this sure in every digit ends the search over the card's candidate
-/// outlines (the default submit policy's threshold).
-const SURE_ENOUGH: f32 = 0.95;
-/// A valid read at least this sure in every digit needs no second look (the default submit
-/// policy's threshold for one frame alone).
-const LONE_SURE: f32 = 0.99;
+/// outlines (the submit policy's threshold, [`crate::SubmitPolicy::min_confidence`]).
+pub(crate) const SURE_ENOUGH: f32 = 0.95;
+/// A valid read at least this sure in every digit needs no second look (the submit policy's
+/// threshold for one frame alone, [`crate::SubmitPolicy::lone_frame_confidence`]).
+pub(crate) const LONE_SURE: f32 = 0.99;
 /// A field's line closer than this to the rectified card's outline (pixels of
 /// [`CARD_W`] × [`CARD_H`]) may be cut off: fields are printed 20 px or more inside the edge.
 const EDGE_MARGIN: i32 = 6;
