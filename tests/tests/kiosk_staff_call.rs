@@ -94,6 +94,10 @@ fn scenario(d: &Driver) {
     assert_eq!(call["kiosk_id"], "e2e-test");
     assert_eq!(call["screen"], "MethodChoice");
     assert_eq!(call["pin_retries_left"], 0);
+    // The method choice shows no error; the call says why this patient is there (E009: the
+    // card's PIN is locked).
+    assert_eq!(call["error_code"], Value::Null);
+    assert_eq!(call["earlier_error_code"], "E009");
     let mut fields: Vec<&str> = call
         .as_object()
         .unwrap()
@@ -106,6 +110,7 @@ fn scenario(d: &Driver) {
         [
             "called_at",
             "cause",
+            "earlier_error_code",
             "error_code",
             "event",
             "face_attempts_left",

@@ -165,6 +165,7 @@ pub fn panel(lang: Lang, csrf: &str, status: &Status, now_ms: i64) -> String {
         seconds = w.seconds,
         error = status.error.map_or(String::new(), |e| error_rows(
             w,
+            w.error,
             e,
             status.cause.as_deref()
         )),
@@ -182,11 +183,11 @@ pub fn panel(lang: Lang, csrf: &str, status: &Status, now_ms: i64) -> String {
 
 /// An error's code, its cause in the catalogue's staff wording (Japanese, the catalogue's only
 /// staff language) and the adapter's own words (English), when it reported them.
-fn error_rows(w: &Words, error: KioskError, detail: Option<&str>) -> String {
+fn error_rows(w: &Words, label: &str, error: KioskError, detail: Option<&str>) -> String {
     let text = error.text();
     let mut rows = format!(
         "<dt>{}</dt><dd class=\"code\">{}</dd><dt>{}</dt><dd class=\"cause\" lang=\"ja\">{}</dd>",
-        w.error,
+        label,
         text.code,
         w.cause,
         escape(text.staff)
@@ -211,7 +212,10 @@ fn call_row(w: &Words, csrf: &str, call: &Call, now_ms: i64) -> String {
         screen = escape(w.screen_named(&call.screen)),
     );
     if let Some(e) = call.error {
-        row.push_str(&error_rows(w, e, call.cause.as_deref()));
+        row.push_str(&error_rows(w, w.error, e, call.cause.as_deref()));
+    }
+    if let Some(e) = call.earlier_error {
+        row.push_str(&error_rows(w, w.earlier_error, e, None));
     }
     for (label, left) in [
         (w.pin_left, call.pin_retries_left),
@@ -274,6 +278,7 @@ mod tests {
             screen: "MethodChoice".into(),
             error: Some(KioskError::PcscdDown),
             cause: Some("the PC/SC service (pcscd) is not running".into()),
+            earlier_error: None,
             pin_retries_left: Some(0),
             face_attempts_left: Some(1),
             called_at_ms: 1_000,
@@ -305,6 +310,25 @@ mod tests {
     }
 
     #[test]
+    fn a_call_from_a_screen_without_an_error_shows_the_visits_earlier_one() {
+        let mut after_face = call(1, false);
+        (after_face.error, after_face.cause) = (None, None);
+        after_face.earlier_error = Some(KioskError::FaceNotMatched);
+        let status = Status {
+            calls: vec![after_face],
+            ..Status::default()
+        };
+        let html = panel(Lang::En, "c", &status, 0);
+        let text = KioskError::FaceNotMatched.text();
+        assert!(html.contains(&format!(
+            "<dt>Earlier in this visit</dt><dd class=\"code\">{}</dd>",
+            text.code
+        )));
+        assert!(html.contains(&escape(text.staff)));
+        assert!(!html.contains("<dt>Error</dt>"));
+    }
+
+    #[test]
     fn the_error_shown_on_the_kiosk_comes_with_the_adapters_cause() {
         let status = Status {
             error: Some(KioskError::PcscdDown),
@@ -322,12 +346,16 @@ mod tests {
     #[test]
     fn every_page_renders_in_each_language_with_no_untranslated_word() {
         use super::super::gate::Verdict;
+        let earlier = Call {
+            earlier_error: Some(KioskError::FaceNotMatched),
+            ..call(2, false)
+        };
         let status = Status {
             kiosk_id: "k1".into(),
             screen: Some(crate::session::Screen::StaffMenu),
             error: Some(KioskError::CameraMissing),
             cause: Some("the PC/SC service (pcscd) is not running".into()),
-            calls: vec![call(1, true), call(2, false)],
+            calls: vec![call(1, true), earlier],
             ..Status::default()
         };
         let quiet = Status::default();

@@ -43,6 +43,8 @@ pub struct Call {
     pub error: Option<KioskError>,
     /// The adapter's words on that error (the staff call's `cause`).
     pub cause: Option<String>,
+    /// When the screen showed no error, the one this card's session met earlier.
+    pub earlier_error: Option<KioskError>,
     pub pin_retries_left: Option<u8>,
     pub face_attempts_left: Option<u8>,
     /// When the patient pressed the button (Unix milliseconds).
@@ -139,17 +141,18 @@ impl Feed {
 
     /// A patient pressed 係員を呼ぶ.
     pub fn called(&self, call: &StaffCall) {
-        let error = call
-            .error_code
-            .as_deref()
-            .and_then(|code| KioskError::ALL.into_iter().find(|e| e.text().code == code));
+        let error_of = |code: &Option<String>| {
+            let code = code.as_deref()?;
+            KioskError::ALL.into_iter().find(|e| e.text().code == code)
+        };
         self.0.send_modify(|s| {
             let number = s.calls.last().map_or(1, |c| c.number + 1);
             s.calls.push(Call {
                 number,
                 screen: call.screen.clone(),
-                error,
+                error: error_of(&call.error_code),
                 cause: call.cause.clone(),
+                earlier_error: error_of(&call.earlier_error_code),
                 pin_retries_left: call.pin_retries_left,
                 face_attempts_left: call.face_attempts_left,
                 called_at_ms: call.called_at.timestamp_millis(),

@@ -32,6 +32,8 @@ pub(super) struct Words {
     pub calls: &'static str,
     pub no_calls: &'static str,
     pub error: &'static str,
+    /// A staff call's error from earlier in the card's session (the screen showed none).
+    pub earlier_error: &'static str,
     pub cause: &'static str,
     /// The adapter's own words on the failure.
     pub detail: &'static str,
@@ -73,6 +75,7 @@ const JA: Words = Words {
     calls: "係員呼び出し",
     no_calls: "呼び出しはありません",
     error: "エラー",
+    earlier_error: "この受付で先に起きたエラー",
     cause: "原因",
     detail: "詳細",
     pin_left: "暗証番号の残り回数",
@@ -130,6 +133,7 @@ pub(super) const EN: Words = Words {
     calls: "Staff calls",
     no_calls: "No calls",
     error: "Error",
+    earlier_error: "Earlier in this visit",
     cause: "Cause",
     detail: "Detail",
     pin_left: "PIN tries left",
@@ -187,6 +191,7 @@ const ZH_HANS: Words = Words {
     calls: "呼叫职员",
     no_calls: "没有呼叫",
     error: "错误",
+    earlier_error: "本次受理中先前的错误",
     cause: "原因",
     detail: "详情",
     pin_left: "密码剩余次数",
@@ -244,6 +249,7 @@ const KO: Words = Words {
     calls: "직원 호출",
     no_calls: "호출이 없습니다",
     error: "오류",
+    earlier_error: "이번 접수 중 앞서 발생한 오류",
     cause: "원인",
     detail: "상세",
     pin_left: "비밀번호 남은 횟수",
@@ -301,6 +307,7 @@ const VI: Words = Words {
     calls: "Gọi nhân viên",
     no_calls: "Không có cuộc gọi",
     error: "Lỗi",
+    earlier_error: "Lỗi trước đó trong lượt này",
     cause: "Nguyên nhân",
     detail: "Chi tiết",
     pin_left: "Số lần nhập PIN còn lại",
@@ -335,7 +342,7 @@ const VI: Words = Words {
 impl Words {
     /// Every word shown on the pages (the language's own name shows on the others' pages).
     #[cfg(test)]
-    pub(super) fn shown(&self) -> [&'static str; 34] {
+    pub(super) fn shown(&self) -> [&'static str; 35] {
         [
             self.title,
             self.sign_in,
@@ -361,6 +368,7 @@ impl Words {
             self.calls,
             self.no_calls,
             self.error,
+            self.earlier_error,
             self.cause,
             self.detail,
             self.pin_left,

@@ -1,5 +1,5 @@
 //! The `staff_call` event: a patient pressed 係員を呼ぶ. It names the kiosk, the screen, the
-//! error shown and the tries left, never the patient: no name, no PIN, no 照合番号B, no card
+//! error shown (or else the one this card's session met earlier) and the tries left, never the patient: no name, no PIN, no 照合番号B, no card
 //! data. Queued in the outbox beside the results and documented in `docs/handoff.md`.
 
 use chrono::{DateTime, Utc};
@@ -32,6 +32,11 @@ pub struct StaffCall {
     /// service (pcscd) is not running"; never patient data (see `errors::Failure`).
     #[serde(default)]
     pub cause: Option<String>,
+    /// When the screen shows no error: the last error this card's session met and went on
+    /// from (a face attempt not matched, a wrong PIN), e.g. back at the method choice after
+    /// the face did not match. Never an earlier patient's.
+    #[serde(default)]
+    pub earlier_error_code: Option<String>,
     /// PIN tries the card has left, when a card with a PIN was read.
     pub pin_retries_left: Option<u8>,
     /// Face capture attempts left after the current one, on the face screens.
@@ -50,6 +55,7 @@ impl StaffCall {
             screen: screen.into(),
             error_code: None,
             cause: None,
+            earlier_error_code: None,
             pin_retries_left: None,
             face_attempts_left: None,
         }

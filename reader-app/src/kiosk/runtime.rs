@@ -358,7 +358,8 @@ impl Runtime {
 }
 
 /// The staff call for a press on `view` (none shown yet: 待機): screen, error code, the
-/// adapter's cause of that error (from the last `failure`) and tries left, nothing else.
+/// adapter's cause of that error (from the last `failure`), else the error this card's session
+/// went on from, and tries left, nothing else.
 fn staff_call(kiosk_id: &str, view: Option<&View>, failure: Option<Failure>) -> StaffCall {
     let Some(view) = view else {
         return StaffCall::new(kiosk_id, &format!("{:?}", Screen::Waiting));
@@ -366,6 +367,10 @@ fn staff_call(kiosk_id: &str, view: Option<&View>, failure: Option<Failure>) -> 
     let face = matches!(view.screen, Screen::FacePreparing | Screen::FaceCapture);
     StaffCall {
         error_code: view.error.map(|e| e.text().code.to_owned()),
+        earlier_error_code: view
+            .card_error
+            .filter(|_| view.error.is_none())
+            .map(|e| e.text().code.to_owned()),
         cause: failure
             .filter(|f| Some(f.error) == view.error)
             .and_then(|f| f.cause),
@@ -414,6 +419,23 @@ mod tests {
         assert_ne!(
             call.idempotency_key, waiting.idempotency_key,
             "one key per press"
+        );
+    }
+
+    #[test]
+    fn a_staff_call_from_a_screen_without_an_error_carries_the_cards_earlier_one() {
+        let mut choice = View::new(Screen::MethodChoice, Lang::Ja);
+        choice.card_error = Some(KioskError::FaceNotMatched);
+        let call = staff_call("k1", Some(&choice), None);
+        assert_eq!(
+            (call.error_code, call.earlier_error_code.as_deref()),
+            (None, Some(KioskError::FaceNotMatched.text().code))
+        );
+        let mut shown = View::new(Screen::Error, Lang::Ja);
+        (shown.error, shown.card_error) = (Some(KioskError::CardRemoved), choice.card_error);
+        assert_eq!(
+            staff_call("k1", Some(&shown), None).earlier_error_code,
+            None
         );
     }
 

@@ -34,7 +34,7 @@ fn identified(
         return s.fail(refused, error, fx);
     }
     if identity.pin == PinState::Remaining(0) {
-        s.last_error = Some(KioskError::PinLocked);
+        s.went_on_from(&mut card, KioskError::PinLocked);
     }
     if days <= s.settings.expiry_warning_days {
         card.notice(Notice::CertificateExpiresSoon {

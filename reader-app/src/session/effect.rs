@@ -237,6 +237,9 @@ pub struct View {
     /// Staff mode: who is logged in and the last error, for the staff wording.
     pub operator: Option<Operator>,
     pub last_error: Option<KioskError>,
+    /// The last error the card's session went on from (see `Card::error`); `error` is the one
+    /// the screen shows.
+    pub card_error: Option<KioskError>,
     /// 目視確認 is possible (a card was read).
     pub visual_available: bool,
     /// Assisted mode: larger type, one question per screen, the pad never shuffled.
@@ -267,6 +270,7 @@ impl View {
             answer: None,
             operator: None,
             last_error: None,
+            card_error: None,
             visual_available: false,
             assisted: false,
         }

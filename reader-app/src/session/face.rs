@@ -291,12 +291,12 @@ fn rejected(
 /// One capture attempt failed: try again while attempts remain, else fall back.
 fn attempt_failed(
     s: &mut Session,
-    p: Patient,
+    mut p: Patient,
     face: Face,
     error: KioskError,
     fx: &mut Vec<Effect>,
 ) -> Next {
-    s.last_error = Some(error);
+    s.went_on_from(&mut p.card, error);
     let attempt = attempt_of(face);
     if attempt < s.settings.face_attempts {
         start_capture(s, p, attempt, fx)
@@ -321,7 +321,7 @@ fn unavailable(
     fx: &mut Vec<Effect>,
 ) -> Next {
     tracing::info!(code = error.text().code, "face authentication unavailable");
-    s.last_error = Some(error);
+    s.went_on_from(&mut p.card, error);
     stop(face, &mut p.card, fx);
     p.face_blocked = true;
     let notice = match error {

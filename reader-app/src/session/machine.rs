@@ -9,7 +9,7 @@ use super::assisted::Assist;
 use super::effect::{Effect, Notice, Prompt, Screen, TimerId, View};
 use super::event::Event;
 use super::settings::Settings;
-use super::state::{State, Step};
+use super::state::{Card, State, Step};
 use super::types::{AuditRecord, Lang, Operator, PinState};
 use crate::errors::KioskError;
 
@@ -158,6 +158,12 @@ impl Session {
         }
     }
 
+    /// `error` met by `card`'s session, which goes on (another attempt, another method).
+    pub(super) fn went_on_from(&mut self, card: &mut Card, error: KioskError) {
+        self.last_error = Some(error);
+        card.error = Some(error);
+    }
+
     /// An error ends what the card's session was doing: shown until the card is removed.
     pub(super) fn fail(&mut self, state: State, error: KioskError, fx: &mut Vec<Effect>) -> Next {
         let text = error.text();
@@ -216,6 +222,7 @@ impl Session {
         let mut view = View::new(self.state.screen(), self.lang);
         view.operator = self.operator.clone();
         view.last_error = self.last_error;
+        view.card_error = self.state.card().and_then(|c| c.error);
         view.max_attempts = self.settings.face_attempts;
         match &self.state {
             State::Unavailable(e)

@@ -60,12 +60,12 @@ fn verified(s: &mut Session, mut p: Patient, outcome: PinOutcome, fx: &mut Vec<E
     fx.push(Effect::Audit(AuditRecord::PinRejected { remaining }));
     p.identity.pin = PinState::Remaining(remaining);
     if remaining == 0 {
-        s.last_error = Some(KioskError::PinLocked);
+        s.went_on_from(&mut p.card, KioskError::PinLocked);
         p.rejected = true;
         s.raise(Screen::MethodChoice, Notice::PinLocked);
         Next::Go(State::Patient(p, Step::MethodChoice))
     } else {
-        s.last_error = Some(KioskError::PinWrong);
+        s.went_on_from(&mut p.card, KioskError::PinWrong);
         s.raise(Screen::PinEntry, Notice::PinWrong);
         start(p)
     }

@@ -101,6 +101,9 @@ pub(super) struct Card {
     pub reader: String,
     /// Lines shown above the screens while this card is in (images deleted, expiry …).
     pub notices: Vec<Notice>,
+    /// The last error this card's session met and went on from (a face attempt not matched,
+    /// a wrong PIN): what a staff call from a later screen showing no error reports.
+    pub error: Option<KioskError>,
 }
 
 impl Card {
@@ -108,6 +111,7 @@ impl Card {
         Self {
             reader,
             notices: Vec::new(),
+            error: None,
         }
     }
 

@@ -63,13 +63,7 @@ fn an_impostor_rejected_at_every_attempt_fails_the_session() {
     let mut s = at_choice(PinState::Remaining(3));
     to_capture(&mut s);
     for attempt in 1..=3 {
-        s.handle(Event::FaceCaptured(Ok(Capture::Captured {
-            liveness: LivenessCheck::Passed,
-        })));
-        let fx = s.handle(Event::FacesCompared(Ok(FaceMatch {
-            score: 0.1,
-            matched: false,
-        })));
+        let fx = attempt_not_matched(&mut s);
         assert!(audited(
             &fx,
             AuditRecord::FaceRejected {

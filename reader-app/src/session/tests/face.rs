@@ -79,13 +79,7 @@ fn face_fails_every_attempt_then_pin_succeeds() {
     to_capture(&mut s);
     for attempt in 1..=3 {
         assert_eq!(s.view().attempt, attempt);
-        s.handle(Event::FaceCaptured(Ok(Capture::Captured {
-            liveness: LivenessCheck::Passed,
-        })));
-        s.handle(Event::FacesCompared(Ok(FaceMatch {
-            score: 0.1,
-            matched: false,
-        })));
+        attempt_not_matched(&mut s);
     }
     let v = s.view();
     assert_eq!(v.screen, Screen::MethodChoice);
@@ -95,6 +89,10 @@ fn face_fails_every_attempt_then_pin_succeeds() {
         vec![Notice::ImagesDeleted, Notice::FaceFailed, Notice::UsePin]
     );
     assert_eq!(v.last_error, Some(KioskError::FaceNotMatched));
+    assert_eq!(
+        (v.error, v.card_error),
+        (None, Some(KioskError::FaceNotMatched))
+    );
     touch(&mut s, Touch::ChoosePin);
     let fx = type_pin(&mut s, "1234");
     assert_eq!(verify_pin_effect(&fx).expose(), "1234");
@@ -398,4 +396,30 @@ fn a_face_path_that_matches_never_shows_a_choice_without_face() {
             "{pin:?}: {views:?}"
         );
     }
+}
+
+#[test]
+fn the_error_a_card_went_on_from_is_that_cards_only() {
+    // Staff called from the method choice learn why face authentication ended for this
+    // patient; the next patient's method choice carries no error, though the kiosk's last
+    // error (the staff screen's) is still the previous patient's.
+    let mut s = at_choice(PinState::Remaining(3));
+    to_capture(&mut s);
+    for _ in 1..=3 {
+        attempt_not_matched(&mut s);
+    }
+    assert_eq!(s.view().card_error, Some(KioskError::FaceNotMatched));
+    s.handle(Event::CardRemoved { reader: R.into() });
+    assert_eq!(s.view().card_error, None);
+    s.handle(Event::CardInserted { reader: R.into() });
+    s.handle(Event::CardIdentityRead(Ok(identity(
+        PinState::Remaining(3),
+        500,
+    ))));
+    let v = s.view();
+    assert_eq!(v.screen, Screen::MethodChoice);
+    assert_eq!(
+        (v.card_error, v.last_error),
+        (None, Some(KioskError::FaceNotMatched))
+    );
 }

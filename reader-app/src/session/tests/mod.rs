@@ -116,6 +116,17 @@ fn to_capture(s: &mut Session) {
     assert_eq!(screen(s), Screen::FaceCapture);
 }
 
+/// One face attempt: a live frame captured that does not match the card's photo.
+fn attempt_not_matched(s: &mut Session) -> Vec<Effect> {
+    s.handle(Event::FaceCaptured(Ok(Capture::Captured {
+        liveness: LivenessCheck::Passed,
+    })));
+    s.handle(Event::FacesCompared(Ok(FaceMatch {
+        score: 0.1,
+        matched: false,
+    })))
+}
+
 fn delivered(fx: &[Effect]) -> VerificationResult {
     fx.iter()
         .find_map(|e| match e {
