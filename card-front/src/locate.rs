@@ -404,16 +404,37 @@ pub fn rectify(grey: &Mat, quad: &[Point2f; 4]) -> Result<ScrubbedMat, OcrError>
     warp(grey, quad, imgproc::INTER_LINEAR)
 }
 
-/// The card inside `quad` warped to the canonical size once more, from other samples of the
-/// photo: the outline moved by half a pixel down and right, the photo interpolated bicubically
-/// rather than bilinearly. Every pixel of the card is made afresh, the printed lines stay
-/// where [`rectify`] put them (within a pixel).
-pub(crate) fn rectify_again(grey: &Mat, quad: &[Point2f; 4]) -> Result<ScrubbedMat, OcrError> {
-    warp(
-        grey,
-        &quad.map(|p| Point2f::new(p.x + 0.5, p.y + 0.5)),
-        imgproc::INTER_CUBIC,
-    )
+/// One way to warp a card to the canonical size once more, from other samples of the photo:
+/// the outline moved by `shift` pixels down and right (up and left when negative), the photo
+/// interpolated with `interpolation`. Every pixel of the card is made afresh, the printed lines
+/// stay where [`rectify`] put them (within a pixel).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Resampling {
+    shift: f32,
+    interpolation: i32,
+}
+
+/// The resamplings a second look tries in turn: half a pixel down and right, bicubic; half a
+/// pixel up and left, Lanczos (both unlike [`rectify`]'s bilinear samples at the outline).
+pub(crate) const RESAMPLINGS: [Resampling; 2] = [
+    Resampling {
+        shift: 0.5,
+        interpolation: imgproc::INTER_CUBIC,
+    },
+    Resampling {
+        shift: -0.5,
+        interpolation: imgproc::INTER_LANCZOS4,
+    },
+];
+
+/// The card inside `quad` warped to the canonical size once more, resampled `how`.
+pub(crate) fn rectify_again(
+    grey: &Mat,
+    quad: &[Point2f; 4],
+    how: Resampling,
+) -> Result<ScrubbedMat, OcrError> {
+    let shifted = quad.map(|p| Point2f::new(p.x + how.shift, p.y + how.shift));
+    warp(grey, &shifted, how.interpolation)
 }
 
 fn warp(grey: &Mat, quad: &[Point2f; 4], interpolation: i32) -> Result<ScrubbedMat, OcrError> {

@@ -7,7 +7,7 @@ use crate::layout::{CARD_H, CARD_W};
 use crate::line_input::{line_image, CNN_PAD, LINE_H};
 use crate::line_model::{LineModel, ReadChar};
 use crate::lines::{find_lines_of_ink, FAINT_INK_CONTRAST, INK_CONTRAST};
-use crate::locate::{card_outlines, rectify_again, VisiblePart};
+use crate::locate::{card_outlines, rectify_again, VisiblePart, RESAMPLINGS};
 use crate::ppocr::PpOcrRec;
 use crate::quad::alike;
 use crate::scrub::ScrubbedMat;
@@ -343,9 +343,10 @@ impl CardFrontReader {
 
     /// Whether a second look at the card read at `at`, its field lines at `fields` on the
     /// rectified card, reads what `read` does: the card rectified again from the photo `grey`
-    /// ([`rectify_again`]), its three field lines read again as the first time (the own CNN,
-    /// PP-OCR, the fields by content, the dates validated against `today`), the same 14
-    /// digits, every one at least [`SURE_ENOUGH`] sure. No other line is read.
+    /// ([`rectify_again`], each of [`RESAMPLINGS`] in turn until one agrees), its three field
+    /// lines read again as the first time (the own CNN, PP-OCR, the fields by content, the
+    /// dates validated against `today`), the same 14 digits, every one at least
+    /// [`SURE_ENOUGH`] sure. No other line is read.
     fn looks_alike(
         &self,
         grey: &Mat,
@@ -354,11 +355,17 @@ impl CardFrontReader {
         read: &PinBRead,
         today: Date,
     ) -> Result<bool, OcrError> {
-        let card = rectify_again(grey, &at.quad)?;
-        let again = self.read_fields(&card, &Ok(fields.to_vec()), &at.visible, today);
-        Ok(again
-            .read
-            .is_ok_and(|r| r.digits() == read.digits() && r.min_confidence() >= SURE_ENOUGH))
+        for how in RESAMPLINGS {
+            let card = rectify_again(grey, &at.quad, how)?;
+            let again = self.read_fields(&card, &Ok(fields.to_vec()), &at.visible, today);
+            if again
+                .read
+                .is_ok_and(|r| r.digits() == read.digits() && r.min_confidence() >= SURE_ENOUGH)
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Whether a second card front is in the photo besides the card read at outline `read_at`,
