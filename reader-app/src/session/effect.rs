@@ -234,11 +234,13 @@ pub struct View {
     pub consent: Vec<(ConsentItem, bool)>,
     pub comprehensive: bool,
     pub answer: Option<Qualification>,
-    /// Staff mode: who is logged in and the last error, for the staff wording.
+    /// Staff mode: who is logged in.
     pub operator: Option<Operator>,
+    /// Staff mode's 直前のエラー, in the staff wording: the card's last error while a card is
+    /// in, else the kiosk's.
     pub last_error: Option<KioskError>,
-    /// The last error the card's session went on from (see `Card::error`); `error` is the one
-    /// the screen shows.
+    /// The card's last error (see `Card::error`): on a screen showing none (`error`), what a
+    /// staff call reports as the one earlier in the visit.
     pub card_error: Option<KioskError>,
     /// 目視確認 is possible (a card was read).
     pub visual_available: bool,

@@ -171,17 +171,26 @@ impl Session {
         self.last_error = Some(error);
         fx.push(Effect::Audit(AuditRecord::Error(error)));
         Next::Go(match state {
-            State::Reading(card) => State::CardRefused {
-                card,
-                error,
-                serial: None,
-            },
-            State::CardRefused { card, serial, .. } => State::CardRefused {
-                card,
-                error,
-                serial,
-            },
-            State::Patient(p, step) => {
+            State::Reading(mut card) => {
+                card.error = Some(error);
+                State::CardRefused {
+                    card,
+                    error,
+                    serial: None,
+                }
+            }
+            State::CardRefused {
+                mut card, serial, ..
+            } => {
+                card.error = Some(error);
+                State::CardRefused {
+                    card,
+                    error,
+                    serial,
+                }
+            }
+            State::Patient(mut p, step) => {
+                p.card.error = Some(error);
                 let verified = step.into_verified();
                 State::Patient(p, Step::Failed { error, verified })
             }
@@ -221,8 +230,13 @@ impl Session {
     pub fn view(&self) -> View {
         let mut view = View::new(self.state.screen(), self.lang);
         view.operator = self.operator.clone();
-        view.last_error = self.last_error;
+        // Staff mode's 直前のエラー: the card's, while a card is in (never an earlier
+        // patient's); without one, the kiosk's last error.
         view.card_error = self.state.card().and_then(|c| c.error);
+        view.last_error = match self.state.card() {
+            Some(_) => view.card_error,
+            None => self.last_error,
+        };
         view.max_attempts = self.settings.face_attempts;
         match &self.state {
             State::Unavailable(e)

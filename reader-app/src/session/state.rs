@@ -101,8 +101,8 @@ pub(super) struct Card {
     pub reader: String,
     /// Lines shown above the screens while this card is in (images deleted, expiry …).
     pub notices: Vec<Notice>,
-    /// The last error this card's session met and went on from (a face attempt not matched,
-    /// a wrong PIN): what a staff call from a later screen showing no error reports.
+    /// The last error this card's session met, whether it went on (a face attempt not
+    /// matched, a wrong PIN) or ended there: what staff are told about this patient.
     pub error: Option<KioskError>,
 }
 
