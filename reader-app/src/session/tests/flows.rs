@@ -24,6 +24,8 @@ fn pin_wrong_then_right_shows_remaining_tries() {
         (v.screen, v.pin_retries, v.digits_entered),
         (Screen::PinEntry, Some(2), 0)
     );
+    // Back at the pad, which shows no error: a staff call would say the PIN was wrong.
+    assert_eq!((v.error, v.card_error), (None, Some(KioskError::PinWrong)));
     type_pin(&mut s, "1234");
     s.handle(Event::PinVerified(Ok(PinOutcome::Verified(proof()))));
     assert_eq!(screen(&s), Screen::ConsentChoice);
