@@ -26,6 +26,9 @@ use rectified::{read_card_in_photo, room_for_a_card, Rectified};
 const MAX_CODE_ASPECT: f32 = 7.0;
 /// The narrowest a line of four digits (half-width, tightly set) is for its height.
 const MIN_FIELD_ASPECT: f32 = 1.6;
+/// How far a date line the line finder may have cut is grown to the left, in line heights:
+/// room for an era name, a year and a space.
+const WIDEN_LEFT: i32 = 5;
 /// A valid read at least this sure in every digit ends the search over the card's candidate
 /// outlines (the submit policy's threshold, [`crate::SubmitPolicy::min_confidence`]).
 pub(crate) const SURE_ENOUGH: f32 = 0.95;
@@ -539,6 +542,7 @@ impl CardFrontReader {
             lines = kept;
         }
         let reads = self.read_lines(card, &lines)?;
+        let mut cut_dates = Vec::new();
         if BACK_BY_PPOCR.shown(&lines, &reads) {
             return Err(OcrError::CardBack);
         }
@@ -555,10 +559,58 @@ impl CardFrontReader {
                 && line.width as f32 <= MAX_CODE_ASPECT * line.height as f32
             {
                 fields.codes.push((line, text));
+            } else if might_be_a_cut_date(&text) {
+                cut_dates.push(line);
+            }
+        }
+        let (births, expiries) = (fields.births.is_empty(), fields.expiries.is_empty());
+        if births || expiries {
+            for line in cut_dates {
+                let wide = widened(line);
+                if !visible.holds_whole(wide) {
+                    continue;
+                }
+                let text = self.read_lines(card, &[wide])?.pop().unwrap_or_default();
+                match (birth_numbers(&text), expiry_numbers(&text)) {
+                    (Some(birth), _) if births => fields.births.push((wide, birth)),
+                    (None, Some(expiry)) if expiries => fields.expiries.push((wide, expiry)),
+                    _ => {}
+                }
             }
         }
         Ok(fields)
     }
+}
+
+/// Whether a line that is no field may be a date line whose start or end the line finder
+/// missed (faint era kanji) or split off: it reads `…日生`, or a date with a year of at most
+/// two digits.
+fn might_be_a_cut_date(text: &[ReadChar]) -> bool {
+    let born = text.windows(2).any(|w| w[0].ch == '日' && w[1].ch == '生');
+    born || the_date(text, &[]).is_some_and(|(_, numbers, _)| numbers[0].len() <= 2)
+}
+
+/// `line` grown to the left by room for an era and a year, and to the right by two
+/// characters, as far as [`EDGE_MARGIN`] inside the card.
+fn widened(line: Rect) -> Rect {
+    let h = line.height;
+    let grown = Rect::new(
+        line.x - WIDEN_LEFT * h,
+        line.y,
+        line.width + (WIDEN_LEFT + 2) * h,
+        h,
+    );
+    grown & within_margin()
+}
+
+/// The part of the rectified card a field's line must lie in: [`EDGE_MARGIN`] inside it.
+fn within_margin() -> Rect {
+    Rect::new(
+        EDGE_MARGIN,
+        EDGE_MARGIN,
+        CARD_W - 2 * EDGE_MARGIN,
+        CARD_H - 2 * EDGE_MARGIN,
+    )
 }
 
 /// The lines of a card that read as each field, with what they read.
@@ -715,12 +767,7 @@ fn the_one<T>(
             .flat_map(|n| n.iter().map(|c| c.confidence))
             .fold(1.0, f32::min)
     };
-    let inside = Rect::new(
-        EDGE_MARGIN,
-        EDGE_MARGIN,
-        CARD_W - 2 * EDGE_MARGIN,
-        CARD_H - 2 * EDGE_MARGIN,
-    );
+    let inside = within_margin();
     if found.iter().any(|(line, _)| (*line & inside) != *line) {
         return Err(OcrError::FieldUnreadable(field));
     }
@@ -836,16 +883,22 @@ fn birth_numbers(line: &[ReadChar]) -> Option<Birth> {
 }
 
 /// The year / month / day of an expiry line, `YYYY年M月D日まで有効`, anywhere in the line but
-/// only once: a four-digit year and 有 after the date (PP-OCR knows neither まで nor 効).
+/// only once: a four-digit year and 有 after the date (PP-OCR knows neither まで nor 効), or, for a
+/// year 20xx, any character after the date but 生 (まで有効 misread whole).
 fn expiry_numbers(line: &[ReadChar]) -> Option<Numbers> {
     let (_, numbers, end) = the_date(line, &[])?;
-    let valid = numbers[0].len() == 4 && line[end..].iter().any(|c| c.ch == '有');
-    (valid && line.get(end).is_none_or(|c| c.ch != '生')).then_some(numbers)
+    let year = &numbers[0];
+    // Only the year enters 照合番号B. A birth line of this century whose 生 is misread, taken
+    // for an expiry line, leaves the card without a birth line or with two expiry lines: the
+    // read is rejected.
+    let this_century = year.len() == 4 && year[0].ch == '2' && year[1].ch == '0';
+    let tail = line[end..].iter().any(|c| c.ch == '有') || (this_century && end < line.len());
+    (year.len() == 4 && tail && line.get(end).is_none_or(|c| c.ch != '生')).then_some(numbers)
 }
 
 /// The one date of a line followed by `tail`: where its year starts, its numbers and where
 /// it ends (after 日). None if
-/// there is none or more than one, or a digit touches it.
+/// there is none or more than one, or a digit comes right before it.
 fn the_date(line: &[ReadChar], tail: &[char]) -> Option<(usize, Numbers, usize)> {
     let mut found = None;
     for start in 0..line.len() {
@@ -869,9 +922,8 @@ fn the_date(line: &[ReadChar], tail: &[char]) -> Option<(usize, Numbers, usize)>
 }
 
 /// The numbers of `Y年M月D日` starting at `line[start]` and the index after 日: the year of one
-/// to four digits, month and day of one or two, and no digit right after the day. Each number's
-/// digits are no surer than the unit kanji after it (a digit taken for a kanji would shorten
-/// the number).
+/// to four digits, month and day of one or two. Each number's digits are no surer than the
+/// unit kanji after it (a digit taken for a kanji would shorten the number).
 fn date_numbers(line: &[ReadChar], start: usize) -> Option<(Numbers, usize)> {
     let mut at = start;
     let mut numbers: Numbers = Default::default();
@@ -893,8 +945,10 @@ fn date_numbers(line: &[ReadChar], start: usize) -> Option<(Numbers, usize)> {
         );
         at += len + 1;
     }
-    let digit_after = line.get(at).is_some_and(|c| c.ch.is_ascii_digit());
-    (!digit_after && numbers[1..].iter().all(|n| n.len() <= 2)).then_some((numbers, at))
+    numbers[1..]
+        .iter()
+        .all(|n| n.len() <= 2)
+        .then_some((numbers, at))
 }
 
 /// The Gregorian birth date. On a 和暦 card the date must exist in the era read or, as the

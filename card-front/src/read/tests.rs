@@ -2,7 +2,9 @@
 
 use super::*;
 use crate::generator::random_identity;
+use crate::lines::find_lines;
 use crate::CardFrontIdentity;
+use opencv::core::Point2f;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -161,7 +163,8 @@ fn lines_that_do_not_fit_the_date_layout_are_unreadable() {
     ] {
         assert!(birth_numbers(&line(text, &[])).is_none(), "{text}");
     }
-    for text in ["2035年2月17日生", "35年2月17日まで有効", "2035年2月17日ま"] {
+    // (The last: nothing after the date, a birth line that may have lost its 生.)
+    for text in ["2035年2月17日生", "35年2月17日まで有効", "2035年2月17日"] {
         assert!(expiry_numbers(&line(text, &[])).is_none(), "{text}");
     }
 }
@@ -400,4 +403,103 @@ fn a_misread_in_the_band_gets_no_agreeing_second_look() {
             "card {card}"
         );
     }
+}
+
+#[test]
+fn an_expiry_line_whose_tail_is_misread_still_reads_if_its_year_is_of_this_century() {
+    // まで有効 misread: a digit, other characters, a stray 年.
+    for text in ["2027年7月8日1", "2033年5月29日※", "2031年1月10日年※※"] {
+        let n = expiry_numbers(&line(text, &[])).unwrap_or_else(|| panic!("{text}"));
+        assert_eq!(n[0].len(), 4, "{text}");
+    }
+    for text in [
+        "1987年1月10日1",  // no 有 and not this century: a birth line's 生 misread
+        "2006年1月11日生", // a birth line
+        "35年2月17日※有",  // a two-digit year
+    ] {
+        assert!(expiry_numbers(&line(text, &[])).is_none(), "{text}");
+    }
+}
+
+#[test]
+fn lines_that_may_be_a_date_cut_at_either_end_are_told() {
+    for text in [
+        "46年6月23日生",
+        "4月12日生",
+        "30年3月27日",
+        "※※54年5月13日生",
+    ] {
+        assert!(might_be_a_cut_date(&line(text, &[])), "{text}");
+    }
+    for text in ["2030年3月27日※※有※", "3254", "※※※※", "1964年1月"] {
+        assert!(!might_be_a_cut_date(&line(text, &[])), "{text}");
+    }
+}
+
+/// A 和暦 identity printed on a card of the training split (grey), its found lines with the
+/// birth line's box starting at its year's first digit (its era lost, as faint kanji are to
+/// the ink finder), and that box.
+fn card_with_its_birth_lines_era_lost() -> (CardFrontIdentity, Mat, Vec<Rect>, Rect) {
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    let id = loop {
+        let id = random_identity(&mut rng, today());
+        if id.calendar == Calendar::Wareki {
+            break id;
+        }
+    };
+    let printed = crate::print_card(&id, crate::Split::Training, &mut rng, None).unwrap();
+    let mut grey = Mat::default();
+    imgproc::cvt_color_def(&printed.image, &mut grey, imgproc::COLOR_BGR2GRAY).unwrap();
+    let year = printed
+        .glyphs
+        .iter()
+        .filter(|g| g.item == crate::layout::Item::Birth && g.glyph.ch.is_ascii_digit())
+        .map(|g| g.glyph.bounds)
+        .min_by_key(|b| b.x)
+        .unwrap();
+    let year_starts = year.x;
+    let mut lines = find_lines(&grey).unwrap();
+    let birth = lines
+        .iter_mut()
+        .find(|l| l.contains(crate::lines::centre(year)))
+        .unwrap();
+    let cut = Rect::new(
+        year_starts - 1,
+        birth.y,
+        birth.x + birth.width - year_starts + 1,
+        birth.height,
+    );
+    *birth = cut;
+    (id, grey, lines, cut)
+}
+
+#[test]
+fn a_birth_line_found_without_its_era_is_read_again_widened() {
+    let (id, card, lines, cut) = card_with_its_birth_lines_era_lost();
+    let fields = reader()
+        .fields_of(&card, &lines, &VisiblePart::whole())
+        .unwrap();
+    assert_eq!(fields.births.len(), 1);
+    let (wide, _) = fields.births[0];
+    assert!(
+        wide.x < cut.x && wide.br().x > cut.br().x,
+        "{wide:?} {cut:?}"
+    );
+    let (read, _) = fields.read(today()).unwrap();
+    assert_eq!(read.pin_b(), id.pin_b());
+}
+
+#[test]
+fn a_widened_line_is_never_read_across_the_edge_of_the_photo() {
+    let (_, card, lines, cut) = card_with_its_birth_lines_era_lost();
+    let whole = reader().fields_of(&card, &lines, &VisiblePart::whole());
+    assert_eq!(whole.unwrap().births.len(), 1);
+    // The photo's left edge runs just left of the cut line, clear of it by its height, but
+    // through where the widened line would reach.
+    let shift = (cut.x - 2 * cut.height) as f32;
+    let corners = crate::locate::card_corners().map(|p| Point2f::new(p.x - shift, p.y));
+    let visible = VisiblePart::of(&corners, card.size().unwrap()).unwrap();
+    assert!(visible.holds_whole(cut));
+    let fields = reader().fields_of(&card, &lines, &visible).unwrap();
+    assert!(fields.births.is_empty());
 }
