@@ -542,10 +542,10 @@ impl CardFrontReader {
             lines = kept;
         }
         let reads = self.read_lines(card, &lines)?;
-        let mut cut_dates = Vec::new();
         if BACK_BY_PPOCR.shown(&lines, &reads) {
             return Err(OcrError::CardBack);
         }
+        let mut cut_dates = Vec::new();
         for (k, (&line, mut text)) in lines.iter().zip(reads).enumerate() {
             if let Some(other) = second.get(k) {
                 as_sure_as_both(&mut text, other);
@@ -563,8 +563,8 @@ impl CardFrontReader {
                 cut_dates.push(line);
             }
         }
-        let (births, expiries) = (fields.births.is_empty(), fields.expiries.is_empty());
-        if births || expiries {
+        let (no_birth, no_expiry) = (fields.births.is_empty(), fields.expiries.is_empty());
+        if no_birth || no_expiry {
             for line in cut_dates {
                 let wide = widened(line);
                 if !visible.holds_whole(wide) {
@@ -572,8 +572,8 @@ impl CardFrontReader {
                 }
                 let text = self.read_lines(card, &[wide])?.pop().unwrap_or_default();
                 match (birth_numbers(&text), expiry_numbers(&text)) {
-                    (Some(birth), _) if births => fields.births.push((wide, birth)),
-                    (None, Some(expiry)) if expiries => fields.expiries.push((wide, expiry)),
+                    (Some(birth), _) if no_birth => fields.births.push((wide, birth)),
+                    (None, Some(expiry)) if no_expiry => fields.expiries.push((wide, expiry)),
                     _ => {}
                 }
             }
@@ -888,12 +888,15 @@ fn birth_numbers(line: &[ReadChar]) -> Option<Birth> {
 fn expiry_numbers(line: &[ReadChar]) -> Option<Numbers> {
     let (_, numbers, end) = the_date(line, &[])?;
     let year = &numbers[0];
+    if year.len() != 4 || line.get(end).is_some_and(|c| c.ch == '生') {
+        return None;
+    }
     // Only the year enters 照合番号B. A birth line of this century whose 生 is misread, taken
     // for an expiry line, leaves the card without a birth line or with two expiry lines: the
     // read is rejected.
-    let this_century = year.len() == 4 && year[0].ch == '2' && year[1].ch == '0';
+    let this_century = year[0].ch == '2' && year[1].ch == '0';
     let tail = line[end..].iter().any(|c| c.ch == '有') || (this_century && end < line.len());
-    (year.len() == 4 && tail && line.get(end).is_none_or(|c| c.ch != '生')).then_some(numbers)
+    tail.then_some(numbers)
 }
 
 /// The one date of a line followed by `tail`: where its year starts, its numbers and where
