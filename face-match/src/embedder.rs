@@ -143,8 +143,10 @@ impl FaceEmbedder {
                 values.len()
             )));
         }
-        Embedding::normalised(raw)
-            .ok_or_else(|| FaceError::Inference("SFace returned a zero embedding".into()))
+        let embedding = Embedding::normalised(raw);
+        // `normalised` took a copy: wipe this one too.
+        raw.zeroize();
+        embedding.ok_or_else(|| FaceError::Inference("SFace returned a zero embedding".into()))
     }
 }
 

@@ -4,7 +4,6 @@
 
 use opencv::core::{Mat, Rect, Size};
 use opencv::imgproc;
-use zeroize::Zeroizing;
 
 use crate::frame::{Frame, FrameError};
 
@@ -62,9 +61,19 @@ impl Letterbox {
         )
     }
 
-    /// The model input for `frame`: 1×3×input_height×input_width, BGR planes, values 0..255,
-    /// zero padding.
-    pub(crate) fn input_tensor(self, frame: &Frame) -> Result<Zeroizing<Vec<f32>>, FrameError> {
+    /// Length of the model input for one picture: 3 × input_height × input_width.
+    pub(crate) fn input_len(self) -> usize {
+        3 * self.input_width as usize * self.input_height as usize
+    }
+
+    /// Writes the model input for `frame` into `input` ([`Letterbox::input_len`] values, all
+    /// zero): 3×input_height×input_width, BGR planes, values 0..255, the padding left zero.
+    pub(crate) fn fill_input(self, frame: &Frame, input: &mut [f32]) -> Result<(), FrameError> {
+        assert_eq!(
+            input.len(),
+            self.input_len(),
+            "input sized for this letterbox"
+        );
         let mut scaled = Frame::zeroed(self.width, self.height)?;
         let whole = frame.as_mat()?;
         let src = Mat::roi(&whole, self.region)?;
@@ -72,24 +81,25 @@ impl Letterbox {
         scaled.write_region(scaled.full_region(), |dst| {
             imgproc::resize(&src, dst, size, 0.0, 0.0, imgproc::INTER_LINEAR)
         })?;
-        let (cols, rows) = (self.input_width as usize, self.input_height as usize);
-        let plane = cols * rows;
-        let mut tensor = Zeroizing::new(vec![0.0f32; 3 * plane]);
+        let cols = self.input_width as usize;
+        let plane = input.len() / 3;
         for y in 0..self.height {
             let Some(row) = scaled.row(y) else { break };
             let offset = y as usize * cols;
             for (x, bgr) in row.chunks_exact(3).enumerate() {
                 for (channel, &value) in bgr.iter().enumerate() {
-                    tensor[channel * plane + offset + x] = f32::from(value);
+                    input[channel * plane + offset + x] = f32::from(value);
                 }
             }
         }
-        Ok(tensor)
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use zeroize::Zeroizing;
+
     use super::*;
 
     #[test]
@@ -140,7 +150,8 @@ mod tests {
         let frame = Frame::from_raw(4, 2, 12, pixels).unwrap();
         let lb = Letterbox::for_frame(4, 2, 640);
         assert_eq!((lb.width, lb.height), (640, 320));
-        let tensor = lb.input_tensor(&frame).unwrap();
+        let mut tensor = vec![0.0; lb.input_len()];
+        lb.fill_input(&frame, &mut tensor).unwrap();
         let plane = 640 * 320;
         assert_eq!(tensor.len(), 3 * plane);
         for (channel, want) in [10.0, 20.0, 30.0].into_iter().enumerate() {
@@ -153,7 +164,8 @@ mod tests {
         let frame = Frame::from_raw(3, 2, 9, pixels).unwrap();
         let lb = Letterbox::for_frame(3, 2, 64);
         assert_eq!((lb.height, lb.input_height), (43, 64));
-        let tensor = lb.input_tensor(&frame).unwrap();
+        let mut tensor = vec![0.0; lb.input_len()];
+        lb.fill_input(&frame, &mut tensor).unwrap();
         assert_eq!(tensor[42 * 64], 10.0);
         assert_eq!(tensor[43 * 64], 0.0, "padding below the frame");
     }
