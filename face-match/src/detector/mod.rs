@@ -275,14 +275,8 @@ impl FaceDetector {
             };
             squares.push((square, inverse));
         }
-        let parts: Vec<(&Frame, Letterbox)> = squares
-            .iter()
-            .map(|(square, _)| {
-                let side = square.width();
-                (square, Letterbox::for_frame(side, side, side))
-            })
-            .collect();
-        let found = self.detect_regions(&parts)?;
+        let pictures: Vec<&Frame> = squares.iter().map(|(square, _)| square).collect();
+        let found = self.detect_each(&pictures)?;
         Ok(found
             .into_iter()
             .zip(turns.iter().zip(&squares))
@@ -328,6 +322,25 @@ impl FaceDetector {
             landmarks: sum.map(|(x, y)| (x / n, y / n)),
             ..around
         })
+    }
+
+    /// The faces in each of `pictures` (all of one size), each searched at its own size (not
+    /// scaled; padded to YuNet's 32 px grid), in one run of a batch.
+    pub fn detect_each(
+        &mut self,
+        pictures: &[&Frame],
+    ) -> Result<Vec<Vec<DetectedFace>>, FaceError> {
+        let parts: Vec<(&Frame, Letterbox)> = pictures
+            .iter()
+            .map(|&picture| {
+                let (width, height) = (picture.width(), picture.height());
+                (
+                    picture,
+                    Letterbox::for_frame(width, height, width.max(height)),
+                )
+            })
+            .collect();
+        self.detect_regions(&parts)
     }
 
     /// Finds the faces in `frame`, best score first, with the frame fitted into YuNet's usual
@@ -493,76 +506,5 @@ mod mirror_tests {
             score: 0.9,
         };
         assert_eq!(seen.unmirrored(100), face);
-    }
-}
-
-#[cfg(test)]
-mod batch_tests {
-    use std::path::{Path, PathBuf};
-
-    use super::*;
-    use crate::camera::{CameraSource, ImageFolderSource};
-
-    /// The real YuNet on the real ONNX Runtime (needs `scripts/setup.sh`; the paths are set
-    /// by the workspace's `.cargo/config.toml`).
-    fn detector() -> FaceDetector {
-        let path = |var| PathBuf::from(std::env::var_os(var).expect("run through cargo"));
-        let runtime = OrtRuntime::init(&path("MYNAKIOSK_ORT_DYLIB"), 2).unwrap();
-        let model = path("MYNAKIOSK_MODELS_DIR").join(YUNET_2023MAR_FILE);
-        FaceDetector::new(
-            &runtime,
-            &model,
-            YUNET_2023MAR_SHA256,
-            DetectorConfig::default(),
-        )
-        .unwrap()
-    }
-
-    #[test]
-    fn squares_detected_in_one_batch_give_each_square_its_own_faces() {
-        let mut detector = detector();
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/face-eval/portraits");
-        let mut source = ImageFolderSource::open(&dir).unwrap();
-        // Three different faces, each in a square turned its own way, and one empty square.
-        let mut squares = Vec::new();
-        for offset in [-15.0, 0.0, 30.0] {
-            let frame = source.next_frame().unwrap().fit_into(640, 480).unwrap();
-            let face = detector.detect(&frame).unwrap()[0];
-            squares.push(refine::upright_square(&frame, &face, offset).unwrap().0);
-        }
-        let side = squares[0].width();
-        squares.push(Frame::zeroed(side, side).unwrap());
-        let parts: Vec<(&Frame, Letterbox)> = squares
-            .iter()
-            .map(|square| (square, Letterbox::for_frame(side, side, side)))
-            .collect();
-        let batched = detector.detect_regions(&parts).unwrap();
-        assert_eq!(batched.len(), 4);
-        for (i, &(square, letterbox)) in parts.iter().enumerate() {
-            let alone = detector.detect_region(square, letterbox).unwrap();
-            assert_eq!(batched[i], alone, "square {i}");
-            assert_eq!(alone.is_empty(), i == 3, "square {i}: {alone:?}");
-        }
-        // The faces differ from square to square: each got its own part of the outputs.
-        assert_ne!(batched[0][0].landmarks, batched[1][0].landmarks);
-        assert_ne!(batched[1][0].landmarks, batched[2][0].landmarks);
-    }
-
-    #[test]
-    fn pictures_of_different_input_sizes_are_not_batched() {
-        let mut detector = detector();
-        let (small, large) = (
-            Frame::zeroed(64, 64).unwrap(),
-            Frame::zeroed(96, 96).unwrap(),
-        );
-        let parts = [
-            (&small, Letterbox::for_frame(64, 64, 64)),
-            (&large, Letterbox::for_frame(96, 96, 96)),
-        ];
-        assert!(matches!(
-            detector.detect_regions(&parts),
-            Err(FaceError::Inference(_))
-        ));
-        assert!(detector.detect_regions(&[]).unwrap().is_empty());
     }
 }
