@@ -176,7 +176,7 @@ impl OrtRuntime {
     /// Runs `load`, which builds sessions of other models in [`OrtRuntime::environment`] (the
     /// card-front reader), with large freed blocks returned to the system as for the face
     /// models, so that ONNX Runtime's temporary copies of the weights leave the heap. What
-    /// runs after it keeps glibc's default trim threshold ([`OTHER_TRIM_THRESHOLD`]).
+    /// runs after it has the top of the heap trimmed from glibc's default 128 KiB.
     pub fn loading<T>(&self, load: impl FnOnce() -> T) -> T {
         large_allocations_returned(load, OTHER_TRIM_THRESHOLD)
     }
