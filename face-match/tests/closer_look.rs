@@ -40,13 +40,17 @@ fn squares_detected_in_one_batch_give_each_square_its_own_faces() {
 #[test]
 fn pictures_of_different_sizes_are_not_batched() {
     let mut detector = support::detector(&support::runtime(2));
-    let (small, large) = (
-        Frame::zeroed(64, 64).unwrap(),
-        Frame::zeroed(96, 96).unwrap(),
-    );
-    assert!(matches!(
-        detector.detect_each(&[&small, &large]),
-        Err(FaceError::Inference(_))
-    ));
+    // Different sizes, and as many pixels laid out the other way round.
+    for (a, b) in [((64, 64), (96, 96)), ((96, 64), (64, 96))] {
+        let first = Frame::zeroed(a.0, a.1).unwrap();
+        let second = Frame::zeroed(b.0, b.1).unwrap();
+        assert!(
+            matches!(
+                detector.detect_each(&[&first, &second]),
+                Err(FaceError::Inference(_))
+            ),
+            "{a:?} with {b:?}"
+        );
+    }
     assert!(detector.detect_each(&[]).unwrap().is_empty());
 }

@@ -396,10 +396,9 @@ impl FaceDetector {
             return Ok(Vec::new());
         };
         let (rows, cols) = (first.input_height as usize, first.input_width as usize);
-        if parts
-            .iter()
-            .any(|(_, lb)| lb.input_len() != first.input_len())
-        {
+        if parts.iter().any(|(_, lb)| {
+            (lb.input_width, lb.input_height) != (first.input_width, first.input_height)
+        }) {
             return Err(FaceError::Inference(
                 "the pictures of one batch differ in input size".into(),
             ));
