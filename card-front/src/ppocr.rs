@@ -18,7 +18,7 @@ use zeroize::{Zeroize, Zeroizing};
 /// File name of the model under the models directory, and its sha256 (`models/checksums.sha256`).
 pub const PPOCR_REC_FILE: &str = "ppocr_v4_rec.onnx";
 pub const PPOCR_REC_SHA256: &str =
-    "48fc40f24f6d2a207a2b1091d3437eb3cc3eb6b676dc3ef9c37384005483683b";
+    "2c6ec8b43b7e5efb2d3eab37a9e3278c1c6282e4f4b71605b413827f48756cf5";
 /// Height PP-OCR reads lines at.
 pub const REC_H: i32 = 48;
 /// Room around a found line's ink box, as fractions of its height (above and below, left and
@@ -222,5 +222,76 @@ impl PpOcrRec {
                 ))),
             },
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::line_model::test_environment;
+    use crate::textdet::{PPOCR_DET_FILE, PPOCR_DET_SHA256};
+
+    /// The wheel's own file of a model (`models/fetch.py` extracts it into `.cache/models`) and
+    /// the sha256 `models/checksums.sha256` records for it.
+    fn wheel_model(name: &str) -> (PathBuf, String) {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let sums = std::fs::read_to_string(root.join("models/checksums.sha256")).unwrap();
+        let path = format!(".cache/models/{name}");
+        let sha = sums
+            .lines()
+            .find_map(|line| line.strip_suffix(path.as_str())?.strip_suffix("  "))
+            .unwrap_or_else(|| panic!("no checksum for {path}"));
+        (root.join(&path), sha.to_owned())
+    }
+
+    /// The first output of the model at `path` on a fixed picture of `shape`: rows of dark
+    /// blocks on light ground, like print, with some noise.
+    fn output_of(path: &Path, sha256: &str, shape: [usize; 4]) -> (Vec<i64>, Vec<f32>) {
+        let session = Mutex::new(checked_session(test_environment(), path, sha256).unwrap());
+        let [_, _, height, width] = shape;
+        let input: Vec<f32> = (0..shape.iter().product::<usize>())
+            .map(|i| {
+                let (y, x) = ((i / width) % height, i % width);
+                let ink = (8..24).contains(&(y % 32)) && (x / 7) % 3 != 0;
+                normalised(if ink { 40 } else { 220 } + (i * 7919 % 23) as u8)
+            })
+            .collect();
+        let tensor = TensorRef::from_array_view((shape, &input[..])).unwrap();
+        run_first_output(&session, tensor, "test", |shape, values| {
+            Ok((shape.to_vec(), values.to_vec()))
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn the_fused_models_compute_what_the_wheels_do() {
+        for (fused, sha256, wheel, shape) in [
+            (
+                PPOCR_REC_FILE,
+                PPOCR_REC_SHA256,
+                "ch_PP-OCRv4_rec_infer.onnx",
+                [1, 3, 48, 320],
+            ),
+            (
+                PPOCR_DET_FILE,
+                PPOCR_DET_SHA256,
+                "ch_PP-OCRv4_det_infer.onnx",
+                [1, 3, 96, 160],
+            ),
+        ] {
+            let (wheel, wheel_sha256) = wheel_model(wheel);
+            let (want_shape, want) = output_of(&wheel, &wheel_sha256, shape);
+            let (shape, got) = output_of(&models_dir().join(fused), sha256, shape);
+            assert_eq!(shape, want_shape, "{fused}");
+            let worst = want
+                .iter()
+                .zip(&got)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
+            assert!(worst < 1e-4, "{fused}: outputs differ by up to {worst}");
+            let spread = want.iter().fold(0.0, |m: f32, v| m.max(*v))
+                - want.iter().fold(1.0, |m: f32, v| m.min(*v));
+            assert!(spread > 0.1, "{fused}: the picture gave a flat output");
+        }
     }
 }

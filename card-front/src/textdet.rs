@@ -18,7 +18,7 @@ use zeroize::Zeroizing;
 /// File name of the model under the models directory, and its sha256 (`models/checksums.sha256`).
 pub const PPOCR_DET_FILE: &str = "ppocr_v4_det.onnx";
 pub const PPOCR_DET_SHA256: &str =
-    "d2a7720d45a54257208b1e13e36a8479894cb74155a5efe29462512d42f49da9";
+    "d4c83744374feda96217b1ef5eaaf1ea9f2193af5edc89b46775b55893e0f4b2";
 /// The size the rectified card (856 × 540) is detected at: multiples of 32, as the network
 /// needs, at three quarters of the card's scale (its lines stay 7–48 pixels high). At the
 /// card's own scale (864 × 544) it read as many development cards for twice the CPU
