@@ -657,7 +657,10 @@ def fuse_ppocr(want) -> dict[str, str]:
             model = onnx.load(str(spec.source_path))
         except Exception as e:  # a truncated or foreign file
             raise FetchError(f"cannot load {rel(spec.source_path)}: {e}") from None
-        model = version_converter.convert_version(model, OPSET)
+        try:
+            model = version_converter.convert_version(model, OPSET)
+        except Exception as e:  # the converter raises plain exceptions on what it cannot convert
+            raise FetchError(f"cannot convert {rel(spec.source_path)} to opset {OPSET}: {e}") from None
         after, swishes, before = fuse(model.graph, constant_values(model.graph))
         hashes[rel(spec.output_path)] = save(
             model, spec, want(spec),

@@ -28,7 +28,7 @@ def fuse(graph, values: dict) -> tuple[int, int, int]:
     after = _fold_after_convolutions(graph, values)
     swishes = _hard_swishes(graph, values)
     before = _fold_before_convolutions(graph, values)
-    used = {i for n in graph.node for i in n.input}
+    used = {i for n in graph.node for i in n.input} | {o.name for o in graph.output}
     kept = [t for t in graph.initializer if t.name in used]
     del graph.initializer[:]
     graph.initializer.extend(kept)
@@ -87,11 +87,17 @@ def _set_weights(graph, values: dict, conv, x: str, weights, bias, tag: str) -> 
     conv.input.extend([x, *names])
 
 
+def _constant_weights(conv, values: dict) -> bool:
+    """Whether the weights and bias (if any) of `conv` are constants."""
+    return all(name in values for name in conv.input[1:] if name)
+
+
 def _weights(values: dict, conv):
     import numpy as np
 
     w = values[conv.input[1]].astype(np.float64)
-    b = values[conv.input[2]].astype(np.float64) if len(conv.input) > 2 else np.zeros(w.shape[0])
+    has_bias = len(conv.input) > 2 and conv.input[2]
+    b = values[conv.input[2]].astype(np.float64) if has_bias else np.zeros(w.shape[0])
     return w, b
 
 
@@ -101,7 +107,7 @@ def _fold_after_convolutions(graph, values: dict) -> int:
 
     users, gone, count = _consumers(graph), [], 0
     for conv in graph.node:
-        if conv.op_type != "Conv" or conv.input[1] not in values:
+        if conv.op_type != "Conv" or not _constant_weights(conv, values):
             continue
         mul = _sole_user(users, conv.output[0], "Mul")
         found = mul and _scale_and_shift(users, values, mul)
@@ -137,7 +143,7 @@ def _hard_swishes(graph, values: dict) -> int:
             add = clip is not None and clip.op_type == "Clip" and made.get(clip.input[0])
             if (add and add.op_type == "Add" and x in add.input
                     and [_scalar(values, i) for i in clip.input[1:]] == [0.0, 6.0]
-                    and _scalar(values, next(i for i in add.input if i != x)) == 3.0
+                    and _scalar(values, next((i for i in add.input if i != x), "")) == 3.0
                     and all(len(users[n.output[0]]) == 1 for n in (add, clip, mul))):
                 match = x, (add, clip, mul)
         if match is None:
@@ -178,7 +184,7 @@ def _fold_before_convolutions(graph, values: dict) -> int:
         x = next(i for i in mul.input if _scalar(values, i) is None)
         convs = users[last.output[0]]
         if not all(c is not None and c.op_type == "Conv" and c.input[0] == last.output[0]
-                   and c.input[1] in values and _unpadded(c) for c in convs):
+                   and _constant_weights(c, values) and _unpadded(c) for c in convs):
             continue
         for conv in convs:
             w, bias = _weights(values, conv)
