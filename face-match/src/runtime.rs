@@ -239,8 +239,7 @@ const LOADING_MMAP_THRESHOLD: libc::c_int = 256 * 1024;
 /// (kiosk_e2e after the face path 240 → 234 MB against glibc's ceiling of 32 MiB). Mapping
 /// inference's working buffers anew on every run, as with the loading threshold and no arena,
 /// made a whole-frame detection two to four times slower.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-const RUNNING_MMAP_THRESHOLD: libc::c_int = 4 * 1024 * 1024;
+const RUNNING_MMAP_THRESHOLD: i32 = 4 * 1024 * 1024;
 
 /// Free memory at the top of the heap kept for reuse instead of given back, once face models
 /// are loaded: twice the mapping threshold, glibc's own rule while it tunes both itself
@@ -248,7 +247,7 @@ const RUNNING_MMAP_THRESHOLD: libc::c_int = 4 * 1024 * 1024;
 /// every frame's buffers were given back to the system and faulted in again, zeroed, on the
 /// next detection: building YuNet's input for a 640×480 frame took 2.3 ms instead of 0.7, and
 /// the chip decision 65 ms instead of 56 (face-match/README.md, "Session 16").
-const FACE_TRIM_THRESHOLD: i32 = 8 * 1024 * 1024;
+const FACE_TRIM_THRESHOLD: i32 = 2 * RUNNING_MMAP_THRESHOLD;
 
 /// The trim threshold while any session is built, and once the card-front reader's models
 /// are loaded: glibc's default. Its large pictures are read with the top of the heap given
