@@ -16,7 +16,7 @@ command -v cargo >/dev/null || die "cargo not found: install Rust 1.92 or newer 
 apt_packages=(
   pcscd libpcsclite-dev vsmartcard-vpcd
   clang libclang-dev
-  libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev libopencv-videoio-dev
+  libopencv-core-dev libopencv-imgproc-dev
   fonts-noto-cjk libfontconfig-dev
   # Typefaces of card-front's synthetic cards (card-front/src/glyphs.rs).
   fonts-ipafont-gothic fonts-ipafont-mincho fonts-ipaexfont-gothic fonts-ipaexfont-mincho

@@ -155,26 +155,6 @@ mod tests {
                         .iter()
                         .filter(|l| centres.iter().all(|c| l.contains(*c)))
                         .count();
-                    if holding != 1 {
-                        let mut dbg = card.image.clone();
-                        for l in &lines {
-                            imgproc::rectangle(
-                                &mut dbg,
-                                *l,
-                                opencv::core::Scalar::new(0.0, 0.0, 255.0, 0.0),
-                                1,
-                                8,
-                                0,
-                            )
-                            .unwrap();
-                        }
-                        opencv::imgcodecs::imwrite(
-                            "/tmp/ocr-dbg.png",
-                            &dbg,
-                            &opencv::core::Vector::new(),
-                        )
-                        .unwrap();
-                    }
                     assert_eq!(holding, 1, "{item:?} of a {split:?} card");
                 }
             }

@@ -30,8 +30,6 @@ use face_match::{
     GraphOptimisation, MatchPolicy, MatchTimings, QualityConfig, SessionTuning, Zeroizing,
     YUNET_2023MAR_FILE,
 };
-use opencv::core::Vector;
-use opencv::imgcodecs;
 
 /// The SFace file OpenCV's pipeline runs: the Zoo's model, folded, with its PRelu as they are
 /// (OpenCV has its own kernel for them; ours runs `face_match::SFACE_2021DEC_FILE`, the same
@@ -180,7 +178,7 @@ impl OpenCv {
         for (i, (_, frame)) in frames.iter().enumerate() {
             let path = dir.path().join(format!("frame{i}.png"));
             let mat = frame.as_mat().unwrap_or_else(|e| panic!("{e}"));
-            imgcodecs::imwrite(&path, &mat, &Vector::new()).unwrap_or_else(|e| panic!("{e}"));
+            face_match::image_file::write_png(&path, &mat).unwrap_or_else(|e| panic!("{e}"));
             paths.push(path);
         }
         let script =

@@ -143,12 +143,7 @@ pub fn align_face(frame: &Frame, face: &DetectedFace) -> Result<RgbImage, AlignE
             Scalar::all(0.0),
         )
     })?;
-    let mut rgb = RgbImage::zeroed(CROP_SIDE, CROP_SIDE)?;
-    let bgr_view = bgr.as_mat()?;
-    rgb.write_region(rgb.full_region(), |dst| {
-        imgproc::cvt_color(&bgr_view, dst, imgproc::COLOR_BGR2RGB, 0)
-    })?;
-    Ok(rgb)
+    Ok(bgr.to_rgb()?)
 }
 
 #[cfg(test)]

@@ -99,6 +99,9 @@ pub enum FrameError {
     /// An OpenCV call failed.
     #[error("OpenCV: {0}")]
     OpenCv(String),
+    /// An image encoder or decoder failed.
+    #[error("image codec: {0}")]
+    Codec(String),
 }
 
 impl From<opencv::Error> for FrameError {
@@ -121,11 +124,28 @@ pub struct Image<P: PixelFormat> {
 
 impl<P: PixelFormat> Image<P> {
     /// This image mirrored left to right, as a new zeroizing image (test-time mirroring of
-    /// single pictures: the detector's closer look and the embedding of their crops).
+    /// single pictures: the detector's closer look and the embedding of their crops; EXIF
+    /// orientations).
     pub fn mirrored(&self) -> Result<Self, FrameError> {
         let src = self.as_mat()?;
         let mut out = Self::zeroed(self.width(), self.height())?;
         out.write_region(out.full_region(), |dst| opencv::core::flip(&src, dst, 1))?;
+        Ok(out)
+    }
+
+    /// This image turned by OpenCV's rotation `code` (`ROTATE_90_CLOCKWISE`, `ROTATE_180`,
+    /// `ROTATE_90_COUNTERCLOCKWISE`), as a new zeroizing image.
+    pub(crate) fn rotated(&self, code: i32) -> Result<Self, FrameError> {
+        let (width, height) = if code == opencv::core::ROTATE_180 {
+            (self.width, self.height)
+        } else {
+            (self.height, self.width)
+        };
+        let src = self.as_mat()?;
+        let mut out = Self::zeroed(width, height)?;
+        out.write_region(out.full_region(), |dst| {
+            opencv::core::rotate(&src, dst, code)
+        })?;
         Ok(out)
     }
 
@@ -203,6 +223,13 @@ impl<P: PixelFormat> Image<P> {
     /// Bytes from the start of one row to the next.
     pub fn stride(&self) -> usize {
         self.stride
+    }
+
+    /// All pixel bytes, row after row, if the rows have no padding (as in every image this
+    /// crate makes with [`Image::zeroed`]).
+    pub fn packed_bytes(&self) -> Option<&[u8]> {
+        let row = self.width as usize * P::CHANNELS;
+        (self.stride == row).then(|| &self.data[..row * self.height as usize])
     }
 
     /// The pixel bytes of row `y` (without padding), or `None` past the last row.
@@ -294,21 +321,34 @@ impl<P: PixelFormat> Image<P> {
         Ok(canvas)
     }
 
+    /// This picture in another pixel format through OpenCV's colour conversion `code`, as a
+    /// new zeroizing image.
+    fn converted<Q: PixelFormat>(&self, code: i32) -> Result<Image<Q>, FrameError> {
+        let mut out = Image::<Q>::zeroed(self.width, self.height)?;
+        let src = self.as_mat()?;
+        out.write_region(out.full_region(), |dst| {
+            imgproc::cvt_color(&src, dst, code, 0)
+        })?;
+        Ok(out)
+    }
+
     /// The whole image as a region for [`Image::write_region`].
     pub(crate) fn full_region(&self) -> Rect {
         Rect::new(0, 0, self.width as i32, self.height as i32)
     }
 }
 
+impl Frame {
+    /// The same picture with its channels in RGB order (the embedder's input, image files).
+    pub fn to_rgb(&self) -> Result<RgbImage, FrameError> {
+        self.converted(imgproc::COLOR_BGR2RGB)
+    }
+}
+
 impl GreyImage {
     /// The same picture as a three-channel [`Frame`] (e.g. to run the detector on a photo).
     pub fn to_bgr(&self) -> Result<Frame, FrameError> {
-        let mut frame = Frame::zeroed(self.width, self.height)?;
-        let src = self.as_mat()?;
-        frame.write_region(frame.full_region(), |dst| {
-            imgproc::cvt_color(&src, dst, imgproc::COLOR_GRAY2BGR, 0)
-        })?;
-        Ok(frame)
+        self.converted(imgproc::COLOR_GRAY2BGR)
     }
 }
 
@@ -336,7 +376,6 @@ fn check_size(width: i64, height: i64) -> Result<(), FrameError> {
 pub(crate) mod tests {
     use super::*;
     use opencv::core::{MatTrait, Scalar, Vec3b, CV_16UC1};
-    use opencv::imgcodecs;
     use std::path::PathBuf;
 
     /// `shared/face-eval` next to the workspace.
@@ -344,10 +383,13 @@ pub(crate) mod tests {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/face-eval")
     }
 
-    /// An ORL image (92×112) as decoded by OpenCV in greyscale.
+    /// An ORL image (92×112) in greyscale, as an OpenCV `Mat`.
     pub(crate) fn orl_grey_mat() -> Mat {
         let path = face_eval().join("orl/s1/1.pgm");
-        let mat = imgcodecs::imread(&path, imgcodecs::IMREAD_GRAYSCALE).unwrap();
+        let frame = crate::decode_image_file(&path).unwrap();
+        let mut mat = Mat::default();
+        imgproc::cvt_color_def(&frame.as_mat().unwrap(), &mut mat, imgproc::COLOR_BGR2GRAY)
+            .unwrap();
         assert_eq!(
             (mat.cols(), mat.rows()),
             (92, 112),

@@ -23,13 +23,13 @@ mod policy;
 pub mod pose;
 pub mod quality;
 pub mod runtime;
+mod samples;
 mod scrubbed_mat;
 
 pub use align::{align_face, AlignError, CROP_SIDE};
 pub use best_of::BestOfFrames;
 pub use camera::{
     CameraDevice, CameraError, CameraSource, CaptureSettings, ImageFolderSource, V4l2Source,
-    VideoFileSource,
 };
 pub use chip_photo::{decode_jp2, PhotoError};
 pub use detector::{
@@ -38,7 +38,7 @@ pub use detector::{
 pub use embedder::{Embedding, FaceEmbedder, SFACE_2021DEC_FILE, SFACE_2021DEC_SHA256};
 pub use error::FaceError;
 pub use frame::{Frame, FrameError, GreyImage, RgbImage};
-pub use image_file::{decode_image_file, ImageFileError};
+pub use image_file::{decode_image_file, jpeg_round_trip, ImageFileError};
 pub use matcher::{
     Decision, FaceMatcher, FrameCheck, MatchError, MatchOutcome, MatchPolicy, MatchSession,
     MatchTimings, NotAcquired,

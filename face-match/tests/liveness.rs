@@ -27,8 +27,8 @@ use face_match::{
     YUNET_2023MAR_SHA256,
 };
 use opencv::core::{self, Mat, Point2f, Rect, Scalar, Size, Vector, CV_8UC3};
+use opencv::imgproc;
 use opencv::prelude::*;
-use opencv::{imgcodecs, imgproc};
 
 use LivenessChallenge::{Blink, MoveCloser, TurnLeft, TurnRight};
 
@@ -74,9 +74,9 @@ fn face_eval(relative: &str) -> PathBuf {
 /// An image file as 8-bit BGR.
 fn read(relative: &str) -> Mat {
     let path = face_eval(relative);
-    let mat = imgcodecs::imread(path.to_str().unwrap(), imgcodecs::IMREAD_COLOR).unwrap();
-    assert!(!mat.empty(), "{} missing", path.display());
-    mat
+    let frame =
+        face_match::decode_image_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    frame.as_mat().unwrap().try_clone().unwrap()
 }
 
 fn mirrored(image: &Mat) -> Mat {

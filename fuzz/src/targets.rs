@@ -11,8 +11,7 @@ use mynakiosk::handoff::courier::{deliver_queued, RetryPolicy};
 use mynakiosk::handoff::outbox::Outbox;
 use mynakiosk::handoff::privacy;
 use mynakiosk::handoff::sink::FileDrop;
-use opencv::core::Mat;
-use opencv::imgcodecs::IMREAD_COLOR;
+use opencv::core::{Mat, MatTraitConst};
 use opencv::imgproc::{cvt_color_def, COLOR_BGR2GRAY};
 
 /// A fixed audit key, so corpus logs written with it pass the HMAC check.
@@ -40,7 +39,10 @@ pub fn card_front_photo(data: &[u8]) {
     in_scratch(|dir| {
         let path = dir.join("card-front.img");
         fs::write(&path, data).expect("scratch write");
-        let Ok(image) = face_match::image_file::decode_image_file(&path, IMREAD_COLOR) else {
+        let Ok(frame) = face_match::image_file::decode_image_file(&path) else {
+            return;
+        };
+        let Some(image) = frame.as_mat().ok().and_then(|m| m.try_clone().ok()) else {
             return;
         };
         let mut grey = Mat::default();

@@ -135,7 +135,7 @@ mod seeds {
 
     /// A synthetic card front, photographed and JPEG-encoded small.
     fn card_front_jpeg() -> Vec<u8> {
-        use opencv::core::{Mat, Size, Vector};
+        use opencv::core::{Mat, Size};
         use opencv::imgproc;
         let today = card_front::Date::new(2026, 12, 4).unwrap();
         let (_, shot) = card_front::synthetic_photo(20261204, 0, today).unwrap();
@@ -149,10 +149,10 @@ mod seeds {
             imgproc::INTER_AREA,
         )
         .unwrap();
-        let mut out = Vector::<u8>::new();
-        let params = Vector::from_slice(&[opencv::imgcodecs::IMWRITE_JPEG_QUALITY, 60]);
-        opencv::imgcodecs::imencode(".jpg", &small, &mut out, &params).unwrap();
-        out.as_slice().to_vec()
+        let frame = face_match::Frame::from_mat(&small).unwrap();
+        face_match::image_file::encode_jpeg(&frame, 60)
+            .unwrap()
+            .to_vec()
     }
 
     fn repo_file(path: &str) -> Vec<u8> {

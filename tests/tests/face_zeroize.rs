@@ -111,15 +111,7 @@ fn dim_turned_frame() -> Frame {
 /// A portrait frame through JPEG at quality 5: the detector smooths its block grid away
 /// before detection and alignment.
 fn heavy_jpeg_frame() -> Frame {
-    use opencv::core::Vector;
-    use opencv::imgcodecs;
-    let portrait = portrait_frame("biden.jpg");
-    let mut bytes = Vector::<u8>::new();
-    let params = Vector::from_iter([imgcodecs::IMWRITE_JPEG_QUALITY, 5]);
-    let mat = portrait.as_mat().unwrap();
-    imgcodecs::imencode(".jpg", &mat, &mut bytes, &params).unwrap();
-    let decoded = imgcodecs::imdecode(&bytes, imgcodecs::IMREAD_COLOR).unwrap();
-    Frame::from_mat(&decoded).unwrap()
+    face_match::jpeg_round_trip(&portrait_frame("biden.jpg"), 5).unwrap()
 }
 
 /// Copies of the frames (the originals stay with the test to build the needles).

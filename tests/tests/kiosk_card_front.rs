@@ -63,7 +63,7 @@ fn run_with_front(front: &opencv::core::Mat, scenario: fn(&Driver)) {
     let fronts = dir.path().join("fronts");
     std::fs::create_dir(&fronts).unwrap();
     let path = fronts.join("front.png");
-    opencv::imgcodecs::imwrite_def(path.to_str().unwrap(), front).unwrap();
+    face_match::image_file::write_png(&path, front).unwrap();
     let extra = format!(
         "[card_front_camera]\nsource = \"images\"\nfolder = \"{}\"\n\
          [session]\ncard_front_reread_seconds = 1\n[demo]\nvpcd_port = {}\n",

@@ -8,7 +8,7 @@ use card_front::{
     Defect, OcrError, ReadQuality, SubmitPolicy, MAX_FRAMES,
 };
 use mynakiosk_tests::binary;
-use opencv::core::{self, Mat, Scalar, Vector};
+use opencv::core::{self, Mat, Scalar};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::path::Path;
@@ -109,7 +109,7 @@ fn write_scan(dir: &Path, seed: u64) -> (String, std::path::PathBuf) {
     )
     .expect("border");
     let path = dir.join(format!("scan-{seed}.png"));
-    opencv::imgcodecs::imwrite(&path, &scan, &Vector::new()).expect("write png");
+    face_match::image_file::write_png(&path, &scan).expect("write png");
     (id.pin_b().to_string(), path)
 }
 
@@ -158,7 +158,7 @@ fn ocr_command_rejects_photos_without_a_card_and_non_images() {
     let empty = dir.path().join("wall.png");
     let wall =
         Mat::new_rows_cols_with_default(480, 640, core::CV_8UC3, Scalar::all(90.0)).expect("mat");
-    opencv::imgcodecs::imwrite(&empty, &wall, &Vector::new()).expect("write png");
+    face_match::image_file::write_png(&empty, &wall).expect("write png");
     let text = dir.path().join("notes.txt");
     std::fs::write(&text, "not a photo").expect("write");
     for (path, reason) in [
@@ -190,7 +190,7 @@ fn ocr_command_reads_several_photos_as_successive_frames() {
     let tray = dir.path().join("tray.png");
     let empty =
         Mat::new_rows_cols_with_default(480, 640, core::CV_8UC3, Scalar::all(90.0)).expect("mat");
-    opencv::imgcodecs::imwrite(&tray, &empty, &Vector::new()).expect("write png");
+    face_match::image_file::write_png(&tray, &empty).expect("write png");
     let ocr = |paths: &[&Path]| {
         let mut command = binary::command();
         command.args(["ocr", "--json"]).args(paths);
@@ -282,7 +282,7 @@ fn two_cards_in_one_photo_are_rejected_as_more_than_one_card() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("two-cards.png");
     let (_, shot) = two_cards_photo(PLACEMENT_SEED, 0, today()).expect("photo");
-    opencv::imgcodecs::imwrite(&path, &shot.image, &Vector::new()).expect("write png");
+    face_match::image_file::write_png(&path, &shot.image).expect("write png");
     assert_ocr_rejects(&path, "more than one card front");
 }
 
@@ -306,7 +306,7 @@ fn a_card_back_is_told_either_way_up_and_its_number_never_comes_out() {
             .enumerate()
             .map(|(k, shot)| {
                 let path = dir.path().join(format!("back-{i}-{k}.png"));
-                opencv::imgcodecs::imwrite(&path, shot, &Vector::new()).expect("write png");
+                face_match::image_file::write_png(&path, shot).expect("write png");
                 path
             })
             .collect();

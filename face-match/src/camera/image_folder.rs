@@ -2,14 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use opencv::imgcodecs;
-
 use super::{CameraError, CameraSource};
 use crate::frame::Frame;
 use crate::image_file::{decode_image_file, ImageFileError};
-use crate::scrubbed_mat::ScrubbedMat;
 
-/// File extensions OpenCV's image decoders read (compared case-insensitively).
+/// File extensions of the formats `decode_image_file` reads (compared case-insensitively).
 const IMAGE_EXTENSIONS: &[&str] = &[
     "bmp", "dib", "jpeg", "jpg", "jpe", "jp2", "png", "webp", "pbm", "pgm", "ppm", "pnm", "tif",
     "tiff",
@@ -59,22 +56,16 @@ impl CameraSource for ImageFolderSource {
     fn next_frame(&mut self) -> Result<Frame, CameraError> {
         let path = &self.files[self.next];
         self.next = (self.next + 1) % self.files.len();
-        let decode_error = |reason: String| CameraError::Decode {
-            origin: path.display().to_string(),
-            reason,
-        };
-        let decoded = match decode_image_file(path, imgcodecs::IMREAD_COLOR) {
-            Ok(mat) => ScrubbedMat::from(mat),
-            Err(ImageFileError::Io { source, .. })
-                if source.kind() == std::io::ErrorKind::NotFound =>
-            {
-                return Err(CameraError::NotFound {
-                    origin: path.display().to_string(),
-                })
+        let origin = path.display().to_string();
+        decode_image_file(path).map_err(|e| match e {
+            ImageFileError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                CameraError::NotFound { origin }
             }
-            Err(e) => return Err(decode_error(e.to_string())),
-        };
-        Frame::from_mat(decoded.mat()).map_err(|e| decode_error(e.to_string()))
+            e => CameraError::Decode {
+                origin,
+                reason: e.to_string(),
+            },
+        })
     }
 }
 

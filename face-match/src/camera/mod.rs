@@ -1,11 +1,11 @@
-//! Frame sources: a folder of images, a video file, a V4L2 camera.
+//! Frame sources: a folder of images, a V4L2 camera.
 
 mod image_folder;
-mod video;
+mod v4l2;
 
 pub(crate) use image_folder::is_image;
 pub use image_folder::ImageFolderSource;
-pub use video::{CameraDevice, CaptureSettings, V4l2Source, VideoFileSource};
+pub use v4l2::{CameraDevice, CaptureSettings, V4l2Source};
 
 use crate::frame::Frame;
 
@@ -24,10 +24,10 @@ pub enum CameraError {
     /// The device exists but cannot be opened (busy, no permission, not a camera).
     #[error("camera {origin} cannot be opened: {reason}")]
     Unavailable { origin: String, reason: String },
-    /// The source holds no frames at all (empty folder, empty video).
+    /// The source holds no frames at all (empty folder, a camera that never sends one).
     #[error("{origin} contains no frames")]
     NoFrames { origin: String },
-    /// The source delivered frames before but has ended or stopped (end of video, unplugged).
+    /// The source delivered frames before but has stopped (unplugged, hung).
     #[error("{origin} stopped delivering frames")]
     Stopped { origin: String },
     /// A file or frame could not be decoded into an 8-bit colour image.
@@ -39,10 +39,6 @@ pub enum CameraError {
 mod tests {
     use super::*;
     use crate::frame::tests::face_eval;
-    use opencv::core::Size;
-    use opencv::imgcodecs;
-    use opencv::prelude::VideoWriterTrait;
-    use opencv::videoio::{self, VideoWriter};
     use std::path::{Path, PathBuf};
 
     fn orl(subject: u32, image: u32) -> PathBuf {
@@ -102,47 +98,6 @@ mod tests {
     }
 
     #[test]
-    fn video_file_delivers_its_frames_then_stops() {
-        let dir = tempfile::tempdir().unwrap();
-        let clip = dir.path().join("clip.avi");
-        let fourcc = VideoWriter::fourcc('M', 'J', 'P', 'G').unwrap();
-        let mut writer = VideoWriter::new_with_backend(
-            &clip,
-            videoio::CAP_OPENCV_MJPEG,
-            fourcc,
-            10.0,
-            Size::new(92, 112),
-            true,
-        )
-        .unwrap();
-        for subject in [1, 2, 3] {
-            let image = imgcodecs::imread(orl(subject, 1), imgcodecs::IMREAD_COLOR).unwrap();
-            writer.write(&image).unwrap();
-        }
-        writer.release().unwrap();
-
-        let mut source = VideoFileSource::open(&clip).unwrap();
-        let frames: Vec<Frame> = (0..3).map(|_| source.next_frame().unwrap()).collect();
-        assert!(frames.iter().all(|f| (f.width(), f.height()) == (92, 112)));
-        assert_ne!(frames[0].row(60), frames[1].row(60));
-        assert!(matches!(
-            source.next_frame(),
-            Err(CameraError::Stopped { .. })
-        ));
-    }
-
-    #[test]
-    fn video_file_errors() {
-        assert!(matches!(
-            VideoFileSource::open(Path::new("/nonexistent/clip.avi")),
-            Err(CameraError::NotFound { .. })
-        ));
-        let not_a_video = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
-        let err = VideoFileSource::open(&not_a_video).err();
-        assert!(matches!(err, Some(CameraError::Decode { .. })), "{err:?}");
-    }
-
-    #[test]
     fn missing_v4l2_device_is_not_found() {
         let err = V4l2Source::open(&CameraDevice::Index(97), CaptureSettings::default()).err();
         assert!(
@@ -151,5 +106,21 @@ mod tests {
         let path = CameraDevice::Path("/dev/v4l/by-id/no-such-camera".into());
         let err = V4l2Source::open(&path, CaptureSettings::default()).err();
         assert!(matches!(err, Some(CameraError::NotFound { .. })), "{err:?}");
+    }
+
+    #[test]
+    fn a_device_that_is_not_a_camera_is_unavailable_with_the_reason() {
+        // A configured path that opens but answers no V4L2 request (as a camera's metadata
+        // node, or a mistyped device, would).
+        let err = V4l2Source::open(&CameraDevice::Path("/dev/null".into()), Default::default())
+            .err()
+            .expect("/dev/null is no camera");
+        let text = err.to_string();
+        assert!(
+            matches!(err, CameraError::Unavailable { .. })
+                && text.contains("/dev/null")
+                && text.contains("not a V4L2 capture device"),
+            "{text}"
+        );
     }
 }

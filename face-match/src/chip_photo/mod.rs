@@ -1,6 +1,6 @@
 //! Decoding the face photo stored on the card's chip (greyscale JPEG 2000, usually in a JP2
 //! container). The bytes come from an untrusted chip, so the decoder is the memory-safe,
-//! pure-Rust `hayro-jpeg2000`; OpenCV's decoder is only a cross-check in the tests.
+//! pure-Rust `hayro-jpeg2000`; OpenJPEG's `opj_decompress` is only a cross-check in the tests.
 
 pub(crate) mod jp2_header;
 
@@ -8,6 +8,7 @@ use hayro_jpeg2000::{ColorSpace, DecodeSettings, DecoderContext, Image};
 use zeroize::Zeroizing;
 
 use crate::frame::GreyImage;
+use crate::samples::Samples;
 
 /// Largest accepted photo width or height; chip photos are a few hundred pixels at most.
 pub const MAX_PHOTO_SIDE: u32 = 2048;
@@ -40,6 +41,13 @@ pub enum PhotoError {
 /// The structure and size are checked before the decoder runs; colour photos are converted
 /// to grey (ITU-R BT.601 weights). The interleaved samples live in a zeroizing buffer.
 pub fn decode_jp2(bytes: &[u8]) -> Result<GreyImage, PhotoError> {
+    decode_samples(bytes)?
+        .to_grey()
+        .map_err(|e| PhotoError::Decode(e.to_string()))
+}
+
+/// The checks of [`decode_jp2`], then the decoder's samples (grey or RGB, alpha kept).
+pub(crate) fn decode_samples(bytes: &[u8]) -> Result<Samples, PhotoError> {
     let (width, height) = jp2_header::image_size(bytes)?;
     if width > MAX_PHOTO_SIDE || height > MAX_PHOTO_SIDE {
         return Err(PhotoError::TooLarge { width, height });
@@ -66,7 +74,7 @@ pub fn decode_jp2(bytes: &[u8]) -> Result<GreyImage, PhotoError> {
     let pixels = width as usize * height as usize;
     let mut context = DecoderContext::default();
     let decoded = image.decode(&mut context).map_err(decode_error)?;
-    let mut samples = Zeroizing::new(vec![0u8; pixels * channels]);
+    let mut data = Zeroizing::new(vec![0u8; pixels * channels]);
     if decoded.components().len() != channels
         || decoded
             .components()
@@ -77,40 +85,46 @@ pub fn decode_jp2(bytes: &[u8]) -> Result<GreyImage, PhotoError> {
             "the decoded components do not match the image size".into(),
         ));
     }
-    decoded.store_u8_into(&mut samples);
-    let grey = if channels == 1 {
-        samples
-    } else {
-        Zeroizing::new(
-            samples
-                .chunks_exact(channels)
-                .map(|px| match px {
-                    [r, g, b, ..] if colour => {
-                        let luma =
-                            0.299 * f32::from(*r) + 0.587 * f32::from(*g) + 0.114 * f32::from(*b);
-                        luma.round().clamp(0.0, 255.0) as u8
-                    }
-                    _ => px[0],
-                })
-                .collect(),
-        )
-    };
-    GreyImage::from_raw(width, height, width as usize, grey)
-        .map_err(|e| PhotoError::Decode(e.to_string()))
+    decoded.store_u8_into(&mut data);
+    Ok(Samples {
+        width,
+        height,
+        channels,
+        data,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::frame::tests::orl_grey_mat;
-    use opencv::core::{Mat, MatTraitConst, MatTraitConstManual, Vector, VectorToVec};
-    use opencv::imgcodecs;
+    use opencv::core::{MatTraitConst, MatTraitConstManual};
+    use std::path::Path;
+    use std::process::Command;
 
-    /// An ORL face encoded as JP2 by OpenCV (OpenJPEG), as a chip would store it.
+    /// Runs OpenJPEG's `tool` (Debian `libopenjp2-tools`) from `input` to `output`.
+    fn openjpeg(tool: &str, input: &Path, output: &Path, options: &[&str]) {
+        let run = Command::new(tool)
+            .arg("-i")
+            .arg(input)
+            .arg("-o")
+            .arg(output)
+            .args(options)
+            .output()
+            .unwrap_or_else(|e| panic!("{tool}: {e} (Debian libopenjp2-tools)"));
+        assert!(run.status.success(), "{tool}: {:?}", run);
+    }
+
+    /// An ORL face compressed 4:1 as JP2 by OpenJPEG, as a chip would store it.
     fn orl_jp2() -> Vec<u8> {
-        let mut encoded = Vector::<u8>::new();
-        assert!(imgcodecs::imencode_def(".jp2", &orl_grey_mat(), &mut encoded).unwrap());
-        encoded.to_vec()
+        let dir = tempfile::tempdir().unwrap();
+        let (pgm, jp2) = (dir.path().join("orl.pgm"), dir.path().join("orl.jp2"));
+        // opj_compress wants the header's fields on lines of their own.
+        let mut bytes = b"P5\n92 112\n255\n".to_vec();
+        bytes.extend_from_slice(orl_grey_mat().data_bytes().unwrap());
+        std::fs::write(&pgm, bytes).unwrap();
+        openjpeg("opj_compress", &pgm, &jp2, &["-r", "4"]);
+        std::fs::read(jp2).unwrap()
     }
 
     /// The decoded photo has the original's size and, within the lossy coding, its pixels.
@@ -137,16 +151,18 @@ mod tests {
     }
 
     #[test]
-    fn agrees_with_opencv_bit_for_bit() {
-        let jp2 = orl_jp2();
-        let ours = decode_jp2(&jp2).unwrap();
-        let encoded = Mat::from_slice(&jp2).unwrap();
-        let theirs = imgcodecs::imdecode(&encoded, imgcodecs::IMREAD_GRAYSCALE).unwrap();
-        assert_eq!((theirs.cols(), theirs.rows()), (92, 112));
+    fn agrees_with_openjpeg_bit_for_bit() {
+        let dir = tempfile::tempdir().unwrap();
+        let (jp2, pgm) = (dir.path().join("orl.jp2"), dir.path().join("orl.pgm"));
+        std::fs::write(&jp2, orl_jp2()).unwrap();
+        openjpeg("opj_decompress", &jp2, &pgm, &[]);
+        let theirs = crate::decode_image_file(&pgm).unwrap();
+        let ours = decode_jp2(&std::fs::read(&jp2).unwrap()).unwrap();
+        assert_eq!((theirs.width(), theirs.height()), (92, 112));
         let mut worst = 0;
         for y in 0..112 {
-            let want = theirs.row(y as i32).unwrap();
-            for (&a, &b) in ours.row(y).unwrap().iter().zip(want.data_bytes().unwrap()) {
+            let want = theirs.row(y).unwrap().iter().step_by(3);
+            for (&a, &b) in ours.row(y).unwrap().iter().zip(want) {
                 worst = worst.max(a.abs_diff(b));
             }
         }

@@ -91,20 +91,15 @@ mod tests {
     use super::*;
     use crate::eval::degrade::Degradation;
     use crate::frame::tests::face_eval;
-    use opencv::core::Vector;
-    use opencv::imgcodecs;
     use rand_chacha::rand_core::SeedableRng;
     use rand_chacha::ChaCha8Rng;
 
-    fn read(path: &str, quality: Option<i32>) -> Frame {
-        let mat = imgcodecs::imread(face_eval().join(path), imgcodecs::IMREAD_COLOR).unwrap();
-        let Some(quality) = quality else {
-            return Frame::from_mat(&mat).unwrap();
-        };
-        let mut bytes = Vector::<u8>::new();
-        let params = Vector::from_iter([imgcodecs::IMWRITE_JPEG_QUALITY, quality]);
-        imgcodecs::imencode(".jpg", &mat, &mut bytes, &params).unwrap();
-        Frame::from_mat(&imgcodecs::imdecode(&bytes, imgcodecs::IMREAD_COLOR).unwrap()).unwrap()
+    fn read(path: &str, quality: Option<u8>) -> Frame {
+        let frame = crate::decode_image_file(&face_eval().join(path)).unwrap();
+        match quality {
+            Some(quality) => crate::jpeg_round_trip(&frame, quality).unwrap(),
+            None => frame,
+        }
     }
 
     #[test]

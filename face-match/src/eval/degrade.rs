@@ -2,8 +2,7 @@
 //! in-plane rotation, dim and washed-out light, gamma, sensor noise, blur, downscaling and heavy
 //! JPEG, with parameters drawn from a seed. For evaluation images (public faces), not patients.
 
-use opencv::core::{self, Point2f, Scalar, Size, Vector};
-use opencv::imgcodecs;
+use opencv::core::{self, Point2f, Scalar, Size};
 use opencv::imgproc;
 use opencv::prelude::*;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
@@ -162,11 +161,8 @@ impl Degradation {
                 (map[2], map[5]) = (0.5 * map[0] - 0.5, 0.5 * map[4] - 0.5);
             }
             Self::Jpeg => {
-                let quality = 4 + (rng.next_u32() % 7) as i32;
-                let params = Vector::<i32>::from_iter([imgcodecs::IMWRITE_JPEG_QUALITY, quality]);
-                let mut bytes = Vector::<u8>::new();
-                imgcodecs::imencode(".jpg", &src, &mut bytes, &params)?;
-                *out.mat_mut() = imgcodecs::imdecode(&bytes, imgcodecs::IMREAD_COLOR)?;
+                let quality = 4 + (rng.next_u32() % 7) as u8;
+                return Ok((crate::jpeg_round_trip(frame, quality)?, map));
             }
         }
         Ok((Frame::from_mat(out.mat())?, map))

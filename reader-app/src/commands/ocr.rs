@@ -5,7 +5,7 @@
 use card_front::{
     read_card_front_frames, CardFrontReader, Date, OcrError, PinBRead, SubmitPolicy, MAX_FRAMES,
 };
-use opencv::core::Mat;
+use opencv::core::{Mat, MatTraitConst};
 use std::path::{Path, PathBuf};
 
 /// Why `mynakiosk ocr` printed no 照合番号B.
@@ -83,10 +83,13 @@ pub fn run(
     }
 }
 
-/// The photo at `path` in colour (size-capped before decoding).
+/// The photo at `path` in colour (size-capped before decoding), copied into the `Mat` the
+/// reader zeroes; the decoded frame zeroes itself when dropped here.
 fn load(path: &Path) -> Result<Mat, OcrError> {
-    face_match::decode_image_file(path, opencv::imgcodecs::IMREAD_COLOR)
-        .map_err(|e| OcrError::Image(e.to_string()))
+    let image_error = |e: &dyn std::fmt::Display| OcrError::Image(e.to_string());
+    let frame = face_match::decode_image_file(path).map_err(|e| image_error(&e))?;
+    let view = frame.as_mat().map_err(|e| image_error(&e))?;
+    view.try_clone().map_err(|e| image_error(&e.message))
 }
 
 /// Applies the submit policy's confidence rule: a read that the kiosk would not submit is a reject.

@@ -230,8 +230,7 @@ mod tests {
         )
         .unwrap();
         let file = path.join("face.png");
-        opencv::imgcodecs::imwrite(file.to_str().unwrap(), &image, &opencv::core::Vector::new())
-            .unwrap();
+        face_match::image_file::write_png(&file, &image).unwrap();
     }
 
     #[test]

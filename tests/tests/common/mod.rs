@@ -359,7 +359,7 @@ pub fn card_fronts(dir: &Path, profile: &str, seeds: u64) -> PathBuf {
     for seed in 0..seeds {
         let shot = card_front::identity_photo(&front, seed).unwrap();
         let path = folder.join(format!("front-{seed}.png"));
-        opencv::imgcodecs::imwrite_def(path.to_str().unwrap(), &shot.image).unwrap();
+        face_match::image_file::write_png(&path, &shot.image).unwrap();
     }
     folder
 }

@@ -11,8 +11,9 @@ mod dataset;
 mod line_eval;
 mod locate_eval;
 mod why;
-use opencv::core::Vector;
-use std::path::PathBuf;
+use opencv::core::{Mat, MatTraitConst, MatTraitConstManual};
+use opencv::imgproc;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 #[derive(Parser)]
@@ -196,7 +197,7 @@ fn main() -> anyhow::Result<()> {
                     .enumerate()
                 {
                     let path = out_dir.join(format!("back-{seed}-{i:05}-{k}.png"));
-                    opencv::imgcodecs::imwrite(&path, &shot?.image, &Vector::new())?;
+                    write_png(&path, &shot?.image)?;
                     println!("{}", path.display());
                 }
             }
@@ -204,7 +205,7 @@ fn main() -> anyhow::Result<()> {
                 let (id, shots) = synthetic_frames(seed, i, today)?;
                 for (k, shot) in shots.take(frames as usize).enumerate() {
                     let path = out_dir.join(format!("card-{seed}-{i:05}-{k}.png"));
-                    opencv::imgcodecs::imwrite(&path, &shot?.image, &Vector::new())?;
+                    write_png(&path, &shot?.image)?;
                     println!(
                         "{}\t{}\t{}",
                         path.display(),
@@ -308,6 +309,21 @@ fn main() -> anyhow::Result<()> {
 
 /// OpenCV's work done on the thread that asks for it: the benchmark's workers take the cores,
 /// and a worker's CPU time is then its own (the making of cards is told apart from reading).
+/// Writes a synthetic card's BGR picture as a PNG file.
+fn write_png(path: &Path, bgr: &Mat) -> anyhow::Result<()> {
+    let mut rgb = Mat::default();
+    imgproc::cvt_color_def(bgr, &mut rgb, imgproc::COLOR_BGR2RGB)?;
+    let (width, height) = (rgb.cols() as u32, rgb.rows() as u32);
+    image::save_buffer(
+        path,
+        rgb.data_bytes()?,
+        width,
+        height,
+        image::ExtendedColorType::Rgb8,
+    )?;
+    Ok(())
+}
+
 fn one_thread_each() -> anyhow::Result<()> {
     opencv::core::set_num_threads(1)?;
     Ok(())

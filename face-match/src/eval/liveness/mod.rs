@@ -22,7 +22,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use opencv::core::Mat;
-use opencv::imgcodecs;
 use opencv::prelude::*;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -546,7 +545,8 @@ fn mirrored_face(face: &DetectedFace, width: f32) -> DetectedFace {
 /// An evaluation image as 8-bit BGR (public evaluation pictures, not patients'), read with
 /// the same caps as any image file ([`crate::decode_image_file`]).
 fn read(path: &Path) -> Result<Mat, EvalError> {
-    Ok(crate::decode_image_file(path, imgcodecs::IMREAD_COLOR)?)
+    let frame = crate::decode_image_file(path)?;
+    Ok(frame.as_mat()?.try_clone().map_err(FrameError::from)?)
 }
 
 #[cfg(test)]
