@@ -175,10 +175,10 @@ impl OrtRuntime {
 
     /// Runs `load`, which builds sessions of other models in [`OrtRuntime::environment`] (the
     /// card-front reader), with large freed blocks returned to the system as for the face
-    /// models, so that ONNX Runtime's temporary copies of the weights leave the heap. What
-    /// runs after it has the top of the heap trimmed from glibc's default 128 KiB.
+    /// models, so that ONNX Runtime's temporary copies of the weights leave the heap; what runs
+    /// after it keeps the heap's top as the face models do.
     pub fn loading<T>(&self, load: impl FnOnce() -> T) -> T {
-        large_allocations_returned(load, OTHER_TRIM_THRESHOLD)
+        large_allocations_returned(load)
     }
 
     /// Builds a session from `model` after checking that its sha256 is `expected_sha256`
@@ -215,11 +215,9 @@ impl OrtRuntime {
                 .with_arena_allocator(self.tuning.cpu_arena)
                 .build()])
             .map_err(|e| invalid(e.to_string()))?;
-        let session = large_allocations_returned(
-            || builder.commit_from_file(descriptor_path(&file)),
-            FACE_TRIM_THRESHOLD,
-        )
-        .map_err(|e| invalid(e.to_string()))?;
+        let session =
+            large_allocations_returned(|| builder.commit_from_file(descriptor_path(&file)))
+                .map_err(|e| invalid(e.to_string()))?;
         drop(file);
         tracing::debug!(model = %model.display(), "model loaded");
         Ok(session)
@@ -239,43 +237,39 @@ const LOADING_MMAP_THRESHOLD: libc::c_int = 256 * 1024;
 /// (kiosk_e2e after the face path 240 → 234 MB against glibc's ceiling of 32 MiB). Mapping
 /// inference's working buffers anew on every run, as with the loading threshold and no arena,
 /// made a whole-frame detection two to four times slower.
-const RUNNING_MMAP_THRESHOLD: i32 = 4 * 1024 * 1024;
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const RUNNING_MMAP_THRESHOLD: libc::c_int = 4 * 1024 * 1024;
 
-/// Free memory at the top of the heap kept for reuse instead of given back, once face models
-/// are loaded: twice the mapping threshold, glibc's own rule while it tunes both itself
-/// (setting one by hand stops that, and leaves the top trimmed from 128 KiB). With 128 KiB
-/// every frame's buffers were given back to the system and faulted in again, zeroed, on the
-/// next detection: building YuNet's input for a 640×480 frame took 2.3 ms instead of 0.7, and
-/// the chip decision 65 ms instead of 56 (face-match/README.md, "Session 16").
-const FACE_TRIM_THRESHOLD: i32 = 2 * RUNNING_MMAP_THRESHOLD;
+/// Free memory at the top of the heap kept for reuse instead of given back, once models are
+/// loaded: twice the mapping threshold, glibc's own rule while it tunes both itself (setting
+/// one by hand stops that, and leaves the top trimmed from 128 KiB). With 128 KiB every
+/// frame's buffers were given back to the system and faulted in again, zeroed, on the next
+/// detection: building YuNet's input for a 640×480 frame took 2.3 ms instead of 0.7, and the
+/// chip decision 65 ms instead of 56 (face-match/README.md, "Session 16"); the card-front
+/// read's 1920×1080 pictures likewise (kiosk_e2e, top README, "Session 18").
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const RUNNING_TRIM_THRESHOLD: libc::c_int = 2 * RUNNING_MMAP_THRESHOLD;
 
-/// The trim threshold while any session is built, and once the card-front reader's models
-/// are loaded: glibc's default. Its large pictures are read with the top of the heap given
-/// back at once; kept, they raised the kiosk's peak (kiosk_e2e 188–192 → 195–200 MB).
-const OTHER_TRIM_THRESHOLD: i32 = 128 * 1024;
+/// The trim threshold while a session is built: glibc's default, so that the weights' copies
+/// freed during the build leave the heap at once.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const LOADING_TRIM_THRESHOLD: libc::c_int = 128 * 1024;
 
-/// Runs `load` with glibc's allocator returning large freed blocks to the system, then leaves
-/// the top of the heap trimmed from `trim_after` bytes of free memory.
-fn large_allocations_returned<T>(
-    load: impl FnOnce() -> T,
-    #[cfg_attr(
-        not(all(target_os = "linux", target_env = "gnu")),
-        allow(unused_variables)
-    )]
-    trim_after: i32,
-) -> T {
+/// Runs `load` with glibc's allocator returning large freed blocks to the system, then sets
+/// the running thresholds.
+fn large_allocations_returned<T>(load: impl FnOnce() -> T) -> T {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only changes the allocator's tuning; the values are within its limits.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, LOADING_MMAP_THRESHOLD);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, OTHER_TRIM_THRESHOLD);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, LOADING_TRIM_THRESHOLD);
     }
     let loaded = load();
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: as above.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, RUNNING_MMAP_THRESHOLD);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, trim_after);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, RUNNING_TRIM_THRESHOLD);
     }
     loaded
 }

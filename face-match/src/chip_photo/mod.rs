@@ -41,17 +41,19 @@ pub enum PhotoError {
 /// The structure and size are checked before the decoder runs; colour photos are converted
 /// to grey (ITU-R BT.601 weights). The interleaved samples live in a zeroizing buffer.
 pub fn decode_jp2(bytes: &[u8]) -> Result<GreyImage, PhotoError> {
+    let (width, height) = jp2_header::image_size(bytes)?;
+    if width > MAX_PHOTO_SIDE || height > MAX_PHOTO_SIDE {
+        return Err(PhotoError::TooLarge { width, height });
+    }
     decode_samples(bytes)?
         .to_grey()
         .map_err(|e| PhotoError::Decode(e.to_string()))
 }
 
-/// The checks of [`decode_jp2`], then the decoder's samples (grey or RGB, alpha kept).
+/// The decoder's samples (grey or RGB, alpha kept) of JPEG 2000 `bytes`, whose declared size
+/// the caller has checked against its own limit (a chip photo's, an image file's).
 pub(crate) fn decode_samples(bytes: &[u8]) -> Result<Samples, PhotoError> {
     let (width, height) = jp2_header::image_size(bytes)?;
-    if width > MAX_PHOTO_SIDE || height > MAX_PHOTO_SIDE {
-        return Err(PhotoError::TooLarge { width, height });
-    }
     let decode_error = |e: hayro_jpeg2000::DecodeError| PhotoError::Decode(e.to_string());
     let image = Image::new(bytes, &DecodeSettings::default()).map_err(decode_error)?;
     if (image.width(), image.height()) != (width, height) {

@@ -216,6 +216,35 @@ mod tests {
         assert_eq!(frame.row(0).unwrap(), [7, 7, 7, 200, 200, 200]);
     }
 
+    #[test]
+    fn a_jpeg_2000_file_keeps_its_colour_and_may_be_wider_than_a_chip_photo() {
+        // 2100×64 (a chip photo is at most 2048 a side): red on the left, blue on the right.
+        let dir = tempfile::tempdir().unwrap();
+        let (ppm, jp2) = (dir.path().join("wide.ppm"), dir.path().join("wide.jp2"));
+        let mut bytes = b"P6\n2100 64\n255\n".to_vec();
+        for _ in 0..64 {
+            for x in 0..2100 {
+                bytes.extend(if x < 1050 { [255, 0, 0] } else { [0, 0, 255] });
+            }
+        }
+        std::fs::write(&ppm, bytes).unwrap();
+        let run = std::process::Command::new("opj_compress")
+            .arg("-i")
+            .arg(&ppm)
+            .arg("-o")
+            .arg(&jp2)
+            .output()
+            .expect("opj_compress (Debian libopenjp2-tools)");
+        assert!(run.status.success(), "{run:?}");
+        let frame = decode_image_file(&jp2).unwrap();
+        assert_eq!((frame.width(), frame.height()), (2100, 64));
+        let row = frame.row(32).unwrap();
+        assert_eq!(
+            (&row[..3], &row[row.len() - 3..]),
+            (&[0, 0, 255][..], &[255, 0, 0][..])
+        );
+    }
+
     /// `jpeg` with an EXIF segment saying `orientation` inserted after its start marker.
     fn with_exif_orientation(jpeg: &[u8], orientation: u8) -> Vec<u8> {
         let mut tiff = b"II*\0\x08\0\0\0\x01\0".to_vec();

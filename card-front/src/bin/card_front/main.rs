@@ -307,8 +307,6 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// OpenCV's work done on the thread that asks for it: the benchmark's workers take the cores,
-/// and a worker's CPU time is then its own (the making of cards is told apart from reading).
 /// Writes a synthetic card's BGR picture as a PNG file.
 fn write_png(path: &Path, bgr: &Mat) -> anyhow::Result<()> {
     let mut rgb = Mat::default();
@@ -324,6 +322,8 @@ fn write_png(path: &Path, bgr: &Mat) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// OpenCV's work done on the thread that asks for it: the benchmark's workers take the cores,
+/// and a worker's CPU time is then its own (the making of cards is told apart from reading).
 fn one_thread_each() -> anyhow::Result<()> {
     opencv::core::set_num_threads(1)?;
     Ok(())
