@@ -13,8 +13,8 @@ use super::{check_size, Refusal, MAX_PIXELS};
 use crate::frame::Frame;
 use crate::samples::Samples;
 
-/// Most bytes a decoder may allocate besides the output (a 16-bit RGBA image of
-/// [`MAX_PIXELS`], the largest output, is 192 MB).
+/// Most bytes a decoder may hold at once, the picture it decodes counted in (the `image` crate's
+/// rule; a 16-bit RGBA picture of [`MAX_PIXELS`], the largest, is 192 MB).
 const MAX_DECODER_ALLOCATION: u64 = MAX_PIXELS * 8;
 
 /// Decodes `bytes` into BGR once their header's size has passed [`check_size`].
