@@ -10,6 +10,10 @@
 //! Runtime allocate in C++ (the pipeline scrubs OpenCV's pixel buffers and writes OpenCV's
 //! results into zeroizing Rust buffers; ONNX Runtime's activations are not pixels), and
 //! `hayro-jpeg2000`'s internal wavelet coefficients (floats, not the 8-bit pixels checked).
+//! Not part of a comparison, so not tried here: decoding a camera's frame. A YUYV camera's
+//! frame is converted straight into a zeroizing `Frame`; a Motion JPEG camera's (used only when
+//! the camera offers no YUYV) and an image file's go through the `image` crate's decoder, whose
+//! internal buffers are not wiped, as libjpeg's inside OpenCV were not.
 
 use face_match::detector::{denoise, refine, retry};
 use face_match::eval::ChipSimulator;

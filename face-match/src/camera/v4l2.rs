@@ -18,7 +18,10 @@ use crate::frame::Frame;
 
 /// Buffers the driver fills in turn.
 const BUFFERS: u32 = 4;
-/// Longest wait for a frame before the camera counts as stopped (unplugged, hung).
+/// Longest wait for the first frame: some cameras take seconds to start streaming (OpenCV's
+/// V4L2 backend, used before, waited 10 s).
+const FIRST_FRAME_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest wait for each later frame before the camera counts as stopped (unplugged, hung).
 const FRAME_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Which V4L2 camera to open.
@@ -121,7 +124,7 @@ impl V4l2Source {
         let _ = dev.set_params(&Parameters::with_fps(settings.fps.max(1)));
         let mut stream = Stream::with_buffers(&dev, Type::VideoCapture, BUFFERS)
             .map_err(|e| unavailable(format!("cannot map its buffers ({e})")))?;
-        stream.set_timeout(FRAME_TIMEOUT);
+        stream.set_timeout(FIRST_FRAME_TIMEOUT);
         Ok(Self {
             stream,
             format,
@@ -149,7 +152,10 @@ impl CameraSource for V4l2Source {
             PixelFormat::Mjpeg => crate::image_file::decode_motion_jpeg(&bytes[..used]),
         }
         .map_err(|reason| CameraError::Decode { origin, reason })?;
-        self.delivered = true;
+        if !self.delivered {
+            self.stream.set_timeout(FRAME_TIMEOUT);
+            self.delivered = true;
+        }
         Ok(frame)
     }
 }
