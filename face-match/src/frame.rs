@@ -323,7 +323,7 @@ impl<P: PixelFormat> Image<P> {
 
     /// This picture in another pixel format through OpenCV's colour conversion `code`, as a
     /// new zeroizing image.
-    fn converted<Q: PixelFormat>(&self, code: i32) -> Result<Image<Q>, FrameError> {
+    pub(crate) fn converted<Q: PixelFormat>(&self, code: i32) -> Result<Image<Q>, FrameError> {
         let mut out = Image::<Q>::zeroed(self.width, self.height)?;
         let src = self.as_mat()?;
         out.write_region(out.full_region(), |dst| {

@@ -245,8 +245,8 @@ const RUNNING_MMAP_THRESHOLD: libc::c_int = 4 * 1024 * 1024;
 /// one by hand stops that, and leaves the top trimmed from 128 KiB). With 128 KiB every
 /// frame's buffers were given back to the system and faulted in again, zeroed, on the next
 /// detection: building YuNet's input for a 640×480 frame took 2.3 ms instead of 0.7, and the
-/// chip decision 65 ms instead of 56 (face-match/README.md, "Session 16"); the card-front
-/// read's 1920×1080 pictures likewise (kiosk_e2e, top README, "Session 18").
+/// chip decision 65 ms instead of 56 (face-match/README.md, "Session 16"); kept for the
+/// card-front read too, the kiosk's face path is 45–100 ms shorter (top README, "Session 18").
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 const RUNNING_TRIM_THRESHOLD: libc::c_int = 2 * RUNNING_MMAP_THRESHOLD;
 

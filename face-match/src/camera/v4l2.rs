@@ -140,18 +140,25 @@ impl V4l2Source {
 
 impl CameraSource for V4l2Source {
     fn next_frame(&mut self) -> Result<Frame, CameraError> {
-        let origin = self.origin.clone();
         let (bytes, meta) = match self.stream.next() {
             Ok(next) => next,
-            Err(_) if self.delivered => return Err(CameraError::Stopped { origin }),
-            Err(_) => return Err(CameraError::NoFrames { origin }),
+            Err(_) => {
+                let origin = self.origin.clone();
+                return Err(match self.delivered {
+                    true => CameraError::Stopped { origin },
+                    false => CameraError::NoFrames { origin },
+                });
+            }
         };
         let used = (meta.bytesused as usize).min(bytes.len());
         let frame = match self.format {
             PixelFormat::Yuyv => yuyv_to_bgr(&bytes[..used], self.width, self.height, self.stride),
             PixelFormat::Mjpeg => crate::image_file::decode_motion_jpeg(&bytes[..used]),
         }
-        .map_err(|reason| CameraError::Decode { origin, reason })?;
+        .map_err(|reason| CameraError::Decode {
+            origin: self.origin.clone(),
+            reason,
+        })?;
         if !self.delivered {
             self.stream.set_timeout(FRAME_TIMEOUT);
             self.delivered = true;

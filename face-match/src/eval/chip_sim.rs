@@ -66,11 +66,7 @@ impl ChipSimulator {
             ((f64::from(frame.height()) * f64::from(self.width) / f64::from(frame.width())).round()
                 as u32)
                 .max(32);
-        let mut grey = GreyImage::zeroed(frame.width(), frame.height())?;
-        let src = frame.as_mat()?;
-        grey.write_region(grey.full_region(), |dst| {
-            imgproc::cvt_color(&src, dst, imgproc::COLOR_BGR2GRAY, 0)
-        })?;
+        let grey: GreyImage = frame.converted(imgproc::COLOR_BGR2GRAY)?;
         let mut small = GreyImage::zeroed(self.width, height)?;
         let grey_view = grey.as_mat()?;
         let size = Size::new(self.width as i32, height as i32);
