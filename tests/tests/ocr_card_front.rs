@@ -59,10 +59,11 @@ fn floor_run(frames: usize) -> (u32, u32) {
 fn reader_meets_the_single_frame_accuracy_floor_and_submits_nothing_wrong() {
     let (exact, wrong) = floor_run(1);
     assert_eq!(wrong, 0, "wrong 照合番号B would have reached the card");
-    // Measured 31 of 40 on this set (this test) under the submit rule: 0.95 for a read that
-    // one frame gave and its second look read again alike, 0.99 without; 21 of 40 before
-    // the second look (card-front/README.md, "The submit rule").
-    assert!(exact >= 31, "exact reads {exact} of {FLOOR_CARDS}");
+    // Measured 36 of 40 on this set (this test) under the submit rule: 0.95 for a read that
+    // one frame gave and its second look read again alike, 0.99 without; 31 of 40 with
+    // PP-OCRv4's recogniser (before session 19), 21 of 40 before the second look
+    // (card-front/README.md, "The submit rule").
+    assert!(exact >= 36, "exact reads {exact} of {FLOOR_CARDS}");
 }
 
 #[test]

@@ -8,7 +8,7 @@ use crate::line_input::{line_image, CNN_PAD, LINE_H};
 use crate::line_model::{LineModel, ReadChar};
 use crate::lines::{find_lines_of_ink, FAINT_INK_CONTRAST, INK_CONTRAST};
 use crate::locate::{card_outlines, rectify_again, VisiblePart, RESAMPLINGS};
-use crate::ppocr::PpOcrRec;
+use crate::ppocr::{PpOcrRec, PPOCR_REC_SMALL, PPOCR_REC_TINY};
 use crate::quad::alike;
 use crate::scrub::ScrubbedMat;
 use crate::textdet::TextDetector;
@@ -196,21 +196,32 @@ impl LineFinder {
     }
 }
 
+/// The model files the default reader loads ([`CardFrontReader::new`]): file name and sha256.
+pub const OCR_MODELS: [(&str, &str); 3] = [
+    (PPOCR_REC_TINY.file, PPOCR_REC_TINY.sha256),
+    (PPOCR_REC_SMALL.file, PPOCR_REC_SMALL.sha256),
+    (crate::PPOCR_DET_FILE, crate::PPOCR_DET_SHA256),
+];
+
 /// The line recognisers the reader can use.
 enum Recogniser {
-    /// PP-OCRv4's recogniser (the default: see card-front/README.md).
-    PpOcr(PpOcrRec),
+    /// PP-OCRv6's tiny recogniser, then its small one on the lines the tiny one is not sure
+    /// of (the default: see card-front/README.md, "Choosing the recogniser").
+    PpOcr { tiny: PpOcrRec, small: PpOcrRec },
     /// This crate's own small line CNN (`models/card-front-line.onnx`).
     LineCnn(LineModel),
 }
 
 impl CardFrontReader {
-    /// Loads the default line recogniser (PP-OCRv4, [`crate::PPOCR_REC_FILE`] in `models_dir`, the
-    /// kiosk's `[face] models_dir`; tools use [`crate::models_dir`]) into ONNX Runtime environment
-    /// `env`.
+    /// Loads the default line recognisers and text detector ([`OCR_MODELS`] in `models_dir`,
+    /// the kiosk's `[face] models_dir`; tools use [`crate::models_dir`]) into ONNX Runtime
+    /// environment `env`.
     pub fn new(env: &Environment, models_dir: &Path) -> Result<Self, OcrError> {
         Ok(Self {
-            recogniser: Recogniser::PpOcr(PpOcrRec::load(env, models_dir)?),
+            recogniser: Recogniser::PpOcr {
+                tiny: PpOcrRec::load(env, models_dir, PPOCR_REC_TINY)?,
+                small: PpOcrRec::load(env, models_dir, PPOCR_REC_SMALL)?,
+            },
             lines: LineFinder::ink_then_detector(env, models_dir)?,
             screen: Some(LineModel::load(env)?),
         })
@@ -230,14 +241,17 @@ impl CardFrontReader {
         })
     }
 
-    /// Reads every found line of `card` (boxes of [`find_lines`]).
+    /// Reads every found line of `card` (boxes of [`find_lines`]): with PP-OCR, each by the
+    /// tiny recogniser, and those it reads less than [`LONE_SURE`] sure in a digit or a date
+    /// kanji ([`sure_of_its_fields`]) again by the small one, whose read is kept (each character
+    /// as sure as the surer of the two where both read the same).
     fn read_lines(
         &self,
         card: &Mat,
         lines: &[Rect],
     ) -> Result<Vec<Zeroizing<Vec<ReadChar>>>, OcrError> {
         let (pad, height) = match &self.recogniser {
-            Recogniser::PpOcr(_) => (crate::ppocr::PAD, crate::ppocr::REC_H),
+            Recogniser::PpOcr { .. } => (crate::ppocr::PAD, crate::ppocr::REC_H),
             Recogniser::LineCnn(_) => (CNN_PAD, LINE_H),
         };
         let images = lines
@@ -245,7 +259,20 @@ impl CardFrontReader {
             .map(|&line| line_image(card, line, pad, height))
             .collect::<Result<Vec<_>, _>>()?;
         match &self.recogniser {
-            Recogniser::PpOcr(m) => m.read(&images),
+            Recogniser::PpOcr { tiny, small } => {
+                let mut reads = tiny.read(&images)?;
+                for (read, image) in reads.iter_mut().zip(&images) {
+                    if sure_of_its_fields(read) {
+                        continue;
+                    }
+                    let mut again = small.read_one(image)?;
+                    if again.iter().map(|c| c.ch).eq(read.iter().map(|c| c.ch)) {
+                        as_sure_as_both(&mut again, read);
+                    }
+                    *read = again;
+                }
+                Ok(reads)
+            }
             Recogniser::LineCnn(m) => m.read(&images),
         }
     }
@@ -546,6 +573,14 @@ impl CardFrontReader {
             return Err(OcrError::CardBack);
         }
         let mut cut_dates = Vec::new();
+        // Lines that read with a date's kanji: a line of four digits inside one of them is a
+        // part of that date line found apart (its year), not the security code.
+        let dated: Vec<Rect> = lines
+            .iter()
+            .zip(&reads)
+            .filter(|(_, text)| text.iter().any(|c| "年月日".contains(c.ch)))
+            .map(|(&line, _)| line)
+            .collect();
         for (k, (&line, mut text)) in lines.iter().zip(reads).enumerate() {
             if let Some(other) = second.get(k) {
                 as_sure_as_both(&mut text, other);
@@ -557,6 +592,7 @@ impl CardFrontReader {
             } else if text.len() == 4
                 && text.iter().all(|c| c.ch.is_ascii_digit())
                 && line.width as f32 <= MAX_CODE_ASPECT * line.height as f32
+                && !dated.iter().any(|&date| mostly_inside(line, date))
             {
                 fields.codes.push((line, text));
             } else if might_be_a_cut_date(&text) {
@@ -580,6 +616,19 @@ impl CardFrontReader {
         }
         Ok(fields)
     }
+}
+
+/// Whether at least half of box `inner` lies inside box `outer` (and they differ).
+fn mostly_inside(inner: Rect, outer: Rect) -> bool {
+    let common = inner & outer;
+    inner != outer && 2 * common.area() >= inner.area()
+}
+
+/// Whether a line's read is at least [`LONE_SURE`] in every character a field is read from
+/// (digits and date kanji; ※, any other character, does not matter).
+fn sure_of_its_fields(read: &[ReadChar]) -> bool {
+    read.iter()
+        .all(|c| c.ch == crate::line_input::OTHER || c.confidence >= LONE_SURE)
 }
 
 /// Whether a line that is no field may be a date line whose start or end the line finder

@@ -357,10 +357,13 @@ fn a_card_front_beside_a_card_back_is_never_read() {
 fn a_read_short_of_the_lone_frame_bar_is_looked_at_twice_and_only_then() {
     // First frames of held-out development cards: each read between SURE_ENOUGH and
     // LONE_SURE gets a second look, which agrees only with a right read; no other read gets
-    // one.
+    // one. Cards 0..4 of seed 777 read surer; the others were found in the band with
+    // `card-front bench --seed 777|778 --count 200 --frames 1 --dump` (5 of 400 first frames).
+    let cards = [0, 1, 2, 3].map(|i| (777, i));
+    let in_band_cards = [(777, 26), (777, 33), (777, 54), (777, 84), (778, 61)];
     let (mut in_band, mut agreed) = (0, 0);
-    for i in 0..16 {
-        let (id, mut frames) = crate::synthetic_frames(777, i, today()).unwrap();
+    for (seed, i) in cards.into_iter().chain(in_band_cards) {
+        let (id, mut frames) = crate::synthetic_frames(seed, i, today()).unwrap();
         let shot = frames.next().unwrap().unwrap();
         let Ok(read) = reader().read(&shot.image, today()) else {
             continue;
@@ -368,41 +371,44 @@ fn a_read_short_of_the_lone_frame_bar_is_looked_at_twice_and_only_then() {
         let band = (SURE_ENOUGH..LONE_SURE).contains(&read.min_confidence());
         in_band += u32::from(band);
         if read.second_look {
-            assert!(band, "card {i}: looked at twice outside the band");
-            assert_eq!(read.pin_b(), id.pin_b(), "card {i}");
+            assert!(
+                band,
+                "card {i} of seed {seed}: looked at twice outside the band"
+            );
+            assert_eq!(read.pin_b(), id.pin_b(), "card {i} of seed {seed}");
             agreed += 1;
         }
     }
     println!("{agreed} of {in_band} reads in the band agreed on a second look");
+    assert!(in_band >= 4, "{in_band} reads in the band");
     assert!(agreed >= 4, "{agreed} agreed");
 }
 
 #[test]
 fn a_misread_in_the_band_gets_no_agreeing_second_look() {
-    // Two held-out photos whose first frames were read wrong, yet at least SURE_ENOUGH sure in
-    // every digit (found on fresh seeds by the benchmark: card 3040 of seed 20261232, the
-    // code's last digit; card 3575 of seed 20261230, a birth digit). One frame at
-    // SURE_ENOUGH took them until the second look: it must not agree with either.
+    // A held-out photo whose first frame is read wrong, yet at least SURE_ENOUGH sure in every
+    // digit (found on a fresh seed by the benchmark: card 3040 of seed 20261232, the code's
+    // last digit). One frame at SURE_ENOUGH took it until the second look: it must not agree.
+    // (Card 3575 of seed 20261230, a birth digit, was another until PP-OCRv6 read it right.)
     let day = Date::new(2026, 12, 5).unwrap();
     let policy = crate::SubmitPolicy::default();
-    for (seed, card) in [(20_261_232, 3040), (20_261_230, 3575)] {
-        let (id, shot) = crate::synthetic_photo(seed, card, day).unwrap();
-        let read = reader().read(&shot.image, day).unwrap();
-        assert_ne!(
-            read.pin_b(),
-            id.pin_b(),
-            "card {card} of seed {seed} now reads right: pick another known misread"
-        );
-        assert!(
-            read.min_confidence() >= SURE_ENOUGH,
-            "card {card}: {read:?}"
-        );
-        assert!(!read.second_look, "card {card}: a second look agreed");
-        assert!(
-            !policy.is_sure(crate::ReadQuality::of(Ok(&read))),
-            "card {card}"
-        );
-    }
+    let (seed, card) = (20_261_232, 3040);
+    let (id, shot) = crate::synthetic_photo(seed, card, day).unwrap();
+    let read = reader().read(&shot.image, day).unwrap();
+    assert_ne!(
+        read.pin_b(),
+        id.pin_b(),
+        "card {card} of seed {seed} now reads right: pick another known misread"
+    );
+    assert!(
+        read.min_confidence() >= SURE_ENOUGH,
+        "card {card}: {read:?}"
+    );
+    assert!(!read.second_look, "card {card}: a second look agreed");
+    assert!(
+        !policy.is_sure(crate::ReadQuality::of(Ok(&read))),
+        "card {card}"
+    );
 }
 
 #[test]
@@ -502,4 +508,21 @@ fn a_widened_line_is_never_read_across_the_edge_of_the_photo() {
     assert!(visible.holds_whole(cut));
     let fields = reader().fields_of(&card, &lines, &visible).unwrap();
     assert!(fields.births.is_empty());
+}
+
+#[test]
+fn a_year_found_apart_from_its_date_line_is_not_read_as_the_code() {
+    // Card 229 of held-out seed 20261251, on its side (found by `card-front bench --seed
+    // 20261251 --count 400 --frames 5 --turned`, 2026-12-06): its code 2804 is printed right
+    // before the expiry band, and the ink finder found one line across both
+    // (`28042033年8月3日…有…`) and the year 2033 as a line of its own, which read as four
+    // digits and so as the code. Every reader so far read the code 2033, at 0.97; a second
+    // look read it so again. The year's line lies inside a line with 年 月 日: no code.
+    let day = Date::new(2026, 12, 6).unwrap();
+    let (id, mut frames) = crate::turned_frames(20_261_251, 229, day, 1).unwrap();
+    let shot = frames.next().unwrap().unwrap();
+    match reader().read(&shot.image, day) {
+        Ok(read) => assert_eq!(read.pin_b(), id.pin_b(), "{read:?}"),
+        Err(e) => assert!(matches!(e, OcrError::FieldUnreadable(_)), "{e}"),
+    }
 }

@@ -302,7 +302,7 @@ fn onnx_runtime(config: &Config) -> Check {
     }
 }
 
-/// The card-front line recogniser loads from the models folder in the configured runtime.
+/// The card-front reader's models load from the models folder in the configured runtime.
 fn ocr_model(config: &Config) -> Check {
     const NAME: &str = "ocr model";
     let loaded = OrtRuntime::init(&config.face.onnx_runtime, config.face.threads)
@@ -316,9 +316,12 @@ fn ocr_model(config: &Config) -> Check {
             NAME,
             Verdict::Pass,
             format!(
-                "card-front line recogniser {} loaded (sha256 {})",
-                card_front::PPOCR_REC_FILE,
-                card_front::PPOCR_REC_SHA256
+                "card-front models loaded: {}",
+                card_front::OCR_MODELS
+                    .iter()
+                    .map(|(file, sha256)| format!("{file} (sha256 {sha256})"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         ),
         Err(e) => check(NAME, Verdict::Fail, e),
