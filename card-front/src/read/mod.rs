@@ -7,7 +7,7 @@ use crate::layout::{CARD_H, CARD_W};
 use crate::line_input::{line_image, CNN_PAD, LINE_H};
 use crate::line_model::{LineModel, ReadChar};
 use crate::lines::{find_lines_of_ink, FAINT_INK_CONTRAST, INK_CONTRAST};
-use crate::locate::{card_outlines, rectify_again, VisiblePart, RESAMPLINGS};
+use crate::locate::{card_outlines, colour_card_outlines, rectify_again, VisiblePart, RESAMPLINGS};
 use crate::ppocr::{PpOcrRec, PPOCR_REC_SMALL, PPOCR_REC_TINY};
 use crate::quad::alike;
 use crate::scrub::ScrubbedMat;
@@ -278,9 +278,9 @@ impl CardFrontReader {
     }
 
     /// Reads 照合番号B from a BGR or grey photo of a card front, validating the dates against
-    /// `today`. The candidate outlines of the card are read in turn, upright and, when no line
-    /// reads as a date, upside down, until one gives a valid read at least [`SURE_ENOUGH`] in
-    /// every digit; the most confident valid read wins, unless another card front is in the
+    /// `today`. The candidate outlines of the card are read in turn (those only its colour edges
+    /// give once the others gave no sure read), upright and, when no line reads as a date,
+    /// upside down, until one gives a valid read at least [`SURE_ENOUGH`] in every digit; the most confident valid read wins, unless another card front is in the
     /// photo too ([`OcrError::SeveralCards`]).
     pub fn read(&self, image: &Mat, today: Date) -> Result<PinBRead, OcrError> {
         if image.empty() {
@@ -293,7 +293,7 @@ impl CardFrontReader {
             4 => imgproc::cvt_color_def(image, &mut *grey, imgproc::COLOR_BGRA2GRAY)?,
             n => return Err(OcrError::Image(format!("{n} colour channels"))),
         }
-        let outlines = card_outlines(image, &grey)?;
+        let mut outlines = card_outlines(image, &grey)?;
         let size = grey.size()?;
         // The first pass on every outline, upright and then (unless sure) upside down, until
         // one gives a sure read, then each later pass (the detector: costly) once, on the
@@ -305,7 +305,17 @@ impl CardFrontReader {
         let mut cards = Vec::with_capacity(outlines.len());
         // Where the best read was made: the outline and which way up.
         let (mut best_at, mut best_fields) = ((0, 0), [Rect::default(); 3]);
-        for outline in &outlines {
+        // The colour edges' outlines only once the others gave no sure read.
+        let mut in_colour = false;
+        while let Some(outline) = match outlines.get(cards.len()) {
+            None if !in_colour => {
+                in_colour = true;
+                let more = colour_card_outlines(image, &grey, &outlines)?;
+                outlines.extend(more);
+                outlines.get(cards.len())
+            }
+            found => found,
+        } {
             let upright =
                 Rectified::new(&grey, outline, size, |card| self.lines.find(first, card))?;
             let mut turned = None;

@@ -137,8 +137,11 @@ pub(super) fn clear_preview(ui: &slint::Weak<ui::KioskWindow>) {
     });
 }
 
-/// Shows `view` on the UI thread; errors are logged with their staff cause.
-pub(super) fn show(ui: &slint::Weak<ui::KioskWindow>, view: View) {
+/// Shows `view` on the UI thread; errors are logged with their staff cause. With `failure`
+/// (the adapter's words for the error on screen, [`Failure`]'s text), staff see that in place
+/// of the catalogue's cause alone, set with the screen so that no frame shows the one without
+/// the other.
+pub(super) fn show(ui: &slint::Weak<ui::KioskWindow>, view: View, failure: Option<&Failure>) {
     match view.error {
         Some(e) if view.screen == Screen::Error => {
             let text = e.text();
@@ -146,22 +149,14 @@ pub(super) fn show(ui: &slint::Weak<ui::KioskWindow>, view: View) {
         }
         _ => tracing::info!(screen = ?view.screen, "screen shown"),
     }
+    let staff = failure.map(Failure::to_string);
     let ui = ui.clone();
     let _ = slint::invoke_from_event_loop(move || {
         if let Some(window) = ui.upgrade() {
             view::apply(&window, &view);
-        }
-    });
-}
-
-/// Shows staff the cause of the error on screen in the adapter's words ([`Failure`]'s text),
-/// in place of the catalogue's cause alone.
-pub(super) fn show_staff_cause(ui: &slint::Weak<ui::KioskWindow>, failure: &Failure) {
-    let text = failure.to_string();
-    let ui = ui.clone();
-    let _ = slint::invoke_from_event_loop(move || {
-        if let Some(window) = ui.upgrade() {
-            window.set_staff_cause(text.into());
+            if let Some(text) = staff {
+                window.set_staff_cause(text.into());
+            }
         }
     });
 }

@@ -14,9 +14,7 @@ use crate::handoff::staff_call::StaffCall;
 use crate::metrics::SessionObserver;
 use crate::session::{AuditRecord, Effect, Event, Screen, Session, View};
 
-use super::bridge::{
-    clear_preview, pad_keys, set_pad_keys, show, show_preview, show_staff_cause, speak,
-};
+use super::bridge::{clear_preview, pad_keys, set_pad_keys, show, show_preview, speak};
 use super::ports::{CaptureProgress, FacePort};
 use super::timers::Timers;
 use super::{reception, Ports};
@@ -188,14 +186,15 @@ impl Runtime {
                 }
                 self.last_view = Some(view.clone());
                 let (error, shown_error) = (view.last_error, view.error);
-                show(ui, view);
                 let failure = self
                     .last_failure
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner);
-                if let Some(failure) = failure.as_ref().filter(|f| Some(f.error) == error) {
-                    show_staff_cause(ui, failure);
-                }
+                show(
+                    ui,
+                    view,
+                    failure.as_ref().filter(|f| Some(f.error) == error),
+                );
                 if let Some(failure) = failure.as_ref().filter(|f| Some(f.error) == shown_error) {
                     self.console.iter().for_each(|c| c.failure(failure));
                 }
