@@ -38,7 +38,9 @@ pub use generator::{
 pub use glyphs::Split;
 pub use identity::{Calendar, CardFrontIdentity, Sex};
 pub use line_model::{LineModel, ReadChar, MODEL_SHA256};
-pub use locate::{card_outlines, outlines, rectify, OutlineSource, VisiblePart, WORK_SIDE};
+pub use locate::{
+    card_outlines, colour_card_outlines, outlines, rectify, OutlineSource, VisiblePart, WORK_SIDE,
+};
 pub use placement::{back_frames, first_card_alone, turned_frames, two_cards_photo};
 pub use policy::{
     Decision, FallbackReason, PinBAttempts, ReadQuality, RereadReason, RetryCounter, SubmitPolicy,

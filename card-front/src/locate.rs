@@ -1,6 +1,7 @@
 //! Finding the card in a photo (on a copy at most [`WORK_SIDE`] wide: edges → closed contours →
 //! convex quadrilaterals, the bright card stock, the card's straight sides, then the colour
-//! edges' contours; the corners refined at full resolution) and rectifying it to the canonical layout.
+//! edges' contours; the corners refined at full resolution) and rectifying it to the canonical
+//! layout.
 
 use crate::error::OcrError;
 use crate::layout::{CARD_H, CARD_W};

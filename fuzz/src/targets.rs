@@ -33,8 +33,8 @@ pub fn chip_jpeg2000(data: &[u8]) {
     let _ = face_match::chip_photo::decode_jp2(data);
 }
 
-/// A card-front camera image file: decoded with the size caps, then the card located and
-/// rectified (the steps before OCR).
+/// A card-front camera image file: decoded with the size caps, then the card located (by grey
+/// and by colour edges) and rectified at every outline found (the steps before OCR).
 pub fn card_front_photo(data: &[u8]) {
     in_scratch(|dir| {
         let path = dir.join("card-front.img");
@@ -49,8 +49,11 @@ pub fn card_front_photo(data: &[u8]) {
         if cvt_color_def(&image, &mut grey, COLOR_BGR2GRAY).is_err() {
             return;
         }
-        if let Ok(quads) = card_front::card_outlines(&image, &grey) {
-            if let Some(quad) = quads.first() {
+        if let Ok(mut quads) = card_front::card_outlines(&image, &grey) {
+            if let Ok(more) = card_front::colour_card_outlines(&image, &grey, &quads) {
+                quads.extend(more);
+            }
+            for quad in &quads {
                 let _ = card_front::rectify(&grey, quad);
             }
         }

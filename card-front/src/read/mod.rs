@@ -280,8 +280,9 @@ impl CardFrontReader {
     /// Reads 照合番号B from a BGR or grey photo of a card front, validating the dates against
     /// `today`. The candidate outlines of the card are read in turn (those only its colour edges
     /// give once the others gave no sure read), upright and, when no line reads as a date,
-    /// upside down, until one gives a valid read at least [`SURE_ENOUGH`] in every digit; the most confident valid read wins, unless another card front is in the
-    /// photo too ([`OcrError::SeveralCards`]).
+    /// upside down, until one gives a valid read at least [`SURE_ENOUGH`] in every digit; the
+    /// most confident valid read wins, unless another card front is in the photo too
+    /// ([`OcrError::SeveralCards`]).
     pub fn read(&self, image: &Mat, today: Date) -> Result<PinBRead, OcrError> {
         if image.empty() {
             return Err(OcrError::Image("empty image".into()));
