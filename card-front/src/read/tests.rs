@@ -546,3 +546,35 @@ fn cards_as_bright_as_what_they_lie_on_are_read_by_their_colour_edges() {
         );
     }
 }
+
+#[test]
+fn a_field_too_small_in_the_photo_is_not_sure_from_one_frame() {
+    // Card 1620 of development seed 779 (`card-front bench --seed 779 --count 2000 --frames 1`
+    // on the day below): its code, 6.3 px high in the photo, read wrong at 0.996 from one
+    // frame. Small type is no surer than SMALL_TYPE_SURE and gets no second look: another
+    // frame must agree.
+    let day = Date::new(2026, 12, 6).unwrap();
+    let (id, mut frames) = crate::synthetic_frames(779, 1620, day).unwrap();
+    let shot = frames.next().unwrap().unwrap();
+    let read = reader().read(&shot.image, day).unwrap();
+    assert_ne!(read.pin_b(), id.pin_b(), "now reads right: pick another");
+    assert!(read.min_confidence() <= SMALL_TYPE_SURE, "{read:?}");
+    assert!(!read.second_look, "{read:?}");
+    let policy = crate::SubmitPolicy::default();
+    assert!(!policy.is_sure(crate::ReadQuality::of(Ok(&read))));
+    // The same read from two frames is sure enough.
+    let mut two = read;
+    two.agreeing_frames = 2;
+    assert!(policy.is_sure(crate::ReadQuality::of(Ok(&two))));
+}
+
+#[test]
+fn a_line_in_the_photo_is_as_high_as_the_outline_scales_it() {
+    // A card 428 px wide in the photo (half the rectified width): a line 14 px high on the
+    // rectified card is 7 px high in the photo.
+    let quad = [(100.0, 50.0), (528.0, 50.0), (528.0, 320.0), (100.0, 320.0)]
+        .map(|(x, y)| Point2f::new(x, y));
+    let lines = [Rect::new(0, 0, 100, 30), Rect::new(0, 0, 60, 14)];
+    assert!((smallest_in_photo(&quad, &lines) - 7.0).abs() < 1e-4);
+    assert!(smallest_in_photo(&quad, &[]).is_infinite());
+}
