@@ -19,7 +19,9 @@ use std::path::Path;
 use zeroize::Zeroizing;
 
 mod rectified;
-use rectified::{read_card_in_photo, room_for_a_card, Rectified};
+use rectified::{
+    fields_seen_through, read_card_in_photo, room_for_a_card, tightest_holding, Rectified,
+};
 
 /// The widest a line of four digits (full-width, spaced) is for its height; longer lines
 /// whose other characters the recogniser does not know (an address) are not the code.
@@ -43,6 +45,11 @@ const MIN_FIELD_PX: f32 = 7.0;
 /// that no frame alone submits it, and [`SURE_ENOUGH`] or more, so that two frames agreeing
 /// do. It gets no second look, which would read the same small type again.
 const SMALL_TYPE_SURE: f32 = 0.98;
+/// How sure a read through an outline that takes in more than the card may be when the
+/// card's fields read otherwise through the tighter outline
+/// ([`CardFrontReader::holds_through_a_tighter_outline`]): less than [`SURE_ENOUGH`], so that
+/// the search goes on to the other outlines and no frames submit it.
+const LOOSE_OUTLINE_SURE: f32 = 0.9;
 /// A field's line closer than this to the rectified card's outline (pixels of
 /// [`CARD_W`] × [`CARD_H`]) may be cut off: fields are printed 20 px or more inside the edge.
 const EDGE_MARGIN: i32 = 6;
@@ -295,9 +302,10 @@ impl CardFrontReader {
     /// Reads 照合番号B from a BGR or grey photo of a card front, validating the dates against
     /// `today`. The candidate outlines of the card are read in turn (those only its colour edges
     /// give once the others gave no sure read), upright and, when no line reads as a date,
-    /// upside down, until one gives a valid read at least [`SURE_ENOUGH`] in every digit; the
-    /// most confident valid read wins, unless another card front is in the photo too
-    /// ([`OcrError::SeveralCards`]).
+    /// upside down, until one gives a valid read at least [`SURE_ENOUGH`] in every digit (a read
+    /// through an outline wider than the card must hold through the card's own:
+    /// [`Self::holds_through_a_tighter_outline`]); the most confident valid read wins, unless
+    /// another card front is in the photo too ([`OcrError::SeveralCards`]).
     pub fn read(&self, image: &Mat, today: Date) -> Result<PinBRead, OcrError> {
         if image.empty() {
             return Err(OcrError::Image("empty image".into()));
@@ -342,12 +350,19 @@ impl CardFrontReader {
                     turned.insert(upright.turned(size)?)
                 };
                 let PassRead {
-                    read,
+                    mut read,
                     any_date,
                     fields,
                 } = self.read_found(at, today);
                 if is_card_back(&read) {
                     return read;
+                }
+                if let Ok(r) = &mut read {
+                    if !self
+                        .holds_through_a_tighter_outline(&grey, at, &fields, &outlines, r, today)?
+                    {
+                        r.no_surer_than(LOOSE_OUTLINE_SURE);
+                    }
                 }
                 if takes(&best, &read) {
                     (best, best_at, best_fields) = (read, (cards.len(), half_turns), fields);
@@ -424,6 +439,32 @@ impl CardFrontReader {
             }
         }
         Ok(false)
+    }
+
+    /// Whether the read `read` made at `at`, its field lines at `fields` on the rectified card,
+    /// holds when those lines are read through the tightest other of `outlines` that holds
+    /// them all ([`tightest_holding`]): the card rectified from that outline, the same lines
+    /// (mapped onto it) read again as the first time, the same 14 digits, every one at least
+    /// [`SURE_ENOUGH`] sure. A read with no such outline holds. An outline that takes in
+    /// clutter around the card sees its type through a perspective that is not the card's.
+    fn holds_through_a_tighter_outline(
+        &self,
+        grey: &Mat,
+        at: &Rectified,
+        fields: &[Rect; 3],
+        outlines: &[[Point2f; 4]],
+        read: &PinBRead,
+        today: Date,
+    ) -> Result<bool, OcrError> {
+        let Some(tight) = tightest_holding(&at.quad, fields, outlines)? else {
+            return Ok(true);
+        };
+        let (tight, lines) = fields_seen_through(&at.quad, fields, &tight)?;
+        let card = Rectified::new(grey, &tight, grey.size()?, |_| Ok(lines.to_vec()))?;
+        let again = self.read_found(&card, today);
+        Ok(again
+            .read
+            .is_ok_and(|r| r.digits() == read.digits() && r.min_confidence() >= SURE_ENOUGH))
     }
 
     /// Whether a second card front is in the photo besides the card read at outline `read_at`,
