@@ -680,3 +680,17 @@ const FIELDS: [Rect; 3] = [
 fn rect(x: f32, y: f32, w: f32, h: f32) -> [Point2f; 4] {
     [(x, y), (x + w, y), (x + w, y + h), (x, y + h)].map(|(x, y)| Point2f::new(x, y))
 }
+
+#[test]
+fn a_digit_almost_read_twice_is_not_sure() {
+    // Card 135 of held-out seed 20261264 (`card-front bench --seed 20261264 --count 4000
+    // --frames 5` on the day below; a 西暦 card in small Mincho type): PP-OCR read its birth
+    // month 11 as 1, one "1" a hair under a blank in a column apart from the other, and the
+    // decoder counted a "1" there as leaving the text alone: 0.996 sure, submitted from one
+    // frame. Counted as the extra character it would be, the read is unsure, and the small
+    // recogniser reads the line right.
+    let day = Date::new(2026, 12, 6).unwrap();
+    let (id, read) = first_frame_read(20_261_264, 135, day);
+    let read = read.unwrap();
+    assert_eq!(read.pin_b(), id.pin_b(), "{read:?}");
+}
