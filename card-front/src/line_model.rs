@@ -298,23 +298,34 @@ mod tests {
         assert!((read[2].confidence - (0.6 + 2.0 * spread)).abs() < 1e-6);
     }
 
+    /// The decoding of `steps` columns whose every class is 0 but `cells` (class, column,
+    /// probability).
+    fn decoded(steps: usize, cells: &[(usize, usize, f32)]) -> Zeroizing<Vec<ReadChar>> {
+        let classes = ALPHABET.chars().count() + 1;
+        let mut probs = vec![0.0; classes * steps];
+        for &(c, t, p) in cells {
+            probs[c * steps + t] = p;
+        }
+        decode(&probs, &ALPHABET.chars().collect::<Vec<_>>(), steps)
+    }
+
     #[test]
     fn a_character_almost_read_again_across_a_blank_is_unsure() {
-        let classes = ALPHABET.chars().count() + 1;
         // "年", then a column barely blank over "1", a blank, "1", "月": reads "年1月", but a
         // "1" in that column would read "年11月" (held-out seed 20261264, card 135: its birth
         // month 11 read 1 at 0.996 when the gap counted any "1" as leaving the text alone).
-        let steps = 6;
-        let mut probs = vec![0.0; classes * steps];
-        let mut set = |c: usize, t: usize, v: f32| probs[c * steps + t] = v;
-        set(20, 0, 1.0);
-        set(0, 1, 1.0);
-        set(0, 2, 0.51);
-        set(2, 2, 0.49);
-        set(0, 3, 1.0);
-        set(2, 4, 1.0);
-        set(21, 5, 1.0);
-        let read = decode(&probs, &ALPHABET.chars().collect::<Vec<_>>(), steps);
+        let read = decoded(
+            6,
+            &[
+                (20, 0, 1.0),
+                (0, 1, 1.0),
+                (0, 2, 0.51),
+                (2, 2, 0.49),
+                (0, 3, 1.0),
+                (2, 4, 1.0),
+                (21, 5, 1.0),
+            ],
+        );
         let text: String = read.iter().map(|c| c.ch).collect();
         assert_eq!(text, "年1月");
         assert!((read[1].confidence - 0.51).abs() < 1e-6, "{read:?}");
@@ -323,33 +334,25 @@ mod tests {
 
     #[test]
     fn a_blank_inside_a_run_would_read_it_twice() {
-        let classes = ALPHABET.chars().count() + 1;
         // "1" over three columns, the middle one 0.3 blank: "11" there.
-        let steps = 3;
-        let mut probs = vec![0.0; classes * steps];
-        let mut set = |c: usize, t: usize, v: f32| probs[c * steps + t] = v;
-        set(2, 0, 1.0);
-        set(2, 1, 0.7);
-        set(0, 1, 0.3);
-        set(2, 2, 1.0);
-        let read = decode(&probs, &ALPHABET.chars().collect::<Vec<_>>(), steps);
+        let read = decoded(3, &[(2, 0, 1.0), (2, 1, 0.7), (0, 1, 0.3), (2, 2, 1.0)]);
         assert_eq!(read.len(), 1);
         assert!((read[0].confidence - 0.7).abs() < 1e-6, "{read:?}");
     }
 
     #[test]
     fn a_boundary_column_split_between_neighbours_costs_nothing() {
-        let classes = ALPHABET.chars().count() + 1;
-        let steps = 3;
         // "5" then "年" (class 20), the middle column torn between them.
-        let mut probs = vec![0.0; classes * steps];
-        let mut set = |c: usize, t: usize, v: f32| probs[c * steps + t] = v;
-        set(6, 0, 1.0);
-        set(6, 1, 0.45);
-        set(20, 1, 0.45);
-        set(0, 1, 0.1);
-        set(20, 2, 1.0);
-        let read = decode(&probs, &ALPHABET.chars().collect::<Vec<_>>(), steps);
+        let read = decoded(
+            3,
+            &[
+                (6, 0, 1.0),
+                (6, 1, 0.45),
+                (20, 1, 0.45),
+                (0, 1, 0.1),
+                (20, 2, 1.0),
+            ],
+        );
         let text: String = read.iter().map(|c| c.ch).collect();
         assert_eq!(text, "5年");
         assert!(read.iter().all(|c| c.confidence > 0.99), "{read:?}");

@@ -49,13 +49,15 @@ pub(crate) fn alike(a: &[Point2f; 4], b: &[Point2f; 4]) -> bool {
     (0..4).any(|turn| (0..4).all(|i| (a[i] - b[(i + turn) % 4]).norm() <= near))
 }
 
+/// The corners of an upright rectangle, TL, TR, BR, BL.
+#[cfg(test)]
+pub(crate) fn rect(x: f32, y: f32, w: f32, h: f32) -> [Point2f; 4] {
+    [(x, y), (x + w, y), (x + w, y + h), (x, y + h)].map(|(x, y)| Point2f::new(x, y))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn rect(x: f32, y: f32, w: f32, h: f32) -> [Point2f; 4] {
-        [(x, y), (x + w, y), (x + w, y + h), (x, y + h)].map(|(x, y)| Point2f::new(x, y))
-    }
 
     #[test]
     fn outlines_of_the_same_card_are_alike_and_others_are_not() {
