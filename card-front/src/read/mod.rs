@@ -6,7 +6,7 @@ use crate::identity::Calendar;
 use crate::layout::{CARD_H, CARD_W};
 use crate::line_input::{line_image, CNN_PAD, LINE_H};
 use crate::line_model::{LineModel, ReadChar};
-use crate::lines::{find_lines_of_ink, FAINT_INK_CONTRAST, INK_CONTRAST};
+use crate::lines::{find_lines_of_ink, row_of, FAINT_INK_CONTRAST, INK_CONTRAST};
 use crate::locate::{card_outlines, colour_card_outlines, rectify_again, VisiblePart, RESAMPLINGS};
 use crate::ppocr::{PpOcrRec, PPOCR_REC_SMALL, PPOCR_REC_TINY};
 use crate::quad::alike;
@@ -600,19 +600,20 @@ impl CardFrontReader {
         }
     }
 
-    /// The lines of `lines` (those wide enough to hold a field and held whole by `visible`)
-    /// that read as one of the three fields. A card's back ([`OcrError::CardBack`]) is told by
+    /// The lines of `found` (those wide enough to hold a field and held whole by `visible`)
+    /// that read as one of the three fields; a piece of a date line is read again with the
+    /// other pieces on its row ([`row_of`]). A card's back ([`OcrError::CardBack`]) is told by
     /// the first recogniser that reads its lines (the own CNN, ahead of PP-OCR), and nothing
     /// of it is read further.
     fn fields_of(
         &self,
         card: &Mat,
-        lines: &[Rect],
+        found: &[Rect],
         visible: &VisiblePart,
     ) -> Result<Fields, OcrError> {
         let mut fields = Fields::default();
         // A narrower line (a lone character, a mark) cannot hold a field and is never read.
-        let mut lines: Vec<Rect> = lines
+        let mut lines: Vec<Rect> = found
             .iter()
             .copied()
             .filter(|l| l.width as f32 >= MIN_FIELD_ASPECT * l.height as f32)
@@ -670,11 +671,13 @@ impl CardFrontReader {
         }
         let (no_birth, no_expiry) = (fields.births.is_empty(), fields.expiries.is_empty());
         if no_birth || no_expiry {
+            let mut tried = Vec::new();
             for line in cut_dates {
-                let wide = widened(line);
-                if !visible.holds_whole(wide) {
+                let wide = widened(row_of(line, found));
+                if !visible.holds_whole(wide) || tried.contains(&wide) {
                     continue;
                 }
+                tried.push(wide);
                 let text = self.read_lines(card, &[wide])?.pop().unwrap_or_default();
                 match (birth_numbers(&text), expiry_numbers(&text)) {
                     (Some(birth), _) if no_birth => fields.births.push((wide, birth)),
@@ -712,16 +715,18 @@ fn sure_of_its_fields(read: &[ReadChar]) -> bool {
         .all(|c| c.ch == crate::line_input::OTHER || c.confidence >= LONE_SURE)
 }
 
-/// Whether a line that is no field may be a date line whose start or end the line finder
-/// missed (faint era kanji) or split off: it reads `…日生`, or a date with a year of at most
-/// two digits.
+/// Whether a line that is no field may be a piece of a date line whose other pieces the line
+/// finder missed (faint era kanji) or found apart: it reads `…日生`, a number followed by 月
+/// or 日, or a date with a year of at most two digits.
 fn might_be_a_cut_date(text: &[ReadChar]) -> bool {
     let born = text.windows(2).any(|w| w[0].ch == '日' && w[1].ch == '生');
-    born || the_date(text, &[]).is_some_and(|(_, numbers, _)| numbers[0].len() <= 2)
+    let dated = |w: &[ReadChar]| w[0].ch.is_ascii_digit() && "月日".contains(w[1].ch);
+    born || text.windows(2).any(dated)
+        || the_date(text, &[]).is_some_and(|(_, numbers, _)| numbers[0].len() <= 2)
 }
 
-/// `line` grown to the left by room for an era and a year, and to the right by two
-/// characters, as far as [`EDGE_MARGIN`] inside the card.
+/// `line` (a row of pieces: [`row_of`]) grown to the left by room for an era and a year, and
+/// to the right by two characters, as far as [`EDGE_MARGIN`] inside the card.
 fn widened(line: Rect) -> Rect {
     let h = line.height;
     let grown = Rect::new(
