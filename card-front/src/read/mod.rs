@@ -20,7 +20,7 @@ use zeroize::Zeroizing;
 
 mod rectified;
 use rectified::{
-    fields_seen_through, read_card_in_photo, room_for_a_card, tightest_holding, Rectified,
+    beside, fields_seen_through, read_card_in_photo, room_for_a_card, tightest_holding, Rectified,
 };
 
 /// The widest a line of four digits (full-width, spaced) is for its height; longer lines
@@ -503,11 +503,32 @@ impl CardFrontReader {
                 let lines = at.lines.as_deref().unwrap_or_default();
                 Ok(!self.fields_of(&at.card, lines, &at.visible)?.is_empty())
             };
-            if shows_a_field(&upright)? || shows_a_field(&upright.turned(size)?)? {
+            if shows_a_field(&upright)? {
+                return Ok(true);
+            }
+            let turned = upright.turned(size)?;
+            if shows_a_field(&turned)? {
+                return Ok(true);
+            }
+            if beside(outline, read_at)?
+                && (self.shows_a_date(&upright)? || self.shows_a_date(&turned)?)
+            {
                 return Ok(true);
             }
         }
         Ok(false)
+    }
+
+    /// Whether a line of the card rectified at `at` (one wide enough for a field and held
+    /// whole by the photo) reads with a number followed by 年, 月 or 日: a piece of a date, which
+    /// on a card-sized outline beside the read card shows a second card front whose type is too
+    /// small or faint for any line to read as a whole field.
+    fn shows_a_date(&self, at: &Rectified) -> Result<bool, OcrError> {
+        let lines = may_hold_a_field(at.lines.as_deref().unwrap_or_default(), &at.visible);
+        Ok(self
+            .read_lines(&at.card, &lines)?
+            .iter()
+            .any(|text| number_before(text, "年月日")))
     }
 
     /// What the recogniser reads on each text line of a grey rectified card (digits, the kept
@@ -612,13 +633,7 @@ impl CardFrontReader {
         visible: &VisiblePart,
     ) -> Result<Fields, OcrError> {
         let mut fields = Fields::default();
-        // A narrower line (a lone character, a mark) cannot hold a field and is never read.
-        let mut lines: Vec<Rect> = found
-            .iter()
-            .copied()
-            .filter(|l| l.width as f32 >= MIN_FIELD_ASPECT * l.height as f32)
-            .filter(|&l| visible.holds_whole(l))
-            .collect();
+        let mut lines = may_hold_a_field(found, visible);
         let mut second = Vec::new();
         if let Some(cnn) = &self.screen {
             let images = lines
@@ -690,6 +705,17 @@ impl CardFrontReader {
     }
 }
 
+/// The lines of `lines` wide enough to hold a field (a narrower one, a lone character or a
+/// mark, is never read) and held whole by `visible`.
+fn may_hold_a_field(lines: &[Rect], visible: &VisiblePart) -> Vec<Rect> {
+    lines
+        .iter()
+        .copied()
+        .filter(|l| l.width as f32 >= MIN_FIELD_ASPECT * l.height as f32)
+        .filter(|&l| visible.holds_whole(l))
+        .collect()
+}
+
 /// The height in the photo (pixels) of the lowest of `lines` of the card rectified from
 /// `quad`: their height on the rectified card scaled by the outline's mean width over the
 /// card's.
@@ -720,9 +746,14 @@ fn sure_of_its_fields(read: &[ReadChar]) -> bool {
 /// or 日, or a date with a year of at most two digits.
 fn might_be_a_cut_date(text: &[ReadChar]) -> bool {
     let born = text.windows(2).any(|w| w[0].ch == '日' && w[1].ch == '生');
-    let dated = |w: &[ReadChar]| w[0].ch.is_ascii_digit() && "月日".contains(w[1].ch);
-    born || text.windows(2).any(dated)
+    born || number_before(text, "月日")
         || the_date(text, &[]).is_some_and(|(_, numbers, _)| numbers[0].len() <= 2)
+}
+
+/// Whether `text` reads a digit followed by one of `units`.
+fn number_before(text: &[ReadChar], units: &str) -> bool {
+    text.windows(2)
+        .any(|w| w[0].ch.is_ascii_digit() && units.contains(w[1].ch))
 }
 
 /// `line` (a row of pieces: [`row_of`]) grown to the left by room for an era and a year, and

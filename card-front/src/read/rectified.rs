@@ -211,6 +211,21 @@ pub(super) fn room_for_a_card(
     Ok(imgproc::contour_area_def(&quad)? - f64::from(shared) >= card / 3.0)
 }
 
+/// How much larger or smaller than the read card's outline a second card's may be (areas).
+const BESIDE_AREA: std::ops::RangeInclusive<f64> = 0.4..=2.5;
+/// The most of a second card's outline the read card's may cover.
+const BESIDE_SHARED: f64 = 0.1;
+
+/// Whether outline `quad` is of a card lying beside the read card's outline `read_at`: about
+/// its size ([`BESIDE_AREA`]) and hardly covered by it ([`BESIDE_SHARED`]).
+pub(super) fn beside(quad: &[Point2f; 4], read_at: &[Point2f; 4]) -> Result<bool, OcrError> {
+    let (this, read) = (area(quad)?, area(read_at)?);
+    let shape = |q: &[Point2f; 4]| -> Vector<Point2f> { q.iter().copied().collect() };
+    let mut common = Vector::<Point2f>::new();
+    let shared = imgproc::intersect_convex_convex_def(&shape(quad), &shape(read_at), &mut common)?;
+    Ok(BESIDE_AREA.contains(&(this / read)) && f64::from(shared) <= BESIDE_SHARED * this)
+}
+
 /// `shape` grown by `factor` about its centre, in whole pixels.
 fn grown(shape: &Vector<Point2f>, factor: f32) -> Vector<Point> {
     let n = shape.len().max(1) as f32;

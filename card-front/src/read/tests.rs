@@ -706,3 +706,26 @@ fn a_date_line_found_in_pieces_is_read_as_one_row() {
     assert_eq!(read.pin_b(), id.pin_b(), "{read:?}");
     assert!(read.min_confidence() >= SURE_ENOUGH, "{read:?}");
 }
+
+#[test]
+fn a_card_sized_outline_beside_the_read_card_is_told_from_one_on_it_or_of_another_size() {
+    let read = rect(100.0, 100.0, 400.0, 250.0);
+    assert!(beside(&rect(560.0, 120.0, 380.0, 240.0), &read).unwrap());
+    // Half on the read card, a quarter of its size, and three times its size.
+    assert!(!beside(&rect(300.0, 120.0, 400.0, 250.0), &read).unwrap());
+    assert!(!beside(&rect(560.0, 120.0, 200.0, 125.0), &read).unwrap());
+    assert!(!beside(&rect(560.0, 100.0, 700.0, 430.0), &read).unwrap());
+}
+
+#[test]
+fn a_second_card_whose_type_reads_only_as_pieces_of_dates_still_rejects_the_read() {
+    // Pair 192 of development seed 779 (`card-front pairs --seed 779`, 2026-12-06): the
+    // second card read and submitted from one photo; the first card lies beside it in type
+    // too small and blurred for any of its lines to read as a whole field.
+    let day = Date::new(2026, 12, 6).unwrap();
+    let (_, shot) = crate::two_cards_photo(779, 192, day).unwrap();
+    assert_eq!(
+        reader().read(&shot.image, day).unwrap_err(),
+        OcrError::SeveralCards
+    );
+}
