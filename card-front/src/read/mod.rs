@@ -700,6 +700,11 @@ impl CardFrontReader {
                     _ => {}
                 }
             }
+            // A row read whole may take in a four-digit piece kept as a code above: its year.
+            let dates: Vec<Rect> = fields.date_lines().collect();
+            fields
+                .codes
+                .retain(|(code, _)| !dates.iter().any(|&date| mostly_inside(*code, date)));
         }
         Ok(fields)
     }
@@ -790,6 +795,12 @@ struct Fields {
 impl Fields {
     fn is_empty(&self) -> bool {
         self.codes.is_empty() && !self.any_date()
+    }
+
+    /// The lines that read as a birth or expiry date.
+    fn date_lines(&self) -> impl Iterator<Item = Rect> + '_ {
+        let births = self.births.iter().map(|(line, _)| *line);
+        births.chain(self.expiries.iter().map(|(line, _)| *line))
     }
 
     /// Whether a line read as a birth or expiry date.

@@ -708,6 +708,19 @@ fn a_date_line_found_in_pieces_is_read_as_one_row() {
 }
 
 #[test]
+fn the_year_of_a_date_read_as_a_row_is_not_taken_for_the_code() {
+    // Card 14 of development seed 777 (`card-front bench --seed 777 --count 1000 --frames 1`,
+    // 2026-12-06): its expiry line found as pieces, the year `2031` alone and kept as a code;
+    // read again as a row, the expiry took that year in, and the card was submitted from one
+    // frame at 0.998 with the year as its code. Its true code is too small to read whole.
+    let (_, read) = first_frame_read(777, 14, Date::new(2026, 12, 6).unwrap());
+    assert_eq!(
+        read.unwrap_err(),
+        OcrError::FieldUnreadable(FieldName::SecurityCode)
+    );
+}
+
+#[test]
 fn a_card_sized_outline_beside_the_read_card_is_told_from_one_on_it_or_of_another_size() {
     let read = rect(100.0, 100.0, 400.0, 250.0);
     assert!(beside(&rect(560.0, 120.0, 380.0, 240.0), &read).unwrap());
