@@ -700,12 +700,13 @@ impl CardFrontReader {
                     _ => {}
                 }
             }
-            // A row read whole may take in a four-digit piece kept as a code above: its year.
-            let dates: Vec<Rect> = fields.date_lines().collect();
-            fields
-                .codes
-                .retain(|(code, _)| !dates.iter().any(|&date| mostly_inside(*code, date)));
         }
+        // A four-digit piece that a date line read whole or as a row reaches into is that
+        // date's year (or a part of it), not the code.
+        let dates: Vec<Rect> = fields.date_lines().collect();
+        fields
+            .codes
+            .retain(|(code, _)| dates.iter().all(|&date| (*code & date).area() == 0));
         Ok(fields)
     }
 }

@@ -709,15 +709,20 @@ fn a_date_line_found_in_pieces_is_read_as_one_row() {
 
 #[test]
 fn the_year_of_a_date_read_as_a_row_is_not_taken_for_the_code() {
-    // Card 14 of development seed 777 (`card-front bench --seed 777 --count 1000 --frames 1`,
-    // 2026-12-06): its expiry line found as pieces, the year `2031` alone and kept as a code;
-    // read again as a row, the expiry took that year in, and the card was submitted from one
-    // frame at 0.998 with the year as its code. Its true code is too small to read whole.
-    let (_, read) = first_frame_read(777, 14, Date::new(2026, 12, 6).unwrap());
-    assert_eq!(
-        read.unwrap_err(),
-        OcrError::FieldUnreadable(FieldName::SecurityCode)
-    );
+    // Development seed 777 (`card-front bench --seed 777 --frames 1`, 2026-12-06), each card's
+    // expiry line found as pieces, the year `2031` alone and kept as a code, then the expiry
+    // read again as a row with that year in it: both submitted from one frame with the year as
+    // their code. Card 14's row took the year's box in whole; card 1139's (an outline off its
+    // corners) reached only into its top. Neither true code reads whole.
+    let day = Date::new(2026, 12, 6).unwrap();
+    for card in [14, 1139] {
+        let (_, read) = first_frame_read(777, card, day);
+        assert_eq!(
+            read.unwrap_err(),
+            OcrError::FieldUnreadable(FieldName::SecurityCode),
+            "card {card}"
+        );
+    }
 }
 
 #[test]
